@@ -1,0 +1,230 @@
+"""The shape every channel shares.
+
+A channel module declares what it is (type, variant, limit, how length is counted,
+what happens to an over-long text), lists the options its config section takes, and
+implements one `send()`. `send()` either returns a `Receipt` or raises exactly one of
+`Retryable`, `Permanent` or `Duplicate`, so the delivery engine always knows *why* a
+post did not go out. Platform SDKs are imported inside the module's functions, never at
+import time: loading a channel class must stay cheap.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Mapping
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """Proof of one delivery: the platform's id, a public URL when one can be derived,
+    and the platform's own timestamp (ISO 8601) when it gives one."""
+
+    id: str
+    url: str | None = None
+    platform_time: str | None = None
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+
+class DeliveryError(Exception):
+    """Base of the three ways a send can fail. `reason` is shown to people and logged:
+    it must never contain a secret (channels pass it through `Channel.redact`).
+
+    `sent_parts` holds the receipts of the parts of a thread or split message that did
+    go out before the failure, so a retry continues after them instead of reposting."""
+
+    def __init__(self, reason: str, sent_parts: tuple[Receipt, ...] = ()):
+        super().__init__(reason)
+        self.reason = reason
+        self.sent_parts = tuple(sent_parts)
+
+
+class Retryable(DeliveryError):
+    """Try again later; `retry_after` is the delay in seconds the platform asked for,
+    or None when it gave no signal.
+
+    `maybe_delivered` is True when the request may have reached the platform before
+    the failure (a read timeout, a connection reset after sending): the outcome is
+    unknown, and only channels where a resend is safe may try again by themselves."""
+
+    def __init__(self, reason: str, retry_after: float | None = None,
+                 sent_parts: tuple[Receipt, ...] = (), maybe_delivered: bool = False):
+        super().__init__(reason, sent_parts)
+        self.retry_after = retry_after
+        self.maybe_delivered = maybe_delivered
+
+
+class Permanent(DeliveryError):
+    """Will fail the same way every time (bad token, not allowed, validation)."""
+
+
+class Duplicate(DeliveryError):
+    """The platform says it already has this post: the delivery counts as done."""
+
+    def __init__(self, reason: str, receipt: Receipt | None = None, sent_parts: tuple[Receipt, ...] = ()):
+        super().__init__(reason, sent_parts)
+        self.receipt = receipt
+
+
+@dataclass(frozen=True)
+class Option:
+    """One key a channel's config section accepts."""
+
+    kind: type | tuple[type, ...]
+    required: bool = False
+    default: Any = None
+    secret: bool = False
+    choices: tuple[Any, ...] = ()
+    help: str = ""
+
+
+@dataclass(frozen=True)
+class Message:
+    """What one channel is asked to publish: the approved parts, byte for byte.
+
+    `parts` has one element unless the text was split into a thread or numbered
+    messages at render time; `title` serves channels that need one (email subject,
+    statement page, feed entry, cards)."""
+
+    draft_id: str
+    channel: str
+    parts: tuple[str, ...]
+    title: str
+    incident_id: str
+    template: str
+    language: str
+    case: int
+    reply_to: str | None = None
+    organisation: str = ""
+    idempotency_key: str = ""
+    sent_parts: tuple[Receipt, ...] = ()
+
+    def part_key(self, index: int) -> str:
+        """Idempotency key of part `index`: stable across retries and processes."""
+        return self.idempotency_key if index == 0 else f"{self.idempotency_key}-{index}"
+
+    @property
+    def text(self) -> str:
+        return "\n\n".join(self.parts)
+
+
+COMMON_OPTIONS: dict[str, Option] = {
+    "type": Option(str, required=True),
+    "audience": Option(str, default="public", choices=("public", "internal")),
+    "enabled": Option(bool, default=True),
+}
+
+NETWORK_OPTIONS: dict[str, Option] = {
+    "api_url": Option(str, help="base URL of the platform's API (self-hosted servers, proxies, tests)"),
+    "timeout": Option((int, float), default=20, help="seconds to wait for the platform's answer"),
+}
+
+
+class SettingError(ValueError):
+    """A config key of a channel section is wrong: `key` names it, `expected` says what
+    was wanted."""
+
+    def __init__(self, key: str, expected: str):
+        super().__init__(f"{key}: {expected}")
+        self.key = key
+        self.expected = expected
+
+
+def _type_name(kind: type | tuple[type, ...]) -> str:
+    names = {str: "a string", int: "a whole number", float: "a number", bool: "true or false",
+             list: "a list", dict: "a table"}
+    kinds = kind if isinstance(kind, tuple) else (kind,)
+    return " or ".join(names.get(k, k.__name__) for k in kinds)
+
+
+def validate_settings(options: Mapping[str, Option], raw: Mapping[str, Any]) -> dict[str, Any]:
+    """Check `raw` against `options` and fill in defaults; raise `SettingError`."""
+    unknown = sorted(set(raw) - set(options))
+    if unknown:
+        raise SettingError(unknown[0], "unknown key; expected one of " + ", ".join(sorted(options)))
+    settings: dict[str, Any] = {}
+    for key, option in options.items():
+        if key not in raw:
+            if option.required:
+                raise SettingError(key, f"missing; expected {_type_name(option.kind)}")
+            if option.default is not None:
+                settings[key] = option.default
+            continue
+        value = raw[key]
+        kinds = option.kind if isinstance(option.kind, tuple) else (option.kind,)
+        if isinstance(value, bool) and bool not in kinds:
+            raise SettingError(key, f"expected {_type_name(option.kind)}, got {value!r}")
+        if not isinstance(value, kinds):
+            raise SettingError(key, f"expected {_type_name(option.kind)}, got {type(value).__name__} {value!r}")
+        if option.choices and value not in option.choices:
+            raise SettingError(key, "expected one of " + ", ".join(map(repr, option.choices)) + f", got {value!r}")
+        settings[key] = value
+    return settings
+
+
+class Channel:
+    """Base class. Subclasses set the class attributes and implement `send`.
+
+    Build one with `Channel.build(name, raw_settings, secrets)`: it validates the
+    settings against `all_options()` and fills defaults. `secrets` holds every secret
+    value the settings were resolved from, for redaction."""
+
+    type: ClassVar[str] = ""
+    variant: ClassVar[str] = "long"
+    max_length: ClassVar[int | None] = None
+    counting: ClassVar[str] = "chars"
+    overflow: ClassVar[str] = "reject"
+    supports_reply: ClassVar[bool] = False
+    idempotent: ClassVar[bool] = False
+    options: ClassVar[dict[str, Option]] = {}
+
+    def __init__(self, name: str, settings: Mapping[str, Any], secrets: frozenset[str] = frozenset()):
+        self.name = name
+        self.settings = dict(settings)
+        self.audience = self.settings.get("audience", "public")
+        self.secrets = secrets
+
+    @classmethod
+    def all_options(cls) -> dict[str, Option]:
+        return {**COMMON_OPTIONS, **cls.options}
+
+    @classmethod
+    def build(cls, name: str, raw: Mapping[str, Any], secrets: frozenset[str] = frozenset()) -> "Channel":
+        return cls(name, validate_settings(cls.all_options(), raw), secrets)
+
+    @property
+    def timeout(self) -> float:
+        return float(self.settings.get("timeout", 20))
+
+    def redact(self, text: str) -> str:
+        for secret in sorted(self.secrets, key=len, reverse=True):
+            if secret:
+                text = text.replace(secret, "***")
+        return text
+
+    def send(self, message: Message) -> Receipt:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def check(self) -> str:
+        """Verify credentials without posting; return a short description of what was
+        checked, or raise `Permanent`/`Retryable`."""
+        return "nothing to check"
+
+    def describe(self) -> dict[str, Any]:
+        """The channel's settings with every secret masked."""
+        shown = {}
+        for key, value in self.settings.items():
+            option = self.all_options().get(key)
+            if (option and option.secret) or (isinstance(value, str) and value in self.secrets):
+                shown[key] = mask(value)
+            else:
+                shown[key] = value
+        return shown
+
+
+def mask(value: Any) -> str:
+    """Hide a secret; a URL keeps its scheme and host so people can tell which it is."""
+    text = str(value)
+    match = re.match(r"^(https?://[^/?#@]+)", text)
+    if match and "@" not in text.split("//", 1)[1].split("/", 1)[0]:
+        return match.group(1) + "/****"
+    return "****"

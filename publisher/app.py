@@ -1,0 +1,96 @@
+"""One workspace opened for one command: its config, log, secrets and channels.
+
+Building a channel resolves its `${NAME}` references strictly (a missing secret is a
+`BadInput` saying how to set it); every secret of every configured channel that can be
+resolved is given to the redactor first, so no output path can print one.
+"""
+from __future__ import annotations
+
+import getpass
+import os
+from datetime import datetime
+from functools import cached_property
+from pathlib import Path
+from typing import Callable
+
+from channels import channel_class
+from channels.base import Channel, SettingError
+from publisher.config import Config, load_config
+from publisher.errors import BadInput
+from publisher.rendering import Renderer
+from publisher.secrets import Redactor, SecretSource
+from publisher.shipped import shipped_path
+from publisher.store import Store
+from publisher.timeparse import now as utc_now
+
+PATH_OPTIONS = ("path", "tls_ca_file")
+
+
+def resolve_workspace(flag: str | None) -> Path:
+    chosen = flag or os.environ.get("PUBLISH_WORKSPACE") or os.getcwd()
+    return Path(chosen).expanduser().resolve()
+
+
+def current_user(flag: str | None = None) -> str:
+    return flag or os.environ.get("PUBLISH_USER") or getpass.getuser()
+
+
+class App:
+    def __init__(self, workspace: Path, clock: Callable[[], datetime] = utc_now):
+        self.workspace = workspace
+        self.clock = clock
+        self.config: Config = load_config(workspace)
+        self.secrets = SecretSource(self.config.secrets_file, self._shown(self.config.secrets_file))
+        self.redact = Redactor()
+        for channel in self.config.channels.values():
+            found: set[str] = set()
+            self.secrets.resolve(channel.raw, "", found, strict=False)
+            for secret in found:
+                self.redact.add(secret)
+
+    def _shown(self, path: Path) -> str:
+        try:
+            return str(path.relative_to(self.workspace))
+        except ValueError:
+            return str(path)
+
+    @cached_property
+    def store(self) -> Store:
+        return Store(self.config.store_path, redact=self.redact.scrub, clock=self.clock)
+
+    @cached_property
+    def renderer(self) -> Renderer:
+        return Renderer([self.workspace / "templates", shipped_path("templates")])
+
+    def channel(self, name: str) -> Channel:
+        try:
+            configured = self.config.channels[name]
+        except KeyError:
+            known = ", ".join(sorted(self.config.channels)) or "none"
+            raise BadInput(f"no channel named {name!r} in config/publisher.toml; configured: {known}.") from None
+        found: set[str] = set()
+        settings = self.secrets.resolve(configured.raw, f"[channels.{name}]", found)
+        for key in PATH_OPTIONS:
+            if isinstance(settings.get(key), str):
+                settings[key] = str(self.workspace / settings[key])
+        for secret in found:
+            self.redact.add(secret)
+        try:
+            return channel_class(configured.type).build(name, settings, frozenset(self.redact.secrets))
+        except SettingError as error:
+            raise BadInput(f"config/publisher.toml: [channels.{name}] {error.key}: {error.expected}.") from None
+
+    def targets(self, names: tuple[str, ...] = ()) -> list[Channel]:
+        """The channels a draft goes to: the named ones, else every enabled one."""
+        if names:
+            chosen = [self.config.channels.get(name) for name in names]
+            for name, channel in zip(names, chosen):
+                if channel is None:
+                    self.channel(name)
+                elif not channel.enabled:
+                    raise BadInput(f"--channel {name}: the channel is disabled (enabled = false) in the config.")
+            return [self.channel(name) for name in dict.fromkeys(names)]
+        enabled = self.config.enabled_channels()
+        if not enabled:
+            raise BadInput("config/publisher.toml enables no channel; add a [channels.NAME] table.")
+        return [self.channel(channel.name) for channel in enabled]

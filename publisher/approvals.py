@@ -1,0 +1,64 @@
+"""Approvals: who may approve a draft, and when a draft is ready to send.
+
+Guarantees: an approval is recorded only for a draft whose stored payloads still hash
+to its id, by a person named in `[approvals] approvers`, never by the draft's author
+when `self_approval = false`, and at most once per person. Each approval carries the
+hash it approved; only approvals of the current hash count.
+"""
+from __future__ import annotations
+
+from publisher.app import App
+from publisher.drafts import DraftRecord, load_draft
+from publisher.errors import Refused
+
+
+def _check_open(record: DraftRecord) -> None:
+    draft = record.draft
+    if record.rejection:
+        reason = record.rejection.data.get("reason", "")
+        raise Refused(f"draft {draft.id} was rejected by {record.rejection.actor}: {reason}")
+    if record.superseded_by:
+        raise Refused(f"draft {draft.id} was superseded by draft {record.superseded_by} (it was re-rendered); "
+                      f"review and approve {record.superseded_by} instead.")
+    if draft.computed_hash() != draft.hash:
+        raise Refused(f"draft {draft.id} no longer matches its hash: its payloads changed after rendering, "
+                      "so it cannot be approved; render it again.")
+
+
+def is_ready(app: App, record: DraftRecord) -> bool:
+    return len(set(record.valid_approvers())) >= app.config.approvals_required
+
+
+def approve(app: App, draft_id: str, approver: str) -> DraftRecord:
+    record = load_draft(app, draft_id)
+    _check_open(record)
+    config = app.config
+    if approver not in config.approvers:
+        names = ", ".join(config.approvers) or "nobody"
+        raise Refused(f"{approver!r} is not an approver; [approvals] approvers lists {names}.")
+    if approver == record.draft.author and not config.self_approval:
+        raise Refused(f"{approver!r} wrote draft {draft_id} and cannot approve it "
+                      "([approvals] self_approval = false); another approver must.")
+    if approver in record.valid_approvers():
+        raise Refused(f"{approver!r} has already approved draft {draft_id}; a second approval by the same "
+                      "person does not count.")
+    if is_ready(app, record):
+        raise Refused(f"draft {draft_id} already has its {config.approvals_required} approval(s); "
+                      f"`publish send {draft_id}` resumes its delivery.")
+    app.store.append("draft.approved", actor=approver, incident=record.draft.incident, draft=draft_id,
+                     data={"hash": record.draft.hash})
+    return load_draft(app, draft_id)
+
+
+def reject(app: App, draft_id: str, actor: str, reason: str) -> DraftRecord:
+    record = load_draft(app, draft_id)
+    _check_open(record)
+    if actor not in app.config.approvers and actor != record.draft.author:
+        raise Refused(f"{actor!r} is neither an approver nor the draft's author and cannot reject it.")
+    if not reason.strip():
+        raise Refused("--reason must say why the draft is rejected.")
+    if any(delivery.state != "pending" for delivery in record.deliveries.values()):
+        raise Refused(f"draft {draft_id} is already being delivered and can no longer be rejected.")
+    app.store.append("draft.rejected", actor=actor, incident=record.draft.incident, draft=draft_id,
+                     data={"reason": reason.strip()})
+    return load_draft(app, draft_id)

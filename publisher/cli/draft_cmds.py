@@ -1,0 +1,100 @@
+"""`publish drafts list|show`, `approve`, `reject`, `send`."""
+from __future__ import annotations
+
+import click
+
+from publisher.cli.draft_view import deliver, preview, record_summary
+from publisher.cli.output import emit_json, say, table
+from publisher.cli.session import session
+
+
+@click.group("drafts")
+def drafts() -> None:
+    """Rendered drafts: their payloads, approvals and deliveries."""
+
+
+@drafts.command("list")
+@click.option("--incident", metavar="ID", help="Only this incident's drafts.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def drafts_list(incident: str | None, as_json: bool) -> None:
+    """List drafts, oldest first."""
+    from publisher.drafts import list_drafts
+
+    records = list_drafts(session().app, incident)
+    if as_json:
+        emit_json([record_summary(record) for record in records])
+        return
+    if not records:
+        say("No drafts yet: render one with publish --case N --template KIND.")
+        return
+    table([[r.draft.id, r.draft.incident, str(r.draft.case), r.draft.template, r.draft.language,
+            r.created_at.strftime("%Y-%m-%d %H:%M"), r.status] for r in records],
+          ["draft", "incident", "case", "template", "lang", "rendered (UTC)", "status"])
+
+
+@drafts.command("show")
+@click.argument("draft_id", metavar="DRAFT")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def drafts_show(draft_id: str, as_json: bool) -> None:
+    """Show a draft's final payload per channel, with lengths and thread split."""
+    from publisher.drafts import load_draft
+
+    record = load_draft(session().app, draft_id)
+    if as_json:
+        emit_json({**record_summary(record), "draft": record.draft.as_dict()})
+        return
+    preview(record.draft, record.status)
+    approvers = ", ".join(sorted(set(record.valid_approvers()))) or "nobody yet"
+    say(f"Approved by: {approvers}")
+    for name, delivery in record.deliveries.items():
+        where = (delivery.receipt or {}).get("url") or delivery.reason or ""
+        say(f"  {name}: {delivery.state} {where}".rstrip())
+
+
+@click.command("approve")
+@click.argument("draft_id", metavar="DRAFT")
+@click.option("--as", "as_user", metavar="NAME", help="Approver (else $PUBLISH_USER, else your login).")
+@click.option("--json", "as_json", is_flag=True, help="Print the delivery summary as JSON.")
+def approve(draft_id: str, as_user: str | None, as_json: bool) -> None:
+    """Approve a draft; it is sent once the required approvals are in."""
+    from publisher.app import current_user
+    from publisher.approvals import approve as approve_draft, is_ready
+
+    app = session().app
+    approver = current_user(as_user)
+    record = approve_draft(app, draft_id, approver)
+    have, need = len(set(record.valid_approvers())), app.config.approvals_required
+    if not as_json:
+        say(f"Approved draft {draft_id} as {approver} ({have} of {need}).")
+    if is_ready(app, record):
+        deliver(draft_id, actor=approver, as_json=as_json)
+
+
+@click.command("reject")
+@click.argument("draft_id", metavar="DRAFT")
+@click.option("--reason", required=True, help="Why the draft is rejected.")
+@click.option("--as", "as_user", metavar="NAME", help="Who rejects (else $PUBLISH_USER, else your login).")
+def reject(draft_id: str, reason: str, as_user: str | None) -> None:
+    """Reject a draft; it will never be sent."""
+    from publisher.app import current_user
+    from publisher.approvals import reject as reject_draft
+
+    actor = current_user(as_user)
+    reject_draft(session().app, draft_id, actor, reason)
+    say(f"Rejected draft {draft_id} as {actor}: {reason}")
+
+
+@click.command("send")
+@click.argument("draft_id", metavar="DRAFT")
+@click.option("--resend", multiple=True, metavar="CHANNEL",
+              help="Send again to a channel whose last attempt has an unknown outcome.")
+@click.option("--as", "as_user", metavar="NAME", help="Who sends (else $PUBLISH_USER, else your login).")
+@click.option("--json", "as_json", is_flag=True, help="Print the delivery summary as JSON.")
+def send(draft_id: str, resend: tuple[str, ...], as_user: str | None, as_json: bool) -> None:
+    """Resume delivery of an approved draft: only channels not yet delivered."""
+    from publisher.app import current_user
+
+    deliver(draft_id, actor=current_user(as_user), as_json=as_json, resend=resend)
+
+
+COMMANDS = [drafts, approve, reject, send]

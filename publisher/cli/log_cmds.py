@@ -1,0 +1,58 @@
+"""`publish log` and `publish log verify`."""
+from __future__ import annotations
+
+import click
+
+from publisher.cli.output import emit_json, say
+
+
+def _summary(data: dict) -> str:
+    keys = ("case", "first_seen", "template", "attempt", "id", "url", "reason", "hash", "by", "note")
+    shown = [f"{key}={str(data[key])[:60]}" for key in keys if data.get(key) not in (None, "")]
+    return " ".join(shown)
+
+
+@click.group("log", invoke_without_command=True)
+@click.option("--incident", metavar="ID", help="Only this incident's events.")
+@click.option("-n", "count", type=click.IntRange(min=1), metavar="N", help="Only the last N events.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+def log(ctx: click.Context, incident: str | None, count: int | None, as_json: bool) -> None:
+    """Show the log (oldest first); `publish log verify` checks its hash chain."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from publisher.cli.session import session
+
+    events = session().app.store.events(incident=incident, limit=count, newest_first=True)
+    events.reverse()
+    if as_json:
+        emit_json([event.as_dict() for event in events])
+        return
+    for event in events:
+        who = f" by {event.actor}" if event.actor else ""
+        where = " ".join(part for part in (
+            f"incident {event.incident}" if event.incident else "",
+            f"draft {event.draft}" if event.draft else "",
+            f"channel {event.channel}" if event.channel else "") if part)
+        say(f"#{event.seq:<5} {event.ts}  {event.kind:<20} {where}{who}  {_summary(event.data)}".rstrip())
+
+
+@log.command("verify")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def verify(as_json: bool) -> None:
+    """Check that no event was edited, deleted or reordered; exit 1 naming the first bad row."""
+    from publisher.cli.session import session
+    from publisher.errors import CheckFailed
+
+    result = session().app.store.verify()
+    if as_json:
+        emit_json({"ok": result.ok, "rows": result.rows, "head": result.head, "problem": result.problem,
+                   "bad_row": result.bad_seq})
+    elif result.ok:
+        say(f"Log intact: {result.rows} events, head {result.head}.")
+    if not result.ok:
+        raise CheckFailed(f"log verification failed at {result.problem}; "
+                          f"the {result.rows} events before it are intact.")
+
+
+COMMANDS = [log]

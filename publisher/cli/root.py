@@ -1,0 +1,63 @@
+"""`publish`: the root command. With --case and --template it renders a draft for
+every target channel, previews it and stores it (`--dry-run` stores nothing)."""
+from __future__ import annotations
+
+import click
+
+from publisher.cli.errors import PublishGroup
+from publisher.cli.session import Session
+
+
+@click.group(cls=PublishGroup, invoke_without_command=True,
+             context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.option("--workspace", metavar="DIR", help="Workspace folder (else $PUBLISH_WORKSPACE, else the current one).")
+@click.option("--case", type=int, metavar="N", help="Crisis case 1-4 of the draft to render.")
+@click.option("--template", metavar="KIND",
+              help="apology, external-causes, reassurance, update, resolution, notice, reply, advisor.")
+@click.option("--incident", metavar="ID", help="Incident to write for (default: the open one of --case).")
+@click.option("--lang", metavar="LANG", help="Language of the templates (default: the incident's).")
+@click.option("--var", "variables", multiple=True, metavar="KEY=VALUE", help="Template variable; repeatable.")
+@click.option("--channel", "channel_names", multiple=True, metavar="NAME",
+              help="Only this channel; repeatable (default: every enabled channel).")
+@click.option("--reply-to", metavar="URL_OR_ID", help="Post to answer, on channels that can reply.")
+@click.option("--dry-run", is_flag=True, help="Preview only; store nothing.")
+@click.option("--json", "as_json", is_flag=True, help="Print the draft as JSON.")
+@click.version_option(package_name="publish-crisis", prog_name="publish")
+@click.pass_context
+def cli(ctx: click.Context, workspace: str | None, case: int | None, template: str | None,
+        incident: str | None, lang: str | None, variables: tuple[str, ...], channel_names: tuple[str, ...],
+        reply_to: str | None, dry_run: bool, as_json: bool) -> None:
+    """Crisis response publisher: render, approve and publish statements on every
+    platform, with a tamper-evident log that proves the 12 h / 48 h deadlines.
+
+    \b
+    Main job:  publish --case 2 --template apology
+    Cases:     1 technical fault, not ours      2 technical fault, ours
+               3 reputational risk we caused    4 attacks or outside circumstances
+    """
+    overrides = ctx.obj if isinstance(ctx.obj, dict) else {}
+    ctx.obj = Session(workspace=workspace, **overrides)
+    if ctx.invoked_subcommand is not None:
+        if case is not None or template is not None:
+            raise click.UsageError("--case/--template render a draft; give them without a subcommand.")
+        return
+    if case is None and template is None:
+        click.echo(ctx.get_help())
+        return
+    if case is None or template is None:
+        raise click.UsageError("give both --case N and --template KIND, e.g. publish --case 2 --template apology.")
+    from publisher.cli.draft_view import render_command
+
+    render_command(case=case, template=template, incident_id=incident, language=lang, variables=variables,
+                   channel_names=channel_names, reply_to=reply_to, dry_run=dry_run, as_json=as_json)
+
+
+def _register() -> None:
+    from publisher.cli import channel_cmds, draft_cmds, incident_cmds, log_cmds, workspace_cmds
+
+    for module in (incident_cmds, draft_cmds, log_cmds, channel_cmds, workspace_cmds):
+        for command in module.COMMANDS:
+            cli.add_command(command)
+
+
+_register()

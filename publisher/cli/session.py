@@ -1,0 +1,35 @@
+"""What one invocation shares between its commands: the workspace flag, injected
+clock and sleep (tests), and the opened App."""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Callable
+
+import click
+
+from publisher.timeparse import now as utc_now
+
+
+@dataclass
+class Session:
+    workspace: str | None = None
+    clock: Callable[[], datetime] = utc_now
+    sleep: Callable[[float], None] = time.sleep
+    _app: Any = field(default=None, repr=False)
+
+    @property
+    def app(self) -> Any:
+        if self._app is None:
+            from publisher.app import App, resolve_workspace
+
+            self._app = App(resolve_workspace(self.workspace), clock=self.clock)
+        return self._app
+
+    def redact(self, text: str) -> str:
+        return self._app.redact(text) if self._app is not None else text
+
+
+def session() -> Session:
+    return click.get_current_context().find_object(Session)

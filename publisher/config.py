@@ -1,0 +1,239 @@
+"""Reading and validating `config/publisher.toml`.
+
+Guarantees: a config that loads is complete and well-typed (defaults filled in), and a
+config that does not load produces one `BadInput` sentence naming the file, the line
+when it can be found, the table and key, and what was expected. Secret references
+(`${NAME}`) are kept as written here; `publisher.secrets` resolves them when a channel
+is built.
+"""
+from __future__ import annotations
+
+import re
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from channels import REGISTRY, channel_class
+from channels.base import Option, SettingError, validate_settings
+from publisher.errors import BadInput
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+CONFIG_FILE = Path("config") / "publisher.toml"
+
+SECTIONS: dict[str, dict[str, Option]] = {
+    "organisation": {
+        "name": Option(str, required=True),
+        "language": Option(str, default="es", choices=("es", "en")),
+        "timezone": Option(str),
+        "website": Option(str),
+    },
+    "deadlines": {
+        "prepare": Option((int, float), default=12),
+        "publish": Option((int, float), default=48),
+    },
+    "approvals": {
+        "required": Option(int, default=1),
+        "approvers": Option(list, default=[]),
+        "self_approval": Option(bool, default=False),
+    },
+    "store": {
+        "path": Option(str, default="var/publisher.db"),
+    },
+    "secrets": {
+        "file": Option(str, default="config/secrets.toml"),
+    },
+    "delivery": {
+        "budget": Option((int, float), default=15, help="minutes one run may spend retrying"),
+        "workers": Option(int, default=8),
+    },
+}
+
+CASE_OPTIONS: dict[str, Option] = {
+    "update_every": Option((int, float), default=6),
+    "freeze_on_open": Option(bool),
+}
+
+
+@dataclass(frozen=True)
+class ChannelConfig:
+    name: str
+    type: str
+    audience: str
+    enabled: bool
+    raw: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Config:
+    workspace: Path
+    file: Path
+    organisation: str
+    language: str
+    timezone: ZoneInfo | None
+    website: str | None
+    prepare_hours: float
+    publish_hours: float
+    approvals_required: int
+    approvers: tuple[str, ...]
+    self_approval: bool
+    store_path: Path
+    secrets_file: Path
+    delivery_budget_minutes: float
+    delivery_workers: int
+    channels: dict[str, ChannelConfig]
+    cases: dict[int, dict[str, Any]] = field(default_factory=dict)
+
+    def enabled_channels(self) -> list[ChannelConfig]:
+        return [channel for channel in self.channels.values() if channel.enabled]
+
+    def case_setting(self, case: int, key: str, default: Any) -> Any:
+        return self.cases.get(case, {}).get(key, default)
+
+
+class _Reader:
+    """Turns validation failures into sentences that point at the file and line."""
+
+    def __init__(self, path: Path, text: str, shown: str):
+        self.path = path
+        self.lines = text.splitlines()
+        self.shown = shown
+
+    def line_of(self, table: str, key: str | None) -> int | None:
+        header = re.compile(r"^\s*\[\s*" + re.escape(table).replace(r"\.", r"\s*\.\s*") + r"\s*\]")
+        in_table = False
+        for number, line in enumerate(self.lines, start=1):
+            if header.match(line):
+                if key is None:
+                    return number
+                in_table = True
+                continue
+            if in_table and re.match(r"^\s*\[", line):
+                in_table = False
+            if in_table and key is not None and re.match(r"^\s*" + re.escape(key) + r"\s*=", line):
+                return number
+        return None
+
+    def fail(self, table: str, key: str | None, expected: str) -> BadInput:
+        line = self.line_of(table, key)
+        where = f"{self.shown}" + (f" line {line}" if line else "")
+        target = f"[{table}]" + (f" {key}" if key else "")
+        return BadInput(f"{where}: {target}: {expected}.")
+
+    def section(self, table: str, raw: Any, options: dict[str, Option]) -> dict[str, Any]:
+        if not isinstance(raw, dict):
+            raise self.fail(table, None, "expected a table")
+        try:
+            return validate_settings(options, raw)
+        except SettingError as error:
+            raise self.fail(table, error.key, error.expected) from None
+
+
+def load_config(workspace: Path) -> Config:
+    path = workspace / CONFIG_FILE
+    shown = str(CONFIG_FILE)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise BadInput(f"no {shown} in {workspace}; run `publish init {workspace}` to create a workspace "
+                       "or point --workspace / PUBLISH_WORKSPACE at one.") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise BadInput(f"cannot read {shown}: {error}.") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise BadInput(f"{shown} is not valid TOML: {error}.") from None
+    return _build(workspace, data, _Reader(path, text, shown))
+
+
+def _build(workspace: Path, data: dict[str, Any], reader: _Reader) -> Config:
+    known = set(SECTIONS) | {"channels", "cases"}
+    for table in data:
+        if table not in known:
+            raise reader.fail(table, None, "unknown table; expected one of " + ", ".join(sorted(known)))
+    if "organisation" not in data:
+        raise reader.fail("organisation", None, "missing; it must give at least name = \"...\"")
+    sections = {name: reader.section(name, data.get(name, {}), options) for name, options in SECTIONS.items()}
+    organisation, deadlines, approvals = sections["organisation"], sections["deadlines"], sections["approvals"]
+
+    zone = None
+    if "timezone" in organisation:
+        try:
+            zone = ZoneInfo(organisation["timezone"])
+        except (ZoneInfoNotFoundError, ValueError):
+            raise reader.fail("organisation", "timezone", f"unknown time zone {organisation['timezone']!r}; "
+                              "expected an IANA name such as \"Europe/Madrid\"") from None
+    for key in ("prepare", "publish"):
+        if deadlines[key] <= 0:
+            raise reader.fail("deadlines", key, f"expected a positive number of hours, got {deadlines[key]!r}")
+    if deadlines["prepare"] > deadlines["publish"]:
+        raise reader.fail("deadlines", "prepare", "must not be later than publish")
+    if approvals["required"] < 0:
+        raise reader.fail("approvals", "required", "expected 0 or more")
+    approvers = approvals["approvers"]
+    if not all(isinstance(name, str) and name.strip() for name in approvers):
+        raise reader.fail("approvals", "approvers", "expected a list of names")
+    if approvals["required"] > 0 and len(set(approvers)) < approvals["required"]:
+        raise reader.fail("approvals", "approvers",
+                          f"names {len(set(approvers))} approver(s) but required = {approvals['required']}")
+    if sections["delivery"]["budget"] <= 0 or sections["delivery"]["workers"] < 1:
+        raise reader.fail("delivery", "budget", "expected a positive budget (minutes) and at least 1 worker")
+
+    return Config(
+        workspace=workspace,
+        file=reader.path,
+        organisation=organisation["name"],
+        language=organisation["language"],
+        timezone=zone,
+        website=organisation.get("website"),
+        prepare_hours=float(deadlines["prepare"]),
+        publish_hours=float(deadlines["publish"]),
+        approvals_required=approvals["required"],
+        approvers=tuple(approvers),
+        self_approval=approvals["self_approval"],
+        store_path=workspace / sections["store"]["path"],
+        secrets_file=workspace / sections["secrets"]["file"],
+        delivery_budget_minutes=float(sections["delivery"]["budget"]),
+        delivery_workers=sections["delivery"]["workers"],
+        channels=_channels(data.get("channels", {}), reader),
+        cases=_cases(data.get("cases", {}), reader),
+    )
+
+
+def _channels(raw: Any, reader: _Reader) -> dict[str, ChannelConfig]:
+    if not isinstance(raw, dict):
+        raise reader.fail("channels", None, "expected tables such as [channels.web]")
+    channels: dict[str, ChannelConfig] = {}
+    for name, section in raw.items():
+        table = f"channels.{name}"
+        if not re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,31}", name):
+            raise reader.fail(table, None, "a channel name uses lowercase letters, digits, - and _ (at most 32)")
+        if not isinstance(section, dict):
+            raise reader.fail(table, None, "expected a table")
+        kind = section.get("type")
+        if kind not in REGISTRY:
+            raise reader.fail(table, "type", f"expected one of {', '.join(sorted(REGISTRY))}, got {kind!r}")
+        settings = reader.section(table, section, channel_class(kind).all_options())
+        for key, option in channel_class(kind).all_options().items():
+            value = settings.get(key)
+            if option.secret and isinstance(value, str) and value and "${" not in value:
+                raise reader.fail(table, key, "is a secret: write it as \"${NAME}\" and keep the value in the "
+                                  "environment or the secrets file, never in the config")
+        channels[name] = ChannelConfig(name, kind, settings["audience"], settings["enabled"], settings)
+    return channels
+
+
+def _cases(raw: Any, reader: _Reader) -> dict[int, dict[str, Any]]:
+    if not isinstance(raw, dict):
+        raise reader.fail("cases", None, "expected tables such as [cases.2]")
+    cases: dict[int, dict[str, Any]] = {}
+    for key, section in raw.items():
+        if key not in ("1", "2", "3", "4"):
+            raise reader.fail(f"cases.{key}", None, "cases are numbered 1 to 4")
+        cases[int(key)] = reader.section(f"cases.{key}", section, CASE_OPTIONS)
+    return cases

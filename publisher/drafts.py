@@ -1,0 +1,249 @@
+"""Drafts: one rendered payload per target channel, identified by their hash.
+
+Guarantees:
+- A draft's id is the first 12 hex digits of `sha256` over the canonical JSON of its
+  incident, template, language, reply target and every channel's exact payload
+  (title and parts). The same text rendered twice is the same draft; any change is a
+  new draft, and a newer draft for the same incident and template supersedes the
+  older one still awaiting approval.
+- Each payload has already passed its channel's length rule (rejected, or split into
+  the numbered parts that will be sent); nothing is re-rendered or cut after this.
+- A draft's state (approvals, rejection, supersession, deliveries) is derived from its
+  events in the log, never stored apart.
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any
+
+from channels.base import Channel
+from publisher.app import App
+from publisher.cases import check_template, get_case
+from publisher.errors import BadInput
+from publisher.incidents import Incident
+from publisher.lengths import DESCRIPTIONS, measure
+from publisher.splitting import fit
+from publisher.store import Event, canonical
+from publisher.timeparse import from_iso
+
+
+@dataclass(frozen=True)
+class Payload:
+    channel: str
+    type: str
+    audience: str
+    variant: str
+    title: str
+    parts: tuple[str, ...]
+    length: int
+    limit: int | None
+    counting: str
+
+    @property
+    def text(self) -> str:
+        return "\n\n".join(self.parts)
+
+    def hashed(self) -> dict[str, Any]:
+        return {"type": self.type, "title": self.title, "parts": list(self.parts)}
+
+
+@dataclass(frozen=True)
+class Draft:
+    id: str
+    hash: str
+    incident: str
+    case: int
+    template: str
+    language: str
+    author: str
+    variables: dict[str, str]
+    reply_to: str | None
+    payloads: dict[str, Payload]
+
+    def computed_hash(self) -> str:
+        return draft_hash(self.incident, self.template, self.language, self.reply_to, self.payloads)
+
+    def as_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["payloads"] = {name: {**asdict(payload), "parts": list(payload.parts)}
+                            for name, payload in self.payloads.items()}
+        return data
+
+
+@dataclass
+class Delivery:
+    channel: str
+    state: str = "pending"
+    attempts: int = 0
+    receipt: dict[str, Any] | None = None
+    reason: str | None = None
+    retry_after: float | None = None
+    sent_parts: list[dict[str, Any]] = field(default_factory=list)
+    at: str | None = None
+
+
+@dataclass
+class DraftRecord:
+    draft: Draft
+    created_at: datetime
+    approvals: list[Event] = field(default_factory=list)
+    rejection: Event | None = None
+    superseded_by: str | None = None
+    deliveries: dict[str, Delivery] = field(default_factory=dict)
+
+    def valid_approvers(self) -> list[str]:
+        return [event.actor or "" for event in self.approvals if event.data.get("hash") == self.draft.hash]
+
+    @property
+    def status(self) -> str:
+        if self.rejection:
+            return "rejected"
+        if self.superseded_by:
+            return f"superseded by {self.superseded_by}"
+        states = [delivery.state for delivery in self.deliveries.values()]
+        if states and all(state == "delivered" for state in states):
+            return "delivered"
+        if any(state != "pending" for state in states):
+            return "sending" if any(state == "sending" for state in states) else "partly delivered"
+        return "awaiting approval"
+
+
+def draft_hash(incident: str, template: str, language: str, reply_to: str | None,
+               payloads: dict[str, Payload]) -> str:
+    content = {"incident": incident, "template": template, "language": language, "reply_to": reply_to,
+               "payloads": {name: payload.hashed() for name, payload in sorted(payloads.items())}}
+    return hashlib.sha256(canonical(content).encode("utf-8")).hexdigest()
+
+
+def build_context(app: App, incident: Incident, variables: dict[str, Any]) -> dict[str, Any]:
+    zone = app.config.timezone
+    first_seen = incident.first_seen.astimezone(zone) if zone else incident.first_seen
+    context: dict[str, Any] = {
+        "organisation": app.config.organisation,
+        "website": app.config.website,
+        "case": incident.case,
+        "incident_id": incident.id,
+        "language": incident.language,
+        "first_seen": first_seen.strftime("%Y-%m-%d %H:%M %Z").strip(),
+        "summary": incident.summary,
+        "source": incident.source,
+        "author": incident.author,
+        "platform": incident.platform,
+    }
+    context = {key: value for key, value in context.items() if value is not None}
+    context.update(variables)
+    return context
+
+
+def render_draft(app: App, incident: Incident, template: str, *, author: str, language: str | None = None,
+                 variables: dict[str, Any] | None = None, channel_names: tuple[str, ...] = (),
+                 reply_to: str | None = None) -> Draft:
+    check_template(get_case(incident.case), template)
+    language = language or incident.language
+    variables = dict(variables or {})
+    context = build_context(app, incident, variables)
+    renderer = app.renderer
+    texts: dict[str, str] = {}
+
+    def text_of(variant: str) -> str:
+        if variant not in texts:
+            texts[variant] = renderer.render(language, incident.case, template, variant, context).text
+            if not texts[variant]:
+                raise BadInput(f"the {variant} {template} template rendered an empty text.")
+        return texts[variant]
+
+    payloads = {channel.name: _payload(channel, text_of(channel.variant), text_of("title"), template)
+                for channel in app.targets(channel_names)}
+    digest = draft_hash(incident.id, template, language, reply_to, payloads)
+    return Draft(digest[:12], digest, incident.id, incident.case, template, language, author,
+                 {key: str(value) for key, value in variables.items()}, reply_to, payloads)
+
+
+def _payload(channel: Channel, text: str, title: str, template: str) -> Payload:
+    counting = channel.counting
+    what = (f"channel {channel.name!r}: the {channel.variant} {template} text "
+            f"({DESCRIPTIONS[counting]})")
+    parts = fit(text, channel.max_length, lambda value: measure(value, counting), channel.overflow, what)
+    return Payload(channel.name, channel.type, channel.audience, channel.variant, title.splitlines()[0],
+                   parts, measure(text, counting), channel.max_length, counting)
+
+
+def save_draft(app: App, draft: Draft) -> tuple[DraftRecord, bool]:
+    """Record a rendered draft; return its record and whether it is new."""
+    existing = app.store.events(draft=draft.id, kind="draft.rendered", limit=1)
+    if existing:
+        return load_draft(app, draft.id), False
+    previous = [record for record in list_drafts(app, draft.incident)
+                if record.draft.template == draft.template and record.status == "awaiting approval"]
+    data = draft.as_dict()
+    app.store.append("draft.rendered", actor=draft.author, incident=draft.incident, draft=draft.id, data=data)
+    for record in previous:
+        app.store.append("draft.superseded", actor=draft.author, incident=draft.incident,
+                         draft=record.draft.id, data={"by": draft.id})
+    return load_draft(app, draft.id), True
+
+
+def load_draft(app: App, draft_id: str) -> DraftRecord:
+    events = app.store.events(draft=draft_id)
+    if not events or events[0].kind != "draft.rendered":
+        raise BadInput(f"no draft {draft_id!r}; `publish drafts list` shows them.")
+    return _record(events)
+
+
+def list_drafts(app: App, incident: str | None = None) -> list[DraftRecord]:
+    rendered = app.store.events(kind="draft.rendered", incident=incident)
+    return [load_draft(app, event.draft or "") for event in rendered]
+
+
+def _draft_from(data: dict[str, Any]) -> Draft:
+    payloads = {name: Payload(**{**payload, "parts": tuple(payload["parts"])})
+                for name, payload in data["payloads"].items()}
+    return Draft(**{**data, "payloads": payloads})
+
+
+def _record(events: list[Event]) -> DraftRecord:
+    rendered = events[0]
+    draft = _draft_from(rendered.data)
+    record = DraftRecord(draft, from_iso(rendered.ts),
+                         deliveries={name: Delivery(name) for name in draft.payloads})
+    for event in events[1:]:
+        if event.kind == "draft.approved":
+            record.approvals.append(event)
+        elif event.kind == "draft.rejected":
+            record.rejection = event
+        elif event.kind == "draft.superseded":
+            record.superseded_by = event.data.get("by")
+        elif event.kind.startswith("delivery.") and event.channel in record.deliveries:
+            _apply_delivery(record.deliveries[event.channel], event)
+    return record
+
+
+def _apply_delivery(delivery: Delivery, event: Event) -> None:
+    data = event.data
+    delivery.at = event.ts
+    if event.kind == "delivery.started":
+        delivery.state = "sending"
+        delivery.attempts = max(delivery.attempts, int(data.get("attempt", delivery.attempts + 1)))
+    elif event.kind in ("delivery.delivered", "delivery.confirmed"):
+        delivery.state = "delivered"
+        delivery.receipt = data
+        delivery.reason = None
+    elif event.kind == "delivery.failed":
+        delivery.reason = data.get("reason")
+        delivery.retry_after = data.get("retry_after")
+        delivery.sent_parts = data.get("sent_parts") or delivery.sent_parts
+        if data.get("error") == "permanent":
+            delivery.state = "failed-permanent"
+        elif data.get("maybe_delivered"):
+            delivery.state = "unknown"
+        else:
+            delivery.state = "failed-retryable"
+
+
+def describe_length(payload: Payload) -> str:
+    limit = f"/{payload.limit}" if payload.limit else ""
+    split = f", {len(payload.parts)} parts" if len(payload.parts) > 1 else ""
+    return f"{payload.length}{limit} {DESCRIPTIONS[payload.counting]}{split}"
+

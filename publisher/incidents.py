@@ -1,0 +1,114 @@
+"""Incidents: opened with the time of the first negative message, read back from the log.
+
+An incident's state is never stored apart from the log: it is derived from its events
+(`incident.opened`, `incident.resolved`), so the log is the only source of truth.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from publisher.app import App
+from publisher.cases import get_case
+from publisher.errors import BadInput, Refused
+from publisher.store import NEXT_INCIDENT, Event
+from publisher.timeparse import from_iso, iso, parse_instant
+
+LANGUAGES = ("es", "en")
+
+
+@dataclass(frozen=True)
+class Incident:
+    id: str
+    case: int
+    first_seen: datetime
+    opened_at: datetime
+    opened_by: str | None
+    language: str
+    severity: str
+    source: str | None = None
+    author: str | None = None
+    platform: str | None = None
+    summary: str | None = None
+    state: str = "open"
+    resolved_at: datetime | None = None
+
+    def prepare_deadline(self, hours: float) -> datetime:
+        return self.first_seen + timedelta(hours=hours)
+
+    def as_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        for key in ("first_seen", "opened_at", "resolved_at"):
+            data[key] = iso(data[key]) if data[key] else None
+        return data
+
+
+def open_incident(app: App, *, case: int, first_seen: str, actor: str, source: str | None = None,
+                  author: str | None = None, platform: str | None = None, summary: str | None = None,
+                  language: str | None = None, severity: str = "crisis") -> Incident:
+    get_case(case)
+    language = language or app.config.language
+    if language not in LANGUAGES:
+        raise BadInput(f"--lang {language!r} is not shipped; use one of {', '.join(LANGUAGES)}.")
+    moment = parse_instant(first_seen, "--first-seen", app.config.timezone, not_after=app.clock())
+    data = {"case": case, "first_seen": iso(moment), "language": language, "severity": severity,
+            "source": source, "author": author, "platform": platform, "summary": summary}
+    event = app.store.append("incident.opened", actor=actor, incident=NEXT_INCIDENT,
+                             data={key: value for key, value in data.items() if value is not None})
+    return _from_events([event])
+
+
+def resolve_incident(app: App, incident_id: str, actor: str, note: str | None = None) -> Incident:
+    incident = load_incident(app, incident_id)
+    if incident.state == "resolved":
+        raise Refused(f"incident {incident_id} is already resolved.")
+    app.store.append("incident.resolved", actor=actor, incident=incident_id,
+                     data={"note": note} if note else {})
+    return load_incident(app, incident_id)
+
+
+def load_incident(app: App, incident_id: str) -> Incident:
+    events = app.store.events(incident=incident_id, kind=("incident.opened", "incident.resolved"))
+    if not events:
+        raise BadInput(f"no incident {incident_id!r}; `publish incident list` shows them.")
+    return _from_events(events)
+
+
+def list_incidents(app: App) -> list[Incident]:
+    events = app.store.events(kind=("incident.opened", "incident.resolved"))
+    grouped: dict[str, list[Event]] = {}
+    for event in events:
+        grouped.setdefault(event.incident or "", []).append(event)
+    return [_from_events(group) for group in grouped.values()]
+
+
+def find_incident(app: App, case: int, incident_id: str | None) -> Incident:
+    """The incident a command is about: `--incident ID`, else the only open one of `case`."""
+    if incident_id:
+        incident = load_incident(app, incident_id)
+        if incident.case != case:
+            raise BadInput(f"incident {incident_id} is case {incident.case}, not case {case}.")
+        return incident
+    open_ones = [item for item in list_incidents(app) if item.case == case and item.state != "resolved"]
+    if not open_ones:
+        raise BadInput(f"no open case {case} incident; open one with "
+                       f"`publish incident open --case {case} --first-seen TIME --source URL`.")
+    if len(open_ones) > 1:
+        ids = ", ".join(item.id for item in open_ones)
+        raise BadInput(f"several case {case} incidents are open ({ids}); choose one with --incident ID.")
+    return open_ones[0]
+
+
+def _from_events(events: list[Event]) -> Incident:
+    opened = events[0]
+    data = opened.data
+    incident = Incident(
+        id=opened.incident or "", case=int(data["case"]), first_seen=from_iso(data["first_seen"]),
+        opened_at=from_iso(opened.ts), opened_by=opened.actor, language=data["language"],
+        severity=data.get("severity", "crisis"), source=data.get("source"), author=data.get("author"),
+        platform=data.get("platform"), summary=data.get("summary"))
+    for event in events[1:]:
+        if event.kind == "incident.resolved":
+            incident = replace(incident, state="resolved", resolved_at=from_iso(event.ts))
+    return incident

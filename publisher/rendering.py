@@ -1,0 +1,101 @@
+"""Rendering message templates safely.
+
+Guarantees:
+- Templates run in Jinja2's `SandboxedEnvironment` with `StrictUndefined`: a template
+  cannot reach Python internals, and a variable it uses but nobody provided is an
+  error naming the variable and the template, never an empty string.
+- Lookup: `templates/<lang>/case<N>/<kind>.<variant>.j2` before
+  `templates/<lang>/<kind>.<variant>.j2`, the workspace's `templates/` before the
+  shipped ones. Loaders only read inside those folders.
+- Output is plain text, stripped, with runs of blank lines folded to one; it is what
+  the draft hashes and what is sent, byte for byte.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Mapping
+
+from publisher.errors import BadInput
+
+KINDS = ("apology", "external-causes", "reassurance", "update", "resolution", "notice", "reply", "advisor")
+VARIANTS = ("short", "long", "title")
+VAR_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+@dataclass(frozen=True)
+class Rendered:
+    text: str
+    template: str
+
+
+class Renderer:
+    def __init__(self, search_path: list[Path]):
+        from jinja2 import FileSystemLoader, StrictUndefined
+        from jinja2.sandbox import SandboxedEnvironment
+
+        self.search_path = [path for path in search_path if path.is_dir()]
+        self.env = SandboxedEnvironment(
+            loader=FileSystemLoader([str(path) for path in self.search_path]),
+            undefined=StrictUndefined,
+            autoescape=False,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            keep_trailing_newline=False,
+        )
+
+    def candidates(self, language: str, case: int, kind: str, variant: str) -> list[str]:
+        return [f"{language}/case{case}/{kind}.{variant}.j2", f"{language}/{kind}.{variant}.j2"]
+
+    def has(self, language: str, case: int, kind: str) -> bool:
+        from jinja2 import TemplateNotFound
+
+        try:
+            self.env.select_template(self.candidates(language, case, kind, "long"))
+        except TemplateNotFound:
+            return False
+        return True
+
+    def render(self, language: str, case: int, kind: str, variant: str, context: Mapping[str, Any]) -> Rendered:
+        from jinja2 import TemplateError, TemplateNotFound, TemplateSyntaxError, UndefinedError
+        from jinja2.exceptions import SecurityError
+
+        names = self.candidates(language, case, kind, variant)
+        try:
+            template = self.env.select_template(names)
+        except TemplateSyntaxError as error:
+            raise BadInput(f"template {error.name or names[0]} line {error.lineno}: {error.message}.") from None
+        except TemplateNotFound:
+            raise BadInput(f"no {variant} template for {kind!r} in language {language!r}; looked for "
+                           f"{' and '.join(names)} in {', '.join(map(str, self.search_path)) or 'no folder'}.") from None
+        name = template.name or names[-1]
+        try:
+            text = template.render(**context)
+        except UndefinedError as error:
+            missing = re.fullmatch(r"'(\w+)' is undefined", str(error))
+            hint = f"; pass it with --var {missing.group(1)}=VALUE" if missing else ""
+            raise BadInput(f"template {name}: {error}{hint}.") from None
+        except SecurityError as error:
+            raise BadInput(f"template {name} was refused by the sandbox: {error}.") from None
+        except TemplateError as error:
+            raise BadInput(f"template {name}: {error}.") from None
+        except Exception as error:
+            raise BadInput(f"template {name} failed: {type(error).__name__}: {error}.") from None
+        return Rendered(tidy(text), name)
+
+
+def tidy(text: str) -> str:
+    lines = [line.rstrip() for line in text.strip().splitlines()]
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines))
+
+
+def parse_vars(pairs: tuple[str, ...]) -> dict[str, str]:
+    """`--var KEY=VALUE` flags as a dict; a malformed one is a `BadInput`."""
+    variables: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not VAR_NAME.fullmatch(key.strip()):
+            raise BadInput(f"--var {pair!r} must be KEY=VALUE with KEY made of letters, digits and _.")
+        variables[key.strip()] = value
+    return variables

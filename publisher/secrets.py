@@ -1,0 +1,118 @@
+"""Secret references and redaction.
+
+`${NAME}` in a channel's settings is looked up in the secrets file first (a TOML table
+of NAME = "value", which must be private to its owner: mode 0600 or stricter), then in
+the environment. Every value found this way is remembered by the `Redactor`, which
+scrubs it (and its URL-encoded forms) from any text before that text is printed,
+logged or written to a report.
+"""
+from __future__ import annotations
+
+import os
+import re
+import stat
+import sys
+from pathlib import Path
+from typing import Any, Mapping
+from urllib.parse import quote, quote_plus
+
+from publisher.errors import BadInput
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+MASK = "***"
+
+
+class Redactor:
+    def __init__(self, secrets: set[str] | None = None):
+        self.secrets: set[str] = set()
+        for secret in secrets or ():
+            self.add(secret)
+
+    def add(self, secret: str) -> None:
+        if len(secret) >= 4:
+            self.secrets.update({secret, quote(secret, safe=""), quote_plus(secret)})
+
+    def __call__(self, text: str) -> str:
+        for secret in sorted(self.secrets, key=len, reverse=True):
+            if secret in text:
+                text = text.replace(secret, MASK)
+        return text
+
+    def scrub(self, value: Any) -> Any:
+        """Redact every string inside a JSON-like value."""
+        if isinstance(value, str):
+            return self(value)
+        if isinstance(value, dict):
+            return {key: self.scrub(item) for key, item in value.items()}
+        if isinstance(value, (list, tuple)):
+            return [self.scrub(item) for item in value]
+        return value
+
+
+class SecretSource:
+    """Looks up `${NAME}` references: secrets file first, then the environment."""
+
+    def __init__(self, secrets_file: Path, shown: str, environ: Mapping[str, str] | None = None):
+        self.secrets_file = secrets_file
+        self.shown = shown
+        self.environ = os.environ if environ is None else environ
+        self._file_values: dict[str, str] | None = None
+
+    def file_values(self) -> dict[str, str]:
+        if self._file_values is None:
+            self._file_values = self._read_file()
+        return self._file_values
+
+    def _read_file(self) -> dict[str, str]:
+        try:
+            mode = self.secrets_file.stat().st_mode
+        except FileNotFoundError:
+            return {}
+        if mode & (stat.S_IRWXG | stat.S_IRWXO):
+            raise BadInput(f"{self.shown} is readable by others (mode {stat.S_IMODE(mode):04o}); "
+                           f"run `chmod 600 {self.shown}` before using it.")
+        try:
+            data = tomllib.loads(self.secrets_file.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+            raise BadInput(f"{self.shown} is not valid TOML: {error}.") from None
+        bad = [key for key, value in data.items() if not isinstance(value, str)]
+        if bad:
+            raise BadInput(f"{self.shown}: {bad[0]} must be a string (NAME = \"value\").")
+        return data
+
+    def lookup(self, name: str) -> str | None:
+        value = self.file_values().get(name)
+        if value is None:
+            value = self.environ.get(name)
+        return value
+
+    def resolve(self, value: Any, where: str, found: set[str], strict: bool = True) -> Any:
+        """Replace references inside `value`; add each secret found to `found`. With
+        `strict`, a missing name is a `BadInput` saying how to set it."""
+        if isinstance(value, dict):
+            return {key: self.resolve(item, f"{where}.{key}", found, strict) for key, item in value.items()}
+        if isinstance(value, list):
+            return [self.resolve(item, where, found, strict) for item in value]
+        if not isinstance(value, str) or "${" not in value:
+            return value
+
+        def substitute(match: re.Match[str]) -> str:
+            name = match.group(1)
+            secret = self.lookup(name)
+            if secret is None:
+                if strict:
+                    raise BadInput(f"{where} needs ${{{name}}}, which is not set: export {name}=... "
+                                   f"or add {name} = \"...\" to {self.shown} (mode 0600).")
+                return ""
+            found.add(secret)
+            return secret
+
+        resolved = REFERENCE.sub(substitute, value)
+        if resolved != value and resolved:
+            found.add(resolved)
+        return resolved

@@ -1,0 +1,135 @@
+"""The clocks of an incident: prepared (approved) and published (delivered on every
+enabled public channel), each against its deadline from `first_seen`.
+
+Guarantees: the figures come only from the log. "Prepared" is the first moment a
+draft of the incident had all its required approvals; "published" is the first moment
+by which every enabled public channel had received one of the incident's drafts.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from publisher.app import App
+from publisher.drafts import DraftRecord, list_drafts
+from publisher.incidents import Incident, load_incident
+from publisher.timeparse import from_iso, hours, iso
+
+WARN_BEFORE = timedelta(hours=2)
+
+
+@dataclass(frozen=True)
+class Clock:
+    name: str
+    limit_hours: float
+    deadline: datetime
+    done_at: datetime | None
+    now: datetime
+
+    @property
+    def after_hours(self) -> float | None:
+        return None if self.done_at is None else hours(self.done_at - (self.deadline - timedelta(hours=self.limit_hours)))
+
+    @property
+    def verdict(self) -> str:
+        if self.done_at is not None:
+            return "PASS" if self.done_at <= self.deadline else "FAIL"
+        return "LATE" if self.now > self.deadline else "DUE"
+
+    @property
+    def hours_left(self) -> float:
+        return hours(self.deadline - self.now)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"limit_hours": self.limit_hours, "deadline": iso(self.deadline),
+                "done_at": iso(self.done_at) if self.done_at else None, "after_hours": self.after_hours,
+                "verdict": self.verdict, "hours_left": None if self.done_at else self.hours_left}
+
+
+@dataclass
+class ChannelState:
+    name: str
+    type: str
+    state: str
+    at: str | None = None
+    url: str | None = None
+    draft: str | None = None
+
+
+@dataclass
+class Status:
+    incident: Incident
+    now: datetime
+    prepared: Clock
+    published: Clock
+    channels: list[ChannelState] = field(default_factory=list)
+    drafts: list[DraftRecord] = field(default_factory=list)
+
+    @property
+    def warnings(self) -> list[str]:
+        notes = []
+        for clock in (self.prepared, self.published):
+            if clock.done_at is None and timedelta(0) < clock.deadline - self.now < WARN_BEFORE:
+                notes.append(f"the {clock.name} deadline is less than 2 h away ({iso(clock.deadline)})")
+        return notes
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"incident": self.incident.as_dict(), "now": iso(self.now),
+                "hours_since_first_seen": hours(self.now - self.incident.first_seen),
+                "prepared": self.prepared.as_dict(), "published": self.published.as_dict(),
+                "channels": [vars(channel) for channel in self.channels], "warnings": self.warnings,
+                "drafts": [{"id": record.draft.id, "template": record.draft.template, "status": record.status}
+                           for record in self.drafts]}
+
+
+def ready_at(app: App, record: DraftRecord) -> datetime | None:
+    """When the draft reached its required approvals (its rendering, with none required)."""
+    if record.rejection:
+        return None
+    required = app.config.approvals_required
+    if required == 0:
+        return record.created_at
+    approvers: set[str] = set()
+    for event in record.approvals:
+        if event.data.get("hash") == record.draft.hash:
+            approvers.add(event.actor or "")
+            if len(approvers) >= required:
+                return from_iso(event.ts)
+    return None
+
+
+def incident_status(app: App, incident_id: str) -> Status:
+    incident = load_incident(app, incident_id)
+    now = app.clock()
+    records = list_drafts(app, incident_id)
+    prepared_times = [moment for moment in (ready_at(app, record) for record in records) if moment]
+    public = [channel for channel in app.config.enabled_channels() if channel.audience == "public"]
+    states = [_channel_state(channel.name, channel.type, records) for channel in public]
+    delivered = [from_iso(state.at) for state in states if state.state == "delivered" and state.at]
+    published_at = max(delivered) if public and len(delivered) == len(public) else None
+    start = incident.first_seen
+    return Status(
+        incident, now,
+        Clock("prepare", app.config.prepare_hours, start + timedelta(hours=app.config.prepare_hours),
+              min(prepared_times) if prepared_times else None, now),
+        Clock("publish", app.config.publish_hours, start + timedelta(hours=app.config.publish_hours),
+              published_at, now),
+        states, records)
+
+
+def _channel_state(name: str, type_name: str, records: list[DraftRecord]) -> ChannelState:
+    best = ChannelState(name, type_name, "not sent")
+    rank = {"not sent": 0, "pending": 1, "failed-permanent": 2, "failed-retryable": 3, "sending": 4, "unknown": 5}
+    for record in records:
+        delivery = record.deliveries.get(name)
+        if delivery is None or record.rejection:
+            continue
+        if delivery.state == "delivered":
+            at = delivery.at
+            if best.state != "delivered" or (at and best.at and at < best.at):
+                best = ChannelState(name, type_name, "delivered", at, (delivery.receipt or {}).get("url"),
+                                    record.draft.id)
+        elif best.state != "delivered" and rank.get(delivery.state, 0) > rank.get(best.state, 0):
+            best = ChannelState(name, type_name, delivery.state, delivery.at, None, record.draft.id)
+    return best

@@ -1,0 +1,48 @@
+"""Parsing and printing the times people type and read."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone, tzinfo
+
+from publisher.errors import BadInput
+
+
+def now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def parse_instant(text: str, flag: str, default_zone: tzinfo | None = None,
+                  not_after: datetime | None = None) -> datetime:
+    """Parse an ISO 8601 time with an offset. A naive time is accepted only when
+    `default_zone` is given; a time later than `not_after` is refused."""
+    value = text.strip()
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00") if value.endswith(("Z", "z")) else value)
+    except ValueError:
+        raise BadInput(f"{flag} {text!r} is not an ISO 8601 time; write it like 2026-11-21T08:30:00+01:00.") from None
+    if parsed.tzinfo is None:
+        if default_zone is None:
+            raise BadInput(f"{flag} {text!r} has no UTC offset; add one (e.g. +01:00 or Z) "
+                           "or set [organisation] timezone in the config.")
+        parsed = parsed.replace(tzinfo=default_zone)
+    if not_after is not None and parsed > not_after:
+        raise BadInput(f"{flag} {text!r} is in the future; the first negative message cannot be later than now "
+                       f"({not_after.isoformat(timespec='seconds')}).")
+    return parsed
+
+
+def iso(moment: datetime, timespec: str = "seconds") -> str:
+    return moment.astimezone(timezone.utc).isoformat(timespec=timespec).replace("+00:00", "Z")
+
+
+def from_iso(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def hours(delta: timedelta) -> float:
+    return delta.total_seconds() / 3600
+
+
+def human_hours(value: float) -> str:
+    sign = "-" if value < 0 else ""
+    minutes = round(abs(value) * 60)
+    return f"{sign}{minutes // 60} h {minutes % 60:02d} min"

@@ -1,0 +1,107 @@
+"""Hermetic tests: every test gets its own workspace in tmp_path, drives the real CLI
+with CliRunner, and asserts on exit codes, output, files and log rows."""
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any, Callable
+
+import pytest
+from click.testing import CliRunner, Result
+
+from publisher.cli import cli
+
+BASE_CONFIG = """
+[organisation]
+name = "Acme"
+language = "en"
+
+[deadlines]
+prepare = 12
+publish = 48
+
+[approvals]
+required = {required}
+approvers = ["ana", "luis"]
+self_approval = {self_approval}
+
+[store]
+path = "var/publisher.db"
+
+[channels.web]
+type = "site"
+path = "var/site"
+
+[channels.outbox]
+type = "outbox"
+path = "var/outbox"
+{extra}
+"""
+
+
+@dataclass
+class Workspace:
+    path: Path
+    runner: CliRunner
+    sleeps: list[float]
+
+    def write_config(self, required: int = 1, self_approval: bool = False, extra: str = "") -> None:
+        config = BASE_CONFIG.format(required=required, self_approval=str(self_approval).lower(), extra=extra)
+        (self.path / "config" / "publisher.toml").write_text(config, encoding="utf-8")
+
+    def run(self, *args: str, user: str = "marta", env: dict[str, str] | None = None, **obj: Any) -> Result:
+        result = self.runner.invoke(
+            cli, list(args), obj={"sleep": self.sleeps.append, **obj},
+            env={"PUBLISH_WORKSPACE": str(self.path), "PUBLISH_USER": user, **(env or {})})
+        assert "Traceback" not in result.output, result.output
+        if result.exception and not isinstance(result.exception, SystemExit):
+            raise result.exception
+        return result
+
+    def open_incident(self, case: int = 2, hours_ago: float = 3, **flags: str) -> str:
+        first_seen = (datetime.now(timezone.utc) - timedelta(hours=hours_ago)).isoformat(timespec="seconds")
+        args = ["incident", "open", "--case", str(case), "--first-seen", first_seen,
+                "--summary", flags.pop("summary", "a payment outage that blocked card purchases"),
+                "--json"]
+        for key, value in flags.items():
+            args += [f"--{key.replace('_', '-')}", value]
+        result = self.run(*args)
+        assert result.exit_code == 0, result.output
+        import json
+
+        return json.loads(result.output)["id"]
+
+    def render(self, *args: str, **kwargs: Any) -> str:
+        """Render and store a draft; return its id."""
+        import json
+
+        result = self.run(*args, "--json", **kwargs)
+        assert result.exit_code == 0, result.output
+        return json.loads(result.output)["draft"]["id"]
+
+    def events(self) -> list[tuple[int, str]]:
+        db = sqlite3.connect(self.path / "var" / "publisher.db")
+        try:
+            return db.execute("SELECT seq, kind FROM events ORDER BY seq").fetchall()
+        finally:
+            db.close()
+
+    def db(self) -> sqlite3.Connection:
+        return sqlite3.connect(self.path / "var" / "publisher.db", isolation_level=None)
+
+
+@pytest.fixture
+def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Workspace:
+    monkeypatch.delenv("PUBLISH_WORKSPACE", raising=False)
+    root = tmp_path / "ws"
+    (root / "config").mkdir(parents=True)
+    ws = Workspace(root, CliRunner(), [])
+    ws.write_config()
+    return ws
+
+
+@pytest.fixture
+def iso_hours_ago() -> Callable[[float], str]:
+    return lambda hours: (datetime.now(timezone.utc) - timedelta(hours=hours)).isoformat(timespec="seconds")
