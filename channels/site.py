@@ -1,0 +1,128 @@
+"""Site: the company's own statements page, a folder of static HTML and an Atom feed.
+
+- `<path>/statements.json` records each draft once, with the time of its first
+  publication. Sending the same draft again adds nothing and answers with the same
+  receipt (id = slug, URL, first publication time): the site is idempotent by name.
+- Every send regenerates `index.html` (newest first), `feed.xml` (Atom, RFC 4287) and
+  the statement pages from the manifest, so a retry after a crash completes whatever
+  was missing. Files are written atomically: a reader sees the old site or the new one.
+- Processes publishing to the same folder take turns: reading, changing and rewriting
+  run under an exclusive `flock` on `<path>/.lock`.
+- Every title and text is escaped (see `channels.site_pages`).
+- A corrupt manifest or a file system error raises `Permanent` naming the file, and
+  nothing is overwritten.
+"""
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import re
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Iterator
+
+from channels.base import Channel, Message, Option, Permanent, Receipt, SettingError
+from channels.files import write_atomically
+from channels.site_pages import render_site
+
+MANIFEST = "statements.json"
+FIELDS = frozenset({"draft", "title", "text", "published", "language", "slug"})
+
+
+class SiteChannel(Channel):
+    type = "site"
+    variant = "long"
+    max_length = None
+    overflow = "reject"
+    idempotent = True
+    options = {
+        "path": Option(str, default="var/site", help="folder the site is written to (relative to the workspace)"),
+        "title": Option(str, default="Statements", help="title of the index page and the feed"),
+        "base_url": Option(str, help="public URL the folder is served at, e.g. https://acme.example/statements/"),
+    }
+
+    def __init__(self, name, settings, secrets=frozenset()):
+        super().__init__(name, settings, secrets)
+        self.folder = Path(self.settings["path"])
+        self.title = self.settings.get("title", "Statements")
+        base_url = self.settings.get("base_url")
+        if base_url is not None and not re.match(r"^https?://[^/?#]+", base_url):
+            raise SettingError("base_url", f"expected an absolute http(s) URL, got {base_url!r}")
+        self.base_url = base_url if base_url is None or base_url.endswith("/") else base_url + "/"
+        self.clock = lambda: datetime.now(timezone.utc)
+
+    def send(self, message: Message) -> Receipt:
+        try:
+            with self._locked():
+                entries = self._load()
+                entry = next((entry for entry in entries if entry["draft"] == message.draft_id), None)
+                if entry is None:
+                    entry = self._entry(message)
+                    entries.append(entry)
+                    self._write(MANIFEST, json.dumps(entries, ensure_ascii=False, indent=2) + "\n")
+                files = render_site(entries, site_title=self.title, author=message.organisation,
+                                    base_url=self.base_url, location=self.folder.resolve().as_uri())
+                for relative, content in files.items():
+                    self._write(relative, content)
+        except OSError as error:
+            raise Permanent(f"cannot write the site in {error.filename or self.folder}: {error.strerror}") from None
+        return self._receipt(entry)
+
+    def check(self) -> str:
+        try:
+            (self.folder / "statements").mkdir(mode=0o755, parents=True, exist_ok=True)
+            self._load()
+        except OSError as error:
+            raise Permanent(f"cannot create {error.filename or self.folder}: {error.strerror}") from None
+        if not os.access(self.folder, os.W_OK):
+            raise Permanent(f"{self.folder} is not writable")
+        return f"{self.folder} is writable"
+
+    def _entry(self, message: Message) -> dict[str, Any]:
+        published = self.clock().astimezone(timezone.utc).replace(microsecond=0)
+        slug = published.strftime("%Y%m%d") + "-" + re.sub(r"[^A-Za-z0-9_.-]", "-", message.draft_id)
+        title = message.title.strip() or message.text.strip().split("\n", 1)[0]
+        return {"draft": message.draft_id, "channel": message.channel, "title": title, "text": message.text,
+                "published": published.isoformat(), "language": message.language,
+                "incident": message.incident_id, "case": message.case, "template": message.template,
+                "slug": slug}
+
+    def _receipt(self, entry: dict[str, Any]) -> Receipt:
+        page = f"statements/{entry['slug']}.html"
+        url = self.base_url + page if self.base_url else (self.folder / page).resolve().as_uri()
+        return Receipt(id=entry["slug"], url=url, platform_time=entry["published"])
+
+    @contextmanager
+    def _locked(self) -> Iterator[None]:
+        (self.folder / "statements").mkdir(mode=0o755, parents=True, exist_ok=True)
+        descriptor = os.open(self.folder / ".lock", os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(descriptor)
+
+    def _load(self) -> list[dict[str, Any]]:
+        manifest = self.folder / MANIFEST
+        try:
+            entries = json.loads(manifest.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return []
+        except (ValueError, UnicodeDecodeError) as error:
+            raise Permanent(f"{manifest} is corrupt (not JSON: {error}); repair it or move it away") from None
+        if not isinstance(entries, list) or not all(isinstance(e, dict) and FIELDS <= e.keys() for e in entries):
+            raise Permanent(f"{manifest} is corrupt: expected a list of statements, each with "
+                            + ", ".join(sorted(FIELDS)))
+        return entries
+
+    def _write(self, relative: str, content: str) -> None:
+        target = self.folder / relative
+        data = content.encode("utf-8")
+        try:
+            if target.read_bytes() == data:
+                return
+        except FileNotFoundError:
+            pass
+        write_atomically(target, data, mode=0o644)

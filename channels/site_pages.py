@@ -1,0 +1,148 @@
+"""HTML pages and the Atom feed of the statements site, rendered from the manifest.
+
+Every value is escaped by a Jinja2 environment with autoescape on; the only markup not
+written by the templates is `paragraphs()`, which escapes the text before adding `<p>`
+and `<br>`. The feed carries that HTML as escaped text (`type="html"`), so a statement can
+never inject a live tag into the index, its page or a feed reader. The HTML pages link to
+each other relatively, so the folder works wherever it is served or opened; the feed's
+links are absolute when the public `base_url` is known.
+"""
+from __future__ import annotations
+
+import re
+import uuid
+from typing import Any
+
+from jinja2 import Environment
+from markupsafe import Markup, escape
+
+STYLE = """
+body{margin:0;font:1.05rem/1.6 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1d1d1f;background:#fafafa}
+main{max-width:42rem;margin:0 auto;padding:2rem 1.25rem 4rem}
+h1{font-size:1.7rem;line-height:1.25;margin:0 0 .4rem}
+h2{font-size:1.2rem;margin:0 0 .2rem}
+a{color:#0b57d0}
+time,.meta{color:#5f6368;font-size:.9rem}
+article{border-top:1px solid #ddd;padding:1.25rem 0}
+article p{margin:.4rem 0}
+nav{margin-bottom:1.5rem;font-size:.95rem}
+@media (prefers-color-scheme:dark){body{background:#121212;color:#e8e8e8}a{color:#8ab4f8}article{border-color:#333}}
+"""
+
+HEAD = """<!doctype html>
+<html lang="{{ lang }}">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{{ page_title }}</title>
+<link rel="alternate" type="application/atom+xml" title="{{ site_title }}" href="{{ feed_href }}">
+<style>{{ style }}</style>
+</head>
+"""
+
+INDEX = HEAD + """<body>
+<main>
+<h1>{{ site_title }}</h1>
+<nav><a href="{{ feed_href }}">Atom feed</a></nav>
+{% for entry in entries %}
+<article lang="{{ entry.language }}">
+<h2><a href="{{ entry.page }}">{{ entry.title }}</a></h2>
+<time datetime="{{ entry.published }}">{{ entry.date }}</time>
+<p>{{ entry.excerpt }}</p>
+</article>
+{% endfor %}
+</main>
+</body>
+</html>
+"""
+
+PAGE = HEAD + """<body>
+<main>
+<nav><a href="{{ index_href }}">{{ site_title }}</a></nav>
+<h1>{{ entry.title }}</h1>
+<p class="meta"><time datetime="{{ entry.published }}">{{ entry.date }}</time></p>
+{{ entry.body }}
+</main>
+</body>
+</html>
+"""
+
+FEED = """<?xml version="1.0" encoding="utf-8"?>
+<feed xmlns="http://www.w3.org/2005/Atom" xml:lang="{{ lang }}">
+<id>{{ feed_id }}</id>
+<title>{{ site_title }}</title>
+<updated>{{ updated }}</updated>
+<author><name>{{ author }}</name></author>
+{% if self_href %}<link rel="self" type="application/atom+xml" href="{{ self_href }}"/>
+{% endif %}<link rel="alternate" type="text/html" href="{{ index_href }}"/>
+{% for entry in entries %}
+<entry xml:lang="{{ entry.language }}">
+<id>{{ entry.id }}</id>
+<title type="text">{{ entry.title }}</title>
+<updated>{{ entry.published }}</updated>
+<published>{{ entry.published }}</published>
+<link rel="alternate" type="text/html" href="{{ entry.href }}"/>
+<content type="html">{{ entry.body_html }}</content>
+</entry>
+{% endfor %}
+</feed>
+"""
+
+ENVIRONMENT = Environment(autoescape=True, keep_trailing_newline=True)
+TEMPLATES = {name: ENVIRONMENT.from_string(source) for name, source in
+             (("index", INDEX), ("page", PAGE), ("feed", FEED))}
+ENTRY_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "urn:publish:site:statement")
+
+
+def paragraphs(text: str) -> Markup:
+    """Blank-line separated paragraphs as `<p>`, single newlines as `<br>`, all escaped."""
+    blocks = [block.strip("\n") for block in re.split(r"\n[ \t]*\n", text.replace("\r\n", "\n"))]
+    return Markup("\n").join(Markup("<p>{}</p>").format(Markup("<br>\n").join(escape(line) for line in block.split("\n")))
+                             for block in blocks if block.strip())
+
+
+def excerpt(text: str, limit: int = 280) -> str:
+    """The first paragraph on one line, cut at `limit` characters."""
+    first = " ".join(re.split(r"\n[ \t]*\n", text.strip())[0].split())
+    return first if len(first) <= limit else first[:limit - 1].rstrip() + "…"
+
+
+def entry_id(draft: str) -> str:
+    return f"urn:uuid:{uuid.uuid5(ENTRY_NAMESPACE, draft)}"
+
+
+def feed_id(location: str) -> str:
+    return f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, location)}"
+
+
+def newest_first(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    order = sorted(enumerate(entries), key=lambda pair: (pair[1]["published"], pair[0]), reverse=True)
+    return [entry for _, entry in order]
+
+
+def render_site(entries: list[dict[str, Any]], *, site_title: str, author: str, base_url: str | None,
+                location: str) -> dict[str, str]:
+    """Every file of the site as {relative path: content}; `entries` (from the manifest)
+    must not be empty."""
+    prefix = base_url or ""
+    shown = []
+    for entry in newest_first(entries):
+        page = f"statements/{entry['slug']}.html"
+        shown.append({**entry, "href": prefix + page, "page": page, "id": entry_id(entry["draft"]),
+                      "date": entry["published"][:16].replace("T", " ") + " UTC",
+                      "excerpt": excerpt(entry["text"]), "body": paragraphs(entry["text"]),
+                      "body_html": str(paragraphs(entry["text"]))})
+    lang = shown[0]["language"]
+    common = {"site_title": site_title, "style": Markup(STYLE.strip()), "lang": lang}
+    files = {
+        "index.html": TEMPLATES["index"].render(common, page_title=site_title, entries=shown, feed_href="feed.xml"),
+        "feed.xml": TEMPLATES["feed"].render(
+            common, entries=shown, feed_id=feed_id(base_url or location), author=author or site_title,
+            updated=shown[0]["published"],
+            self_href=base_url and base_url + "feed.xml", index_href=prefix + "index.html"),
+    }
+    for entry in shown:
+        files[entry["page"]] = TEMPLATES["page"].render(
+            common, lang=entry["language"], page_title=f"{entry['title']} — {site_title}", entry=entry,
+            index_href="../index.html", feed_href="../feed.xml")
+    return files
