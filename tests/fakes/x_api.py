@@ -1,0 +1,160 @@
+"""A fake X API v2 on loopback, answering like api.twitter.com.
+
+It checks the OAuth 1.0a signature of every request (tweepy signs for
+https://api.twitter.com, so that is the URL the signature covers), creates posts with
+snowflake ids, rejects an identical text as duplicate content, and answers
+`GET /2/users/me`. The error bodies are X's own problem documents
+({"title", "type", "status", "detail"}). Canned replies for the cases a test forces
+(rate limits, server errors, not-enrolled apps, invalid requests) are built by the
+functions at the bottom and queued with `fake.queue(...)`.
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import itertools
+import threading
+import time
+from datetime import datetime, timedelta, timezone
+from urllib.parse import urlencode
+
+from oauthlib.oauth1.rfc5849 import signature, utils
+
+from tests.fakes.server import FakeServer, Reply, Request
+
+SIGNED_HOST = "https://api.twitter.com"
+SNOWFLAKE_EPOCH_MS = 1288834974657
+JSON = {"Content-Type": "application/json; charset=utf-8"}
+
+UNAUTHORIZED = {"title": "Unauthorized", "type": "about:blank", "status": 401, "detail": "Unauthorized"}
+DUPLICATE = {"title": "Forbidden", "type": "about:blank", "status": 403,
+             "detail": "You are not allowed to create a Tweet with duplicate content."}
+TOO_MANY = {"title": "Too Many Requests", "detail": "Too Many Requests", "type": "about:blank", "status": 429}
+NOT_FOUND = {"title": "Not Found Error", "type": "https://api.twitter.com/2/problems/resource-not-found",
+             "detail": "Could not find the requested resource."}
+
+
+class FakeX(FakeServer):
+    def __init__(self, api_key: str, api_secret: str, access_token: str, access_token_secret: str,
+                 username: str = "acme_es", user_id: str = "1580661436132757506"):
+        super().__init__(self._answer)
+        self.credentials = (api_key, api_secret, access_token, access_token_secret)
+        self.username = username
+        self.user_id = user_id
+        self.tweets: dict[str, dict] = {}
+        self.slow_next = 0.0
+        self._sequence = itertools.count()
+        self._state = threading.Lock()
+
+    def slow_once(self, seconds: float) -> None:
+        """Create the next post normally but answer only after `seconds`."""
+        self.slow_next = seconds
+
+    def created_at(self, tweet_id: str) -> str:
+        return self.tweets[tweet_id]["created_at"]
+
+    def _answer(self, request: Request) -> Reply:
+        if not self._signed(request):
+            return Reply(401, UNAUTHORIZED, headers=dict(JSON))
+        if request.method == "POST" and request.path == "/2/tweets":
+            return self._create(request)
+        if request.method == "GET" and request.path == "/2/users/me":
+            return Reply(200, {"data": {"id": self.user_id, "name": "Acme", "username": self.username}},
+                         headers={**JSON, **limit_headers(75, 74)})
+        return Reply(404, NOT_FOUND, headers=dict(JSON))
+
+    def _create(self, request: Request) -> Reply:
+        body = request.json()
+        text = body.get("text", "")
+        with self._state:
+            if any(tweet["text"] == text for tweet in self.tweets.values()):
+                return Reply(403, DUPLICATE, headers=dict(JSON))
+            millis = int(time.time() * 1000)
+            tweet_id = str(((millis - SNOWFLAKE_EPOCH_MS) << 22) | (17 << 12) | (next(self._sequence) % 4096))
+            self.tweets[tweet_id] = {
+                "text": text,
+                "in_reply_to": (body.get("reply") or {}).get("in_reply_to_tweet_id"),
+                "created_at": (datetime(1970, 1, 1, tzinfo=timezone.utc) + timedelta(milliseconds=millis))
+                .isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+            }
+            delay, self.slow_next = self.slow_next, 0.0
+        return Reply(201, {"data": {"edit_history_tweet_ids": [tweet_id], "id": tweet_id, "text": text}},
+                     headers={**JSON, **limit_headers(100, 99, daily=True)}, delay=delay)
+
+    def _signed(self, request: Request) -> bool:
+        api_key, api_secret, access_token, token_secret = self.credentials
+        header = request.header("Authorization") or ""
+        try:
+            fields = dict(utils.parse_authorization_header(header))
+        except ValueError:
+            return False
+        if (utils.unescape(fields.get("oauth_consumer_key", "")) != api_key
+                or utils.unescape(fields.get("oauth_token", "")) != access_token):
+            return False
+        params = signature.collect_parameters(uri_query=urlencode(request.query, doseq=True),
+                                              headers={"Authorization": header})
+        base = signature.signature_base_string(request.method, signature.base_string_uri(SIGNED_HOST + request.path),
+                                               signature.normalize_parameters(params))
+        key = f"{utils.escape(api_secret)}&{utils.escape(token_secret)}"
+        expected = base64.b64encode(hmac.new(key.encode(), base.encode(), hashlib.sha1).digest()).decode()
+        return hmac.compare_digest(expected, utils.unescape(fields.get("oauth_signature", "")))
+
+
+def limit_headers(limit: int, remaining: int, reset_in: float = 900, daily: bool = False,
+                  daily_remaining: int = 99, daily_reset_in: float = 86400) -> dict[str, str]:
+    now = time.time()
+    headers = {"x-rate-limit-limit": str(limit), "x-rate-limit-remaining": str(remaining),
+               "x-rate-limit-reset": str(int(now + reset_in))}
+    if daily:
+        headers.update({"x-user-limit-24hour-limit": "100", "x-user-limit-24hour-remaining": str(daily_remaining),
+                        "x-user-limit-24hour-reset": str(int(now + daily_reset_in))})
+    return headers
+
+
+def too_many_requests(reset_in: float | None = 120, remaining: int = 0, daily_reset_in: float | None = None,
+                      daily_remaining: int = 0) -> Reply:
+    """429 as X sends it: the 15-minute window, and on posting the user's 24-hour cap."""
+    headers = dict(JSON)
+    if reset_in is not None:
+        headers.update(limit_headers(100, remaining, reset_in))
+    if daily_reset_in is not None:
+        headers.update({"x-user-limit-24hour-limit": "100", "x-user-limit-24hour-remaining": str(daily_remaining),
+                        "x-user-limit-24hour-reset": str(int(time.time() + daily_reset_in))})
+    return Reply(429, TOO_MANY, headers=headers)
+
+
+def server_error(status: int = 503) -> Reply:
+    titles = {500: "Internal Server Error", 502: "Bad Gateway", 503: "Service Unavailable"}
+    title = titles.get(status, "Server Error")
+    return Reply(status, {"title": title, "detail": title, "type": "about:blank", "status": status},
+                 headers=dict(JSON))
+
+
+def client_not_enrolled() -> Reply:
+    return Reply(403, {
+        "client_id": "28659504",
+        "detail": "When authenticating requests to the Twitter API v2 endpoints, you must use keys and tokens from "
+                  "a Twitter developer App that is attached to a Project. You can create a project via the "
+                  "developer portal.",
+        "registration_url": "https://developer.twitter.com/en/docs/projects/overview",
+        "title": "Client Forbidden",
+        "required_enrollment": "Appropriate Level of API Access",
+        "reason": "client-not-enrolled",
+        "type": "https://api.twitter.com/2/problems/client-forbidden",
+    }, headers=dict(JSON))
+
+
+def invalid_request(parameter: str, value: str, message: str) -> Reply:
+    return Reply(400, {
+        "errors": [{"parameters": {parameter: [value]}, "message": message}],
+        "title": "Invalid Request",
+        "detail": "One or more parameters to your request was invalid.",
+        "type": "https://api.twitter.com/2/problems/invalid-request",
+    }, headers=dict(JSON))
+
+
+def created(tweet_id: str, text: str) -> Reply:
+    """A 201 for a post the fake does not store (the documented example id, queued parts)."""
+    return Reply(201, {"data": {"edit_history_tweet_ids": [tweet_id], "id": tweet_id, "text": text}},
+                 headers=dict(JSON))
