@@ -1,0 +1,239 @@
+"""Telegram: messages to one chat or channel through the Bot API (python-telegram-bot 22).
+
+Guarantees:
+- Each part goes out as its own `sendMessage`, verbatim and in order (the core has
+  already numbered them); the first one replies to `reply_to` when it is given. Parts in
+  `message.sent_parts` are not sent again, and a failure after some parts went out
+  carries their receipts in `sent_parts`.
+- PTB is async: each `send()` runs its own event loop (`asyncio.run`, in a helper thread
+  when the caller is itself inside an event loop) with a fresh
+  `HTTPXRequest` whose connect/read/write/pool timeouts are `timeout`; httpx does not
+  retry, so every request goes out once.
+- Answers are classified from PTB's exception and the HTTP status seen on the wire:
+  429 with `parameters.retry_after` is `Retryable(retry_after=...)`; a rejected token
+  (401/404), 403 (bot not a member, blocked) and 400 (chat not found, message too long)
+  are `Permanent`; 5xx is `Retryable`; a read timeout, a connection broken after
+  sending, and a 200 whose body is not a Bot API answer are `Retryable` with
+  `maybe_delivered=True`. The Bot API has no idempotency key, so the channel is not
+  idempotent and such outcomes are left to a person.
+- `reply_to` is a message id or a `https://t.me/<chat>/<id>` link (also `t.me/c/...`).
+- The token is part of every Bot API URL: the `httpx`, `httpcore` and `telegram`
+  loggers are kept at WARNING and above, every reason is redacted (the token, its
+  URL-encoded form and its secret half after the colon), PTB's own logging of an
+  unreadable body is skipped, and the bot object (whose repr shows the token) never
+  leaves this module.
+"""
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import functools
+import json
+import logging
+import re
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+from channels.base import (NETWORK_OPTIONS, Channel, DeliveryError, Message, Option, Permanent, Receipt,
+                           Retryable, SettingError)
+
+BOT_API_URL = "https://api.telegram.org"
+_PUBLIC_LINK = re.compile(r"/(?:s/)?(?P<name>[A-Za-z][A-Za-z0-9_]{3,})/(?:\d+/)?(?P<id>\d+)/?")
+_PRIVATE_LINK = re.compile(r"/c/(?P<internal>\d+)/(?:\d+/)?(?P<id>\d+)/?")
+
+
+class TelegramChannel(Channel):
+    type = "telegram"
+    variant = "long"
+    max_length = 4096
+    counting = "utf16"
+    overflow = "split"
+    supports_reply = True
+    idempotent = False
+    options = {
+        "token": Option(str, required=True, secret=True, help="bot token from @BotFather"),
+        "chat": Option((str, int), required=True, help="\"@channelname\" or a numeric chat id"),
+        "parse_mode": Option(str, choices=("HTML", "MarkdownV2", "Markdown"),
+                             help="how Telegram reads the text; plain text when unset"),
+        **NETWORK_OPTIONS,
+        "api_url": Option(str, default=BOT_API_URL, help=NETWORK_OPTIONS["api_url"].help),
+    }
+
+    def __init__(self, name, settings, secrets=frozenset()):
+        super().__init__(name, settings, secrets)
+        token = self.settings["token"]
+        self.secrets = self.secrets | {token, quote(token, safe=""), token.partition(":")[2]}
+        chat = self.settings["chat"]
+        if isinstance(chat, str):
+            chat = chat.strip()
+            if not (re.fullmatch(r"@[A-Za-z0-9_]{4,}", chat) or re.fullmatch(r"-?\d+", chat)):
+                raise SettingError("chat", f"\"@channelname\" or a numeric chat id, got {chat!r}")
+            chat = int(chat) if not chat.startswith("@") else chat
+        self.chat: str | int = chat
+        self.api_url = self.settings["api_url"].rstrip("/")
+        if not re.match(r"^https?://", self.api_url):
+            raise SettingError("api_url", f"an http(s) URL, got {self.api_url!r}")
+        for logger_name in ("httpx", "httpcore", "telegram"):
+            logger = logging.getLogger(logger_name)
+            if logger.level < logging.WARNING:
+                logger.setLevel(logging.WARNING)
+
+    def send(self, message: Message) -> Receipt:
+        reply_id = self.reply_id(message.reply_to) if message.reply_to else None
+        receipts = list(message.sent_parts)
+        if len(receipts) < len(message.parts):
+            _run(self._send_parts(message.parts, receipts, reply_id))
+        first = receipts[0]
+        return Receipt(first.id, first.url, first.platform_time, {"part_ids": [r.id for r in receipts]})
+
+    def check(self) -> str:
+        me = _run(self._get_me())
+        return f"bot @{me.username} (id {me.id}) is accepted by Telegram"
+
+    def reply_id(self, reply_to: str) -> int:
+        """The message id `reply_to` names; `Permanent` when it names none in this chat."""
+        value = reply_to.strip()
+        if value.isdigit():
+            return int(value)
+        parts = urlsplit(value)
+        link = _PUBLIC_LINK.fullmatch(parts.path) or _PRIVATE_LINK.fullmatch(parts.path)
+        if parts.scheme not in ("http", "https") or (parts.hostname or "").lower() not in ("t.me", "telegram.me") \
+                or not link:
+            raise Permanent(self.redact(f"cannot tell which Telegram message reply_to {value!r} names; "
+                                        "give its message id or a https://t.me/<chat>/<id> link"))
+        found = link.groupdict()
+        if found.get("name") and isinstance(self.chat, str) and found["name"].lower() != self.chat[1:].lower() \
+                or found.get("internal") and isinstance(self.chat, int) and int(f"-100{found['internal']}") != self.chat:
+            raise Permanent(self.redact(f"reply_to {value!r} is a message in another chat than {self.chat}"))
+        return int(found["id"])
+
+    def _bot(self) -> tuple[Any, Any]:
+        from telegram import Bot
+
+        request = _recording_request(self.timeout)
+        bot = Bot(self.settings["token"], base_url=f"{self.api_url}/bot", request=request,
+                  get_updates_request=request)
+        return bot, request
+
+    async def _send_parts(self, parts: tuple[str, ...], receipts: list[Receipt], reply_id: int | None) -> None:
+        from telegram import ReplyParameters
+
+        bot, request = self._bot()
+        try:
+            for index in range(len(receipts), len(parts)):
+                request.answer = None
+                replying = ReplyParameters(message_id=reply_id) if index == 0 and reply_id else None
+                try:
+                    sent = await bot.send_message(chat_id=self.chat, text=parts[index],
+                                                  parse_mode=self.settings.get("parse_mode"),
+                                                  reply_parameters=replying)
+                    receipts.append(self._receipt(sent))
+                except Exception as error:
+                    raise self._failure(error, request.answer, tuple(receipts)) from None
+        finally:
+            await request.shutdown()
+
+    async def _get_me(self) -> Any:
+        bot, request = self._bot()
+        try:
+            me = await bot.get_me()
+            if not me.username:
+                raise ValueError("no username")
+            return me
+        except Exception as error:
+            raise self._failure(error, request.answer, (), sending=False) from None
+        finally:
+            await request.shutdown()
+
+    def _receipt(self, sent: Any) -> Receipt:
+        if not isinstance(sent.message_id, int) or sent.date is None:
+            raise ValueError("no message id or date")
+        name = sent.chat.username or (self.chat[1:] if isinstance(self.chat, str) else None)
+        url = f"https://t.me/{name}/{sent.message_id}" if name else None
+        return Receipt(str(sent.message_id), url, sent.date.isoformat(timespec="seconds"))
+
+    def _failure(self, error: BaseException, answer: tuple[int, bytes] | None, sent_parts: tuple[Receipt, ...],
+                 sending: bool = True) -> DeliveryError:
+        import httpx
+        from telegram import error as tg
+
+        status = answer[0] if answer else None
+        said = self.redact(str(getattr(error, "message", "") or error))[:300]
+        if isinstance(error, tg.RetryAfter):
+            return Retryable(f"Telegram is rate limiting the bot: {said}", retry_after=_retry_after(answer),
+                             sent_parts=sent_parts)
+        if isinstance(error, tg.InvalidToken):
+            return Permanent(f"Telegram rejected the bot token ({said})", sent_parts)
+        if isinstance(error, tg.ChatMigrated):
+            return Permanent(f"the group became a supergroup; set chat to {error.new_chat_id}", sent_parts)
+        if isinstance(error, (tg.Forbidden, tg.BadRequest, tg.Conflict)):
+            return Permanent(f"Telegram refused the {'message' if sending else 'request'}: {said}", sent_parts)
+        if status is not None and 200 <= status < 300:
+            return Retryable(f"Telegram answered HTTP {status} but not with a Bot API result"
+                             + ("; the message may have been sent" if sending else ""),
+                             sent_parts=sent_parts, maybe_delivered=sending)
+        if status == 429:
+            return Retryable(f"Telegram answered HTTP 429 without saying when to retry: {said}", sent_parts=sent_parts)
+        if status is not None and status >= 500:
+            return Retryable(f"Telegram had a server error: {said}", sent_parts=sent_parts)
+        if status is not None:
+            return Permanent(f"Telegram answered HTTP {status}: {said}", sent_parts)
+        cause = error.__cause__
+        if isinstance(cause, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)):
+            return Retryable("could not connect to Telegram", sent_parts=sent_parts)
+        if isinstance(error, tg.TimedOut):
+            return Retryable("no answer from Telegram before the timeout", sent_parts=sent_parts, maybe_delivered=True)
+        if isinstance(error, tg.NetworkError):
+            return Retryable("the connection to Telegram broke before an answer", sent_parts=sent_parts,
+                             maybe_delivered=True)
+        return Permanent(self.redact(f"python-telegram-bot failed before reaching Telegram: {type(error).__name__}"),
+                         sent_parts)
+
+
+def _run(coroutine: Any) -> Any:
+    """Run `coroutine` on an event loop of its own, also when called from async code."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coroutine)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
+
+
+def _recording_request(timeout: float) -> Any:
+    return _recording_class()(connect_timeout=timeout, read_timeout=timeout, write_timeout=timeout,
+                              pool_timeout=timeout)
+
+
+@functools.cache
+def _recording_class() -> type:
+    from telegram.error import TelegramError
+    from telegram.request import HTTPXRequest
+
+    class RecordingRequest(HTTPXRequest):
+        """HTTPXRequest that keeps the last HTTP status and body, which PTB's exceptions
+        do not carry, and does not log an unreadable body (PTB logs it whole at ERROR)."""
+
+        answer: tuple[int, bytes] | None = None
+
+        async def do_request(self, *args: Any, **kwargs: Any) -> tuple[int, bytes]:
+            self.answer = await super().do_request(*args, **kwargs)
+            return self.answer
+
+        @staticmethod
+        def parse_json_payload(payload: bytes) -> dict:
+            try:
+                return json.loads(payload.decode("utf-8", "replace"))
+            except ValueError:
+                raise TelegramError("Invalid server response") from None
+
+    return RecordingRequest
+
+
+def _retry_after(answer: tuple[int, bytes] | None) -> float | None:
+    """`parameters.retry_after` (seconds) from the Bot API's 429 body."""
+    try:
+        seconds = json.loads(answer[1])["parameters"]["retry_after"] if answer else None
+    except (ValueError, KeyError, TypeError):
+        return None
+    return float(seconds) if isinstance(seconds, (int, float)) and seconds >= 0 else None

@@ -1,0 +1,124 @@
+"""A fake Facebook Graph API for one Page, answering like graph.facebook.com.
+
+Paths are the real ones (`/vNN.0/{page-id}`, `/{page-id}/feed`, `/{post-id}/comments`,
+`/{page-id}/posts`); the token travels as `access_token` in the query or the form body.
+Errors use Graph's error object, HTTP status and headers (`WWW-Authenticate` on token
+errors, `x-fb-trace-id`, usage headers). Repeating the Page's last status gives the real
+duplicate error (#506). Tests queue other answers with `FakeGraph.error(...)`.
+"""
+from __future__ import annotations
+
+import itertools
+import json
+import re
+import time
+from datetime import datetime, timezone
+from typing import Any
+
+from tests.fakes.server import FakeServer, Reply, Request
+
+TRACE_ID = "AbCdEfGhIjK"
+
+
+class FakeGraph(FakeServer):
+    def __init__(self, page_id: str = "104857600123456", token: str = "EAAG-page-token",
+                 page_name: str = "City Water Board"):
+        super().__init__(self._answer)
+        self.page_id = page_id
+        self.page_name = page_name
+        self._first_token = token
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget every request, queued reply, post and comment; restore the token."""
+        with self._lock:
+            self.requests.clear()
+            self._queued.clear()
+        self.token = self._first_token
+        self.posts: list[dict[str, Any]] = []
+        self.comments: list[dict[str, Any]] = []
+        self._numbers = itertools.count(987654321000001)
+
+    def add_post(self, message: str, created: float | None = None) -> str:
+        made = f"{self.page_id}_{next(self._numbers)}"
+        self.posts.append({"id": made, "message": message, "created_time": _graph_time(created)})
+        return made
+
+    @staticmethod
+    def error(status: int, code: int, message: str, *, kind: str = "OAuthException",
+              subcode: int | None = None, headers: dict[str, str] | None = None, **fields: Any) -> Reply:
+        body: dict[str, Any] = {"message": message, "type": kind, "code": code}
+        if subcode is not None:
+            body["error_subcode"] = subcode
+        body.update(fields)
+        body["fbtrace_id"] = TRACE_ID
+        all_headers = {**_headers(), **(headers or {})}
+        if code == 190:
+            all_headers["WWW-Authenticate"] = f'OAuth "Facebook Platform" "invalid_token" "{message}"'
+        return Reply(status, {"error": body}, all_headers)
+
+    @staticmethod
+    def usage(minutes: int, page_id: str = "104857600123456") -> dict[str, str]:
+        """The Business Use Case usage header of a throttled Page token."""
+        usage = {page_id: [{"type": "pages", "call_count": 100, "total_cputime": 12, "total_time": 30,
+                            "estimated_time_to_regain_access": minutes}]}
+        return {"X-Business-Use-Case-Usage": json.dumps(usage)}
+
+    def _answer(self, request: Request) -> Reply:
+        match = re.fullmatch(r"/(v\d+\.\d+)/([^/]+)(?:/([a-z_]+))?/?", request.path)
+        if not match:
+            return self.error(400, 2500, f"Unknown path components: {request.path}")
+        fields = {k: v[-1] for k, v in request.query.items()}
+        if request.method == "POST":
+            fields.update(request.form())
+        token = fields.get("access_token")
+        if not token:
+            return self.error(400, 2500, "An active access token must be used to query information about "
+                                         "the current user.")
+        if token != self.token:
+            return self.error(400, 190, "Invalid OAuth access token - Cannot parse access token")
+        _, node, edge = match.groups()
+        if request.method == "GET" and node == self.page_id and edge is None:
+            return self._ok({"id": self.page_id, "name": self.page_name})
+        if request.method == "GET" and node == self.page_id and edge == "posts":
+            limit = int(fields.get("limit", 25))
+            return self._ok({"data": list(reversed(self.posts))[:limit]})
+        if request.method == "POST" and node == self.page_id and edge == "feed":
+            return self._post(fields.get("message", ""))
+        if request.method == "POST" and edge == "comments" and any(p["id"] == node for p in self.posts):
+            return self._comment(node, fields.get("message", ""))
+        return self.error(400, 100, f"Unsupported {request.method.lower()} request. Object with ID '{node}' "
+                                    "does not exist, cannot be loaded due to missing permissions, or does not "
+                                    "support this operation. Please read the Graph API documentation at "
+                                    "https://developers.facebook.com/docs/graph-api",
+                          kind="GraphMethodException", subcode=33)
+
+    def _post(self, message: str) -> Reply:
+        if not message:
+            return self.error(400, 100, "(#100) Missing message or attachment")
+        if self.posts and self.posts[-1]["message"] == message:
+            return self.error(400, 506, "(#506) Duplicate status message", is_transient=False,
+                              error_user_title="Duplicate Status Update",
+                              error_user_msg="This status update is identical to the last one you posted. "
+                                             "Try posting something different, or delete your previous update.")
+        return self._ok({"id": self.add_post(message)})
+
+    def _comment(self, post_id: str, message: str) -> Reply:
+        made = f"{post_id.split('_')[-1]}_{next(self._numbers)}"
+        self.comments.append({"id": made, "parent": post_id, "message": message})
+        return self._ok({"id": made})
+
+    @staticmethod
+    def _ok(body: Any) -> Reply:
+        return Reply(200, body, _headers())
+
+
+def _headers() -> dict[str, str]:
+    return {"Content-Type": "application/json; charset=UTF-8", "facebook-api-version": "v25.0",
+            "x-fb-trace-id": TRACE_ID, "x-fb-rev": "1012345678",
+            "X-App-Usage": json.dumps({"call_count": 1, "total_cputime": 1, "total_time": 1})}
+
+
+def _graph_time(epoch: float | None) -> str:
+    stamp = datetime.fromtimestamp(time.time() if epoch is None else epoch, timezone.utc)
+    return stamp.strftime("%Y-%m-%dT%H:%M:%S+0000")

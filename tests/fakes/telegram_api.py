@@ -1,0 +1,126 @@
+"""A fake Telegram Bot API, answering like api.telegram.org.
+
+Paths are the real ones (`/bot<token>/getMe`, `/bot<token>/sendMessage`); parameters
+come as a query string, a form (values of object type JSON-encoded) or a JSON body, as
+the Bot API accepts. Every answer has the Bot API's envelope: `{"ok":true,"result":...}`
+or `{"ok":false,"error_code":..,"description":..,"parameters":..}` with the same HTTP
+status. A wrong token gets 401 Unauthorized, a malformed one 404 Not Found, an unknown
+chat, an empty or over-long text and a missing reply target get the real 400s, and a
+chat the bot was removed from gets the real 403. Tests queue anything else with
+`FakeTelegram.error(...)`, or script the answer to the n-th sendMessage (`fail_call`).
+"""
+from __future__ import annotations
+
+import itertools
+import json
+import re
+from typing import Any
+
+from tests.fakes.server import FakeServer, Reply, Request
+
+HEADERS = {"Server": "nginx/1.18.0", "Content-Type": "application/json",
+           "Access-Control-Allow-Origin": "*",
+           "Strict-Transport-Security": "max-age=31536000; includeSubDomains; preload"}
+
+
+class FakeTelegram(FakeServer):
+    def __init__(self, token: str = "7012345678:AAF-fake-bot-token", date: int = 1767225600):
+        super().__init__(self._answer)
+        self._first_token = token
+        self.date = date
+        self.bot = {"id": int(token.split(":")[0]), "is_bot": True, "first_name": "Water Alerts",
+                    "username": "water_alerts_bot", "can_join_groups": True,
+                    "can_read_all_group_messages": False, "supports_inline_queries": False,
+                    "can_connect_to_business": False, "has_main_web_app": False}
+        self.chats: dict[str, dict[str, Any]] = {
+            "@citywater": {"id": -1001234567890, "title": "City Water Board", "username": "citywater",
+                           "type": "channel"},
+            "-1009876543210": {"id": -1009876543210, "title": "Crisis cell", "type": "supergroup"},
+        }
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget every request, queued reply and message; restore the token."""
+        with self._lock:
+            self.requests.clear()
+            self._queued.clear()
+        self.token = self._first_token
+        self.removed: set[int] = set()
+        self.sent: list[dict[str, Any]] = []
+        self.failures: dict[int, Reply] = {}
+        self._ids = itertools.count(501)
+        self._calls = itertools.count(1)
+
+    def fail_call(self, number: int, reply: Reply) -> None:
+        """Answer the `number`th sendMessage (from 1) with `reply` instead."""
+        self.failures[number] = reply
+
+    def post(self, chat: str, text: str) -> int:
+        """A message already in `chat`, as if posted earlier; returns its id."""
+        message = {"message_id": next(self._ids), "chat": self.chats[chat], "date": self.date, "text": text}
+        self.sent.append(message)
+        return message["message_id"]
+
+    @staticmethod
+    def error(status: int, description: str, **parameters: Any) -> Reply:
+        body: dict[str, Any] = {"ok": False, "error_code": status, "description": description}
+        if parameters:
+            body["parameters"] = parameters
+        return Reply(status, body, dict(HEADERS))
+
+    @staticmethod
+    def ok(result: Any) -> Reply:
+        return Reply(200, {"ok": True, "result": result}, dict(HEADERS))
+
+    @staticmethod
+    def params(request: Request) -> dict[str, Any]:
+        """The call's parameters, object values decoded."""
+        fields: dict[str, Any] = {k: v[-1] for k, v in request.query.items()}
+        kind = (request.header("Content-Type") or "").split(";")[0]
+        if kind == "application/json":
+            fields.update(request.json())
+        elif request.body:
+            fields.update(request.form())
+        for key in ("reply_parameters", "reply_markup", "entities", "link_preview_options"):
+            if isinstance(fields.get(key), str):
+                fields[key] = json.loads(fields[key])
+        return fields
+
+    def _answer(self, request: Request) -> Reply:
+        match = re.fullmatch(r"/bot([^/]*)/(\w+)", request.path)
+        if not match or not re.fullmatch(r"\d+:[\w-]+", match.group(1)):
+            return self.error(404, "Not Found")
+        token, method = match.groups()
+        if token != self.token:
+            return self.error(401, "Unauthorized")
+        if method == "getMe":
+            return self.ok(self.bot)
+        if method == "sendMessage":
+            failure = self.failures.get(next(self._calls))
+            return failure or self._send(self.params(request))
+        return self.error(404, "Not Found")
+
+    def _send(self, fields: dict[str, Any]) -> Reply:
+        chat = self.chats.get(str(fields.get("chat_id", "")).lower())
+        if chat is None:
+            return self.error(400, "Bad Request: chat not found")
+        if chat["id"] in self.removed:
+            return self.error(403, f"Forbidden: bot is not a member of the {chat['type']} chat")
+        text = str(fields.get("text", ""))
+        if not text.strip():
+            return self.error(400, "Bad Request: message text is empty")
+        if len(text.encode("utf-16-le")) // 2 > 4096:
+            return self.error(400, "Bad Request: message is too long")
+        message: dict[str, Any] = {"message_id": next(self._ids), "chat": chat, "date": self.date, "text": text}
+        if chat["type"] == "channel":
+            message["sender_chat"] = chat
+        else:
+            message["from"] = {k: self.bot[k] for k in ("id", "is_bot", "first_name", "username")}
+        target = (fields.get("reply_parameters") or {}).get("message_id")
+        if target is not None:
+            replied = next((m for m in self.sent if m["message_id"] == target and m["chat"] == chat), None)
+            if replied is None:
+                return self.error(400, "Bad Request: message to be replied not found")
+            message["reply_to_message"] = {k: v for k, v in replied.items() if k != "reply_to_message"}
+        self.sent.append(message)
+        return self.ok(message)
