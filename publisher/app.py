@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Callable
 
 from channels import channel_class
-from channels.base import Channel, SettingError
+from channels.base import Channel, SettingError, validate_settings
 from publisher.config import Config, load_config
 from publisher.errors import BadInput
 from publisher.rendering import Renderer
@@ -60,7 +60,7 @@ class App:
 
     @cached_property
     def renderer(self) -> Renderer:
-        return Renderer([self.workspace / "templates", shipped_path("templates")])
+        return Renderer({"workspace": self.workspace / "templates", "shipped": shipped_path("templates")})
 
     def channel(self, name: str) -> Channel:
         try:
@@ -69,14 +69,16 @@ class App:
             known = ", ".join(sorted(self.config.channels)) or "none"
             raise BadInput(f"no channel named {name!r} in config/publisher.toml; configured: {known}.") from None
         found: set[str] = set()
-        settings = self.secrets.resolve(configured.raw, f"[channels.{name}]", found)
-        for key in PATH_OPTIONS:
-            if isinstance(settings.get(key), str):
-                settings[key] = str(self.workspace / settings[key])
+        resolved = self.secrets.resolve(configured.raw, f"[channels.{name}]", found)
         for secret in found:
             self.redact.add(secret)
+        cls = channel_class(configured.type)
         try:
-            return channel_class(configured.type).build(name, settings, frozenset(self.redact.secrets))
+            settings = validate_settings(cls.all_options(), resolved)
+            for key in PATH_OPTIONS:
+                if isinstance(settings.get(key), str):
+                    settings[key] = str(self.workspace / settings[key])
+            return cls(name, settings, frozenset(self.redact.secrets))
         except SettingError as error:
             raise BadInput(f"config/publisher.toml: [channels.{name}] {error.key}: {error.expected}.") from None
 

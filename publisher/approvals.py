@@ -25,10 +25,6 @@ def _check_open(record: DraftRecord) -> None:
                       "so it cannot be approved; render it again.")
 
 
-def is_ready(app: App, record: DraftRecord) -> bool:
-    return len(set(record.valid_approvers())) >= app.config.approvals_required
-
-
 def approve(app: App, draft_id: str, approver: str) -> DraftRecord:
     record = load_draft(app, draft_id)
     _check_open(record)
@@ -42,7 +38,7 @@ def approve(app: App, draft_id: str, approver: str) -> DraftRecord:
     if approver in record.valid_approvers():
         raise Refused(f"{approver!r} has already approved draft {draft_id}; a second approval by the same "
                       "person does not count.")
-    if is_ready(app, record):
+    if record.approved:
         raise Refused(f"draft {draft_id} already has its {config.approvals_required} approval(s); "
                       f"`publish send {draft_id}` resumes its delivery.")
     app.store.append("draft.approved", actor=approver, incident=record.draft.incident, draft=draft_id,

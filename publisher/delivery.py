@@ -16,12 +16,15 @@ Guarantees:
 """
 from __future__ import annotations
 
+import fcntl
 import hashlib
+import os
 import time
+from contextlib import contextmanager
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 from channels.base import Channel, DeliveryError, Duplicate, Message, Permanent, Receipt, Retryable
 from publisher.app import App
@@ -55,12 +58,10 @@ def send_draft(app: App, draft_id: str, actor: str, *, resend: tuple[str, ...] =
                progress: Progress = lambda channel, state, detail: None,
                sleep: Callable[[float], None] = time.sleep) -> list[Outcome]:
     """Deliver an approved draft to every channel not yet delivered."""
-    from publisher.approvals import is_ready
-
     record = load_draft(app, draft_id)
     if record.rejection or record.superseded_by:
         raise Refused(f"draft {draft_id} is {record.status} and will not be sent.")
-    if not is_ready(app, record):
+    if not record.approved:
         have, need = len(set(record.valid_approvers())), app.config.approvals_required
         raise Refused(f"draft {draft_id} has {have} of {need} required approval(s); "
                       f"`publish approve {draft_id}` first.")
@@ -69,27 +70,51 @@ def send_draft(app: App, draft_id: str, actor: str, *, resend: tuple[str, ...] =
         raise Refused(f"publishing is frozen since {freeze.ts} by {freeze.actor}: {freeze.data.get('reason')}; "
                       "the draft waits until an approver runs `publish unfreeze`.")
     deadline = record_deadline(app, record)
-    jobs: list[tuple[str, Delivery]] = []
-    outcomes: list[Outcome] = []
-    for name, delivery in record.deliveries.items():
-        if delivery.state == "delivered":
-            outcomes.append(Outcome(name, "delivered", "already delivered", (delivery.receipt or {}).get("url")))
-        elif delivery.state in ("unknown", "sending") and name not in resend and not app.channel(name).idempotent:
-            outcomes.append(Outcome(name, "unknown", "outcome of the last attempt is unknown; check the platform, "
-                                    f"then `publish confirm {draft_id} {name} --url URL` or "
-                                    f"`publish send {draft_id} --resend {name}`", attempts=delivery.attempts))
-        elif delivery.state == "failed-permanent" and name not in resend:
-            outcomes.append(Outcome(name, "failed", delivery.reason or "failed", attempts=delivery.attempts))
-        else:
-            jobs.append((name, delivery))
-    if not jobs:
-        return outcomes
-    workers = min(len(jobs), app.config.delivery_workers)
+    names = list(record.deliveries)
+    workers = min(len(names), app.config.delivery_workers)
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="deliver") as pool:
-        futures = [pool.submit(_deliver_one, app, record, app.channel(name), delivery, actor, deadline,
-                               progress, sleep) for name, delivery in jobs]
-        outcomes.extend(future.result() for future in futures)
-    return outcomes
+        futures = [pool.submit(_claim_and_deliver, app, draft_id, app.channel(name), actor, deadline,
+                               name in resend, progress, sleep) for name in names]
+        return [future.result() for future in futures]
+
+
+def _claim_and_deliver(app: App, draft_id: str, channel: Channel, actor: str, deadline: float, resend: bool,
+                       progress: Progress, sleep: Callable[[float], None]) -> Outcome:
+    """Hold the (draft, channel) lock, re-read the channel's state from the log under
+    it, and deliver only if nobody has. The lock dies with its process, so a crashed
+    run never blocks the next one."""
+    with channel_lock(app, draft_id, channel.name) as held:
+        if not held:
+            return Outcome(channel.name, "sending", "another publish process is delivering this channel now")
+        record = load_draft(app, draft_id)
+        delivery = record.deliveries[channel.name]
+        if delivery.state == "delivered":
+            return Outcome(channel.name, "delivered", "already delivered", (delivery.receipt or {}).get("url"),
+                           delivery.attempts)
+        if delivery.state in ("unknown", "sending") and not channel.idempotent and not resend:
+            return Outcome(channel.name, "unknown",
+                           "the outcome of the last attempt is unknown; check the platform, then "
+                           f"`publish confirm {draft_id} {channel.name} --url URL` or "
+                           f"`publish send {draft_id} --resend {channel.name}`", attempts=delivery.attempts)
+        if delivery.state == "failed-permanent" and not resend:
+            return Outcome(channel.name, "failed", delivery.reason or "failed", attempts=delivery.attempts)
+        return _deliver_one(app, record, channel, delivery, actor, deadline, progress, sleep)
+
+
+@contextmanager
+def channel_lock(app: App, draft_id: str, channel: str) -> Iterator[bool]:
+    folder = app.config.store_path.parent / "locks"
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    handle = os.open(folder / f"{draft_id}--{channel}.lock", os.O_CREAT | os.O_RDWR, 0o600)
+    try:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        yield True
+    finally:
+        os.close(handle)
 
 
 def record_deadline(app: App, record: DraftRecord) -> float:
@@ -115,7 +140,7 @@ def _message(record: DraftRecord, channel: Channel, delivery: Delivery, incident
 
 def _deliver_one(app: App, record: DraftRecord, channel: Channel, delivery: Delivery, actor: str,
                  deadline: float, progress: Progress, sleep: Callable[[float], None]) -> Outcome:
-    from tenacity import RetryError, Retrying, retry_if_exception
+    from tenacity import Retrying, retry_if_exception
 
     draft = record.draft
     state = {"attempt": delivery.attempts, "sent_parts": list(delivery.sent_parts)}
@@ -170,8 +195,6 @@ def _deliver_one(app: App, record: DraftRecord, channel: Channel, delivery: Deli
     except Frozen:
         progress(channel.name, "held", "publishing is frozen")
         return Outcome(channel.name, "held", "publishing is frozen; waits for unfreeze", attempts=state["attempt"])
-    except RetryError:  # pragma: no cover - reraise=True re-raises the last error instead
-        raise
     except Retryable as error:
         state_name = "unknown" if error.maybe_delivered and not channel.idempotent else "failed"
         detail = error.reason + (f"; `publish send {draft.id}` resumes" if state_name == "failed" else "")
@@ -212,3 +235,20 @@ def _record_failed(app: App, draft: Any, channel: Channel, state: dict[str, Any]
         data["maybe_delivered"] = error.maybe_delivered
     app.store.append("delivery.failed", actor=None, incident=draft.incident, draft=draft.id,
                      channel=channel.name, data=data)
+
+
+def confirm_delivery(app: App, draft_id: str, channel: str, actor: str, url: str) -> None:
+    """Record that a person checked the platform and found the post (an unknown outcome)."""
+    from publisher.errors import BadInput
+
+    record = load_draft(app, draft_id)
+    delivery = record.deliveries.get(channel)
+    if delivery is None:
+        raise BadInput(f"draft {draft_id} has no channel {channel!r}; its channels are "
+                       f"{', '.join(record.deliveries)}.")
+    if delivery.state == "delivered":
+        raise Refused(f"draft {draft_id} is already delivered on {channel}.")
+    if delivery.state == "pending":
+        raise Refused(f"draft {draft_id} was never sent to {channel}; `publish send {draft_id}` sends it.")
+    app.store.append("delivery.confirmed", actor=actor, incident=record.draft.incident, draft=draft_id,
+                     channel=channel, data={"id": url, "url": url, "confirmed_by": actor})

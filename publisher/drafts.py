@@ -88,6 +88,7 @@ class Delivery:
 class DraftRecord:
     draft: Draft
     created_at: datetime
+    required: int
     approvals: list[Event] = field(default_factory=list)
     rejection: Event | None = None
     superseded_by: str | None = None
@@ -95,6 +96,10 @@ class DraftRecord:
 
     def valid_approvers(self) -> list[str]:
         return [event.actor or "" for event in self.approvals if event.data.get("hash") == self.draft.hash]
+
+    @property
+    def approved(self) -> bool:
+        return len(set(self.valid_approvers())) >= self.required
 
     @property
     def status(self) -> str:
@@ -107,6 +112,8 @@ class DraftRecord:
             return "delivered"
         if any(state != "pending" for state in states):
             return "sending" if any(state == "sending" for state in states) else "partly delivered"
+        if self.approved:
+            return "approved, not sent"
         return "awaiting approval"
 
 
@@ -189,7 +196,7 @@ def load_draft(app: App, draft_id: str) -> DraftRecord:
     events = app.store.events(draft=draft_id)
     if not events or events[0].kind != "draft.rendered":
         raise BadInput(f"no draft {draft_id!r}; `publish drafts list` shows them.")
-    return _record(events)
+    return _record(events, app.config.approvals_required)
 
 
 def list_drafts(app: App, incident: str | None = None) -> list[DraftRecord]:
@@ -203,10 +210,10 @@ def _draft_from(data: dict[str, Any]) -> Draft:
     return Draft(**{**data, "payloads": payloads})
 
 
-def _record(events: list[Event]) -> DraftRecord:
+def _record(events: list[Event], required: int) -> DraftRecord:
     rendered = events[0]
     draft = _draft_from(rendered.data)
-    record = DraftRecord(draft, from_iso(rendered.ts),
+    record = DraftRecord(draft, from_iso(rendered.ts), required,
                          deliveries={name: Delivery(name) for name in draft.payloads})
     for event in events[1:]:
         if event.kind == "draft.approved":

@@ -31,13 +31,17 @@ class Rendered:
 
 
 class Renderer:
-    def __init__(self, search_path: list[Path]):
-        from jinja2 import FileSystemLoader, StrictUndefined
+    """`folders` maps a prefix (`workspace`, `shipped`) to a templates folder, in the
+    order they are searched; template names carry the prefix, so errors say which
+    folder a template came from."""
+
+    def __init__(self, folders: dict[str, Path]):
+        from jinja2 import FileSystemLoader, PrefixLoader, StrictUndefined
         from jinja2.sandbox import SandboxedEnvironment
 
-        self.search_path = [path for path in search_path if path.is_dir()]
+        self.folders = {prefix: path for prefix, path in folders.items() if path.is_dir()}
         self.env = SandboxedEnvironment(
-            loader=FileSystemLoader([str(path) for path in self.search_path]),
+            loader=PrefixLoader({prefix: FileSystemLoader(str(path)) for prefix, path in self.folders.items()}),
             undefined=StrictUndefined,
             autoescape=False,
             trim_blocks=True,
@@ -46,30 +50,25 @@ class Renderer:
         )
 
     def candidates(self, language: str, case: int, kind: str, variant: str) -> list[str]:
-        return [f"{language}/case{case}/{kind}.{variant}.j2", f"{language}/{kind}.{variant}.j2"]
-
-    def has(self, language: str, case: int, kind: str) -> bool:
-        from jinja2 import TemplateNotFound
-
-        try:
-            self.env.select_template(self.candidates(language, case, kind, "long"))
-        except TemplateNotFound:
-            return False
-        return True
+        return [f"{prefix}/{language}/{folder}{kind}.{variant}.j2"
+                for prefix in self.folders for folder in (f"case{case}/", "")]
 
     def render(self, language: str, case: int, kind: str, variant: str, context: Mapping[str, Any]) -> Rendered:
         from jinja2 import TemplateError, TemplateNotFound, TemplateSyntaxError, UndefinedError
         from jinja2.exceptions import SecurityError
 
         names = self.candidates(language, case, kind, variant)
-        try:
-            template = self.env.select_template(names)
-        except TemplateSyntaxError as error:
-            raise BadInput(f"template {error.name or names[0]} line {error.lineno}: {error.message}.") from None
-        except TemplateNotFound:
+        for name in names:
+            try:
+                template = self.env.get_template(name)
+                break
+            except TemplateNotFound:
+                continue
+            except TemplateSyntaxError as error:
+                raise BadInput(f"template {name} line {error.lineno}: {error.message}.") from None
+        else:
             raise BadInput(f"no {variant} template for {kind!r} in language {language!r}; looked for "
-                           f"{' and '.join(names)} in {', '.join(map(str, self.search_path)) or 'no folder'}.") from None
-        name = template.name or names[-1]
+                           f"{', '.join(names) or 'nothing: no templates folder exists'}.")
         try:
             text = template.render(**context)
         except UndefinedError as error:

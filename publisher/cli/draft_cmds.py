@@ -58,7 +58,7 @@ def drafts_show(draft_id: str, as_json: bool) -> None:
 def approve(draft_id: str, as_user: str | None, as_json: bool) -> None:
     """Approve a draft; it is sent once the required approvals are in."""
     from publisher.app import current_user
-    from publisher.approvals import approve as approve_draft, is_ready
+    from publisher.approvals import approve as approve_draft
 
     app = session().app
     approver = current_user(as_user)
@@ -66,7 +66,7 @@ def approve(draft_id: str, as_user: str | None, as_json: bool) -> None:
     have, need = len(set(record.valid_approvers())), app.config.approvals_required
     if not as_json:
         say(f"Approved draft {draft_id} as {approver} ({have} of {need}).")
-    if is_ready(app, record):
+    if record.approved:
         deliver(draft_id, actor=approver, as_json=as_json)
 
 
@@ -97,4 +97,19 @@ def send(draft_id: str, resend: tuple[str, ...], as_user: str | None, as_json: b
     deliver(draft_id, actor=current_user(as_user), as_json=as_json, resend=resend)
 
 
-COMMANDS = [drafts, approve, reject, send]
+@click.command("confirm")
+@click.argument("draft_id", metavar="DRAFT")
+@click.argument("channel", metavar="CHANNEL")
+@click.option("--url", required=True, help="Where the post is, as found on the platform.")
+@click.option("--as", "as_user", metavar="NAME", help="Who checked (else $PUBLISH_USER, else your login).")
+def confirm(draft_id: str, channel: str, url: str, as_user: str | None) -> None:
+    """Record a delivery whose outcome was unknown as found on the platform."""
+    from publisher.app import current_user
+    from publisher.delivery import confirm_delivery
+
+    actor = current_user(as_user)
+    confirm_delivery(session().app, draft_id, channel, actor, url)
+    say(f"Recorded draft {draft_id} on {channel} as delivered at {url} (confirmed by {actor}).")
+
+
+COMMANDS = [drafts, approve, reject, send, confirm]

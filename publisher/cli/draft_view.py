@@ -2,16 +2,20 @@
 from __future__ import annotations
 
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from publisher.cli.output import emit_json, rule, say, table
 from publisher.cli.session import session
-from publisher.drafts import DraftRecord, Draft, describe_length
+
+if TYPE_CHECKING:
+    from publisher.drafts import Draft, DraftRecord
 
 
 def preview(draft: Draft, status: str) -> None:
+    from publisher.drafts import describe_length
+
     say(f"Draft {draft.id}: case {draft.case} {draft.template} ({draft.language}) for incident "
         f"{draft.incident}, by {draft.author} - {status}")
     for payload in draft.payloads.values():

@@ -67,12 +67,20 @@ class FakeServer:
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._make_handler())
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._server.handle_error = lambda request, address: None
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.02},
+                                        daemon=True)
 
     @property
     def url(self) -> str:
         host, port = self._server.server_address[:2]
         return f"http://{host}:{port}"
+
+    def reset(self) -> None:
+        """Forget recorded requests and queued replies (fakes shared across tests)."""
+        with self._lock:
+            self.requests.clear()
+            self._queued.clear()
 
     def queue(self, *replies: Reply) -> None:
         with self._lock:
