@@ -1,0 +1,158 @@
+"""Discord webhooks.
+
+`send()` executes the webhook (`POST <webhook_url>?wait=true`, JSON `{"content": part}`)
+once per part, in order, each part verbatim; parts already in `message.sent_parts` are
+skipped, and a failure carries in `sent_parts` the receipts of every part sent so far
+(those of earlier attempts first).
+
+`wait=true` makes Discord answer 200 with the created Message, whose id and timestamp
+make the receipt; the url is a jump link when the Message names its guild, else None
+(execute-webhook answers usually carry only channel_id). A 204 (an answer without the
+Message, i.e. `wait` got lost on the way) still means Discord accepted the part: it
+counts as delivered, with an id derived from the draft, channel and part index.
+
+Mentions are never parsed (`allowed_mentions.parse = []`): a statement that quotes
+"@everyone" does not ping anyone.
+
+Errors: 429 carries `retry_after` (float seconds) in its JSON body, preferred, and a
+Retry-After header; 401 (50027 Invalid Webhook Token), 404 (10015 Unknown Webhook), 403
+and 400 (50035 Invalid Form Body, with per-field errors) are permanent; 5xx retryable.
+Between parts, when Discord says the webhook's bucket is empty (X-RateLimit-Remaining 0),
+the channel waits X-RateLimit-Reset-After if it is short, otherwise stops with a
+Retryable carrying the parts already sent. A 200 without a message id leaves the outcome
+unknown (`maybe_delivered`). Discord webhooks have no idempotency: not idempotent.
+
+`check()` reads the webhook with its token (GET, documented as needing no other
+authentication), which proves the token without posting.
+"""
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any
+
+from channels import http
+from channels.base import NETWORK_OPTIONS, DeliveryError, Message, Option, Permanent, Receipt, Retryable
+from channels.hooks import HookChannel, server_error, snippet, stable_id
+
+if TYPE_CHECKING:
+    import requests
+
+PACE_LIMIT = 5.0
+EXPLAINED = {
+    401: "the webhook token in the URL was rejected (the webhook was reset or the URL is wrong)",
+    403: "the webhook is not allowed to post there",
+    404: "Discord does not know this webhook (it was deleted or the URL is wrong)",
+}
+
+
+def field_error(errors: Any, path: tuple[str, ...] = ()) -> str | None:
+    """The first per-field message of an Invalid Form Body answer, e.g. 'content: Must be
+    2000 or fewer in length.'"""
+    if not isinstance(errors, dict):
+        return None
+    for item in errors.get("_errors") or ():
+        if isinstance(item, dict) and item.get("message"):
+            return ".".join(path) + ": " + str(item["message"]) if path else str(item["message"])
+    for key, value in errors.items():
+        if key != "_errors":
+            found = field_error(value, path + (str(key),))
+            if found:
+                return found
+    return None
+
+
+class DiscordChannel(HookChannel):
+    type = "discord"
+    variant = "long"
+    max_length = 2000
+    counting = "utf16"
+    overflow = "split"
+    platform = "Discord"
+    options = {
+        "webhook_url": Option(str, required=True, secret=True,
+                              help="webhook URL, https://discord.com/api/webhooks/<id>/<token>"),
+        "username": Option(str, help="name shown as the author instead of the webhook's own"),
+        **NETWORK_OPTIONS,
+    }
+
+    def send(self, message: Message) -> Receipt:
+        receipts = list(message.sent_parts)
+        for index in range(len(receipts), len(message.parts)):
+            try:
+                receipt, response = self._post_part(message, index)
+                receipts.append(receipt)
+                if index + 1 < len(message.parts):
+                    self._pace(response)
+            except DeliveryError as error:
+                error.sent_parts = tuple(receipts)
+                raise
+        first = receipts[0]
+        return Receipt(id=first.id, url=first.url, platform_time=first.platform_time,
+                       extra={"part_ids": [receipt.id for receipt in receipts]})
+
+    def _post_part(self, message: Message, index: int) -> tuple[Receipt, "requests.Response"]:
+        payload: dict[str, Any] = {"content": message.parts[index], "allowed_mentions": {"parse": []}}
+        if self.settings.get("username"):
+            payload["username"] = self.settings["username"]
+        response = self.call("POST", payload, params={"wait": "true"})
+        if not 200 <= response.status_code < 300:
+            raise self._error(response, f"part {index + 1} of {len(message.parts)}")
+        if response.status_code == 204:
+            return Receipt(id=stable_id("discord", message, index)), response
+        posted = http.json_body(response)
+        if not isinstance(posted, dict) or not posted.get("id"):
+            raise Retryable(self.redact("Discord answered HTTP 200 without a message id "
+                                        f"({snippet(response, 100) or 'empty body'}); "
+                                        "the part may or may not have been posted"), maybe_delivered=True)
+        message_id, channel_id, guild_id = (str(posted.get(k) or "") for k in ("id", "channel_id", "guild_id"))
+        url = f"https://discord.com/channels/{guild_id}/{channel_id}/{message_id}" if guild_id and channel_id else None
+        timestamp = posted.get("timestamp") if isinstance(posted.get("timestamp"), str) else None
+        return Receipt(id=message_id, url=url, platform_time=timestamp, extra={"channel_id": channel_id}), response
+
+    def _pace(self, response: "requests.Response") -> None:
+        if response.headers.get("X-RateLimit-Remaining") != "0":
+            return
+        try:
+            wait = max(0.0, float(response.headers.get("X-RateLimit-Reset-After") or 0))
+        except ValueError:
+            return
+        if wait > PACE_LIMIT:
+            raise Retryable(f"Discord's rate limit for this webhook is used up for {wait:.1f} s; "
+                            "the remaining parts wait", retry_after=wait)
+        time.sleep(wait)
+
+    def _error(self, response: "requests.Response", what: str) -> DeliveryError:
+        status = response.status_code
+        answer = http.json_body(response)
+        answer = answer if isinstance(answer, dict) else {}
+        said = str(answer.get("message") or "") or snippet(response)
+        code = answer.get("code")
+        detail = f"Discord answered HTTP {status}" + (f", code {code}" if code else "") + (f": {said}" if said else "")
+        field = field_error(answer.get("errors"))
+        detail += f" ({field})" if field else ""
+        reason = self.redact(f"{detail} — {EXPLAINED[status]}" if status in EXPLAINED else detail)
+        if status == 429:
+            retry_after = answer.get("retry_after")
+            if not isinstance(retry_after, (int, float)) or isinstance(retry_after, bool):
+                retry_after = http.retry_after_seconds(response.headers.get("Retry-After"))
+            retry_after = None if retry_after is None else float(retry_after)
+            scope = "all requests from here (global limit)" if answer.get("global") else "this webhook"
+            wait = f"; it asks to wait {retry_after:g} s" if retry_after is not None else ""
+            return Retryable(f"Discord is rate limiting {scope}, so {what} was not sent{wait}", retry_after=retry_after)
+        if status >= 500 or status == 408:
+            return server_error(reason, response)
+        return Permanent(reason)
+
+    def check(self) -> str:
+        self.check_url("Discord webhook URL",
+                       hosts=("discord.com", "discordapp.com", "ptb.discord.com", "canary.discord.com"),
+                       path=r"/api(/v\d+)?/webhooks/\d+/[^/]+/?",
+                       example="https://discord.com/api/webhooks/<id>/<token>")
+        response = self.call("GET")
+        if response.status_code != 200:
+            raise self._error(response, "the webhook check")
+        webhook = http.json_body(response)
+        if not isinstance(webhook, dict) or not webhook.get("channel_id"):
+            raise Retryable("Discord answered the webhook check without a channel id")
+        name = str(webhook.get("name") or "unnamed")
+        return self.redact(f"Discord webhook '{name}' is valid and posts to channel {webhook['channel_id']}")

@@ -1,0 +1,83 @@
+"""Slack incoming webhooks.
+
+`send()` posts `{"text": "*<title>*\\n<text>"}` once: a bold title line (Slack mrkdwn), then
+the approved text byte for byte. Slack answers 200 with the body `ok` and gives neither a
+message id nor a link, so the receipt id is derived from the draft and the channel (the
+same on every retry), its url is None and its time is Slack's Date header.
+
+Slack's errors are a status and a short string (documented since the 2016 change to
+incoming-webhook errors): 400 invalid_payload / no_text, 403 invalid_token /
+action_prohibited, 404 no_service / channel_not_found, 410 channel_is_archived, all
+permanent; 429 with Retry-After (seconds) and 5xx (rollup_error) are retryable. A 200
+whose body is not `ok` did not come from Slack's webhook endpoint as documented: the
+outcome is unknown (`maybe_delivered`). Incoming webhooks have no idempotency key, so the
+channel is not idempotent.
+
+Slack truncates messages above 40,000 characters, so a longer payload is refused here;
+`max_length` leaves room for the title line. `check()` only inspects the URL: Slack has
+no way to test a webhook without posting.
+"""
+from __future__ import annotations
+
+from channels import http
+from channels.base import NETWORK_OPTIONS, Message, Option, Permanent, Receipt, Retryable
+from channels.hooks import HookChannel, answer_time, server_error, snippet, stable_id
+
+SLACK_LIMIT = 40_000
+
+EXPLAINED = {
+    "invalid_payload": "Slack could not read the message body",
+    "no_text": "the message has no text",
+    "missing_text_or_fallback_or_attachments": "the message has no text",
+    "user_not_found": "the user named in the request does not exist",
+    "invalid_token": "the token in the webhook URL is not valid (the webhook was revoked or the URL is wrong)",
+    "action_prohibited": "the workspace does not allow this webhook to post here",
+    "posting_to_general_channel_denied": "only workspace admins may post to this channel",
+    "team_disabled": "the Slack workspace has been disabled",
+    "no_service": "the webhook does not exist any more (removed, disabled, or the URL is wrong)",
+    "no_team": "the Slack workspace in the webhook URL does not exist",
+    "channel_not_found": "the webhook's channel does not exist any more",
+    "channel_is_archived": "the webhook's channel is archived",
+    "rollup_error": "Slack had an internal error",
+}
+
+
+class SlackChannel(HookChannel):
+    type = "slack"
+    variant = "long"
+    max_length = 38_000
+    counting = "chars"
+    overflow = "reject"
+    platform = "Slack"
+    options = {
+        "webhook_url": Option(str, required=True, secret=True,
+                              help="incoming webhook URL, https://hooks.slack.com/services/T…/B…/…"),
+        **NETWORK_OPTIONS,
+    }
+
+    def send(self, message: Message) -> Receipt:
+        text = f"*{message.title}*\n{message.text}" if message.title else message.text
+        if len(text) > SLACK_LIMIT:
+            raise Permanent(f"the message has {len(text)} characters; Slack truncates anything above {SLACK_LIMIT}")
+        response = self.call("POST", {"text": text})
+        status = response.status_code
+        body = snippet(response, 100)
+        if 200 <= status < 300:
+            if body == "ok":
+                receipt_id = stable_id("slack", message)
+                return Receipt(id=receipt_id, platform_time=answer_time(response), extra={"part_ids": [receipt_id]})
+            raise Retryable(self.redact(f"Slack answered HTTP {status} without its usual 'ok' "
+                                        f"({body or 'empty body'}); the message may or may not have been posted"),
+                            maybe_delivered=True)
+        reason = self.redact(f"Slack answered HTTP {status} {body}".rstrip()
+                             + (f": {EXPLAINED[body]}" if body in EXPLAINED else ""))
+        if status == 429:
+            raise Retryable(reason, http.retry_after_seconds(response.headers.get("Retry-After")))
+        if status >= 500 or status == 408:
+            raise server_error(reason, response)
+        raise Permanent(reason)
+
+    def check(self) -> str:
+        return self.check_url("Slack incoming-webhook URL", hosts=("hooks.slack.com", "hooks.slack-gov.com"),
+                              path=r"/services/[^/]+/[^/]+/[^/]+/?",
+                              example="https://hooks.slack.com/services/T…/B…/…")

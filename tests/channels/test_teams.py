@@ -1,0 +1,183 @@
+"""TeamsChannel against a fake Workflows (Logic Apps) HTTP trigger."""
+from __future__ import annotations
+
+import logging
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import pytest
+
+from channels.base import Permanent, Receipt, Retryable
+from channels.teams import TeamsChannel, card
+from tests.fakes.server import Reply
+from tests.fakes.webhooks import HTML, TeamsFake, attempt, logic_apps_error, make_message, visible_texts
+
+CANARY = "CANARY-teams-9f8e7d6c5b4a"
+WORKFLOW = "6f1c2d3e4a5b4c6d8e9f0a1b2c3d4e5f"
+TRIGGER = f"/workflows/{WORKFLOW}/triggers/manual/paths/invoke"
+QUERY = f"api-version=2016-06-01&sp=%2Ftriggers%2Fmanual%2Frun&sv=1.0&sig={CANARY}"
+URL = f"https://prod-12.westeurope.logic.azure.com:443{TRIGGER}?{QUERY}"
+
+
+@pytest.fixture(scope="module")
+def server():
+    with TeamsFake(WORKFLOW, CANARY) as running:
+        yield running
+
+
+@pytest.fixture
+def fake(server: TeamsFake) -> TeamsFake:
+    server.reset()
+    return server
+
+
+def build(fake: TeamsFake, secrets: frozenset[str] = frozenset({CANARY}), **settings: Any) -> TeamsChannel:
+    raw = {"type": "teams", "webhook_url": URL, "api_url": fake.url, "timeout": 2, **settings}
+    return TeamsChannel.build("ops-teams", raw, secrets=secrets)
+
+
+@dataclass
+class Case:
+    replies: tuple[Reply, ...] = ()
+    error: type | None = None
+    reason: str = ""
+    retry_after: float | None = None
+    maybe_delivered: bool = False
+    settings: dict = field(default_factory=dict)
+    message: dict = field(default_factory=dict)
+    requests: int = 1
+    receipt_id: Callable[[str], bool] = lambda receipt_id: receipt_id.startswith("08584")
+
+
+CASES = [
+    pytest.param(Case(), id="success"),
+    pytest.param(Case(message={"title": ""}), id="success-without-title"),
+    pytest.param(Case((Reply(200, "1", {"Content-Type": "text/plain"}),),
+                      receipt_id=lambda receipt_id: receipt_id.startswith("teams-")), id="success-without-run-id"),
+    pytest.param(Case((Reply(202, "<html>accepted</html>", HTML),),
+                      receipt_id=lambda receipt_id: receipt_id.startswith("teams-")), id="unexpected-success-body"),
+    pytest.param(Case((logic_apps_error(429, "WorkflowRequestsThrottled", "Rate limit is exceeded.",
+                                        {"Retry-After": "17"}),), Retryable, "HTTP 429 (WorkflowRequestsThrottled",
+                      retry_after=17), id="throttled"),
+    pytest.param(Case((logic_apps_error(500, "ServiceProviderError", "An internal error occurred."),), Retryable,
+                      "HTTP 500 (ServiceProviderError"), id="server-error"),
+    pytest.param(Case((Reply(502, "<html>Bad Gateway</html>", HTML),), Retryable, "HTTP 502"), id="bad-gateway"),
+    pytest.param(Case((Reply(504, "", {}),), Retryable, "HTTP 504", maybe_delivered=True), id="gateway-timeout"),
+    pytest.param(Case((Reply(delay=1.0, status=202),), Retryable, "no answer", maybe_delivered=True,
+                      settings={"timeout": 0.3}), id="timeout"),
+    pytest.param(Case((Reply(reset=True),), Retryable, "connection broke", maybe_delivered=True), id="reset"),
+    pytest.param(Case(error=Permanent, reason="HTTP 401 (DirectApiInvalidAuthorizationSignature",
+                      settings={"webhook_url": URL.replace(CANARY, "CANARY-teams-000000000000")}), id="bad-signature"),
+    pytest.param(Case(error=Permanent, reason="HTTP 401 (DirectApiAuthorizationRequired",
+                      settings={"webhook_url": URL.replace(f"&sig={CANARY}", "")}), id="missing-signature"),
+    pytest.param(Case((logic_apps_error(403, "AuthorizationFailed", "The caller is not allowed to run the flow."),),
+                      Permanent, "check who may trigger the flow"), id="forbidden"),
+    pytest.param(Case(error=Permanent, reason="HTTP 404 (WorkflowNotFound",
+                      settings={"webhook_url": URL.replace(WORKFLOW, "0" * 32)}), id="flow-deleted"),
+    pytest.param(Case((logic_apps_error(400, "InvalidRequestContent", "The request content is not valid."),),
+                      Permanent, "the workflow refused the card"), id="card-refused"),
+    pytest.param(Case((Reply(307, "", {"Location": f"https://elsewhere.example/?sig={CANARY}"}),), Permanent,
+                      "redirected (HTTP 307)"), id="redirect"),
+    pytest.param(Case(error=Permanent, reason="Teams refuses messages above 28672 bytes",
+                      message={"parts": ("ж" * 20_000,)}, requests=0), id="card-too-large"),
+]
+
+
+def run(fake: TeamsFake, case: Case, secrets: frozenset[str] = frozenset({CANARY})):
+    fake.queue(*case.replies)
+    channel = build(fake, secrets, **case.settings)
+    return channel, attempt(lambda: channel.send(make_message(**case.message)))
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_send(fake: TeamsFake, case: Case) -> None:
+    _, outcome = run(fake, case)
+    assert len(fake.requests) == case.requests
+    if case.error is None:
+        assert isinstance(outcome, Receipt), outcome
+        request = fake.requests[0]
+        assert (request.method, request.path) == ("POST", TRIGGER)
+        assert request.query == {"api-version": ["2016-06-01"], "sp": ["/triggers/manual/run"], "sv": ["1.0"],
+                                 "sig": [CANARY]}
+        assert request.header("Content-Type").startswith("application/json")
+        message = make_message(**case.message)
+        assert request.json() == card(message.title, message.text)
+        assert case.receipt_id(outcome.id) and outcome.url is None
+        assert outcome.platform_time and outcome.extra == {"part_ids": [outcome.id]}
+        return
+    assert type(outcome) is case.error, outcome
+    assert case.reason in outcome.reason
+    if isinstance(outcome, Retryable):
+        assert outcome.retry_after == case.retry_after
+        assert outcome.maybe_delivered is case.maybe_delivered
+
+
+def test_card_shape_and_verbatim_text(fake: TeamsFake) -> None:
+    text = "Störung behoben — **fett** <b>nicht html</b> 🚨\n\n  zwei Leerzeichen"
+    build(fake).send(make_message(text, title="Incident 7"))
+    sent = fake.requests[0].json()
+    assert sent["type"] == "message"
+    attachment = sent["attachments"][0]
+    assert attachment["contentType"] == "application/vnd.microsoft.card.adaptive"
+    assert attachment["contentUrl"] is None
+    content = attachment["content"]
+    assert (content["type"], content["version"]) == ("AdaptiveCard", "1.4")
+    assert content["$schema"] == "http://adaptivecards.io/schemas/adaptive-card.json"
+    assert content["body"] == [
+        {"type": "TextBlock", "text": "Incident 7", "weight": "Bolder", "wrap": True},
+        {"type": "TextBlock", "text": text, "wrap": True},
+    ]
+
+
+BASE = "https://prod-12.westeurope.logic.azure.com:443"
+PLATFORM = "https://default1a2b.3c.environment.api.powerplatform.com:443/powerautomate/automations/direct"
+
+
+@pytest.mark.parametrize("url, problem", [
+    (URL, None),
+    (f"{PLATFORM}{TRIGGER}?api-version=1&sp=%2Ftriggers%2Fmanual%2Frun&sv=1.0&sig=abc", None),
+    (f"{BASE}{TRIGGER}?api-version=2016-06-01&sp=%2Ftriggers%2Fmanual%2Frun&sv=1.0", "no sig= signature"),
+    (f"http://prod-12.westeurope.logic.azure.com{TRIGGER}?sig=abc", "must use https"),
+    (f"https://evil.example.com{TRIGGER}?sig=abc", "which does not serve"),
+    ("https://acme.webhook.office.com/webhookb2/1234/IncomingWebhook/abcd/efgh", "connectors are retired"),
+    (f"{BASE}/workflows/{WORKFLOW}/runs?sig=abc", "does not look like"),
+])
+def test_check_inspects_the_url_only(fake: TeamsFake, url: str, problem: str | None) -> None:
+    channel = TeamsChannel.build("ops-teams", {"type": "teams", "webhook_url": url}, secrets=frozenset({CANARY}))
+    outcome = attempt(channel.check)
+    if problem is None:
+        assert isinstance(outcome, str) and "nothing was posted" in outcome
+    else:
+        assert isinstance(outcome, Permanent) and problem in outcome.reason
+    assert fake.requests == []
+
+
+def test_declares_its_shape() -> None:
+    assert (TeamsChannel.type, TeamsChannel.variant, TeamsChannel.counting, TeamsChannel.overflow) == (
+        "teams", "long", "chars", "reject")
+    assert 20_000 < TeamsChannel.max_length <= 28_000
+    assert TeamsChannel.idempotent is False and TeamsChannel.supports_reply is False
+    assert TeamsChannel.options["webhook_url"].secret
+
+
+def test_import_loads_no_sdk() -> None:
+    done = subprocess.run([sys.executable, "-X", "importtime", "-c", "import channels.teams"],
+                          capture_output=True, text=True, check=True)
+    loaded = {line.rsplit("|", 1)[-1].strip().split(".")[0] for line in done.stderr.splitlines()}
+    assert not loaded & {"requests", "urllib3", "httpx", "tweepy", "telegram", "facebook"}
+
+
+@pytest.mark.parametrize("secrets", [frozenset({CANARY}), frozenset({URL})], ids=["sig-secret", "url-secret"])
+def test_canary_never_leaks(fake: TeamsFake, caplog: pytest.LogCaptureFixture, secrets: frozenset[str]) -> None:
+    caplog.set_level(logging.DEBUG)
+    seen: list[str] = []
+    for param in CASES:
+        fake.reset()
+        channel, outcome = run(fake, param.values[0], secrets)
+        seen += visible_texts(outcome, caplog.records)
+    channel = build(fake, secrets)
+    seen += [repr(channel), str(channel.describe()), str(attempt(channel.check))]
+    assert channel.describe()["webhook_url"] == "https://prod-12.westeurope.logic.azure.com:443/****"
+    assert not [text for text in seen + [caplog.text] if CANARY in text]
