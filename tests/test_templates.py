@@ -1,0 +1,200 @@
+"""The shipped message templates: every case's templates, in es and en, in all three variants.
+
+They must fit their platforms with realistic values (X's weighted 280, Mastodon's 500, a
+one-line title under 90), say what the playbook (seeds/000) asks of each case, list every
+solution in a resolution, refuse a missing required variable by name, and render the same
+bytes every time.
+"""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from publisher.cases import CASES
+from publisher.errors import BadInput
+from publisher.lengths import mastodon_length, x_length
+from publisher.rendering import Renderer
+from publisher.shipped import shipped_path
+
+LANGUAGES = ("es", "en")
+VARIANTS = ("title", "short", "long")
+TEMPLATES = shipped_path("templates")
+
+BASE = {
+    "organisation": "Acme Energía",
+    "incident_id": "7",
+    "first_seen": "2026-11-21 08:30 CET",
+    "author": "@maria_garcia",
+    "platform": "x",
+    "website": "https://status.acme-energia.example/incidents/2026-11-21",
+    "source": "https://x.com/maria_garcia/status/1861234567890123456",
+    "advisor": "Laura Pérez",
+}
+BY_LANGUAGE = {
+    "es": {
+        "summary": "una caída de la pasarela de pago que impidió a los clientes pagar con tarjeta",
+        "eta": "hoy antes de las 14:00",
+        "progress": "hemos restablecido los pagos con tarjeta para el 80 % de los clientes",
+        "next_update": "hoy a las 12:00",
+        "cause": "un fallo en la red de nuestro proveedor externo de pagos",
+        "contact": "https://acme-energia.example/ayuda",
+        "solutions": ["un segundo proveedor de pagos como respaldo automático",
+                      "alertas de caída revisadas cada cinco minutos",
+                      "pruebas de carga mensuales en la pasarela de pago"],
+    },
+    "en": {
+        "summary": "a payment gateway outage that stopped customers from paying their bills by card",
+        "eta": "before 14:00 today",
+        "progress": "card payments are working again for 80% of customers",
+        "next_update": "today at 12:00 CET",
+        "cause": "a failure in our external payment provider's network",
+        "contact": "https://acme-energia.example/help",
+        "solutions": ["a second payment provider as automatic fallback",
+                      "outage alerts now reviewed every five minutes",
+                      "monthly load tests of the whole payment gateway"],
+    },
+}
+# What the playbook asks each case's message to say: every pattern must match short and long.
+WORDING = {
+    (1, "external-causes"): {"es": [r"ajenas a nuestra voluntad", r"responsables", r"inform"],
+                             "en": [r"beyond our control", r"those responsible", r"updated|informed"]},
+    (1, "reply"): {"es": [r"ajenas a nuestra voluntad", r"ayud"], "en": [r"beyond our control", r"help"]},
+    (2, "notice"): {"es": [r"hemos detectado", r"trabajando"], "en": [r"detected", r"working"]},
+    (2, "apology"): {"es": [r"disculpas", r"seguridad", r"comodidad", r"informa|actualizaci"],
+                     "en": [r"sorry|apologise", r"safety", r"comfort", r"updat"]},
+    (2, "reassurance"): {"es": [r"seguridad", r"comodidad"], "en": [r"safety", r"comfort"]},
+    (3, "apology"): {"es": [r"disculpas", r"investig", r"origen", r"confirmad"],
+                     "en": [r"apologise", r"investigat", r"how it happened", r"confirmed"]},
+    (3, "reassurance"): {"es": [r"investig", r"confirmad"], "en": [r"investigat", r"confirmed"]},
+    (4, "reassurance"): {"es": [r"bajo control", r"preocupa"], "en": [r"under control", r"worry"]},
+    (4, "external-causes"): {"es": [r"ajenas a nuestro control", r"bajo control"],
+                             "en": [r"outside our control", r"under control"]},
+    (4, "reply"): {"es": [r"bajo control"], "en": [r"under control"]},
+    (4, "advisor"): {"es": [r"estrategia", r"incidencia:? 7\b", r"caso 4", r"2026-11-21 08:30 CET"],
+                     "en": [r"strategy", r"incident:? 7\b", r"case 4", r"2026-11-21 08:30 CET"]},
+}
+NEEDS_SUMMARY = ("apology", "external-causes", "notice", "update", "reassurance", "resolution")
+PAIRS = [(number, kind) for number, case in CASES.items() for kind in case.templates]
+
+
+@pytest.fixture(scope="module")
+def renderer() -> Renderer:
+    return Renderer({"shipped": TEMPLATES})
+
+
+def context(language: str, case: int, **changes) -> dict:
+    values = {**BASE, **BY_LANGUAGE[language], "case": case, "language": language, **changes}
+    return {key: value for key, value in values.items() if value is not None}
+
+
+def render_all(renderer: Renderer, language: str, case: int, kind: str, **changes) -> dict[str, str]:
+    values = context(language, case, **changes)
+    return {variant: renderer.render(language, case, kind, variant, values).text for variant in VARIANTS}
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("case, kind", PAIRS)
+def test_fits_every_platform(renderer, language, case, kind):
+    texts = render_all(renderer, language, case, kind)
+    assert all(texts.values())
+    short, long, title = texts["short"], texts["long"], texts["title"]
+    assert x_length(short) <= 280, short
+    assert mastodon_length(short) <= 500
+    assert "\n" not in title and len(title) < 90, title
+    assert len(long) > len(short)
+    for text in texts.values():
+        assert not re.search(r"(?<!\S)#\w", text), "no hashtags"
+        assert not re.search(r"\s[.,;:]|\.\.(?!\.)|  |\(\)", text), text
+        assert all(ord(char) < 0x2000 for char in text), "no emoji"
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("case, kind", PAIRS)
+def test_says_what_the_playbook_asks(renderer, language, case, kind):
+    texts = render_all(renderer, language, case, kind)
+    for pattern in WORDING.get((case, kind), {}).get(language, []):
+        for variant in ("short", "long"):
+            assert re.search(pattern, texts[variant], re.IGNORECASE), f"{variant} lacks {pattern!r}"
+    if kind in NEEDS_SUMMARY and kind != "resolution":
+        assert BY_LANGUAGE[language]["summary"] in texts["short"]
+    if kind not in ("reply", "advisor"):
+        assert texts["long"].splitlines()[-1].endswith("Acme Energía" if language == "es" else "Acme Energía team")
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("case", [number for number, case in CASES.items() if "resolution" in case.templates])
+def test_resolution_lists_every_solution(renderer, language, case):
+    texts = render_all(renderer, language, case, "resolution")
+    for solution in BY_LANGUAGE[language]["solutions"]:
+        assert solution in texts["short"]
+        assert solution[1:] in texts["long"]
+    bullets = [line for line in texts["long"].splitlines() if line.startswith("- ")]
+    assert len(bullets) == 3
+    typed = render_all(renderer, language, case, "resolution", solutions="backup power; weekly drills\n")
+    assert "backup power; weekly drills." in typed["short"]
+    assert [line for line in typed["long"].splitlines() if line.startswith("- ")] == ["- Backup power.",
+                                                                                     "- Weekly drills."]
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("case", [number for number, case in CASES.items() if "reply" in case.templates])
+def test_reply_is_addressed_to_the_author(renderer, language, case):
+    texts = render_all(renderer, language, case, "reply")
+    for variant in ("short", "long"):
+        assert "@maria_garcia" in texts[variant].splitlines()[0]
+        assert BY_LANGUAGE[language]["contact"] in texts[variant]
+    with pytest.raises(BadInput, match="'author'"):
+        render_all(renderer, language, case, "reply", author=None)
+
+
+def test_advisor_brief_carries_the_incident(renderer):
+    for language in LANGUAGES:
+        long = render_all(renderer, language, 4, "advisor")["long"]
+        for value in ("Laura Pérez", BASE["source"], BASE["first_seen"], BY_LANGUAGE[language]["summary"]):
+            assert value in long
+        assert "ICODA" not in long
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("case, kind", [pair for pair in PAIRS if pair[1] in NEEDS_SUMMARY])
+def test_missing_summary_is_named(renderer, language, case, kind):
+    for variant in VARIANTS:
+        with pytest.raises(BadInput, match="'summary'"):
+            renderer.render(language, case, kind, variant, context(language, case, summary=None))
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_missing_solutions_is_named(renderer, language):
+    for variant in VARIANTS:
+        with pytest.raises(BadInput, match="'solutions'"):
+            renderer.render(language, 2, "resolution", variant, context(language, 2, solutions=None))
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("case, kind", PAIRS)
+def test_optional_variables_may_be_absent(renderer, language, case, kind):
+    optional = dict.fromkeys(("eta", "progress", "next_update", "cause", "contact", "advisor",
+                              "website", "source", "platform"))
+    texts = render_all(renderer, language, case, kind, **optional)
+    for text in texts.values():
+        assert text and "None" not in text
+        assert not re.search(r"\s[.,;:]|\.\.|  |\(\)|\n{3}", text), text
+    assert x_length(texts["short"]) <= 280
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("case, kind", PAIRS)
+def test_rendering_is_byte_identical(renderer, language, case, kind):
+    first = render_all(renderer, language, case, kind)
+    assert render_all(renderer, language, case, kind) == first
+    assert render_all(Renderer({"shipped": TEMPLATES}), language, case, kind) == first
+
+
+def test_languages_ship_the_same_files():
+    names = {language: sorted(path.relative_to(TEMPLATES / language).as_posix()
+                              for path in (TEMPLATES / language).rglob("*.j2")) for language in LANGUAGES}
+    assert names["es"] == names["en"]
+    for name in names["es"]:
+        stem = name.rsplit(".", 2)[0]
+        assert all(f"{stem}.{variant}.j2" in names["es"] for variant in VARIANTS), stem
