@@ -29,8 +29,9 @@ class DeliveryError(Exception):
     """Base of the three ways a send can fail. `reason` is shown to people and logged:
     it must never contain a secret (channels pass it through `Channel.redact`).
 
-    `sent_parts` holds the receipts of the parts of a thread or split message that did
-    go out before the failure, so a retry continues after them instead of reposting."""
+    `sent_parts` holds the receipts of every part of a thread or split message that
+    has gone out so far (`message.sent_parts` included), so a retry continues after
+    them instead of reposting."""
 
     def __init__(self, reason: str, sent_parts: tuple[Receipt, ...] = ()):
         super().__init__(reason)

@@ -161,7 +161,8 @@ def _deliver_one(app: App, record: DraftRecord, channel: Channel, delivery: Deli
             _record_delivered(app, draft, channel, state["attempt"], receipt, duplicate=True)
             return receipt
         except DeliveryError as error:
-            state["sent_parts"] += [_receipt_dict(part) for part in error.sent_parts]
+            if error.sent_parts:
+                state["sent_parts"] = [_receipt_dict(part) for part in error.sent_parts]
             _record_failed(app, draft, channel, state, error)
             raise
         except Exception as error:
