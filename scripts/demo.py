@@ -19,7 +19,8 @@ PUBLISH = str(Path(sys.executable).with_name("publish"))
 
 
 def run(*args: str, user: str = "marta", show: bool = True) -> str:
-    print(f"\n$ publish {' '.join(shlex.quote(arg) for arg in args)}", flush=True)
+    if show:
+        print(f"\n$ publish {' '.join(shlex.quote(arg) for arg in args)}", flush=True)
     env = {**os.environ, "PUBLISH_USER": user}
     result = subprocess.run([PUBLISH, *args], env=env, text=True, capture_output=True)
     if show:

@@ -216,3 +216,27 @@ def test_no_secret_leaks_on_success_or_any_error_path(workspace, platforms):
         outputs.append(workspace.run(*args, env=env).output)
     assert "unauthorized" in outputs[1].lower() or "token" in outputs[1].lower()
     assert _leaks(workspace, outputs) == []
+
+
+def test_a_rate_limited_platform_is_retried_after_exactly_the_delay_it_asked(workspace, platforms):
+    platforms.telegram.fail_call(1, FakeTelegram.error(429, "Too Many Requests: retry after 7", retry_after=7))
+    draft, result = _approve(workspace, platforms)
+    assert result.exit_code == 0, result.output
+    assert workspace.sleeps == [7.0]
+    assert platforms.posts()["telegram"] == 1
+    attempts = [event["data"] for event in json.loads(workspace.run("log", "--json").output)
+                if event["channel"] == "telegram" and event["kind"].startswith("delivery.")]
+    assert [(item.get("attempt"), item.get("retry_after")) for item in attempts] == \
+        [(1, None), (1, 7), (2, None), (2, None)]
+
+
+def test_a_permanent_refusal_is_not_retried_and_exits_1(workspace, platforms):
+    env = {**platforms.env(), "MASTODON_TOKEN": "CANARY-wrong-token-2"}
+    workspace.open_incident(case=2)
+    draft = workspace.render("--case", "2", "--template", "apology", env=env)
+    result = workspace.run("approve", draft, "--as", "ana", env=env)
+    assert result.exit_code == 1
+    assert "not delivered on mastodon" in result.output
+    assert workspace.sleeps == []
+    assert len([r for r in platforms.mastodon.requests if r.method == "POST"]) == 1
+    assert platforms.posts()["x"] == 1
