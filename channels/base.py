@@ -9,6 +9,7 @@ import time: loading a channel class must stay cheap.
 """
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Mapping
@@ -220,6 +221,16 @@ class Channel:
             else:
                 shown[key] = value
         return shown
+
+
+def quiet_loggers(*names: str) -> None:
+    """Hold these libraries' loggers at WARNING or above: their DEBUG and INFO lines
+    print URLs, headers and tokens. An explicit level, so a root logger turned to
+    DEBUG later does not reopen them."""
+    for name in names:
+        logger = logging.getLogger(name)
+        if logger.level < logging.WARNING:
+            logger.setLevel(logging.WARNING)
 
 
 def mask(value: Any) -> str:

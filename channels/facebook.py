@@ -30,14 +30,13 @@ Guarantees:
 from __future__ import annotations
 
 import json
-import logging
 import re
 from datetime import datetime, timezone
 from typing import Any, Callable
 from urllib.parse import parse_qs, quote, urlsplit
 
 from channels import http
-from channels.base import (NETWORK_OPTIONS, Channel, DeliveryError, Duplicate, Message, Option,
+from channels.base import (NETWORK_OPTIONS, quiet_loggers, Channel, DeliveryError, Duplicate, Message, Option,
                            Permanent, Receipt, Retryable, SettingError)
 
 GRAPH_URL = "https://graph.facebook.com"
@@ -78,7 +77,7 @@ class FacebookChannel(Channel):
         self.api_url = self.settings["api_url"].rstrip("/")
         if not re.match(r"^https?://", self.api_url):
             raise SettingError("api_url", f"an http(s) URL, got {self.api_url!r}")
-        _quiet("urllib3", "requests")
+        quiet_loggers("urllib3", "requests")
 
     def send(self, message: Message) -> Receipt:
         if message.sent_parts:
@@ -273,10 +272,3 @@ def _iso(value: Any) -> str | None:
     except ValueError:
         return None
     return stamp.astimezone(timezone.utc).isoformat(timespec="seconds")
-
-
-def _quiet(*names: str) -> None:
-    for name in names:
-        logger = logging.getLogger(name)
-        if logger.level < logging.WARNING:
-            logger.setLevel(logging.WARNING)

@@ -16,14 +16,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import logging
 import re
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any, ClassVar, Mapping
 from urllib.parse import parse_qsl, urlsplit
 
 from channels import http
-from channels.base import Channel, Message, Permanent, Retryable
+from channels.base import Channel, Message, Permanent, Retryable, quiet_loggers
 
 if TYPE_CHECKING:
     import requests
@@ -91,10 +90,7 @@ class HookChannel(Channel):
         self.url: str = self.settings[self.url_option]
         self.secrets = frozenset(secrets) | url_secrets(self.url)
         self._session: "requests.Session | None" = None
-        for logger_name in QUIET_LOGGERS:
-            logger = logging.getLogger(logger_name)
-            if logger.level < logging.WARNING:
-                logger.setLevel(logging.WARNING)
+        quiet_loggers(*QUIET_LOGGERS)
 
     @property
     def target(self) -> str:

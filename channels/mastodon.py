@@ -13,14 +13,13 @@ Guarantees:
 """
 from __future__ import annotations
 
-import logging
 import re
 from datetime import datetime, timezone
 from typing import Any, Mapping
 from urllib.parse import urlsplit
 
 from channels import http
-from channels.base import (NETWORK_OPTIONS, Channel, DeliveryError, Message, Option, Permanent, Receipt,
+from channels.base import (NETWORK_OPTIONS, quiet_loggers, Channel, DeliveryError, Message, Option, Permanent, Receipt,
                            Retryable, SettingError)
 
 STATUS_ID = re.compile(r"[0-9]{1,20}")
@@ -55,9 +54,7 @@ class MastodonChannel(Channel):
         self.max_length = self.settings["max_length"]
         self.api = str(self.settings.get("api_url") or self.instance).rstrip("/")
         self.secrets = frozenset(secrets) | {str(self.settings["token"])}
-        transport = logging.getLogger("urllib3")
-        if transport.getEffectiveLevel() < logging.WARNING:
-            transport.setLevel(logging.WARNING)
+        quiet_loggers("urllib3")
 
     def send(self, message: Message) -> Receipt:
         receipts = list(message.sent_parts)

@@ -29,12 +29,11 @@ import asyncio
 import concurrent.futures
 import functools
 import json
-import logging
 import re
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-from channels.base import (NETWORK_OPTIONS, Channel, DeliveryError, Message, Option, Permanent, Receipt,
+from channels.base import (NETWORK_OPTIONS, quiet_loggers, Channel, DeliveryError, Message, Option, Permanent, Receipt,
                            Retryable, SettingError)
 
 BOT_API_URL = "https://api.telegram.org"
@@ -73,10 +72,7 @@ class TelegramChannel(Channel):
         self.api_url = self.settings["api_url"].rstrip("/")
         if not re.match(r"^https?://", self.api_url):
             raise SettingError("api_url", f"an http(s) URL, got {self.api_url!r}")
-        for logger_name in ("httpx", "httpcore", "telegram"):
-            logger = logging.getLogger(logger_name)
-            if logger.level < logging.WARNING:
-                logger.setLevel(logging.WARNING)
+        quiet_loggers("httpx", "httpcore", "telegram")
 
     def send(self, message: Message) -> Receipt:
         reply_id = self.reply_id(message.reply_to) if message.reply_to else None

@@ -15,14 +15,13 @@ Guarantees:
 """
 from __future__ import annotations
 
-import logging
 import re
 import time
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, Mapping
 
 from channels import http
-from channels.base import (NETWORK_OPTIONS, Channel, DeliveryError, Duplicate, Message, Option, Permanent,
+from channels.base import (NETWORK_OPTIONS, quiet_loggers, Channel, DeliveryError, Duplicate, Message, Option, Permanent,
                            Receipt, Retryable)
 
 TWEEPY_HOST = "https://api.twitter.com"
@@ -60,10 +59,7 @@ class XChannel(Channel):
         self.secrets = frozenset(secrets) | own
         self.username = str(self.settings.get("username") or "").lstrip("@")
         self._client: Any = None
-        for logger_name in QUIET_LOGGERS:
-            logger = logging.getLogger(logger_name)
-            if logger.getEffectiveLevel() < logging.WARNING:
-                logger.setLevel(logging.WARNING)
+        quiet_loggers(*QUIET_LOGGERS)
 
     def send(self, message: Message) -> Receipt:
         receipts = list(message.sent_parts)
