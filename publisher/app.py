@@ -11,7 +11,7 @@ import os
 from datetime import datetime
 from functools import cached_property
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 from channels import channel_class
 from channels.base import Channel, SettingError, validate_settings
@@ -20,7 +20,7 @@ from publisher.errors import BadInput
 from publisher.rendering import Renderer
 from publisher.secrets import Redactor, SecretSource
 from publisher.shipped import shipped_path
-from publisher.store import Store
+from publisher.store import Store, StoreKeyError
 from publisher.timeparse import now as utc_now
 
 PATH_OPTIONS = ("path", "tls_ca_file")
@@ -42,11 +42,17 @@ class App:
         self.config: Config = load_config(workspace)
         self.secrets = SecretSource(self.config.secrets_file, self._shown(self.config.secrets_file))
         self.redact = Redactor()
-        for channel in self.config.channels.values():
-            found: set[str] = set()
-            self.secrets.resolve(channel.raw, "", found, strict=False)
-            for secret in found:
-                self.redact.add(secret)
+        references = [channel.raw for channel in self.config.channels.values()]
+        for value in references + [self.config.store_key_reference]:
+            self.resolve(value, "", strict=False)
+
+    def resolve(self, value: Any, where: str, strict: bool = True) -> Any:
+        """Resolve `${NAME}` references in `value` and remember every secret found."""
+        found: set[str] = set()
+        resolved = self.secrets.resolve(value, where, found, strict)
+        for secret in found:
+            self.redact.add(secret)
+        return resolved
 
     def _shown(self, path: Path) -> str:
         try:
@@ -56,7 +62,13 @@ class App:
 
     @cached_property
     def store(self) -> Store:
-        return Store(self.config.store_path, redact=self.redact.scrub, clock=self.clock)
+        key = None
+        if self.config.store_key_reference:
+            key = self.resolve(self.config.store_key_reference, "[store] hmac_key").encode()
+        try:
+            return Store(self.config.store_path, redact=self.redact.scrub, clock=self.clock, key=key)
+        except StoreKeyError as error:
+            raise BadInput(f"{self._shown(self.config.store_path)}: {error}.") from None
 
     @cached_property
     def renderer(self) -> Renderer:
@@ -68,10 +80,7 @@ class App:
         except KeyError:
             known = ", ".join(sorted(self.config.channels)) or "none"
             raise BadInput(f"no channel named {name!r} in config/publisher.toml; configured: {known}.") from None
-        found: set[str] = set()
-        resolved = self.secrets.resolve(configured.raw, f"[channels.{name}]", found)
-        for secret in found:
-            self.redact.add(secret)
+        resolved = self.resolve(configured.raw, f"[channels.{name}]")
         cls = channel_class(configured.type)
         try:
             settings = validate_settings(cls.all_options(), resolved)

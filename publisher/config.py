@@ -44,6 +44,7 @@ SECTIONS: dict[str, dict[str, Option]] = {
     },
     "store": {
         "path": Option(str, default="var/publisher.db"),
+        "hmac_key": Option(str, secret=True, help="${NAME} of a key that makes the log's chain an HMAC"),
     },
     "secrets": {
         "file": Option(str, default="config/secrets.toml"),
@@ -83,6 +84,7 @@ class Config:
     approvers: tuple[str, ...]
     self_approval: bool
     store_path: Path
+    store_key_reference: str | None
     secrets_file: Path
     delivery_budget_minutes: float
     delivery_workers: int
@@ -181,6 +183,10 @@ def _build(workspace: Path, data: dict[str, Any], reader: _Reader) -> Config:
     if approvals["required"] > 0 and len(set(approvers)) < approvals["required"]:
         raise reader.fail("approvals", "approvers",
                           f"names {len(set(approvers))} approver(s) but required = {approvals['required']}")
+    key = sections["store"].get("hmac_key")
+    if key is not None and "${" not in key:
+        raise reader.fail("store", "hmac_key", "is a secret: write it as \"${NAME}\" and keep the value in the "
+                          "environment or the secrets file, never in the config")
     if sections["delivery"]["budget"] <= 0 or sections["delivery"]["workers"] < 1:
         raise reader.fail("delivery", "budget", "expected a positive budget (minutes) and at least 1 worker")
 
@@ -197,6 +203,7 @@ def _build(workspace: Path, data: dict[str, Any], reader: _Reader) -> Config:
         approvers=tuple(approvers),
         self_approval=approvals["self_approval"],
         store_path=workspace / sections["store"]["path"],
+        store_key_reference=sections["store"].get("hmac_key"),
         secrets_file=workspace / sections["secrets"]["file"],
         delivery_budget_minutes=float(sections["delivery"]["budget"]),
         delivery_workers=sections["delivery"]["workers"],

@@ -10,6 +10,11 @@ Guarantees:
   `verify()` names it.
 - The columns queries filter on (kind, incident, draft, channel) are generated from
   the body by SQLite itself and cannot disagree with what is hashed.
+- With a key (`[store] hmac_key`), every hash is an HMAC-SHA256 instead: without the
+  key nobody can rewrite the chain, not even all of it. A store keeps the mode it was
+  created with; opening a keyed store without its key is refused.
+- After each append the head (last sequence number and hash, MAC'd when keyed) is
+  written to `<store>.head`, so rows cut off the end are detected too.
 - The database file is created mode 0600 inside a folder created 0700.
 - Every string in an event passes through the redactor before it is written.
 
@@ -17,7 +22,9 @@ All reads go through `events()`, one function with keyword filters.
 """
 from __future__ import annotations
 
+import fcntl
 import hashlib
+import hmac
 import json
 import os
 import sqlite3
@@ -64,8 +71,15 @@ def canonical(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
-def chain_hash(prev: str, body: str) -> str:
-    return hashlib.sha256(f"{prev}\n{body}".encode("utf-8")).hexdigest()
+def chain_hash(prev: str, body: str, key: bytes | None = None) -> str:
+    message = f"{prev}\n{body}".encode("utf-8")
+    if key:
+        return hmac.new(key, message, hashlib.sha256).hexdigest()
+    return hashlib.sha256(message).hexdigest()
+
+
+class StoreKeyError(Exception):
+    """The store's keying and the configured key disagree."""
 
 
 def _m001_events(db: sqlite3.Connection) -> None:
@@ -85,19 +99,46 @@ def _m001_events(db: sqlite3.Connection) -> None:
     db.execute("CREATE INDEX events_kind ON events(kind, seq)")
 
 
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_m001_events]
+def _m002_meta(db: sqlite3.Connection) -> None:
+    db.execute("CREATE TABLE meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)")
+
+
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_m001_events, _m002_meta]
 
 SELECT = "SELECT seq, body, hash FROM events"
 
 
 class Store:
     def __init__(self, path: Path, redact: Callable[[Any], Any] = lambda value: value,
-                 clock: Callable[[], datetime] = utc_now):
+                 clock: Callable[[], datetime] = utc_now, key: bytes | None = None):
         self.path = path
+        self.head_path = path.with_name(path.name + ".head")
         self.redact = redact
         self.clock = clock
+        self.key = key or None
         self._lock = threading.RLock()
         self._db = self._open(path)
+        self._check_keying()
+
+    def _check_keying(self) -> None:
+        db = self._db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            row = db.execute("SELECT value FROM meta WHERE name = 'chain'").fetchone()
+            has_rows = db.execute("SELECT 1 FROM events LIMIT 1").fetchone() is not None
+            wanted = "hmac-sha256" if self.key else "sha256"
+            if row is None or (not has_rows and row[0] != wanted):
+                db.execute("INSERT OR REPLACE INTO meta VALUES ('chain', ?)", (wanted,))
+            elif row[0] == "hmac-sha256" and not self.key:
+                raise StoreKeyError("the log is keyed (HMAC) but no [store] hmac_key is configured; "
+                                    "set it so the log can be written and verified")
+            elif row[0] == "sha256" and self.key:
+                raise StoreKeyError("the log was started without [store] hmac_key and already has events; "
+                                    "remove hmac_key or start a new log")
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
 
     @staticmethod
     def _open(path: Path) -> sqlite3.Connection:
@@ -143,13 +184,50 @@ class Store:
                           "incident": incident, "draft": draft, "channel": channel,
                           "data": self.redact(data or {})}
                 body = canonical(fields)
-                digest = chain_hash(prev, body)
+                digest = chain_hash(prev, body, self.key)
                 db.execute("INSERT INTO events (seq, body, prev, hash) VALUES (?, ?, ?, ?)", (seq, body, prev, digest))
                 db.execute("COMMIT")
             except BaseException:
                 db.execute("ROLLBACK")
                 raise
+            self._advance_head(seq, digest)
         return _event(seq, body, digest)
+
+    def _head_mac(self, seq: int, digest: str) -> str:
+        return chain_hash("head", f"{seq}:{digest}", self.key)
+
+    def _advance_head(self, seq: int, digest: str) -> None:
+        """Record the newest row in the head file; never move it backwards (two
+        processes may finish their appends in either order)."""
+        handle = os.open(self.head_path, os.O_CREAT | os.O_RDWR, 0o600)
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            current = _parse_head(os.read(handle, 4096))
+            if current and current[0] >= seq:
+                return
+            data = canonical({"seq": seq, "hash": digest, "mac": self._head_mac(seq, digest)}).encode()
+            os.lseek(handle, 0, os.SEEK_SET)
+            os.ftruncate(handle, 0)
+            os.write(handle, data)
+            os.fsync(handle)
+        finally:
+            os.close(handle)
+
+    def _head_problem(self, rows: int, hashes: dict[int, str]) -> str | None:
+        try:
+            head = _parse_head(self.head_path.read_bytes())
+        except FileNotFoundError:
+            return f"the head file {self.head_path.name} is missing (deleted?)" if rows else None
+        if head is None:
+            return f"the head file {self.head_path.name} is unreadable (edited?)"
+        seq, digest, mac = head
+        if mac != self._head_mac(seq, digest):
+            return f"the head file {self.head_path.name} does not match its own check (edited?)"
+        if seq > rows:
+            return f"rows {rows + 1}..{seq} are missing at the end (truncated?)"
+        if hashes.get(seq) != digest:
+            return f"row {seq}: differs from the head recorded after it was written (rewritten?)"
+        return None
 
     def events(self, *, kind: str | tuple[str, ...] | None = None, incident: str | None = None,
                draft: str | None = None, channel: str | None = None, after_seq: int | None = None,
@@ -182,37 +260,52 @@ class Store:
         return (row[0], row[1]) if row else (0, GENESIS)
 
     def verify(self) -> VerifyResult:
-        """Walk the chain from the first row; stop at the first row that does not fit."""
+        """Walk the chain from the first row, stop at the first row that does not fit,
+        then check the head file against where the chain ends."""
         expected_prev, expected_seq, rows = GENESIS, 1, 0
-        for seq, body, prev, digest in self._iter_rows():
-            problem = _row_problem(seq, body, prev, digest, expected_seq, expected_prev)
+        head_seq = (_parse_head(self.head_path.read_bytes()) or (0,))[0] if self.head_path.exists() else 0
+        hashes: dict[int, str] = {}
+        for seq, body, prev, digest, body_seq in self._iter_rows():
+            problem = _row_problem(seq, body, prev, digest, body_seq, expected_seq, expected_prev, self.key)
             if problem:
                 return VerifyResult(False, rows, expected_prev, problem, seq)
+            if seq == head_seq:
+                hashes[seq] = digest
             expected_prev, expected_seq, rows = digest, expected_seq + 1, rows + 1
+        problem = self._head_problem(rows, hashes)
+        if problem:
+            return VerifyResult(False, rows, expected_prev, problem, rows + 1)
         return VerifyResult(True, rows, expected_prev)
 
-    def _iter_rows(self) -> Iterator[tuple[int, str, str, str]]:
+    def _iter_rows(self) -> Iterator[tuple[int, str, str, str, Any]]:
         reader = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True)
         try:
-            yield from reader.execute("SELECT seq, body, prev, hash FROM events ORDER BY rowid")
+            yield from reader.execute("SELECT seq, body, prev, hash, CASE WHEN json_valid(body) "
+                                      "THEN json_extract(body, '$.seq') END FROM events ORDER BY rowid")
         finally:
             reader.close()
 
 
-def _row_problem(seq: int, body: str, prev: str, digest: str, expected_seq: int, expected_prev: str) -> str | None:
+def _parse_head(data: bytes) -> tuple[int, str, str] | None:
+    try:
+        head = json.loads(data or b"null")
+        return (int(head["seq"]), str(head["hash"]), str(head["mac"])) if head else None
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
+def _row_problem(seq: int, body: str, prev: str, digest: str, body_seq: Any, expected_seq: int,
+                 expected_prev: str, key: bytes | None) -> str | None:
     if seq != expected_seq:
         if seq > expected_seq:
             return f"row {seq}: rows {expected_seq}..{seq - 1} are missing (deleted?)"
         return f"row {seq}: out of order after row {expected_seq - 1} (reordered?)"
     if prev != expected_prev:
         return f"row {seq}: does not link to the row before it (rows deleted, inserted or reordered?)"
-    if chain_hash(prev, body) != digest:
+    if not hmac.compare_digest(chain_hash(prev, body, key), digest):
         return f"row {seq}: its content does not match its hash (edited?)"
-    try:
-        if json.loads(body).get("seq") != seq:
-            return f"row {seq}: its recorded number differs from its position (reordered?)"
-    except ValueError:
-        return f"row {seq}: its content is not valid JSON (edited?)"
+    if body_seq != seq:
+        return f"row {seq}: its recorded number differs from its position (reordered?)"
     return None
 
 
