@@ -3,10 +3,15 @@
 Guarantees: an approval is recorded only for a draft whose stored payloads still hash
 to its id, by a person named in `[approvals] approvers`, never by the draft's author
 when `self_approval = false`, and at most once per person. Each approval carries the
-hash it approved; only approvals of the current hash count.
+hash it approved; only approvals of the current hash count. With
+`[approvals] signing = "ssh"` the approval is signed with the approver's SSH key and
+checked against `allowed_signers` before it is recorded (see `publisher.signing`).
 """
 from __future__ import annotations
 
+from pathlib import Path
+
+from publisher import signing
 from publisher.app import App
 from publisher.drafts import DraftRecord, load_draft
 from publisher.errors import Refused
@@ -25,7 +30,7 @@ def _check_open(record: DraftRecord) -> None:
                       "so it cannot be approved; render it again.")
 
 
-def approve(app: App, draft_id: str, approver: str) -> DraftRecord:
+def approve(app: App, draft_id: str, approver: str, key: Path | None = None) -> DraftRecord:
     record = load_draft(app, draft_id)
     _check_open(record)
     config = app.config
@@ -41,9 +46,38 @@ def approve(app: App, draft_id: str, approver: str) -> DraftRecord:
     if record.approved:
         raise Refused(f"draft {draft_id} already has its {config.approvals_required} approval(s); "
                       f"`publish send {draft_id}` resumes its delivery.")
-    app.store.append("draft.approved", actor=approver, incident=record.draft.incident, draft=draft_id,
-                     data={"hash": record.draft.hash})
+    data = {"hash": record.draft.hash}
+    if config.signing == "ssh":
+        data["signature"] = _signature(app, record, approver, key or signing.default_key())
+    app.store.append("draft.approved", actor=approver, incident=record.draft.incident, draft=draft_id, data=data)
     return load_draft(app, draft_id)
+
+
+def _signature(app: App, record: DraftRecord, approver: str, key: Path) -> str:
+    """Sign the approval and check it against allowed_signers before it is recorded."""
+    message = signing.approval_message(record.draft.id, record.draft.hash, approver)
+    signature = signing.sign(message, key)
+    problem = signing.check(message, signature, approver, app.config.allowed_signers)
+    if problem:
+        raise Refused(f"the approval signed with {key} is not {approver!r}'s key in "
+                      f"{app.config.allowed_signers.name} ({problem}); it was not recorded.")
+    return signature
+
+
+def verify_signatures(app: App) -> list[signing.BadSignature]:
+    """Every recorded approval whose signature does not verify for its approver."""
+    if app.config.signing != "ssh":
+        return []
+    bad = []
+    for event in app.store.events(kind="draft.approved"):
+        signature = event.data.get("signature")
+        if not signature:
+            continue
+        message = signing.approval_message(event.draft or "", event.data.get("hash", ""), event.actor or "")
+        problem = signing.check(message, signature, event.actor or "", app.config.allowed_signers)
+        if problem:
+            bad.append(signing.BadSignature(event.seq, event.actor or "", event.draft or "", problem))
+    return bad
 
 
 def reject(app: App, draft_id: str, actor: str, reason: str) -> DraftRecord:

@@ -10,7 +10,7 @@ def test_open_list_show_resolve(workspace, iso_hours_ago):
                            "--source", "https://x.com/maria/status/1", "--author", "@maria",
                            "--platform", "x", "--summary", "a payment outage")
     assert result.exit_code == 0, result.output
-    assert "Opened incident 1 (case 2)" in result.output
+    assert "Opened incident 1 (case 2" in result.output
     assert "publish everywhere by" in result.output
 
     listed = json.loads(workspace.run("incident", "list", "--json").output)

@@ -21,7 +21,7 @@ def test_store_is_private(workspace):
 
 def test_log_lists_every_event_with_filters(workspace):
     draft = _history(workspace)
-    workspace.open_incident(case=3)
+    workspace.open_incident(case=1)
     events = json.loads(workspace.run("log", "--json").output)
     assert [event["kind"] for event in events] == [
         "incident.opened", "draft.rendered", "draft.approved", "delivery.started", "delivery.started",

@@ -1,6 +1,8 @@
 """`publish drafts list|show`, `approve`, `reject`, `send`."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 from publisher.cli.draft_view import deliver, preview, record_summary
@@ -54,15 +56,18 @@ def drafts_show(draft_id: str, as_json: bool) -> None:
 @click.command("approve")
 @click.argument("draft_id", metavar="DRAFT")
 @click.option("--as", "as_user", metavar="NAME", help="Approver (else $PUBLISH_USER, else your login).")
+@click.option("--key", type=click.Path(dir_okay=False, path_type=Path), metavar="PATH",
+              help="SSH key to sign with when [approvals] signing = \"ssh\" (else $PUBLISH_SSH_KEY, "
+                   "else ~/.ssh/id_ed25519).")
 @click.option("--json", "as_json", is_flag=True, help="Print the delivery summary as JSON.")
-def approve(draft_id: str, as_user: str | None, as_json: bool) -> None:
+def approve(draft_id: str, as_user: str | None, key: Path | None, as_json: bool) -> None:
     """Approve a draft; it is sent once the required approvals are in."""
     from publisher.app import current_user
     from publisher.approvals import approve as approve_draft
 
     app = session().app
     approver = current_user(as_user)
-    record = approve_draft(app, draft_id, approver)
+    record = approve_draft(app, draft_id, approver, key)
     have, need = len(set(record.valid_approvers())), app.config.approvals_required
     if not as_json:
         say(f"Approved draft {draft_id} as {approver} ({have} of {need}).")

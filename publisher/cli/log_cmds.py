@@ -41,18 +41,27 @@ def log(ctx: click.Context, incident: str | None, count: int | None, as_json: bo
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def verify(as_json: bool) -> None:
     """Check that no event was edited, deleted or reordered; exit 1 naming the first bad row."""
+    from publisher.approvals import verify_signatures
     from publisher.cli.session import session
     from publisher.errors import CheckFailed
 
-    result = session().app.store.verify()
+    app = session().app
+    result = app.store.verify()
+    bad = verify_signatures(app) if result.ok else []
     if as_json:
-        emit_json({"ok": result.ok, "rows": result.rows, "head": result.head, "problem": result.problem,
-                   "bad_row": result.bad_seq})
-    elif result.ok:
-        say(f"Log intact: {result.rows} events, head {result.head}.")
+        emit_json({"ok": result.ok and not bad, "rows": result.rows, "head": result.head,
+                   "problem": result.problem, "bad_row": result.bad_seq,
+                   "bad_signatures": [vars(item) for item in bad]})
+    elif result.ok and not bad:
+        signed = " and every approval signature" if app.config.signing == "ssh" else ""
+        say(f"Log intact{signed}: {result.rows} events, head {result.head}.")
     if not result.ok:
         raise CheckFailed(f"log verification failed at {result.problem}; "
                           f"the {result.rows} events before it are intact.")
+    if bad:
+        first = bad[0]
+        raise CheckFailed(f"log verification failed at row {first.seq}: the approval of draft {first.draft} "
+                          f"by {first.approver} has a bad signature ({first.reason}).")
 
 
 COMMANDS = [log]
