@@ -41,6 +41,8 @@ SECTIONS: dict[str, dict[str, Option]] = {
         "required": Option(int, default=1),
         "approvers": Option(list, default=[]),
         "self_approval": Option(bool, default=False),
+        "signing": Option(str, default="none", choices=("none", "ssh")),
+        "allowed_signers": Option(str, default="config/allowed_signers"),
     },
     "store": {
         "path": Option(str, default="var/publisher.db"),
@@ -83,6 +85,8 @@ class Config:
     approvals_required: int
     approvers: tuple[str, ...]
     self_approval: bool
+    signing: str
+    allowed_signers: Path
     store_path: Path
     store_key_reference: str | None
     secrets_file: Path
@@ -202,6 +206,8 @@ def _build(workspace: Path, data: dict[str, Any], reader: _Reader) -> Config:
         approvals_required=approvals["required"],
         approvers=tuple(approvers),
         self_approval=approvals["self_approval"],
+        signing=approvals["signing"],
+        allowed_signers=workspace / approvals["allowed_signers"],
         store_path=workspace / sections["store"]["path"],
         store_key_reference=sections["store"].get("hmac_key"),
         secrets_file=workspace / sections["secrets"]["file"],
