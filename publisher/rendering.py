@@ -21,6 +21,7 @@ from publisher.errors import BadInput
 
 KINDS = ("apology", "external-causes", "reassurance", "update", "resolution", "notice", "reply", "advisor")
 VARIANTS = ("short", "long", "title")
+MAX_TEXT = 100_000
 VAR_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
@@ -37,10 +38,9 @@ class Renderer:
 
     def __init__(self, folders: dict[str, Path]):
         from jinja2 import FileSystemLoader, PrefixLoader, StrictUndefined
-        from jinja2.sandbox import SandboxedEnvironment
 
         self.folders = {prefix: path for prefix, path in folders.items() if path.is_dir()}
-        self.env = SandboxedEnvironment(
+        self.env = _limited_sandbox()(
             loader=PrefixLoader({prefix: FileSystemLoader(str(path)) for prefix, path in self.folders.items()}),
             undefined=StrictUndefined,
             autoescape=False,
@@ -76,12 +76,43 @@ class Renderer:
             hint = f"; pass it with --var {missing.group(1)}=VALUE" if missing else ""
             raise BadInput(f"template {name}: {error}{hint}.") from None
         except SecurityError as error:
-            raise BadInput(f"template {name} was refused by the sandbox: {error}.") from None
+            raise BadInput(f"template {name} was refused by the sandbox: {_sentence(error)}.") from None
+        except TemplateNotFound as error:
+            raise BadInput(f"template {name} includes or imports {error.name!r}, which is not a template "
+                           "inside the templates folders.") from None
         except TemplateError as error:
-            raise BadInput(f"template {name}: {error}.") from None
+            raise BadInput(f"template {name}: {_sentence(error)}.") from None
         except Exception as error:
-            raise BadInput(f"template {name} failed: {type(error).__name__}: {error}.") from None
+            raise BadInput(f"template {name} failed: {type(error).__name__}: {_sentence(error)}.") from None
+        if len(text) > MAX_TEXT:
+            raise BadInput(f"template {name} rendered {len(text)} characters; at most {MAX_TEXT} are allowed.")
         return Rendered(tidy(text), name)
+
+
+def _limited_sandbox() -> type:
+    """Jinja2's sandbox, also refusing `*` and `**` that would build huge values (a
+    template is not allowed to exhaust memory during a crisis)."""
+    from jinja2.exceptions import SecurityError
+    from jinja2.sandbox import SandboxedEnvironment
+
+    class LimitedSandbox(SandboxedEnvironment):
+        intercepted_binops = frozenset({"*", "**"})
+
+        def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+            if operator == "**" and isinstance(right, (int, float)) and abs(right) > 100:
+                raise SecurityError("exponent too large")
+            if operator == "*":
+                for value, times in ((left, right), (right, left)):
+                    if isinstance(value, (str, list, tuple)) and isinstance(times, int) \
+                            and len(value) * times > MAX_TEXT:
+                        raise SecurityError("repetition builds a value too large")
+            return super().call_binop(context, operator, left, right)
+
+    return LimitedSandbox
+
+
+def _sentence(error: Exception) -> str:
+    return str(error).strip().rstrip(".")
 
 
 def tidy(text: str) -> str:
