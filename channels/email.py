@@ -54,6 +54,8 @@ class EmailChannel(Channel):
         "sender": Option(str, required=True, help="From address, e.g. \"Acme Press <press@acme.example>\""),
         "recipients": Option(list, required=True, help="list of recipient addresses"),
         "tls_ca_file": Option(str, help="PEM bundle of extra CAs to trust (self-signed servers, tests)"),
+        "show_recipients": Option(bool, default=False,
+                                  help="list the recipients in To: (by default they are hidden from each other)"),
         "timeout": NETWORK_OPTIONS["timeout"],
     }
 
@@ -163,7 +165,7 @@ class EmailChannel(Channel):
         mail = EmailMessage()
         mail["Subject"] = title
         mail["From"] = self.sender
-        mail["To"] = ", ".join(self.recipients)
+        mail["To"] = ", ".join(self.recipients) if self.settings.get("show_recipients") else "undisclosed-recipients:;"
         mail["Date"] = format_datetime(now)
         mail["Message-ID"] = self.message_id(message)
         mail["X-Publish-Draft"] = _header_safe(message.draft_id)

@@ -157,7 +157,7 @@ def test_message_content(servers, cert):
     assert [p.get_content_type() for p in mail.iter_parts()] == ["text/plain", "text/html"]
     assert mail["Subject"] == TITLE
     assert mail["From"] == f"Acme Press <{USER}>"
-    assert mail["To"] == ", ".join(RECIPIENTS)
+    assert mail["To"] == "undisclosed-recipients:;"
     assert mail["X-Publish-Draft"] == "INC-7-d3"
     assert mail["Message-ID"] == receipt.id == "<INC-7-d3.press-mail@acme.example>"
     sent_at = parsedate_to_datetime(mail["Date"])
@@ -282,3 +282,13 @@ def test_import_loads_no_mail_stack():
     assert "channels.email" in loaded
     assert not loaded & {"smtplib", "ssl", "requests", "tweepy", "telegram", "facebook", "httpx"}
     assert not any(re.fullmatch(r"aiosmtpd.*", name) for name in loaded)
+
+
+def test_recipients_are_listed_in_to_only_when_asked():
+    with SmtpServer("none") as server:
+        channel(server.port, show_recipients=True).send(message())
+        channel(server.port).send(message("INC-7-d4"))
+    shown, hidden = (received.message for received in server.received)
+    assert shown["To"] == ", ".join(RECIPIENTS)
+    assert hidden["To"] == "undisclosed-recipients:;"
+    assert server.received[1].rcpt_tos == server.received[0].rcpt_tos == ["desk@news.example", "ops@acme.example"]
