@@ -1,40 +1,174 @@
-"""The four crisis cases of the playbook and the templates each one uses."""
+"""The four crisis cases and what the cabinet does outside drafting: freeze and
+unfreeze, mark a step done, decide not to answer, brief the PR advisor.
+
+Guarantees: every action is one event in the log with who, when and why
+(`freeze`, `unfreeze`, `step.done`, `incident.decided`); nothing here is stored apart.
+A freeze can be set by anyone and lifted only by an approver, with a reason. Marking a
+step done is only for steps the tool cannot see (`done = "manual"` in the playbook).
+Deciding not to answer is for approvers, in a case whose playbook lets it waive steps.
+"""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from publisher.errors import BadInput
+from publisher.errors import BadInput, Refused
+from publisher.playbooks import Playbook, load_playbooks, playbook
 
+if TYPE_CHECKING:
+    from publisher.app import App
+    from publisher.drafts import Draft, DraftRecord
+    from publisher.incidents import Incident
+    from publisher.store import Event
 
-@dataclass(frozen=True)
-class Case:
-    number: int
-    title: str
-    templates: tuple[str, ...]
-
-
-CASES = {
-    1: Case(1, "technical fault, not our fault",
-            ("external-causes", "reply", "reassurance", "update", "resolution")),
-    2: Case(2, "technical fault, clearly ours",
-            ("notice", "apology", "reassurance", "update", "resolution", "reply")),
-    3: Case(3, "reputational risk we caused (e.g. a leak)",
-            ("apology", "reassurance", "update", "resolution", "reply")),
-    4: Case(4, "attacks by rivals or circumstances outside our control",
-            ("reassurance", "external-causes", "update", "reply", "advisor")),
-}
+Case = Playbook
+CASE_HELP = "(1 fault not ours, 2 fault ours, 3 reputational risk we caused, 4 attacks or outside circumstances)"
 
 
-def get_case(number: int) -> Case:
-    try:
-        return CASES[number]
-    except KeyError:
-        raise BadInput(f"--case {number} does not exist; cases are 1 to 4 "
-                       "(1 fault not ours, 2 fault ours, 3 reputational risk we caused, 4 attacks or outside "
-                       "circumstances).") from None
+def __getattr__(name: str) -> Any:
+    if name == "CASES":
+        return load_playbooks(None)
+    raise AttributeError(name)
 
 
-def check_template(case: Case, template: str) -> None:
+def get_case(number: int, workspace: Path | None = None) -> Playbook:
+    if number not in (1, 2, 3, 4):
+        raise BadInput(f"--case {number} does not exist; cases are 1 to 4 {CASE_HELP}.")
+    return playbook(workspace, number)
+
+
+def check_template(case: Playbook, template: str) -> None:
     if template not in case.templates:
         raise BadInput(f"--template {template!r} is not part of case {case.number} ({case.title}); "
                        f"its templates are {', '.join(case.templates)}.")
+
+
+def _require_reason(reason: str | None, what: str) -> str:
+    if not reason or not reason.strip():
+        raise BadInput(f"--reason must say why {what}.")
+    return reason.strip()
+
+
+def _require_approver(app: App, actor: str, what: str) -> None:
+    if actor not in app.config.approvers:
+        names = ", ".join(app.config.approvers) or "nobody"
+        raise Refused(f"only an approver can {what}; {actor!r} is not one ([approvals] approvers lists {names}).")
+
+
+# --- freeze ---------------------------------------------------------------------------------------------
+
+def freeze(app: App, actor: str, reason: str | None, incident: str | None = None) -> Event:
+    from publisher.freeze import active_freeze
+
+    reason = _require_reason(reason, "publishing is frozen")
+    current = active_freeze(app.store)
+    if current:
+        raise Refused(f"publishing is already frozen since {current.ts} by {current.actor}: "
+                      f"{current.data.get('reason')}.")
+    return app.store.append("freeze", actor=actor, incident=incident, data={"reason": reason})
+
+
+def unfreeze(app: App, actor: str, reason: str | None) -> tuple[Event, list[DraftRecord]]:
+    """Lift the freeze; return the event and the approved drafts that waited."""
+    from publisher.freeze import active_freeze
+
+    reason = _require_reason(reason, "the freeze is lifted")
+    _require_approver(app, actor, "lift a freeze")
+    current = active_freeze(app.store)
+    if not current:
+        raise Refused("publishing is not frozen; there is nothing to lift.")
+    event = app.store.append("unfreeze", actor=actor, data={"reason": reason, "freeze": current.seq})
+    return event, waiting_drafts(app)
+
+
+def waiting_drafts(app: App) -> list[DraftRecord]:
+    from publisher.drafts import list_drafts
+
+    return [record for record in list_drafts(app) if record.approved and not record.rejection
+            and not record.superseded_by
+            and any(delivery.state != "delivered" for delivery in record.deliveries.values())]
+
+
+# --- steps and decisions --------------------------------------------------------------------------------
+
+def open_incident_for(app: App, incident_id: str | None) -> Incident:
+    """`--incident ID`, else the only open incident."""
+    from publisher.incidents import list_incidents, load_incident
+
+    if incident_id:
+        return load_incident(app, incident_id)
+    open_ones = [item for item in list_incidents(app) if item.state != "resolved"]
+    if not open_ones:
+        raise BadInput("no open incident; open one with `publish incident open --case N --first-seen TIME`.")
+    if len(open_ones) > 1:
+        listed = ", ".join(f"{item.id} (case {item.case})" for item in open_ones)
+        raise BadInput(f"several incidents are open ({listed}); choose one with --incident ID.")
+    return open_ones[0]
+
+
+def mark_done(app: App, incident_id: str | None, step_id: str, actor: str, note: str | None) -> tuple[Incident, Event]:
+    from publisher.timeparse import from_iso
+
+    incident = open_incident_for(app, incident_id)
+    book = get_case(incident.case, app.workspace)
+    step = book.step(step_id)
+    manual = [item.id for item in book.steps_for(incident.severity) if item.manual]
+    if step is None or incident.severity not in step.severity:
+        raise BadInput(f"case {incident.case} ({incident.severity}) has no step {step_id!r} to mark; "
+                       f"the steps marked by hand are {', '.join(manual) or 'none'}.")
+    if not step.manual:
+        raise Refused(f"step {step_id!r} is marked done by the tool itself ({step.done}), not by hand; "
+                      "`publish status` shows where it stands.")
+    earlier = app.store.events(kind="step.done", incident=incident.id)
+    earlier = [event for event in earlier if event.data.get("step") == step_id]
+    now = app.clock()
+    if earlier and step.repeat != "daily":
+        raise Refused(f"step {step_id!r} of incident {incident.id} was already marked done by "
+                      f"{earlier[0].actor} at {earlier[0].ts}.")
+    if earlier and step.repeat == "daily":
+        day = int((now - incident.first_seen).total_seconds() // 86400)
+        if any(int((from_iso(e.ts) - incident.first_seen).total_seconds() // 86400) == day for e in earlier):
+            raise Refused(f"step {step_id!r} is already done for day {day + 1} of incident {incident.id}.")
+    data = {"step": step_id, **({"note": note.strip()} if note and note.strip() else {})}
+    return incident, app.store.append("step.done", actor=actor, incident=incident.id, data=data)
+
+
+def decide(app: App, incident_id: str | None, decision: str, actor: str, reason: str | None) -> tuple[Incident, Event]:
+    incident = open_incident_for(app, incident_id)
+    reason = _require_reason(reason, f"the cabinet decides to {decision}")
+    _require_approver(app, actor, "record the cabinet's decision")
+    if incident.state == "resolved":
+        raise Refused(f"incident {incident.id} is resolved; its decisions can no longer change.")
+    book = get_case(incident.case, app.workspace)
+    if not book.waivable:
+        raise Refused(f"case {incident.case} ({book.title}) requires an answer: its playbook has no step a "
+                      "decision not to answer can waive.")
+    current = latest_decision(app, incident.id)
+    ignoring = bool(current and current.data.get("decision") == "ignore")
+    if decision == "ignore" and ignoring:
+        raise Refused(f"the cabinet already decided to ignore incident {incident.id} "
+                      f"({current.actor}, {current.ts}).")  # type: ignore[union-attr]
+    if decision == "respond" and not ignoring:
+        raise Refused(f"incident {incident.id} has no decision to ignore it; answering is already the plan.")
+    return incident, app.store.append("incident.decided", actor=actor, incident=incident.id,
+                                      data={"decision": decision, "reason": reason})
+
+
+def latest_decision(app: App, incident_id: str) -> Event | None:
+    found = app.store.events(kind="incident.decided", incident=incident_id, newest_first=True, limit=1)
+    return found[0] if found else None
+
+
+# --- the PR advisor brief (case 4) ----------------------------------------------------------------------
+
+def briefs_advisor(app: App, incident: Incident) -> bool:
+    book = get_case(incident.case, app.workspace)
+    return any(step.done == "delivered:advisor" for step in book.steps_for(incident.severity))
+
+
+def advisor_brief(app: App, incident: Incident, actor: str) -> tuple[DraftRecord, bool]:
+    """Render and store the advisor brief for the internal channels (it needs no approval)."""
+    from publisher.drafts import render_draft, save_draft
+
+    draft: Draft = render_draft(app, incident, "advisor", author=actor)
+    return save_draft(app, draft)

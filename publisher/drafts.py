@@ -58,7 +58,7 @@ class Draft:
     template: str
     language: str
     author: str
-    variables: dict[str, str]
+    variables: dict[str, Any]
     reply_to: str | None
     payloads: dict[str, Payload]
 
@@ -93,9 +93,12 @@ class DraftRecord:
     rejection: Event | None = None
     superseded_by: str | None = None
     deliveries: dict[str, Delivery] = field(default_factory=dict)
+    signed_only: bool = False
 
     def valid_approvers(self) -> list[str]:
-        return [event.actor or "" for event in self.approvals if event.data.get("hash") == self.draft.hash]
+        """Approvers of the current hash; with signing on, only signed approvals count."""
+        return [event.actor or "" for event in self.approvals if event.data.get("hash") == self.draft.hash
+                and (event.data.get("signature") or not self.signed_only)]
 
     @property
     def approved(self) -> bool:
@@ -147,9 +150,11 @@ def build_context(app: App, incident: Incident, variables: dict[str, Any]) -> di
 def render_draft(app: App, incident: Incident, template: str, *, author: str, language: str | None = None,
                  variables: dict[str, Any] | None = None, channel_names: tuple[str, ...] = (),
                  reply_to: str | None = None) -> Draft:
-    check_template(get_case(incident.case), template)
+    check_template(get_case(incident.case, app.workspace), template)
     language = language or incident.language
     variables = dict(variables or {})
+    _check_solutions(template, variables)
+    channel_names, reply_to = default_targets(app, incident, template, channel_names, reply_to)
     context = build_context(app, incident, variables)
     renderer = app.renderer
     texts: dict[str, str] = {}
@@ -164,8 +169,86 @@ def render_draft(app: App, incident: Incident, template: str, *, author: str, la
     payloads = {channel.name: _payload(channel, text_of(channel.variant), text_of("title"), template)
                 for channel in app.targets(channel_names)}
     digest = draft_hash(incident.id, template, language, reply_to, payloads)
+    kept = {key: [str(item) for item in value] if isinstance(value, (list, tuple)) else str(value)
+            for key, value in variables.items()}
     return Draft(digest[:12], digest, incident.id, incident.case, template, language, author,
-                 {key: str(value) for key, value in variables.items()}, reply_to, payloads)
+                 kept, reply_to, payloads)  # type: ignore[arg-type]
+
+
+# Where a platform's posts live, for matching a source URL to a channel type.
+PLATFORM_HOSTS = {"x.com": "x", "twitter.com": "x", "mobile.twitter.com": "x", "facebook.com": "facebook",
+                  "fb.com": "facebook", "m.facebook.com": "facebook", "t.me": "telegram"}
+PLATFORM_NAMES = {"twitter": "x", "fb": "facebook", "tg": "telegram"}
+
+
+def source_platform(app: App, incident: Incident) -> str | None:
+    """The channel type of the incident's source post: `--platform`, else its URL's host."""
+    if incident.platform:
+        name = incident.platform.strip().lower()
+        return PLATFORM_NAMES.get(name, name)
+    if not incident.source:
+        return None
+    from urllib.parse import urlsplit
+
+    host = (urlsplit(incident.source).hostname or "").lower().removeprefix("www.")
+    if host in PLATFORM_HOSTS:
+        return PLATFORM_HOSTS[host]
+    for channel in app.config.enabled_channels():
+        instance = str(channel.raw.get("instance") or "")
+        if channel.type == "mastodon" and urlsplit(instance).hostname == host:
+            return "mastodon"
+    return None
+
+
+def default_targets(app: App, incident: Incident, template: str, names: tuple[str, ...],
+                    reply_to: str | None) -> tuple[tuple[str, ...], str | None]:
+    """A `reply` answers the source post on its own platform (reply_to = the source URL);
+    the `advisor` brief goes to the internal channels only; the rest to every channel."""
+    if template == "reply":
+        reply_to = reply_to or incident.source
+        if not reply_to:
+            raise BadInput(f"a reply answers the source post, but incident {incident.id} has none; give "
+                           "--reply-to URL_OR_ID (or open the incident with --source URL).")
+        if names:
+            return names, reply_to
+        platform = source_platform(app, incident)
+        if platform is None:
+            raise BadInput(f"cannot tell which platform incident {incident.id}'s source post is on; open it with "
+                           "--platform NAME or choose the channel with --channel NAME.")
+        matching = tuple(channel.name for channel in app.config.enabled_channels() if channel.type == platform)
+        if not matching:
+            raise BadInput(f"the source post is on {platform}, but no enabled channel has type = '{platform}'; "
+                           "add one to config/publisher.toml or choose channels with --channel NAME.")
+        return matching, reply_to
+    if template == "advisor":
+        internal = tuple(channel.name for channel in app.config.enabled_channels() if channel.audience == "internal")
+        chosen = names or internal
+        public = [name for name in chosen if name in app.config.channels
+                  and app.config.channels[name].audience == "public"]
+        if public:
+            raise BadInput(f"the advisor brief is internal; --channel {public[0]} is a public channel.")
+        if not chosen:
+            raise BadInput("the advisor brief goes to the internal channels, and none is enabled; add one with "
+                           "audience = \"internal\" (the cabinet's Slack or Teams, an email to the advisor).")
+        return chosen, reply_to
+    return names, reply_to
+
+
+def _check_solutions(template: str, variables: dict[str, Any]) -> None:
+    solutions = variables.get("solutions")
+    if template != "resolution":
+        return
+    if isinstance(solutions, str):
+        solutions = [item for item in solutions.replace("\n", ";").split(";")]
+    if not [item for item in (solutions or []) if str(item).strip(" .")]:
+        raise BadInput("a resolution must list every solution put in place to prevent a repeat; give "
+                       "--solution TEXT (repeatable) or --solutions-file FILE (one per line).")
+
+
+def is_internal_brief(draft: Draft) -> bool:
+    """The PR advisor brief to internal channels only: a notification, not a statement,
+    so it needs no approval."""
+    return draft.template == "advisor" and all(p.audience == "internal" for p in draft.payloads.values())
 
 
 def _payload(channel: Channel, text: str, title: str, template: str) -> Payload:
@@ -196,7 +279,12 @@ def load_draft(app: App, draft_id: str) -> DraftRecord:
     events = app.store.events(draft=draft_id)
     if not events or events[0].kind != "draft.rendered":
         raise BadInput(f"no draft {draft_id!r}; `publish drafts list` shows them.")
-    return _record(events, app.config.approvals_required)
+    required = app.config.approvals_required
+    if is_internal_brief(_draft_from(events[0].data)):
+        required = 0
+    record = _record(events, required)
+    record.signed_only = app.config.signing == "ssh"
+    return record
 
 
 def list_drafts(app: App, incident: str | None = None) -> list[DraftRecord]:

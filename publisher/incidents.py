@@ -47,7 +47,7 @@ class Incident:
 def open_incident(app: App, *, case: int, first_seen: str, actor: str, source: str | None = None,
                   author: str | None = None, platform: str | None = None, summary: str | None = None,
                   language: str | None = None, severity: str = "crisis") -> Incident:
-    get_case(case)
+    get_case(case, app.workspace)
     language = language or app.config.language
     if language not in LANGUAGES:
         raise BadInput(f"--lang {language!r} is not shipped; use one of {', '.join(LANGUAGES)}.")
@@ -56,7 +56,21 @@ def open_incident(app: App, *, case: int, first_seen: str, actor: str, source: s
             "source": source, "author": author, "platform": platform, "summary": summary}
     event = app.store.append("incident.opened", actor=actor, incident=NEXT_INCIDENT,
                              data={key: value for key, value in data.items() if value is not None})
-    return _from_events([event])
+    incident = _from_events([event])
+    freeze_on_open(app, incident, actor)
+    return incident
+
+
+def freeze_on_open(app: App, incident: Incident, actor: str) -> Event | None:
+    """Case 3 stops every outgoing channel as it opens ([cases.N] freeze_on_open, default
+    true for case 3 only); an active freeze is left as it is."""
+    from publisher.cases import freeze
+    from publisher.freeze import active_freeze
+
+    if not app.config.case_setting(incident.case, "freeze_on_open", incident.case == 3) or active_freeze(app.store):
+        return None
+    return freeze(app, actor, f"incident {incident.id} opened (case {incident.case}): all outgoing communication "
+                  "stops until the cabinet lifts the freeze", incident=incident.id)
 
 
 def resolve_incident(app: App, incident_id: str, actor: str, note: str | None = None) -> Incident:

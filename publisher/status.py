@@ -4,6 +4,8 @@ enabled public channel), each against its deadline from `first_seen`.
 Guarantees: the figures come only from the log. "Prepared" is the first moment a
 draft of the incident had all its required approvals; "published" is the first moment
 by which every enabled public channel had received one of the incident's drafts.
+Every delivery whose last attempt has an unknown outcome on a channel where a resend is
+not safe is listed as unconfirmed (and warned about) until a person confirms or resends it.
 """
 from __future__ import annotations
 
@@ -12,8 +14,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from publisher.app import App
+from publisher.cases import get_case, latest_decision
 from publisher.drafts import DraftRecord, list_drafts
+from publisher.freeze import active_freeze
 from publisher.incidents import Incident, load_incident
+from publisher.playbooks import Item, checklist
+from publisher.status_facts import _event_dict, _is_public, _waiver, case_facts, checklist_warnings, required_channels
+from publisher.store import Event
 from publisher.timeparse import from_iso, hours, iso
 
 WARN_BEFORE = timedelta(hours=2)
@@ -26,6 +33,7 @@ class Clock:
     deadline: datetime
     done_at: datetime | None
     now: datetime
+    waived: dict[str, Any] | None = None
 
     @property
     def after_hours(self) -> float | None:
@@ -35,6 +43,8 @@ class Clock:
     def verdict(self) -> str:
         if self.done_at is not None:
             return "PASS" if self.done_at <= self.deadline else "FAIL"
+        if self.waived:
+            return "WAIVED"
         return "LATE" if self.now > self.deadline else "DUE"
 
     @property
@@ -44,7 +54,8 @@ class Clock:
     def as_dict(self) -> dict[str, Any]:
         return {"limit_hours": self.limit_hours, "deadline": iso(self.deadline),
                 "done_at": iso(self.done_at) if self.done_at else None, "after_hours": self.after_hours,
-                "verdict": self.verdict, "hours_left": None if self.done_at else self.hours_left}
+                "verdict": self.verdict, "hours_left": None if self.done_at else self.hours_left,
+                "waived": self.waived}
 
 
 @dataclass
@@ -57,6 +68,20 @@ class ChannelState:
     draft: str | None = None
 
 
+@dataclass(frozen=True)
+class Unconfirmed:
+    draft: str
+    channel: str
+    attempts: int
+    at: str | None
+
+    @property
+    def hint(self) -> str:
+        return (f"draft {self.draft} on {self.channel}: the outcome of attempt {self.attempts} is unknown; check the "
+                f"platform, then `publish confirm {self.draft} {self.channel} --url URL` or "
+                f"`publish send {self.draft} --resend {self.channel}`")
+
+
 @dataclass
 class Status:
     incident: Incident
@@ -65,22 +90,29 @@ class Status:
     published: Clock
     channels: list[ChannelState] = field(default_factory=list)
     drafts: list[DraftRecord] = field(default_factory=list)
+    unconfirmed: list[Unconfirmed] = field(default_factory=list)
+    checklist: list[Item] = field(default_factory=list)
+    decision: Event | None = None
+    frozen: Event | None = None
 
     @property
     def warnings(self) -> list[str]:
-        notes = []
+        notes = [f"UNCONFIRMED {item.hint}" for item in self.unconfirmed]
         for clock in (self.prepared, self.published):
-            if clock.done_at is None and timedelta(0) < clock.deadline - self.now < WARN_BEFORE:
+            if clock.done_at is None and not clock.waived and timedelta(0) < clock.deadline - self.now < WARN_BEFORE:
                 notes.append(f"the {clock.name} deadline is less than 2 h away ({iso(clock.deadline)})")
-        return notes
+        return notes + checklist_warnings(self)
 
     def as_dict(self) -> dict[str, Any]:
         return {"incident": self.incident.as_dict(), "now": iso(self.now),
                 "hours_since_first_seen": hours(self.now - self.incident.first_seen),
                 "prepared": self.prepared.as_dict(), "published": self.published.as_dict(),
                 "channels": [vars(channel) for channel in self.channels], "warnings": self.warnings,
+                "unconfirmed": [vars(item) for item in self.unconfirmed],
                 "drafts": [{"id": record.draft.id, "template": record.draft.template, "status": record.status}
-                           for record in self.drafts]}
+                           for record in self.drafts],
+                "checklist": [item.as_dict() for item in self.checklist],
+                "decision": _event_dict(self.decision), "frozen": _event_dict(self.frozen)}
 
 
 def ready_at(app: App, record: DraftRecord) -> datetime | None:
@@ -103,19 +135,25 @@ def incident_status(app: App, incident_id: str) -> Status:
     incident = load_incident(app, incident_id)
     now = app.clock()
     records = list_drafts(app, incident_id)
-    prepared_times = [moment for moment in (ready_at(app, record) for record in records) if moment]
-    public = [channel for channel in app.config.enabled_channels() if channel.audience == "public"]
-    states = [_channel_state(channel.name, channel.type, records) for channel in public]
+    prepared_times = [moment for moment in (ready_at(app, record) for record in records if _is_public(record))
+                      if moment]
+    public, counted = required_channels(app, incident, records)
+    states = [_channel_state(channel.name, channel.type, counted) for channel in public]
     delivered = [from_iso(state.at) for state in states if state.state == "delivered" and state.at]
     published_at = max(delivered) if public and len(delivered) == len(public) else None
     start = incident.first_seen
+    facts = case_facts(app, incident, records, now, min(prepared_times) if prepared_times else None, published_at)
+    book = get_case(incident.case, app.workspace)
+    waived = {step.done: _waiver(facts) for step in book.steps_for(incident.severity)
+              if step.waivable and facts.ignored}
     return Status(
         incident, now,
         Clock("prepare", app.config.prepare_hours, start + timedelta(hours=app.config.prepare_hours),
-              min(prepared_times) if prepared_times else None, now),
+              facts.prepared_at, now, waived.get("prepared")),
         Clock("publish", app.config.publish_hours, start + timedelta(hours=app.config.publish_hours),
-              published_at, now),
-        states, records)
+              published_at, now, waived.get("published")),
+        states, records, checklist=checklist(book, facts), decision=latest_decision(app, incident.id),
+        frozen=active_freeze(app.store), unconfirmed=unconfirmed_deliveries(app, records))
 
 
 def _channel_state(name: str, type_name: str, records: list[DraftRecord]) -> ChannelState:
@@ -133,3 +171,26 @@ def _channel_state(name: str, type_name: str, records: list[DraftRecord]) -> Cha
         elif best.state != "delivered" and rank.get(delivery.state, 0) > rank.get(best.state, 0):
             best = ChannelState(name, type_name, delivery.state, delivery.at, None, record.draft.id)
     return best
+
+
+def unconfirmed_deliveries(app: App, records: list[DraftRecord]) -> list[Unconfirmed]:
+    """Deliveries whose last attempt has no known outcome (a crash, a timeout after
+    sending) on a channel where `publish send` may not resend by itself; an attempt a
+    running process still holds is in progress, not unconfirmed."""
+    from channels import channel_class
+    from publisher.delivery import channel_busy
+
+    found = []
+    for record in records:
+        for name, delivery in record.deliveries.items():
+            if delivery.state not in ("unknown", "sending") or record.rejection:
+                continue
+            configured = app.config.channels.get(name)
+            try:
+                idempotent = configured is not None and channel_class(configured.type).idempotent
+            except KeyError:
+                idempotent = False
+            if idempotent or (delivery.state == "sending" and channel_busy(app, record.draft.id, name)):
+                continue
+            found.append(Unconfirmed(record.draft.id, name, delivery.attempts, delivery.at))
+    return found

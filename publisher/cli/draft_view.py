@@ -1,10 +1,7 @@
 """Showing drafts and running deliveries, shared by the commands that do either."""
 from __future__ import annotations
 
-import threading
 from typing import TYPE_CHECKING, Any
-
-import click
 
 from publisher.cli.output import emit_json, rule, say, table
 from publisher.cli.session import session
@@ -18,6 +15,11 @@ def preview(draft: Draft, status: str) -> None:
 
     say(f"Draft {draft.id}: case {draft.case} {draft.template} ({draft.language}) for incident "
         f"{draft.incident}, by {draft.author} - {status}")
+    if draft.reply_to:
+        _say_reply(draft)
+    solutions = draft.variables.get("solutions")
+    if isinstance(solutions, list):
+        say(f"Solutions listed: {len(solutions)}")
     for payload in draft.payloads.values():
         say(rule(f"{payload.channel} · {payload.type} · {payload.audience} · {payload.variant} · "
                  f"{describe_length(payload)}"))
@@ -29,18 +31,56 @@ def preview(draft: Draft, status: str) -> None:
     say(rule("end"))
 
 
+def _say_reply(draft: Draft) -> None:
+    from channels import channel_class
+
+    answering = [p.channel for p in draft.payloads.values() if channel_class(p.type).supports_reply]
+    standalone = [p.channel for p in draft.payloads.values() if not channel_class(p.type).supports_reply]
+    if answering:
+        say(f"Replies to {draft.reply_to} on: {', '.join(answering)}")
+    if standalone:
+        say(f"Posted as a new message (the channel cannot reply) on: {', '.join(standalone)}")
+
+
+def solutions_from(solutions: tuple[str, ...], solutions_file: str | None, template: str,
+                   variables: dict[str, str]) -> dict[str, object]:
+    """`--solution` and `--solutions-file` as the `solutions` list of a resolution."""
+    from pathlib import Path
+
+    from publisher.errors import BadInput
+
+    listed = [item.strip() for item in solutions if item.strip()]
+    if solutions_file:
+        try:
+            lines = Path(solutions_file).read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeDecodeError) as error:
+            raise BadInput(f"--solutions-file {solutions_file}: cannot read it ({error}).") from None
+        listed += [line.strip().lstrip("-*• ").strip() for line in lines
+                   if line.strip() and not line.lstrip().startswith("#")]
+    if not (solutions or solutions_file):
+        return dict(variables)
+    if template != "resolution":
+        raise BadInput("--solution and --solutions-file list the solutions of a resolution; "
+                       f"--template {template} takes none.")
+    if "solutions" in variables:
+        raise BadInput("give the solutions with --solution/--solutions-file or with --var solutions=..., not both.")
+    return {**variables, "solutions": listed}
+
+
 def render_command(*, case: int, template: str, incident_id: str | None, language: str | None,
                    variables: tuple[str, ...], channel_names: tuple[str, ...], reply_to: str | None,
-                   dry_run: bool, as_json: bool) -> None:
+                   dry_run: bool, as_json: bool, solutions: tuple[str, ...] = (),
+                   solutions_file: str | None = None) -> None:
     from publisher.app import current_user
     from publisher.cases import check_template, get_case
     from publisher.drafts import render_draft, save_draft
     from publisher.incidents import find_incident
     from publisher.rendering import parse_vars
 
-    check_template(get_case(case), template)
-    parsed = parse_vars(variables)
+    get_case(case)
     app = session().app
+    check_template(get_case(case, app.workspace), template)
+    parsed = solutions_from(solutions, solutions_file, template, parse_vars(variables))
     incident = find_incident(app, case, incident_id)
     draft = render_draft(app, incident, template, author=current_user(), language=language, variables=parsed,
                          channel_names=channel_names, reply_to=reply_to)
@@ -66,28 +106,48 @@ def render_command(*, case: int, template: str, incident_id: str | None, languag
 
 
 def deliver(draft_id: str, *, actor: str, as_json: bool, resend: tuple[str, ...] = ()) -> None:
+    """Run the delivery of one draft with live progress (none with --json), then print
+    the summary: delivered URLs, failures with their reasons, unconfirmed channels."""
+    import sys
+
     from publisher.delivery import send_draft
+    from publisher.drafts import load_draft
     from publisher.errors import NotDelivered
+    from publisher.progress import LiveProgress
 
     current = session()
-    lock = threading.Lock()
-
-    def progress(channel: str, state: str, detail: str) -> None:
-        if not as_json:
-            with lock:
-                click.echo(current.redact(f"  {channel}: {state} - {detail}"))
-
+    names = list(load_draft(current.app, draft_id).deliveries)
+    stream = sys.stdout
+    live = not as_json and stream.isatty()
     if not as_json:
         say(f"Sending draft {draft_id}:")
-    outcomes = send_draft(current.app, draft_id, actor, resend=resend, progress=progress, sleep=current.sleep)
+    shown = LiveProgress(names, current.redact, stream, live=live, title=f"Sending draft {draft_id}")
+    quiet = lambda channel, state, detail: None  # noqa: E731
+    with shown:
+        outcomes = send_draft(current.app, draft_id, actor, resend=resend, progress=quiet if as_json else shown,
+                              sleep=current.sleep)
+    elapsed = round(shown.elapsed(), 3)
+    unconfirmed = [o.channel for o in outcomes if o.state == "unknown"]
+    missing = [o.channel for o in outcomes if o.state != "delivered"]
     if as_json:
-        emit_json({"draft": draft_id, "deliveries": [vars(outcome) for outcome in outcomes]})
+        emit_json({"draft": draft_id, "elapsed_s": elapsed, "delivered": len(outcomes) - len(missing),
+                   "not_delivered": missing, "unconfirmed": unconfirmed,
+                   "deliveries": [vars(outcome) for outcome in outcomes]})
     else:
         table([[o.channel, o.state, str(o.attempts), o.url or o.detail] for o in outcomes],
               ["channel", "state", "attempts", "where / why"])
-    missing = [outcome.channel for outcome in outcomes if outcome.state != "delivered"]
+        say(f"{len(outcomes) - len(missing)} of {len(outcomes)} delivered in {elapsed:.1f} s.")
+        for channel in unconfirmed:
+            say(f"UNCONFIRMED {channel}: check it on the platform, then `publish confirm {draft_id} {channel} "
+                f"--url URL` if the post is there, or `publish send {draft_id} --resend {channel}` if not.")
     if missing:
-        raise NotDelivered(f"not delivered on {', '.join(missing)}; `publish send {draft_id}` resumes.")
+        retry = [channel for channel in missing if channel not in unconfirmed]
+        parts = []
+        if retry:
+            parts.append(f"not delivered on {', '.join(retry)}; `publish send {draft_id}` resumes")
+        if unconfirmed:
+            parts.append(f"unconfirmed on {', '.join(unconfirmed)} (see above)")
+        raise NotDelivered("; ".join(parts) + ".")
 
 
 def record_summary(record: DraftRecord) -> dict[str, Any]:

@@ -5,6 +5,7 @@ import click
 
 from publisher.cli.output import emit_json, say, table
 from publisher.cli.session import session
+from publisher.errors import NotDelivered
 
 
 @click.group("incident")
@@ -32,18 +33,71 @@ def incident_open(case: int, first_seen: str, source: str | None, author: str | 
     from publisher.incidents import open_incident
 
     app = session().app
-    opened = open_incident(app, case=case, first_seen=first_seen, actor=current_user(as_user), source=source,
+    actor = current_user(as_user)
+    opened = open_incident(app, case=case, first_seen=first_seen, actor=actor, source=source,
                            author=author, platform=platform, summary=summary, language=lang, severity=severity)
+    frozen = _frozen_by(app, opened.id)
+    brief = _brief_advisor(app, opened, actor)
     if as_json:
-        emit_json(opened.as_dict())
+        emit_json({**opened.as_dict(), "frozen": frozen is not None, "advisor_brief": brief})
+    else:
+        prepare = opened.prepare_deadline(app.config.prepare_hours)
+        publish = opened.prepare_deadline(app.config.publish_hours)
+        say(f"Opened incident {opened.id} (case {opened.case}, {opened.severity}), first negative message at "
+            f"{opened.first_seen.isoformat()}.")
+        say(f"Prepare by {prepare.isoformat()} ({app.config.prepare_hours:g} h); "
+            f"publish everywhere by {publish.isoformat()} ({app.config.publish_hours:g} h).")
+        if frozen is not None:
+            say(f"Publishing is frozen (case {opened.case} stops all outgoing communication); an approver lifts it "
+                "with: publish unfreeze --reason TEXT")
+        if brief is not None:
+            _say_brief(brief)
+        say(f"Checklist: publish status {opened.id}")
+        say(f"Next: publish --case {opened.case} --template KIND")
+    if brief and brief.get("not_delivered"):
+        raise NotDelivered(f"the PR advisor brief was not delivered on {', '.join(brief['not_delivered'])}; "
+                           f"`publish send {brief['draft']}` resumes.")
+
+
+def _frozen_by(app, incident_id: str):
+    from publisher.freeze import active_freeze
+
+    current = active_freeze(app.store)
+    return current if current is not None and current.incident == incident_id else None
+
+
+def _brief_advisor(app, opened, actor: str) -> dict | None:
+    """Case 4: render the advisor brief for the internal channels and send it at once."""
+    from publisher.cases import advisor_brief, briefs_advisor
+    from publisher.delivery import send_draft
+    from publisher.errors import BadInput, Refused
+
+    if not briefs_advisor(app, opened):
+        return None
+    try:
+        record, _ = advisor_brief(app, opened, actor)
+    except BadInput as error:
+        return {"draft": None, "problem": str(error)}
+    draft_id = record.draft.id
+    try:
+        outcomes = send_draft(app, draft_id, actor, sleep=session().sleep)
+    except Refused as error:
+        return {"draft": draft_id, "problem": str(error), "deliveries": []}
+    missing = [outcome.channel for outcome in outcomes if outcome.state != "delivered"]
+    return {"draft": draft_id, "deliveries": [vars(outcome) for outcome in outcomes], "not_delivered": missing}
+
+
+def _say_brief(brief: dict) -> None:
+    if brief.get("problem"):
+        say(f"WARNING: the PR advisor was not briefed: {brief['problem']}")
+        if brief.get("draft"):
+            say(f"The brief is draft {brief['draft']}: publish send {brief['draft']}")
+        else:
+            say("Once an internal channel is enabled: publish --case 4 --template advisor")
         return
-    prepare = opened.prepare_deadline(app.config.prepare_hours)
-    publish = opened.prepare_deadline(app.config.publish_hours)
-    say(f"Opened incident {opened.id} (case {opened.case}), first negative message at "
-        f"{opened.first_seen.isoformat()}.")
-    say(f"Prepare by {prepare.isoformat()} ({app.config.prepare_hours:g} h); "
-        f"publish everywhere by {publish.isoformat()} ({app.config.publish_hours:g} h).")
-    say(f"Next: publish --case {opened.case} --template KIND")
+    for outcome in brief["deliveries"]:
+        where = outcome["url"] or outcome["detail"]
+        say(f"PR advisor brief (draft {brief['draft']}) on {outcome['channel']}: {outcome['state']} - {where}")
 
 
 @incident.command("list")
@@ -88,8 +142,16 @@ def incident_resolve(incident_id: str, note: str | None, as_user: str | None) ->
     from publisher.app import current_user
     from publisher.incidents import resolve_incident
 
-    resolve_incident(session().app, incident_id, current_user(as_user), note)
+    from publisher.status import incident_status
+
+    app = session().app
+    resolve_incident(app, incident_id, current_user(as_user), note)
     say(f"Resolved incident {incident_id}.")
+    left = [f"{item.id} ({item.state})" for item in incident_status(app, incident_id).checklist
+            if item.state in ("due", "late")]
+    if left:
+        say(f"Not done on the checklist: {', '.join(left)}; the report will show them.")
+    say(f"Evidence: publish report {incident_id} --format html -o incident-{incident_id}.html")
 
 
 COMMANDS = [incident]

@@ -19,14 +19,19 @@ from publisher.cli.session import Session
 @click.option("--var", "variables", multiple=True, metavar="KEY=VALUE", help="Template variable; repeatable.")
 @click.option("--channel", "channel_names", multiple=True, metavar="NAME",
               help="Only this channel; repeatable (default: every enabled channel).")
-@click.option("--reply-to", metavar="URL_OR_ID", help="Post to answer, on channels that can reply.")
+@click.option("--reply-to", metavar="URL_OR_ID",
+              help="Post to answer, on channels that can reply (a reply defaults to the incident's source).")
+@click.option("--solution", "solutions", multiple=True, metavar="TEXT",
+              help="A solution the resolution announces; repeatable.")
+@click.option("--solutions-file", metavar="FILE", help="The resolution's solutions, one per line.")
 @click.option("--dry-run", is_flag=True, help="Preview only; store nothing.")
 @click.option("--json", "as_json", is_flag=True, help="Print the draft as JSON.")
 @click.version_option(package_name="publish-crisis", prog_name="publish")
 @click.pass_context
 def cli(ctx: click.Context, workspace: str | None, case: int | None, template: str | None,
         incident: str | None, lang: str | None, variables: tuple[str, ...], channel_names: tuple[str, ...],
-        reply_to: str | None, dry_run: bool, as_json: bool) -> None:
+        reply_to: str | None, solutions: tuple[str, ...], solutions_file: str | None, dry_run: bool,
+        as_json: bool) -> None:
     """Crisis response publisher: render, approve and publish statements on every
     platform, with a tamper-evident log that proves the 12 h / 48 h deadlines.
 
@@ -49,13 +54,15 @@ def cli(ctx: click.Context, workspace: str | None, case: int | None, template: s
     from publisher.cli.draft_view import render_command
 
     render_command(case=case, template=template, incident_id=incident, language=lang, variables=variables,
-                   channel_names=channel_names, reply_to=reply_to, dry_run=dry_run, as_json=as_json)
+                   channel_names=channel_names, reply_to=reply_to, dry_run=dry_run, as_json=as_json,
+                   solutions=solutions, solutions_file=solutions_file)
 
 
 def _register() -> None:
-    from publisher.cli import channel_cmds, draft_cmds, incident_cmds, log_cmds, workspace_cmds
+    from publisher.cli import (case_cmds, channel_cmds, draft_cmds, incident_cmds, log_cmds, report_cmds,
+                               workspace_cmds)
 
-    for module in (incident_cmds, draft_cmds, log_cmds, channel_cmds, workspace_cmds):
+    for module in (incident_cmds, draft_cmds, log_cmds, channel_cmds, workspace_cmds, case_cmds, report_cmds):
         for command in module.COMMANDS:
             cli.add_command(command)
 

@@ -20,11 +20,12 @@ def init(directory: str) -> None:
     say(f"Edit {created / 'config' / 'publisher.toml'}, then: publish --workspace {created} incident open ...")
 
 
-@click.command("status")
+@click.command("status", short_help="Clocks, deadlines, channels and the checklist.")
 @click.argument("incident_id", metavar="[INCIDENT]", required=False)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def status(incident_id: str | None, as_json: bool) -> None:
-    """Clocks and deadlines of an incident (default: every open one)."""
+    """Clocks, deadlines, public channels and the case's checklist of an incident
+    (default: every open one), with warnings when a deadline is less than 2 h away."""
     from publisher.incidents import list_incidents
     from publisher.status import incident_status
 
@@ -40,28 +41,76 @@ def status(incident_id: str | None, as_json: bool) -> None:
         _print_status(report)
 
 
+CHANNEL_WORDS = {"delivered": "delivered", "unknown": "unconfirmed", "sending": "unconfirmed",
+                 "failed-permanent": "failing", "failed-retryable": "failing", "pending": "not sent",
+                 "not sent": "not sent"}
+
+
 def _print_status(report) -> None:
-    from publisher.cases import CASES
+    from publisher.cases import get_case
     from publisher.timeparse import hours, human_hours, iso
 
     incident = report.incident
-    say(f"Incident {incident.id}: case {incident.case} ({CASES[incident.case].title}), {incident.state}")
+    title = get_case(incident.case, session().app.workspace).title
+    say(f"Incident {incident.id}: case {incident.case} ({title}), {incident.state}, severity {incident.severity}")
     say(f"First negative message {iso(incident.first_seen)}, {human_hours(hours(report.now - incident.first_seen))} ago"
         + (f" - {incident.source}" if incident.source else ""))
     for clock in (report.prepared, report.published):
         label = "Prepared " if clock.name == "prepare" else "Published"
         if clock.done_at is not None:
             say(f"{label}: after {human_hours(clock.after_hours)} (limit {clock.limit_hours:g} h) {clock.verdict}")
+        elif clock.waived:
+            say(f"{label}: WAIVED by decision not to answer ({clock.waived['by']}, {clock.waived['at']})")
         elif clock.verdict == "LATE":
             say(f"{label}: not yet, {human_hours(-clock.hours_left)} late (limit {clock.limit_hours:g} h) LATE")
         else:
             say(f"{label}: not yet, {human_hours(clock.hours_left)} left (limit {clock.limit_hours:g} h, "
                 f"deadline {iso(clock.deadline)})")
+    if incident.severity == "single":
+        say("Severity single (an isolated complaint): the public reply is what is required; the 48 h proof covers "
+            f"{', '.join(c.name for c in report.channels) or 'no channel'}.")
     if report.channels:
-        table([[c.name, c.type, c.state, c.at or "", c.url or ""] for c in report.channels],
+        table([[c.name, c.type, CHANNEL_WORDS.get(c.state, c.state), c.at or "", c.url or ""] for c in report.channels],
               ["public channel", "type", "state", "at", "url"])
+    _print_decision(report)
+    _print_checklist(report)
     for warning in report.warnings:
         say(f"WARNING: {warning}")
+    say(f"Evidence: publish report {incident.id} --format html -o incident-{incident.id}.html")
+    say()
+
+
+def _print_decision(report) -> None:
+    if report.decision is not None:
+        event = report.decision
+        verb = "not to answer" if event.data.get("decision") == "ignore" else "to answer"
+        say(f"Decision: {event.actor} decided {verb} at {event.ts}: {event.data.get('reason')}")
+
+
+def _print_checklist(report) -> None:
+    from publisher.timeparse import hours, human_hours, iso
+
+    if not report.checklist:
+        return
+    say("Checklist:")
+    rows = []
+    last = {item.id: index for index, item in enumerate(report.checklist)}
+    for index, item in enumerate(report.checklist):
+        if item.done_at is not None:
+            when = f"{iso(item.done_at)}" + (f" by {item.by}" if item.by else "")
+        elif item.state == "late":
+            when = f"{human_hours(hours(report.now - item.deadline))} late ({iso(item.deadline)})"
+        elif item.deadline is not None and item.state == "due":
+            when = f"{human_hours(hours(item.deadline - report.now))} left ({iso(item.deadline)})"
+        elif item.state == "waived":
+            when = f"by {item.by}" if item.by else ""
+        else:
+            when = "as soon as possible"
+        markable = item.manual and item.done_at is None and item.state != "waived" and last[item.id] == index
+        how = f"publish done {item.id}" if markable else ""
+        note = item.note or how
+        rows.append([item.state.upper(), item.id, item.title, when, note])
+    table(rows, ["state", "step", "what", "when", "note / how"])
 
 
 COMMANDS = [init, status]

@@ -1,0 +1,100 @@
+"""`publish freeze`, `unfreeze`, `done` and `decide`: what the cabinet does outside drafting."""
+from __future__ import annotations
+
+import click
+
+from publisher.cli.output import emit_json, say
+from publisher.cli.session import session
+
+AS_HELP = "Who does it (else $PUBLISH_USER, else your login)."
+
+
+@click.command("freeze", short_help="Stop every outgoing channel at once.")
+@click.option("--reason", required=True, metavar="TEXT", help="Why every outgoing channel must stop.")
+@click.option("--incident", "incident_id", metavar="ID", help="The incident that calls for it (recorded).")
+@click.option("--as", "as_user", metavar="NAME", help=AS_HELP)
+@click.option("--json", "as_json", is_flag=True, help="Print the recorded event as JSON.")
+def freeze(reason: str, incident_id: str | None, as_user: str | None, as_json: bool) -> None:
+    """Stop every outgoing channel at once: retries in flight abort, sends are refused,
+    approved drafts wait until an approver runs `publish unfreeze`."""
+    from publisher.app import current_user
+    from publisher.cases import freeze as freeze_all
+    from publisher.incidents import load_incident
+
+    app = session().app
+    if incident_id:
+        load_incident(app, incident_id)
+    event = freeze_all(app, current_user(as_user), reason, incident_id)
+    if as_json:
+        emit_json(event.as_dict())
+        return
+    say(f"Publishing frozen at {event.ts} by {event.actor}: {reason.strip()}")
+    say("Every outgoing channel is stopped: running retries abort, new sends are refused, approved drafts wait.")
+    say("Lift it (an approver): publish unfreeze --reason TEXT")
+
+
+@click.command("unfreeze", short_help="Lift the freeze (approvers only).")
+@click.option("--reason", required=True, metavar="TEXT", help="Why it is safe to communicate again.")
+@click.option("--as", "as_user", metavar="NAME", help=AS_HELP + " Must be an approver.")
+@click.option("--json", "as_json", is_flag=True, help="Print the recorded event and the waiting drafts as JSON.")
+def unfreeze(reason: str, as_user: str | None, as_json: bool) -> None:
+    """Lift the freeze (approvers only), recording who and why; lists the drafts that waited."""
+    from publisher.app import current_user
+    from publisher.cases import unfreeze as lift
+
+    event, waiting = lift(session().app, current_user(as_user), reason)
+    if as_json:
+        emit_json({"event": event.as_dict(), "waiting": [record.draft.id for record in waiting]})
+        return
+    say(f"Freeze lifted at {event.ts} by {event.actor}: {reason.strip()}")
+    for record in waiting:
+        say(f"Approved draft {record.draft.id} ({record.draft.template}, incident {record.draft.incident}) "
+            f"is waiting: publish send {record.draft.id}")
+
+
+@click.command("done", short_help="Mark a step done that happens outside the tool.")
+@click.argument("step", metavar="STEP")
+@click.option("--note", metavar="TEXT", help="What was done (who was contacted, where the leak came from...).")
+@click.option("--incident", "incident_id", metavar="ID", help="The incident (default: the only open one).")
+@click.option("--as", "as_user", metavar="NAME", help=AS_HELP)
+@click.option("--json", "as_json", is_flag=True, help="Print the recorded event as JSON.")
+def done(step: str, note: str | None, incident_id: str | None, as_user: str | None, as_json: bool) -> None:
+    """Mark a playbook step done that happens outside the tool (trace-source,
+    contact-customer, leak-origin, moderation, prevention)."""
+    from publisher.app import current_user
+    from publisher.cases import mark_done
+
+    incident, event = mark_done(session().app, incident_id, step, current_user(as_user), note)
+    if as_json:
+        emit_json(event.as_dict())
+        return
+    say(f"Step {step} of incident {incident.id} marked done at {event.ts} by {event.actor}"
+        + (f": {event.data['note']}" if event.data.get("note") else "."))
+
+
+@click.command("decide", short_help="Record the decision to ignore (or answer) a provocation.")
+@click.argument("decision", type=click.Choice(["ignore", "respond"]))
+@click.option("--reason", required=True, metavar="TEXT", help="Why the cabinet decides so.")
+@click.option("--incident", "incident_id", metavar="ID", help="The incident (default: the only open one).")
+@click.option("--as", "as_user", metavar="NAME", help=AS_HELP + " Must be an approver.")
+@click.option("--json", "as_json", is_flag=True, help="Print the recorded event as JSON.")
+def decide(decision: str, reason: str, incident_id: str | None, as_user: str | None, as_json: bool) -> None:
+    """Record the cabinet's choice: `ignore` a provocation on purpose (the steps it waives
+    are reported as waived, with who and when), or `respond` after all."""
+    from publisher.app import current_user
+    from publisher.cases import decide as record
+
+    incident, event = record(session().app, incident_id, decision, current_user(as_user), reason)
+    if as_json:
+        emit_json(event.as_dict())
+        return
+    if decision == "ignore":
+        say(f"Recorded at {event.ts}: {event.actor} decided not to answer incident {incident.id} "
+            f"({reason.strip()}).")
+        say("The response and 48 h publication are now reported as waived by this decision.")
+    else:
+        say(f"Recorded at {event.ts}: {event.actor} decided to answer incident {incident.id} after all "
+            f"({reason.strip()}); its deadlines count again.")
+
+
+COMMANDS = [freeze, unfreeze, done, decide]

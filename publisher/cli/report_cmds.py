@@ -1,0 +1,39 @@
+"""`publish report`: the evidence of one incident, in Markdown, HTML or JSON."""
+from __future__ import annotations
+
+import click
+
+from publisher.cli.output import say
+from publisher.cli.session import session
+
+
+@click.command("report", short_help="The evidence of an incident: md, html or json.")
+@click.argument("incident_id", metavar="INCIDENT")
+@click.option("--format", "fmt", type=click.Choice(["md", "html", "json"]), default="md", show_default=True,
+              help="Markdown, a self-contained HTML page with a timeline picture, or JSON.")
+@click.option("-o", "--output", metavar="FILE", help="Write to FILE instead of the terminal.")
+def report(incident_id: str, fmt: str, output: str | None) -> None:
+    """The compliance report: timeline, approvals, deliveries, PASS/FAIL against the
+    12 h and 48 h deadlines, and the log's head hash with its verification; exit 1
+    when the log does not verify."""
+    from pathlib import Path
+
+    from publisher.errors import BadInput, CheckFailed
+    from publisher.report import build_report, render
+
+    current = session()
+    data = build_report(current.app, incident_id)
+    text = current.redact(render(data, fmt))
+    if output:
+        try:
+            Path(output).write_text(text, encoding="utf-8")
+        except OSError as error:
+            raise BadInput(f"-o {output}: cannot write it ({error.strerror}).") from None
+        say(f"Wrote the {fmt} report of incident {incident_id} to {output}.")
+    else:
+        click.echo(text, nl=not text.endswith("\n"))
+    if not data["log"]["ok"]:
+        raise CheckFailed(f"the log does not verify: {data['log']['problem']}; the report says so.")
+
+
+COMMANDS = [report]

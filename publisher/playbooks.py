@@ -1,0 +1,293 @@
+"""The playbooks of the four cases, read from `config/playbooks.toml`, and each
+incident's checklist.
+
+Guarantees:
+- The shipped file is always read; a workspace's own `config/playbooks.toml` replaces
+  whole `[cases.N]` tables. A file that does not load is one `BadInput` sentence naming
+  the file, the case, the step and the key.
+- A checklist is derived from the log alone (the facts given to `checklist()`), never
+  stored apart: a step is done when its event is in the log, late when its deadline has
+  passed without it, due otherwise, waived when the cabinet decided not to answer.
+"""
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from publisher.errors import BadInput
+from publisher.shipped import shipped_path
+from publisher.timeparse import iso
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+PLAYBOOKS_FILE = Path("config") / "playbooks.toml"
+DONE_MARKS = ("manual", "prepared", "published", "frozen", "decided")
+SEVERITIES = ("single", "crisis")
+REPEATS = ("daily", "update_every")
+STEP_KEYS = ("id", "title", "deadline", "done", "severity", "repeat", "waivable")
+DAY = timedelta(hours=24)
+
+
+@dataclass(frozen=True)
+class Step:
+    id: str
+    title: str
+    done: str
+    deadline: float | str | None = None
+    severity: tuple[str, ...] = ("crisis",)
+    repeat: str | None = None
+    waivable: bool = False
+
+    @property
+    def manual(self) -> bool:
+        return self.done == "manual"
+
+    @property
+    def template(self) -> str | None:
+        return self.done.split(":", 1)[1] if self.done.startswith("delivered:") else None
+
+    def hours(self, prepare: float, publish: float) -> float | None:
+        if self.deadline is None:
+            return None
+        return {"prepare": prepare, "publish": publish}.get(str(self.deadline), self.deadline)  # type: ignore
+
+
+@dataclass(frozen=True)
+class Playbook:
+    case: int
+    title: str
+    templates: tuple[str, ...]
+    steps: tuple[Step, ...]
+    source: str
+
+    @property
+    def number(self) -> int:
+        return self.case
+
+    def steps_for(self, severity: str) -> list[Step]:
+        return [step for step in self.steps if severity in step.severity]
+
+    def step(self, step_id: str) -> Step | None:
+        return next((step for step in self.steps if step.id == step_id), None)
+
+    @property
+    def waivable(self) -> bool:
+        return any(step.waivable for step in self.steps)
+
+
+def load_playbooks(workspace: Path | None = None) -> dict[int, Playbook]:
+    books = _read(shipped_path("config") / "playbooks.toml", "the shipped config/playbooks.toml")
+    if workspace is not None and (workspace / PLAYBOOKS_FILE).is_file():
+        books.update(_read(workspace / PLAYBOOKS_FILE, str(PLAYBOOKS_FILE)))
+    return books
+
+
+def playbook(workspace: Path | None, case: int) -> Playbook:
+    books = load_playbooks(workspace)
+    if case not in books:
+        raise BadInput(f"--case {case} has no playbook; config/playbooks.toml defines cases "
+                       f"{', '.join(map(str, sorted(books)))}.")
+    return books[case]
+
+
+def _read(path: Path, shown: str) -> dict[int, Playbook]:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise BadInput(f"cannot read {shown}: {error.strerror}.") from None
+    except tomllib.TOMLDecodeError as error:
+        raise BadInput(f"{shown} is not valid TOML: {error}.") from None
+    cases = data.get("cases")
+    if set(data) - {"cases"} or not isinstance(cases, dict):
+        raise BadInput(f"{shown}: expected only [cases.N] tables.")
+    books = {}
+    for key, table in cases.items():
+        if key not in ("1", "2", "3", "4") or not isinstance(table, dict):
+            raise BadInput(f"{shown}: [cases.{key}]: cases are tables numbered 1 to 4.")
+        books[int(key)] = _playbook(int(key), table, shown)
+    return books
+
+
+def _playbook(case: int, table: dict[str, Any], shown: str) -> Playbook:
+    where = f"{shown}: [cases.{case}]"
+    unknown = set(table) - {"title", "templates", "steps"}
+    if unknown:
+        raise BadInput(f"{where}: unknown key {sorted(unknown)[0]!r}; expected title, templates, steps.")
+    title, templates, steps = table.get("title"), table.get("templates"), table.get("steps", [])
+    if not isinstance(title, str) or not title.strip():
+        raise BadInput(f"{where} title: expected a string saying what kind of crisis it is.")
+    if not isinstance(templates, list) or not all(isinstance(item, str) for item in templates):
+        raise BadInput(f"{where} templates: expected a list of template kinds.")
+    if not isinstance(steps, list):
+        raise BadInput(f"{where} steps: expected [[cases.{case}.steps]] tables.")
+    parsed = [_step(raw, f"{where} step {index + 1}") for index, raw in enumerate(steps)]
+    ids = [step.id for step in parsed]
+    duplicate = next((step_id for step_id in ids if ids.count(step_id) > 1), None)
+    if duplicate:
+        raise BadInput(f"{where}: two steps are named {duplicate!r}; step ids must be unique in a case.")
+    return Playbook(case, title.strip(), tuple(templates), tuple(parsed), shown)
+
+
+def _step(raw: Any, where: str) -> Step:
+    if not isinstance(raw, dict):
+        raise BadInput(f"{where}: expected a table.")
+    unknown = set(raw) - set(STEP_KEYS)
+    if unknown:
+        raise BadInput(f"{where}: unknown key {sorted(unknown)[0]!r}; expected {', '.join(STEP_KEYS)}.")
+    step_id, title, done = raw.get("id"), raw.get("title"), raw.get("done")
+    if not isinstance(step_id, str) or not step_id.replace("-", "").replace("_", "").isalnum():
+        raise BadInput(f"{where} id: expected a name of letters, digits, - and _.")
+    where = f"{where} ({step_id})"
+    if not isinstance(title, str) or not title.strip():
+        raise BadInput(f"{where} title: expected a sentence saying what has to happen.")
+    if not isinstance(done, str) or not (done in DONE_MARKS or (done.startswith("delivered:") and done[10:])):
+        raise BadInput(f"{where} done: expected one of {', '.join(DONE_MARKS)} or \"delivered:KIND\", got {done!r}.")
+    deadline = raw.get("deadline")
+    if deadline is not None and deadline not in ("prepare", "publish") and (
+            isinstance(deadline, bool) or not isinstance(deadline, (int, float)) or deadline < 0):
+        raise BadInput(f"{where} deadline: expected hours (a number), \"prepare\" or \"publish\", got {deadline!r}.")
+    severity = raw.get("severity", ["crisis"])
+    if not isinstance(severity, list) or not severity or not set(severity) <= set(SEVERITIES):
+        raise BadInput(f"{where} severity: expected a list of {', '.join(SEVERITIES)}, got {severity!r}.")
+    repeat = raw.get("repeat")
+    if repeat is not None and repeat not in REPEATS:
+        raise BadInput(f"{where} repeat: expected one of {', '.join(REPEATS)}, got {repeat!r}.")
+    waivable = raw.get("waivable", False)
+    if not isinstance(waivable, bool):
+        raise BadInput(f"{where} waivable: expected true or false.")
+    return Step(step_id, title.strip(), done, deadline, tuple(severity), repeat, waivable)
+
+
+# --- the checklist ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class Facts:
+    """What the log says about one incident, as the checklist needs it."""
+
+    first_seen: datetime
+    now: datetime
+    severity: str
+    resolved_at: datetime | None = None
+    prepared_at: datetime | None = None
+    published_at: datetime | None = None
+    first_public_at: datetime | None = None
+    delivered: dict[str, list[datetime]] = field(default_factory=dict)
+    manual: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    frozen_at: datetime | None = None
+    decision: dict[str, Any] | None = None
+    decided_at: datetime | None = None
+    prepare_hours: float = 12
+    publish_hours: float = 48
+    update_every: float = 6
+
+    @property
+    def ignored(self) -> bool:
+        return bool(self.decision and self.decision.get("decision") == "ignore")
+
+
+@dataclass
+class Item:
+    id: str
+    title: str
+    state: str
+    deadline: datetime | None = None
+    done_at: datetime | None = None
+    by: str | None = None
+    note: str | None = None
+    manual: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "title": self.title, "state": self.state,
+                "deadline": iso(self.deadline) if self.deadline else None,
+                "done_at": iso(self.done_at) if self.done_at else None, "by": self.by, "note": self.note,
+                "manual": self.manual}
+
+
+def checklist(book: Playbook, facts: Facts) -> list[Item]:
+    items: list[Item] = []
+    for step in book.steps_for(facts.severity):
+        if step.repeat == "daily":
+            items.extend(_daily(step, facts))
+        elif step.repeat == "update_every":
+            items.append(_every(step, facts))
+        else:
+            items.append(_once(step, facts))
+    return items
+
+
+def _state(deadline: datetime | None, done_at: datetime | None, now: datetime) -> str:
+    if done_at is not None:
+        return "done late" if deadline is not None and done_at > deadline else "done"
+    return "late" if deadline is not None and now > deadline else "due"
+
+
+def _once(step: Step, facts: Facts) -> Item:
+    hours = step.hours(facts.prepare_hours, facts.publish_hours)
+    deadline = facts.first_seen + timedelta(hours=hours) if hours is not None else None
+    done_at, by, note = _done(step, facts)
+    item = Item(step.id, step.title, _state(deadline, done_at, facts.now), deadline, done_at, by, note, step.manual)
+    if step.waivable and facts.ignored and done_at is None:
+        decision = facts.decision or {}
+        item.state = "waived"
+        item.by = decision.get("by")
+        item.note = f"waived by decision not to answer ({decision.get('at')}): {decision.get('reason')}"
+    return item
+
+
+def _done(step: Step, facts: Facts) -> tuple[datetime | None, str | None, str | None]:
+    if step.manual:
+        marks = facts.manual.get(step.id) or []
+        return (marks[0]["at"], marks[0]["by"], marks[0].get("note")) if marks else (None, None, None)
+    if step.template:
+        times = facts.delivered.get(step.template) or []
+        return (min(times) if times else None), None, None
+    if step.done == "decided":
+        candidates = [moment for moment in (facts.prepared_at, facts.decided_at) if moment]
+        if not candidates:
+            return None, None, None
+        first = min(candidates)
+        if first == facts.decided_at and facts.decision:
+            return first, facts.decision.get("by"), f"decided to {facts.decision.get('decision')}"
+        return first, None, "a response was approved"
+    moment = {"prepared": facts.prepared_at, "published": facts.published_at, "frozen": facts.frozen_at}[step.done]
+    return moment, None, None
+
+
+def _daily(step: Step, facts: Facts) -> list[Item]:
+    end = min(facts.now, facts.resolved_at) if facts.resolved_at else facts.now
+    marks = facts.manual.get(step.id) or []
+    items = []
+    day = 0
+    while facts.first_seen + day * DAY <= end:
+        start, deadline = facts.first_seen + day * DAY, facts.first_seen + (day + 1) * DAY
+        mark = next((m for m in marks if start <= m["at"] < deadline), None)
+        done_at = mark["at"] if mark else None
+        items.append(Item(step.id, f"{step.title} (day {day + 1})", _state(deadline, done_at, facts.now),
+                          deadline, done_at, mark["by"] if mark else None, mark.get("note") if mark else None,
+                          step.manual))
+        day += 1
+    return items
+
+
+def _every(step: Step, facts: Facts) -> Item:
+    title = f"{step.title}, every {facts.update_every:g} h"
+    times = sorted(facts.delivered.get(step.template or "", [])) if step.template else [
+        mark["at"] for mark in facts.manual.get(step.id, [])]
+    last = times[-1] if times else None
+    base = last or facts.first_public_at
+    if base is None:
+        return Item(step.id, title, "due", None, None, None, "starts once a first statement is published",
+                    step.manual)
+    if facts.resolved_at is not None:
+        return Item(step.id, title, "done", None, last, None, "the incident is resolved", step.manual)
+    deadline = base + timedelta(hours=facts.update_every)
+    state = "late" if facts.now > deadline else ("done" if last else "due")
+    note = f"next update by {iso(deadline)}"
+    return Item(step.id, title, state, deadline, last, None, note, step.manual)

@@ -1,0 +1,102 @@
+"""Live progress of a delivery run: one line per channel.
+
+On a terminal the lines update in place (rich, imported only here and only then);
+otherwise every change is printed as one plain line, so logs and pipes read well.
+Each line says what the channel is doing (waiting, sending, retry in N s, delivered
+with its URL, failed with the reason) and the time since the run began. Every text
+passes through the redactor before it is shown.
+"""
+from __future__ import annotations
+
+import re
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any, Callable, TextIO
+
+RETRY_IN = re.compile(r"^retry in ([0-9.]+) s")
+STYLES = {"waiting": "dim", "sending": "cyan", "retrying": "yellow", "delivered": "green", "failed": "red",
+          "unknown": "magenta", "held": "yellow"}
+
+
+@dataclass
+class Line:
+    state: str = "waiting"
+    detail: str = ""
+    at: float = 0.0
+    retry_at: float | None = None
+
+    def shown(self, now: float) -> str:
+        """The detail, with a retry's wait counting down."""
+        if self.retry_at is None:
+            return self.detail
+        left = max(0.0, self.retry_at - now)
+        return RETRY_IN.sub(f"retry in {left:.0f} s", self.detail, count=1)
+
+
+class LiveProgress:
+    """Callable as the engine's `progress(channel, state, detail)`; use as a context
+    manager around the run."""
+
+    def __init__(self, channels: list[str], redact: Callable[[str], str], stream: TextIO,
+                 live: bool = False, title: str = ""):
+        self.lines = {name: Line() for name in channels}
+        self.redact = redact
+        self.stream = stream
+        self.title = title
+        self.live = live
+        self._lock = threading.Lock()
+        self._started = time.monotonic()
+        self._display: Any = None
+
+    def elapsed(self) -> float:
+        return time.monotonic() - self._started
+
+    def __call__(self, channel: str, state: str, detail: str) -> None:
+        detail = self.redact(detail)
+        with self._lock:
+            line = self.lines.setdefault(channel, Line())
+            line.state, line.detail, line.at = state, detail, self.elapsed()
+            wait = RETRY_IN.match(detail) if state == "retrying" else None
+            line.retry_at = line.at + float(wait.group(1)) if wait else None
+            if self._display is not None:
+                self._display.refresh()
+            else:
+                self.stream.write(f"  {line.at:6.1f} s  {channel}: {state} - {detail}\n")
+                self.stream.flush()
+
+    def __enter__(self) -> "LiveProgress":
+        if self.live:
+            from rich.console import Console
+            from rich.live import Live
+
+            console = Console(file=self.stream)
+            self._display = Live(console=console, refresh_per_second=8, transient=True,
+                                 get_renderable=self._renderable)
+            self._display.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._display is not None:
+            self._display.stop()
+            self._display = None
+
+    def _renderable(self) -> Any:
+        from rich.table import Table
+
+        table = Table(title=f"{self.title} - {self.elapsed():.1f} s", title_justify="left", box=None,
+                      show_header=True, pad_edge=False)
+        for column in ("channel", "state", "where / why", "s"):
+            table.add_column(column, justify="right" if column == "s" else "left")
+        now = self.elapsed()
+        for name, line in list(self.lines.items()):
+            style = STYLES.get(line.state, "")
+            table.add_row(name, f"[{style}]{line.state}[/]" if style else line.state,
+                          _escape(line.shown(now)), f"{line.at:.1f}")
+        return table
+
+
+def _escape(text: str) -> str:
+    from rich.markup import escape
+
+    return escape(text)

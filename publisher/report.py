@@ -1,0 +1,244 @@
+"""The compliance report of one incident: the evidence that the playbook was followed.
+
+Guarantees:
+- Everything in it comes from the log (and the config's list of public channels): the
+  timeline is the incident's events in log order, with the workspace's freezes; each
+  delivery carries the platform's id, URL, time and the number of attempts.
+- Verdicts: prepared PASS when a public draft had its approvals by the prepare deadline,
+  each required public channel PASS when it had a delivery by the publish deadline,
+  FAIL when the deadline passed without it, PENDING while it has not passed, WAIVED
+  when the cabinet decided not to answer (with who, when and why).
+- The log's head hash and the result of verifying the whole chain are part of it; a
+  broken chain is stated in the report, never hidden.
+- The report is the same data in every format: JSON is `build_report()` as is; Markdown
+  and HTML render it (the HTML is one self-contained file, its timeline an inline SVG).
+"""
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from publisher.timeparse import from_iso, hours, iso
+
+if TYPE_CHECKING:
+    from publisher.app import App
+    from publisher.status import Clock, Status
+    from publisher.store import Event
+
+REPORT_VERSION = 1
+
+
+def build_report(app: App, incident_id: str) -> dict[str, Any]:
+    from publisher.cases import get_case
+    from publisher.status import incident_status
+
+    status = incident_status(app, incident_id)
+    incident = status.incident
+    verified = app.store.verify()
+    return {
+        "report_version": REPORT_VERSION,
+        "organisation": app.config.organisation,
+        "generated_at": iso(status.now),
+        "incident": incident.as_dict(),
+        "case_title": get_case(incident.case, app.workspace).title,
+        "hours_since_first_seen": round(hours(status.now - incident.first_seen), 2),
+        "prepared": _clock(status.prepared),
+        "published": _clock(status.published),
+        "channels": _channels(status),
+        "drafts": [_draft(record) for record in status.drafts],
+        "timeline": timeline(app, status),
+        "checklist": [item.as_dict() for item in status.checklist],
+        "decision": _decision(status.decision),
+        "warnings": status.warnings,
+        "log": {"ok": verified.ok, "rows": verified.rows, "head": app.store.head()[1],
+                "verified_head": verified.head, "problem": verified.problem},
+    }
+
+
+def _verdict(clock: Clock) -> str:
+    return {"LATE": "FAIL", "DUE": "PENDING"}.get(clock.verdict, clock.verdict)
+
+
+def _clock(clock: Clock) -> dict[str, Any]:
+    return {**clock.as_dict(), "verdict": _verdict(clock), "status_verdict": clock.verdict}
+
+
+def _channels(status: Status) -> list[dict[str, Any]]:
+    deadline = status.published.deadline
+    by_draft = {record.draft.id: record for record in status.drafts}
+    rows = []
+    for channel in status.channels:
+        row: dict[str, Any] = {"channel": channel.name, "type": channel.type, "state": channel.state,
+                               "draft": channel.draft, "delivered_at": None, "url": None, "platform_id": None,
+                               "platform_time": None, "attempts": 0}
+        record = by_draft.get(channel.draft or "")
+        delivery = record.deliveries.get(channel.name) if record else None
+        if delivery is not None:
+            row["attempts"] = delivery.attempts
+        if channel.state == "delivered" and channel.at:
+            receipt = (delivery.receipt if delivery else None) or {}
+            row.update(delivered_at=channel.at, url=receipt.get("url"), platform_id=receipt.get("id"),
+                       platform_time=receipt.get("platform_time"))
+            row["verdict"] = "PASS" if from_iso(channel.at) <= deadline else "FAIL"
+        elif status.published.waived:
+            row["verdict"] = "WAIVED"
+        else:
+            row["verdict"] = "FAIL" if status.now > deadline else "PENDING"
+        rows.append(row)
+    return rows
+
+
+def _draft(record: Any) -> dict[str, Any]:
+    draft = record.draft
+    return {"id": draft.id, "template": draft.template, "language": draft.language, "author": draft.author,
+            "created_at": iso(record.created_at), "status": record.status, "reply_to": draft.reply_to,
+            "hash": draft.hash, "channels": list(draft.payloads), "approvals_required": record.required,
+            "approvals": [{"by": event.actor, "at": event.ts} for event in record.approvals
+                          if event.data.get("hash") == draft.hash],
+            "rejected": ({"by": record.rejection.actor, "at": record.rejection.ts,
+                          "reason": record.rejection.data.get("reason")} if record.rejection else None),
+            "deliveries": [{"channel": name, "state": delivery.state, "attempts": delivery.attempts,
+                            "at": delivery.at, "platform_id": (delivery.receipt or {}).get("id"),
+                            "url": (delivery.receipt or {}).get("url"),
+                            "platform_time": (delivery.receipt or {}).get("platform_time"),
+                            "reason": delivery.reason}
+                           for name, delivery in record.deliveries.items()]}
+
+
+def _decision(event: Event | None) -> dict[str, Any] | None:
+    if event is None:
+        return None
+    return {"decision": event.data.get("decision"), "reason": event.data.get("reason"), "by": event.actor,
+            "at": event.ts}
+
+
+# --- the timeline ---------------------------------------------------------------------------------------
+
+def timeline(app: App, status: Status) -> list[dict[str, Any]]:
+    incident = status.incident
+    source = ", ".join(part for part in (incident.platform, incident.author, incident.source) if part)
+    entries = [{"at": iso(incident.first_seen), "category": "message", "actor": incident.author,
+                "text": "First negative message" + (f" ({source})" if source else ""), "seq": 0}]
+    end = incident.resolved_at or status.now
+    own = app.store.events(incident=incident.id)
+    freezes = [event for event in app.store.events(kind=("freeze", "unfreeze"))
+               if event.incident != incident.id and incident.first_seen <= from_iso(event.ts) <= end]
+    for event in sorted(own + freezes, key=lambda item: item.seq):
+        entry = _entry(event)
+        if entry is not None:
+            entries.append(entry)
+    return entries
+
+
+def _entry(event: Event) -> dict[str, Any] | None:
+    data, who = event.data, event.actor
+    draft, channel = event.draft, event.channel
+    texts = {
+        "incident.opened": ("incident", f"Incident opened: case {data.get('case')}, "
+                                        f"severity {data.get('severity', 'crisis')}"),
+        "incident.resolved": ("incident", "Incident resolved" + (f": {data['note']}" if data.get("note") else "")),
+        "incident.decided": ("decision", "Decided not to answer" if data.get("decision") == "ignore"
+                             else "Decided to answer after all"),
+        "draft.rendered": ("draft", f"Draft {draft} rendered: {data.get('template')} for "
+                                    f"{', '.join(data.get('payloads', {}))}"),
+        "draft.approved": ("approval", f"Draft {draft} approved"),
+        "draft.rejected": ("draft", f"Draft {draft} rejected: {data.get('reason')}"),
+        "draft.superseded": ("draft", f"Draft {draft} superseded by {data.get('by')}"),
+        "delivery.delivered": ("delivery", f"Draft {draft} delivered on {channel} (attempt {data.get('attempt')})"),
+        "delivery.confirmed": ("delivery", f"Draft {draft} on {channel} confirmed by hand at {data.get('url')}"),
+        "delivery.failed": ("failure", f"Draft {draft} on {channel}: attempt {data.get('attempt')} failed "
+                                       f"({data.get('error')}): {data.get('reason')}"),
+        "freeze": ("freeze", f"Publishing frozen: {data.get('reason')}"),
+        "unfreeze": ("freeze", f"Freeze lifted: {data.get('reason')}"),
+        "step.done": ("step", f"Step {data.get('step')} done" + (f": {data['note']}" if data.get("note") else "")),
+    }
+    if event.kind not in texts:
+        return None
+    category, text = texts[event.kind]
+    if event.kind == "incident.decided":
+        text += f": {data.get('reason')}"
+    entry: dict[str, Any] = {"at": event.ts, "category": category, "actor": who, "text": text,
+                             "kind": event.kind, "seq": event.seq}
+    if event.kind == "delivery.delivered":
+        entry.update(platform_id=data.get("id"), url=data.get("url"), platform_time=data.get("platform_time"),
+                     attempts=data.get("attempt"))
+    return entry
+
+
+# --- rendering ------------------------------------------------------------------------------------------
+
+def render(data: dict[str, Any], fmt: str) -> str:
+    if fmt == "json":
+        return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    if fmt == "html":
+        from publisher.report_html import html_report
+
+        return html_report(data)
+    return markdown_report(data)
+
+
+def _hours_after(data: dict[str, Any], at: str | None) -> str:
+    if not at:
+        return ""
+    first = from_iso(data["incident"]["first_seen"])
+    return f"+{hours(from_iso(at) - first):.1f} h"
+
+
+def _md(text: Any) -> str:
+    return str(text if text is not None else "").replace("|", "\\|").replace("\n", " ")
+
+
+def markdown_report(data: dict[str, Any]) -> str:
+    incident, prepared, published = data["incident"], data["prepared"], data["published"]
+    lines = [f"# Incident {incident['id']}: case {incident['case']} ({data['case_title']})", "",
+             f"{data['organisation']} · severity {incident['severity']} · {incident['state']} · "
+             f"report generated {data['generated_at']}", "",
+             f"- First negative message: {incident['first_seen']}"
+             + (f" — {incident['source']}" if incident.get("source") else "")
+             + (f" by {incident['author']}" if incident.get("author") else ""),
+             f"- Summary: {incident.get('summary') or '—'}", "",
+             "## Verdicts", "",
+             "| requirement | deadline | done at | verdict |", "|---|---|---|---|",
+             f"| prepared (approved) within {prepared['limit_hours']:g} h | {prepared['deadline']} | "
+             f"{prepared['done_at'] or '—'} {_hours_after(data, prepared['done_at'])} | **{prepared['verdict']}** |",
+             f"| published on every required public channel within {published['limit_hours']:g} h | "
+             f"{published['deadline']} | {published['done_at'] or '—'} {_hours_after(data, published['done_at'])} | "
+             f"**{published['verdict']}** |", ""]
+    if incident["severity"] == "single":
+        lines += ["Severity single (an isolated complaint): the public reply on the source's platform is what is "
+                  "required, so the 48 h proof covers its channel(s) only.", ""]
+    if published.get("waived"):
+        waived = published["waived"]
+        lines += [f"The publish requirement is waived by decision: {waived['by']} decided at {waived['at']} not to "
+                  f"answer ({waived['reason']}).", ""]
+    lines += ["## Public channels (48 h)", "", "| channel | type | verdict | delivered at | platform id | URL | "
+              "platform time | attempts |", "|---|---|---|---|---|---|---|---|"]
+    for row in data["channels"]:
+        lines.append(f"| {_md(row['channel'])} | {row['type']} | **{row['verdict']}** | "
+                     f"{row['delivered_at'] or row['state']} | {_md(row['platform_id'])} | {_md(row['url'])} | "
+                     f"{_md(row['platform_time'])} | {row['attempts']} |")
+    lines += ["", "## Checklist", "", "| step | state | deadline | done at | by | note |", "|---|---|---|---|---|---|"]
+    for item in data["checklist"]:
+        lines.append(f"| {item['id']} — {_md(item['title'])} | {item['state']} | {item['deadline'] or '—'} | "
+                     f"{item['done_at'] or '—'} | {_md(item['by'])} | {_md(item['note'])} |")
+    lines += ["", "## Timeline", "", "| time (UTC) | after first message | who | event |", "|---|---|---|---|"]
+    for entry in data["timeline"]:
+        extra = ""
+        if entry.get("kind") == "delivery.delivered":
+            extra = f" — id {entry.get('platform_id')}, {entry.get('url') or 'no URL'}, platform time " \
+                    f"{entry.get('platform_time') or '—'}"
+        lines.append(f"| {entry['at']} | {_hours_after(data, entry['at'])} | {_md(entry['actor'])} | "
+                     f"{_md(entry['text'] + extra)} |")
+    lines += ["", "## Drafts and approvals", ""]
+    for draft in data["drafts"]:
+        approvals = ", ".join(f"{item['by']} at {item['at']}" for item in draft["approvals"]) or (
+            "none" if draft["approvals_required"] else "nobody: an internal brief needs no approval")
+        lines.append(f"- `{draft['id']}` {draft['template']} ({draft['language']}) by {draft['author']} at "
+                     f"{draft['created_at']}: {draft['status']}; approved by {approvals}")
+    log = data["log"]
+    lines += ["", "## Log", "",
+              f"- Head hash: `{log['head']}` ({log['rows']} events verified)",
+              f"- Verification: {'PASS — no event edited, deleted or reordered' if log['ok'] else 'FAIL — ' + str(log['problem'])}",
+              ""]
+    return "\n".join(lines)
+
