@@ -40,3 +40,7 @@ recipients = ["newsroom@example.org"]
     assert "<script>" not in (site / "feed.xml").read_text()
     outbox = (workspace.path / "var" / "outbox" / f"{draft}--outbox.txt").read_text()
     assert SCRIPT in outbox
+    report = workspace.path / "report.html"
+    assert workspace.run("report", "1", "--format", "html", "-o", str(report)).exit_code == 0
+    page = report.read_text()
+    assert "&lt;script&gt;" in page and "<script" not in page and "<img" not in page
