@@ -39,14 +39,15 @@ class SiteChannel(Channel):
     idempotent = True
     options = {
         "path": Option(str, default="var/site", help="folder the site is written to (relative to the workspace)"),
-        "title": Option(str, default="Statements", help="title of the index page and the feed"),
+        "title": Option(str, help="title of the index page and the feed (default: \"<organisation> — "
+                                  "Comunicados\" or \"— Statements\" by the statement's language)"),
         "base_url": Option(str, help="public URL the folder is served at, e.g. https://acme.example/statements/"),
     }
 
     def __init__(self, name, settings, secrets=frozenset()):
         super().__init__(name, settings, secrets)
         self.folder = Path(self.settings["path"])
-        self.title = self.settings.get("title", "Statements")
+        self.title = self.settings.get("title")
         base_url = self.settings.get("base_url")
         if base_url is not None and not re.match(r"^https?://[^/?#]+", base_url):
             raise SettingError("base_url", f"expected an absolute http(s) URL, got {base_url!r}")
@@ -62,8 +63,9 @@ class SiteChannel(Channel):
                     entry = self._entry(message)
                     entries.append(entry)
                     self._write(MANIFEST, json.dumps(entries, ensure_ascii=False, indent=2) + "\n")
-                files = render_site(entries, site_title=self.title, author=message.organisation,
-                                    base_url=self.base_url, location=self.folder.resolve().as_uri())
+                files = render_site(entries, site_title=self.title or default_title(message),
+                                    author=message.organisation, base_url=self.base_url,
+                                    location=self.folder.resolve().as_uri())
                 for relative, content in files.items():
                     self._write(relative, content)
         except OSError as error:
@@ -126,3 +128,8 @@ class SiteChannel(Channel):
         except FileNotFoundError:
             pass
         write_atomically(target, data, mode=0o644)
+
+
+def default_title(message: Message) -> str:
+    heading = "Comunicados" if message.language == "es" else "Statements"
+    return f"{message.organisation} — {heading}" if message.organisation else heading

@@ -175,7 +175,7 @@ def test_without_base_url_links_are_relative_and_receipt_is_a_file_uri(tmp_path)
     assert [link.get("rel") for link in root.findall(f"{ATOM}link")] == ["alternate"]
     assert root.find(f"{ATOM}entry").find(f"{ATOM}link").get("href") == f"statements/{receipt.id}.html"
     assert urlparse(root.findtext(f"{ATOM}id")).scheme == "urn"
-    assert root.findtext(f"{ATOM}title") == "Statements"
+    assert root.findtext(f"{ATOM}title") == "Acme & Co — Statements"
     page = (folder / "statements" / f"{receipt.id}.html").read_text(encoding="utf-8")
     assert 'href="../index.html"' in page
 
@@ -276,3 +276,12 @@ def test_concurrent_processes_keep_every_statement(tmp_path):
     assert len(feed(folder).findall(f"{ATOM}entry")) == len(expected)
     assert (folder / "index.html").read_text(encoding="utf-8").count("<article") == len(expected)
     assert len(list((folder / "statements").iterdir())) == len(expected)
+
+
+def test_the_default_title_follows_the_statement_language(tmp_path):
+    folder = tmp_path / "site"
+    SiteChannel.build("web", {"type": "site", "path": str(folder)}).send(message(language="es"))
+    assert feed(folder).findtext(f"{ATOM}title") == "Acme & Co — Comunicados"
+    titled = tmp_path / "titled"
+    SiteChannel.build("web", {"type": "site", "path": str(titled), "title": "Sala de prensa"}).send(message())
+    assert feed(titled).findtext(f"{ATOM}title") == "Sala de prensa"
