@@ -26,6 +26,7 @@ from publisher.incidents import Incident
 from publisher.lengths import DESCRIPTIONS, measure
 from publisher.splitting import fit
 from publisher.store import Event, canonical
+from publisher.targeting import check_solutions, default_targets
 from publisher.timeparse import from_iso
 
 
@@ -153,7 +154,7 @@ def render_draft(app: App, incident: Incident, template: str, *, author: str, la
     check_template(get_case(incident.case, app.workspace), template)
     language = language or incident.language
     variables = dict(variables or {})
-    _check_solutions(template, variables)
+    check_solutions(template, variables)
     channel_names, reply_to = default_targets(app, incident, template, channel_names, reply_to)
     context = build_context(app, incident, variables)
     renderer = app.renderer
@@ -173,76 +174,6 @@ def render_draft(app: App, incident: Incident, template: str, *, author: str, la
             for key, value in variables.items()}
     return Draft(digest[:12], digest, incident.id, incident.case, template, language, author,
                  kept, reply_to, payloads)  # type: ignore[arg-type]
-
-
-# Where a platform's posts live, for matching a source URL to a channel type.
-PLATFORM_HOSTS = {"x.com": "x", "twitter.com": "x", "mobile.twitter.com": "x", "facebook.com": "facebook",
-                  "fb.com": "facebook", "m.facebook.com": "facebook", "t.me": "telegram"}
-PLATFORM_NAMES = {"twitter": "x", "fb": "facebook", "tg": "telegram"}
-
-
-def source_platform(app: App, incident: Incident) -> str | None:
-    """The channel type of the incident's source post: `--platform`, else its URL's host."""
-    if incident.platform:
-        name = incident.platform.strip().lower()
-        return PLATFORM_NAMES.get(name, name)
-    if not incident.source:
-        return None
-    from urllib.parse import urlsplit
-
-    host = (urlsplit(incident.source).hostname or "").lower().removeprefix("www.")
-    if host in PLATFORM_HOSTS:
-        return PLATFORM_HOSTS[host]
-    for channel in app.config.enabled_channels():
-        instance = str(channel.raw.get("instance") or "")
-        if channel.type == "mastodon" and urlsplit(instance).hostname == host:
-            return "mastodon"
-    return None
-
-
-def default_targets(app: App, incident: Incident, template: str, names: tuple[str, ...],
-                    reply_to: str | None) -> tuple[tuple[str, ...], str | None]:
-    """A `reply` answers the source post on its own platform (reply_to = the source URL);
-    the `advisor` brief goes to the internal channels only; the rest to every channel."""
-    if template == "reply":
-        reply_to = reply_to or incident.source
-        if not reply_to:
-            raise BadInput(f"a reply answers the source post, but incident {incident.id} has none; give "
-                           "--reply-to URL_OR_ID (or open the incident with --source URL).")
-        if names:
-            return names, reply_to
-        platform = source_platform(app, incident)
-        if platform is None:
-            raise BadInput(f"cannot tell which platform incident {incident.id}'s source post is on; open it with "
-                           "--platform NAME or choose the channel with --channel NAME.")
-        matching = tuple(channel.name for channel in app.config.enabled_channels() if channel.type == platform)
-        if not matching:
-            raise BadInput(f"the source post is on {platform}, but no enabled channel has type = '{platform}'; "
-                           "add one to config/publisher.toml or choose channels with --channel NAME.")
-        return matching, reply_to
-    if template == "advisor":
-        internal = tuple(channel.name for channel in app.config.enabled_channels() if channel.audience == "internal")
-        chosen = names or internal
-        public = [name for name in chosen if name in app.config.channels
-                  and app.config.channels[name].audience == "public"]
-        if public:
-            raise BadInput(f"the advisor brief is internal; --channel {public[0]} is a public channel.")
-        if not chosen:
-            raise BadInput("the advisor brief goes to the internal channels, and none is enabled; add one with "
-                           "audience = \"internal\" (the cabinet's Slack or Teams, an email to the advisor).")
-        return chosen, reply_to
-    return names, reply_to
-
-
-def _check_solutions(template: str, variables: dict[str, Any]) -> None:
-    solutions = variables.get("solutions")
-    if template != "resolution":
-        return
-    if isinstance(solutions, str):
-        solutions = [item for item in solutions.replace("\n", ";").split(";")]
-    if not [item for item in (solutions or []) if str(item).strip(" .")]:
-        raise BadInput("a resolution must list every solution put in place to prevent a repeat; give "
-                       "--solution TEXT (repeatable) or --solutions-file FILE (one per line).")
 
 
 def is_internal_brief(draft: Draft) -> bool:

@@ -39,7 +39,7 @@ def required_channels(app: App, incident: Incident,
     replies = [record for record in records if record.draft.template == "reply" and not record.rejection]
     names = {name for record in replies for name in record.draft.payloads}
     if not names:
-        from publisher.drafts import default_targets
+        from publisher.targeting import default_targets
 
         try:
             names = set(default_targets(app, incident, "reply", (), None)[0])
