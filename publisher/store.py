@@ -103,7 +103,11 @@ def _m002_meta(db: sqlite3.Connection) -> None:
     db.execute("CREATE TABLE meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)")
 
 
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_m001_events, _m002_meta]
+def _m003_incident_kind(db: sqlite3.Connection) -> None:
+    db.execute("CREATE INDEX IF NOT EXISTS events_incident_kind ON events(incident, kind, seq)")
+
+
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_m001_events, _m002_meta, _m003_incident_kind]
 
 SELECT = "SELECT seq, body, hash FROM events"
 
@@ -198,18 +202,26 @@ class Store:
 
     def _advance_head(self, seq: int, digest: str) -> None:
         """Record the newest row in the head file; never move it backwards (two
-        processes may finish their appends in either order)."""
-        handle = os.open(self.head_path, os.O_CREAT | os.O_RDWR, 0o600)
+        processes may finish their appends in either order). The new head is written
+        to a temporary file renamed over the old one, so a crash never leaves it empty."""
+        handle = os.open(self.head_path.with_name(self.head_path.name + ".lock"), os.O_CREAT | os.O_RDWR, 0o600)
         try:
             fcntl.flock(handle, fcntl.LOCK_EX)
-            current = _parse_head(os.read(handle, 4096))
+            try:
+                current = _parse_head(self.head_path.read_bytes())
+            except FileNotFoundError:
+                current = None
             if current and current[0] >= seq:
                 return
             data = canonical({"seq": seq, "hash": digest, "mac": self._head_mac(seq, digest)}).encode()
-            os.lseek(handle, 0, os.SEEK_SET)
-            os.ftruncate(handle, 0)
-            os.write(handle, data)
-            os.fsync(handle)
+            temporary = self.head_path.with_name(self.head_path.name + ".tmp")
+            out = os.open(temporary, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
+            try:
+                os.write(out, data)
+                os.fsync(out)
+            finally:
+                os.close(out)
+            os.replace(temporary, self.head_path)
         finally:
             os.close(handle)
 
