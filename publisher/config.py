@@ -53,7 +53,7 @@ SECTIONS: dict[str, dict[str, Option]] = {
     },
     "delivery": {
         "budget": Option((int, float), default=15, help="minutes one run may spend retrying"),
-        "workers": Option(int, default=8),
+        "workers": Option(int, default=32),
     },
 }
 

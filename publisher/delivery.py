@@ -1,27 +1,39 @@
 """The delivery engine: one approved draft to all of its channels at once.
 
 Guarantees:
-- Each channel runs in its own worker; a slow or failing channel never holds up the
-  others.
+- Each channel runs in its own worker thread (up to `[delivery] workers` at once); a
+  slow or failing channel never holds up the others. The whole run takes about as
+  long as its slowest channel.
 - Every attempt is recorded (`delivery.started`) before the network call and its
   outcome (`delivery.delivered` or `delivery.failed`) after it, each in its own
-  committed transaction.
-- A delivered channel is never sent again. An attempt whose outcome is unknown is
-  retried only on channels where a resend is safe (`Channel.idempotent`); elsewhere it
-  stays `unknown` for a person to confirm.
-- Retries wait exactly what the platform asked for, else exponential backoff with
-  jitter; permanent errors are never retried; retrying stops before the next wait
-  would pass the run's budget or the publish deadline.
-- A freeze is checked before every attempt: a frozen workspace sends nothing.
+  committed transaction. A retry's `delivery.started` records the wait before it
+  (`waited`), so the log shows that every wait matched the platform's signal.
+- One (draft, channel) is delivered by one process at a time: a per-pair `flock`
+  (var/locks/, released by the kernel when its process dies) is held for the whole
+  delivery, and the channel's state is re-read from the log under it. A second
+  process waits for the lock, then finds the channel delivered and sends nothing.
+- A delivered channel is never sent again. An attempt whose outcome is unknown (a
+  crash, a timeout after sending) is retried only on channels where a resend is safe
+  (`Channel.idempotent`: an idempotency key, a duplicate rejection, our own files);
+  elsewhere it stays `unknown` until a person runs `publish confirm` or
+  `publish send --resend`.
+- Retries wait exactly what the platform asked for (never less), else exponential
+  backoff with jitter; permanent errors are never retried. Retrying stops when the
+  next wait would pass the run's budget (`[delivery] budget`) or the publish deadline
+  (while it is still ahead); the channel is left failed-retryable and
+  `publish send DRAFT` resumes it.
+- A freeze is checked before every attempt, retries included: a frozen workspace
+  sends nothing more.
 """
 from __future__ import annotations
 
 import fcntl
 import hashlib
 import os
+import random
 import time
-from contextlib import contextmanager
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Callable, Iterator
@@ -29,11 +41,14 @@ from typing import Any, Callable, Iterator
 from channels.base import Channel, DeliveryError, Duplicate, Message, Permanent, Receipt, Retryable
 from publisher.app import App
 from publisher.drafts import Delivery, DraftRecord, load_draft
-from publisher.errors import Refused
+from publisher.errors import BadInput, Refused
 from publisher.freeze import active_freeze
 from publisher.incidents import load_incident
 
-MAX_ATTEMPTS = 8
+MAX_ATTEMPTS = 10
+BACKOFF_INITIAL = 1.0
+BACKOFF_MAX = 60.0
+LOCK_POLL = 0.05
 Progress = Callable[[str, str, str], None]
 
 
@@ -43,6 +58,10 @@ class Frozen(Exception):
 
 @dataclass(frozen=True)
 class Outcome:
+    """How one channel ended this run. `state` is one of delivered, failed-retryable
+    (`publish send` resumes), failed-permanent, unknown (a person must confirm), held
+    (frozen) or busy (another process still holds the channel)."""
+
     channel: str
     state: str
     detail: str
@@ -52,6 +71,41 @@ class Outcome:
 
 def idempotency_key(draft_hash: str, channel: str) -> str:
     return hashlib.sha256(f"{draft_hash}:{channel}".encode()).hexdigest()[:32]
+
+
+class RunClock:
+    """Time spent by one delivery since the run began, against the run's limits.
+
+    Waits go through `sleep`; when an injected sleep returns early (tests), the time it
+    should have taken is still counted, so budgets behave the same with a fake sleep."""
+
+    def __init__(self, budget: float, until_deadline: float | None, sleep: Callable[[float], None],
+                 started: float | None = None):
+        self.budget = budget
+        self.until_deadline = until_deadline
+        self._sleep = sleep
+        self._started = time.monotonic() if started is None else started
+        self._skipped = 0.0
+
+    def elapsed(self) -> float:
+        return time.monotonic() - self._started + self._skipped
+
+    def sleep(self, seconds: float) -> None:
+        before = time.monotonic()
+        self._sleep(seconds)
+        self._skipped += max(0.0, seconds - (time.monotonic() - before))
+
+    def fork(self) -> "RunClock":
+        return RunClock(self.budget, self.until_deadline, self._sleep, self._started)
+
+    def limit_passed_by(self, wait: float) -> str | None:
+        """Why a wait of `wait` seconds may not start now, or None when it may."""
+        after = self.elapsed() + wait
+        if self.until_deadline is not None and after > self.until_deadline:
+            return "would pass the publish deadline"
+        if after > self.budget:
+            return f"would pass the run's budget ([delivery] budget = {self.budget / 60:g} min)"
+        return None
 
 
 def send_draft(app: App, draft_id: str, actor: str, *, resend: tuple[str, ...] = (),
@@ -65,94 +119,158 @@ def send_draft(app: App, draft_id: str, actor: str, *, resend: tuple[str, ...] =
         have, need = len(set(record.valid_approvers())), app.config.approvals_required
         raise Refused(f"draft {draft_id} has {have} of {need} required approval(s); "
                       f"`publish approve {draft_id}` first.")
+    unknown = [name for name in resend if name not in record.deliveries]
+    if unknown:
+        raise BadInput(f"--resend {unknown[0]}: draft {draft_id} has no such channel; its channels are "
+                       f"{', '.join(record.deliveries)}.")
     freeze = active_freeze(app.store)
     if freeze:
         raise Refused(f"publishing is frozen since {freeze.ts} by {freeze.actor}: {freeze.data.get('reason')}; "
                       "the draft waits until an approver runs `publish unfreeze`.")
-    deadline = record_deadline(app, record)
+    clock = run_clock(app, record, sleep)
     names = list(record.deliveries)
-    workers = min(len(names), app.config.delivery_workers)
+    channels = {name: app.channel(name) for name in names}
+    for name in names:
+        progress(name, "waiting", "queued")
+    workers = max(1, min(len(names), app.config.delivery_workers))
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="deliver") as pool:
-        futures = [pool.submit(_claim_and_deliver, app, draft_id, app.channel(name), actor, deadline,
-                               name in resend, progress, sleep) for name in names]
+        futures = [pool.submit(_claim_and_deliver, app, record, channels[name], actor, clock.fork(),
+                               name in resend, progress) for name in names]
         return [future.result() for future in futures]
 
 
-def _claim_and_deliver(app: App, draft_id: str, channel: Channel, actor: str, deadline: float, resend: bool,
-                       progress: Progress, sleep: Callable[[float], None]) -> Outcome:
+def run_clock(app: App, record: DraftRecord, sleep: Callable[[float], None]) -> RunClock:
+    """The run's limits: its budget, and the publish deadline while it is still ahead
+    (once it has passed, only the budget bounds the retries)."""
+    incident = load_incident(app, record.draft.incident)
+    until_deadline = (incident.first_seen + timedelta(hours=app.config.publish_hours) - app.clock()).total_seconds()
+    return RunClock(app.config.delivery_budget_minutes * 60, until_deadline if until_deadline > 0 else None, sleep)
+
+
+def _claim_and_deliver(app: App, record: DraftRecord, channel: Channel, actor: str, clock: RunClock, resend: bool,
+                       progress: Progress) -> Outcome:
     """Hold the (draft, channel) lock, re-read the channel's state from the log under
     it, and deliver only if nobody has. The lock dies with its process, so a crashed
     run never blocks the next one."""
+    try:
+        return _locked_delivery(app, record, channel, actor, clock, resend, progress)
+    except Exception as error:  # never lose the other channels' outcomes to one bug
+        detail = channel.redact(f"unexpected {type(error).__name__}: {error}")
+        progress(channel.name, "failed", detail)
+        return Outcome(channel.name, "failed-retryable", detail + f"; `publish send {record.draft.id}` resumes")
+
+
+def _locked_delivery(app: App, record: DraftRecord, channel: Channel, actor: str, clock: RunClock, resend: bool,
+                     progress: Progress) -> Outcome:
+    draft_id = record.draft.id
     with channel_lock(app, draft_id, channel.name) as held:
-        if not held:
-            return Outcome(channel.name, "sending", "another publish process is delivering this channel now")
-        record = load_draft(app, draft_id)
-        delivery = record.deliveries[channel.name]
+        waited = False
+        while not held():
+            if not waited:
+                progress(channel.name, "waiting", "another publish process is sending this channel")
+                waited = True
+            if clock.limit_passed_by(LOCK_POLL):
+                return Outcome(channel.name, "busy", "another publish process is still sending this channel; "
+                               f"`publish send {draft_id}` shows how it ended")
+            time.sleep(LOCK_POLL)
+        delivery = current_delivery(app, draft_id, channel.name)
         if delivery.state == "delivered":
-            return Outcome(channel.name, "delivered", "already delivered", (delivery.receipt or {}).get("url"),
-                           delivery.attempts)
+            url = (delivery.receipt or {}).get("url")
+            progress(channel.name, "delivered", f"already delivered {url or ''}".rstrip())
+            return Outcome(channel.name, "delivered", "already delivered", url, delivery.attempts)
         if delivery.state in ("unknown", "sending") and not channel.idempotent and not resend:
-            return Outcome(channel.name, "unknown",
-                           "the outcome of the last attempt is unknown; check the platform, then "
-                           f"`publish confirm {draft_id} {channel.name} --url URL` or "
-                           f"`publish send {draft_id} --resend {channel.name}`", attempts=delivery.attempts)
+            detail = unconfirmed_hint(draft_id, channel.name)
+            progress(channel.name, "unknown", "outcome of the last attempt is unknown")
+            return Outcome(channel.name, "unknown", detail, attempts=delivery.attempts)
         if delivery.state == "failed-permanent" and not resend:
-            return Outcome(channel.name, "failed", delivery.reason or "failed", attempts=delivery.attempts)
-        return _deliver_one(app, record, channel, delivery, actor, deadline, progress, sleep)
+            progress(channel.name, "failed", delivery.reason or "failed")
+            return Outcome(channel.name, "failed-permanent", delivery.reason or "failed",
+                           attempts=delivery.attempts)
+        return _deliver_one(app, record, channel, delivery, actor, clock, progress)
+
+
+def current_delivery(app: App, draft_id: str, channel: str) -> Delivery:
+    """The channel's delivery state as the log has it now (read under its lock): the
+    draft itself never changes, only its delivery events are read again."""
+    from publisher.drafts import _apply_delivery
+
+    delivery = Delivery(channel)
+    for event in app.store.events(draft=draft_id, channel=channel):
+        if event.kind.startswith("delivery."):
+            _apply_delivery(delivery, event)
+    return delivery
+
+
+def unconfirmed_hint(draft_id: str, channel: str) -> str:
+    return ("the outcome of the last attempt is unknown; check the platform, then "
+            f"`publish confirm {draft_id} {channel} --url URL` or `publish send {draft_id} --resend {channel}`")
 
 
 @contextmanager
-def channel_lock(app: App, draft_id: str, channel: str) -> Iterator[bool]:
+def channel_lock(app: App, draft_id: str, channel: str) -> Iterator[Callable[[], bool]]:
+    """The (draft, channel) lock file; yields a function that tries to take the lock
+    (without blocking) and says whether it is held."""
     folder = app.config.store_path.parent / "locks"
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     handle = os.open(folder / f"{draft_id}--{channel}.lock", os.O_CREAT | os.O_RDWR, 0o600)
+    taken = False
+
+    def take() -> bool:
+        nonlocal taken
+        if not taken:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                taken = True
+            except BlockingIOError:
+                pass
+        return taken
+
     try:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            yield False
-            return
-        yield True
+        yield take
     finally:
         os.close(handle)
 
 
-def record_deadline(app: App, record: DraftRecord) -> float:
-    """The monotonic time after which no retry may start: the run budget or the
-    publish deadline, whichever comes first (but never less than one attempt)."""
-    incident = load_incident(app, record.draft.incident)
-    until_deadline = (incident.first_seen + timedelta(hours=app.config.publish_hours) - app.clock()).total_seconds()
-    budget = app.config.delivery_budget_minutes * 60
-    return time.monotonic() + max(0.0, min(budget, until_deadline))
+def channel_busy(app: App, draft_id: str, channel: str) -> bool:
+    """Whether some process is delivering (draft, channel) right now."""
+    with channel_lock(app, draft_id, channel) as take:
+        return not take()
 
 
-def _message(record: DraftRecord, channel: Channel, delivery: Delivery, incident_case: int,
-             organisation: str) -> Message:
+def _message(record: DraftRecord, channel: Channel, sent_parts: list[dict[str, Any]], organisation: str) -> Message:
     draft = record.draft
     payload = draft.payloads[channel.name]
-    sent = tuple(Receipt(part["id"], part.get("url"), part.get("platform_time")) for part in delivery.sent_parts)
+    sent = tuple(Receipt(part["id"], part.get("url"), part.get("platform_time")) for part in sent_parts)
     return Message(draft_id=draft.id, channel=channel.name, parts=payload.parts, title=payload.title,
                    incident_id=draft.incident, template=draft.template, language=draft.language,
-                   case=incident_case, reply_to=draft.reply_to if channel.supports_reply else None,
+                   case=draft.case, reply_to=draft.reply_to if channel.supports_reply else None,
                    organisation=organisation, idempotency_key=idempotency_key(draft.hash, channel.name),
                    sent_parts=sent)
 
 
+def backoff(attempt: int) -> float:
+    """Exponential backoff with full-second jitter: 1-2 s, 2-3 s, 4-5 s ... capped."""
+    return min(BACKOFF_MAX, BACKOFF_INITIAL * 2.0 ** (attempt - 1)) + random.uniform(0, 1)
+
+
 def _deliver_one(app: App, record: DraftRecord, channel: Channel, delivery: Delivery, actor: str,
-                 deadline: float, progress: Progress, sleep: Callable[[float], None]) -> Outcome:
+                 clock: RunClock, progress: Progress) -> Outcome:
     from tenacity import Retrying, retry_if_exception
 
     draft = record.draft
-    state = {"attempt": delivery.attempts, "sent_parts": list(delivery.sent_parts)}
+    state: dict[str, Any] = {"attempt": delivery.attempts, "sent_parts": list(delivery.sent_parts),
+                             "waited": None, "stopped": None}
 
     def attempt() -> Receipt:
         if active_freeze(app.store):
             raise Frozen()
         state["attempt"] += 1
-        message = _message(record, channel, Delivery(channel.name, sent_parts=state["sent_parts"]),
-                           draft.case, app.config.organisation)
+        message = _message(record, channel, state["sent_parts"], app.config.organisation)
+        data: dict[str, Any] = {"attempt": state["attempt"], "type": channel.type}
+        if state["waited"] is not None:
+            data["waited"] = round(state["waited"], 3)
         app.store.append("delivery.started", actor=actor, incident=draft.incident, draft=draft.id,
-                         channel=channel.name, data={"attempt": state["attempt"], "type": channel.type})
+                         channel=channel.name, data=data)
         progress(channel.name, "sending", f"attempt {state['attempt']}")
         try:
             receipt = channel.send(message)
@@ -161,8 +279,7 @@ def _deliver_one(app: App, record: DraftRecord, channel: Channel, delivery: Deli
             _record_delivered(app, draft, channel, state["attempt"], receipt, duplicate=True)
             return receipt
         except DeliveryError as error:
-            if error.sent_parts:
-                state["sent_parts"] = [_receipt_dict(part) for part in error.sent_parts]
+            state["sent_parts"] = _merge_parts(state["sent_parts"], error.sent_parts)
             _record_failed(app, draft, channel, state, error)
             raise
         except Exception as error:
@@ -178,40 +295,51 @@ def _deliver_one(app: App, record: DraftRecord, channel: Channel, delivery: Deli
     def wait(retry_state: Any) -> float:
         error = retry_state.outcome.exception()
         if isinstance(error, Retryable) and error.retry_after is not None:
-            return float(error.retry_after)
-        return min(300.0, 2.0 ** retry_state.attempt_number) + _jitter()
+            return max(0.0, float(error.retry_after))
+        return backoff(retry_state.attempt_number)
 
     def stop(retry_state: Any) -> bool:
-        next_wait = wait(retry_state)
-        too_late = time.monotonic() + next_wait > deadline
-        if too_late or retry_state.attempt_number >= MAX_ATTEMPTS:
+        next_wait = retry_state.upcoming_sleep
+        if retry_state.attempt_number >= MAX_ATTEMPTS:
+            state["stopped"] = f"gave up after {retry_state.attempt_number} attempts in this run"
             return True
-        progress(channel.name, "retrying", f"retry in {next_wait:.1f} s")
+        why = clock.limit_passed_by(next_wait)
+        if why:
+            state["stopped"] = f"stopped retrying: the next wait ({next_wait:.1f} s) {why}"
+            return True
+        error = retry_state.outcome.exception()
+        progress(channel.name, "retrying", f"retry in {next_wait:.1f} s: {getattr(error, 'reason', error)}")
+        state["waited"] = next_wait
         return False
 
-    retrying = Retrying(retry=retry_if_exception(should_retry), wait=wait, stop=stop, sleep=sleep,
+    retrying = Retrying(retry=retry_if_exception(should_retry), wait=wait, stop=stop, sleep=clock.sleep,
                         reraise=True)
     try:
         receipt = retrying(attempt)
     except Frozen:
         progress(channel.name, "held", "publishing is frozen")
-        return Outcome(channel.name, "held", "publishing is frozen; waits for unfreeze", attempts=state["attempt"])
+        return Outcome(channel.name, "held", "publishing is frozen; `publish send "
+                       f"{draft.id}` resumes after `publish unfreeze`", attempts=state["attempt"])
     except Retryable as error:
-        state_name = "unknown" if error.maybe_delivered and not channel.idempotent else "failed"
-        detail = error.reason + (f"; `publish send {draft.id}` resumes" if state_name == "failed" else "")
-        progress(channel.name, state_name, detail)
-        return Outcome(channel.name, state_name, detail, attempts=state["attempt"])
+        if error.maybe_delivered and not channel.idempotent:
+            progress(channel.name, "unknown", error.reason)
+            return Outcome(channel.name, "unknown", f"{error.reason}; {unconfirmed_hint(draft.id, channel.name)}",
+                           attempts=state["attempt"])
+        stopped = f"; {state['stopped']}" if state["stopped"] else ""
+        detail = f"{error.reason}{stopped}; `publish send {draft.id}` resumes"
+        progress(channel.name, "failed", detail)
+        return Outcome(channel.name, "failed-retryable", detail, attempts=state["attempt"])
     except DeliveryError as error:
         progress(channel.name, "failed", error.reason)
-        return Outcome(channel.name, "failed", error.reason, attempts=state["attempt"])
+        return Outcome(channel.name, "failed-permanent", error.reason, attempts=state["attempt"])
     progress(channel.name, "delivered", receipt.url or receipt.id)
     return Outcome(channel.name, "delivered", receipt.id, receipt.url, state["attempt"])
 
 
-def _jitter() -> float:
-    import random
-
-    return random.uniform(0, 1)
+def _merge_parts(known: list[dict[str, Any]], sent: tuple[Receipt, ...]) -> list[dict[str, Any]]:
+    """The parts sent so far: an error's `sent_parts` already includes the message's."""
+    merged = [_receipt_dict(part) for part in sent]
+    return merged if len(merged) >= len(known) else known
 
 
 def _receipt_dict(receipt: Receipt) -> dict[str, Any]:
@@ -240,8 +368,6 @@ def _record_failed(app: App, draft: Any, channel: Channel, state: dict[str, Any]
 
 def confirm_delivery(app: App, draft_id: str, channel: str, actor: str, url: str) -> None:
     """Record that a person checked the platform and found the post (an unknown outcome)."""
-    from publisher.errors import BadInput
-
     record = load_draft(app, draft_id)
     delivery = record.deliveries.get(channel)
     if delivery is None:
@@ -251,5 +377,8 @@ def confirm_delivery(app: App, draft_id: str, channel: str, actor: str, url: str
         raise Refused(f"draft {draft_id} is already delivered on {channel}.")
     if delivery.state == "pending":
         raise Refused(f"draft {draft_id} was never sent to {channel}; `publish send {draft_id}` sends it.")
+    if channel_busy(app, draft_id, channel):
+        raise Refused(f"a publish process is sending draft {draft_id} to {channel} right now; "
+                      "confirm once it has finished.")
     app.store.append("delivery.confirmed", actor=actor, incident=record.draft.incident, draft=draft_id,
                      channel=channel, data={"id": url, "url": url, "confirmed_by": actor})

@@ -23,9 +23,9 @@ def test_log_lists_every_event_with_filters(workspace):
     draft = _history(workspace)
     workspace.open_incident(case=1)
     events = json.loads(workspace.run("log", "--json").output)
-    assert [event["kind"] for event in events] == [
-        "incident.opened", "draft.rendered", "draft.approved", "delivery.started", "delivery.started",
-        "delivery.delivered", "delivery.delivered", "incident.opened"][:len(events)]
+    kinds = [event["kind"] for event in events]
+    assert kinds[:3] == ["incident.opened", "draft.rendered", "draft.approved"] and kinds[-1] == "incident.opened"
+    assert sorted(kinds[3:-1]) == ["delivery.delivered"] * 2 + ["delivery.started"] * 2
     delivered = [event for event in events if event["kind"] == "delivery.delivered"]
     assert {event["channel"] for event in delivered} == {"web", "outbox"}
     assert all(event["data"]["id"] and event["data"]["url"] for event in delivered)

@@ -1,0 +1,53 @@
+"""The live display: on a terminal, one line per channel updated in place (rich); the
+final summary replaces it. Off a terminal, plain lines (tests/test_delivery_recovery.py)."""
+from __future__ import annotations
+
+import json
+import os
+import pty
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _run_on_a_terminal(args: list[str], env: dict[str, str]) -> str:
+    master, slave = pty.openpty()
+    process = subprocess.Popen([sys.executable, "-m", "publisher", *args], cwd=ROOT, env=env,
+                               stdin=slave, stdout=slave, stderr=slave)
+    os.close(slave)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    process.wait(timeout=60)
+    os.close(master)
+    return b"".join(chunks).decode("utf-8", "replace")
+
+
+def test_a_terminal_gets_the_live_table_then_the_summary(workspace):
+    workspace.open_incident(case=2)
+    draft = workspace.render("--case", "2", "--template", "apology")
+    env = {**os.environ, "PUBLISH_WORKSPACE": str(workspace.path), "PUBLISH_USER": "marta", "TERM": "xterm",
+           "COLUMNS": "120"}
+    output = _run_on_a_terminal(["approve", draft, "--as", "ana"], env)
+    assert "\x1b[" in output, output
+    assert f"Sending draft {draft}" in output
+    assert "2 of 2 delivered in" in output
+    assert "  0.0 s  web:" not in output
+    shown = json.loads(workspace.run("drafts", "show", draft, "--json").output)
+    assert shown["channels"] == {"web": "delivered", "outbox": "delivered"}
+
+
+def test_json_prints_no_progress(workspace):
+    workspace.open_incident(case=2)
+    draft = workspace.render("--case", "2", "--template", "apology")
+    result = workspace.run("approve", draft, "--as", "ana", "--json")
+    assert result.exit_code == 0
+    assert result.output.lstrip().startswith("{") and "sending - attempt" not in result.output
