@@ -1,0 +1,93 @@
+"""Helpers shared by the benchmark steps: the project's Python, the bench environment
+(apprise lives only there), running a command and timing it, workspaces."""
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+BENCH_VENV = ROOT / "bench" / ".venv"
+RESULTS = ROOT / "bench" / "results"
+
+
+def bench_python() -> Path:
+    """A Python with apprise: $BENCH_PYTHON, else this one when the `bench` extra is
+    installed, else bench/.venv (created with apprise on first use), so apprise never
+    has to enter the project's own environment."""
+    if os.environ.get("BENCH_PYTHON"):
+        return Path(os.environ["BENCH_PYTHON"])
+    if subprocess.run([sys.executable, "-c", "import apprise"], capture_output=True).returncode == 0:
+        return Path(sys.executable)
+    python = BENCH_VENV / "bin" / "python"
+    if not python.exists():
+        subprocess.run([sys.executable, "-m", "venv", str(BENCH_VENV)], check=True)
+    probe = subprocess.run([str(python), "-c", "import apprise"], capture_output=True)
+    if probe.returncode != 0:
+        subprocess.run([str(python), "-m", "pip", "install", "-q", "apprise"], check=True)
+    return python
+
+
+def publish(workspace: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PUBLISH_WORKSPACE": str(workspace), "PUBLISH_USER": "marta"}
+    result = subprocess.run([PYTHON, "-m", "publisher", *args], cwd=ROOT, env=env, capture_output=True, text=True)
+    if check and result.returncode != 0:
+        raise RuntimeError(f"publish {' '.join(args)} failed: {result.stdout}{result.stderr}")
+    return result
+
+
+def timed(command: list[str], env: dict[str, str] | None = None, cwd: Path = ROOT) -> tuple[float, int, str]:
+    """Wall seconds, peak memory (KB, from /usr/bin/time when present) and output."""
+    wrapper = ["/usr/bin/time", "-f", "__MAXRSS__ %M"] if Path("/usr/bin/time").exists() else []
+    started = time.perf_counter()
+    result = subprocess.run(wrapper + command, cwd=cwd, env={**os.environ, **(env or {})}, capture_output=True,
+                            text=True)
+    wall = time.perf_counter() - started
+    peak = 0
+    for line in result.stderr.splitlines():
+        if line.startswith("__MAXRSS__"):
+            peak = int(line.split()[1])
+    return wall, peak, result.stdout + result.stderr
+
+
+def median_wall(command: list[str], runs: int, env: dict[str, str] | None = None) -> float:
+    timed(command, env)
+    return statistics.median(timed(command, env)[0] for _ in range(runs))
+
+
+CONFIG = """
+[organisation]
+name = "Acme"
+language = "en"
+
+[approvals]
+required = {required}
+approvers = ["ana", "luis"]
+
+[delivery]
+workers = {workers}
+{channels}
+"""
+
+
+def webhook_workspace(folder: Path, urls: list[str], workers: int, summary: str) -> str:
+    """A workspace sending to one webhook channel per URL, with an approved draft
+    nobody has sent yet; returns the draft id."""
+    for index, url in enumerate(urls):
+        os.environ[f"BENCH_HOOK{index:02d}"] = url
+    channels = "".join(f'\n[channels.hook{index:02d}]\ntype = "webhook"\nurl = "${{BENCH_HOOK{index:02d}}}"\n'
+                       for index in range(len(urls)))
+    (folder / "config").mkdir(parents=True, exist_ok=True)
+    config = folder / "config" / "publisher.toml"
+    config.write_text(CONFIG.format(required=2, workers=workers, channels=channels), encoding="utf-8")
+    first_seen = time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime(time.time() - 3600))
+    publish(folder, "incident", "open", "--case", "2", "--first-seen", first_seen, "--summary", summary)
+    draft = json.loads(publish(folder, "--case", "2", "--template", "apology", "--json").stdout)["draft"]["id"]
+    publish(folder, "approve", draft, "--as", "ana")
+    config.write_text(CONFIG.format(required=1, workers=workers, channels=channels), encoding="utf-8")
+    return draft
