@@ -8,8 +8,9 @@ Guarantees:
   each required public channel PASS when it had a delivery by the publish deadline,
   FAIL when the deadline passed without it, PENDING while it has not passed, WAIVED
   when the cabinet decided not to answer (with who, when and why).
-- The log's head hash and the result of verifying the whole chain are part of it; a
-  broken chain is stated in the report, never hidden.
+- The log's head hash and a verification are part of it (the incident's rows, their
+  links and the head anchor by default, the whole chain with `--verify full`); a broken
+  chain is stated in the report, never hidden.
 - The report is the same data in every format: JSON is `build_report()` as is; Markdown
   and HTML render it (the HTML is one self-contained file, its timeline an inline SVG).
 """
@@ -28,13 +29,27 @@ if TYPE_CHECKING:
 REPORT_VERSION = 1
 
 
-def build_report(app: App, incident_id: str) -> dict[str, Any]:
+def build_report(app: App, incident_id: str, scope: str = "incident") -> dict[str, Any]:
+    """`scope` "incident" checks the incident's rows (and the freezes), their links to
+    their neighbours and the head anchor; "full" walks the whole chain."""
     from publisher.cases import get_case
     from publisher.status import incident_status
 
-    status = incident_status(app, incident_id)
+    from publisher.errors import BadInput, CheckFailed
+
+    if scope == "full":
+        verified = app.store.verify()
+    else:
+        rows = app.store.events(incident=incident_id) + app.store.events(kind=("freeze", "unfreeze"))
+        verified = app.store.verify_rows([event.seq for event in rows])
+    try:
+        status = incident_status(app, incident_id)
+    except (BadInput, KeyError, TypeError, ValueError) as error:
+        if verified.ok:
+            raise
+        raise CheckFailed(f"the log does not verify: {verified.problem}; the incident cannot be reported "
+                          f"from it ({error if isinstance(error, BadInput) else type(error).__name__}).") from None
     incident = status.incident
-    verified = app.store.verify()
     return {
         "report_version": REPORT_VERSION,
         "organisation": app.config.organisation,
@@ -50,7 +65,7 @@ def build_report(app: App, incident_id: str) -> dict[str, Any]:
         "checklist": [item.as_dict() for item in status.checklist],
         "decision": _decision(status.decision),
         "warnings": status.warnings,
-        "log": {"ok": verified.ok, "rows": verified.rows, "head": app.store.head()[1],
+        "log": {"ok": verified.ok, "scope": scope, "rows": verified.rows, "head": app.store.head()[1],
                 "verified_head": verified.head, "problem": verified.problem},
     }
 
@@ -188,6 +203,13 @@ def _md(text: Any) -> str:
     return str(text if text is not None else "").replace("|", "\\|").replace("\n", " ")
 
 
+def verified_what(log: dict[str, Any]) -> str:
+    if log.get("scope") == "full":
+        return f"the whole chain of {log['rows']} events verified"
+    return (f"the incident's {log['rows']} events, their links and the head anchor verified; "
+            "`publish log verify` walks the whole chain")
+
+
 def markdown_report(data: dict[str, Any]) -> str:
     incident, prepared, published = data["incident"], data["prepared"], data["published"]
     lines = [f"# Incident {incident['id']}: case {incident['case']} ({data['case_title']})", "",
@@ -237,7 +259,7 @@ def markdown_report(data: dict[str, Any]) -> str:
                      f"{draft['created_at']}: {draft['status']}; approved by {approvals}")
     log = data["log"]
     lines += ["", "## Log", "",
-              f"- Head hash: `{log['head']}` ({log['rows']} events verified)",
+              f"- Head hash: `{log['head']}` ({verified_what(log)})",
               f"- Verification: {'PASS — no event edited, deleted or reordered' if log['ok'] else 'FAIL — ' + str(log['problem'])}",
               ""]
     return "\n".join(lines)

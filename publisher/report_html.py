@@ -7,6 +7,7 @@ from datetime import datetime
 from html import escape
 from typing import Any
 
+from publisher.report import verified_what
 from publisher.timeparse import from_iso, hours
 
 COLOURS = {"message": "#c0392b", "incident": "#2c3e50", "draft": "#7f8c8d", "approval": "#2980b9",
@@ -97,7 +98,7 @@ def html_report(data: dict[str, Any]) -> str:
                                            or ("—" if d["approvals_required"] else "not needed (internal brief)"))]
                       for d in data["drafts"]]),
               "<h2>Log</h2>",
-              f"<p>Head hash <code>{_e(log['head'])}</code> · {_e(log['rows'])} events · verification "
+              f"<p>Head hash <code>{_e(log['head'])}</code> · {_e(verified_what(log))} · verification "
               + (_verdict("PASS") + " no event edited, deleted or reordered" if log["ok"]
                  else _verdict("FAIL") + " " + _e(log["problem"])) + "</p>"]
     return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"

@@ -38,8 +38,11 @@ def test_json_report_holds_the_evidence(workspace):
     assert approved["actor"] == "ana" and approved["at"].startswith("2026-11-20T13:00:00")
     assert report["drafts"][0]["approvals"] == [{"by": "ana", "at": approved["at"]}]
     verified = json.loads(cabinet.ok("log", "verify", "--json").output)
-    assert report["log"] == {"ok": True, "rows": verified["rows"], "head": verified["head"],
+    incident_rows = len(json.loads(cabinet.ok("log", "--incident", "1", "--json").output))
+    assert report["log"] == {"ok": True, "scope": "incident", "rows": incident_rows, "head": verified["head"],
                              "verified_head": verified["head"], "problem": None}
+    full = json.loads(cabinet.ok("report", "1", "--format", "json", "--verify", "full").output)
+    assert full["log"] == {**report["log"], "scope": "full", "rows": verified["rows"]}
 
 
 def test_late_and_missing_deadlines_fail(workspace):

@@ -150,3 +150,47 @@ def test_a_literal_key_in_the_config_is_refused(workspace):
                                                  '[store]\npath = "var/publisher.db"\nhmac_key = "plain"\n'))
     result = workspace.run("log", "verify")
     assert result.exit_code == 2 and "[store] hmac_key: is a secret" in result.output
+
+
+TAMPERS = {
+    "edit": lambda db, row: db.execute("UPDATE events SET body = replace(body, 'ana', 'eve') WHERE seq = ?",
+                                       (row,)),
+    "delete": lambda db, row: db.execute("DELETE FROM events WHERE seq = ?", (row,)),
+    "truncate": lambda db, row: db.execute("DELETE FROM events WHERE seq >= ?", (row,)),
+}
+
+
+def _incident_history(workspace) -> int:
+    """A real incident through the CLI: opened, rendered, approved, delivered twice."""
+    workspace.open_incident(case=2, author="ana")
+    draft = workspace.render("--case", "2", "--template", "apology", user="ana")
+    assert workspace.run("approve", draft, "--as", "luis").exit_code == 0
+    assert workspace.run("report", "1", "--format", "json").exit_code == 0
+    return len(workspace.events())
+
+
+@pytest.mark.parametrize("how", TAMPERS)
+@pytest.mark.parametrize("position", ["first", "middle", "last"])
+def test_the_incident_report_detects_tampering_with_its_own_rows(workspace, how, position):
+    rows = _incident_history(workspace)
+    row = {"first": 1, "middle": rows // 2, "last": rows}[position]
+    with _db(workspace) as db:
+        if how == "edit":
+            db.execute("UPDATE events SET body = replace(body, '\"case\":2', '\"case\":1') WHERE seq = ?", (row,))
+            db.execute("UPDATE events SET body = replace(body, 'luis', 'eve') WHERE seq = ?", (row,))
+            db.execute("UPDATE events SET body = replace(body, 'attempt\":1', 'attempt\":9') WHERE seq = ?", (row,))
+        else:
+            TAMPERS[how](db, row)
+    result = workspace.run("report", "1", "--format", "json")
+    assert result.exit_code == 1 and "the log does not verify" in result.output, result.output
+    assert "unexpected" not in result.output
+
+
+def test_the_incident_report_detects_a_swap_of_its_rows(workspace):
+    _incident_history(workspace)
+    with _db(workspace) as db:
+        rows = {seq: rest for seq, *rest in db.execute("SELECT seq, body, prev, hash FROM events WHERE seq IN (4, 5)")}
+        for seq, other in ((4, 5), (5, 4)):
+            db.execute("UPDATE events SET body = ?, prev = ?, hash = ? WHERE seq = ?", (*rows[other], seq))
+    result = workspace.run("report", "1", "--format", "json")
+    assert result.exit_code == 1 and "row 4" in result.output

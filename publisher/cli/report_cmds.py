@@ -12,7 +12,9 @@ from publisher.cli.session import session
 @click.option("--format", "fmt", type=click.Choice(["md", "html", "json"]), default="md", show_default=True,
               help="Markdown, a self-contained HTML page with a timeline picture, or JSON.")
 @click.option("-o", "--output", metavar="FILE", help="Write to FILE instead of the terminal.")
-def report(incident_id: str, fmt: str, output: str | None) -> None:
+@click.option("--verify", "scope", type=click.Choice(["incident", "full"]), default="incident", show_default=True,
+              help="incident: its events, their links and the head anchor; full: the whole chain.")
+def report(incident_id: str, fmt: str, output: str | None, scope: str) -> None:
     """The compliance report: timeline, approvals, deliveries, PASS/FAIL against the
     12 h and 48 h deadlines, and the log's head hash with its verification; exit 1
     when the log does not verify."""
@@ -22,7 +24,7 @@ def report(incident_id: str, fmt: str, output: str | None) -> None:
     from publisher.report import build_report, render
 
     current = session()
-    data = build_report(current.app, incident_id)
+    data = build_report(current.app, incident_id, scope)
     text = current.redact(render(data, fmt))
     if output:
         try:
