@@ -40,7 +40,7 @@ from typing import Any, Callable, Iterator
 
 from channels.base import Channel, DeliveryError, Duplicate, Message, Permanent, Receipt, Retryable
 from publisher.app import App
-from publisher.drafts import Delivery, DraftRecord, load_draft
+from publisher.drafts import Delivery, DraftRecord, apply_delivery, load_draft
 from publisher.errors import BadInput, Refused
 from publisher.freeze import active_freeze
 from publisher.incidents import load_incident
@@ -192,12 +192,10 @@ def _locked_delivery(app: App, record: DraftRecord, channel: Channel, actor: str
 def current_delivery(app: App, draft_id: str, channel: str) -> Delivery:
     """The channel's delivery state as the log has it now (read under its lock): the
     draft itself never changes, only its delivery events are read again."""
-    from publisher.drafts import _apply_delivery
-
     delivery = Delivery(channel)
     for event in app.store.events(draft=draft_id, channel=channel):
         if event.kind.startswith("delivery."):
-            _apply_delivery(delivery, event)
+            apply_delivery(delivery, event)
     return delivery
 
 

@@ -242,11 +242,11 @@ def _record(events: list[Event], required: int) -> DraftRecord:
         elif event.kind == "draft.superseded":
             record.superseded_by = event.data.get("by")
         elif event.kind.startswith("delivery.") and event.channel in record.deliveries:
-            _apply_delivery(record.deliveries[event.channel], event)
+            apply_delivery(record.deliveries[event.channel], event)
     return record
 
 
-def _apply_delivery(delivery: Delivery, event: Event) -> None:
+def apply_delivery(delivery: Delivery, event: Event) -> None:
     data = event.data
     delivery.at = event.ts
     if event.kind == "delivery.started":
