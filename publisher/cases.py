@@ -1,17 +1,17 @@
-"""The four crisis cases and what the cabinet does outside drafting: freeze and
-unfreeze, mark a step done, decide not to answer, brief the PR advisor.
+"""The four crisis cases and what the cabinet does outside drafting: mark a step
+done, decide not to answer, brief the PR advisor (the freeze is in `publisher.freeze`).
 
 Guarantees: every action is one event in the log with who, when and why
-(`freeze`, `unfreeze`, `step.done`, `incident.decided`); nothing here is stored apart.
-A freeze can be set by anyone and lifted only by an approver, with a reason. Marking a
+(`step.done`, `incident.decided`); nothing here is stored apart. Marking a
 step done is only for steps the tool cannot see (`done = "manual"` in the playbook).
 Deciding not to answer is for approvers, in a case whose playbook lets it waive steps.
 """
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from publisher.authority import require_approver, require_reason
 from publisher.errors import BadInput, Refused
 from publisher.playbooks import Playbook, load_playbooks, playbook
 
@@ -25,10 +25,9 @@ Case = Playbook
 CASE_HELP = "(1 fault not ours, 2 fault ours, 3 reputational risk we caused, 4 attacks or outside circumstances)"
 
 
-def __getattr__(name: str) -> Any:
-    if name == "CASES":
-        return load_playbooks(None)
-    raise AttributeError(name)
+def shipped_cases() -> dict[int, Playbook]:
+    """The four shipped playbooks, by case number."""
+    return load_playbooks(None)
 
 
 def get_case(number: int, workspace: Path | None = None) -> Playbook:
@@ -41,52 +40,6 @@ def check_template(case: Playbook, template: str) -> None:
     if template not in case.templates:
         raise BadInput(f"--template {template!r} is not part of case {case.number} ({case.title}); "
                        f"its templates are {', '.join(case.templates)}.")
-
-
-def _require_reason(reason: str | None, what: str) -> str:
-    if not reason or not reason.strip():
-        raise BadInput(f"--reason must say why {what}.")
-    return reason.strip()
-
-
-def _require_approver(app: App, actor: str, what: str) -> None:
-    if actor not in app.config.approvers:
-        names = ", ".join(app.config.approvers) or "nobody"
-        raise Refused(f"only an approver can {what}; {actor!r} is not one ([approvals] approvers lists {names}).")
-
-
-# --- freeze ---------------------------------------------------------------------------------------------
-
-def freeze(app: App, actor: str, reason: str | None, incident: str | None = None) -> Event:
-    from publisher.freeze import active_freeze
-
-    reason = _require_reason(reason, "publishing is frozen")
-    current = active_freeze(app.store)
-    if current:
-        raise Refused(f"publishing is already frozen since {current.ts} by {current.actor}: "
-                      f"{current.data.get('reason')}.")
-    return app.store.append("freeze", actor=actor, incident=incident, data={"reason": reason})
-
-
-def unfreeze(app: App, actor: str, reason: str | None) -> tuple[Event, list[DraftRecord]]:
-    """Lift the freeze; return the event and the approved drafts that waited."""
-    from publisher.freeze import active_freeze
-
-    reason = _require_reason(reason, "the freeze is lifted")
-    _require_approver(app, actor, "lift a freeze")
-    current = active_freeze(app.store)
-    if not current:
-        raise Refused("publishing is not frozen; there is nothing to lift.")
-    event = app.store.append("unfreeze", actor=actor, data={"reason": reason, "freeze": current.seq})
-    return event, waiting_drafts(app)
-
-
-def waiting_drafts(app: App) -> list[DraftRecord]:
-    from publisher.drafts import list_drafts
-
-    return [record for record in list_drafts(app) if record.approved and not record.rejection
-            and not record.superseded_by
-            and any(delivery.state != "delivered" for delivery in record.deliveries.values())]
 
 
 # --- steps and decisions --------------------------------------------------------------------------------
@@ -135,8 +88,8 @@ def mark_done(app: App, incident_id: str | None, step_id: str, actor: str, note:
 
 def decide(app: App, incident_id: str | None, decision: str, actor: str, reason: str | None) -> tuple[Incident, Event]:
     incident = open_incident_for(app, incident_id)
-    reason = _require_reason(reason, f"the cabinet decides to {decision}")
-    _require_approver(app, actor, "record the cabinet's decision")
+    reason = require_reason(reason, f"the cabinet decides to {decision}")
+    require_approver(app, actor, "record the cabinet's decision")
     if incident.state == "resolved":
         raise Refused(f"incident {incident.id} is resolved; its decisions can no longer change.")
     book = get_case(incident.case, app.workspace)

@@ -64,7 +64,7 @@ def open_incident(app: App, *, case: int, first_seen: str, actor: str, source: s
 def freeze_on_open(app: App, incident: Incident, actor: str) -> Event | None:
     """Case 3 stops every outgoing channel as it opens ([cases.N] freeze_on_open, default
     true for case 3 only); an active freeze is left as it is."""
-    from publisher.cases import freeze
+    from publisher.freeze import freeze
     from publisher.freeze import active_freeze
 
     if not app.config.case_setting(incident.case, "freeze_on_open", incident.case == 3) or active_freeze(app.store):

@@ -11,7 +11,9 @@ import re
 
 import pytest
 
-from publisher.cases import CASES
+from publisher.cases import shipped_cases
+
+CASES = shipped_cases()
 from publisher.errors import BadInput
 from publisher.lengths import mastodon_length, x_length
 from publisher.rendering import Renderer

@@ -18,7 +18,7 @@ def freeze(reason: str, incident_id: str | None, as_user: str | None, as_json: b
     """Stop every outgoing channel at once: retries in flight abort, sends are refused,
     approved drafts wait until an approver runs `publish unfreeze`."""
     from publisher.app import current_user
-    from publisher.cases import freeze as freeze_all
+    from publisher.freeze import freeze as freeze_all
     from publisher.incidents import load_incident
 
     app = session().app
@@ -40,7 +40,7 @@ def freeze(reason: str, incident_id: str | None, as_user: str | None, as_json: b
 def unfreeze(reason: str, as_user: str | None, as_json: bool) -> None:
     """Lift the freeze (approvers only), recording who and why; lists the drafts that waited."""
     from publisher.app import current_user
-    from publisher.cases import unfreeze as lift
+    from publisher.freeze import unfreeze as lift
 
     event, waiting = lift(session().app, current_user(as_user), reason)
     if as_json:
