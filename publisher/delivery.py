@@ -22,8 +22,8 @@ Guarantees:
   next wait would pass the run's budget (`[delivery] budget`) or the publish deadline
   (while it is still ahead); the channel is left failed-retryable and
   `publish send DRAFT` resumes it.
-- A freeze is checked before every attempt, retries included: a frozen workspace
-  sends nothing more.
+- A freeze is checked before every attempt, retries included, and every half second
+  of a retry's wait: a frozen workspace sends nothing more, and waiting retries abort.
 """
 from __future__ import annotations
 
@@ -49,6 +49,7 @@ MAX_ATTEMPTS = 10
 BACKOFF_INITIAL = 1.0
 BACKOFF_MAX = 60.0
 LOCK_POLL = 0.05
+FREEZE_POLL = 0.5
 Progress = Callable[[str, str, str], None]
 
 
@@ -76,14 +77,18 @@ def idempotency_key(draft_hash: str, channel: str) -> str:
 class RunClock:
     """Time spent by one delivery since the run began, against the run's limits.
 
-    Waits go through `sleep`; when an injected sleep returns early (tests), the time it
-    should have taken is still counted, so budgets behave the same with a fake sleep."""
+    Real waits (no injected `sleep`) look for a freeze every `FREEZE_POLL` seconds and
+    end at once when one is set, so a retry waiting out a long Retry-After aborts
+    instead of lingering. An injected sleep (tests) is called once per wait; when it
+    returns early, the time it should have taken is still counted, so budgets behave
+    the same, and the freeze is checked before the next attempt."""
 
-    def __init__(self, budget: float, until_deadline: float | None, sleep: Callable[[float], None],
-                 started: float | None = None):
+    def __init__(self, budget: float, until_deadline: float | None, sleep: Callable[[float], None] | None,
+                 frozen: Callable[[], bool] = lambda: False, started: float | None = None):
         self.budget = budget
         self.until_deadline = until_deadline
         self._sleep = sleep
+        self._frozen = frozen
         self._started = time.monotonic() if started is None else started
         self._skipped = 0.0
 
@@ -92,11 +97,20 @@ class RunClock:
 
     def sleep(self, seconds: float) -> None:
         before = time.monotonic()
+        if self._sleep is None:
+            self._wait_unless_frozen(before + seconds)
+            return
         self._sleep(seconds)
         self._skipped += max(0.0, seconds - (time.monotonic() - before))
 
+    def _wait_unless_frozen(self, until: float) -> None:
+        while (left := until - time.monotonic()) > 0:
+            time.sleep(min(FREEZE_POLL, left))
+            if self._frozen():
+                raise Frozen()
+
     def fork(self) -> "RunClock":
-        return RunClock(self.budget, self.until_deadline, self._sleep, self._started)
+        return RunClock(self.budget, self.until_deadline, self._sleep, self._frozen, self._started)
 
     def limit_passed_by(self, wait: float) -> str | None:
         """Why a wait of `wait` seconds may not start now, or None when it may."""
@@ -110,7 +124,7 @@ class RunClock:
 
 def send_draft(app: App, draft_id: str, actor: str, *, resend: tuple[str, ...] = (),
                progress: Progress = lambda channel, state, detail: None,
-               sleep: Callable[[float], None] = time.sleep) -> list[Outcome]:
+               sleep: Callable[[float], None] | None = None) -> list[Outcome]:
     """Deliver an approved draft to every channel not yet delivered."""
     record = load_draft(app, draft_id)
     if record.rejection or record.superseded_by:
@@ -139,12 +153,13 @@ def send_draft(app: App, draft_id: str, actor: str, *, resend: tuple[str, ...] =
         return [future.result() for future in futures]
 
 
-def run_clock(app: App, record: DraftRecord, sleep: Callable[[float], None]) -> RunClock:
+def run_clock(app: App, record: DraftRecord, sleep: Callable[[float], None] | None) -> RunClock:
     """The run's limits: its budget, and the publish deadline while it is still ahead
     (once it has passed, only the budget bounds the retries)."""
     incident = load_incident(app, record.draft.incident)
     until_deadline = (incident.first_seen + timedelta(hours=app.config.publish_hours) - app.clock()).total_seconds()
-    return RunClock(app.config.delivery_budget_minutes * 60, until_deadline if until_deadline > 0 else None, sleep)
+    return RunClock(app.config.delivery_budget_minutes * 60, until_deadline if until_deadline > 0 else None, sleep,
+                    frozen=lambda: active_freeze(app.store) is not None)
 
 
 def _claim_and_deliver(app: App, record: DraftRecord, channel: Channel, actor: str, clock: RunClock, resend: bool,

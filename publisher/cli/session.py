@@ -2,7 +2,6 @@
 clock and sleep (tests), and the opened App."""
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Callable
@@ -16,7 +15,7 @@ from publisher.timeparse import now as utc_now
 class Session:
     workspace: str | None = None
     clock: Callable[[], datetime] = utc_now
-    sleep: Callable[[float], None] = time.sleep
+    sleep: Callable[[float], None] | None = None
     _app: Any = field(default=None, repr=False)
 
     @property
