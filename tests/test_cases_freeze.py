@@ -97,7 +97,9 @@ def test_a_frozen_workspace_renders_but_approved_drafts_wait(workspace):
     cabinet.ok("freeze", "--reason", "cabinet meeting")
     draft = cabinet.render("--case", "2", "--template", "apology")
     held = cabinet.run("approve", draft, "--as", "ana")
-    assert held.exit_code == 2 and f"Approved draft {draft} as ana" in held.output
+    assert held.exit_code == 0 and f"Approved draft {draft} as ana" in held.output
+    assert "Publishing is frozen since" in held.output and f"`publish send {draft}` sends it" in held.output
+    assert "Sending draft" not in held.output
     status = cabinet.ok("status").output
     assert "WARNING: publishing is frozen since" in status and "cabinet meeting" in status
     lifted = cabinet.ok("unfreeze", "--reason", "statement agreed", "--as", "luis")

@@ -64,6 +64,7 @@ def approve(draft_id: str, as_user: str | None, key: Path | None, as_json: bool)
     """Approve a draft; it is sent once the required approvals are in."""
     from publisher.app import current_user
     from publisher.approvals import approve as approve_draft
+    from publisher.freeze import active_freeze
 
     app = session().app
     approver = current_user(as_user)
@@ -71,7 +72,15 @@ def approve(draft_id: str, as_user: str | None, key: Path | None, as_json: bool)
     have, need = len(set(record.valid_approvers())), app.config.approvals_required
     if not as_json:
         say(f"Approved draft {draft_id} as {approver} ({have} of {need}).")
-    if record.approved:
+    freeze = active_freeze(app.store)
+    if record.approved and freeze:
+        if as_json:
+            emit_json({"draft": draft_id, "approved": True, "held": True, "frozen_by": freeze.actor,
+                       "reason": freeze.data.get("reason")})
+        else:
+            say(f"Publishing is frozen since {freeze.ts} by {freeze.actor}: {freeze.data.get('reason')}. "
+                f"The draft waits: after `publish unfreeze`, `publish send {draft_id}` sends it.")
+    elif record.approved:
         deliver(draft_id, actor=approver, as_json=as_json)
 
 
