@@ -175,8 +175,8 @@ def test_case_3_opens_frozen_and_moderates_daily(cabinet):
     assert "Publishing is frozen" in opened.output
     draft = cabinet.at(2).render("--case", "3", "--template", "apology")
     held = cabinet.run("approve", draft, "--as", "ana")
-    assert held.exit_code == 2 and "publishing is frozen since" in held.output
-    assert "the draft waits until an approver runs `publish unfreeze`" in held.output
+    assert held.exit_code == 0 and "Publishing is frozen since" in held.output
+    assert f"The draft waits: after `publish unfreeze`, `publish send {draft}` sends it." in held.output
     assert not (cabinet.ws.path / "var" / "outbox").exists()
     cabinet.at(3).ok("done", "leak-origin", "--note", "a shared folder left public")
     cabinet.at(5).ok("done", "moderation")
