@@ -2,11 +2,9 @@
 from __future__ import annotations
 
 import logging
-import subprocess
-import sys
 import time
-from dataclasses import dataclass, field
-from typing import Any, Callable
+from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
@@ -14,8 +12,9 @@ import pytest
 from channels.base import Permanent, Receipt, Retryable
 from channels.discord import DiscordChannel
 from tests.fakes.server import Reply
-from tests.fakes.webhooks import (HTML, DiscordFake, attempt, discord_rate_limited, discord_reply, make_message,
-                                  visible_texts)
+from tests.channels import case_table
+from tests.channels.case_table import assert_loads_no_sdk, fake_fixtures, replay, run_case
+from tests.fakes.webhooks import HTML, DiscordFake, attempt, discord_rate_limited, discord_reply, make_message
 
 CANARY = "CANARY-discord-9f8e7d6c5b4a"
 WEBHOOK_ID = "1180000000000000999"
@@ -24,17 +23,8 @@ URL = f"https://discord.com{HOOK}"
 PARTS = ("(1/3) First part.", "(2/3) Second part — ünïcödé 🚨.", "(3/3) Last part.")
 
 
-@pytest.fixture(scope="module")
-def server():
-    with DiscordFake(WEBHOOK_ID, CANARY) as running:
-        yield running
-
-
-@pytest.fixture
-def fake(server: DiscordFake) -> DiscordFake:
-    server.reset()
-    server.guild_id = None
-    return server
+server, fake = fake_fixtures(lambda: DiscordFake(WEBHOOK_ID, CANARY),
+                             after_reset=lambda server: setattr(server, "guild_id", None))
 
 
 def build(fake: DiscordFake, secrets: frozenset[str] = frozenset({CANARY}), **settings: Any) -> DiscordChannel:
@@ -43,42 +33,37 @@ def build(fake: DiscordFake, secrets: frozenset[str] = frozenset({CANARY}), **se
 
 
 @dataclass
-class Case:
-    script: tuple[Reply | None, ...] = ()
-    error: type | None = None
-    reason: str = ""
-    retry_after: float | None = None
-    maybe_delivered: bool = False
-    settings: dict = field(default_factory=dict)
-    message: dict = field(default_factory=dict)
-    prepare: Callable[[DiscordFake], None] | None = None
-    requests: int = 1
+class Case(case_table.Case):
+    """`replies` is a script (`DiscordFake.then`): None lets the fake answer normally."""
+
     sent: int = 0
-    check: Callable[[DiscordFake, Receipt], None] | None = None
+
+    def load(self, fake: DiscordFake) -> None:
+        fake.then(*self.replies)
 
 
-def single(fake: DiscordFake, receipt: Receipt) -> None:
+def single(receipt: Receipt, fake: DiscordFake) -> None:
     posted = fake.messages[0]
     assert (receipt.id, receipt.url, receipt.platform_time) == (posted["id"], None, posted["timestamp"])
     assert receipt.extra == {"part_ids": [posted["id"]]}
 
 
-def with_guild(fake: DiscordFake, receipt: Receipt) -> None:
+def with_guild(receipt: Receipt, fake: DiscordFake) -> None:
     assert receipt.url == f"https://discord.com/channels/1170000000000000042/{fake.channel_id}/{receipt.id}"
 
 
-def split(fake: DiscordFake, receipt: Receipt) -> None:
+def split(receipt: Receipt, fake: DiscordFake) -> None:
     assert [r.json()["content"] for r in fake.requests] == list(PARTS)
     assert receipt.id == fake.messages[0]["id"]
     assert receipt.extra["part_ids"] == [m["id"] for m in fake.messages]
 
 
-def continued(fake: DiscordFake, receipt: Receipt) -> None:
+def continued(receipt: Receipt, fake: DiscordFake) -> None:
     assert [r.json()["content"] for r in fake.requests] == list(PARTS[1:])
     assert receipt.id == "1111" and receipt.extra["part_ids"] == ["1111"] + [m["id"] for m in fake.messages]
 
 
-def no_wait(fake: DiscordFake, receipt: Receipt) -> None:
+def no_wait(receipt: Receipt, fake: DiscordFake) -> None:
     assert receipt.id.startswith("discord-") and receipt.url is None and receipt.platform_time is None
 
 
@@ -132,34 +117,18 @@ CASES = [
 ]
 
 
-def run(fake: DiscordFake, case: Case, secrets: frozenset[str] = frozenset({CANARY})):
-    if case.prepare:
-        case.prepare(fake)
-    fake.then(*case.script)
-    channel = build(fake, secrets, **case.settings)
-    return channel, attempt(lambda: channel.send(make_message(**case.message)))
-
-
 @pytest.mark.parametrize("case", CASES)
 def test_send(fake: DiscordFake, case: Case) -> None:
-    _, outcome = run(fake, case)
-    assert len(fake.requests) == case.requests
+    outcome = run_case(fake, case, build)
     first = fake.requests[0]
     path = urlsplit(case.settings.get("webhook_url", URL)).path
     assert (first.method, first.path, first.query) == ("POST", path, {"wait": ["true"]})
     if case.error is None:
-        assert isinstance(outcome, Receipt), outcome
         body = first.json()
         assert body["allowed_mentions"] == {"parse": []} and "username" not in body
-        case.check(fake, outcome)
         return
-    assert type(outcome) is case.error, outcome
-    assert case.reason in outcome.reason
     earlier = [receipt.id for receipt in case.message.get("sent_parts", ())]
     assert [r.id for r in outcome.sent_parts] == earlier + [m["id"] for m in fake.messages][:case.sent]
-    if isinstance(outcome, Retryable):
-        assert outcome.retry_after == case.retry_after
-        assert outcome.maybe_delivered is case.maybe_delivered
 
 
 def test_paces_parts_when_bucket_is_empty(fake: DiscordFake) -> None:
@@ -213,23 +182,13 @@ def test_declares_its_shape() -> None:
 
 
 def test_import_loads_no_sdk() -> None:
-    done = subprocess.run([sys.executable, "-X", "importtime", "-c", "import channels.discord"],
-                          capture_output=True, text=True, check=True)
-    loaded = {line.rsplit("|", 1)[-1].strip().split(".")[0] for line in done.stderr.splitlines()}
-    assert not loaded & {"requests", "urllib3", "httpx", "tweepy", "telegram", "facebook"}
+    assert_loads_no_sdk("channels.discord")
 
 
 @pytest.mark.parametrize("secrets", [frozenset({CANARY}), frozenset({URL})], ids=["token-secret", "url-secret"])
 def test_canary_never_leaks(fake: DiscordFake, caplog: pytest.LogCaptureFixture, secrets: frozenset[str]) -> None:
     caplog.set_level(logging.DEBUG)
-    seen: list[str] = []
-    for param in CASES:
-        fake.reset()
-        channel, outcome = run(fake, param.values[0], secrets)
-        seen += visible_texts(outcome, caplog.records)
-    fake.reset()
-    channel = build(fake, secrets)
-    seen += [repr(channel), str(channel.describe()), str(attempt(channel.check))]
+    channel, seen = replay(fake, CASES, build, secrets, caplog)
     seen.append(str(attempt(build(fake, secrets, webhook_url=URL.replace(WEBHOOK_ID, "1180000000000000000")).check)))
     assert channel.describe()["webhook_url"] == "https://discord.com/****"
     assert not [text for text in seen + [caplog.text] if CANARY in text]

@@ -2,14 +2,14 @@
 from __future__ import annotations
 
 import logging
-import socket
-import subprocess
-import sys
+from dataclasses import dataclass, field
 
 import pytest
 
 from channels.base import DeliveryError, Duplicate, Message, Permanent, Receipt, Retryable, SettingError
 from channels.facebook import FacebookChannel
+from tests.channels import case_table
+from tests.channels.case_table import assert_loads_no_sdk, fake_fixtures, refused_url, run_case
 from tests.fakes.graph_api import FakeGraph
 from tests.fakes.server import Reply
 
@@ -20,16 +20,7 @@ TEXT = "Tap water is safe to drink again in all districts."
 POST_URL = f"https://www.facebook.com/{PAGE}/posts/987654321000001"
 
 
-@pytest.fixture(scope="module")
-def graph():
-    with FakeGraph(page_id=PAGE, token=CANARY) as server:
-        yield server
-
-
-@pytest.fixture
-def fake(graph):
-    graph.reset()
-    return graph
+server, fake = fake_fixtures(lambda: FakeGraph(page_id=PAGE, token=CANARY))
 
 
 def build(fake: FakeGraph, **overrides) -> FacebookChannel:
@@ -41,14 +32,6 @@ def message(*parts: str, reply_to: str | None = None, sent_parts: tuple[Receipt,
     return Message(draft_id="d-1", channel="facebook-main", parts=parts or (TEXT,), title="All clear",
                    incident_id="inc-1", template="all-clear", language="en", case=1, reply_to=reply_to,
                    idempotency_key="key-1", sent_parts=sent_parts)
-
-
-def nothing(fake):
-    pass
-
-
-def queue(*replies):
-    return lambda fake: fake.queue(*replies)
 
 
 def existing_post(fake):
@@ -64,97 +47,100 @@ COMMENT = ("POST", f"/v25.0/{FIRST}/comments", {"message": TEXT, "access_token":
 LOOKUP = ("GET", f"/v25.0/{PAGE}/posts", {"fields": "id,message,created_time", "access_token": CANARY})
 GATEWAY = Reply(502, "<html><body><h1>502 Bad Gateway</h1></body></html>", {"Content-Type": "text/html"})
 
-# (prepare the fake, message, settings, expected receipt fields or (error, attributes, words in reason), calls)
+
+
+@dataclass
+class Case(case_table.Case):
+    """`calls`: the (method, path, fields) the fake must see, in order."""
+
+    message: Message = field(default_factory=message)
+    calls: list = field(default_factory=lambda: [FEED])
+
+    def __post_init__(self) -> None:
+        self.requests = len(self.calls)
+
+
 CASES = [
-    pytest.param(nothing, message(), {}, {"id": FIRST, "url": POST_URL, "platform_time": None,
-                                          "extra": {"part_ids": [FIRST]}}, [FEED], id="post"),
-    pytest.param(nothing, message(), {"graph_version": "24.0"}, {"id": FIRST},
-                 [("POST", f"/v24.0/{PAGE}/feed", {"message": TEXT})], id="graph-version-setting"),
-    pytest.param(existing_post, message(reply_to=FIRST), {},
-                 {"id": "987654321000001_987654321000002", "url": POST_URL + "?comment_id=987654321000002"},
-                 [COMMENT], id="reply-by-id"),
-    pytest.param(existing_post, message(reply_to=POST_URL), {}, {"id": "987654321000001_987654321000002"},
-                 [COMMENT], id="reply-by-post-url"),
-    pytest.param(existing_post, message(reply_to="https://www.facebook.com/citywater/posts/987654321000001"), {},
-                 {"id": "987654321000001_987654321000002"}, [COMMENT], id="reply-by-vanity-url"),
-    pytest.param(existing_post, message(reply_to=f"https://m.facebook.com/permalink.php?story_fbid=987654321000001"
-                                                  f"&id={PAGE}"), {},
-                 {"id": "987654321000001_987654321000002"}, [COMMENT], id="reply-by-permalink"),
-    pytest.param(nothing, message(reply_to=FIRST), {}, (Permanent, {}, "does not exist"), [COMMENT],
+    pytest.param(Case(receipt_fields={"id": FIRST, "url": POST_URL, "platform_time": None,
+                                      "extra": {"part_ids": [FIRST]}}), id="post"),
+    pytest.param(Case(settings={"graph_version": "24.0"}, receipt_fields={"id": FIRST},
+                      calls=[("POST", f"/v24.0/{PAGE}/feed", {"message": TEXT})]), id="graph-version-setting"),
+    pytest.param(Case(prepare=existing_post, message=message(reply_to=FIRST),
+                      receipt_fields={"id": "987654321000001_987654321000002",
+                                      "url": POST_URL + "?comment_id=987654321000002"},
+                      calls=[COMMENT]), id="reply-by-id"),
+    pytest.param(Case(prepare=existing_post, message=message(reply_to=POST_URL),
+                      receipt_fields={"id": "987654321000001_987654321000002"}, calls=[COMMENT]),
+                 id="reply-by-post-url"),
+    pytest.param(Case(prepare=existing_post,
+                      message=message(reply_to="https://www.facebook.com/citywater/posts/987654321000001"),
+                      receipt_fields={"id": "987654321000001_987654321000002"}, calls=[COMMENT]),
+                 id="reply-by-vanity-url"),
+    pytest.param(Case(prepare=existing_post,
+                      message=message(reply_to=f"https://m.facebook.com/permalink.php?story_fbid=987654321000001"
+                                               f"&id={PAGE}"),
+                      receipt_fields={"id": "987654321000001_987654321000002"}, calls=[COMMENT]),
+                 id="reply-by-permalink"),
+    pytest.param(Case(error=Permanent, reason="does not exist", message=message(reply_to=FIRST), calls=[COMMENT]),
                  id="reply-to-missing-post"),
-    pytest.param(nothing, message(reply_to="https://www.facebook.com/citywater/posts/pfbid02Xyz"), {},
-                 (Permanent, {}, "cannot tell which Facebook post"), [], id="reply-to-unmappable-link"),
-    pytest.param(queue(FakeGraph.error(400, 32, "(#32) Page request limit reached", headers=FakeGraph.usage(5))),
-                 message(), {}, (Retryable, {"retry_after": 300.0, "maybe_delivered": False}, "rate limiting"),
-                 [FEED], id="rate-limit-page-with-usage-header"),
-    pytest.param(queue(FakeGraph.error(403, 4, "(#4) Application request limit reached", is_transient=True)),
-                 message(), {}, (Retryable, {"retry_after": None, "maybe_delivered": False}, "(#4)"),
-                 [FEED], id="rate-limit-app-without-hint"),
-    pytest.param(queue(FakeGraph.error(400, 368, "It looks like you were misusing this feature by going too fast. "
+    pytest.param(Case(error=Permanent, reason="cannot tell which Facebook post",
+                      message=message(reply_to="https://www.facebook.com/citywater/posts/pfbid02Xyz"), calls=[]),
+                 id="reply-to-unmappable-link"),
+    pytest.param(Case((FakeGraph.error(400, 32, "(#32) Page request limit reached", headers=FakeGraph.usage(5)),),
+                      Retryable, "rate limiting", retry_after=300.0), id="rate-limit-page-with-usage-header"),
+    pytest.param(Case((FakeGraph.error(403, 4, "(#4) Application request limit reached", is_transient=True),),
+                      Retryable, "(#4)"), id="rate-limit-app-without-hint"),
+    pytest.param(Case((FakeGraph.error(400, 368, "It looks like you were misusing this feature by going too fast. "
                                                  "You've been temporarily blocked from using it.", subcode=1390008,
-                                       is_transient=True)),
-                 message(), {}, (Retryable, {"retry_after": None, "maybe_delivered": False}, "subcode 1390008"),
-                 [FEED], id="posting-too-fast"),
-    pytest.param(queue(FakeGraph.error(500, 2, "An unexpected error has occurred. Please retry your request later.",
-                                       is_transient=True)),
-                 message(), {}, (Retryable, {"maybe_delivered": True}, "temporary failure"), [FEED],
-                 id="transient-code-2"),
-    pytest.param(queue(GATEWAY), message(), {}, (Retryable, {"maybe_delivered": True}, "HTTP 502"), [FEED],
-                 id="5xx-html"),
-    pytest.param(lambda fake: setattr(fake, "token", "another-token"), message(), {},
-                 (Permanent, {}, "rejected the Page token"), [FEED], id="bad-token"),
-    pytest.param(queue(FakeGraph.error(400, 190, "Error validating access token: Session has expired on "
-                                                 "Thursday, 01-Jan-26 00:00:00 PST.", subcode=463)),
-                 message(), {}, (Permanent, {}, "subcode 463"), [FEED], id="expired-token"),
-    pytest.param(queue(FakeGraph.error(403, 200, "(#200) The user hasn't authorized the application to perform "
-                                                 "this action")),
-                 message(), {}, (Permanent, {}, "lacks a permission"), [FEED], id="missing-permission"),
-    pytest.param(queue(FakeGraph.error(400, 100, "(#100) Invalid parameter")), message(), {},
-                 (Permanent, {}, "Invalid parameter"), [FEED], id="invalid-parameter"),
-    pytest.param(same_post_exists, message(), {},
-                 (Duplicate, {"receipt": Receipt(FIRST, POST_URL, "2026-01-01T00:00:00+00:00",
-                                                 {"part_ids": [FIRST]})}, "(#506) Duplicate status message"),
-                 [FEED, LOOKUP], id="duplicate-found"),
-    pytest.param(queue(FakeGraph.error(400, 506, "(#506) Duplicate status message"),
+                                       is_transient=True),),
+                      Retryable, "subcode 1390008"), id="posting-too-fast"),
+    pytest.param(Case((FakeGraph.error(500, 2, "An unexpected error has occurred. Please retry your request later.",
+                                       is_transient=True),),
+                      Retryable, "temporary failure", maybe_delivered=True), id="transient-code-2"),
+    pytest.param(Case((GATEWAY,), Retryable, "HTTP 502", maybe_delivered=True), id="5xx-html"),
+    pytest.param(Case(error=Permanent, reason="rejected the Page token",
+                      prepare=lambda fake: setattr(fake, "token", "another-token")), id="bad-token"),
+    pytest.param(Case((FakeGraph.error(400, 190, "Error validating access token: Session has expired on "
+                                                 "Thursday, 01-Jan-26 00:00:00 PST.", subcode=463),),
+                      Permanent, "subcode 463"), id="expired-token"),
+    pytest.param(Case((FakeGraph.error(403, 200, "(#200) The user hasn't authorized the application to perform "
+                                                 "this action"),),
+                      Permanent, "lacks a permission"), id="missing-permission"),
+    pytest.param(Case((FakeGraph.error(400, 100, "(#100) Invalid parameter"),), Permanent, "Invalid parameter"),
+                 id="invalid-parameter"),
+    pytest.param(Case(error=Duplicate, reason="(#506) Duplicate status message", prepare=same_post_exists,
+                      error_fields={"receipt": Receipt(FIRST, POST_URL, "2026-01-01T00:00:00+00:00",
+                                                       {"part_ids": [FIRST]})},
+                      calls=[FEED, LOOKUP]), id="duplicate-found"),
+    pytest.param(Case((FakeGraph.error(400, 506, "(#506) Duplicate status message"),
                        FakeGraph.error(400, 10, "(#10) This endpoint requires the 'pages_read_engagement' "
                                                 "permission")),
-                 message(), {}, (Duplicate, {"receipt": None}, "already has this post"), [FEED, LOOKUP],
+                      Duplicate, "already has this post", error_fields={"receipt": None}, calls=[FEED, LOOKUP]),
                  id="duplicate-lookup-refused"),
-    pytest.param(queue(FakeGraph.error(400, 368, "You've already posted this. Posting the same content repeatedly "
-                                                 "on Facebook isn't allowed.")),
-                 message(), {}, (Duplicate, {}, "already posted"), [FEED, LOOKUP], id="duplicate-368"),
-    pytest.param(queue(Reply(200, {"id": FIRST}, delay=1.0)), message(), {"timeout": 0.3},
-                 (Retryable, {"maybe_delivered": True}, "timeout"), [FEED], id="timeout"),
-    pytest.param(queue(Reply(reset=True)), message(), {}, (Retryable, {"maybe_delivered": True}, "connection"),
-                 [FEED], id="connection-reset"),
-    pytest.param(queue(Reply(200, b"{\"id\": ", {"Content-Type": "application/json"})), message(), {},
-                 (Retryable, {"maybe_delivered": True}, "not a Graph API answer"), [FEED], id="malformed-json"),
-    pytest.param(queue(Reply(200, b"<html>Welcome to the hotel wifi</html>")), message(), {},
-                 (Retryable, {"maybe_delivered": True}, "not a Graph API answer"), [FEED], id="no-content-type"),
-    pytest.param(queue(Reply(200, {"success": True})), message(), {},
-                 (Retryable, {"maybe_delivered": True}, "carries no id"), [FEED], id="wrong-shape"),
-    pytest.param(nothing, message(sent_parts=(Receipt(FIRST, POST_URL),)), {},
-                 {"id": FIRST, "url": POST_URL}, [], id="already-sent"),
-    pytest.param(nothing, message("part one", "part two"), {}, (Permanent, {}, "one part"), [], id="two-parts"),
+    pytest.param(Case((FakeGraph.error(400, 368, "You've already posted this. Posting the same content repeatedly "
+                                                 "on Facebook isn't allowed."),),
+                      Duplicate, "already posted", calls=[FEED, LOOKUP]), id="duplicate-368"),
+    pytest.param(Case((Reply(200, {"id": FIRST}, delay=1.0),), Retryable, "timeout", settings={"timeout": 0.3},
+                      maybe_delivered=True), id="timeout"),
+    pytest.param(Case((Reply(reset=True),), Retryable, "connection", maybe_delivered=True), id="connection-reset"),
+    pytest.param(Case((Reply(200, b"{\"id\": ", {"Content-Type": "application/json"}),), Retryable,
+                      "not a Graph API answer", maybe_delivered=True), id="malformed-json"),
+    pytest.param(Case((Reply(200, b"<html>Welcome to the hotel wifi</html>"),), Retryable, "not a Graph API answer",
+                      maybe_delivered=True), id="no-content-type"),
+    pytest.param(Case((Reply(200, {"success": True}),), Retryable, "carries no id", maybe_delivered=True),
+                 id="wrong-shape"),
+    pytest.param(Case(message=message(sent_parts=(Receipt(FIRST, POST_URL),)),
+                      receipt_fields={"id": FIRST, "url": POST_URL}, calls=[]), id="already-sent"),
+    pytest.param(Case(error=Permanent, reason="one part", message=message("part one", "part two"), calls=[]),
+                 id="two-parts"),
 ]
 
 
-@pytest.mark.parametrize("prepare, sending, settings, expected, calls", CASES)
-def test_send(fake, prepare, sending, settings, expected, calls):
-    prepare(fake)
-    channel = build(fake, **settings)
-    if isinstance(expected, dict):
-        receipt = channel.send(sending)
-        assert {key: getattr(receipt, key) for key in expected} == expected
-    else:
-        kind, attributes, words = expected
-        with pytest.raises(DeliveryError) as caught:
-            channel.send(sending)
-        assert type(caught.value) is kind
-        assert {key: getattr(caught.value, key) for key in attributes} == attributes
-        assert words in caught.value.reason
-    assert [(r.method, r.path) for r in fake.requests] == [(method, path) for method, path, _ in calls]
-    for request, (_, _, fields) in zip(fake.requests, calls):
+@pytest.mark.parametrize("case", CASES)
+def test_send(fake, case):
+    run_case(fake, case, build)
+    assert [(r.method, r.path) for r in fake.requests] == [(method, path) for method, path, _ in case.calls]
+    for request, (_, _, fields) in zip(fake.requests, case.calls):
         got = {k: v[-1] for k, v in request.query.items()}
         if request.method == "POST":
             assert request.header("Content-Type") == "application/x-www-form-urlencoded"
@@ -163,11 +149,8 @@ def test_send(fake, prepare, sending, settings, expected, calls):
 
 
 def test_connection_refused_is_not_delivered():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
     channel = FacebookChannel.build("fb", {"type": "facebook", "page_id": PAGE, "token": CANARY,
-                                           "api_url": f"http://127.0.0.1:{port}", "timeout": 1},
+                                           "api_url": refused_url(), "timeout": 1},
                                     secrets=frozenset({CANARY}))
     with pytest.raises(Retryable) as caught:
         channel.send(message())
@@ -217,10 +200,7 @@ def test_declared_shape():
 
 
 def test_importing_the_module_loads_no_sdk():
-    code = ("import sys, channels.facebook; "
-            "print(sorted({m.split('.')[0] for m in sys.modules} & {'facebook', 'requests', 'urllib3', 'httpx'}))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "[]"
+    assert_loads_no_sdk("channels.facebook")
 
 
 def test_canary_never_leaks(fake, caplog):

@@ -2,15 +2,15 @@
 from __future__ import annotations
 
 import logging
-import subprocess
-import sys
+from dataclasses import dataclass
 from datetime import datetime, timezone
-from pathlib import Path
 
 import pytest
 
 from channels.base import DeliveryError, Message, Permanent, Receipt, Retryable, SettingError
 from channels.mastodon import MastodonChannel, reset_delay
+from tests.channels import case_table
+from tests.channels.case_table import assert_loads_no_sdk, run_case, send
 from tests.fakes.mastodon_api import (FakeMastodon, bad_gateway, not_allowed, temporary_problem,
                                       too_many_requests)
 from tests.fakes.server import Reply
@@ -40,17 +40,6 @@ def message(*parts: str, reply_to: str | None = None, sent_parts: tuple[Receipt,
 
 def posts(fake: FakeMastodon) -> list:
     return [request for request in fake.requests if request.path == "/api/v1/statuses"]
-
-
-def nothing(fake: FakeMastodon) -> dict:
-    return {}
-
-
-def queued(*replies: Reply):
-    def setup(fake: FakeMastodon) -> dict:
-        fake.queue(*replies)
-        return {}
-    return setup
 
 
 def rate_limited(fake: FakeMastodon) -> dict:
@@ -129,13 +118,6 @@ def check_midway(error, fake):
     assert posts(fake)[1].json()["in_reply_to_id"] == first.id
 
 
-def retry_after(low, high):
-    def check(error, fake):
-        assert low <= error.retry_after <= high, error.retry_after
-        assert "rate limit" in error.reason and not error.maybe_delivered
-    return check
-
-
 def maybe_delivered(text):
     def check(error, fake):
         assert error.maybe_delivered and text in error.reason, error.reason
@@ -154,64 +136,66 @@ def check_visibility(result, fake):
     assert posts(fake)[0].json()["visibility"] == "unlisted"
 
 
+@dataclass
+class Case(case_table.Case):
+    """`message` holds the fields for this file's message(), with those `prepare`
+    returns ("sent": an id already posted); `check(outcome, fake)` does the rest."""
+
+    def outgoing(self, prepared: dict) -> Message:
+        fields = {**self.message, **prepared}
+        if "sent" in fields:
+            fields["sent_parts"] = (Receipt(fields.pop("sent")),)
+        return message(*fields.pop("parts", ()), **fields)
+
+
 CASES = [
-    pytest.param(nothing, {}, {}, Receipt, check_success, id="success"),
-    pytest.param(nothing, {"visibility": "unlisted"}, {}, Receipt, check_visibility, id="visibility"),
-    pytest.param(seeded("reply_to", "{id}"), {}, {}, Receipt, check_reply, id="reply-to-id"),
-    pytest.param(seeded("reply_to", "{url}/@acme/{id}"), {}, {}, Receipt, check_reply, id="reply-to-url"),
-    pytest.param(seeded("reply_to", "{url}/users/acme/statuses/{id}"), {}, {}, Receipt, check_reply,
+    pytest.param(Case(check=check_success), id="success"),
+    pytest.param(Case(settings={"visibility": "unlisted"}, check=check_visibility), id="visibility"),
+    pytest.param(Case(prepare=seeded("reply_to", "{id}"), check=check_reply), id="reply-to-id"),
+    pytest.param(Case(prepare=seeded("reply_to", "{url}/@acme/{id}"), check=check_reply), id="reply-to-url"),
+    pytest.param(Case(prepare=seeded("reply_to", "{url}/users/acme/statuses/{id}"), check=check_reply),
                  id="reply-to-activitypub-url"),
-    pytest.param(seeded("reply_to", "{url}/@someone@elsewhere.social/{id}"), {}, {}, Receipt, check_reply,
+    pytest.param(Case(prepare=seeded("reply_to", "{url}/@someone@elsewhere.social/{id}"), check=check_reply),
                  id="reply-to-remote-post-seen-here"),
-    pytest.param(nothing, {}, {"reply_to": "https://other.example/@bob/109876543210"}, Permanent,
-                 check_nothing_sent("other.example", "per server"), id="reply-to-other-server"),
-    pytest.param(nothing, {}, {"reply_to": "@bob hello"}, Permanent, check_nothing_sent("reply_to"),
-                 id="reply-to-unparseable"),
-    pytest.param(nothing, {}, {"reply_to": "109876543210"}, Permanent, says("HTTP 404: Record not found"),
+    pytest.param(Case(error=Permanent, message={"reply_to": "https://other.example/@bob/109876543210"}, requests=0,
+                      check=check_nothing_sent("other.example", "per server")), id="reply-to-other-server"),
+    pytest.param(Case(error=Permanent, message={"reply_to": "@bob hello"}, requests=0,
+                      check=check_nothing_sent("reply_to")), id="reply-to-unparseable"),
+    pytest.param(Case(error=Permanent, message={"reply_to": "109876543210"}, check=says("HTTP 404: Record not found")),
                  id="reply-to-missing-post"),
-    pytest.param(nothing, {}, {"parts": ("1/3 uno", "2/3 dos", "3/3 tres")}, Receipt, check_thread, id="thread"),
-    pytest.param(seeded("sent", "{id}"), {}, {"parts": ("1/3 uno", "2/3 dos", "3/3 tres")}, Receipt,
-                 check_resume, id="thread-resumes-after-sent-parts"),
-    pytest.param(fail_second_post, {}, {"parts": ("1/2 uno", "2/2 dos")}, Retryable, check_midway,
-                 id="thread-fails-midway"),
-    pytest.param(rate_limited, {}, {}, Retryable, retry_after(88, 91),
-                 id="rate-limit"),
-    pytest.param(queued(temporary_problem()), {}, {}, Retryable,
-                 maybe_delivered("temporary problem"), id="server-error-json"),
-    pytest.param(queued(bad_gateway()), {}, {}, Retryable, maybe_delivered("502 Bad Gateway"),
+    pytest.param(Case(message={"parts": ("1/3 uno", "2/3 dos", "3/3 tres")}, requests=3, check=check_thread),
+                 id="thread"),
+    pytest.param(Case(prepare=seeded("sent", "{id}"), message={"parts": ("1/3 uno", "2/3 dos", "3/3 tres")},
+                      requests=2, check=check_resume), id="thread-resumes-after-sent-parts"),
+    pytest.param(Case(error=Retryable, prepare=fail_second_post, message={"parts": ("1/2 uno", "2/2 dos")},
+                      maybe_delivered=True, requests=2, check=check_midway), id="thread-fails-midway"),
+    pytest.param(Case(error=Retryable, reason="rate limit", prepare=rate_limited,
+                      retry_after=pytest.approx(89.5, abs=1.5)), id="rate-limit"),
+    pytest.param(Case((temporary_problem(),), Retryable, maybe_delivered=True,
+                      check=maybe_delivered("temporary problem")), id="server-error-json"),
+    pytest.param(Case((bad_gateway(),), Retryable, maybe_delivered=True, check=maybe_delivered("502 Bad Gateway")),
                  id="server-error-html"),
-    pytest.param(slow, {}, {}, Retryable, maybe_delivered("no answer"), id="timeout"),
-    pytest.param(queued(Reply(reset=True)), {}, {}, Retryable,
-                 maybe_delivered("connection broke"), id="connection-reset"),
-    pytest.param(wrong_token, {}, {}, Permanent,
-                 says("access token", "HTTP 401: The access token is invalid"), id="bad-token"),
-    pytest.param(queued(not_allowed()), {}, {}, Permanent,
-                 says("HTTP 403: This action is not allowed"), id="not-allowed"),
-    pytest.param(nothing, {"max_length": 1000}, {"parts": ("x" * 501,)}, Permanent,
-                 says("HTTP 422: Validation failed: Text character limit of 500 exceeded"), id="too-long"),
-    pytest.param(queued(Reply(200, "<html>maintenance</html>", {"Content-Type": "text/html"})),
-                 {}, {}, Retryable, maybe_delivered("without a readable status"), id="malformed-not-json"),
-    pytest.param(queued(Reply(200, {"url": "x"})), {}, {}, Retryable,
-                 maybe_delivered("without a readable status"), id="malformed-no-id"),
+    pytest.param(Case(error=Retryable, prepare=slow, maybe_delivered=True, check=maybe_delivered("no answer")),
+                 id="timeout"),
+    pytest.param(Case((Reply(reset=True),), Retryable, maybe_delivered=True,
+                      check=maybe_delivered("connection broke")), id="connection-reset"),
+    pytest.param(Case(error=Permanent, prepare=wrong_token,
+                      check=says("access token", "HTTP 401: The access token is invalid")), id="bad-token"),
+    pytest.param(Case((not_allowed(),), Permanent, check=says("HTTP 403: This action is not allowed")),
+                 id="not-allowed"),
+    pytest.param(Case(error=Permanent, settings={"max_length": 1000}, message={"parts": ("x" * 501,)},
+                      check=says("HTTP 422: Validation failed: Text character limit of 500 exceeded")), id="too-long"),
+    pytest.param(Case((Reply(200, "<html>maintenance</html>", {"Content-Type": "text/html"}),), Retryable,
+                      maybe_delivered=True, check=maybe_delivered("without a readable status")),
+                 id="malformed-not-json"),
+    pytest.param(Case((Reply(200, {"url": "x"}),), Retryable, maybe_delivered=True,
+                      check=maybe_delivered("without a readable status")), id="malformed-no-id"),
 ]
 
 
-def run(fake: FakeMastodon, setup, settings: dict, fields: dict):
-    fields = {**fields, **setup(fake)}
-    if "sent" in fields:
-        fields["sent_parts"] = (Receipt(fields.pop("sent")),)
-    parts = fields.pop("parts", ())
-    try:
-        return build(fake, **settings).send(message(*parts, **fields))
-    except DeliveryError as error:
-        return error
-
-
-@pytest.mark.parametrize("setup, settings, fields, expected, check", CASES)
-def test_send(fake, setup, settings, fields, expected, check):
-    result = run(fake, setup, settings, dict(fields))
-    assert type(result) is expected, getattr(result, "reason", result)
-    check(result, fake)
+@pytest.mark.parametrize("case", CASES)
+def test_send(fake, case):
+    run_case(fake, case, build)
 
 
 def test_retry_after_read_timeout_posts_once(fake):
@@ -270,22 +254,17 @@ def test_declared_shape_settings_and_masked_description(fake):
 
 
 def test_import_loads_no_sdk():
-    root = Path(__file__).resolve().parents[2]
-    done = subprocess.run([sys.executable, "-X", "importtime", "-c", "import channels.mastodon"], cwd=root,
-                          capture_output=True, text=True, check=True)
-    loaded = {line.split("|")[-1].strip().split(".")[0] for line in done.stderr.splitlines() if "|" in line}
-    assert not loaded & {"requests", "urllib3", "httpx", "tweepy", "telegram", "facebook"}
+    assert_loads_no_sdk("channels.mastodon")
 
 
 def test_no_secret_escapes(caplog):
     caplog.set_level(logging.DEBUG)
     seen: list[str] = []
     for case in CASES:
-        setup, settings, fields, _, _ = case.values
         with FakeMastodon(TOKEN) as server:
-            result = run(server, setup, settings, dict(fields))
+            _, result = send(server, case.values[0], build)
             seen += [repr(result), str(result), repr(getattr(result, "sent_parts", None))]
-            channel = build(server, **settings)
+            channel = build(server, **case.values[0].settings)
             seen += [repr(channel), repr(channel.describe()), str(channel.describe())]
             server.token = "another"
             try:

@@ -2,52 +2,27 @@
 from __future__ import annotations
 
 import logging
-import socket
-import subprocess
-import sys
-from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 
-from channels.base import Permanent, Receipt, Retryable
+from channels.base import Permanent, Retryable
 from channels.slack import SlackChannel
 from tests.fakes.server import Reply
-from tests.fakes.webhooks import HTML, SlackFake, attempt, make_message, slack_rate_limited, slack_reply, visible_texts
+from tests.channels.case_table import Case, assert_loads_no_sdk, fake_fixtures, refused_url, replay, run_case
+from tests.fakes.webhooks import HTML, SlackFake, attempt, make_message, slack_rate_limited, slack_reply
 
 CANARY = "CANARY-slack-9f8e7d6c5b4a"
 HOOK = f"/services/T0ABC1234/B0DEF5678/{CANARY}"
 URL = f"https://hooks.slack.com{HOOK}"
 
 
-@pytest.fixture(scope="module")
-def server():
-    with SlackFake(HOOK) as running:
-        yield running
-
-
-@pytest.fixture
-def fake(server: SlackFake) -> SlackFake:
-    server.reset()
-    return server
+server, fake = fake_fixtures(lambda: SlackFake(HOOK))
 
 
 def build(fake: SlackFake, secrets: frozenset[str] = frozenset({CANARY}), **settings: Any) -> SlackChannel:
     raw = {"type": "slack", "webhook_url": URL, "api_url": fake.url, "timeout": 2, **settings}
     return SlackChannel.build("ops-slack", raw, secrets=secrets)
-
-
-@dataclass
-class Case:
-    replies: tuple[Reply, ...] = ()
-    error: type | None = None
-    reason: str = ""
-    retry_after: float | None = None
-    maybe_delivered: bool = False
-    settings: dict = field(default_factory=dict)
-    prepare: Callable[[SlackFake], None] | None = None
-    message: dict = field(default_factory=dict)
-    requests: int = 1
 
 
 CASES = [
@@ -82,20 +57,10 @@ CASES = [
 ]
 
 
-def run(fake: SlackFake, case: Case, secrets: frozenset[str] = frozenset({CANARY})):
-    if case.prepare:
-        case.prepare(fake)
-    fake.queue(*case.replies)
-    channel = build(fake, secrets, **case.settings)
-    return channel, attempt(lambda: channel.send(make_message(**case.message)))
-
-
 @pytest.mark.parametrize("case", CASES)
 def test_send(fake: SlackFake, case: Case) -> None:
-    channel, outcome = run(fake, case)
-    assert len(fake.requests) == case.requests
+    outcome = run_case(fake, case, build)
     if case.error is None:
-        assert isinstance(outcome, Receipt), outcome
         request = fake.requests[0]
         assert (request.method, request.path) == ("POST", HOOK)
         assert request.header("Content-Type").startswith("application/json")
@@ -105,12 +70,6 @@ def test_send(fake: SlackFake, case: Case) -> None:
         assert outcome.id.startswith("slack-") and outcome.url is None
         assert outcome.platform_time and outcome.platform_time.endswith("+00:00")
         assert outcome.extra == {"part_ids": [outcome.id]}
-        return
-    assert type(outcome) is case.error, outcome
-    assert case.reason in outcome.reason
-    if isinstance(outcome, Retryable):
-        assert outcome.retry_after == case.retry_after
-        assert outcome.maybe_delivered is case.maybe_delivered
 
 
 def test_receipt_id_is_stable_across_retries(fake: SlackFake) -> None:
@@ -127,11 +86,8 @@ def test_text_is_sent_byte_for_byte(fake: SlackFake) -> None:
 
 
 def test_connection_refused_is_not_delivered() -> None:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
     channel = SlackChannel.build("ops-slack", {"type": "slack", "webhook_url": URL,
-                                               "api_url": f"http://127.0.0.1:{port}", "timeout": 1})
+                                               "api_url": refused_url(), "timeout": 1})
     outcome = attempt(lambda: channel.send(make_message()))
     assert isinstance(outcome, Retryable) and outcome.maybe_delivered is False
 
@@ -165,22 +121,12 @@ def test_declares_its_shape() -> None:
 
 
 def test_import_loads_no_sdk() -> None:
-    done = subprocess.run([sys.executable, "-X", "importtime", "-c", "import channels.slack"],
-                          capture_output=True, text=True, check=True)
-    loaded = {line.rsplit("|", 1)[-1].strip().split(".")[0] for line in done.stderr.splitlines()}
-    assert not loaded & {"requests", "urllib3", "httpx", "tweepy", "telegram", "facebook"}
+    assert_loads_no_sdk("channels.slack")
 
 
 @pytest.mark.parametrize("secrets", [frozenset({CANARY}), frozenset({URL})], ids=["token-secret", "url-secret"])
 def test_canary_never_leaks(fake: SlackFake, caplog: pytest.LogCaptureFixture, secrets: frozenset[str]) -> None:
     caplog.set_level(logging.DEBUG)
-    seen: list[str] = []
-    for param in CASES:
-        case = param.values[0]
-        fake.reset()
-        channel, outcome = run(fake, case, secrets)
-        seen += visible_texts(outcome, caplog.records)
-    channel = build(fake, secrets)
-    seen += [repr(channel), str(channel.describe()), str(attempt(channel.check))]
+    channel, seen = replay(fake, CASES, build, secrets, caplog)
     assert channel.describe()["webhook_url"] == "https://hooks.slack.com/****"
     assert not [text for text in seen + [caplog.text] if CANARY in text]

@@ -2,14 +2,14 @@
 from __future__ import annotations
 
 import logging
-import socket
-import subprocess
-import sys
+from dataclasses import dataclass, field
 
 import pytest
 
 from channels.base import DeliveryError, Message, Permanent, Receipt, Retryable, SettingError
 from channels.telegram import TelegramChannel
+from tests.channels import case_table
+from tests.channels.case_table import assert_loads_no_sdk, fake_fixtures, refused_url, run_case
 from tests.fakes.server import Reply
 from tests.fakes.telegram_api import FakeTelegram
 
@@ -24,16 +24,7 @@ GATEWAY = Reply(502, "<html>\r\n<head><title>502 Bad Gateway</title></head></htm
 FLOOD = FakeTelegram.error(429, "Too Many Requests: retry after 5", retry_after=5)
 
 
-@pytest.fixture(scope="module")
-def server():
-    with FakeTelegram(token=TOKEN) as fake:
-        yield fake
-
-
-@pytest.fixture
-def fake(server):
-    server.reset()
-    return server
+server, fake = fake_fixtures(lambda: FakeTelegram(token=TOKEN))
 
 
 def build(fake: FakeTelegram, **overrides) -> TelegramChannel:
@@ -51,10 +42,6 @@ def receipt(number: int) -> Receipt:
     return Receipt(str(number), f"https://t.me/citywater/{number}", WHEN)
 
 
-def nothing(fake):
-    pass
-
-
 def earlier_post(fake):
     fake.post("@citywater", "Boil water before drinking.")
 
@@ -67,79 +54,82 @@ def sent(text: str, **fields) -> dict:
     return {"chat_id": "@citywater", "text": text, **fields}
 
 
-# (prepare the fake, message, settings, expected receipt fields or (error, attributes, words), sendMessage calls)
+@dataclass
+class Case(case_table.Case):
+    """`calls`: the sendMessage parameters the fake must see, in order."""
+
+    message: Message = field(default_factory=message)
+    calls: list = field(default_factory=lambda: [sent(TEXT)])
+
+    def __post_init__(self) -> None:
+        self.requests = len(self.calls)
+
+
 CASES = [
-    pytest.param(nothing, message(), {},
-                 {"id": "501", "url": "https://t.me/citywater/501", "platform_time": WHEN,
-                  "extra": {"part_ids": ["501"]}}, [sent(TEXT)], id="single"),
-    pytest.param(nothing, message(*PARTS), {}, {"id": "501", "extra": {"part_ids": ["501", "502", "503"]}},
-                 [sent(part) for part in PARTS], id="split-verbatim-in-order"),
-    pytest.param(earlier_post, message(reply_to="501"), {}, {"id": "502"},
-                 [sent(TEXT, reply_parameters={"message_id": 501})], id="reply-by-id"),
-    pytest.param(earlier_post, message(*PARTS[:2], reply_to="https://t.me/CityWater/501"), {},
-                 {"id": "502", "extra": {"part_ids": ["502", "503"]}},
-                 [sent(PARTS[0], reply_parameters={"message_id": 501}), sent(PARTS[1])], id="split-reply-by-link"),
-    pytest.param(earlier_post, message(reply_to="https://t.me/othernews/501"), {},
-                 (Permanent, {}, "another chat"), [], id="reply-link-other-chat"),
-    pytest.param(nothing, message(reply_to="https://example.org/citywater/501"), {},
-                 (Permanent, {}, "cannot tell which Telegram message"), [], id="reply-unparsable"),
-    pytest.param(nothing, message(reply_to="777"), {}, (Permanent, {}, "Message to be replied not found"),
-                 [sent(TEXT, reply_parameters={"message_id": 777})], id="reply-target-missing"),
-    pytest.param(nothing, message(*PARTS, sent_parts=(receipt(91),)), {},
-                 {"id": "91", "url": "https://t.me/citywater/91", "extra": {"part_ids": ["91", "501", "502"]}},
-                 [sent(PARTS[1]), sent(PARTS[2])], id="continue-after-sent-parts"),
-    pytest.param(nothing, message(), {"chat": -1009876543210, "parse_mode": "HTML"},
-                 {"id": "501", "url": None, "platform_time": WHEN},
-                 [{"chat_id": "-1009876543210", "text": TEXT, "parse_mode": "HTML"}], id="numeric-chat-parse-mode"),
-    pytest.param(fail(1, FLOOD), message(), {}, (Retryable, {"retry_after": 5.0, "maybe_delivered": False},
-                                                "rate limiting"), [sent(TEXT)], id="rate-limit"),
-    pytest.param(fail(2, FLOOD), message(*PARTS), {},
-                 (Retryable, {"retry_after": 5.0, "sent_parts": (receipt(501),)}, "rate limiting"),
-                 [sent(PARTS[0]), sent(PARTS[1])], id="rate-limit-mid-split"),
-    pytest.param(fail(1, GATEWAY), message(), {}, (Retryable, {"maybe_delivered": False}, "Bad Gateway"),
-                 [sent(TEXT)], id="5xx-html"),
-    pytest.param(fail(1, FakeTelegram.error(500, "Internal Server Error")), message(), {},
-                 (Retryable, {"retry_after": None}, "server error"), [sent(TEXT)], id="5xx-json"),
-    pytest.param(fail(1, Reply(200, {"ok": True}, delay=1.0)), message(), {"timeout": 0.3},
-                 (Retryable, {"maybe_delivered": True}, "timeout"), [sent(TEXT)], id="timeout"),
-    pytest.param(fail(1, Reply(reset=True)), message(), {}, (Retryable, {"maybe_delivered": True}, "broke"),
-                 [sent(TEXT)], id="connection-reset"),
-    pytest.param(lambda fake: setattr(fake, "token", "7012345678:rotated"), message(), {},
-                 (Permanent, {}, "rejected the bot token (Unauthorized)"), [sent(TEXT)], id="bad-token"),
-    pytest.param(lambda fake: fake.removed.add(-1001234567890), message(), {},
-                 (Permanent, {}, "not a member of the channel chat"), [sent(TEXT)], id="bot-not-member"),
-    pytest.param(fail(1, FakeTelegram.error(403, "Forbidden: bot was blocked by the user")), message(), {},
-                 (Permanent, {}, "blocked by the user"), [sent(TEXT)], id="blocked"),
-    pytest.param(nothing, message(), {"chat": "@nosuchchat"}, (Permanent, {}, "hat not found"),
-                 [{"chat_id": "@nosuchchat", "text": TEXT}], id="chat-not-found"),
-    pytest.param(nothing, message("x" * 4097), {}, (Permanent, {}, "too long"), [sent("x" * 4097)],
+    pytest.param(Case(receipt_fields={"id": "501", "url": "https://t.me/citywater/501", "platform_time": WHEN,
+                                      "extra": {"part_ids": ["501"]}}), id="single"),
+    pytest.param(Case(message=message(*PARTS),
+                      receipt_fields={"id": "501", "extra": {"part_ids": ["501", "502", "503"]}},
+                      calls=[sent(part) for part in PARTS]), id="split-verbatim-in-order"),
+    pytest.param(Case(prepare=earlier_post, message=message(reply_to="501"), receipt_fields={"id": "502"},
+                      calls=[sent(TEXT, reply_parameters={"message_id": 501})]), id="reply-by-id"),
+    pytest.param(Case(prepare=earlier_post, message=message(*PARTS[:2], reply_to="https://t.me/CityWater/501"),
+                      receipt_fields={"id": "502", "extra": {"part_ids": ["502", "503"]}},
+                      calls=[sent(PARTS[0], reply_parameters={"message_id": 501}), sent(PARTS[1])]),
+                 id="split-reply-by-link"),
+    pytest.param(Case(error=Permanent, reason="another chat", prepare=earlier_post,
+                      message=message(reply_to="https://t.me/othernews/501"), calls=[]), id="reply-link-other-chat"),
+    pytest.param(Case(error=Permanent, reason="cannot tell which Telegram message",
+                      message=message(reply_to="https://example.org/citywater/501"), calls=[]), id="reply-unparsable"),
+    pytest.param(Case(error=Permanent, reason="Message to be replied not found", message=message(reply_to="777"),
+                      calls=[sent(TEXT, reply_parameters={"message_id": 777})]), id="reply-target-missing"),
+    pytest.param(Case(message=message(*PARTS, sent_parts=(receipt(91),)),
+                      receipt_fields={"id": "91", "url": "https://t.me/citywater/91",
+                                      "extra": {"part_ids": ["91", "501", "502"]}},
+                      calls=[sent(PARTS[1]), sent(PARTS[2])]), id="continue-after-sent-parts"),
+    pytest.param(Case(settings={"chat": -1009876543210, "parse_mode": "HTML"},
+                      receipt_fields={"id": "501", "url": None, "platform_time": WHEN},
+                      calls=[{"chat_id": "-1009876543210", "text": TEXT, "parse_mode": "HTML"}]),
+                 id="numeric-chat-parse-mode"),
+    pytest.param(Case(error=Retryable, reason="rate limiting", prepare=fail(1, FLOOD), retry_after=5.0),
+                 id="rate-limit"),
+    pytest.param(Case(error=Retryable, reason="rate limiting", prepare=fail(2, FLOOD), message=message(*PARTS),
+                      retry_after=5.0, error_fields={"sent_parts": (receipt(501),)},
+                      calls=[sent(PARTS[0]), sent(PARTS[1])]), id="rate-limit-mid-split"),
+    pytest.param(Case(error=Retryable, reason="Bad Gateway", prepare=fail(1, GATEWAY)), id="5xx-html"),
+    pytest.param(Case(error=Retryable, reason="server error",
+                      prepare=fail(1, FakeTelegram.error(500, "Internal Server Error"))), id="5xx-json"),
+    pytest.param(Case(error=Retryable, reason="timeout", prepare=fail(1, Reply(200, {"ok": True}, delay=1.0)),
+                      settings={"timeout": 0.3}, maybe_delivered=True), id="timeout"),
+    pytest.param(Case(error=Retryable, reason="broke", prepare=fail(1, Reply(reset=True)), maybe_delivered=True),
+                 id="connection-reset"),
+    pytest.param(Case(error=Permanent, reason="rejected the bot token (Unauthorized)",
+                      prepare=lambda fake: setattr(fake, "token", "7012345678:rotated")), id="bad-token"),
+    pytest.param(Case(error=Permanent, reason="not a member of the channel chat",
+                      prepare=lambda fake: fake.removed.add(-1001234567890)), id="bot-not-member"),
+    pytest.param(Case(error=Permanent, reason="blocked by the user",
+                      prepare=fail(1, FakeTelegram.error(403, "Forbidden: bot was blocked by the user"))),
+                 id="blocked"),
+    pytest.param(Case(error=Permanent, reason="hat not found", settings={"chat": "@nosuchchat"},
+                      calls=[{"chat_id": "@nosuchchat", "text": TEXT}]), id="chat-not-found"),
+    pytest.param(Case(error=Permanent, reason="too long", message=message("x" * 4097), calls=[sent("x" * 4097)]),
                  id="too-long"),
-    pytest.param(fail(1, FakeTelegram.error(400, "Bad Request: group chat was upgraded to a supergroup chat",
-                                            migrate_to_chat_id=-1009876543210)), message(), {},
-                 (Permanent, {}, "set chat to -1009876543210"), [sent(TEXT)], id="chat-migrated"),
-    pytest.param(fail(1, Reply(200, b"<html>captive portal</html>", {"Content-Type": "text/html"})), message(), {},
-                 (Retryable, {"maybe_delivered": True}, "may have been sent"), [sent(TEXT)], id="malformed-body"),
-    pytest.param(fail(1, FakeTelegram.ok(True)), message(), {},
-                 (Retryable, {"maybe_delivered": True}, "not with a Bot API result"), [sent(TEXT)], id="wrong-shape"),
+    pytest.param(Case(prepare=fail(1, FakeTelegram.error(400, "Bad Request: group chat was upgraded to a supergroup "
+                                                              "chat", migrate_to_chat_id=-1009876543210)),
+                      error=Permanent, reason="set chat to -1009876543210"), id="chat-migrated"),
+    pytest.param(Case(error=Retryable, reason="may have been sent",
+                      prepare=fail(1, Reply(200, b"<html>captive portal</html>", {"Content-Type": "text/html"})),
+                      maybe_delivered=True), id="malformed-body"),
+    pytest.param(Case(error=Retryable, reason="not with a Bot API result", prepare=fail(1, FakeTelegram.ok(True)),
+                      maybe_delivered=True), id="wrong-shape"),
 ]
 
 
-@pytest.mark.parametrize("prepare, sending, settings, expected, calls", CASES)
-def test_send(fake, prepare, sending, settings, expected, calls):
-    prepare(fake)
-    channel = build(fake, **settings)
-    if isinstance(expected, dict):
-        got = channel.send(sending)
-        assert {key: getattr(got, key) for key in expected} == expected
-    else:
-        kind, attributes, words = expected
-        with pytest.raises(DeliveryError) as caught:
-            channel.send(sending)
-        assert type(caught.value) is kind
-        assert {key: getattr(caught.value, key) for key in attributes} == attributes
-        assert words in caught.value.reason
+@pytest.mark.parametrize("case", CASES)
+def test_send(fake, case):
+    run_case(fake, case, build)
     requests = fake.requests
-    assert [FakeTelegram.params(r) for r in requests] == calls
+    assert [FakeTelegram.params(r) for r in requests] == case.calls
     for request in requests:
         assert (request.method, request.path) == ("POST", PATH)
         assert request.header("Content-Type") == "application/x-www-form-urlencoded"
@@ -147,11 +137,8 @@ def test_send(fake, prepare, sending, settings, expected, calls):
 
 
 def test_connection_refused_is_not_delivered():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
     channel = TelegramChannel.build("tg", {"type": "telegram", "token": TOKEN, "chat": "@citywater",
-                                           "api_url": f"http://127.0.0.1:{port}", "timeout": 1})
+                                           "api_url": refused_url(), "timeout": 1})
     with pytest.raises(Retryable) as caught:
         channel.send(message())
     assert caught.value.maybe_delivered is False
@@ -203,10 +190,7 @@ def test_declared_shape():
 
 
 def test_importing_the_module_loads_no_sdk():
-    code = ("import sys, channels.telegram; "
-            "print(sorted({m.split('.')[0] for m in sys.modules} & {'telegram', 'httpx', 'httpcore', 'requests'}))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "[]"
+    assert_loads_no_sdk("channels.telegram")
 
 
 def test_canary_never_leaks(fake, caplog):

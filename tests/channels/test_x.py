@@ -2,14 +2,14 @@
 from __future__ import annotations
 
 import logging
-import subprocess
-import sys
-from pathlib import Path
+from dataclasses import dataclass
 
 import pytest
 
 from channels.base import DeliveryError, Duplicate, Message, Permanent, Receipt, Retryable
 from channels.x import XChannel, rate_limit_delay, snowflake_time
+from tests.channels import case_table
+from tests.channels.case_table import assert_loads_no_sdk, run_case, send
 from tests.fakes.server import Reply
 from tests.fakes.x_api import (TOO_MANY, FakeX, client_not_enrolled, created, invalid_request, server_error,
                                too_many_requests)
@@ -49,10 +49,6 @@ def posts(fake: FakeX) -> list:
 
 def seed(fake: FakeX, text: str) -> None:
     fake.tweets["1500000000000000000"] = {"text": text, "in_reply_to": None, "created_at": "2022-03-05T10:00:00.000Z"}
-
-
-def nothing(fake: FakeX) -> None:
-    pass
 
 
 def check_success(result, fake):
@@ -101,13 +97,6 @@ def check_midway(error, fake):
     assert posts(fake)[1].json()["reply"]["in_reply_to_tweet_id"] == DOC_ID
 
 
-def retry_after(low, high):
-    def check(error, fake):
-        assert low <= error.retry_after <= high, error.retry_after
-        assert "rate limit" in error.reason
-    return check
-
-
 def check_no_signal(error, fake):
     assert error.retry_after is None and not error.maybe_delivered
 
@@ -134,65 +123,66 @@ def check_duplicate_last(error, fake):
     assert error.receipt.id == error.sent_parts[0].id and len(error.sent_parts) == 1
 
 
+@dataclass
+class Case(case_table.Case):
+    """`message` holds the fields for this file's message(); `check(outcome, fake)` does the rest."""
+
+    def outgoing(self, prepared: dict) -> Message:
+        fields = {**self.message, **prepared}
+        return message(*fields.pop("parts", ()), **fields)
+
+
 CASES = [
-    pytest.param(nothing, {}, Receipt, check_success, id="success"),
-    pytest.param(lambda f: f.queue(created(DOC_ID, "Hello world!")), {}, Receipt, check_documented,
-                 id="documented-answer"),
-    pytest.param(nothing, {"reply_to": DOC_ID}, Receipt, check_reply, id="reply-to-id"),
-    pytest.param(nothing, {"reply_to": f"https://x.com/SomeUser/status/{DOC_ID}?s=20"}, Receipt, check_reply,
+    pytest.param(Case(check=check_success), id="success"),
+    pytest.param(Case((created(DOC_ID, "Hello world!"),), check=check_documented), id="documented-answer"),
+    pytest.param(Case(message={"reply_to": DOC_ID}, check=check_reply), id="reply-to-id"),
+    pytest.param(Case(message={"reply_to": f"https://x.com/SomeUser/status/{DOC_ID}?s=20"}, check=check_reply),
                  id="reply-to-x-url"),
-    pytest.param(nothing, {"reply_to": f"https://twitter.com/SomeUser/status/{DOC_ID}"}, Receipt, check_reply,
+    pytest.param(Case(message={"reply_to": f"https://twitter.com/SomeUser/status/{DOC_ID}"}, check=check_reply),
                  id="reply-to-twitter-url"),
-    pytest.param(nothing, {"reply_to": "https://facebook.com/acme/posts/1"}, Permanent, check_nothing_sent,
-                 id="reply-to-unparseable"),
-    pytest.param(nothing, {"parts": ("1/3 uno", "2/3 dos", "3/3 tres")}, Receipt, check_thread, id="thread"),
-    pytest.param(nothing, {"parts": ("1/3 uno", "2/3 dos", "3/3 tres"), "sent_parts": (Receipt(DOC_ID),)},
-                 Receipt, check_resume, id="thread-resumes-after-sent-parts"),
-    pytest.param(lambda f: f.queue(created(DOC_ID, "1/2"), server_error(503)), {"parts": ("1/2", "2/2")},
-                 Retryable, check_midway, id="thread-fails-midway"),
-    pytest.param(lambda f: f.queue(too_many_requests(reset_in=120)), {}, Retryable, retry_after(115, 121),
-                 id="rate-limit-15-minutes"),
-    pytest.param(lambda f: f.queue(too_many_requests(reset_in=60, remaining=40, daily_reset_in=7200)), {},
-                 Retryable, retry_after(7190, 7201), id="rate-limit-24-hours"),
-    pytest.param(lambda f: f.queue(Reply(429, TOO_MANY)), {}, Retryable, check_no_signal,
-                 id="rate-limit-without-headers"),
-    pytest.param(lambda f: f.queue(server_error(503)), {}, Retryable, maybe_delivered("Service Unavailable"),
-                 id="server-error"),
-    pytest.param(lambda f: f.slow_once(1.0), {}, Retryable, maybe_delivered("no answer"), id="timeout"),
-    pytest.param(lambda f: f.queue(Reply(reset=True)), {}, Retryable, maybe_delivered("connection broke"),
-                 id="connection-reset"),
-    pytest.param(lambda f: setattr(f, "credentials", (*list(CREDENTIALS.values())[:3], "rotated")), {}, Permanent,
-                 says("credentials", "HTTP 401: Unauthorized"), id="bad-token"),
-    pytest.param(lambda f: seed(f, TEXT), {}, Duplicate, check_duplicate, id="duplicate"),
-    pytest.param(lambda f: seed(f, "2/3 dos"), {"parts": ("1/3 uno", "2/3 dos", "3/3 tres")}, Permanent,
-                 says("part 2 of 3", sent=1), id="duplicate-inside-thread"),
-    pytest.param(lambda f: seed(f, "2/2 dos"), {"parts": ("1/2 uno", "2/2 dos")}, Duplicate, check_duplicate_last,
-                 id="duplicate-last-part"),
-    pytest.param(lambda f: f.queue(client_not_enrolled()), {}, Permanent, says("HTTP 403", "attached to a Project"),
+    pytest.param(Case(error=Permanent, message={"reply_to": "https://facebook.com/acme/posts/1"}, requests=0,
+                      check=check_nothing_sent), id="reply-to-unparseable"),
+    pytest.param(Case(message={"parts": ("1/3 uno", "2/3 dos", "3/3 tres")}, requests=3, check=check_thread),
+                 id="thread"),
+    pytest.param(Case(message={"parts": ("1/3 uno", "2/3 dos", "3/3 tres"), "sent_parts": (Receipt(DOC_ID),)},
+                      requests=2, check=check_resume), id="thread-resumes-after-sent-parts"),
+    pytest.param(Case((created(DOC_ID, "1/2"), server_error(503)), Retryable, message={"parts": ("1/2", "2/2")},
+                      maybe_delivered=True, requests=2, check=check_midway), id="thread-fails-midway"),
+    pytest.param(Case(error=Retryable, reason="rate limit", prepare=lambda f: f.queue(too_many_requests(reset_in=120)),
+                      retry_after=pytest.approx(118, abs=3)), id="rate-limit-15-minutes"),
+    pytest.param(Case(error=Retryable, reason="rate limit",
+                      prepare=lambda f: f.queue(too_many_requests(reset_in=60, remaining=40, daily_reset_in=7200)),
+                      retry_after=pytest.approx(7195.5, abs=5.5)), id="rate-limit-24-hours"),
+    pytest.param(Case((Reply(429, TOO_MANY),), Retryable, check=check_no_signal), id="rate-limit-without-headers"),
+    pytest.param(Case((server_error(503),), Retryable, maybe_delivered=True,
+                      check=maybe_delivered("Service Unavailable")), id="server-error"),
+    pytest.param(Case(error=Retryable, prepare=lambda f: f.slow_once(1.0), maybe_delivered=True,
+                      check=maybe_delivered("no answer")), id="timeout"),
+    pytest.param(Case((Reply(reset=True),), Retryable, maybe_delivered=True,
+                      check=maybe_delivered("connection broke")), id="connection-reset"),
+    pytest.param(Case(error=Permanent,
+                      prepare=lambda f: setattr(f, "credentials", (*list(CREDENTIALS.values())[:3], "rotated")),
+                      check=says("credentials", "HTTP 401: Unauthorized")), id="bad-token"),
+    pytest.param(Case(error=Duplicate, prepare=lambda f: seed(f, TEXT), check=check_duplicate), id="duplicate"),
+    pytest.param(Case(error=Permanent, prepare=lambda f: seed(f, "2/3 dos"),
+                      message={"parts": ("1/3 uno", "2/3 dos", "3/3 tres")}, requests=2,
+                      check=says("part 2 of 3", sent=1)), id="duplicate-inside-thread"),
+    pytest.param(Case(error=Duplicate, prepare=lambda f: seed(f, "2/2 dos"), message={"parts": ("1/2 uno", "2/2 dos")},
+                      requests=2, check=check_duplicate_last), id="duplicate-last-part"),
+    pytest.param(Case((client_not_enrolled(),), Permanent, check=says("HTTP 403", "attached to a Project")),
                  id="forbidden-not-enrolled"),
-    pytest.param(lambda f: f.queue(invalid_request("reply.in_reply_to_tweet_id", "1", "`1` is not a valid id")),
-                 {"reply_to": "1"}, Permanent, says("invalid", "is not a valid id"), id="invalid-request"),
-    pytest.param(lambda f: f.queue(Reply(201, "<html>upstream</html>", {"Content-Type": "text/html"})), {},
-                 Retryable, maybe_delivered("not JSON"), id="malformed-not-json"),
-    pytest.param(lambda f: f.queue(Reply(201, {"data": {"text": TEXT}})), {}, Retryable,
-                 maybe_delivered("no post id"), id="malformed-no-id"),
+    pytest.param(Case((invalid_request("reply.in_reply_to_tweet_id", "1", "`1` is not a valid id"),), Permanent,
+                      message={"reply_to": "1"}, check=says("invalid", "is not a valid id")), id="invalid-request"),
+    pytest.param(Case((Reply(201, "<html>upstream</html>", {"Content-Type": "text/html"}),), Retryable,
+                      maybe_delivered=True, check=maybe_delivered("not JSON")), id="malformed-not-json"),
+    pytest.param(Case((Reply(201, {"data": {"text": TEXT}}),), Retryable, maybe_delivered=True,
+                      check=maybe_delivered("no post id")), id="malformed-no-id"),
 ]
 
 
-def run(fake: FakeX, setup, fields: dict):
-    setup(fake)
-    parts = fields.pop("parts", ())
-    try:
-        return build(fake).send(message(*parts, **fields))
-    except DeliveryError as error:
-        return error
-
-
-@pytest.mark.parametrize("setup, fields, expected, check", CASES)
-def test_send(fake, setup, fields, expected, check):
-    result = run(fake, setup, dict(fields))
-    assert type(result) is expected, getattr(result, "reason", result)
-    check(result, fake)
+@pytest.mark.parametrize("case", CASES)
+def test_send(fake, case):
+    run_case(fake, case, build)
 
 
 def test_retry_after_timeout_finds_the_post_already_there(fake):
@@ -257,20 +247,15 @@ def test_declared_shape_and_masked_description(fake):
 
 
 def test_import_loads_no_sdk():
-    root = Path(__file__).resolve().parents[2]
-    done = subprocess.run([sys.executable, "-X", "importtime", "-c", "import channels.x"], cwd=root,
-                          capture_output=True, text=True, check=True)
-    loaded = {line.split("|")[-1].strip().split(".")[0] for line in done.stderr.splitlines() if "|" in line}
-    assert not loaded & {"tweepy", "requests", "urllib3", "oauthlib", "requests_oauthlib", "httpx"}
+    assert_loads_no_sdk("channels.x")
 
 
 def test_no_secret_escapes(caplog):
     caplog.set_level(logging.DEBUG)
     seen: list[str] = []
     for case in CASES:
-        setup, fields, _, _ = case.values
         with FakeX(*CREDENTIALS.values()) as server:
-            result = run(server, setup, dict(fields))
+            _, result = send(server, case.values[0], build)
             seen += [repr(result), str(result), repr(getattr(result, "receipt", None)),
                      repr(getattr(result, "sent_parts", None))]
             channel = build(server)
