@@ -31,9 +31,3 @@ def channel_class(type_name: str) -> type[Channel]:
     module_name, class_name = REGISTRY[type_name].split(":")
     return getattr(importlib.import_module(module_name), class_name)
 
-
-def available_types() -> list[str]:
-    return sorted(
-        name for name, target in REGISTRY.items()
-        if importlib.util.find_spec(target.split(":")[0]) is not None
-    )

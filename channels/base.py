@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Mapping
+from typing import Any, Callable, ClassVar, Mapping, Sequence
 
 
 @dataclass(frozen=True)
@@ -221,6 +221,34 @@ class Channel:
             else:
                 shown[key] = value
         return shown
+
+
+def combined_receipt(receipts: Sequence[Receipt]) -> Receipt:
+    """One receipt for a message sent in parts: the first part's, listing every part's id."""
+    first = receipts[0]
+    return Receipt(id=first.id, url=first.url, platform_time=first.platform_time,
+                   extra={"part_ids": [receipt.id for receipt in receipts]})
+
+
+def post_in_parts(message: Message, post: Callable[[int, str | None], Receipt],
+                  first_target: str | None = None) -> Receipt:
+    """Send the parts of `message` not yet sent, in order. `post(index, previous)` sends
+    part `index`; `previous` is the id of the part before it (`first_target` for the
+    first part: the post it answers, or None). A failure carries the receipts of every
+    part sent so far in `sent_parts`; a duplicate rejection also carries them as its
+    receipt, since they prove what was delivered."""
+    receipts = list(message.sent_parts)
+    previous = receipts[-1].id if receipts else first_target
+    for index in range(len(receipts), len(message.parts)):
+        try:
+            receipts.append(post(index, previous))
+        except DeliveryError as error:
+            error.sent_parts = tuple(receipts)
+            if isinstance(error, Duplicate) and error.receipt is None and receipts:
+                error.receipt = combined_receipt(receipts)
+            raise
+        previous = receipts[-1].id
+    return combined_receipt(receipts)
 
 
 def quiet_loggers(*names: str) -> None:

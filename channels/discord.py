@@ -31,7 +31,8 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from channels import http
-from channels.base import NETWORK_OPTIONS, DeliveryError, Message, Option, Permanent, Receipt, Retryable
+from channels.base import (NETWORK_OPTIONS, DeliveryError, Message, Option, Permanent, post_in_parts, Receipt,
+                           Retryable)
 from channels.hooks import HookChannel, server_error, snippet, stable_id
 
 if TYPE_CHECKING:
@@ -76,19 +77,16 @@ class DiscordChannel(HookChannel):
     }
 
     def send(self, message: Message) -> Receipt:
-        receipts = list(message.sent_parts)
-        for index in range(len(receipts), len(message.parts)):
-            try:
-                receipt, response = self._post_part(message, index)
-                receipts.append(receipt)
-                if index + 1 < len(message.parts):
-                    self._pace(response)
-            except DeliveryError as error:
-                error.sent_parts = tuple(receipts)
-                raise
-        first = receipts[0]
-        return Receipt(id=first.id, url=first.url, platform_time=first.platform_time,
-                       extra={"part_ids": [receipt.id for receipt in receipts]})
+        answers: list["requests.Response"] = []
+
+        def post(index: int, previous: str | None) -> Receipt:
+            if answers:
+                self._pace(answers[-1])
+            receipt, response = self._post_part(message, index)
+            answers.append(response)
+            return receipt
+
+        return post_in_parts(message, post)
 
     def _post_part(self, message: Message, index: int) -> tuple[Receipt, "requests.Response"]:
         payload: dict[str, Any] = {"content": message.parts[index], "allowed_mentions": {"parse": []}}

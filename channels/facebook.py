@@ -36,8 +36,8 @@ from typing import Any, Callable
 from urllib.parse import parse_qs, quote, urlsplit
 
 from channels import http
-from channels.base import (NETWORK_OPTIONS, quiet_loggers, Channel, DeliveryError, Duplicate, Message, Option,
-                           Permanent, Receipt, Retryable, SettingError)
+from channels.base import (NETWORK_OPTIONS, Channel, combined_receipt, DeliveryError, Duplicate, Message, Option,
+                           Permanent, quiet_loggers, Receipt, Retryable, SettingError)
 
 GRAPH_URL = "https://graph.facebook.com"
 THROTTLED = frozenset({4, 17, 32, 341, 613, 80001})
@@ -81,8 +81,7 @@ class FacebookChannel(Channel):
 
     def send(self, message: Message) -> Receipt:
         if message.sent_parts:
-            first = message.sent_parts[0]
-            return Receipt(first.id, first.url, first.platform_time, {"part_ids": [r.id for r in message.sent_parts]})
+            return combined_receipt(message.sent_parts)
         if len(message.parts) != 1:
             raise Permanent(f"a Facebook post takes the text in one part, got {len(message.parts)} parts")
         text = message.parts[0]

@@ -19,8 +19,8 @@ from typing import Any, Mapping
 from urllib.parse import urlsplit
 
 from channels import http
-from channels.base import (NETWORK_OPTIONS, quiet_loggers, Channel, DeliveryError, Message, Option, Permanent, Receipt,
-                           Retryable, SettingError)
+from channels.base import (NETWORK_OPTIONS, Channel, Message, Option, Permanent, post_in_parts,
+                           quiet_loggers, Receipt, Retryable, SettingError)
 
 STATUS_ID = re.compile(r"[0-9]{1,20}")
 STATUS_PATH = re.compile(r"/(?:web/)?(?:@[^/]+|users/[^/]+/statuses|statuses)/([0-9]{1,20})/?")
@@ -57,23 +57,10 @@ class MastodonChannel(Channel):
         quiet_loggers("urllib3")
 
     def send(self, message: Message) -> Receipt:
-        receipts = list(message.sent_parts)
-        previous = None
-        if receipts:
-            previous = receipts[-1].id
-        elif message.reply_to:
-            previous = self._status_id(message.reply_to)
+        answered = self._status_id(message.reply_to) if message.reply_to and not message.sent_parts else None
         session = http.session()
-        for index in range(len(receipts), len(message.parts)):
-            try:
-                receipts.append(self._post(session, message.parts[index], previous, _key(message, index)))
-            except DeliveryError as error:
-                error.sent_parts = tuple(receipts)
-                raise
-            previous = receipts[-1].id
-        first = receipts[0]
-        return Receipt(id=first.id, url=first.url, platform_time=first.platform_time,
-                       extra={"part_ids": [receipt.id for receipt in receipts]})
+        return post_in_parts(message, lambda index, previous: self._post(
+            session, message.parts[index], previous, _key(message, index)), answered)
 
     def check(self) -> str:
         session = http.session()

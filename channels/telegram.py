@@ -33,8 +33,8 @@ import re
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-from channels.base import (NETWORK_OPTIONS, quiet_loggers, Channel, DeliveryError, Message, Option, Permanent, Receipt,
-                           Retryable, SettingError)
+from channels.base import (NETWORK_OPTIONS, Channel, combined_receipt, DeliveryError, Message, Option, Permanent,
+                           quiet_loggers, Receipt, Retryable, SettingError)
 
 BOT_API_URL = "https://api.telegram.org"
 _PUBLIC_LINK = re.compile(r"/(?:s/)?(?P<name>[A-Za-z][A-Za-z0-9_]{3,})/(?:\d+/)?(?P<id>\d+)/?")
@@ -79,8 +79,7 @@ class TelegramChannel(Channel):
         receipts = list(message.sent_parts)
         if len(receipts) < len(message.parts):
             _run(self._send_parts(message.parts, receipts, reply_id))
-        first = receipts[0]
-        return Receipt(first.id, first.url, first.platform_time, {"part_ids": [r.id for r in receipts]})
+        return combined_receipt(receipts)
 
     def check(self) -> str:
         me = _run(self._get_me())

@@ -21,8 +21,8 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, Mapping
 
 from channels import http
-from channels.base import (NETWORK_OPTIONS, quiet_loggers, Channel, DeliveryError, Duplicate, Message, Option, Permanent,
-                           Receipt, Retryable)
+from channels.base import (NETWORK_OPTIONS, Channel, Duplicate, Message, Option, Permanent,
+                           post_in_parts, quiet_loggers, Receipt, Retryable)
 
 TWEEPY_HOST = "https://api.twitter.com"
 SNOWFLAKE_EPOCH_MS = 1288834974657
@@ -62,29 +62,19 @@ class XChannel(Channel):
         quiet_loggers(*QUIET_LOGGERS)
 
     def send(self, message: Message) -> Receipt:
-        receipts = list(message.sent_parts)
-        previous = None
-        if receipts:
-            previous = receipts[-1].id
-        elif message.reply_to:
-            previous = self._reply_target(message.reply_to)
-        for index in range(len(receipts), len(message.parts)):
+        answered = self._reply_target(message.reply_to) if message.reply_to and not message.sent_parts else None
+
+        def post(index: int, previous: str | None) -> Receipt:
             try:
-                receipts.append(self._post(message.parts[index], previous))
-            except Duplicate as error:
-                if index < len(message.parts) - 1:
-                    raise Permanent(self.redact(
-                        f"X says part {index + 1} of {len(message.parts)} was already posted but gives no id for it, "
-                        "so the rest of the thread cannot be attached; a person must post the remaining parts"),
-                        sent_parts=tuple(receipts)) from None
-                error.sent_parts = tuple(receipts)
-                error.receipt = _combined(receipts) if receipts else None
-                raise
-            except DeliveryError as error:
-                error.sent_parts = tuple(receipts)
-                raise
-            previous = receipts[-1].id
-        return _combined(receipts)
+                return self._post(message.parts[index], previous)
+            except Duplicate:
+                if index == len(message.parts) - 1:
+                    raise
+                raise Permanent(self.redact(
+                    f"X says part {index + 1} of {len(message.parts)} was already posted but gives no id for it, "
+                    "so the rest of the thread cannot be attached; a person must post the remaining parts")) from None
+
+        return post_in_parts(message, post, answered)
 
     def check(self) -> str:
         answer = self._call(lambda: self._sdk().get_me(user_auth=True))
@@ -206,12 +196,6 @@ def _said(error: Any) -> str:
     status = getattr(error.response, "status_code", "?")
     messages = "; ".join(str(m) for m in getattr(error, "api_messages", []) if m)
     return f"HTTP {status}: {messages}" if messages else f"HTTP {status}"
-
-
-def _combined(receipts: list[Receipt]) -> Receipt:
-    first = receipts[0]
-    return Receipt(id=first.id, url=first.url, platform_time=first.platform_time,
-                   extra={"part_ids": [receipt.id for receipt in receipts]})
 
 
 def _rerouting_adapter(api_url: str, timeout: float) -> Any:
