@@ -50,7 +50,7 @@ def seed_events(folder: Path) -> list[dict]:
 
 
 def build(folder: Path, target: int = 1_000_000) -> dict:
-    from publisher.store import GENESIS, Store, canonical, chain_hash
+    from publisher.log.store import GENESIS, Store, canonical, chain_hash
 
     started = time.perf_counter()
     seed = seed_events(folder / "seed")

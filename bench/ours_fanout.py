@@ -13,8 +13,8 @@ sys.path.insert(0, str(ROOT))
 
 
 def main(workspace: str, draft: str) -> None:
-    from publisher.app import App
-    from publisher.delivery import send_draft
+    from publisher.delivery.engine import send_draft
+    from publisher.workspace.app import App
 
     app = App(Path(workspace))
     for name in app.config.channels:  # like Apprise's add(): load the channel code before the clock starts

@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from publisher.delivery import idempotency_key
+from publisher.delivery.engine import idempotency_key
 from tests.delivery_support import Fakes, delivery_events, first_json
 from tests.fakes.server import Reply
 from tests.fakes.webhooks import slack_rate_limited

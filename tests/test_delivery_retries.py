@@ -9,8 +9,14 @@ import json
 
 import pytest
 
-from tests.delivery_support import (Fakes, delivery_events, first_json, inject_faults, wait_matches_signal,
-                                    waits_after_failures)
+from tests.delivery_support import (
+    Fakes,
+    delivery_events,
+    first_json,
+    inject_faults,
+    wait_matches_signal,
+    waits_after_failures,
+)
 from tests.fakes.server import Reply
 from tests.fakes.webhooks import slack_rate_limited
 

@@ -97,7 +97,7 @@ def test_thread_split_is_shown_in_the_preview_and_stored(workspace):
     shown = workspace.run("drafts", "show", draft)
     assert "· part 1 of" in shown.output and "1/" in shown.output
     payload = json.loads(workspace.run("drafts", "show", draft, "--json").output)["draft"]["payloads"]["xlike"]
-    from publisher.lengths import x_length
+    from publisher.drafting.lengths import x_length
 
     assert len(payload["parts"]) > 1
     assert all(x_length(part) <= 280 for part in payload["parts"])

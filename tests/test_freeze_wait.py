@@ -6,7 +6,7 @@ import json
 import threading
 import time
 
-from publisher.store import Store
+from publisher.log.store import Store
 from tests.fakes.server import Reply
 from tests.fakes.webhooks import ReceiverFake
 

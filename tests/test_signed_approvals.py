@@ -9,7 +9,7 @@ import subprocess
 
 import pytest
 
-from publisher.store import GENESIS, canonical, chain_hash
+from publisher.log.store import GENESIS, canonical, chain_hash
 
 pytestmark = pytest.mark.skipif(shutil.which("ssh-keygen") is None, reason="ssh-keygen (OpenSSH) is not installed")
 

@@ -8,7 +8,7 @@ import sqlite3
 
 import pytest
 
-from publisher.store import Store, canonical, chain_hash, GENESIS
+from publisher.log.store import GENESIS, Store, canonical, chain_hash
 
 N = 12
 KEY_CONFIG = '\n[store]\npath = "var/publisher.db"\nhmac_key = "${PUBLISH_LOG_KEY}"\n'

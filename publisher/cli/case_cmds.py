@@ -17,9 +17,9 @@ AS_HELP = "Who does it (else $PUBLISH_USER, else your login)."
 def freeze(reason: str, incident_id: str | None, as_user: str | None, as_json: bool) -> None:
     """Stop every outgoing channel at once: retries in flight abort, sends are refused,
     approved drafts wait until an approver runs `publish unfreeze`."""
-    from publisher.app import current_user
-    from publisher.freeze import freeze as freeze_all
-    from publisher.incidents import load_incident
+    from publisher.incident.freeze import freeze as freeze_all
+    from publisher.incident.incidents import load_incident
+    from publisher.workspace.app import current_user
 
     app = session().app
     if incident_id:
@@ -39,10 +39,13 @@ def freeze(reason: str, incident_id: str | None, as_user: str | None, as_json: b
 @click.option("--json", "as_json", is_flag=True, help="Print the recorded event and the waiting drafts as JSON.")
 def unfreeze(reason: str, as_user: str | None, as_json: bool) -> None:
     """Lift the freeze (approvers only), recording who and why; lists the drafts that waited."""
-    from publisher.app import current_user
-    from publisher.freeze import unfreeze as lift
+    from publisher.drafting.drafts import waiting_drafts
+    from publisher.incident.freeze import unfreeze as lift
+    from publisher.workspace.app import current_user
 
-    event, waiting = lift(session().app, current_user(as_user), reason)
+    app = session().app
+    event = lift(app, current_user(as_user), reason)
+    waiting = waiting_drafts(app)
     if as_json:
         emit_json({"event": event.as_dict(), "waiting": [record.draft.id for record in waiting]})
         return
@@ -61,8 +64,8 @@ def unfreeze(reason: str, as_user: str | None, as_json: bool) -> None:
 def done(step: str, note: str | None, incident_id: str | None, as_user: str | None, as_json: bool) -> None:
     """Mark a playbook step done that happens outside the tool (trace-source,
     contact-customer, leak-origin, moderation, prevention)."""
-    from publisher.app import current_user
-    from publisher.cases import mark_done
+    from publisher.incident.decisions import mark_done
+    from publisher.workspace.app import current_user
 
     incident, event = mark_done(session().app, incident_id, step, current_user(as_user), note)
     if as_json:
@@ -81,8 +84,8 @@ def done(step: str, note: str | None, incident_id: str | None, as_user: str | No
 def decide(decision: str, reason: str, incident_id: str | None, as_user: str | None, as_json: bool) -> None:
     """Record the cabinet's choice: `ignore` a provocation on purpose (the steps it waives
     are reported as waived, with who and when), or `respond` after all."""
-    from publisher.app import current_user
-    from publisher.cases import decide as record
+    from publisher.incident.decisions import decide as record
+    from publisher.workspace.app import current_user
 
     incident, event = record(session().app, incident_id, decision, current_user(as_user), reason)
     if as_json:

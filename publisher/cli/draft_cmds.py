@@ -20,7 +20,7 @@ def drafts() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def drafts_list(incident: str | None, as_json: bool) -> None:
     """List drafts, oldest first."""
-    from publisher.drafts import list_drafts
+    from publisher.drafting.drafts import list_drafts
 
     records = list_drafts(session().app, incident)
     if as_json:
@@ -39,7 +39,7 @@ def drafts_list(incident: str | None, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def drafts_show(draft_id: str, as_json: bool) -> None:
     """Show a draft's final payload per channel, with lengths and thread split."""
-    from publisher.drafts import load_draft
+    from publisher.drafting.drafts import load_draft
 
     record = load_draft(session().app, draft_id)
     if as_json:
@@ -62,9 +62,9 @@ def drafts_show(draft_id: str, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the delivery summary as JSON.")
 def approve(draft_id: str, as_user: str | None, key: Path | None, as_json: bool) -> None:
     """Approve a draft; it is sent once the required approvals are in."""
-    from publisher.app import current_user
-    from publisher.approvals import approve as approve_draft
-    from publisher.freeze import active_freeze
+    from publisher.drafting.approvals import approve as approve_draft
+    from publisher.incident.freeze import active_freeze
+    from publisher.workspace.app import current_user
 
     app = session().app
     approver = current_user(as_user)
@@ -90,8 +90,8 @@ def approve(draft_id: str, as_user: str | None, key: Path | None, as_json: bool)
 @click.option("--as", "as_user", metavar="NAME", help="Who rejects (else $PUBLISH_USER, else your login).")
 def reject(draft_id: str, reason: str, as_user: str | None) -> None:
     """Reject a draft; it will never be sent."""
-    from publisher.app import current_user
-    from publisher.approvals import reject as reject_draft
+    from publisher.drafting.approvals import reject as reject_draft
+    from publisher.workspace.app import current_user
 
     actor = current_user(as_user)
     reject_draft(session().app, draft_id, actor, reason)
@@ -106,7 +106,7 @@ def reject(draft_id: str, reason: str, as_user: str | None) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the delivery summary as JSON.")
 def send(draft_id: str, resend: tuple[str, ...], as_user: str | None, as_json: bool) -> None:
     """Resume delivery of an approved draft: only channels not yet delivered."""
-    from publisher.app import current_user
+    from publisher.workspace.app import current_user
 
     deliver(draft_id, actor=current_user(as_user), as_json=as_json, resend=resend)
 
@@ -118,8 +118,8 @@ def send(draft_id: str, resend: tuple[str, ...], as_user: str | None, as_json: b
 @click.option("--as", "as_user", metavar="NAME", help="Who checked (else $PUBLISH_USER, else your login).")
 def confirm(draft_id: str, channel: str, url: str, as_user: str | None) -> None:
     """Record a delivery whose outcome was unknown as found on the platform."""
-    from publisher.app import current_user
-    from publisher.delivery import confirm_delivery
+    from publisher.delivery.engine import confirm_delivery
+    from publisher.workspace.app import current_user
 
     actor = current_user(as_user)
     confirm_delivery(session().app, draft_id, channel, actor, url)

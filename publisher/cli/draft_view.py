@@ -7,11 +7,11 @@ from publisher.cli.output import emit_json, rule, say, table
 from publisher.cli.session import session
 
 if TYPE_CHECKING:
-    from publisher.drafts import Draft, DraftRecord
+    from publisher.drafting.drafts import Draft, DraftRecord
 
 
 def preview(draft: Draft, status: str) -> None:
-    from publisher.drafts import describe_length
+    from publisher.drafting.drafts import describe_length
 
     say(f"Draft {draft.id}: case {draft.case} {draft.template} ({draft.language}) for incident "
         f"{draft.incident}, by {draft.author} - {status}")
@@ -71,11 +71,11 @@ def render_command(*, case: int, template: str, incident_id: str | None, languag
                    variables: tuple[str, ...], channel_names: tuple[str, ...], reply_to: str | None,
                    dry_run: bool, as_json: bool, solutions: tuple[str, ...] = (),
                    solutions_file: str | None = None) -> None:
-    from publisher.app import current_user
-    from publisher.cases import check_template, get_case
-    from publisher.drafts import render_draft, save_draft
-    from publisher.incidents import find_incident
-    from publisher.rendering import parse_vars
+    from publisher.drafting.drafts import render_draft, save_draft
+    from publisher.drafting.rendering import parse_vars
+    from publisher.incident.cases import check_template, get_case
+    from publisher.incident.incidents import find_incident
+    from publisher.workspace.app import current_user
 
     get_case(case)
     app = session().app
@@ -110,10 +110,10 @@ def deliver(draft_id: str, *, actor: str, as_json: bool, resend: tuple[str, ...]
     the summary: delivered URLs, failures with their reasons, unconfirmed channels."""
     import sys
 
-    from publisher.delivery import send_draft
-    from publisher.drafts import load_draft
+    from publisher.delivery.engine import send_draft
+    from publisher.delivery.progress import LiveProgress
+    from publisher.drafting.drafts import load_draft
     from publisher.errors import NotDelivered
-    from publisher.progress import LiveProgress
 
     current = session()
     names = list(load_draft(current.app, draft_id).deliveries)

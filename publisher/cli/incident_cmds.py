@@ -29,8 +29,8 @@ def incident() -> None:
 def incident_open(case: int, first_seen: str, source: str | None, author: str | None, platform: str | None,
                   summary: str | None, lang: str | None, severity: str, as_user: str | None, as_json: bool) -> None:
     """Open an incident from its first negative message."""
-    from publisher.app import current_user
-    from publisher.incidents import open_incident
+    from publisher.incident.incidents import open_incident
+    from publisher.workspace.app import current_user
 
     app = session().app
     actor = current_user(as_user)
@@ -60,7 +60,7 @@ def incident_open(case: int, first_seen: str, source: str | None, author: str | 
 
 
 def _frozen_by(app, incident_id: str):
-    from publisher.freeze import active_freeze
+    from publisher.incident.freeze import active_freeze
 
     current = active_freeze(app.store)
     return current if current is not None and current.incident == incident_id else None
@@ -68,8 +68,8 @@ def _frozen_by(app, incident_id: str):
 
 def _brief_advisor(app, opened, actor: str) -> dict | None:
     """Case 4: render the advisor brief for the internal channels and send it at once."""
-    from publisher.cases import advisor_brief, briefs_advisor
-    from publisher.delivery import send_draft
+    from publisher.delivery.engine import send_draft
+    from publisher.drafting.advisor import advisor_brief, briefs_advisor
     from publisher.errors import BadInput, Refused
 
     if not briefs_advisor(app, opened):
@@ -104,7 +104,7 @@ def _say_brief(brief: dict) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def incident_list(as_json: bool) -> None:
     """List incidents."""
-    from publisher.incidents import list_incidents
+    from publisher.incident.incidents import list_incidents
 
     items = list_incidents(session().app)
     if as_json:
@@ -122,7 +122,7 @@ def incident_list(as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def incident_show(incident_id: str, as_json: bool) -> None:
     """Show one incident."""
-    from publisher.incidents import load_incident
+    from publisher.incident.incidents import load_incident
 
     item = load_incident(session().app, incident_id)
     if as_json:
@@ -139,10 +139,9 @@ def incident_show(incident_id: str, as_json: bool) -> None:
 @click.option("--as", "as_user", metavar="NAME", help="Who resolves it (else $PUBLISH_USER, else your login).")
 def incident_resolve(incident_id: str, note: str | None, as_user: str | None) -> None:
     """Mark an incident resolved."""
-    from publisher.app import current_user
-    from publisher.incidents import resolve_incident
-
-    from publisher.status import incident_status
+    from publisher.evidence.status import incident_status
+    from publisher.incident.incidents import resolve_incident
+    from publisher.workspace.app import current_user
 
     app = session().app
     resolve_incident(app, incident_id, current_user(as_user), note)

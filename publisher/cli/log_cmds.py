@@ -41,8 +41,8 @@ def log(ctx: click.Context, incident: str | None, count: int | None, as_json: bo
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def verify(as_json: bool) -> None:
     """Check that no event was edited, deleted or reordered; exit 1 naming the first bad row."""
-    from publisher.approvals import verify_signatures
     from publisher.cli.session import session
+    from publisher.drafting.approvals import verify_signatures
     from publisher.errors import CheckFailed
 
     app = session().app

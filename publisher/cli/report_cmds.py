@@ -21,7 +21,7 @@ def report(incident_id: str, fmt: str, output: str | None, scope: str) -> None:
     from pathlib import Path
 
     from publisher.errors import BadInput, CheckFailed
-    from publisher.report import build_report, render
+    from publisher.evidence.report import build_report, render
 
     current = session()
     data = build_report(current.app, incident_id, scope)

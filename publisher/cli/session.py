@@ -21,7 +21,7 @@ class Session:
     @property
     def app(self) -> Any:
         if self._app is None:
-            from publisher.app import App, resolve_workspace
+            from publisher.workspace.app import App, resolve_workspace
 
             self._app = App(resolve_workspace(self.workspace), clock=self.clock)
         return self._app

@@ -13,7 +13,7 @@ from publisher.cli.session import session
 @click.argument("directory", metavar="[DIR]", required=False, default=".")
 def init(directory: str) -> None:
     """Create a workspace: config/publisher.toml, templates/ for overrides, var/."""
-    from publisher.workspace import create_workspace
+    from publisher.workspace.init import create_workspace
 
     created = create_workspace(Path(directory))
     say(f"Created a workspace in {created}.")
@@ -26,8 +26,8 @@ def init(directory: str) -> None:
 def status(incident_id: str | None, as_json: bool) -> None:
     """Clocks, deadlines, public channels and the case's checklist of an incident
     (default: every open one), with warnings when a deadline is less than 2 h away."""
-    from publisher.incidents import list_incidents
-    from publisher.status import incident_status
+    from publisher.evidence.status import incident_status
+    from publisher.incident.incidents import list_incidents
 
     app = session().app
     ids = [incident_id] if incident_id else [i.id for i in list_incidents(app) if i.state != "resolved"]
@@ -47,7 +47,7 @@ CHANNEL_WORDS = {"delivered": "delivered", "unknown": "unconfirmed", "sending": 
 
 
 def _print_status(report) -> None:
-    from publisher.cases import get_case
+    from publisher.incident.cases import get_case
     from publisher.timeparse import hours, human_hours, iso
 
     incident = report.incident

@@ -8,25 +8,21 @@ to answer waives the playbook's waivable steps, and says who decided it, when an
 """
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from publisher.config import ChannelConfig
 from publisher.errors import BadInput
-from publisher.playbooks import Facts
-from publisher.store import Event
-from publisher.timeparse import from_iso, human_hours, hours, iso
+from publisher.incident.playbooks import Facts
+from publisher.log.store import Event
+from publisher.timeparse import from_iso
+from publisher.workspace.config import ChannelConfig
 
 if TYPE_CHECKING:
-    from publisher.app import App
-    from publisher.drafts import DraftRecord
-    from publisher.incidents import Incident
-    from publisher.status import Status
+    from publisher.drafting.drafts import DraftRecord
+    from publisher.incident.incidents import Incident
+    from publisher.workspace.app import App
 
-WARN_BEFORE = timedelta(hours=2)
-
-
-def _is_public(record: DraftRecord) -> bool:
+def is_public(record: DraftRecord) -> bool:
     return any(payload.audience == "public" for payload in record.draft.payloads.values())
 
 
@@ -39,7 +35,7 @@ def required_channels(app: App, incident: Incident,
     replies = [record for record in records if record.draft.template == "reply" and not record.rejection]
     names = {name for record in replies for name in record.draft.payloads}
     if not names:
-        from publisher.targeting import default_targets
+        from publisher.drafting.targeting import default_targets
 
         try:
             names = set(default_targets(app, incident, "reply", (), None)[0])
@@ -99,35 +95,13 @@ def _frozen_at(app: App, incident: Incident) -> datetime | None:
     return active
 
 
-def _waiver(facts: Facts) -> dict[str, Any]:
+def waiver(facts: Facts) -> dict[str, Any]:
     decision = facts.decision or {}
     return {"by": decision.get("by"), "at": decision.get("at"), "reason": decision.get("reason")}
 
 
-def _event_dict(event: Event | None) -> dict[str, Any] | None:
+def event_dict(event: Event | None) -> dict[str, Any] | None:
     if event is None:
         return None
     return {"kind": event.kind, "at": event.ts, "by": event.actor, **event.data}
 
-
-def checklist_warnings(status: Status) -> list[str]:
-    notes = []
-    if status.frozen:
-        frozen = status.frozen
-        notes.append(f"publishing is frozen since {frozen.ts} by {frozen.actor} ({frozen.data.get('reason')}); "
-                     "nothing is sent until an approver runs `publish unfreeze --reason TEXT`")
-    if status.incident.state == "resolved":
-        return notes
-    for item in status.checklist:
-        if item.id in ("prepare", "publish") or item.deadline is None:
-            continue
-        left = item.deadline - status.now
-        if item.state == "due" and timedelta(0) < left < WARN_BEFORE:
-            notes.append(f"step {item.id} is due in {human_hours(hours(left))} ({iso(item.deadline)}): {item.title}")
-        elif item.state == "late" and item.id == "update":
-            age = hours(status.now - (item.done_at or item.deadline))
-            every = item.title.rsplit("every ", 1)[-1]
-            what = f"the last update is {human_hours(age)} old" if item.done_at else "no update yet"
-            notes.append(f"{what}, more than {every} ([cases.{status.incident.case}] update_every): "
-                         f"publish --case {status.incident.case} --template update")
-    return notes

@@ -39,11 +39,11 @@ from datetime import timedelta
 from typing import Any, Callable, Iterator
 
 from channels.base import Channel, DeliveryError, Duplicate, Message, Permanent, Receipt, Retryable
-from publisher.app import App
-from publisher.drafts import Delivery, DraftRecord, apply_delivery, load_draft
+from publisher.drafting.drafts import Delivery, DraftRecord, apply_delivery, load_draft
 from publisher.errors import BadInput, Refused
-from publisher.freeze import active_freeze
-from publisher.incidents import load_incident
+from publisher.incident.freeze import active_freeze
+from publisher.incident.incidents import load_incident
+from publisher.workspace.app import App
 
 MAX_ATTEMPTS = 10
 BACKOFF_INITIAL = 1.0

@@ -9,11 +9,11 @@ from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from publisher.app import App
-from publisher.cases import get_case
 from publisher.errors import BadInput, Refused
-from publisher.store import NEXT_INCIDENT, Event
+from publisher.incident.cases import get_case
+from publisher.log.store import NEXT_INCIDENT, Event
 from publisher.timeparse import from_iso, iso, parse_instant
+from publisher.workspace.app import App
 
 LANGUAGES = ("es", "en")
 
@@ -64,8 +64,7 @@ def open_incident(app: App, *, case: int, first_seen: str, actor: str, source: s
 def freeze_on_open(app: App, incident: Incident, actor: str) -> Event | None:
     """Case 3 stops every outgoing channel as it opens ([cases.N] freeze_on_open, default
     true for case 3 only); an active freeze is left as it is."""
-    from publisher.freeze import freeze
-    from publisher.freeze import active_freeze
+    from publisher.incident.freeze import active_freeze, freeze
 
     if not app.config.case_setting(incident.case, "freeze_on_open", incident.case == 3) or active_freeze(app.store):
         return None

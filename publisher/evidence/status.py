@@ -13,15 +13,16 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from publisher.app import App
-from publisher.cases import get_case, latest_decision
-from publisher.drafts import DraftRecord, list_drafts
-from publisher.freeze import active_freeze
-from publisher.incidents import Incident, load_incident
-from publisher.playbooks import Item, checklist
-from publisher.status_facts import _event_dict, _is_public, _waiver, case_facts, checklist_warnings, required_channels
-from publisher.store import Event
-from publisher.timeparse import from_iso, hours, iso
+from publisher.drafting.drafts import DraftRecord, list_drafts
+from publisher.evidence.facts import case_facts, event_dict, is_public, required_channels, waiver
+from publisher.incident.cases import get_case
+from publisher.incident.decisions import latest_decision
+from publisher.incident.freeze import active_freeze
+from publisher.incident.incidents import Incident, load_incident
+from publisher.incident.playbooks import Item, checklist
+from publisher.log.store import Event
+from publisher.timeparse import from_iso, hours, human_hours, iso
+from publisher.workspace.app import App
 
 WARN_BEFORE = timedelta(hours=2)
 
@@ -112,7 +113,7 @@ class Status:
                 "drafts": [{"id": record.draft.id, "template": record.draft.template, "status": record.status}
                            for record in self.drafts],
                 "checklist": [item.as_dict() for item in self.checklist],
-                "decision": _event_dict(self.decision), "frozen": _event_dict(self.frozen)}
+                "decision": event_dict(self.decision), "frozen": event_dict(self.frozen)}
 
 
 def ready_at(app: App, record: DraftRecord) -> datetime | None:
@@ -135,7 +136,7 @@ def incident_status(app: App, incident_id: str) -> Status:
     incident = load_incident(app, incident_id)
     now = app.clock()
     records = list_drafts(app, incident_id)
-    prepared_times = [moment for moment in (ready_at(app, record) for record in records if _is_public(record))
+    prepared_times = [moment for moment in (ready_at(app, record) for record in records if is_public(record))
                       if moment]
     public, counted = required_channels(app, incident, records)
     states = [_channel_state(channel.name, channel.type, counted) for channel in public]
@@ -144,7 +145,7 @@ def incident_status(app: App, incident_id: str) -> Status:
     start = incident.first_seen
     facts = case_facts(app, incident, records, now, min(prepared_times) if prepared_times else None, published_at)
     book = get_case(incident.case, app.workspace)
-    waived = {step.done: _waiver(facts) for step in book.steps_for(incident.severity)
+    waived = {step.done: waiver(facts) for step in book.steps_for(incident.severity)
               if step.waivable and facts.ignored}
     return Status(
         incident, now,
@@ -178,7 +179,7 @@ def unconfirmed_deliveries(app: App, records: list[DraftRecord]) -> list[Unconfi
     sending) on a channel where `publish send` may not resend by itself; an attempt a
     running process still holds is in progress, not unconfirmed."""
     from channels import channel_class
-    from publisher.delivery import channel_busy
+    from publisher.delivery.engine import channel_busy
 
     found = []
     for record in records:
@@ -194,3 +195,26 @@ def unconfirmed_deliveries(app: App, records: list[DraftRecord]) -> list[Unconfi
                 continue
             found.append(Unconfirmed(record.draft.id, name, delivery.attempts, delivery.at))
     return found
+
+
+def checklist_warnings(status: Status) -> list[str]:
+    notes = []
+    if status.frozen:
+        frozen = status.frozen
+        notes.append(f"publishing is frozen since {frozen.ts} by {frozen.actor} ({frozen.data.get('reason')}); "
+                     "nothing is sent until an approver runs `publish unfreeze --reason TEXT`")
+    if status.incident.state == "resolved":
+        return notes
+    for item in status.checklist:
+        if item.id in ("prepare", "publish") or item.deadline is None:
+            continue
+        left = item.deadline - status.now
+        if item.state == "due" and timedelta(0) < left < WARN_BEFORE:
+            notes.append(f"step {item.id} is due in {human_hours(hours(left))} ({iso(item.deadline)}): {item.title}")
+        elif item.state == "late" and item.id == "update":
+            age = hours(status.now - (item.done_at or item.deadline))
+            every = item.title.rsplit("every ", 1)[-1]
+            what = f"the last update is {human_hours(age)} old" if item.done_at else "no update yet"
+            notes.append(f"{what}, more than {every} ([cases.{status.incident.case}] update_every): "
+                         f"publish --case {status.incident.case} --template update")
+    return notes

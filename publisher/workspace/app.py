@@ -15,13 +15,11 @@ from typing import Any, Callable
 
 from channels import channel_class
 from channels.base import Channel, SettingError, validate_settings
-from publisher.config import Config, load_config
 from publisher.errors import BadInput
-from publisher.rendering import Renderer
-from publisher.secrets import Redactor, SecretSource
-from publisher.shipped import shipped_path
-from publisher.store import Store, StoreKeyError
+from publisher.log.store import Store, StoreKeyError
 from publisher.timeparse import now as utc_now
+from publisher.workspace.config import Config, load_config
+from publisher.workspace.secrets import Redactor, SecretSource
 
 PATH_OPTIONS = ("path", "tls_ca_file")
 
@@ -69,10 +67,6 @@ class App:
             return Store(self.config.store_path, redact=self.redact.scrub, clock=self.clock, key=key)
         except StoreKeyError as error:
             raise BadInput(f"{self._shown(self.config.store_path)}: {error}.") from None
-
-    @cached_property
-    def renderer(self) -> Renderer:
-        return Renderer({"workspace": self.workspace / "templates", "shipped": shipped_path("templates")})
 
     def channel(self, name: str) -> Channel:
         try:

@@ -6,9 +6,9 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-from publisher.app import App
 from publisher.errors import BadInput
-from publisher.incidents import Incident
+from publisher.incident.incidents import Incident
+from publisher.workspace.app import App
 
 PLATFORM_HOSTS = {"x.com": "x", "twitter.com": "x", "mobile.twitter.com": "x", "facebook.com": "facebook",
                   "fb.com": "facebook", "m.facebook.com": "facebook", "t.me": "telegram"}

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from publisher.errors import BadInput, Refused
 
 if TYPE_CHECKING:
-    from publisher.app import App
+    from publisher.workspace.app import App
 
 
 def require_reason(reason: str | None, what: str) -> str:

@@ -7,7 +7,7 @@ from datetime import datetime
 from html import escape
 from typing import Any
 
-from publisher.report import verified_what
+from publisher.evidence.report_markdown import verified_what
 from publisher.timeparse import from_iso, hours
 
 COLOURS = {"message": "#c0392b", "incident": "#2c3e50", "draft": "#7f8c8d", "approval": "#2980b9",

@@ -22,9 +22,9 @@ from typing import TYPE_CHECKING, Any
 from publisher.timeparse import from_iso, hours, iso
 
 if TYPE_CHECKING:
-    from publisher.app import App
-    from publisher.status import Clock, Status
-    from publisher.store import Event
+    from publisher.evidence.status import Clock, Status
+    from publisher.log.store import Event
+    from publisher.workspace.app import App
 
 REPORT_VERSION = 1
 
@@ -32,10 +32,9 @@ REPORT_VERSION = 1
 def build_report(app: App, incident_id: str, scope: str = "incident") -> dict[str, Any]:
     """`scope` "incident" checks the incident's rows (and the freezes), their links to
     their neighbours and the head anchor; "full" walks the whole chain."""
-    from publisher.cases import get_case
-    from publisher.status import incident_status
-
     from publisher.errors import BadInput, CheckFailed
+    from publisher.evidence.status import incident_status
+    from publisher.incident.cases import get_case
 
     if scope == "full":
         verified = app.store.verify()
@@ -186,81 +185,9 @@ def render(data: dict[str, Any], fmt: str) -> str:
     if fmt == "json":
         return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
     if fmt == "html":
-        from publisher.report_html import html_report
+        from publisher.evidence.report_html import html_report
 
         return html_report(data)
+    from publisher.evidence.report_markdown import markdown_report
+
     return markdown_report(data)
-
-
-def _hours_after(data: dict[str, Any], at: str | None) -> str:
-    if not at:
-        return ""
-    first = from_iso(data["incident"]["first_seen"])
-    return f"+{hours(from_iso(at) - first):.1f} h"
-
-
-def _md(text: Any) -> str:
-    return str(text if text is not None else "").replace("|", "\\|").replace("\n", " ")
-
-
-def verified_what(log: dict[str, Any]) -> str:
-    if log.get("scope") == "full":
-        return f"the whole chain of {log['rows']} events verified"
-    return (f"the incident's {log['rows']} events, their links and the head anchor verified; "
-            "`publish log verify` walks the whole chain")
-
-
-def markdown_report(data: dict[str, Any]) -> str:
-    incident, prepared, published = data["incident"], data["prepared"], data["published"]
-    lines = [f"# Incident {incident['id']}: case {incident['case']} ({data['case_title']})", "",
-             f"{data['organisation']} · severity {incident['severity']} · {incident['state']} · "
-             f"report generated {data['generated_at']}", "",
-             f"- First negative message: {incident['first_seen']}"
-             + (f" — {incident['source']}" if incident.get("source") else "")
-             + (f" by {incident['author']}" if incident.get("author") else ""),
-             f"- Summary: {incident.get('summary') or '—'}", "",
-             "## Verdicts", "",
-             "| requirement | deadline | done at | verdict |", "|---|---|---|---|",
-             f"| prepared (approved) within {prepared['limit_hours']:g} h | {prepared['deadline']} | "
-             f"{prepared['done_at'] or '—'} {_hours_after(data, prepared['done_at'])} | **{prepared['verdict']}** |",
-             f"| published on every required public channel within {published['limit_hours']:g} h | "
-             f"{published['deadline']} | {published['done_at'] or '—'} {_hours_after(data, published['done_at'])} | "
-             f"**{published['verdict']}** |", ""]
-    if incident["severity"] == "single":
-        lines += ["Severity single (an isolated complaint): the public reply on the source's platform is what is "
-                  "required, so the 48 h proof covers its channel(s) only.", ""]
-    if published.get("waived"):
-        waived = published["waived"]
-        lines += [f"The publish requirement is waived by decision: {waived['by']} decided at {waived['at']} not to "
-                  f"answer ({waived['reason']}).", ""]
-    lines += ["## Public channels (48 h)", "", "| channel | type | verdict | delivered at | platform id | URL | "
-              "platform time | attempts |", "|---|---|---|---|---|---|---|---|"]
-    for row in data["channels"]:
-        lines.append(f"| {_md(row['channel'])} | {row['type']} | **{row['verdict']}** | "
-                     f"{row['delivered_at'] or row['state']} | {_md(row['platform_id'])} | {_md(row['url'])} | "
-                     f"{_md(row['platform_time'])} | {row['attempts']} |")
-    lines += ["", "## Checklist", "", "| step | state | deadline | done at | by | note |", "|---|---|---|---|---|---|"]
-    for item in data["checklist"]:
-        lines.append(f"| {item['id']} — {_md(item['title'])} | {item['state']} | {item['deadline'] or '—'} | "
-                     f"{item['done_at'] or '—'} | {_md(item['by'])} | {_md(item['note'])} |")
-    lines += ["", "## Timeline", "", "| time (UTC) | after first message | who | event |", "|---|---|---|---|"]
-    for entry in data["timeline"]:
-        extra = ""
-        if entry.get("kind") == "delivery.delivered":
-            extra = f" — id {entry.get('platform_id')}, {entry.get('url') or 'no URL'}, platform time " \
-                    f"{entry.get('platform_time') or '—'}"
-        lines.append(f"| {entry['at']} | {_hours_after(data, entry['at'])} | {_md(entry['actor'])} | "
-                     f"{_md(entry['text'] + extra)} |")
-    lines += ["", "## Drafts and approvals", ""]
-    for draft in data["drafts"]:
-        approvals = ", ".join(f"{item['by']} at {item['at']}" for item in draft["approvals"]) or (
-            "none" if draft["approvals_required"] else "nobody: an internal brief needs no approval")
-        lines.append(f"- `{draft['id']}` {draft['template']} ({draft['language']}) by {draft['author']} at "
-                     f"{draft['created_at']}: {draft['status']}; approved by {approvals}")
-    log = data["log"]
-    lines += ["", "## Log", "",
-              f"- Head hash: `{log['head']}` ({verified_what(log)})",
-              f"- Verification: {'PASS — no event edited, deleted or reordered' if log['ok'] else 'FAIL — ' + str(log['problem'])}",
-              ""]
-    return "\n".join(lines)
-

@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from publisher.errors import BadInput
-from publisher.shipped import shipped_path
 from publisher.timeparse import iso
+from publisher.workspace.shipped import shipped_path
 
 if sys.version_info >= (3, 11):
     import tomllib

@@ -1,5 +1,5 @@
-"""The four crisis cases and what the cabinet does outside drafting: mark a step
-done, decide not to answer, brief the PR advisor (the freeze is in `publisher.freeze`).
+"""What the cabinet does about an incident outside drafting: mark a step done, decide
+not to answer (or to answer after all).
 
 Guarantees: every action is one event in the log with who, when and why
 (`step.done`, `incident.decided`); nothing here is stored apart. Marking a
@@ -8,46 +8,21 @@ Deciding not to answer is for approvers, in a case whose playbook lets it waive 
 """
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING
 
-from publisher.authority import require_approver, require_reason
 from publisher.errors import BadInput, Refused
-from publisher.playbooks import Playbook, load_playbooks, playbook
+from publisher.incident.authority import require_approver, require_reason
+from publisher.incident.cases import get_case
+from publisher.incident.incidents import Incident, list_incidents, load_incident
+from publisher.timeparse import from_iso
 
 if TYPE_CHECKING:
-    from publisher.app import App
-    from publisher.drafts import Draft, DraftRecord
-    from publisher.incidents import Incident
-    from publisher.store import Event
+    from publisher.log.store import Event
+    from publisher.workspace.app import App
 
-Case = Playbook
-CASE_HELP = "(1 fault not ours, 2 fault ours, 3 reputational risk we caused, 4 attacks or outside circumstances)"
-
-
-def shipped_cases() -> dict[int, Playbook]:
-    """The four shipped playbooks, by case number."""
-    return load_playbooks(None)
-
-
-def get_case(number: int, workspace: Path | None = None) -> Playbook:
-    if number not in (1, 2, 3, 4):
-        raise BadInput(f"--case {number} does not exist; cases are 1 to 4 {CASE_HELP}.")
-    return playbook(workspace, number)
-
-
-def check_template(case: Playbook, template: str) -> None:
-    if template not in case.templates:
-        raise BadInput(f"--template {template!r} is not part of case {case.number} ({case.title}); "
-                       f"its templates are {', '.join(case.templates)}.")
-
-
-# --- steps and decisions --------------------------------------------------------------------------------
 
 def open_incident_for(app: App, incident_id: str | None) -> Incident:
     """`--incident ID`, else the only open incident."""
-    from publisher.incidents import list_incidents, load_incident
-
     if incident_id:
         return load_incident(app, incident_id)
     open_ones = [item for item in list_incidents(app) if item.state != "resolved"]
@@ -60,8 +35,6 @@ def open_incident_for(app: App, incident_id: str | None) -> Incident:
 
 
 def mark_done(app: App, incident_id: str | None, step_id: str, actor: str, note: str | None) -> tuple[Incident, Event]:
-    from publisher.timeparse import from_iso
-
     incident = open_incident_for(app, incident_id)
     book = get_case(incident.case, app.workspace)
     step = book.step(step_id)
@@ -110,18 +83,3 @@ def decide(app: App, incident_id: str | None, decision: str, actor: str, reason:
 def latest_decision(app: App, incident_id: str) -> Event | None:
     found = app.store.events(kind="incident.decided", incident=incident_id, newest_first=True, limit=1)
     return found[0] if found else None
-
-
-# --- the PR advisor brief (case 4) ----------------------------------------------------------------------
-
-def briefs_advisor(app: App, incident: Incident) -> bool:
-    book = get_case(incident.case, app.workspace)
-    return any(step.done == "delivered:advisor" for step in book.steps_for(incident.severity))
-
-
-def advisor_brief(app: App, incident: Incident, actor: str) -> tuple[DraftRecord, bool]:
-    """Render and store the advisor brief for the internal channels (it needs no approval)."""
-    from publisher.drafts import render_draft, save_draft
-
-    draft: Draft = render_draft(app, incident, "advisor", author=actor)
-    return save_draft(app, draft)

@@ -7,13 +7,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from publisher.authority import require_approver, require_reason
 from publisher.errors import Refused
-from publisher.store import Event, Store
+from publisher.incident.authority import require_approver, require_reason
+from publisher.log.store import Event, Store
 
 if TYPE_CHECKING:
-    from publisher.app import App
-    from publisher.drafts import DraftRecord
+    from publisher.workspace.app import App
 
 
 def active_freeze(store: Store) -> Event | None:
@@ -31,20 +30,13 @@ def freeze(app: App, actor: str, reason: str | None, incident: str | None = None
     return app.store.append("freeze", actor=actor, incident=incident, data={"reason": reason})
 
 
-def unfreeze(app: App, actor: str, reason: str | None) -> tuple[Event, list[DraftRecord]]:
-    """Lift the freeze; return the event and the approved drafts that waited."""
+def unfreeze(app: App, actor: str, reason: str | None) -> Event:
+    """Lift the freeze; the drafts that waited are drafting's to list (`waiting_drafts`)."""
     reason = require_reason(reason, "the freeze is lifted")
     require_approver(app, actor, "lift a freeze")
     current = active_freeze(app.store)
     if not current:
         raise Refused("publishing is not frozen; there is nothing to lift.")
     event = app.store.append("unfreeze", actor=actor, data={"reason": reason, "freeze": current.seq})
-    return event, waiting_drafts(app)
+    return event
 
-
-def waiting_drafts(app: App) -> list[DraftRecord]:
-    from publisher.drafts import list_drafts
-
-    return [record for record in list_drafts(app) if record.approved and not record.rejection
-            and not record.superseded_by
-            and any(delivery.state != "delivered" for delivery in record.deliveries.values())]

@@ -3,7 +3,7 @@
 Guarantees: a config that loads is complete and well-typed (defaults filled in), and a
 config that does not load produces one `BadInput` sentence naming the file, the line
 when it can be found, the table and key, and what was expected. Secret references
-(`${NAME}`) are kept as written here; `publisher.secrets` resolves them when a channel
+(`${NAME}`) are kept as written here; `publisher.workspace.secrets` resolves them when a channel
 is built.
 """
 from __future__ import annotations

@@ -19,15 +19,16 @@ from datetime import datetime
 from typing import Any
 
 from channels.base import Channel
-from publisher.app import App
-from publisher.cases import check_template, get_case
+from publisher.drafting.lengths import DESCRIPTIONS, measure
+from publisher.drafting.rendering import workspace_renderer
+from publisher.drafting.splitting import fit
+from publisher.drafting.targeting import check_solutions, default_targets
 from publisher.errors import BadInput
-from publisher.incidents import Incident
-from publisher.lengths import DESCRIPTIONS, measure
-from publisher.splitting import fit
-from publisher.store import Event, canonical
-from publisher.targeting import check_solutions, default_targets
+from publisher.incident.cases import check_template, get_case
+from publisher.incident.incidents import Incident
+from publisher.log.store import Event, canonical
 from publisher.timeparse import from_iso
+from publisher.workspace.app import App
 
 
 @dataclass(frozen=True)
@@ -157,7 +158,7 @@ def render_draft(app: App, incident: Incident, template: str, *, author: str, la
     check_solutions(template, variables)
     channel_names, reply_to = default_targets(app, incident, template, channel_names, reply_to)
     context = build_context(app, incident, variables)
-    renderer = app.renderer
+    renderer = workspace_renderer(app.workspace)
     texts: dict[str, str] = {}
 
     def text_of(variant: str) -> str:
@@ -221,6 +222,13 @@ def load_draft(app: App, draft_id: str) -> DraftRecord:
 def list_drafts(app: App, incident: str | None = None) -> list[DraftRecord]:
     rendered = app.store.events(kind="draft.rendered", incident=incident)
     return [load_draft(app, event.draft or "") for event in rendered]
+
+
+def waiting_drafts(app: App) -> list[DraftRecord]:
+    """Approved drafts not yet delivered everywhere (what a freeze held back)."""
+    return [record for record in list_drafts(app) if record.approved and not record.rejection
+            and not record.superseded_by
+            and any(delivery.state != "delivered" for delivery in record.deliveries.values())]
 
 
 def _draft_from(data: dict[str, Any]) -> Draft:

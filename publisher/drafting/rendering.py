@@ -18,11 +18,17 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from publisher.errors import BadInput
+from publisher.workspace.shipped import shipped_path
 
 KINDS = ("apology", "external-causes", "reassurance", "update", "resolution", "notice", "reply", "advisor")
 VARIANTS = ("short", "long", "title")
 MAX_TEXT = 100_000
 VAR_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def workspace_renderer(workspace: Path) -> Renderer:
+    """The renderer of one workspace: its own `templates/` before the shipped ones."""
+    return Renderer({"workspace": workspace / "templates", "shipped": shipped_path("templates")})
 
 
 @dataclass(frozen=True)

@@ -4,9 +4,9 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from publisher.config import CONFIG_FILE
 from publisher.errors import BadInput
-from publisher.shipped import shipped_path
+from publisher.workspace.config import CONFIG_FILE
+from publisher.workspace.shipped import shipped_path
 
 GITIGNORE = "var/\nconfig/secrets.toml\n"
 TEMPLATES_README = """Templates placed here override the shipped ones of the same path:

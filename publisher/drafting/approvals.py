@@ -5,16 +5,16 @@ to its id, by a person named in `[approvals] approvers`, never by the draft's au
 when `self_approval = false`, and at most once per person. Each approval carries the
 hash it approved; only approvals of the current hash count. With
 `[approvals] signing = "ssh"` the approval is signed with the approver's SSH key and
-checked against `allowed_signers` before it is recorded (see `publisher.signing`).
+checked against `allowed_signers` before it is recorded (see `publisher.log.signatures`).
 """
 from __future__ import annotations
 
 from pathlib import Path
 
-from publisher import signing
-from publisher.app import App
-from publisher.drafts import DraftRecord, load_draft
+from publisher.drafting.drafts import DraftRecord, load_draft
 from publisher.errors import Refused
+from publisher.log import signatures as signing
+from publisher.workspace.app import App
 
 
 def _check_open(record: DraftRecord) -> None:

@@ -34,7 +34,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-from publisher.timeparse import iso, now as utc_now
+from publisher.timeparse import iso
+from publisher.timeparse import now as utc_now
 
 GENESIS = "0" * 64
 NEXT_INCIDENT = object()

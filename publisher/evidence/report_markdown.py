@@ -1,0 +1,81 @@
+"""The Markdown report: the same data as the JSON report, as tables a person reads.
+Every value from the log is escaped for a table cell."""
+from __future__ import annotations
+
+from typing import Any
+
+from publisher.timeparse import from_iso, hours
+
+
+def _hours_after(data: dict[str, Any], at: str | None) -> str:
+    if not at:
+        return ""
+    first = from_iso(data["incident"]["first_seen"])
+    return f"+{hours(from_iso(at) - first):.1f} h"
+
+
+def _md(text: Any) -> str:
+    return str(text if text is not None else "").replace("|", "\\|").replace("\n", " ")
+
+
+def verified_what(log: dict[str, Any]) -> str:
+    if log.get("scope") == "full":
+        return f"the whole chain of {log['rows']} events verified"
+    return (f"the incident's {log['rows']} events, their links and the head anchor verified; "
+            "`publish log verify` walks the whole chain")
+
+
+def markdown_report(data: dict[str, Any]) -> str:
+    incident, prepared, published = data["incident"], data["prepared"], data["published"]
+    lines = [f"# Incident {incident['id']}: case {incident['case']} ({data['case_title']})", "",
+             f"{data['organisation']} · severity {incident['severity']} · {incident['state']} · "
+             f"report generated {data['generated_at']}", "",
+             f"- First negative message: {incident['first_seen']}"
+             + (f" — {incident['source']}" if incident.get("source") else "")
+             + (f" by {incident['author']}" if incident.get("author") else ""),
+             f"- Summary: {incident.get('summary') or '—'}", "",
+             "## Verdicts", "",
+             "| requirement | deadline | done at | verdict |", "|---|---|---|---|",
+             f"| prepared (approved) within {prepared['limit_hours']:g} h | {prepared['deadline']} | "
+             f"{prepared['done_at'] or '—'} {_hours_after(data, prepared['done_at'])} | **{prepared['verdict']}** |",
+             f"| published on every required public channel within {published['limit_hours']:g} h | "
+             f"{published['deadline']} | {published['done_at'] or '—'} {_hours_after(data, published['done_at'])} | "
+             f"**{published['verdict']}** |", ""]
+    if incident["severity"] == "single":
+        lines += ["Severity single (an isolated complaint): the public reply on the source's platform is what is "
+                  "required, so the 48 h proof covers its channel(s) only.", ""]
+    if published.get("waived"):
+        waived = published["waived"]
+        lines += [f"The publish requirement is waived by decision: {waived['by']} decided at {waived['at']} not to "
+                  f"answer ({waived['reason']}).", ""]
+    lines += ["## Public channels (48 h)", "", "| channel | type | verdict | delivered at | platform id | URL | "
+              "platform time | attempts |", "|---|---|---|---|---|---|---|---|"]
+    for row in data["channels"]:
+        lines.append(f"| {_md(row['channel'])} | {row['type']} | **{row['verdict']}** | "
+                     f"{row['delivered_at'] or row['state']} | {_md(row['platform_id'])} | {_md(row['url'])} | "
+                     f"{_md(row['platform_time'])} | {row['attempts']} |")
+    lines += ["", "## Checklist", "", "| step | state | deadline | done at | by | note |", "|---|---|---|---|---|---|"]
+    for item in data["checklist"]:
+        lines.append(f"| {item['id']} — {_md(item['title'])} | {item['state']} | {item['deadline'] or '—'} | "
+                     f"{item['done_at'] or '—'} | {_md(item['by'])} | {_md(item['note'])} |")
+    lines += ["", "## Timeline", "", "| time (UTC) | after first message | who | event |", "|---|---|---|---|"]
+    for entry in data["timeline"]:
+        extra = ""
+        if entry.get("kind") == "delivery.delivered":
+            extra = f" — id {entry.get('platform_id')}, {entry.get('url') or 'no URL'}, platform time " \
+                    f"{entry.get('platform_time') or '—'}"
+        lines.append(f"| {entry['at']} | {_hours_after(data, entry['at'])} | {_md(entry['actor'])} | "
+                     f"{_md(entry['text'] + extra)} |")
+    lines += ["", "## Drafts and approvals", ""]
+    for draft in data["drafts"]:
+        approvals = ", ".join(f"{item['by']} at {item['at']}" for item in draft["approvals"]) or (
+            "none" if draft["approvals_required"] else "nobody: an internal brief needs no approval")
+        lines.append(f"- `{draft['id']}` {draft['template']} ({draft['language']}) by {draft['author']} at "
+                     f"{draft['created_at']}: {draft['status']}; approved by {approvals}")
+    log = data["log"]
+    lines += ["", "## Log", "",
+              f"- Head hash: `{log['head']}` ({verified_what(log)})",
+              f"- Verification: {'PASS — no event edited, deleted or reordered' if log['ok'] else 'FAIL — ' + str(log['problem'])}",
+              ""]
+    return "\n".join(lines)
+
