@@ -18,19 +18,15 @@ def report(incident_id: str, fmt: str, output: str | None, scope: str) -> None:
     """The compliance report: timeline, approvals, deliveries, PASS/FAIL against the
     12 h and 48 h deadlines, and the log's head hash with its verification; exit 1
     when the log does not verify."""
-    from pathlib import Path
-
-    from publisher.errors import BadInput, CheckFailed
+    from publisher.errors import CheckFailed
     from publisher.evidence.report import build_report, render
+    from publisher.evidence.report_output import write_report
 
     current = session()
     data = build_report(current.app, incident_id, scope)
     text = current.redact(render(data, fmt))
     if output:
-        try:
-            Path(output).write_text(text, encoding="utf-8")
-        except OSError as error:
-            raise BadInput(f"-o {output}: cannot write it ({error.strerror}).") from None
+        write_report(current.app, output, text)
         say(f"Wrote the {fmt} report of incident {incident_id} to {output}.")
     else:
         click.echo(text, nl=not text.endswith("\n"))
