@@ -67,6 +67,9 @@ def write_report(app: App, output: str, text: str) -> None:
                          "write the report somewhere else.").format(output=output, owned=hit))
     if target.is_dir():
         raise BadInput(_("-o {output}: is a folder; name a file.").format(output=output))
+    if not target.parent.is_dir():
+        raise BadInput(_("-o {output}: cannot write it (no folder {folder}).").format(
+            output=output, folder=target.parent))
     try:
         write_atomically(target, text.encode("utf-8"), mode=0o644)
     except OSError as error:
