@@ -19,14 +19,20 @@ from publisher.errors import BadInput
 from publisher.log.store import Store, StoreKeyError
 from publisher.timeparse import now as utc_now
 from publisher.workspace.config import Config, load_config
+from publisher.workspace.discovery import enclosing_workspace
 from publisher.workspace.secrets import Redactor, SecretSource
 
 PATH_OPTIONS = ("path", "tls_ca_file")
 
 
 def resolve_workspace(flag: str | None) -> Path:
-    chosen = flag or os.environ.get("PUBLISH_WORKSPACE") or os.getcwd()
-    return Path(chosen).expanduser().resolve()
+    """`--workspace`, else `$PUBLISH_WORKSPACE`, else the workspace holding the current
+    folder (found upwards, the way git finds its repository), else the current folder."""
+    chosen = flag or os.environ.get("PUBLISH_WORKSPACE")
+    if chosen:
+        return Path(chosen).expanduser().resolve()
+    here = Path(os.getcwd()).resolve()
+    return enclosing_workspace(here) or here
 
 
 def current_user(flag: str | None = None) -> str:

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from publisher.errors import BadInput
 from publisher.workspace.config import CONFIG_FILE
+from publisher.workspace.discovery import refuse_nested
 from publisher.workspace.shipped import shipped_path
 
 GITIGNORE = "var/\nconfig/secrets.toml\n"
@@ -21,6 +22,7 @@ def create_workspace(directory: Path) -> Path:
     target = directory / CONFIG_FILE
     if target.exists():
         raise BadInput(f"{target} already exists; choose an empty folder or edit that file.")
+    refuse_nested(directory)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(shipped_path("config") / "publisher.toml", target)
