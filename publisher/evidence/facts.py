@@ -80,6 +80,7 @@ def case_facts(app: App, incident: Incident, records: list[DraftRecord], now: da
         decision=({"decision": latest.data.get("decision"), "reason": latest.data.get("reason"),
                    "by": latest.actor, "at": latest.ts} if latest else None),
         decided_at=from_iso(decisions[0].ts) if decisions else None,
+        decisions=[decision_dict(event) for event in decisions],
         prepare_hours=app.config.prepare_hours, publish_hours=app.config.publish_hours,
         update_every=float(app.config.case_setting(incident.case, "update_every", 6)))
 
@@ -93,6 +94,11 @@ def _frozen_at(app: App, incident: Incident) -> datetime | None:
             return moment
         active = moment if event.kind == "freeze" else None
     return active
+
+
+def decision_dict(event: Event) -> dict[str, Any]:
+    return {"decision": event.data.get("decision"), "reason": event.data.get("reason"), "by": event.actor,
+            "at": event.ts}
 
 
 def waiver(facts: Facts) -> dict[str, Any]:

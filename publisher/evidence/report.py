@@ -33,6 +33,7 @@ def build_report(app: App, incident_id: str, scope: str = "incident") -> dict[st
     """`scope` "incident" checks the incident's rows (and the freezes), their links to
     their neighbours and the head anchor; "full" walks the whole chain."""
     from publisher.errors import BadInput, CheckFailed
+    from publisher.evidence.facts import decision_dict
     from publisher.evidence.status import incident_status
     from publisher.incident.cases import get_case
 
@@ -63,6 +64,8 @@ def build_report(app: App, incident_id: str, scope: str = "incident") -> dict[st
         "timeline": timeline(app, status),
         "checklist": [item.as_dict() for item in status.checklist],
         "decision": _decision(status.decision),
+        "decisions": [decision_dict(event) for event in app.store.events(kind="incident.decided",
+                                                                         incident=incident.id)],
         "warnings": status.warnings,
         "log": {"ok": verified.ok, "scope": scope, "rows": verified.rows, "head": app.store.head()[1],
                 "verified_head": verified.head, "problem": verified.problem},

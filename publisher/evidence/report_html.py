@@ -87,6 +87,7 @@ def html_report(data: dict[str, Any]) -> str:
               _table(["step", "state", "deadline", "done at", "by", "note"],
                      [[f"<b>{_e(i['id'])}</b> {_e(i['title'])}", _e(i["state"]), _e(i["deadline"] or "—"),
                        _e(i["done_at"] or "—"), _e(i["by"]), _e(i["note"])] for i in data["checklist"]]),
+              *_extra_sections(data),
               "<h2>Events</h2>",
               _table(["time (UTC)", "after first message", "who", "event"],
                      [[_e(t["at"]), _e(_after(data, t["at"])), _e(t["actor"]), _e(t["text"]) + _delivery(t)]
@@ -183,3 +184,10 @@ def _freeze_spans(data: dict[str, Any], first: datetime, now: float) -> list[tup
     if start is not None:
         spans.append((start, now))
     return spans
+
+
+def _extra_sections(data: dict[str, Any]) -> list[str]:
+    from publisher.evidence.report_sections import extra_sections
+
+    return [f"<h2>{_e(title)}</h2>" + _table(headers, [[_e(cell) for cell in row] for row in rows])
+            for title, headers, rows in extra_sections(data)]

@@ -58,6 +58,7 @@ def markdown_report(data: dict[str, Any]) -> str:
     for item in data["checklist"]:
         lines.append(f"| {item['id']} — {_md(item['title'])} | {item['state']} | {item['deadline'] or '—'} | "
                      f"{item['done_at'] or '—'} | {_md(item['by'])} | {_md(item['note'])} |")
+    lines += _extra_sections(data)
     lines += ["", "## Timeline", "", "| time (UTC) | after first message | who | event |", "|---|---|---|---|"]
     for entry in data["timeline"]:
         extra = ""
@@ -79,3 +80,12 @@ def markdown_report(data: dict[str, Any]) -> str:
               ""]
     return "\n".join(lines)
 
+
+def _extra_sections(data: dict[str, Any]) -> list[str]:
+    from publisher.evidence.report_sections import extra_sections
+
+    lines: list[str] = []
+    for title, headers, rows in extra_sections(data):
+        lines += ["", f"## {title}", "", "| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
+        lines += ["| " + " | ".join(_md(cell) for cell in row) + " |" for row in rows]
+    return lines

@@ -11,7 +11,6 @@ Guarantees:
 """
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -20,11 +19,7 @@ from typing import Any
 from publisher.errors import BadInput
 from publisher.timeparse import iso
 from publisher.workspace.shipped import shipped_path
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
+from publisher.workspace.tomlfile import parse_toml
 
 PLAYBOOKS_FILE = Path("config") / "playbooks.toml"
 DONE_MARKS = ("manual", "prepared", "published", "frozen", "decided")
@@ -32,6 +27,7 @@ SEVERITIES = ("single", "crisis")
 REPEATS = ("daily", "update_every")
 STEP_KEYS = ("id", "title", "deadline", "done", "severity", "repeat", "waivable")
 DAY = timedelta(hours=24)
+MAX_HOURS = 24 * 366
 
 
 @dataclass(frozen=True)
@@ -98,11 +94,10 @@ def playbook(workspace: Path | None, case: int) -> Playbook:
 
 def _read(path: Path, shown: str) -> dict[int, Playbook]:
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as error:
-        raise BadInput(f"cannot read {shown}: {error.strerror}.") from None
-    except tomllib.TOMLDecodeError as error:
-        raise BadInput(f"{shown} is not valid TOML: {error}.") from None
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise BadInput(f"cannot read {shown}: {getattr(error, 'strerror', None) or error}.") from None
+    data = parse_toml(text, shown)
     cases = data.get("cases")
     if set(data) - {"cases"} or not isinstance(cases, dict):
         raise BadInput(f"{shown}: expected only [cases.N] tables.")
@@ -150,7 +145,7 @@ def _step(raw: Any, where: str) -> Step:
         raise BadInput(f"{where} done: expected one of {', '.join(DONE_MARKS)} or \"delivered:KIND\", got {done!r}.")
     deadline = raw.get("deadline")
     if deadline is not None and deadline not in ("prepare", "publish") and (
-            isinstance(deadline, bool) or not isinstance(deadline, (int, float)) or deadline < 0):
+            isinstance(deadline, bool) or not isinstance(deadline, (int, float)) or not 0 <= deadline <= MAX_HOURS):
         raise BadInput(f"{where} deadline: expected hours (a number), \"prepare\" or \"publish\", got {deadline!r}.")
     severity = raw.get("severity", ["crisis"])
     if not isinstance(severity, list) or not severity or not set(severity) <= set(SEVERITIES):
@@ -183,6 +178,7 @@ class Facts:
     frozen_at: datetime | None = None
     decision: dict[str, Any] | None = None
     decided_at: datetime | None = None
+    decisions: list[dict[str, Any]] = field(default_factory=list)
     prepare_hours: float = 12
     publish_hours: float = 48
     update_every: float = 6
@@ -253,11 +249,17 @@ def _done(step: Step, facts: Facts) -> tuple[datetime | None, str | None, str | 
         if not candidates:
             return None, None, None
         first = min(candidates)
-        if first == facts.decided_at and facts.decision:
-            return first, facts.decision.get("by"), f"decided to {facts.decision.get('decision')}"
+        if first == facts.decided_at and facts.decisions:
+            return first, facts.decisions[0].get("by"), decisions_note(facts.decisions)
         return first, None, "a response was approved"
     moment = {"prepared": facts.prepared_at, "published": facts.published_at, "frozen": facts.frozen_at}[step.done]
     return moment, None, None
+
+
+def decisions_note(decisions: list[dict[str, Any]]) -> str:
+    """Every decision in order, each with its own actor and time."""
+    return "; then ".join(f"decided to {item.get('decision')} ({item.get('by')}, {item.get('at')})"
+                          for item in decisions)
 
 
 def _daily(step: Step, facts: Facts) -> list[Item]:
