@@ -19,7 +19,7 @@ from datetime import datetime
 from typing import Any
 
 from channels.base import Channel
-from publisher.drafting.lengths import DESCRIPTIONS, measure
+from publisher.drafting.lengths import DESCRIPTIONS, check_accepted, measure
 from publisher.drafting.rendering import workspace_renderer
 from publisher.drafting.splitting import fit
 from publisher.drafting.targeting import check_solutions, default_targets
@@ -187,6 +187,7 @@ def _payload(channel: Channel, text: str, title: str, template: str) -> Payload:
     counting = channel.counting
     what = (f"channel {channel.name!r}: the {channel.variant} {template} text "
             f"({DESCRIPTIONS[counting]})")
+    check_accepted(text, counting, what)
     parts = fit(text, channel.max_length, lambda value: measure(value, counting), channel.overflow, what)
     return Payload(channel.name, channel.type, channel.audience, channel.variant, title.splitlines()[0],
                    parts, measure(text, counting), channel.max_length, counting)

@@ -1,60 +1,83 @@
-"""How each platform counts the length of a text.
+"""How each platform counts the length of a text, and which texts it refuses outright.
 
-Every counter errs on the long side where the platform's own rule cannot be matched
-exactly, so a text we accept is never refused by the platform for its length.
-- `x`: X's weighted count (twitter-text v3): NFC-normalised; code points in the Latin,
-  general punctuation and a few other ranges weigh 1, everything else 2 (CJK, emoji);
-  an emoji's modifiers, variation selectors and zero-width joiners add nothing; every
-  URL counts 23.
-- `mastodon`: code points, every URL 23, a mention counts only its local part.
-- `utf16`: UTF-16 code units (Telegram, Discord).
-- `chars`: code points.
+This is the one place that holds every counting rule; drafts, the preview, the thread
+splitter and the console all measure through `measure()` and `refusal()`.
+- `x`: X's weighted length, computed by `twitter-text-parser` (a Python port of
+  twitter-text v3 that passes twitter-text's own conformance suite, kept in
+  tests/conformance/): NFC-normalised; Latin, general punctuation and a few other
+  ranges weigh 1, everything else 2; a whole emoji sequence (ZWJ family, skin tone,
+  flag, keycap) weighs 2; every URL twitter-text recognises, bare domains included,
+  weighs 23, also between directional marks. A text with a character X refuses
+  (U+FFFE, U+FFFF, U+FEFF) is refused, whatever its length.
+- `mastodon`: Mastodon's StatusLengthValidator: grapheme clusters; a URL with a
+  protocol that Mastodon would link (preceded by a space or punctuation, at most
+  4096 characters, a valid domain) counts 23; a mention `@user@domain` counts as
+  `@user` unless its domain is over 253 characters; everything else counts in full.
+- `utf16`: UTF-16 code units (Telegram 4096, Discord 2000).
+- `chars`: code points (Facebook, Slack, Teams, email, webhook).
 """
 from __future__ import annotations
 
 import re
-import unicodedata
 from typing import Callable
 
-URL = re.compile(r"(?i)\bhttps?://[^\s<>\"]+[^\s<>\".,;:!?)\]'»”]")
+from publisher.i18n import _
+
 URL_LENGTH = 23
-MENTION = re.compile(r"(?<![\w@])@(\w+)@[\w.-]+\w")
-
-_LIGHT_RANGES = ((0, 4351), (8192, 8205), (8208, 8223), (8242, 8247))
-_ZERO_WIDTH_AFTER_EMOJI = re.compile("[\u200d\ufe0e\ufe0f\U0001f3fb-\U0001f3ff\U000e0020-\U000e007f\u20e3]")
-
-
-def _x_weight(char: str) -> int:
-    point = ord(char)
-    return 1 if any(low <= point <= high for low, high in _LIGHT_RANGES) else 2
+MASTODON_DOMAIN_MAX = 253
+MASTODON_MENTION = re.compile(
+    r"(?<![=/\w])@((?:[a-z0-9_]+(?:[a-z0-9_.-]+[a-z0-9_]+)?)(?:@\w+(?:[.-]\w+)*)?)", re.IGNORECASE)
+_MENTION_END = re.compile(r"[@＠]|://")
 
 
 def x_length(text: str) -> int:
-    text = unicodedata.normalize("NFC", text)
-    total = 0
-    position = 0
-    for match in URL.finditer(text):
-        total += _x_plain_length(text[position:match.start()]) + URL_LENGTH
-        position = match.end()
-    return total + _x_plain_length(text[position:])
+    from twitter_text import parse_tweet
+
+    return parse_tweet(text).weightedLength
 
 
-def _x_plain_length(text: str) -> int:
-    total = 0
-    previous_heavy = False
-    for char in text:
-        if previous_heavy and _ZERO_WIDTH_AFTER_EMOJI.match(char):
-            continue
-        weight = _x_weight(char)
-        total += weight
-        previous_heavy = weight == 2
-    return total
+def x_refusal(text: str) -> str | None:
+    """Why X refuses `text` whatever its length, or None."""
+    from twitter_text import parse_tweet
+    from twitter_text.config import config
+
+    unlimited = {**config["version3"], "max_weighted_tweet_length": 10**9}
+    if text and not parse_tweet(text, unlimited).valid:
+        return _("it contains a character X refuses (U+FFFE, U+FFFF or the byte-order mark U+FEFF)")
+    return None
 
 
 def mastodon_length(text: str) -> int:
-    text = URL.sub("x" * URL_LENGTH, text)
-    text = MENTION.sub(lambda match: "@" + match.group(1), text)
-    return len(text)
+    import regex
+
+    return len(regex.findall(r"\X", _mastodon_countable(text)))
+
+
+def _mastodon_countable(text: str) -> str:
+    from twitter_text.extract_urls import extract_urls_with_indices
+
+    entities = [(start, end, "x" * URL_LENGTH) for start, end in
+                (url["indices"] for url in extract_urls_with_indices(text, extract_urls_without_protocol=False))]
+    entities += _mastodon_mentions(text)
+    pieces, position = [], 0
+    for start, end, replacement in sorted(entities):
+        if start < position:
+            continue
+        pieces += [text[position:start], replacement]
+        position = end
+    return "".join(pieces) + text[position:]
+
+
+def _mastodon_mentions(text: str) -> list[tuple[int, int, str]]:
+    found = []
+    for match in MASTODON_MENTION.finditer(text):
+        if _MENTION_END.match(text, match.end()):
+            continue
+        local, _, domain = match.group(1).partition("@")
+        if len(domain) > MASTODON_DOMAIN_MAX:
+            continue
+        found.append((match.start(), match.end(), "@" + local))
+    return found
 
 
 def utf16_length(text: str) -> int:
@@ -68,6 +91,10 @@ COUNTERS: dict[str, Callable[[str], int]] = {
     "chars": len,
 }
 
+REFUSALS: dict[str, Callable[[str], str | None]] = {
+    "x": x_refusal,
+}
+
 DESCRIPTIONS = {
     "x": "X weighted characters",
     "mastodon": "Mastodon characters",
@@ -78,3 +105,18 @@ DESCRIPTIONS = {
 
 def measure(text: str, counting: str) -> int:
     return COUNTERS[counting](text)
+
+
+def refusal(text: str, counting: str) -> str | None:
+    """Why the platform counting this way refuses `text` whatever its length, or None."""
+    check = REFUSALS.get(counting)
+    return check(text) if check else None
+
+
+def check_accepted(text: str, counting: str, what: str) -> None:
+    """Raise `BadInput` naming `what` when the platform would refuse `text` outright."""
+    from publisher.errors import BadInput
+
+    reason = refusal(text, counting)
+    if reason:
+        raise BadInput(_("{what}: {reason}.").format(what=what, reason=reason))
