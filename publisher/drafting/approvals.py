@@ -30,7 +30,10 @@ def _check_open(record: DraftRecord) -> None:
                       "so it cannot be approved; render it again.")
 
 
-def approve(app: App, draft_id: str, approver: str, key: Path | None = None) -> DraftRecord:
+def approve(app: App, draft_id: str, approver: str, key: Path | None = None,
+            signature: dict | None = None) -> DraftRecord:
+    """`signature`: a passkey assertion already checked by `publisher.incident.people`
+    (the console); without it, SSH signing applies when configured."""
     record = load_draft(app, draft_id)
     _check_open(record)
     config = app.config
@@ -46,8 +49,10 @@ def approve(app: App, draft_id: str, approver: str, key: Path | None = None) -> 
     if record.approved:
         raise Refused(f"draft {draft_id} already has its {config.approvals_required} approval(s); "
                       f"`publish send {draft_id}` resumes its delivery.")
-    data = {"hash": record.draft.hash}
-    if config.signing == "ssh":
+    data: dict = {"hash": record.draft.hash}
+    if signature is not None:
+        data["signature"] = signature
+    elif config.signing == "ssh":
         data["signature"] = _signature(app, record, approver, key or signing.default_key())
     app.store.append("draft.approved", actor=approver, incident=record.draft.incident, draft=draft_id, data=data)
     return load_draft(app, draft_id)
@@ -80,7 +85,7 @@ def verify_signatures(app: App) -> list[signing.BadSignature]:
     return bad
 
 
-def reject(app: App, draft_id: str, actor: str, reason: str) -> DraftRecord:
+def reject(app: App, draft_id: str, actor: str, reason: str, signature: dict | None = None) -> DraftRecord:
     record = load_draft(app, draft_id)
     _check_open(record)
     if actor not in app.config.approvers and actor != record.draft.author:
@@ -89,6 +94,8 @@ def reject(app: App, draft_id: str, actor: str, reason: str) -> DraftRecord:
         raise Refused("--reason must say why the draft is rejected.")
     if any(delivery.state != "pending" for delivery in record.deliveries.values()):
         raise Refused(f"draft {draft_id} is already being delivered and can no longer be rejected.")
-    app.store.append("draft.rejected", actor=actor, incident=record.draft.incident, draft=draft_id,
-                     data={"reason": reason.strip()})
+    data: dict = {"reason": reason.strip()}
+    if signature is not None:
+        data["signature"] = signature
+    app.store.append("draft.rejected", actor=actor, incident=record.draft.incident, draft=draft_id, data=data)
     return load_draft(app, draft_id)
