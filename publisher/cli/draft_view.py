@@ -26,9 +26,18 @@ def preview(draft: Draft, status: str) -> None:
         say(f"[{payload.title}]")
         for number, part in enumerate(payload.parts, start=1):
             if len(payload.parts) > 1:
-                say(f"· part {number} of {len(payload.parts)}")
+                say(part_heading(payload, number, part))
             say(part)
     say(rule("end"))
+
+
+def part_heading(payload: Any, number: int, part: str) -> str:
+    from publisher.drafting.lengths import DESCRIPTIONS, measure
+    from publisher.i18n import _
+
+    return _("· part {number} of {total} · {length}/{limit} {unit}").format(
+        number=number, total=len(payload.parts), length=measure(part, payload.counting),
+        limit=payload.limit, unit=DESCRIPTIONS[payload.counting])
 
 
 def _say_reply(draft: Draft) -> None:
