@@ -15,16 +15,58 @@ class CommandError(click.ClickException):
         self.exit_code = exit_code
 
 
+class JsonError(click.ClickException):
+    """An error of a command run with --json: one JSON object on stderr."""
+
+    def __init__(self, message: str, exit_code: int):
+        super().__init__(message)
+        self.exit_code = exit_code
+
+    def show(self, file: Any = None) -> None:
+        import json
+
+        click.echo(json.dumps({"error": self.message, "exit": self.exit_code}, ensure_ascii=False), err=True)
+
+
+def _wants_json(ctx: click.Context) -> bool:
+    """Whether the command that will run was given --json: its arguments are parsed
+    once ahead (resiliently, nothing runs), so a `--json` that is some option's value
+    does not count. Read before the group consumes the arguments."""
+    if ctx.params.get("as_json"):
+        return True
+    args = [*getattr(ctx, "_protected_args", []), *ctx.args]
+    current: click.Context = ctx
+    try:
+        while isinstance(current.command, click.Group) and args:
+            name, command, args = current.command.resolve_command(current, args)
+            if command is None or name is None:
+                return False
+            current = command.make_context(name, list(args), parent=current, resilient_parsing=True)
+            args = [*getattr(current, "_protected_args", []), *current.args]
+    except click.ClickException:
+        return "--json" in args
+    return current is not ctx and bool(current.params.get("as_json"))
+
+
 class PublishGroup(click.Group):
     """A group whose commands never show a traceback: named errors keep their exit
     code; anything unexpected is reported in one line (PUBLISH_DEBUG=1 re-raises)."""
 
     def invoke(self, ctx: click.Context) -> Any:
+        as_json = _wants_json(ctx)
+        try:
+            return self._invoke_named(ctx)
+        except click.ClickException as error:
+            if as_json:
+                raise JsonError(error.format_message(), error.exit_code) from None
+            raise
+
+    def _invoke_named(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except PublishError as error:
             raise CommandError(_redact(ctx, str(error)), error.exit_code) from None
-        except (click.exceptions.Exit, click.ClickException, click.Abort):
+        except (click.exceptions.Exit, click.ClickException, click.Abort, BrokenPipeError):
             raise
         except KeyboardInterrupt:
             raise click.Abort() from None

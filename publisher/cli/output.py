@@ -1,21 +1,21 @@
-"""Printing: plain text for people, JSON for `--json`, nothing secret in either."""
+"""Printing: plain text for people, JSON for `--json`, nothing secret in either; tables
+fit the terminal and states are coloured on one (see `publisher.cli.terminal`)."""
 from __future__ import annotations
 
 import json
 from typing import Any
 
-import click
-
+from publisher.cli import terminal
 from publisher.cli.session import session
 
 
 def emit_json(value: Any) -> None:
     text = json.dumps(value, indent=2, ensure_ascii=False, default=str)
-    click.echo(session().redact(text))
+    terminal.echo(session().redact(text))
 
 
 def say(text: str = "", err: bool = False) -> None:
-    click.echo(session().redact(text), err=err)
+    terminal.echo(terminal.paint_line(session().redact(text)), err=err)
 
 
 def rule(title: str) -> str:
@@ -23,6 +23,7 @@ def rule(title: str) -> str:
 
 
 def table(rows: list[list[str]], headers: list[str]) -> None:
-    widths = [max(len(str(cell)) for cell in column) for column in zip(headers, *rows)]
-    for row in [headers, *rows]:
-        say("  ".join(str(cell).ljust(width) for cell, width in zip(row, widths)).rstrip())
+    current = session()
+    for line in terminal.table_lines([[current.redact(str(cell)) for cell in row] for row in rows],
+                                     headers, terminal.width()):
+        terminal.echo(line)
