@@ -126,4 +126,11 @@ def confirm(draft_id: str, channel: str, url: str, as_user: str | None) -> None:
     say(f"Recorded draft {draft_id} on {channel} as delivered at {url} (confirmed by {actor}).")
 
 
+def _add_edit() -> None:
+    from publisher.cli.draft_edit import drafts_edit
+
+    drafts.add_command(drafts_edit)
+
+
+_add_edit()
 COMMANDS = [drafts, approve, reject, send, confirm]
