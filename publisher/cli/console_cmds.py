@@ -1,0 +1,63 @@
+"""`publish serve` (the cabinet's web console) and `publish users invite|revoke`."""
+from __future__ import annotations
+
+import click
+
+from publisher.cli.output import say
+from publisher.cli.session import session
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (put a TLS proxy in front).")
+@click.option("--port", default=8400, show_default=True, type=click.IntRange(1, 65535), help="Port to listen on.")
+def serve(host: str, port: int) -> None:
+    """Run the cabinet's web console over this workspace and its store."""
+    import uvicorn
+
+    from publisher.web.server import create_app
+
+    app = session().app
+    say(f"Console for {app.config.organisation} on http://{host}:{port} (links use {app.config.console_base_url}).")
+    uvicorn.run(create_app(app), host=host, port=port, log_level="warning", proxy_headers=True,
+                server_header=False)
+
+
+@click.group("users")
+def users() -> None:
+    """People on the console: invite them to enrol a passkey, revoke their passkeys."""
+
+
+@users.command("invite")
+@click.argument("name")
+@click.option("--send", "channel", metavar="CHANNEL", help="Send the link over this internal channel too.")
+@click.option("--as", "as_user", metavar="NAME", help="Who invites (else $PUBLISH_USER, else your login).")
+def invite(name: str, channel: str | None, as_user: str | None) -> None:
+    """Print a one-time link (valid 15 minutes) that enrols NAME's passkey."""
+    from publisher.incident.people import invite as make_invite
+    from publisher.workspace.app import current_user
+
+    app = session().app
+    token, link, expires = make_invite(app, name, current_user(as_user))
+    if channel:
+        from publisher.delivery.notify import notify
+
+        notify(app, f"invite:{token[:8]}", f"Console invitation for {name}",
+               f"{name}: enrol your passkey on the crisis console (valid 15 minutes): {link}", only=(channel,))
+        say(f"Sent {name}'s enrolment link over {channel}.")
+    say(f"Enrolment link for {name}, valid until {expires.strftime('%Y-%m-%d %H:%M')} UTC (one use):")
+    click.echo(link)
+
+
+@users.command("revoke")
+@click.argument("name")
+@click.option("--as", "as_user", metavar="NAME", help="Who revokes (else $PUBLISH_USER, else your login).")
+def revoke(name: str, as_user: str | None) -> None:
+    """Revoke every passkey of NAME; their console sessions end."""
+    from publisher.incident.people import revoke as revoke_keys
+    from publisher.workspace.app import current_user
+
+    revoked = revoke_keys(session().app, name, current_user(as_user))
+    say(f"Revoked {len(revoked)} passkey(s) of {name}.")
+
+
+COMMANDS = [serve, users]

@@ -1,0 +1,44 @@
+"""Telling the cabinet: one message to every enabled internal channel.
+
+Guarantees: a notice has a key (`draft-rendered:<id>`, `reminder:<incident>:prepare`,
+...). It is sent at most once per key, whatever number of servers run: the sender
+takes the store's lock for that key (a file lock on SQLite, an advisory lock on
+PostgreSQL), and only when the log has no `notice.sent` for the key does it send and
+then record `notice.sent` with the channels reached. A channel that fails is named in
+that event; it is not retried (a notice is a nudge, not a statement).
+"""
+from __future__ import annotations
+
+from channels.base import DeliveryError, Message
+from publisher.workspace.app import App
+
+
+def already_sent(app: App, key: str) -> bool:
+    return any(event.data.get("key") == key for event in app.store.events(kind="notice.sent", newest_first=True))
+
+
+def internal_channels(app: App, only: tuple[str, ...] = ()) -> list[str]:
+    if only:
+        return list(only)
+    return [channel.name for channel in app.config.enabled_channels() if channel.audience == "internal"]
+
+
+def notify(app: App, key: str, title: str, text: str, only: tuple[str, ...] = (),
+           incident: str | None = None) -> bool:
+    """Send once per key; return whether this call sent it."""
+    with app.store.delivery_lock("notice", key) as take:
+        if not take() or already_sent(app, key):
+            return False
+        reached, failed = [], {}
+        for name in internal_channels(app, only):
+            message = Message(draft_id=key, channel=name, parts=(text,), title=title, incident_id=incident or "",
+                              template="notice", language=app.config.language, case=0,
+                              organisation=app.config.organisation)
+            try:
+                app.channel(name).send(message)
+                reached.append(name)
+            except DeliveryError as error:
+                failed[name] = app.redact(str(error))
+        app.store.append("notice.sent", incident=incident, data={"key": key, "title": title, "channels": reached,
+                                                                   "failed": failed})
+        return True

@@ -1,0 +1,75 @@
+"""What the console shows about one draft: each payload as its platform will show it
+(with its count against the limit and every part of a thread), the differences from
+the draft it superseded, who approved it and what is still missing."""
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from typing import Any
+
+from publisher.drafting.drafts import DraftRecord, describe_length, load_draft
+from publisher.workspace.app import App
+
+LOOKS = {"x": "x", "mastodon": "mastodon", "telegram": "telegram", "facebook": "facebook", "site": "site",
+         "email": "email"}
+
+
+@dataclass
+class Preview:
+    channel: str
+    type: str
+    look: str
+    audience: str
+    title: str
+    parts: tuple[str, ...]
+    count: str
+
+
+@dataclass
+class DraftFacts:
+    record: DraftRecord
+    previews: list[Preview]
+    approved_by: list[str]
+    missing: int
+    may_approve: list[str]
+    previous: str | None = None
+    changes: dict[str, list[str]] = field(default_factory=dict)
+
+
+def draft_facts(app: App, draft_id: str) -> DraftFacts:
+    record = load_draft(app, draft_id)
+    draft = record.draft
+    previews = [Preview(p.channel, p.type, LOOKS.get(p.type, "plain"), p.audience, p.title, p.parts,
+                        describe_length(p))
+                for p in draft.payloads.values()]
+    approved = sorted(set(record.valid_approvers()))
+    config = app.config
+    eligible = [name for name in config.approvers if name not in approved
+                and (name != draft.author or config.self_approval)]
+    facts = DraftFacts(record, previews, approved, max(0, record.required - len(approved)), eligible)
+    _add_changes(app, facts)
+    return facts
+
+
+def _add_changes(app: App, facts: DraftFacts) -> None:
+    """The differences, line by line, from the draft this one superseded."""
+    for event in app.store.events(kind="draft.superseded", incident=facts.record.draft.incident):
+        if event.data.get("by") == facts.record.draft.id and event.draft:
+            older = load_draft(app, event.draft).draft
+            facts.previous = older.id
+            for name, payload in facts.record.draft.payloads.items():
+                before = older.payloads.get(name)
+                lines = list(difflib.unified_diff((before.text if before else "").splitlines(),
+                                                  payload.text.splitlines(), lineterm="", n=1))[2:]
+                if lines:
+                    facts.changes[name] = lines
+            return
+
+
+def progress(app: App, draft_id: str) -> dict[str, Any]:
+    record = load_draft(app, draft_id)
+    return {"status": record.status, "done": all(d.state in ("delivered", "failed-permanent", "unknown")
+                                                  for d in record.deliveries.values()),
+            "deliveries": [{"channel": name, "state": d.state, "attempts": d.attempts,
+                            "url": (d.receipt or {}).get("url"), "reason": d.reason}
+                           for name, d in record.deliveries.items()]}

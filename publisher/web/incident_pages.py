@@ -1,0 +1,90 @@
+"""Incidents: the list with their two clocks, one incident (checklist, drafts, public
+channels, freeze banner), opening one and rendering a draft (operators)."""
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from publisher.web.server import Visitor, call, route
+
+
+def _overview(app):
+    from publisher.evidence.status import incident_status
+    from publisher.incident.freeze import active_freeze
+    from publisher.incident.incidents import list_incidents
+
+    incidents = list_incidents(app)
+    return [incident_status(app, item.id) for item in reversed(incidents)], active_freeze(app.store)
+
+
+@route("/", "view")
+async def incidents_page(request: Request, visitor: Visitor) -> Response:
+    statuses, frozen = await call(_overview, visitor.console.app)
+    return visitor.console.page(request, visitor, "incidents.html", statuses=statuses, frozen=frozen)
+
+
+def _incident(app, incident_id: str):
+    from publisher.evidence.status import incident_status
+    from publisher.incident.cases import get_case
+
+    status = incident_status(app, incident_id)
+    return status, get_case(status.incident.case, app.workspace)
+
+
+@route("/incidents/new", "open")
+async def new_incident_page(request: Request, visitor: Visitor) -> Response:
+    return visitor.console.page(request, visitor, "incident_new.html")
+
+
+@route("/incidents", "open", ("POST",))
+async def open_incident(request: Request, visitor: Visitor) -> Response:
+    from publisher.incident.incidents import open_incident as open_one
+
+    form = await request.form()
+    fields = {key: str(form.get(key, "")).strip() or None for key in ("source", "author", "platform", "summary")}
+    case = str(form.get("case", ""))
+    incident = await call(open_one, visitor.console.app, case=int(case) if case.isdigit() else 0,
+                          first_seen=str(form.get("first_seen", "")), actor=visitor.person,
+                          language=str(form.get("lang", "")) or None, **fields)
+    return RedirectResponse(f"/incidents/{incident.id}", status_code=303)
+
+
+@route("/incidents/{incident}", "view")
+async def incident_page(request: Request, visitor: Visitor) -> Response:
+    status, book = await call(_incident, visitor.console.app, request.path_params["incident"])
+    return visitor.console.page(request, visitor, "incident.html", status=status, book=book)
+
+
+def _render(app, incident_id: str, template: str, language: str | None, variables: str, author: str):
+    from publisher.drafting.drafts import render_draft, save_draft
+    from publisher.drafting.rendering import parse_vars
+    from publisher.incident.incidents import load_incident
+
+    lines = tuple(line.strip() for line in variables.splitlines() if line.strip())
+    solutions = [line.lstrip("-* ").strip() for line in lines if not ("=" in line)]
+    parsed: dict = dict(parse_vars(tuple(line for line in lines if "=" in line)))
+    if solutions:
+        parsed["solutions"] = solutions
+    draft = render_draft(app, load_incident(app, incident_id), template, author=author, language=language,
+                         variables=parsed)
+    record, _ = save_draft(app, draft)
+    return record
+
+
+@route("/incidents/{incident}/render", "render", ("POST",))
+async def render_draft(request: Request, visitor: Visitor) -> Response:
+    form = await request.form()
+    record = await call(_render, visitor.console.app, request.path_params["incident"], str(form.get("template", "")),
+                        str(form.get("lang", "")) or None, str(form.get("variables", "")), visitor.person)
+    return RedirectResponse(f"/drafts/{record.draft.id}", status_code=303)
+
+
+@route("/incidents/{incident}/done", "done", ("POST",))
+async def step_done(request: Request, visitor: Visitor) -> Response:
+    from publisher.incident.decisions import mark_done
+
+    form = await request.form()
+    incident_id = request.path_params["incident"]
+    await call(mark_done, visitor.console.app, incident_id, str(form.get("step", "")), visitor.person,
+               str(form.get("note", "")) or None)
+    return RedirectResponse(f"/incidents/{incident_id}", status_code=303)

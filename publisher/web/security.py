@@ -1,0 +1,124 @@
+"""The console's security choices, in one place.
+
+- Sessions: a random token in a cookie `publish_session` that is `HttpOnly` (no script
+  reads it), `SameSite=Strict` (no other site's page sends it) and `Secure` (only over
+  TLS; run the console behind a TLS proxy). The log keeps only its sha256, with the
+  expiry (`[console] session_hours`); every server of one store sees the same sessions.
+- CSRF: every state-changing request (any method but GET/HEAD) must carry the token
+  `X-CSRF-Token` (htmx and the passkey script send it as a header; plain forms as the
+  `csrf` field) equal to sha256("csrf" + the session token), or for a visitor not yet
+  logged in, of the pre-session cookie. Another site can neither read the page that
+  holds it nor send our cookies (SameSite=Strict): a forged request is refused 403.
+- Login: at most `LOGIN_ATTEMPTS` passkey answers per client address per 10 minutes
+  (per server), then 429.
+- Headers: a Content-Security-Policy allowing only this origin's scripts and styles (no
+  inline script, no eval, no framing), `X-Content-Type-Options: nosniff`,
+  `Referrer-Policy: no-referrer` (enrolment links carry their token), no caching.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import threading
+import time
+from collections import defaultdict, deque
+
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+SESSION_COOKIE = "publish_session"
+PRE_COOKIE = "publish_pre"
+CSRF_HEADER = "x-csrf-token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+LOGIN_ATTEMPTS = 10
+LOGIN_WINDOW = 600.0
+
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+       "frame-ancestors 'none'; base-uri 'none'; form-action 'self'; object-src 'none'")
+HEADERS = {
+    "content-security-policy": CSP,
+    "x-content-type-options": "nosniff",
+    "referrer-policy": "no-referrer",
+    "x-frame-options": "DENY",
+    "cache-control": "no-store",
+}
+
+
+def csrf_token(request: Request) -> str:
+    basis = request.cookies.get(SESSION_COOKIE) or request.cookies.get(PRE_COOKIE) or request.state.pre
+    return hashlib.sha256(f"csrf\n{basis}".encode()).hexdigest()
+
+
+async def csrf_ok(request: Request) -> bool:
+    if request.method in SAFE_METHODS:
+        return True
+    if not (request.cookies.get(SESSION_COOKIE) or request.cookies.get(PRE_COOKIE)):
+        return False
+    sent = request.headers.get(CSRF_HEADER)
+    if sent is None and request.headers.get("content-type", "").startswith(
+            ("application/x-www-form-urlencoded", "multipart/form-data")):
+        sent = str((await request.form()).get("csrf", ""))
+    return bool(sent) and hmac.compare_digest(sent, csrf_token(request))
+
+
+def set_cookie(response: Response, name: str, value: str, max_age: int | None) -> None:
+    response.set_cookie(name, value, max_age=max_age, path="/", secure=True, httponly=True, samesite="strict")
+
+
+class SecurityHeaders:
+    """ASGI middleware: the headers above on every answer, and a pre-session cookie for
+    a visitor who has none (the CSRF basis before login)."""
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope)
+        pre = None
+        if not request.cookies.get(SESSION_COOKIE) and not request.cookies.get(PRE_COOKIE):
+            pre = secrets.token_urlsafe(24)
+        scope.setdefault("state", {})["pre"] = pre
+
+        async def send_with_headers(message: dict) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                present = {k.decode().lower() for k, _ in headers}
+                headers += [(key.encode(), value.encode()) for key, value in HEADERS.items() if key not in present]
+                if pre:
+                    cookie = Response()
+                    set_cookie(cookie, PRE_COOKIE, pre, None)
+                    headers += [(k, v) for k, v in cookie.raw_headers if k == b"set-cookie"]
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+class RateLimit:
+    """At most `limit` events per key in a sliding window (per server process)."""
+
+    def __init__(self, limit: int = LOGIN_ATTEMPTS, window: float = LOGIN_WINDOW,
+                 clock=time.monotonic):
+        self.limit, self.window, self.clock = limit, window, clock
+        self._seen: dict[str, deque[float]] = defaultdict(deque)
+        self._lock = threading.Lock()
+
+    def allow(self, key: str) -> bool:
+        now = self.clock()
+        with self._lock:
+            seen = self._seen[key]
+            while seen and now - seen[0] > self.window:
+                seen.popleft()
+            if len(seen) >= self.limit:
+                return False
+            seen.append(now)
+            return True
+
+
+def refused(status: int, text: str) -> Response:
+    return PlainTextResponse(text, status_code=status)

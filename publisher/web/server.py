@@ -1,0 +1,166 @@
+"""The console's frame: one `Console` per server over one workspace `App`, the route
+table with each route's permission, the session lookup and the page rendering.
+
+Every route is declared with `route(path, action)`: `action` is what `authority.may`
+must allow (None: open to a visitor). The guard runs before the handler: CSRF for
+every state change, a live session, the permission. Handlers are thin: they call one
+core function and map its named errors (`BadInput`, `Refused`) to a page or a JSON
+`{"error": ...}` with status 400/409."""
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Awaitable, Callable
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from publisher.errors import PublishError
+from publisher.incident import people
+from publisher.incident.authority import may, roles_of
+from publisher.timeparse import from_iso
+from publisher.web import security
+from publisher.web.locale import LANG_COOKIE, choose_language, translator
+
+HERE = Path(__file__).resolve().parent
+Handler = Callable[[Request, "Visitor"], Awaitable[Response]]
+
+
+@dataclass(frozen=True)
+class RouteSpec:
+    path: str
+    methods: tuple[str, ...]
+    action: str | None
+    handler: Handler
+    name: str
+
+
+ROUTES: list[RouteSpec] = []
+
+
+def route(path: str, action: str | None, methods: tuple[str, ...] = ("GET",)) -> Callable[[Handler], Handler]:
+    def register(handler: Handler) -> Handler:
+        ROUTES.append(RouteSpec(path, methods, action, handler, handler.__name__))
+        return handler
+    return register
+
+
+@dataclass(frozen=True)
+class Visitor:
+    """Who is asking: the person and their session (None for a visitor), the console."""
+    person: str | None
+    session: people.ConsoleSession | None
+    console: "Console"
+    language: str
+
+    def may(self, action: str) -> bool:
+        return may(self.console.app.config, self.person, action)
+
+
+class SessionIndex:
+    """Sessions from the log, read incrementally (one indexed query per request)."""
+
+    def __init__(self) -> None:
+        self.after = 0
+        self.by_hash: dict[str, people.ConsoleSession] = {}
+        self._lock = threading.Lock()
+
+    def refresh(self, app: Any) -> None:
+        with self._lock:
+            for event in people.sessions(app, self.after):
+                self.after = max(self.after, event.seq)
+                data = event.data
+                if event.kind == "console.login":
+                    self.by_hash[data["session_hash"]] = people.ConsoleSession(
+                        event.actor or "", data["session_hash"], from_iso(data["expires"]),
+                        str(data.get("credential_id")))
+                elif event.kind == "console.logout":
+                    self.by_hash.pop(str(data.get("session_hash")), None)
+                else:
+                    for key, found in list(self.by_hash.items()):
+                        if found.credential_id == data.get("credential_id"):
+                            del self.by_hash[key]
+
+    def find(self, app: Any, token: str | None) -> people.ConsoleSession | None:
+        if not token:
+            return None
+        self.refresh(app)
+        return people.session_alive(app, self.by_hash.get(people.digest(token)))
+
+
+class Console:
+    def __init__(self, app: Any, on_approved: Callable[[str, str], None] | None = None):
+        self.app = app
+        self.sessions = SessionIndex()
+        self.logins = security.RateLimit()
+        self.on_approved = on_approved
+        self.templates = Environment(loader=FileSystemLoader(HERE / "templates"),
+                                     autoescape=select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True)
+
+    async def visitor(self, request: Request) -> Visitor:
+        token = request.cookies.get(security.SESSION_COOKIE)
+        found = await run_in_threadpool(self.sessions.find, self.app, token) if token else None
+        language = choose_language(request, self.app.config.language)
+        return Visitor(found.person if found else None, found, self, language)
+
+    def page(self, request: Request, visitor: Visitor, template: str, status_code: int = 200, **context: Any) -> Response:
+        gettext = translator(visitor.language)
+        html = self.templates.get_template(template).render(
+            _=gettext, request=request, visitor=visitor, csrf=security.csrf_token(request),
+            roles=roles_of(self.app.config, visitor.person), organisation=self.app.config.organisation,
+            language=visitor.language, path=request.url.path, **context)
+        response = HTMLResponse(html, status_code=status_code)
+        if request.query_params.get("lang") == visitor.language:
+            response.set_cookie(LANG_COOKIE, visitor.language, max_age=365 * 86400, secure=True, httponly=True,
+                                samesite="strict")
+        return response
+
+    def guarded(self, spec: RouteSpec) -> Callable[[Request], Awaitable[Response]]:
+        async def endpoint(request: Request) -> Response:
+            if not await security.csrf_ok(request):
+                return security.refused(403, "Refused: this request has no valid CSRF token (reload the page).")
+            visitor = await self.visitor(request)
+            if spec.action is not None:
+                if visitor.person is None:
+                    if request.method == "GET":
+                        return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+                    return security.refused(401, "Log in first.")
+                if not visitor.may(spec.action):
+                    return self.page(request, visitor, "refused.html", status_code=403, action=spec.action)
+            try:
+                return await spec.handler(request, visitor)
+            except PublishError as error:
+                return self.failure(request, visitor, str(error), error)
+        return endpoint
+
+    def failure(self, request: Request, visitor: Visitor, message: str, error: PublishError) -> Response:
+        status = 400 if type(error).__name__ == "BadInput" else 409
+        message = self.app.redact(message)
+        if "application/json" in request.headers.get("accept", "") or \
+                request.headers.get("content-type", "").startswith("application/json"):
+            return JSONResponse({"error": message}, status_code=status)
+        return self.page(request, visitor, "refused.html", status_code=status, message=message)
+
+
+def create_app(app: Any, on_approved: Callable[[str, str], None] | None = None) -> Starlette:
+    """The ASGI application of the console over an opened workspace `App`."""
+    from publisher.web import auth_pages, draft_pages, incident_pages, log_pages  # noqa: F401  (they register routes)
+
+    console = Console(app, on_approved)
+    routes: list[Any] = [Route(spec.path, console.guarded(spec), methods=list(spec.methods), name=spec.name)
+                         for spec in ROUTES]
+    routes.append(Mount("/static", StaticFiles(directory=HERE / "static"), name="static"))
+    web = Starlette(routes=routes)
+    web.state.console = console
+    return security.SecurityHeaders(web)  # type: ignore[return-value]
+
+
+async def call(function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """Run a core function (blocking: SQLite, the network) off the event loop."""
+    return await run_in_threadpool(function, *args, **kwargs)
