@@ -60,8 +60,10 @@ def cli(ctx: click.Context, workspace: str | None, case: int | None, template: s
 
 def _register() -> None:
     from publisher.cli import case_cmds, channel_cmds, draft_cmds, incident_cmds, log_cmds, report_cmds, workspace_cmds
+    from publisher.cli import console_cmds
 
-    for module in (incident_cmds, draft_cmds, log_cmds, channel_cmds, workspace_cmds, case_cmds, report_cmds):
+    for module in (incident_cmds, draft_cmds, log_cmds, channel_cmds, workspace_cmds, case_cmds, report_cmds,
+                   console_cmds):
         for command in module.COMMANDS:
             cli.add_command(command)
 
