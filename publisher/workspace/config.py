@@ -40,6 +40,8 @@ SECTIONS: dict[str, dict[str, Option]] = {
     "approvals": {
         "required": Option(int, default=1),
         "approvers": Option(list, default=[]),
+        "operators": Option(list, default=[]),
+        "viewers": Option(list, default=[]),
         "self_approval": Option(bool, default=False),
         "signing": Option(str, default="none", choices=("none", "ssh")),
         "allowed_signers": Option(str, default="config/allowed_signers"),
@@ -50,6 +52,10 @@ SECTIONS: dict[str, dict[str, Option]] = {
     },
     "secrets": {
         "file": Option(str, default="config/secrets.toml"),
+    },
+    "console": {
+        "base_url": Option(str, default="http://localhost:8400", help="the console's address, used in links"),
+        "session_hours": Option((int, float), default=12),
     },
     "delivery": {
         "budget": Option((int, float), default=15, help="minutes one run may spend retrying"),
@@ -94,6 +100,10 @@ class Config:
     delivery_workers: int
     channels: dict[str, ChannelConfig]
     cases: dict[int, dict[str, Any]] = field(default_factory=dict)
+    operators: tuple[str, ...] = ()
+    viewers: tuple[str, ...] = ()
+    console_base_url: str = "http://localhost:8400"
+    console_session_hours: float = 12.0
 
     def enabled_channels(self) -> list[ChannelConfig]:
         return [channel for channel in self.channels.values() if channel.enabled]
@@ -215,7 +225,27 @@ def _build(workspace: Path, data: dict[str, Any], reader: _Reader) -> Config:
         delivery_workers=sections["delivery"]["workers"],
         channels=_channels(data.get("channels", {}), reader),
         cases=_cases(data.get("cases", {}), reader),
+        operators=_names(reader, approvals, "operators"),
+        viewers=_names(reader, approvals, "viewers"),
+        console_base_url=_base_url(reader, sections["console"]),
+        console_session_hours=float(sections["console"]["session_hours"]),
     )
+
+
+def _names(reader: _Reader, approvals: dict[str, Any], key: str) -> tuple[str, ...]:
+    names = approvals[key]
+    if not all(isinstance(name, str) and name.strip() for name in names):
+        raise reader.fail("approvals", key, "expected a list of names")
+    return tuple(names)
+
+
+def _base_url(reader: _Reader, console: dict[str, Any]) -> str:
+    url = console["base_url"].rstrip("/")
+    if not re.fullmatch(r"https?://[^/\s?#]+(/[^\s?#]*)?", url):
+        raise reader.fail("console", "base_url", f"expected an address such as \"https://crisis.example.com\", got {url!r}")
+    if console["session_hours"] <= 0:
+        raise reader.fail("console", "session_hours", "expected a positive number of hours")
+    return url
 
 
 def _channels(raw: Any, reader: _Reader) -> dict[str, ChannelConfig]:
