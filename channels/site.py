@@ -8,6 +8,9 @@
   was missing. Files are written atomically: a reader sees the old site or the new one.
 - Processes publishing to the same folder take turns: reading, changing and rewriting
   run under an exclusive `flock` on `<path>/.lock`.
+- Languages: each statement's page carries its own language (`lang`, title); the index
+  and the feed keep the site's language (`language`, else the first statement's), so an
+  English statement never retitles the Spanish pages.
 - Every title and text is escaped (see `channels.site_pages`).
 - A corrupt manifest or a file system error raises `Permanent` naming the file, and
   nothing is overwritten.
@@ -42,12 +45,15 @@ class SiteChannel(Channel):
         "title": Option(str, help="title of the index page and the feed (default: \"<organisation> — "
                                   "Comunicados\" or \"— Statements\" by the statement's language)"),
         "base_url": Option(str, help="public URL the folder is served at, e.g. https://acme.example/statements/"),
+        "language": Option(str, help="language of the index page and the feed (default: the first statement's); "
+                                     "each statement's own page follows the statement's language"),
     }
 
     def __init__(self, name, settings, secrets=frozenset()):
         super().__init__(name, settings, secrets)
         self.folder = Path(self.settings["path"])
         self.title = self.settings.get("title")
+        self.language = self.settings.get("language")
         base_url = self.settings.get("base_url")
         if base_url is not None and not re.match(r"^https?://[^/?#]+", base_url):
             raise SettingError("base_url", f"expected an absolute http(s) URL, got {base_url!r}")
@@ -63,7 +69,9 @@ class SiteChannel(Channel):
                     entry = self._entry(message)
                     entries.append(entry)
                     self._write(MANIFEST, json.dumps(entries, ensure_ascii=False, indent=2) + "\n")
-                files = render_site(entries, site_title=self.title or default_title(message),
+                files = render_site(entries, title_for=lambda language: self.title or default_title(
+                                        message.organisation, language),
+                                    language=self.language or entries[0]["language"],
                                     author=message.organisation, base_url=self.base_url,
                                     location=self.folder.resolve().as_uri())
                 for relative, content in files.items():
@@ -130,6 +138,6 @@ class SiteChannel(Channel):
         write_atomically(target, data, mode=0o644)
 
 
-def default_title(message: Message) -> str:
-    heading = "Comunicados" if message.language == "es" else "Statements"
-    return f"{message.organisation} — {heading}" if message.organisation else heading
+def default_title(organisation: str, language: str) -> str:
+    heading = "Comunicados" if language == "es" else "Statements"
+    return f"{organisation} — {heading}" if organisation else heading

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from typing import Any
+from typing import Any, Callable
 
 from jinja2 import Environment
 from markupsafe import Markup, escape
@@ -120,10 +120,11 @@ def newest_first(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [entry for _, entry in order]
 
 
-def render_site(entries: list[dict[str, Any]], *, site_title: str, author: str, base_url: str | None,
-                location: str) -> dict[str, str]:
+def render_site(entries: list[dict[str, Any]], *, title_for: Callable[[str], str], language: str, author: str,
+                base_url: str | None, location: str) -> dict[str, str]:
     """Every file of the site as {relative path: content}; `entries` (from the manifest)
-    must not be empty."""
+    must not be empty. The index and the feed are in `language`, titled `title_for(language)`;
+    each statement's page in the statement's own language and title."""
     prefix = base_url or ""
     shown = []
     for entry in newest_first(entries):
@@ -132,8 +133,8 @@ def render_site(entries: list[dict[str, Any]], *, site_title: str, author: str, 
                       "date": entry["published"][:16].replace("T", " ") + " UTC",
                       "excerpt": excerpt(entry["text"]), "body": paragraphs(entry["text"]),
                       "body_html": str(paragraphs(entry["text"]))})
-    lang = shown[0]["language"]
-    common = {"site_title": site_title, "style": Markup(STYLE.strip()), "lang": lang}
+    site_title = title_for(language)
+    common = {"site_title": site_title, "style": Markup(STYLE.strip()), "lang": language}
     files = {
         "index.html": TEMPLATES["index"].render(common, page_title=site_title, entries=shown, feed_href="feed.xml"),
         "feed.xml": TEMPLATES["feed"].render(
@@ -142,7 +143,9 @@ def render_site(entries: list[dict[str, Any]], *, site_title: str, author: str, 
             self_href=base_url and base_url + "feed.xml", index_href=prefix + "index.html"),
     }
     for entry in shown:
+        own_title = title_for(entry["language"])
         files[entry["page"]] = TEMPLATES["page"].render(
-            common, lang=entry["language"], page_title=f"{entry['title']} — {site_title}", entry=entry,
+            common, site_title=own_title, lang=entry["language"], page_title=f"{entry['title']} — {own_title}",
+            entry=entry,
             index_href="../index.html", feed_href="../feed.xml")
     return files

@@ -143,7 +143,7 @@ def test_feed_has_every_element_rfc4287_requires(tmp_path):
     site(folder, T0 + timedelta(minutes=5)).send(message())
     root = feed(folder)
 
-    assert root.tag == f"{ATOM}feed" and root.get(XML_LANG) == "en"
+    assert root.tag == f"{ATOM}feed" and root.get(XML_LANG) == "es"
     for element in (root, *root.findall(f"{ATOM}entry")):
         for name in ("id", "title", "updated"):
             assert len(element.findall(f"{ATOM}{name}")) == 1, name
@@ -285,3 +285,29 @@ def test_the_default_title_follows_the_statement_language(tmp_path):
     titled = tmp_path / "titled"
     SiteChannel.build("web", {"type": "site", "path": str(titled), "title": "Sala de prensa"}).send(message())
     assert feed(titled).findtext(f"{ATOM}title") == "Sala de prensa"
+
+
+def test_each_statement_keeps_its_language_and_an_english_one_never_retitles_the_spanish_pages(tmp_path):
+    folder = tmp_path / "site"
+    spanish = site(folder, T0).send(message("es0000000001", language="es", title="Comunicado"))
+    english = site(folder, T0 + timedelta(minutes=5)).send(message("en0000000001", language="en"))
+    index = (folder / "index.html").read_text(encoding="utf-8")
+    assert '<html lang="es">' in index and "<title>Acme &amp; Co — Comunicados</title>" in index
+    assert feed(folder).get(XML_LANG) == "es" and feed(folder).findtext(f"{ATOM}title") == "Acme & Co — Comunicados"
+    es_page = (folder / "statements" / f"{spanish.id}.html").read_text(encoding="utf-8")
+    en_page = (folder / "statements" / f"{english.id}.html").read_text(encoding="utf-8")
+    assert '<html lang="es">' in es_page and "Comunicado — Acme &amp; Co — Comunicados</title>" in es_page
+    assert '<html lang="en">' in en_page and "— Acme &amp; Co — Statements</title>" in en_page
+    langs = {entry.findtext(f"{ATOM}title"): entry.get(XML_LANG) for entry in feed(folder).findall(f"{ATOM}entry")}
+    assert langs == {"Comunicado": "es", TITLE: "en"}
+
+
+def test_the_site_language_can_be_set_and_the_feed_names_itself(tmp_path):
+    folder = tmp_path / "site"
+    site(folder, T0, language="en").send(message(language="es", title="Comunicado"))
+    assert '<html lang="en">' in (folder / "index.html").read_text(encoding="utf-8")
+    selves = [link.get("href") for link in feed(folder).findall(f"{ATOM}link") if link.get("rel") == "self"]
+    assert selves == [BASE + "feed.xml"]
+    unserved = tmp_path / "unserved"
+    SiteChannel.build("web", {"type": "site", "path": str(unserved)}).send(message())
+    assert [link for link in feed(unserved).findall(f"{ATOM}link") if link.get("rel") == "self"] == []
