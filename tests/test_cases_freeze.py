@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from datetime import datetime, timezone
 
 import pytest
 
@@ -58,6 +59,7 @@ def test_a_freeze_stops_a_run_in_the_middle_of_its_retries(workspace, receiver):
     assert refused.exit_code == 2 and "publishing is frozen since" in refused.output
     assert "leak suspected" in refused.output and len(receiver.requests) == 1
 
+    cabinet.clock.now = datetime.now(timezone.utc)  # the freeze came from a process on the real clock
     cabinet.ok("unfreeze", "--reason", "false alarm", "--as", "ana")
     resumed = cabinet.ok("send", draft, "--json")
     states = {item["channel"]: item["state"] for item in json.loads(resumed.output)["deliveries"]}

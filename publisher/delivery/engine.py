@@ -8,10 +8,11 @@ Guarantees:
   outcome (`delivery.delivered` or `delivery.failed`) after it, each in its own
   committed transaction. A retry's `delivery.started` records the wait before it
   (`waited`), so the log shows that every wait matched the platform's signal.
-- One (draft, channel) is delivered by one process at a time: a per-pair `flock`
-  (var/locks/, released by the kernel when its process dies) is held for the whole
-  delivery, and the channel's state is re-read from the log under it. A second
-  process waits for the lock, then finds the channel delivered and sends nothing.
+- One (draft, channel) is delivered by one process at a time: the store's per-pair
+  lock (a `flock` beside SQLite, a session advisory lock on PostgreSQL, released when
+  its process or machine dies) is held for the whole delivery, and the channel's
+  state is re-read from the log under it. A second process waits for the lock, then
+  finds the channel delivered and sends nothing.
 - A delivered channel is never sent again. An attempt whose outcome is unknown (a
   crash, a timeout after sending) is retried only on channels where a resend is safe
   (`Channel.idempotent`: an idempotency key, a duplicate rejection, our own files);
@@ -27,16 +28,13 @@ Guarantees:
 """
 from __future__ import annotations
 
-import fcntl
 import hashlib
-import os
 import random
 import time
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, ContextManager
 
 from channels.base import Channel, DeliveryError, Duplicate, Message, Permanent, Receipt, Retryable
 from publisher.drafting.drafts import Delivery, DraftRecord, apply_delivery, load_draft
@@ -147,7 +145,7 @@ def send_draft(app: App, draft_id: str, actor: str, *, resend: tuple[str, ...] =
     for name in names:
         progress(name, "waiting", "queued")
     workers = max(1, min(len(names), app.config.delivery_workers))
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="deliver") as pool:
+    with app.store.batch(), ThreadPoolExecutor(max_workers=workers, thread_name_prefix="deliver") as pool:
         futures = [pool.submit(_claim_and_deliver, app, record, channels[name], actor, clock.fork(),
                                name in resend, progress) for name in names]
         return [future.result() for future in futures]
@@ -219,29 +217,11 @@ def unconfirmed_hint(draft_id: str, channel: str) -> str:
             f"`publish confirm {draft_id} {channel} --url URL` or `publish send {draft_id} --resend {channel}`")
 
 
-@contextmanager
-def channel_lock(app: App, draft_id: str, channel: str) -> Iterator[Callable[[], bool]]:
-    """The (draft, channel) lock file; yields a function that tries to take the lock
+def channel_lock(app: App, draft_id: str, channel: str) -> ContextManager[Callable[[], bool]]:
+    """The (draft, channel) lock, held by the store (a file lock on SQLite, a session
+    advisory lock on PostgreSQL); yields a function that tries to take the lock
     (without blocking) and says whether it is held."""
-    folder = app.config.store_path.parent / "locks"
-    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-    handle = os.open(folder / f"{draft_id}--{channel}.lock", os.O_CREAT | os.O_RDWR, 0o600)
-    taken = False
-
-    def take() -> bool:
-        nonlocal taken
-        if not taken:
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                taken = True
-            except BlockingIOError:
-                pass
-        return taken
-
-    try:
-        yield take
-    finally:
-        os.close(handle)
+    return app.store.delivery_lock(draft_id, channel)
 
 
 def channel_busy(app: App, draft_id: str, channel: str) -> bool:

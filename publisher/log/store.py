@@ -1,21 +1,38 @@
-"""The log: an append-only, hash-chained SQLite store of every event.
+"""The log: an append-only, hash-chained store of every event, on SQLite (embedded,
+the default) or PostgreSQL (a cabinet on several machines). The chain, the canonical
+form, the HMAC, the clock check and verification are written here once; a backend
+(`publisher.log.backend`) only appends rows, reads them and locks.
 
 Guarantees:
-- Rows are only ever inserted, one transaction per event (`BEGIN IMMEDIATE`, so two
-  processes appending at once are serialised and never fork the chain).
+- Rows are only ever inserted, one transaction per event, serialised by the backend
+  against every other appender (every process, every machine), so the chain never forks.
 - Each row holds the event as canonical JSON (`body`: sorted keys, no spaces, UTF-8)
   and `hash = sha256(prev_hash + "\\n" + body)`, where `prev_hash` is the previous
   row's hash (64 zeros for the first). The body carries its own sequence number, so
   an edited, deleted, inserted or reordered row breaks the chain at that row, and
-  `verify()` names it.
-- The columns queries filter on (kind, incident, draft, channel) are generated from
-  the body by SQLite itself and cannot disagree with what is hashed.
+  `verify()` names it. Both backends store the same bytes: a log copied from one to
+  the other verifies identically.
 - With a key (`[store] hmac_key`), every hash is an HMAC-SHA256 instead: without the
   key nobody can rewrite the chain, not even all of it. A store keeps the mode it was
   created with; opening a keyed store without its key is refused.
-- After each append the head (last sequence number and hash, MAC'd when keyed) is
-  written to `<store>.head`, so rows cut off the end are detected too.
-- The database file is created mode 0600 inside a folder created 0700.
+- Event times never go backwards: an event's time is taken under the append lock and
+  an append whose clock is earlier than the last event's is refused (`ClockWentBack`,
+  naming by how much). A difference up to `CLOCK_SKEW` (two machines' clocks a
+  moment apart) is absorbed by recording the last event's time instead. `verify()`
+  names any row whose time is earlier than the row before it.
+- The head (last sequence number and hash, MAC'd when keyed) is kept outside the
+  database in a head file (`<store>.head`) and, with `[store] anchor = PATH`, in a
+  second one on another disk, so rows cut off the end, or a whole log emptied, are
+  detected. A head file only moves forward (processes and machines may finish their
+  appends in either order) and is replaced atomically (temporary file, fsync, rename).
+- The head files are written after each append, except inside `batch()` (one delivery
+  run): there they are written once, when the batch ends. The argument: every row is
+  committed durably by the database before the append returns, so a crash inside a
+  batch loses no row; only the head files lag behind, and a head that is behind is
+  still a true statement (verify only requires the log to reach and match it). The
+  rows of a batch are covered from the batch's end (or from the next append after a
+  crash); until then, cutting exactly those newest rows off is the one thing the head
+  files cannot see. tests/test_store_batch.py kills a batch with SIGKILL to prove it.
 - Every string in an event passes through the redactor before it is written.
 
 All reads go through `events()`, one function with keyword filters.
@@ -27,18 +44,25 @@ import hashlib
 import hmac
 import json
 import os
-import sqlite3
 import threading
+from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-from publisher.timeparse import iso
+from publisher.errors import Refused
+from publisher.i18n import _
+from publisher.log.backend import Backend, Query, Row, StoreUnavailable, Tail
+from publisher.timeparse import from_iso, iso
 from publisher.timeparse import now as utc_now
 
 GENESIS = "0" * 64
 NEXT_INCIDENT = object()
+CLOCK_SKEW = timedelta(seconds=2)
+
+__all__ = ["GENESIS", "NEXT_INCIDENT", "ClockWentBack", "Event", "Store", "StoreKeyError", "StoreUnavailable",
+           "VerifyResult", "canonical", "chain_hash", "open_store"]
 
 
 @dataclass(frozen=True)
@@ -83,208 +107,211 @@ class StoreKeyError(Exception):
     """The store's keying and the configured key disagree."""
 
 
-def _m001_events(db: sqlite3.Connection) -> None:
-    db.execute("""
-        CREATE TABLE events (
-            seq INTEGER PRIMARY KEY,
-            body TEXT NOT NULL,
-            prev TEXT NOT NULL,
-            hash TEXT NOT NULL,
-            kind TEXT GENERATED ALWAYS AS (json_extract(body, '$.kind')) VIRTUAL,
-            incident TEXT GENERATED ALWAYS AS (json_extract(body, '$.incident')) VIRTUAL,
-            draft TEXT GENERATED ALWAYS AS (json_extract(body, '$.draft')) VIRTUAL,
-            channel TEXT GENERATED ALWAYS AS (json_extract(body, '$.channel')) VIRTUAL
-        )""")
-    db.execute("CREATE INDEX events_incident ON events(incident, seq)")
-    db.execute("CREATE INDEX events_draft ON events(draft, channel, seq)")
-    db.execute("CREATE INDEX events_kind ON events(kind, seq)")
+class ClockWentBack(Refused):
+    """This machine's clock is earlier than the log's last event: nothing was written."""
 
 
-def _m002_meta(db: sqlite3.Connection) -> None:
-    db.execute("CREATE TABLE meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)")
+def how_long(delta: timedelta) -> str:
+    seconds = int(delta.total_seconds())
+    if seconds >= 3600:
+        return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"
+    if seconds >= 60:
+        return f"{seconds // 60} min {seconds % 60:02d} s"
+    return f"{delta.total_seconds():.1f} s"
 
 
-def _m003_incident_kind(db: sqlite3.Connection) -> None:
-    db.execute("CREATE INDEX IF NOT EXISTS events_incident_kind ON events(incident, kind, seq)")
+def open_store(*, path: Path, url: str | None = None, anchor: Path | None = None,
+               redact: Callable[[Any], Any] = lambda value: value, clock: Callable[[], datetime] = utc_now,
+               key: bytes | None = None) -> "Store":
+    """The workspace's store: PostgreSQL when `url` is given (psycopg is imported only
+    then), else the SQLite file at `path`."""
+    if url:
+        from publisher.log.postgres_backend import PostgresBackend
 
+        backend: Backend = PostgresBackend(url)
+        head_path = path.with_name("postgresql.head")
+    else:
+        from publisher.log.sqlite_backend import SQLiteBackend
 
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_m001_events, _m002_meta, _m003_incident_kind]
-
-SELECT = "SELECT seq, body, hash FROM events"
+        backend = SQLiteBackend(path)
+        head_path = path.with_name(path.name + ".head")
+    return Store(backend=backend, head_path=head_path, anchor=anchor, redact=redact, clock=clock, key=key)
 
 
 class Store:
-    def __init__(self, path: Path, redact: Callable[[Any], Any] = lambda value: value,
-                 clock: Callable[[], datetime] = utc_now, key: bytes | None = None):
+    def __init__(self, path: Path | None = None, redact: Callable[[Any], Any] = lambda value: value,
+                 clock: Callable[[], datetime] = utc_now, key: bytes | None = None, *,
+                 backend: Backend | None = None, head_path: Path | None = None, anchor: Path | None = None):
+        if backend is None:
+            from publisher.log.sqlite_backend import SQLiteBackend
+
+            assert path is not None
+            backend = SQLiteBackend(path)
+            head_path = path.with_name(path.name + ".head")
+        assert head_path is not None
+        self.backend = backend
         self.path = path
-        self.head_path = path.with_name(path.name + ".head")
+        self.head_path = head_path
+        self.anchor = anchor
         self.redact = redact
         self.clock = clock
         self.key = key or None
-        self._lock = threading.RLock()
-        self._db = self._open(path)
+        self._batch_depth = 0
+        self._batch_head: tuple[int, str] | None = None
+        self._batch_lock = threading.Lock()
         self._check_keying()
 
-    def _check_keying(self) -> None:
-        db = self._db
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            row = db.execute("SELECT value FROM meta WHERE name = 'chain'").fetchone()
-            has_rows = db.execute("SELECT 1 FROM events LIMIT 1").fetchone() is not None
-            wanted = "hmac-sha256" if self.key else "sha256"
-            if row is None or (not has_rows and row[0] != wanted):
-                db.execute("INSERT OR REPLACE INTO meta VALUES ('chain', ?)", (wanted,))
-            elif row[0] == "hmac-sha256" and not self.key:
-                raise StoreKeyError("the log is keyed (HMAC) but no [store] hmac_key is configured; "
-                                    "set it so the log can be written and verified")
-            elif row[0] == "sha256" and self.key:
-                raise StoreKeyError("the log was started without [store] hmac_key and already has events; "
-                                    "remove hmac_key or start a new log")
-            db.execute("COMMIT")
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
+    @property
+    def head_files(self) -> list[Path]:
+        return [self.head_path] + ([self.anchor] if self.anchor else [])
 
-    @staticmethod
-    def _open(path: Path) -> sqlite3.Connection:
-        if not path.parent.exists():
-            path.parent.mkdir(parents=True, mode=0o700)
-        if not path.exists():
-            os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
-        os.chmod(path, 0o600)
-        db = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
-        db.execute("PRAGMA journal_mode=WAL")
-        db.execute("PRAGMA synchronous=FULL")
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            db.execute("CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
-            applied = {row[0] for row in db.execute("SELECT name FROM migrations")}
-            for migration in MIGRATIONS:
-                if migration.__name__ not in applied:
-                    migration(db)
-                    db.execute("INSERT INTO migrations VALUES (?, ?)", (migration.__name__, iso(utc_now())))
-            db.execute("COMMIT")
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
-        return db
+    def _check_keying(self) -> None:
+        wanted = "hmac-sha256" if self.key else "sha256"
+        mode = self.backend.claim_mode(wanted)
+        if mode == "hmac-sha256" and not self.key:
+            raise StoreKeyError("the log is keyed (HMAC) but no [store] hmac_key is configured; "
+                                "set it so the log can be written and verified")
+        if mode == "sha256" and self.key:
+            raise StoreKeyError("the log was started without [store] hmac_key and already has events; "
+                                "remove hmac_key or start a new log")
 
     def close(self) -> None:
-        self._db.close()
+        self.backend.close()
 
     def append(self, kind: str, *, actor: str | None = None, incident: Any = None, draft: str | None = None,
                channel: str | None = None, data: dict[str, Any] | None = None) -> Event:
         """Write one event in its own transaction and return it as stored.
         `incident=NEXT_INCIDENT` assigns the next incident number inside that transaction."""
-        with self._lock:
-            db = self._db
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                row = db.execute("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1").fetchone()
-                seq, prev = (row[0] + 1, row[1]) if row else (1, GENESIS)
-                if incident is NEXT_INCIDENT:
-                    count = db.execute("SELECT count(*) FROM events WHERE kind = 'incident.opened'").fetchone()[0]
-                    incident = str(count + 1)
-                fields = {"seq": seq, "ts": iso(self.clock(), "milliseconds"), "kind": kind, "actor": actor,
-                          "incident": incident, "draft": draft, "channel": channel,
-                          "data": self.redact(data or {})}
-                body = canonical(fields)
-                digest = chain_hash(prev, body, self.key)
-                db.execute("INSERT INTO events (seq, body, prev, hash) VALUES (?, ?, ?, ?)", (seq, body, prev, digest))
-                db.execute("COMMIT")
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
-            self._advance_head(seq, digest)
+        clean = self.redact(data or {})
+
+        def make(tail: Tail) -> Row:
+            last = tail.last()
+            seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
+            number = str(tail.count("incident.opened") + 1) if incident is NEXT_INCIDENT else incident
+            fields = {"seq": seq, "ts": self._timestamp(last[2] if last else None), "kind": kind, "actor": actor,
+                      "incident": number, "draft": draft, "channel": channel, "data": clean}
+            body = canonical(fields)
+            return seq, body, prev, chain_hash(prev, body, self.key)
+
+        seq, body, _prev, digest = self.backend.append(make)
+        self._advance_heads(seq, digest)
         return _event(seq, body, digest)
+
+    def _timestamp(self, last_body: str | None) -> str:
+        stamp = iso(self.clock(), "milliseconds")
+        last_ts = _tail_fields(last_body)[1] if last_body else None
+        if last_ts is None or stamp >= last_ts:
+            return stamp
+        behind = from_iso(last_ts) - from_iso(stamp)
+        if behind <= CLOCK_SKEW:
+            return last_ts
+        raise ClockWentBack(_("The clock went back by {behind}: the log's last event is at {last}, this machine "
+                              "says {now}; set the system clock right (nothing was written).").format(
+                                  behind=how_long(behind), last=last_ts, now=stamp))
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Appends inside write the head files once, when the outermost batch ends."""
+        with self._batch_lock:
+            self._batch_depth += 1
+        try:
+            yield
+        finally:
+            with self._batch_lock:
+                self._batch_depth -= 1
+                pending, done = self._batch_head, self._batch_depth == 0
+                if done:
+                    self._batch_head = None
+            if done and pending:
+                self._write_heads(*pending)
+
+    def _advance_heads(self, seq: int, digest: str) -> None:
+        with self._batch_lock:
+            if self._batch_depth:
+                if self._batch_head is None or self._batch_head[0] < seq:
+                    self._batch_head = (seq, digest)
+                return
+        self._write_heads(seq, digest)
 
     def _head_mac(self, seq: int, digest: str) -> str:
         return chain_hash("head", f"{seq}:{digest}", self.key)
 
-    def _advance_head(self, seq: int, digest: str) -> None:
-        """Record the newest row in the head file; never move it backwards (two
-        processes may finish their appends in either order). The new head is written
-        to a temporary file renamed over the old one, so a crash never leaves it empty."""
-        handle = os.open(self.head_path.with_name(self.head_path.name + ".lock"), os.O_CREAT | os.O_RDWR, 0o600)
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX)
-            try:
-                current = _parse_head(self.head_path.read_bytes())
-            except FileNotFoundError:
-                current = None
-            if current and current[0] >= seq:
-                return
-            data = canonical({"seq": seq, "hash": digest, "mac": self._head_mac(seq, digest)}).encode()
-            temporary = self.head_path.with_name(self.head_path.name + ".tmp")
-            out = os.open(temporary, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
-            try:
-                os.write(out, data)
-                os.fsync(out)
-            finally:
-                os.close(out)
-            os.replace(temporary, self.head_path)
-        finally:
-            os.close(handle)
+    def _write_heads(self, seq: int, digest: str) -> None:
+        data = canonical({"seq": seq, "hash": digest, "mac": self._head_mac(seq, digest)}).encode()
+        for path in self.head_files:
+            _advance_head_file(path, seq, data)
 
     def _head_problem(self, rows: int, hashes: dict[int, str]) -> str | None:
+        for path in self.head_files:
+            problem = self._one_head_problem(path, rows, hashes)
+            if problem:
+                return problem
+        return None
+
+    def _one_head_problem(self, path: Path, rows: int, hashes: dict[int, str]) -> str | None:
+        name = path.name if path == self.head_path else str(path)
         try:
-            head = _parse_head(self.head_path.read_bytes())
+            head = _parse_head(path.read_bytes())
         except FileNotFoundError:
-            return f"the head file {self.head_path.name} is missing (deleted?)" if rows else None
+            return f"the head file {name} is missing (deleted?)" if rows else None
         if head is None:
-            return f"the head file {self.head_path.name} is unreadable (edited?)"
+            return f"the head file {name} is unreadable (edited?)"
         seq, digest, mac = head
-        if mac != self._head_mac(seq, digest):
-            return f"the head file {self.head_path.name} does not match its own check (edited?)"
+        if not hmac.compare_digest(mac, self._head_mac(seq, digest)):
+            return f"the head file {name} does not match its own check (edited?)"
         if seq > rows:
             return f"rows {rows + 1}..{seq} are missing at the end (truncated?)"
         if hashes.get(seq) != digest:
             return f"row {seq}: differs from the head recorded after it was written (rewritten?)"
         return None
 
+    def _head_seqs(self) -> set[int]:
+        found = set()
+        for path in self.head_files:
+            try:
+                head = _parse_head(path.read_bytes())
+            except FileNotFoundError:
+                continue
+            if head:
+                found.add(head[0])
+        return found
+
     def events(self, *, kind: str | tuple[str, ...] | None = None, incident: str | None = None,
                draft: str | None = None, channel: str | None = None, after_seq: int | None = None,
                limit: int | None = None, newest_first: bool = False) -> list[Event]:
-        where: list[str] = []
-        params: list[Any] = []
-        if kind is not None:
-            kinds = (kind,) if isinstance(kind, str) else kind
-            where.append(f"kind IN ({', '.join('?' * len(kinds))})")
-            params.extend(kinds)
-        for column, value in (("incident", incident), ("draft", draft), ("channel", channel)):
-            if value is not None:
-                where.append(f"{column} = ?")
-                params.append(value)
-        if after_seq is not None:
-            where.append("seq > ?")
-            params.append(after_seq)
-        sql = SELECT + (" WHERE " + " AND ".join(where) if where else "")
-        sql += " ORDER BY seq DESC" if newest_first else " ORDER BY seq"
-        if limit is not None:
-            sql += " LIMIT ?"
-            params.append(limit)
-        with self._lock:
-            rows = self._db.execute(sql, params).fetchall()
-        return [_event(*row) for row in rows]
+        kinds = None if kind is None else ((kind,) if isinstance(kind, str) else tuple(kind))
+        query = Query(kinds, incident, draft, channel, after_seq, limit, newest_first)
+        return [_event(*row) for row in self.backend.select(query)]
 
     def head(self) -> tuple[int, str]:
-        with self._lock:
-            row = self._db.execute("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1").fetchone()
-        return (row[0], row[1]) if row else (0, GENESIS)
+        """The log's last sequence number and hash, as the database has them now."""
+        last = self.backend.last()
+        return last if last else (0, GENESIS)
+
+    def delivery_lock(self, draft: str, channel: str):
+        """The per-(draft, channel) lock held for one delivery; yields a function that
+        tries to take it without blocking and says whether it is held."""
+        return self.backend.delivery_lock(draft, channel)
 
     def verify(self) -> VerifyResult:
         """Walk the chain from the first row, stop at the first row that does not fit,
-        then check the head file against where the chain ends."""
-        expected_prev, expected_seq, rows = GENESIS, 1, 0
-        head_seq = (_parse_head(self.head_path.read_bytes()) or (0,))[0] if self.head_path.exists() else 0
+        then check the head files against where the chain ends."""
+        key, compare = self.key, hmac.compare_digest
+        expected_prev, expected_seq, last_ts = GENESIS, 1, ""
+        head_seqs = self._head_seqs()
         hashes: dict[int, str] = {}
-        for seq, body, prev, digest, body_seq in self._iter_rows():
-            problem = _row_problem(seq, body, prev, digest, body_seq, expected_seq, expected_prev, self.key)
-            if problem:
-                return VerifyResult(False, rows, expected_prev, problem, seq)
-            if seq == head_seq:
+        for seq, body, prev, digest in self.backend.chain():
+            body_seq, ts = _tail_fields(body)
+            if (seq != expected_seq or prev != expected_prev or body_seq != seq or ts is None
+                    or not compare(chain_hash(prev, body, key), digest)):
+                problem = _row_problem(seq, body, prev, digest, body_seq, expected_seq, expected_prev, key)
+                return VerifyResult(False, expected_seq - 1, expected_prev, problem, seq)
+            if ts < last_ts:
+                return VerifyResult(False, expected_seq - 1, expected_prev, _went_back(seq, ts, last_ts), seq)
+            if seq in head_seqs:
                 hashes[seq] = digest
-            expected_prev, expected_seq, rows = digest, expected_seq + 1, rows + 1
+            expected_prev, expected_seq, last_ts = digest, expected_seq + 1, ts
+        rows = expected_seq - 1
         problem = self._head_problem(rows, hashes)
         if problem:
             return VerifyResult(False, rows, expected_prev, problem, rows + 1)
@@ -292,50 +319,78 @@ class Store:
 
     def verify_rows(self, seqs: list[int]) -> VerifyResult:
         """Check only these rows: each one's hash, its link to the row before and the
-        row after it, and the head file. Any edit, deletion or reordering touching them
+        row after it, and the head files. Any edit, deletion or reordering touching them
         is caught without walking the whole chain (what a one-incident report needs)."""
         wanted = sorted(set(seqs))
         neighbours = sorted({n for seq in wanted for n in (seq - 1, seq, seq + 1) if n >= 1})
-        rows = self._rows_at(neighbours)
+        rows = self.backend.rows_at(neighbours)
         last_seq, last_hash = self.head()
         for seq in wanted:
             if seq not in rows:
                 return VerifyResult(False, 0, last_hash, f"row {seq} is missing (deleted?)", seq)
-            body, prev, digest, body_seq = rows[seq]
+            body, prev, digest = rows[seq]
             before = GENESIS if seq == 1 else (rows[seq - 1][2] if seq - 1 in rows else None)
             if before is None:
                 return VerifyResult(False, 0, last_hash, f"row {seq - 1} is missing (deleted?)", seq - 1)
-            problem = _row_problem(seq, body, prev, digest, body_seq, seq, before, self.key)
+            problem = _row_problem(seq, body, prev, digest, _tail_fields(body)[0], seq, before, self.key)
+            if not problem and seq > 1 and seq - 1 in rows:
+                earlier, ts = _tail_fields(rows[seq - 1][0])[1], _tail_fields(body)[1]
+                if earlier and ts and ts < earlier:
+                    problem = _went_back(seq, ts, earlier)
             if not problem and seq < last_seq:
                 after = rows.get(seq + 1)
                 if after is None or after[1] != digest:
                     problem = f"row {seq + 1}: does not link to row {seq} (rows deleted, inserted or reordered?)"
             if problem:
                 return VerifyResult(False, 0, last_hash, problem, seq)
-        head_rows = self._rows_at([last_seq]) if last_seq else {}
-        problem = self._head_problem(last_seq, {last_seq: head_rows[last_seq][2]} if head_rows else {})
+        heads = self._head_seqs() | {last_seq}
+        found = self.backend.rows_at(sorted(s for s in heads if 0 < s <= last_seq))
+        problem = self._head_problem(last_seq, {seq: found[seq][2] for seq in found})
         if problem:
             return VerifyResult(False, len(wanted), last_hash, problem, last_seq + 1)
         return VerifyResult(True, len(wanted), last_hash)
 
-    def _rows_at(self, seqs: list[int]) -> dict[int, tuple[str, str, str, Any]]:
-        found: dict[int, tuple[str, str, str, Any]] = {}
-        with self._lock:
-            for start in range(0, len(seqs), 500):
-                chunk = seqs[start:start + 500]
-                for seq, body, prev, digest, body_seq in self._db.execute(
-                        "SELECT seq, body, prev, hash, CASE WHEN json_valid(body) THEN json_extract(body, '$.seq') "
-                        f"END FROM events WHERE seq IN ({', '.join('?' * len(chunk))})", chunk):
-                    found[seq] = (body, prev, digest, body_seq)
-        return found
+    def info(self) -> dict[str, Any]:
+        """What `publish store info` shows: backend, where, size, head, head files."""
+        seq, digest = self.head()
+        details = self.backend.info()
+        details.update({"events": seq, "head": {"seq": seq, "hash": digest},
+                        "chain": "hmac-sha256" if self.key else "sha256",
+                        "head_files": [str(path) for path in self.head_files]})
+        return details
 
-    def _iter_rows(self) -> Iterator[tuple[int, str, str, str, Any]]:
-        reader = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True)
+    def copy_to(self, target: "Store") -> int:
+        """Copy every row, as stored, into `target` (an empty log), then write its head."""
+        count = target.backend.import_rows(self.backend.chain(), "hmac-sha256" if self.key else "sha256")
+        last = target.backend.last()
+        if last:
+            target._write_heads(*last)
+        return count
+
+
+def _advance_head_file(path: Path, seq: int, data: bytes) -> None:
+    """Record the newest row in one head file; never move it backwards. The new head
+    is written to a temporary file renamed over the old one, so a crash never leaves
+    it empty."""
+    handle = os.open(path.with_name(path.name + ".lock"), os.O_CREAT | os.O_RDWR, 0o600)
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX)
         try:
-            yield from reader.execute("SELECT seq, body, prev, hash, CASE WHEN json_valid(body) "
-                                      "THEN json_extract(body, '$.seq') END FROM events ORDER BY rowid")
+            current = _parse_head(path.read_bytes())
+        except FileNotFoundError:
+            current = None
+        if current and current[0] >= seq:
+            return
+        temporary = path.with_name(path.name + ".tmp")
+        out = os.open(temporary, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
+        try:
+            os.write(out, data)
+            os.fsync(out)
         finally:
-            reader.close()
+            os.close(out)
+        os.replace(temporary, path)
+    finally:
+        os.close(handle)
 
 
 def _parse_head(data: bytes) -> tuple[int, str, str] | None:
@@ -344,6 +399,29 @@ def _parse_head(data: bytes) -> tuple[int, str, str] | None:
         return (int(head["seq"]), str(head["hash"]), str(head["mac"])) if head else None
     except (ValueError, KeyError, TypeError):
         return None
+
+
+def _tail_fields(body: str) -> tuple[Any, str | None]:
+    """The body's own `seq` and `ts`. They are the last two keys of canonical JSON, so
+    they are read from the end without parsing the whole body; anything else falls
+    back to a full parse."""
+    cut = body.rfind(',"ts":"')
+    start = body.rfind(',"seq":', 0, cut)
+    if cut > 0 and start > 0 and body.endswith('"}'):
+        number, ts = body[start + 7:cut], body[cut + 7:-2]
+        if number.isdigit() and '"' not in ts and "\\" not in ts:
+            return int(number), ts
+    try:
+        fields = json.loads(body)
+        ts = fields.get("ts")
+        return fields.get("seq"), ts if isinstance(ts, str) else None
+    except (ValueError, AttributeError):
+        return None, None
+
+
+def _went_back(seq: int, ts: str, earlier: str) -> str:
+    behind = how_long(from_iso(earlier) - from_iso(ts))
+    return f"row {seq}: its time {ts} is earlier than the row before it ({earlier}): the clock went back by {behind}"
 
 
 def _row_problem(seq: int, body: str, prev: str, digest: str, body_seq: Any, expected_seq: int,
@@ -358,6 +436,8 @@ def _row_problem(seq: int, body: str, prev: str, digest: str, body_seq: Any, exp
         return f"row {seq}: its content does not match its hash (edited?)"
     if body_seq != seq:
         return f"row {seq}: its recorded number differs from its position (reordered?)"
+    if _tail_fields(body)[1] is None:
+        return f"row {seq}: it records no time (edited?)"
     return None
 
 

@@ -16,7 +16,7 @@ from typing import Any, Callable
 from channels import channel_class
 from channels.base import Channel, SettingError, validate_settings
 from publisher.errors import BadInput
-from publisher.log.store import Store, StoreKeyError
+from publisher.log.store import Store, StoreKeyError, StoreUnavailable, open_store
 from publisher.timeparse import now as utc_now
 from publisher.workspace.config import Config, load_config
 from publisher.workspace.discovery import enclosing_workspace
@@ -47,7 +47,7 @@ class App:
         self.secrets = SecretSource(self.config.secrets_file, self._shown(self.config.secrets_file))
         self.redact = Redactor()
         references = [channel.raw for channel in self.config.channels.values()]
-        for value in references + [self.config.store_key_reference]:
+        for value in references + [self.config.store_key_reference, self.config.store_url]:
             self.resolve(value, "", strict=False)
 
     def resolve(self, value: Any, where: str, strict: bool = True) -> Any:
@@ -69,10 +69,14 @@ class App:
         key = None
         if self.config.store_key_reference:
             key = self.resolve(self.config.store_key_reference, "[store] hmac_key").encode()
+        url = self.resolve(self.config.store_url, "[store] url") if self.config.store_url else None
         try:
-            return Store(self.config.store_path, redact=self.redact.scrub, clock=self.clock, key=key)
+            return open_store(path=self.config.store_path, url=url, anchor=self.config.store_anchor,
+                              redact=self.redact.scrub, clock=self.clock, key=key)
         except StoreKeyError as error:
             raise BadInput(f"{self._shown(self.config.store_path)}: {error}.") from None
+        except StoreUnavailable as error:
+            raise BadInput(self.redact.scrub(str(error))) from None
 
     def channel(self, name: str) -> Channel:
         try:

@@ -49,6 +49,8 @@ SECTIONS: dict[str, dict[str, Option]] = {
     "store": {
         "path": Option(str, default="var/publisher.db"),
         "hmac_key": Option(str, secret=True, help="${NAME} of a key that makes the log's chain an HMAC"),
+        "url": Option(str, help="postgresql://USER@HOST/DB: one log for a cabinet on several machines"),
+        "anchor": Option(str, help="a second head file, on another disk"),
     },
     "secrets": {
         "file": Option(str, default="config/secrets.toml"),
@@ -100,6 +102,8 @@ class Config:
     delivery_workers: int
     channels: dict[str, ChannelConfig]
     cases: dict[int, dict[str, Any]] = field(default_factory=dict)
+    store_url: str | None = None
+    store_anchor: Path | None = None
     operators: tuple[str, ...] = ()
     viewers: tuple[str, ...] = ()
     console_base_url: str = "http://localhost:8400"
@@ -220,6 +224,8 @@ def _build(workspace: Path, data: dict[str, Any], reader: _Reader) -> Config:
         allowed_signers=workspace / approvals["allowed_signers"],
         store_path=workspace / sections["store"]["path"],
         store_key_reference=sections["store"].get("hmac_key"),
+        store_url=_store_url(reader, sections["store"].get("url")),
+        store_anchor=workspace / sections["store"]["anchor"] if sections["store"].get("anchor") else None,
         secrets_file=workspace / sections["secrets"]["file"],
         delivery_budget_minutes=float(sections["delivery"]["budget"]),
         delivery_workers=sections["delivery"]["workers"],
@@ -280,3 +286,9 @@ def _cases(raw: Any, reader: _Reader) -> dict[int, dict[str, Any]]:
             raise reader.fail(f"cases.{key}", None, "cases are numbered 1 to 4")
         cases[int(key)] = reader.section(f"cases.{key}", section, CASE_OPTIONS)
     return cases
+
+
+def _store_url(reader: _Reader, url: str | None) -> str | None:
+    if url is not None and not url.startswith(("postgresql://", "postgres://")):
+        raise reader.fail("store", "url", "expected a PostgreSQL URL such as \"postgresql://publish@db.example/publish\"")
+    return url

@@ -1,0 +1,96 @@
+"""The narrow interface every log backend implements (SQLite, PostgreSQL).
+
+A backend stores rows `(seq, body, prev, hash)` and knows nothing of what they mean:
+the chain, the canonical form, the HMAC, the clock check and verification live once,
+in `publisher.log.store`. A backend only:
+- appends one row in one transaction, serialised against every other appender (its
+  own module says how), calling `make(tail)` under that serialisation so the new row
+  is built from the true last row;
+- reads rows by a `Query` (one SQL shape for both, built by `select_sql`), by sequence
+  numbers, or the whole chain in storage order;
+- holds the per-(draft, channel) delivery lock, which dies with its process;
+- records which named migrations it applied, and the chain's mode (`meta`).
+"""
+from __future__ import annotations
+
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from typing import Any, Callable, Iterator, Protocol
+
+from publisher.errors import PublishError
+
+Row = tuple[int, str, str, str]
+"""seq, body (canonical JSON), prev (the previous row's hash), hash."""
+
+
+class StoreUnavailable(PublishError):
+    """The store cannot be reached or opened (wrong URL, refused login, missing
+    database, a server gone mid-run). Its text is one sentence without secrets."""
+
+    exit_code = 2
+
+
+class Tail(Protocol):
+    def last(self) -> tuple[int, str, str] | None:
+        """The last row's seq, hash and body, or None for an empty log."""
+
+    def count(self, kind: str) -> int:
+        """How many events of this kind the log holds."""
+
+
+@dataclass(frozen=True)
+class Query:
+    kinds: tuple[str, ...] | None = None
+    incident: str | None = None
+    draft: str | None = None
+    channel: str | None = None
+    after_seq: int | None = None
+    limit: int | None = None
+    newest_first: bool = False
+
+
+def select_sql(query: Query, mark: str) -> tuple[str, list[Any]]:
+    """The one read query, with `mark` as the parameter placeholder (`?` or `%s`)."""
+    where: list[str] = []
+    params: list[Any] = []
+    if query.kinds is not None:
+        where.append(f"kind IN ({', '.join([mark] * len(query.kinds))})")
+        params.extend(query.kinds)
+    for column, value in (("incident", query.incident), ("draft", query.draft), ("channel", query.channel)):
+        if value is not None:
+            where.append(f"{column} = {mark}")
+            params.append(value)
+    if query.after_seq is not None:
+        where.append(f"seq > {mark}")
+        params.append(query.after_seq)
+    sql = "SELECT seq, body, hash FROM events" + (" WHERE " + " AND ".join(where) if where else "")
+    sql += " ORDER BY seq DESC" if query.newest_first else " ORDER BY seq"
+    if query.limit is not None:
+        sql += f" LIMIT {mark}"
+        params.append(query.limit)
+    return sql, params
+
+
+class Backend(Protocol):
+    name: str
+    location: str
+
+    def append(self, make: Callable[[Tail], Row]) -> Row: ...
+
+    def select(self, query: Query) -> list[tuple[int, str, str]]: ...
+
+    def rows_at(self, seqs: list[int]) -> dict[int, tuple[str, str, str]]: ...
+
+    def chain(self) -> Iterator[Row]: ...
+
+    def last(self) -> tuple[int, str] | None: ...
+
+    def claim_mode(self, wanted: str) -> str: ...
+
+    def delivery_lock(self, draft: str, channel: str) -> AbstractContextManager[Callable[[], bool]]: ...
+
+    def import_rows(self, rows: Iterator[Row], mode: str) -> int: ...
+
+    def info(self) -> dict[str, Any]: ...
+
+    def close(self) -> None: ...

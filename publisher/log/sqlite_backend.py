@@ -1,0 +1,232 @@
+"""The embedded backend: one SQLite file, the default (`[store] path`).
+
+Guarantees:
+- Appends are serialised by `BEGIN IMMEDIATE` (SQLite's one writer lock, shared by
+  every process on the machine), so the last row read under it is the true last row.
+- The database is in WAL mode with `synchronous=FULL`: a committed append survives a
+  crash or power loss, and readers (`status`, `incident list`, `log`) never wait for a
+  writer. Opening the store takes the write lock only when there is something to write
+  (a migration not yet applied, the chain's mode not yet recorded), so a reader opening
+  the store while a writer holds a long transaction does not wait either.
+- The columns queries filter on (kind, incident, draft, channel) are generated from
+  the body by SQLite itself and cannot disagree with what is hashed.
+- The file is created mode 0600 inside a folder created 0700.
+- The per-(draft, channel) delivery lock is a `flock` on a file in `locks/` beside the
+  database, released by the kernel when its process dies. It is only as wide as one
+  machine: a cabinet on several machines uses the PostgreSQL backend.
+"""
+from __future__ import annotations
+
+import fcntl
+import os
+import sqlite3
+import threading
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+from publisher.log.backend import Query, Row, StoreUnavailable, select_sql
+from publisher.timeparse import iso
+from publisher.timeparse import now as utc_now
+
+
+def _m001_events(db: sqlite3.Connection) -> None:
+    db.execute("""
+        CREATE TABLE events (
+            seq INTEGER PRIMARY KEY,
+            body TEXT NOT NULL,
+            prev TEXT NOT NULL,
+            hash TEXT NOT NULL,
+            kind TEXT GENERATED ALWAYS AS (json_extract(body, '$.kind')) VIRTUAL,
+            incident TEXT GENERATED ALWAYS AS (json_extract(body, '$.incident')) VIRTUAL,
+            draft TEXT GENERATED ALWAYS AS (json_extract(body, '$.draft')) VIRTUAL,
+            channel TEXT GENERATED ALWAYS AS (json_extract(body, '$.channel')) VIRTUAL
+        )""")
+    db.execute("CREATE INDEX events_incident ON events(incident, seq)")
+    db.execute("CREATE INDEX events_draft ON events(draft, channel, seq)")
+    db.execute("CREATE INDEX events_kind ON events(kind, seq)")
+
+
+def _m002_meta(db: sqlite3.Connection) -> None:
+    db.execute("CREATE TABLE meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)")
+
+
+def _m003_incident_kind(db: sqlite3.Connection) -> None:
+    db.execute("CREATE INDEX IF NOT EXISTS events_incident_kind ON events(incident, kind, seq)")
+
+
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_m001_events, _m002_meta, _m003_incident_kind]
+LAST_ROW = "SELECT seq, hash, body FROM events ORDER BY seq DESC LIMIT 1"
+
+
+class _Tail:
+    def __init__(self, db: sqlite3.Connection):
+        self._db = db
+
+    def last(self) -> tuple[int, str, str] | None:
+        row = self._db.execute(LAST_ROW).fetchone()
+        return (row[0], row[1], row[2]) if row else None
+
+    def count(self, kind: str) -> int:
+        return self._db.execute("SELECT count(*) FROM events WHERE kind = ?", (kind,)).fetchone()[0]
+
+
+class SQLiteBackend:
+    name = "sqlite"
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.location = str(path)
+        self._lock = threading.RLock()
+        try:
+            self._db = _open(path)
+        except sqlite3.DatabaseError as error:
+            raise StoreUnavailable(f"{path.name} cannot be opened as a log ({error}).") from None
+
+    def close(self) -> None:
+        self._db.close()
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            db = self._db
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                yield db
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+
+    def append(self, make: Callable[[Any], Row]) -> Row:
+        with self._transaction() as db:
+            row = make(_Tail(db))
+            db.execute("INSERT INTO events (seq, body, prev, hash) VALUES (?, ?, ?, ?)", row)
+        return row
+
+    def select(self, query: Query) -> list[tuple[int, str, str]]:
+        sql, params = select_sql(query, "?")
+        with self._lock:
+            return self._db.execute(sql, params).fetchall()
+
+    def rows_at(self, seqs: list[int]) -> dict[int, tuple[str, str, str]]:
+        found: dict[int, tuple[str, str, str]] = {}
+        with self._lock:
+            for start in range(0, len(seqs), 500):
+                chunk = seqs[start:start + 500]
+                sql = f"SELECT seq, body, prev, hash FROM events WHERE seq IN ({', '.join('?' * len(chunk))})"
+                for seq, body, prev, digest in self._db.execute(sql, chunk):
+                    found[seq] = (body, prev, digest)
+        return found
+
+    def chain(self) -> Iterator[Row]:
+        reader = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True)
+        try:
+            yield from reader.execute("SELECT seq, body, prev, hash FROM events ORDER BY rowid")
+        finally:
+            reader.close()
+
+    def last(self) -> tuple[int, str] | None:
+        with self._lock:
+            row = self._db.execute("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1").fetchone()
+        return (row[0], row[1]) if row else None
+
+    def claim_mode(self, wanted: str) -> str:
+        """The chain's mode; recorded as `wanted` when none is yet, or the log is empty.
+        Reads first, so an already recorded mode costs no write lock."""
+        with self._lock:
+            current = self._mode(self._db)
+            if current is not None and (current == wanted or self._has_rows(self._db)):
+                return current
+        with self._transaction() as db:
+            current = self._mode(db)
+            if current is None or (current != wanted and not self._has_rows(db)):
+                db.execute("INSERT OR REPLACE INTO meta VALUES ('chain', ?)", (wanted,))
+                return wanted
+            return current
+
+    @staticmethod
+    def _mode(db: sqlite3.Connection) -> str | None:
+        row = db.execute("SELECT value FROM meta WHERE name = 'chain'").fetchone()
+        return row[0] if row else None
+
+    @staticmethod
+    def _has_rows(db: sqlite3.Connection) -> bool:
+        return db.execute("SELECT 1 FROM events LIMIT 1").fetchone() is not None
+
+    @contextmanager
+    def delivery_lock(self, draft: str, channel: str) -> Iterator[Callable[[], bool]]:
+        """Yields a function that tries to take the lock (without blocking) and says
+        whether it is held."""
+        folder = self.path.parent / "locks"
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        handle = os.open(folder / f"{draft}--{channel}.lock", os.O_CREAT | os.O_RDWR, 0o600)
+        taken = False
+
+        def take() -> bool:
+            nonlocal taken
+            if not taken:
+                try:
+                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    taken = True
+                except BlockingIOError:
+                    pass
+            return taken
+
+        try:
+            yield take
+        finally:
+            os.close(handle)
+
+    def import_rows(self, rows: Iterator[Row], mode: str) -> int:
+        count = 0
+        with self._transaction() as db:
+            if self._has_rows(db):
+                raise StoreUnavailable(f"{self.path.name} already holds events; copy into an empty log.")
+            db.execute("INSERT OR REPLACE INTO meta VALUES ('chain', ?)", (mode,))
+            for row in rows:
+                db.execute("INSERT INTO events (seq, body, prev, hash) VALUES (?, ?, ?, ?)", row)
+                count += 1
+        return count
+
+    def info(self) -> dict[str, Any]:
+        size = sum(p.stat().st_size for p in (self.path, Path(f"{self.path}-wal")) if p.exists())
+        with self._lock:
+            applied = [row[0] for row in self._db.execute("SELECT name FROM migrations ORDER BY name")]
+        return {"backend": self.name, "location": self.location, "size_bytes": size, "migrations": applied}
+
+
+def _open(path: Path) -> sqlite3.Connection:
+    if not path.parent.exists():
+        path.parent.mkdir(parents=True, mode=0o700)
+    if not path.exists():
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+    os.chmod(path, 0o600)
+    db = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
+    if db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+        db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=FULL")
+    if _pending(db):
+        _migrate(db)
+    return db
+
+
+def _pending(db: sqlite3.Connection) -> list[Callable[[sqlite3.Connection], None]]:
+    try:
+        applied = {row[0] for row in db.execute("SELECT name FROM migrations")}
+    except sqlite3.OperationalError:
+        applied = set()
+    return [migration for migration in MIGRATIONS if migration.__name__ not in applied]
+
+
+def _migrate(db: sqlite3.Connection) -> None:
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        db.execute("CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
+        for migration in _pending(db):
+            migration(db)
+            db.execute("INSERT INTO migrations VALUES (?, ?)", (migration.__name__, iso(utc_now())))
+        db.execute("COMMIT")
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
