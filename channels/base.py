@@ -10,6 +10,7 @@ import time: loading a channel class must stay cheap.
 from __future__ import annotations
 
 import logging
+import math
 import re
 from dataclasses import dataclass, field
 from typing import Any, Callable, ClassVar, Mapping, Sequence
@@ -77,6 +78,7 @@ class Option:
     secret: bool = False
     choices: tuple[Any, ...] = ()
     help: str = ""
+    bounds: tuple[float, float] | None = None
 
 
 @dataclass(frozen=True)
@@ -117,7 +119,8 @@ COMMON_OPTIONS: dict[str, Option] = {
 
 NETWORK_OPTIONS: dict[str, Option] = {
     "api_url": Option(str, help="base URL of the platform's API (self-hosted servers, proxies, tests)"),
-    "timeout": Option((int, float), default=20, help="seconds to wait for the platform's answer"),
+    "timeout": Option((int, float), default=20, bounds=(0.1, 600),
+                      help="seconds one whole request may take (connect, send, the whole answer)"),
 }
 
 
@@ -136,6 +139,14 @@ def _type_name(kind: type | tuple[type, ...]) -> str:
              list: "a list", dict: "a table"}
     kinds = kind if isinstance(kind, tuple) else (kind,)
     return " or ".join(names.get(k, k.__name__) for k in kinds)
+
+
+def _number_problem(value: float, bounds: tuple[float, float] | None) -> str | None:
+    if not math.isfinite(value):
+        return f"expected a finite number, got {value!r}"
+    if bounds and not bounds[0] <= value <= bounds[1]:
+        return f"expected a number from {bounds[0]:g} to {bounds[1]:g}, got {value!r}"
+    return None
 
 
 def validate_settings(options: Mapping[str, Option], raw: Mapping[str, Any]) -> dict[str, Any]:
@@ -157,6 +168,10 @@ def validate_settings(options: Mapping[str, Option], raw: Mapping[str, Any]) -> 
             raise SettingError(key, f"expected {_type_name(option.kind)}, got {value!r}")
         if not isinstance(value, kinds):
             raise SettingError(key, f"expected {_type_name(option.kind)}, got {type(value).__name__} {value!r}")
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            problem = _number_problem(value, option.bounds)
+            if problem:
+                raise SettingError(key, problem)
         if option.choices and value not in option.choices:
             raise SettingError(key, "expected one of " + ", ".join(map(repr, option.choices)) + f", got {value!r}")
         settings[key] = value

@@ -88,6 +88,8 @@ FEED = """<?xml version="1.0" encoding="utf-8"?>
 </feed>
 """
 
+XML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
 ENVIRONMENT = Environment(autoescape=True, keep_trailing_newline=True)
 TEMPLATES = {name: ENVIRONMENT.from_string(source) for name, source in
              (("index", INDEX), ("page", PAGE), ("feed", FEED))}
@@ -105,6 +107,12 @@ def excerpt(text: str, limit: int = 280) -> str:
     """The first paragraph on one line, cut at `limit` characters."""
     first = " ".join(re.split(r"\n[ \t]*\n", text.strip())[0].split())
     return first if len(first) <= limit else first[:limit - 1].rstrip() + "…"
+
+
+def xml_text(document: str) -> str:
+    """`document` with every character XML 1.0 forbids replaced by U+FFFD: a control
+    character from a template or an old manifest never makes the feed unreadable."""
+    return XML_FORBIDDEN.sub("\ufffd", document)
 
 
 def entry_id(draft: str) -> str:
@@ -137,10 +145,10 @@ def render_site(entries: list[dict[str, Any]], *, title_for: Callable[[str], str
     common = {"site_title": site_title, "style": Markup(STYLE.strip()), "lang": language}
     files = {
         "index.html": TEMPLATES["index"].render(common, page_title=site_title, entries=shown, feed_href="feed.xml"),
-        "feed.xml": TEMPLATES["feed"].render(
+        "feed.xml": xml_text(TEMPLATES["feed"].render(
             common, entries=shown, feed_id=feed_id(base_url or location), author=author or site_title,
             updated=shown[0]["published"],
-            self_href=base_url and base_url + "feed.xml", index_href=prefix + "index.html"),
+            self_href=base_url and base_url + "feed.xml", index_href=prefix + "index.html")),
     }
     for entry in shown:
         own_title = title_for(entry["language"])

@@ -11,9 +11,10 @@ def now() -> datetime:
 
 
 def parse_instant(text: str, flag: str, default_zone: tzinfo | None = None,
-                  not_after: datetime | None = None) -> datetime:
+                  not_after: datetime | None = None, not_before: datetime | None = None) -> datetime:
     """Parse an ISO 8601 time with an offset. A naive time is accepted only when
-    `default_zone` is given; a time later than `not_after` is refused."""
+    `default_zone` is given; a time later than `not_after` or earlier than `not_before`,
+    or one that has no UTC equivalent (year 1 at +14:00), is refused."""
     value = text.strip()
     try:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00") if value.endswith(("Z", "z")) else value)
@@ -24,6 +25,13 @@ def parse_instant(text: str, flag: str, default_zone: tzinfo | None = None,
             raise BadInput(f"{flag} {text!r} has no UTC offset; add one (e.g. +01:00 or Z) "
                            "or set [organisation] timezone in the config.")
         parsed = parsed.replace(tzinfo=default_zone)
+    try:
+        parsed.astimezone(timezone.utc)
+    except OverflowError:
+        raise BadInput(f"{flag} {text!r} is out of range; write a time of this era.") from None
+    if not_before is not None and parsed < not_before:
+        raise BadInput(f"{flag} {text!r} is too far in the past; it must be after "
+                       f"{not_before.isoformat(timespec='seconds')}.")
     if not_after is not None and parsed > not_after:
         raise BadInput(f"{flag} {text!r} is in the future; the first negative message cannot be later than now "
                        f"({not_after.isoformat(timespec='seconds')}).")

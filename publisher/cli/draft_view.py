@@ -54,16 +54,12 @@ def _say_reply(draft: Draft) -> None:
 def solutions_from(solutions: tuple[str, ...], solutions_file: str | None, template: str,
                    variables: dict[str, str]) -> dict[str, object]:
     """`--solution` and `--solutions-file` as the `solutions` list of a resolution."""
-    from pathlib import Path
-
     from publisher.errors import BadInput
+    from publisher.workspace.inputs import read_text_file
 
     listed = [item.strip() for item in solutions if item.strip()]
     if solutions_file:
-        try:
-            lines = Path(solutions_file).read_text(encoding="utf-8").splitlines()
-        except (OSError, UnicodeDecodeError) as error:
-            raise BadInput(f"--solutions-file {solutions_file}: cannot read it ({error}).") from None
+        lines = read_text_file(solutions_file, "--solutions-file").splitlines()
         listed += [line.strip().lstrip("-*• ").strip() for line in lines
                    if line.strip() and not line.lstrip().startswith("#")]
     if not (solutions or solutions_file):

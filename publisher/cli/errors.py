@@ -52,6 +52,11 @@ class PublishGroup(click.Group):
     """A group whose commands never show a traceback: named errors keep their exit
     code; anything unexpected is reported in one line (PUBLISH_DEBUG=1 re-raises)."""
 
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if ctx.parent is None:
+            _check_arguments(args)
+        return super().parse_args(ctx, args)
+
     def invoke(self, ctx: click.Context) -> Any:
         as_json = _wants_json(ctx)
         try:
@@ -75,6 +80,20 @@ class PublishGroup(click.Group):
                 raise
             raise CommandError(_redact(ctx, f"unexpected {type(error).__name__}: {error}; "
                                       "nothing was lost from the log (PUBLISH_DEBUG=1 shows details)."), 1) from None
+
+
+def _check_arguments(args: list[str]) -> None:
+    """Every argument obeys the shared input rule (no control characters)."""
+    from publisher.errors import BadInput
+    from publisher.workspace.inputs import check_text
+
+    for index, arg in enumerate(args):
+        flag = arg.split("=", 1)[0] if arg.startswith("--") and "=" in arg else (
+            args[index - 1] if index and args[index - 1].startswith("-") else f"argument {index + 1}")
+        try:
+            check_text(arg, flag)
+        except BadInput as error:
+            raise CommandError(str(error), error.exit_code) from None
 
 
 def _redact(ctx: click.Context, text: str) -> str:

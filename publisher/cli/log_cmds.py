@@ -14,7 +14,7 @@ def _summary(data: dict) -> str:
 
 @click.group("log", invoke_without_command=True)
 @click.option("--incident", metavar="ID", help="Only this incident's events.")
-@click.option("-n", "count", type=click.IntRange(min=1), metavar="N", help="Only the last N events.")
+@click.option("-n", "count", type=click.IntRange(min=1, max=2**63 - 1), metavar="N", help="Only the last N events.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_context
 def log(ctx: click.Context, incident: str | None, count: int | None, as_json: bool) -> None:

@@ -1,7 +1,10 @@
 """The Markdown report: the same data as the JSON report, as tables a person reads.
-Every value from the log is escaped for a table cell."""
+Every value from the log, the config or a platform goes through `_md`: it stays on its
+line and shows as text, so no summary, name, reason or platform answer can draw a fake
+row or table, a link, or raw HTML."""
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from publisher.timeparse import from_iso, hours
@@ -14,8 +17,17 @@ def _hours_after(data: dict[str, Any], at: str | None) -> str:
     return f"+{hours(from_iso(at) - first):.1f} h"
 
 
+MARKDOWN_ACTIVE = re.compile(r"([\\`*_\[\]|~])")
+HTML_ACTIVE = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
+
+
 def _md(text: Any) -> str:
-    return str(text if text is not None else "").replace("|", "\\|").replace("\n", " ")
+    """A value shown as text wherever it sits (a table cell, a list item, a sentence):
+    on one line, HTML and Markdown punctuation escaped, so it can draw no row, link,
+    emphasis or tag."""
+    flat = " ".join(str(text if text is not None else "").split())
+    flat = "".join(HTML_ACTIVE.get(character, character) for character in flat)
+    return MARKDOWN_ACTIVE.sub(r"\\\1", flat)
 
 
 def verified_what(log: dict[str, Any]) -> str:
@@ -27,13 +39,13 @@ def verified_what(log: dict[str, Any]) -> str:
 
 def markdown_report(data: dict[str, Any]) -> str:
     incident, prepared, published = data["incident"], data["prepared"], data["published"]
-    lines = [f"# Incident {incident['id']}: case {incident['case']} ({data['case_title']})", "",
-             f"{data['organisation']} · severity {incident['severity']} · {incident['state']} · "
+    lines = [f"# Incident {_md(incident['id'])}: case {incident['case']} ({_md(data['case_title'])})", "",
+             f"{_md(data['organisation'])} · severity {incident['severity']} · {incident['state']} · "
              f"report generated {data['generated_at']}", "",
              f"- First negative message: {incident['first_seen']}"
-             + (f" — {incident['source']}" if incident.get("source") else "")
-             + (f" by {incident['author']}" if incident.get("author") else ""),
-             f"- Summary: {incident.get('summary') or '—'}", "",
+             + (f" — {_md(incident['source'])}" if incident.get("source") else "")
+             + (f" by {_md(incident['author'])}" if incident.get("author") else ""),
+             f"- Summary: {_md(incident.get('summary') or '—')}", "",
              "## Verdicts", "",
              "| requirement | deadline | done at | verdict |", "|---|---|---|---|",
              f"| prepared (approved) within {prepared['limit_hours']:g} h | {prepared['deadline']} | "
@@ -46,17 +58,17 @@ def markdown_report(data: dict[str, Any]) -> str:
                   "required, so the 48 h proof covers its channel(s) only.", ""]
     if published.get("waived"):
         waived = published["waived"]
-        lines += [f"The publish requirement is waived by decision: {waived['by']} decided at {waived['at']} not to "
-                  f"answer ({waived['reason']}).", ""]
+        lines += [f"The publish requirement is waived by decision: {_md(waived['by'])} decided at {waived['at']} "
+                  f"not to answer ({_md(waived['reason'])}).", ""]
     lines += ["## Public channels (48 h)", "", "| channel | type | verdict | delivered at | platform id | URL | "
               "platform time | attempts |", "|---|---|---|---|---|---|---|---|"]
     for row in data["channels"]:
-        lines.append(f"| {_md(row['channel'])} | {row['type']} | **{row['verdict']}** | "
+        lines.append(f"| {_md(row['channel'])} | {_md(row['type'])} | **{row['verdict']}** | "
                      f"{row['delivered_at'] or row['state']} | {_md(row['platform_id'])} | {_md(row['url'])} | "
                      f"{_md(row['platform_time'])} | {row['attempts']} |")
     lines += ["", "## Checklist", "", "| step | state | deadline | done at | by | note |", "|---|---|---|---|---|---|"]
     for item in data["checklist"]:
-        lines.append(f"| {item['id']} — {_md(item['title'])} | {item['state']} | {item['deadline'] or '—'} | "
+        lines.append(f"| {_md(item['id'])} — {_md(item['title'])} | {item['state']} | {item['deadline'] or '—'} | "
                      f"{item['done_at'] or '—'} | {_md(item['by'])} | {_md(item['note'])} |")
     lines += _extra_sections(data)
     lines += ["", "## Timeline", "", "| time (UTC) | after first message | who | event |", "|---|---|---|---|"]
@@ -69,14 +81,14 @@ def markdown_report(data: dict[str, Any]) -> str:
                      f"{_md(entry['text'] + extra)} |")
     lines += ["", "## Drafts and approvals", ""]
     for draft in data["drafts"]:
-        approvals = ", ".join(f"{item['by']} at {item['at']}" for item in draft["approvals"]) or (
+        approvals = ", ".join(f"{_md(item['by'])} at {item['at']}" for item in draft["approvals"]) or (
             "none" if draft["approvals_required"] else "nobody: an internal brief needs no approval")
-        lines.append(f"- `{draft['id']}` {draft['template']} ({draft['language']}) by {draft['author']} at "
+        lines.append(f"- `{draft['id']}` {_md(draft['template'])} ({_md(draft['language'])}) by {_md(draft['author'])} at "
                      f"{draft['created_at']}: {draft['status']}; approved by {approvals}")
     log = data["log"]
     lines += ["", "## Log", "",
               f"- Head hash: `{log['head']}` ({verified_what(log)})",
-              f"- Verification: {'PASS — no event edited, deleted or reordered' if log['ok'] else 'FAIL — ' + str(log['problem'])}",
+              f"- Verification: {'PASS — no event edited, deleted or reordered' if log['ok'] else 'FAIL — ' + _md(log['problem'])}",
               ""]
     return "\n".join(lines)
 

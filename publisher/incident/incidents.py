@@ -16,6 +16,7 @@ from publisher.timeparse import from_iso, iso, parse_instant
 from publisher.workspace.app import App
 
 LANGUAGES = ("es", "en")
+OLDEST_FIRST_SEEN = timedelta(days=3653)
 
 
 @dataclass(frozen=True)
@@ -51,7 +52,8 @@ def open_incident(app: App, *, case: int, first_seen: str, actor: str, source: s
     language = language or app.config.language
     if language not in LANGUAGES:
         raise BadInput(f"--lang {language!r} is not shipped; use one of {', '.join(LANGUAGES)}.")
-    moment = parse_instant(first_seen, "--first-seen", app.config.timezone, not_after=app.clock())
+    moment = parse_instant(first_seen, "--first-seen", app.config.timezone, not_after=app.clock(),
+                           not_before=app.clock() - OLDEST_FIRST_SEEN)
     data = {"case": case, "first_seen": iso(moment), "language": language, "severity": severity,
             "source": source, "author": author, "platform": platform, "summary": summary}
     event = app.store.append("incident.opened", actor=actor, incident=NEXT_INCIDENT,

@@ -19,6 +19,7 @@ from publisher.errors import BadInput
 from publisher.log.store import Store, StoreKeyError, StoreUnavailable, open_store
 from publisher.timeparse import now as utc_now
 from publisher.workspace.config import Config, load_config
+from publisher.workspace.inputs import check_text
 from publisher.workspace.discovery import enclosing_workspace
 from publisher.workspace.secrets import Redactor, SecretSource
 
@@ -36,7 +37,8 @@ def resolve_workspace(flag: str | None) -> Path:
 
 
 def current_user(flag: str | None = None) -> str:
-    return flag or os.environ.get("PUBLISH_USER") or getpass.getuser()
+    name = flag or os.environ.get("PUBLISH_USER") or getpass.getuser()
+    return check_text(name, "the user name (--as, $PUBLISH_USER)")
 
 
 class App:

@@ -9,7 +9,6 @@ is built.
 from __future__ import annotations
 
 import re
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,13 +17,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from channels import REGISTRY, channel_class
 from channels.base import Option, SettingError, validate_settings
 from publisher.errors import BadInput
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
+from publisher.log.witness import WitnessSettings
+from publisher.workspace.tomlfile import parse_toml
 
 CONFIG_FILE = Path("config") / "publisher.toml"
+MAX_HOURS = 24 * 366
 
 SECTIONS: dict[str, dict[str, Option]] = {
     "organisation": {
@@ -34,8 +31,8 @@ SECTIONS: dict[str, dict[str, Option]] = {
         "website": Option(str),
     },
     "deadlines": {
-        "prepare": Option((int, float), default=12),
-        "publish": Option((int, float), default=48),
+        "prepare": Option((int, float), default=12, bounds=(0, MAX_HOURS)),
+        "publish": Option((int, float), default=48, bounds=(0, MAX_HOURS)),
     },
     "approvals": {
         "required": Option(int, default=1),
@@ -60,13 +57,13 @@ SECTIONS: dict[str, dict[str, Option]] = {
         "session_hours": Option((int, float), default=12),
     },
     "delivery": {
-        "budget": Option((int, float), default=15, help="minutes one run may spend retrying"),
-        "workers": Option(int, default=32),
+        "budget": Option((int, float), default=15, bounds=(0, 24 * 60), help="minutes one run may spend retrying"),
+        "workers": Option(int, default=32, bounds=(1, 256)),
     },
 }
 
 CASE_OPTIONS: dict[str, Option] = {
-    "update_every": Option((int, float), default=6),
+    "update_every": Option((int, float), default=6, bounds=(0.25, MAX_HOURS)),
     "freeze_on_open": Option(bool),
 }
 
@@ -164,10 +161,7 @@ def load_config(workspace: Path) -> Config:
                        "or point --workspace / PUBLISH_WORKSPACE at one.") from None
     except (OSError, UnicodeDecodeError) as error:
         raise BadInput(f"cannot read {shown}: {error}.") from None
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as error:
-        raise BadInput(f"{shown} is not valid TOML: {error}.") from None
+    data = parse_toml(text, shown)
     return _build(workspace, data, _Reader(path, text, shown))
 
 

@@ -11,17 +11,12 @@ from __future__ import annotations
 import os
 import re
 import stat
-import sys
 from pathlib import Path
 from typing import Any, Mapping
 from urllib.parse import quote, quote_plus
 
 from publisher.errors import BadInput
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
+from publisher.workspace.tomlfile import parse_toml
 
 REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 MASK = "***"
@@ -77,9 +72,10 @@ class SecretSource:
             raise BadInput(f"{self.shown} is readable by others (mode {stat.S_IMODE(mode):04o}); "
                            f"run `chmod 600 {self.shown}` before using it.")
         try:
-            data = tomllib.loads(self.secrets_file.read_text(encoding="utf-8"))
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+            text = self.secrets_file.read_text(encoding="utf-8")
+        except UnicodeDecodeError as error:
             raise BadInput(f"{self.shown} is not valid TOML: {error}.") from None
+        data = parse_toml(text, self.shown)
         bad = [key for key, value in data.items() if not isinstance(value, str)]
         if bad:
             raise BadInput(f"{self.shown}: {bad[0]} must be a string (NAME = \"value\").")
