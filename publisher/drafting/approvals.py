@@ -70,13 +70,17 @@ def _signature(app: App, record: DraftRecord, approver: str, key: Path) -> str:
 
 
 def verify_signatures(app: App) -> list[signing.BadSignature]:
-    """Every recorded approval whose signature does not verify for its approver."""
+    """Every recorded approval whose signature does not verify for its approver, and
+    every action signed by passkey that does not verify offline."""
+    from publisher.incident.people import passkey_problems
+
+    bad = [signing.BadSignature(event.seq, event.actor or "", event.draft or "", problem)
+           for event, problem in passkey_problems(app)]
     if app.config.signing != "ssh":
-        return []
-    bad = []
+        return bad
     for event in app.store.events(kind="draft.approved"):
         signature = event.data.get("signature")
-        if not signature:
+        if not signature or isinstance(signature, dict):
             continue
         message = signing.approval_message(event.draft or "", event.data.get("hash", ""), event.actor or "")
         problem = signing.check(message, signature, event.actor or "", app.config.allowed_signers)

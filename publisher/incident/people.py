@@ -274,3 +274,19 @@ def _last_sign_count(app: App, credential_id: str) -> int:
         if source.get("credential_id") == credential_id and isinstance(source.get("sign_count"), int):
             counts.append(source["sign_count"])
     return max(counts)
+
+
+def passkey_problems(app: App) -> list[tuple[Event, str]]:
+    """Every recorded action signed by passkey whose signature does not verify offline
+    with a passkey the log enrolled for its actor (see `publisher.log.signatures`)."""
+    from publisher.log import signatures
+
+    ring = signatures.read_keyring(app.store)
+    found = []
+    for event in app.store.events(kind=tuple(signatures.ACTIONS)):
+        signature = event.data.get("signature")
+        if isinstance(signature, dict) and signature.get("scheme") == passkeys.SCHEME:
+            problem = signatures.check_event(event, ring)
+            if problem:
+                found.append((event, problem))
+    return found

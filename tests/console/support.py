@@ -49,3 +49,85 @@ def running_console(workspace_path: Path, port: int) -> Iterator[object]:
     finally:
         server.should_exit = True
         thread.join(10)
+
+
+ORIGIN = "https://console.test"
+
+
+class Clock:
+    """An injected clock the tests move by hand."""
+
+    def __init__(self) -> None:
+        from datetime import datetime, timezone
+
+        self.now = datetime.now(timezone.utc).replace(microsecond=0)
+
+    def __call__(self):
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        from datetime import timedelta
+
+        self.now += timedelta(**delta)
+
+
+class HttpConsole:
+    """The console app in-process (Starlette's TestClient over https://console.test),
+    with an injected clock and software passkeys."""
+
+    def __init__(self, workspace, clock: Clock | None = None):
+        from publisher.web.server import create_app
+        from publisher.workspace.app import App
+
+        self.workspace = workspace
+        self.clock = clock or Clock()
+        self.app = App(workspace.path, clock=self.clock)
+        self.web = create_app(self.app)
+        self.keys: dict[str, object] = {}
+
+    def client(self):
+        from starlette.testclient import TestClient
+
+        return TestClient(self.web, base_url=ORIGIN, follow_redirects=False)
+
+    @staticmethod
+    def csrf(client, path: str = "/login") -> str:
+        import re
+
+        page = client.get(path)
+        return re.search(r'name="csrf-token" content="([0-9a-f]+)"', page.text).group(1)
+
+    def invite(self, name: str) -> str:
+        result = self.workspace.run("users", "invite", name, user="ana", clock=self.clock)
+        assert result.exit_code == 0, result.output
+        return result.output.strip().splitlines()[-1].rsplit("/", 1)[1]
+
+    def enrol(self, name: str):
+        from tests.console.authenticator import SoftPasskey
+
+        token = self.invite(name)
+        client = self.client()
+        headers = {"X-CSRF-Token": self.csrf(client, f"/enrol/{token}")}
+        options = client.post(f"/enrol/{token}/options", headers=headers).json()
+        key = SoftPasskey(ORIGIN, "console.test")
+        answer = client.post(f"/enrol/{token}", json=key.create(options), headers=headers)
+        assert answer.status_code == 200, answer.text
+        self.keys[name] = key
+        return key
+
+    def login(self, name: str):
+        """A client logged in as `name` (enrolled first if needed)."""
+        key = self.keys.get(name) or self.enrol(name)
+        client = self.client()
+        headers = {"X-CSRF-Token": self.csrf(client)}
+        options = client.post("/login/options", headers=headers).json()
+        answer = client.post("/login", json=key.get(options), headers=headers)
+        assert answer.status_code == 200, answer.text
+        return client
+
+    def sign(self, client, name: str, path: str, **fields):
+        """Ask for the action's options, sign them with `name`'s passkey: (body, headers)."""
+        headers = {"X-CSRF-Token": self.csrf(client, "/")}
+        options = client.post(f"{path}/options", json=fields, headers=headers)
+        assert options.status_code == 200, options.text
+        return {"credential": self.keys[name].get(options.json()), **fields}, headers
