@@ -17,7 +17,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from channels import REGISTRY, channel_class
 from channels.base import Option, SettingError, validate_settings
 from publisher.errors import BadInput
-from publisher.log.witness import WitnessSettings
 from publisher.workspace.tomlfile import parse_toml
 
 CONFIG_FILE = Path("config") / "publisher.toml"
