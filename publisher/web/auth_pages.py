@@ -7,7 +7,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from publisher.errors import Refused
 from publisher.incident import people
 from publisher.web import security
-from publisher.web.server import Visitor, call, route
+from publisher.web.routing import Visitor, call, route
 
 
 async def _json(request: Request) -> dict:

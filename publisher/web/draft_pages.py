@@ -8,7 +8,7 @@ from starlette.responses import JSONResponse, Response
 
 from publisher.errors import PublishError, Refused
 from publisher.evidence.draft_facts import draft_facts, progress
-from publisher.web.server import Visitor, call, route
+from publisher.web.routing import Visitor, call, route
 
 
 async def _body(request: Request) -> dict:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from publisher.web.server import Visitor, call, route
+from publisher.web.routing import Visitor, call, route
 
 
 def _overview(app):

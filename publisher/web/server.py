@@ -9,7 +9,6 @@ core function and map its named errors (`BadInput`, `Refused`) to a page or a JS
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Awaitable, Callable
 
@@ -23,44 +22,13 @@ from starlette.staticfiles import StaticFiles
 
 from publisher.errors import PublishError
 from publisher.incident import people
-from publisher.incident.authority import may, roles_of
+from publisher.incident.authority import roles_of
 from publisher.timeparse import from_iso
 from publisher.web import security
 from publisher.web.locale import LANG_COOKIE, choose_language, translator
+from publisher.web.routing import ROUTES, RouteSpec, Visitor
 
 HERE = Path(__file__).resolve().parent
-Handler = Callable[[Request, "Visitor"], Awaitable[Response]]
-
-
-@dataclass(frozen=True)
-class RouteSpec:
-    path: str
-    methods: tuple[str, ...]
-    action: str | None
-    handler: Handler
-    name: str
-
-
-ROUTES: list[RouteSpec] = []
-
-
-def route(path: str, action: str | None, methods: tuple[str, ...] = ("GET",)) -> Callable[[Handler], Handler]:
-    def register(handler: Handler) -> Handler:
-        ROUTES.append(RouteSpec(path, methods, action, handler, handler.__name__))
-        return handler
-    return register
-
-
-@dataclass(frozen=True)
-class Visitor:
-    """Who is asking: the person and their session (None for a visitor), the console."""
-    person: str | None
-    session: people.ConsoleSession | None
-    console: "Console"
-    language: str
-
-    def may(self, action: str) -> bool:
-        return may(self.console.app.config, self.person, action)
 
 
 class SessionIndex:
@@ -150,7 +118,7 @@ class Console:
 
 def create_app(app: Any, on_approved: Callable[[str, str], None] | None = None) -> Starlette:
     """The ASGI application of the console over an opened workspace `App`."""
-    from publisher.web import auth_pages, draft_pages, incident_pages, log_pages  # noqa: F401  (they register routes)
+    from publisher.web import auth_pages, draft_pages, incident_pages, log_pages  # noqa: F401
 
     console = Console(app, on_approved)
     routes: list[Any] = [Route(spec.path, console.guarded(spec), methods=list(spec.methods), name=spec.name)
@@ -159,8 +127,3 @@ def create_app(app: Any, on_approved: Callable[[str, str], None] | None = None) 
     web = Starlette(routes=routes)
     web.state.console = console
     return security.SecurityHeaders(web)  # type: ignore[return-value]
-
-
-async def call(function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-    """Run a core function (blocking: SQLite, the network) off the event loop."""
-    return await run_in_threadpool(function, *args, **kwargs)

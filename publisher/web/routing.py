@@ -1,0 +1,51 @@
+"""The route table: every console route with the permission it needs, declared next to
+its handler with `route(path, action)` (`action` None: open to a visitor), and what a
+handler receives about who is asking."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Awaitable, Callable
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+
+from publisher.incident.authority import may
+
+Handler = Callable[[Request, "Visitor"], Awaitable[Response]]
+
+
+@dataclass(frozen=True)
+class RouteSpec:
+    path: str
+    methods: tuple[str, ...]
+    action: str | None
+    handler: Handler
+    name: str
+
+
+ROUTES: list[RouteSpec] = []
+
+
+def route(path: str, action: str | None, methods: tuple[str, ...] = ("GET",)) -> Callable[[Handler], Handler]:
+    def register(handler: Handler) -> Handler:
+        ROUTES.append(RouteSpec(path, methods, action, handler, handler.__name__))
+        return handler
+    return register
+
+
+@dataclass(frozen=True)
+class Visitor:
+    """Who is asking: the person and their session (None for a visitor), the console."""
+    person: str | None
+    session: Any
+    console: Any
+    language: str
+
+    def may(self, action: str) -> bool:
+        return may(self.console.app.config, self.person, action)
+
+
+async def call(function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """Run a core function (blocking: SQLite, the network) off the event loop."""
+    return await run_in_threadpool(function, *args, **kwargs)
