@@ -18,7 +18,7 @@ def serve(host: str, port: int) -> None:
 
     app = session().app
     say(f"Console for {app.config.organisation} on http://{host}:{port} (links use {app.config.console_base_url}).")
-    uvicorn.run(create_app(app), host=host, port=port, log_level="warning", proxy_headers=True,
+    uvicorn.run(create_app(app, herald=True), host=host, port=port, log_level="warning", proxy_headers=True,
                 server_header=False)
 
 

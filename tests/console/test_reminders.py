@@ -1,0 +1,112 @@
+"""Being told: a rendered draft and every reminder reach the internal channels once,
+at the right time (an injected clock), even with two servers telling at once."""
+from __future__ import annotations
+
+import threading
+from collections import Counter
+
+import pytest
+
+from tests.console.support import Clock
+from tests.fakes.server import FakeServer, Reply
+
+INTERNAL = """
+[channels.cabinet]
+type = "slack"
+audience = "internal"
+webhook_url = "${{CABINET_WEBHOOK}}"
+api_url = "{url}"
+"""
+
+
+@pytest.fixture
+def cabinet(workspace, monkeypatch):
+    with FakeServer(lambda request: Reply(200, "ok", {"Content-Type": "text/html"})) as fake:
+        monkeypatch.setenv("CABINET_WEBHOOK", f"{fake.url}/services/T0/B0/secret")
+        workspace.write_config(extra=f'\n[channels.cabinet]\ntype = "slack"\naudience = "internal"\n'
+                                     'webhook_url = "${CABINET_WEBHOOK}"\n')
+        yield fake
+
+
+def servers(workspace, clock: Clock, count: int = 2):
+    from publisher.web.herald import Herald
+    from publisher.workspace.app import App
+
+    return [Herald(App(workspace.path, clock=clock)) for _ in range(count)]
+
+
+def tick_together(heralds) -> list[str]:
+    sent: list[str] = []
+    threads = [threading.Thread(target=lambda h=h: sent.extend(h.tick())) for h in heralds]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    return sent
+
+
+def texts(fake) -> list[str]:
+    return [request.json()["text"] for request in fake.requests]
+
+
+def test_a_rendered_draft_is_announced_once_with_who_may_approve_and_the_link(workspace, cabinet):
+    clock = Clock()
+    incident = workspace.open_incident(case=2, hours_ago=1)
+    draft = workspace.render("--case", "2", "--template", "apology", "--channel", "web", user="marta")
+    heralds = servers(workspace, clock)
+    sent = tick_together(heralds) + tick_together(heralds)
+    assert sent.count(f"rendered:{draft}") == 1
+    message = [text for text in texts(cabinet) if draft in text]
+    assert len(message) == 1
+    assert f"Incident {incident} (case 2)" in message[0] and "ana, luis" in message[0]
+    assert f"http://localhost:8400/drafts/{draft}" in message[0]
+
+
+def test_the_prepare_reminder_fires_once_two_hours_before(workspace, cabinet):
+    clock = Clock()
+    incident = workspace.open_incident(case=1, hours_ago=9)
+    heralds = servers(workspace, clock)
+    assert not [key for key in tick_together(heralds) if key.startswith("prepare:")]
+    clock.advance(hours=1, minutes=1)
+    fired = tick_together(heralds)
+    clock.advance(minutes=30)
+    fired += tick_together(heralds)
+    assert Counter(fired)[f"prepare:{incident}"] == 1
+    assert sum("prepare deadline" in text for text in texts(cabinet)) == 1
+
+
+def test_the_publish_reminder_fires_once_six_hours_before_while_a_channel_is_missing(workspace, cabinet):
+    clock = Clock()
+    incident = workspace.open_incident(case=1, hours_ago=41)
+    heralds = servers(workspace, clock)
+    assert f"publish:{incident}" not in tick_together(heralds)
+    clock.advance(hours=1, minutes=1)
+    fired = tick_together(heralds) + tick_together(heralds)
+    assert Counter(fired)[f"publish:{incident}"] == 1
+    assert any("still missing: web, outbox" in text for text in texts(cabinet))
+
+
+def test_case_3_moderation_is_asked_each_day_once(workspace, cabinet):
+    clock = Clock()
+    incident = workspace.open_incident(case=3, hours_ago=1)
+    heralds = servers(workspace, clock)
+    first = [key for key in tick_together(heralds) if key.startswith("moderation:")]
+    clock.advance(hours=2)
+    again = [key for key in tick_together(heralds) if key.startswith("moderation:")]
+    clock.advance(hours=24)
+    next_day = [key for key in tick_together(heralds) if key.startswith("moderation:")]
+    assert len(first) == 1 and again == [] and len(next_day) == 1 and next_day != first
+    assert first[0].startswith(f"moderation:{incident}:")
+
+
+def test_every_notice_is_recorded_in_the_log_once(workspace, cabinet):
+    clock = Clock()
+    workspace.open_incident(case=1, hours_ago=11)
+    heralds = servers(workspace, clock, count=3)
+    for _ in range(3):
+        tick_together(heralds)
+    keys = [heralds[0].app.store.events(kind="notice.sent")]
+    recorded = Counter(event.data["key"] for event in keys[0])
+    assert recorded and set(recorded.values()) == {1}
+    assert len(cabinet.requests) == sum(recorded.values())
+    assert "secret" not in str([event.data for event in keys[0]])
