@@ -76,10 +76,13 @@ workers = {workers}
 
 
 def webhook_workspace(folder: Path, urls: list[str], workers: int, summary: str) -> str:
-    """A workspace sending to one webhook channel per URL, with an approved draft
-    nobody has sent yet; returns the draft id."""
-    for index, url in enumerate(urls):
-        os.environ[f"BENCH_HOOK{index:02d}"] = url
+    """A workspace sending to one webhook channel per URL (each URL a secret, in the
+    secrets file), with an approved draft nobody has sent yet; returns the draft id."""
+    (folder / "config").mkdir(parents=True, exist_ok=True)
+    secrets = folder / "config" / "secrets.toml"
+    secrets.write_text("".join(f'BENCH_HOOK{index:02d} = "{url}"\n' for index, url in enumerate(urls)),
+                       encoding="utf-8")
+    secrets.chmod(0o600)
     channels = "".join(f'\n[channels.hook{index:02d}]\ntype = "webhook"\nurl = "${{BENCH_HOOK{index:02d}}}"\n'
                        for index in range(len(urls)))
     (folder / "config").mkdir(parents=True, exist_ok=True)

@@ -1,7 +1,8 @@
 """Channel types, registered explicitly by name.
 
 Each entry points at a module and class that is imported only when a channel of that
-type is used, so `publish --help` never loads a platform SDK.
+type is used, so `publish --help` never loads a platform SDK. A type's options are
+declared in `channels.schemas`, so validating a config imports no channel module.
 """
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import importlib
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from channels.base import Channel
+    from channels.base import Channel, Option
 
 REGISTRY: dict[str, str] = {
     "outbox": "channels.outbox:OutboxChannel",
@@ -31,3 +32,12 @@ def channel_class(type_name: str) -> type[Channel]:
     module_name, class_name = REGISTRY[type_name].split(":")
     return getattr(importlib.import_module(module_name), class_name)
 
+
+
+def channel_options(type_name: str) -> dict[str, Option]:
+    """Every option a channel of `type_name` takes (the common ones included), read from
+    `channels.schemas` without importing the channel's module; KeyError when unknown."""
+    from channels.base import COMMON_OPTIONS
+    from channels.schemas import OPTIONS
+
+    return {**COMMON_OPTIONS, **OPTIONS[type_name]}

@@ -31,9 +31,10 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from channels import http
-from channels.base import (NETWORK_OPTIONS, DeliveryError, Message, Option, Permanent, post_in_parts, Receipt,
+from channels.base import (DeliveryError, Message, Permanent, post_in_parts, Receipt,
                            Retryable)
 from channels.hooks import HookChannel, server_error, snippet, stable_id
+from channels.schemas import OPTIONS
 
 if TYPE_CHECKING:
     import requests
@@ -69,12 +70,7 @@ class DiscordChannel(HookChannel):
     counting = "utf16"
     overflow = "split"
     platform = "Discord"
-    options = {
-        "webhook_url": Option(str, required=True, secret=True,
-                              help="webhook URL, https://discord.com/api/webhooks/<id>/<token>"),
-        "username": Option(str, help="name shown as the author instead of the webhook's own"),
-        **NETWORK_OPTIONS,
-    }
+    options = OPTIONS["discord"]
 
     def send(self, message: Message) -> Receipt:
         answers: list["requests.Response"] = []

@@ -27,8 +27,9 @@ from base64 import b64encode
 from datetime import datetime, timezone
 from typing import Any
 
-from channels.base import (NETWORK_OPTIONS, Channel, DeliveryError, Message, Option, Permanent,
+from channels.base import (Channel, DeliveryError, Message, Permanent,
                            Receipt, Retryable, SettingError)
+from channels.schemas import OPTIONS
 
 log = logging.getLogger("channels.email")
 
@@ -44,20 +45,7 @@ class EmailChannel(Channel):
     overflow = "reject"
     supports_reply = False
     idempotent = False
-    options = {
-        "host": Option(str, required=True, help="SMTP server host name"),
-        "port": Option(int, help="SMTP port; 587 by default, 465 when security = \"ssl\""),
-        "security": Option(str, default="starttls", choices=("starttls", "ssl", "none"),
-                           help="starttls (submission), ssl (implicit TLS), none (plain; loopback relays and tests only)"),
-        "username": Option(str, help="login name; no login when unset"),
-        "password": Option(str, secret=True, help="login password"),
-        "sender": Option(str, required=True, help="From address, e.g. \"Acme Press <press@acme.example>\""),
-        "recipients": Option(list, required=True, help="list of recipient addresses"),
-        "tls_ca_file": Option(str, help="PEM bundle of extra CAs to trust (self-signed servers, tests)"),
-        "show_recipients": Option(bool, default=False,
-                                  help="list the recipients in To: (by default they are hidden from each other)"),
-        "timeout": NETWORK_OPTIONS["timeout"],
-    }
+    options = OPTIONS["email"]
 
     def __init__(self, name, settings, secrets=frozenset()):
         super().__init__(name, settings, secrets)

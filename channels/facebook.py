@@ -36,10 +36,10 @@ from typing import Any, Callable
 from urllib.parse import parse_qs, quote, urlsplit
 
 from channels import http
-from channels.base import (NETWORK_OPTIONS, Channel, combined_receipt, DeliveryError, Duplicate, Message, Option,
+from channels.base import (Channel, combined_receipt, DeliveryError, Duplicate, Message,
                            Permanent, quiet_loggers, Receipt, Retryable, SettingError)
+from channels.schemas import OPTIONS
 
-GRAPH_URL = "https://graph.facebook.com"
 THROTTLED = frozenset({4, 17, 32, 341, 613, 80001})
 TRANSIENT = frozenset({1, 2})
 BAD_TOKEN = frozenset({102, 190})
@@ -56,13 +56,7 @@ class FacebookChannel(Channel):
     overflow = "reject"
     supports_reply = True
     idempotent = True
-    options = {
-        "page_id": Option((str, int), required=True, help="numeric id of the Facebook Page"),
-        "token": Option(str, required=True, secret=True, help="Page access token"),
-        "graph_version": Option(str, default="v25.0", help="Graph API version, e.g. v25.0"),
-        **NETWORK_OPTIONS,
-        "api_url": Option(str, default=GRAPH_URL, help=NETWORK_OPTIONS["api_url"].help),
-    }
+    options = OPTIONS["facebook"]
 
     def __init__(self, name, settings, secrets=frozenset()):
         super().__init__(name, settings, secrets)

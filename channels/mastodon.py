@@ -19,8 +19,9 @@ from typing import Any, Mapping
 from urllib.parse import urlsplit
 
 from channels import http
-from channels.base import (NETWORK_OPTIONS, Channel, Message, Option, Permanent, post_in_parts,
+from channels.base import (Channel, Message, Permanent, post_in_parts,
                            quiet_loggers, Receipt, Retryable, SettingError)
+from channels.schemas import OPTIONS
 
 STATUS_ID = re.compile(r"[0-9]{1,20}")
 STATUS_PATH = re.compile(r"/(?:web/)?(?:@[^/]+|users/[^/]+/statuses|statuses)/([0-9]{1,20})/?")
@@ -34,13 +35,7 @@ class MastodonChannel(Channel):
     overflow = "thread"
     supports_reply = True
     idempotent = True
-    options = {
-        "instance": Option(str, required=True, help="base URL of the account's server, e.g. https://mastodon.social"),
-        "token": Option(str, required=True, secret=True, help="access token with the write:statuses scope"),
-        "visibility": Option(str, default="public", choices=("public", "unlisted", "private", "direct")),
-        "max_length": Option(int, default=500, help="the server's character limit (500 unless it allows more)"),
-        **NETWORK_OPTIONS,
-    }
+    options = OPTIONS["mastodon"]
 
     def __init__(self, name: str, settings: Mapping[str, Any], secrets: frozenset[str] = frozenset()):
         super().__init__(name, settings, secrets)

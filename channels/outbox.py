@@ -11,8 +11,9 @@ import os
 from datetime import datetime, timezone
 from pathlib import Path
 
-from channels.base import Channel, Message, Option, Permanent, Receipt
+from channels.base import Channel, Message, Permanent, Receipt
 from channels.files import write_atomically
+from channels.schemas import OPTIONS
 
 SEPARATOR = "\n\n-----\n\n"
 
@@ -20,13 +21,7 @@ SEPARATOR = "\n\n-----\n\n"
 class OutboxChannel(Channel):
     type = "outbox"
     idempotent = True
-    options = {
-        "path": Option(str, default="var/outbox", help="folder the files are written to (relative to the workspace)"),
-        "variant": Option(str, default="long", choices=("short", "long")),
-        "max_length": Option(int, help="refuse payloads longer than this"),
-        "counting": Option(str, default="chars", choices=("chars", "utf16", "x", "mastodon")),
-        "overflow": Option(str, default="reject", choices=("reject", "thread", "split")),
-    }
+    options = OPTIONS["outbox"]
 
     def __init__(self, name, settings, secrets=frozenset()):
         super().__init__(name, settings, secrets)

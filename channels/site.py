@@ -26,9 +26,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterator
 
-from channels.base import Channel, Message, Option, Permanent, Receipt, SettingError
+from channels.base import Channel, Message, Permanent, Receipt, SettingError
 from channels.files import write_atomically
 from channels.site_pages import render_site
+from channels.schemas import OPTIONS
 
 MANIFEST = "statements.json"
 FIELDS = frozenset({"draft", "title", "text", "published", "language", "slug"})
@@ -40,14 +41,7 @@ class SiteChannel(Channel):
     max_length = None
     overflow = "reject"
     idempotent = True
-    options = {
-        "path": Option(str, default="var/site", help="folder the site is written to (relative to the workspace)"),
-        "title": Option(str, help="title of the index page and the feed (default: \"<organisation> — "
-                                  "Comunicados\" or \"— Statements\" by the statement's language)"),
-        "base_url": Option(str, help="public URL the folder is served at, e.g. https://acme.example/statements/"),
-        "language": Option(str, help="language of the index page and the feed (default: the first statement's); "
-                                     "each statement's own page follows the statement's language"),
-    }
+    options = OPTIONS["site"]
 
     def __init__(self, name, settings, secrets=frozenset()):
         super().__init__(name, settings, secrets)

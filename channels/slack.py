@@ -20,8 +20,9 @@ no way to test a webhook without posting.
 from __future__ import annotations
 
 from channels import http
-from channels.base import NETWORK_OPTIONS, Message, Option, Permanent, Receipt, Retryable
+from channels.base import Message, Permanent, Receipt, Retryable
 from channels.hooks import HookChannel, answer_time, server_error, snippet, stable_id
+from channels.schemas import OPTIONS
 
 SLACK_LIMIT = 40_000
 
@@ -49,11 +50,7 @@ class SlackChannel(HookChannel):
     counting = "chars"
     overflow = "reject"
     platform = "Slack"
-    options = {
-        "webhook_url": Option(str, required=True, secret=True,
-                              help="incoming webhook URL, https://hooks.slack.com/services/T…/B…/…"),
-        **NETWORK_OPTIONS,
-    }
+    options = OPTIONS["slack"]
 
     def send(self, message: Message) -> Receipt:
         text = f"*{message.title}*\n{message.text}" if message.title else message.text

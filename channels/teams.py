@@ -23,8 +23,9 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from channels import http
-from channels.base import NETWORK_OPTIONS, Message, Option, Permanent, Receipt, Retryable
+from channels.base import Message, Permanent, Receipt, Retryable
 from channels.hooks import HookChannel, answer_time, encode, server_error, snippet, stable_id
+from channels.schemas import OPTIONS
 
 TEAMS_LIMIT_BYTES = 28 * 1024
 EXPLAINED = {
@@ -57,11 +58,7 @@ class TeamsChannel(HookChannel):
     counting = "chars"
     overflow = "reject"
     platform = "the Teams workflow"
-    options = {
-        "webhook_url": Option(str, required=True, secret=True,
-                              help="HTTP URL of the workflow's 'When a Teams webhook request is received' trigger"),
-        **NETWORK_OPTIONS,
-    }
+    options = OPTIONS["teams"]
 
     def send(self, message: Message) -> Receipt:
         payload = card(message.title, message.text)

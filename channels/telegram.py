@@ -33,10 +33,10 @@ import re
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-from channels.base import (NETWORK_OPTIONS, Channel, combined_receipt, DeliveryError, Message, Option, Permanent,
+from channels.base import (Channel, combined_receipt, DeliveryError, Message, Permanent,
                            quiet_loggers, Receipt, Retryable, SettingError)
+from channels.schemas import OPTIONS
 
-BOT_API_URL = "https://api.telegram.org"
 _PUBLIC_LINK = re.compile(r"/(?:s/)?(?P<name>[A-Za-z][A-Za-z0-9_]{3,})/(?:\d+/)?(?P<id>\d+)/?")
 _PRIVATE_LINK = re.compile(r"/c/(?P<internal>\d+)/(?:\d+/)?(?P<id>\d+)/?")
 
@@ -49,14 +49,7 @@ class TelegramChannel(Channel):
     overflow = "split"
     supports_reply = True
     idempotent = False
-    options = {
-        "token": Option(str, required=True, secret=True, help="bot token from @BotFather"),
-        "chat": Option((str, int), required=True, help="\"@channelname\" or a numeric chat id"),
-        "parse_mode": Option(str, choices=("HTML", "MarkdownV2", "Markdown"),
-                             help="how Telegram reads the text; plain text when unset"),
-        **NETWORK_OPTIONS,
-        "api_url": Option(str, default=BOT_API_URL, help=NETWORK_OPTIONS["api_url"].help),
-    }
+    options = OPTIONS["telegram"]
 
     def __init__(self, name, settings, secrets=frozenset()):
         super().__init__(name, settings, secrets)

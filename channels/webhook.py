@@ -22,9 +22,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Mapping
 
 from channels import http
-from channels.base import (NETWORK_OPTIONS, Duplicate, Message, Option, Permanent, Receipt, Retryable,
+from channels.base import (Duplicate, Message, Permanent, Receipt, Retryable,
                            SettingError, mask)
 from channels.hooks import HookChannel, answer_time, server_error, snippet, stable_id
+from channels.schemas import OPTIONS
 
 if TYPE_CHECKING:
     import requests
@@ -39,11 +40,7 @@ class WebhookChannel(HookChannel):
     overflow = "reject"
     url_option = "url"
     platform = "the webhook receiver"
-    options = {
-        "url": Option(str, required=True, secret=True, help="where deliveries are POSTed (http or https)"),
-        "headers": Option(dict, help="extra request headers, name = value; every value is treated as a secret"),
-        **NETWORK_OPTIONS,
-    }
+    options = OPTIONS["webhook"]
 
     def __init__(self, name: str, settings: Mapping[str, Any], secrets: frozenset[str] = frozenset()):
         super().__init__(name, settings, secrets)

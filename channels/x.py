@@ -21,10 +21,10 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, Mapping
 
 from channels import http
-from channels.base import (NETWORK_OPTIONS, Channel, Duplicate, Message, Option, Permanent,
+from channels.base import (Channel, Duplicate, Message, Permanent,
                            post_in_parts, quiet_loggers, Receipt, Retryable)
+from channels.schemas import OPTIONS, TWEEPY_HOST
 
-TWEEPY_HOST = "https://api.twitter.com"
 SNOWFLAKE_EPOCH_MS = 1288834974657
 QUIET_LOGGERS = ("tweepy", "requests_oauthlib", "oauthlib", "urllib3")
 POST_ID = re.compile(r"[0-9]{1,20}")
@@ -41,16 +41,7 @@ class XChannel(Channel):
     overflow = "thread"
     supports_reply = True
     idempotent = True
-    options = {
-        "api_key": Option(str, required=True, secret=True, help="the X app's API key (consumer key)"),
-        "api_secret": Option(str, required=True, secret=True, help="the X app's API key secret"),
-        "access_token": Option(str, required=True, secret=True, help="the posting account's access token"),
-        "access_token_secret": Option(str, required=True, secret=True,
-                                      help="the posting account's access token secret"),
-        "username": Option(str, help="the posting account's handle, used in post URLs"),
-        **NETWORK_OPTIONS,
-        "api_url": Option(str, default=TWEEPY_HOST, help=NETWORK_OPTIONS["api_url"].help),
-    }
+    options = OPTIONS["x"]
 
     def __init__(self, name: str, settings: Mapping[str, Any], secrets: frozenset[str] = frozenset()):
         super().__init__(name, settings, secrets)

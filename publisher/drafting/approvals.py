@@ -4,8 +4,10 @@ Guarantees: an approval is recorded only for a draft whose stored payloads still
 to its id, by a person named in `[approvals] approvers`, never by the draft's author
 when `self_approval = false`, and at most once per person. Each approval carries the
 hash it approved; only approvals of the current hash count. With
-`[approvals] signing = "ssh"` the approval is signed with the approver's SSH key and
-checked against `allowed_signers` before it is recorded (see `publisher.log.signatures`).
+`[approvals] signing = "ssh"` the approval and the rejection are signed with the actor's
+SSH key (or come signed by passkey from the console) and checked against the key the log
+enrolled before they are recorded; only approvals whose signature verifies count (see
+`publisher.incident.identity`).
 """
 from __future__ import annotations
 
@@ -13,8 +15,10 @@ from pathlib import Path
 
 from publisher.drafting.drafts import DraftRecord, load_draft
 from publisher.errors import Refused
+from publisher.incident.identity import append_signed, bad_signatures, signed_data
 from publisher.log import signatures as signing
 from publisher.workspace.app import App
+from publisher.workspace.witnessing import witness_after
 
 
 def _check_open(record: DraftRecord) -> None:
@@ -49,47 +53,22 @@ def approve(app: App, draft_id: str, approver: str, key: Path | None = None,
     if record.approved:
         raise Refused(f"draft {draft_id} already has its {config.approvals_required} approval(s); "
                       f"`publish send {draft_id}` resumes its delivery.")
-    data: dict = {"hash": record.draft.hash}
-    if signature is not None:
-        data["signature"] = signature
-    elif config.signing == "ssh":
-        data["signature"] = _signature(app, record, approver, key or signing.default_key())
+    data = signed_data(app, "draft.approved", approver, {"hash": record.draft.hash}, key=key, signature=signature,
+                       incident=record.draft.incident, draft=draft_id)
     app.store.append("draft.approved", actor=approver, incident=record.draft.incident, draft=draft_id, data=data)
+    witness_after(app, "approval")
     return load_draft(app, draft_id)
 
 
-def _signature(app: App, record: DraftRecord, approver: str, key: Path) -> str:
-    """Sign the approval and check it against allowed_signers before it is recorded."""
-    message = signing.approval_message(record.draft.id, record.draft.hash, approver)
-    signature = signing.sign(message, key)
-    problem = signing.check(message, signature, approver, app.config.allowed_signers)
-    if problem:
-        raise Refused(f"the approval signed with {key} is not {approver!r}'s key in "
-                      f"{app.config.allowed_signers.name} ({problem}); it was not recorded.")
-    return signature
-
-
 def verify_signatures(app: App) -> list[signing.BadSignature]:
-    """Every recorded approval whose signature does not verify for its approver, and
-    every action signed by passkey that does not verify offline."""
-    from publisher.incident.people import passkey_problems
-
-    bad = [signing.BadSignature(event.seq, event.actor or "", event.draft or "", problem)
-           for event, problem in passkey_problems(app)]
-    if app.config.signing != "ssh":
-        return bad
-    for event in app.store.events(kind="draft.approved"):
-        signature = event.data.get("signature")
-        if not signature or isinstance(signature, dict):
-            continue
-        message = signing.approval_message(event.draft or "", event.data.get("hash", ""), event.actor or "")
-        problem = signing.check(message, signature, event.actor or "", app.config.allowed_signers)
-        if problem:
-            bad.append(signing.BadSignature(event.seq, event.actor or "", event.draft or "", problem))
-    return bad
+    """Every recorded signed action (approval, rejection, freeze, unfreeze, decision,
+    confirmation; by SSH key or passkey) whose signature does not verify."""
+    return [signing.BadSignature(event.seq, event.actor or "", event.draft or "", problem)
+            for event, problem in bad_signatures(app)]
 
 
-def reject(app: App, draft_id: str, actor: str, reason: str, signature: dict | None = None) -> DraftRecord:
+def reject(app: App, draft_id: str, actor: str, reason: str, signature: dict | None = None,
+           key: Path | None = None) -> DraftRecord:
     record = load_draft(app, draft_id)
     _check_open(record)
     if actor not in app.config.approvers and actor != record.draft.author:
@@ -98,8 +77,6 @@ def reject(app: App, draft_id: str, actor: str, reason: str, signature: dict | N
         raise Refused("--reason must say why the draft is rejected.")
     if any(delivery.state != "pending" for delivery in record.deliveries.values()):
         raise Refused(f"draft {draft_id} is already being delivered and can no longer be rejected.")
-    data: dict = {"reason": reason.strip()}
-    if signature is not None:
-        data["signature"] = signature
-    app.store.append("draft.rejected", actor=actor, incident=record.draft.incident, draft=draft_id, data=data)
+    append_signed(app, "draft.rejected", actor, {"reason": reason.strip()}, key=key, signature=signature,
+                  incident=record.draft.incident, draft=draft_id)
     return load_draft(app, draft_id)

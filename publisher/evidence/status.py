@@ -178,14 +178,14 @@ def unconfirmed_deliveries(app: App, records: list[DraftRecord]) -> list[Unconfi
     """Deliveries whose last attempt has no known outcome (a crash, a timeout after
     sending) on a channel where `publish send` may not resend by itself; an attempt a
     running process still holds is in progress, not unconfirmed."""
-    from channels import channel_class
-    from publisher.delivery.engine import channel_busy
-
     found = []
     for record in records:
         for name, delivery in record.deliveries.items():
             if delivery.state not in ("unknown", "sending") or record.rejection:
                 continue
+            from channels import channel_class
+            from publisher.delivery.engine import channel_busy
+
             configured = app.config.channels.get(name)
             try:
                 idempotent = configured is not None and channel_class(configured.type).idempotent

@@ -1,23 +1,82 @@
-"""Signed approvals with SSH keys (`ssh-keygen -Y`, the format git uses).
+"""Who did what, proven: signed actions, the signature schemes, and the keyring in the log.
 
-Guarantees: with `[approvals] signing = "ssh"`, an approval is recorded only with a
-signature that `ssh-keygen -Y verify` accepts for that approver's name in the
-`allowed_signers` file, over a message binding the draft id, the draft's hash and the
-approver; `verify_approvals` re-checks every recorded signature, so an approval
-rewritten later (even with the chain recomputed) is caught.
+The contract (the command line and the web console both follow it):
+
+1. What is signed. An actor signs `action_message(action, subject, payload, actor)`:
+   the UTF-8 bytes of
+
+       publish <action>\\nsubject <subject>\\npayload <digest>\\nactor <actor>\\n
+
+   where `digest` is `payload` itself when it is a string (a draft's sha256 hash), or
+   the sha256 hex of the canonical JSON (sorted keys, no spaces) of `payload` when it is
+   a dict: the event's `data` without its `signature` key. `ACTIONS` maps each signed
+   event kind to its action and subject. A WebAuthn challenge is
+   `hashlib.sha256(action_message(...)).digest()`.
+
+2. Where the signature goes. In the signed event, `data["signature"]` is a dict with
+   a `scheme` field: `{"scheme": "ssh", "key": FINGERPRINT, "signature": ARMORED}` for
+   `ssh-keygen -Y sign` (namespace `publish-approval`). Other schemes add their own
+   fields next to `scheme`.
+
+3. How a scheme is verified. `SCHEMES` maps a scheme to `verify(message, signature,
+   key) -> None | str` (None: good; else why not) where `key` is an `EnrolledKey` of the
+   actor. `register_scheme(name, verify, check_enrolment=None)` adds one; a scheme listed
+   in `LAZY_SCHEMES` ("webauthn" -> `publisher.log.passkeys`) is imported the first time
+   it is needed, and that module calls `register_scheme` when imported. An unknown
+   scheme never verifies.
+
+4. The keyring is the log. `read_keyring(store)` replays, in order:
+   - `key.enrolled` {name, scheme, public_key, fingerprint, signature | bootstrap}: counts
+     when signed (action "enrol", subject the new key's name) by a key already enrolled
+     for the event's actor, or when it is a bootstrap enrolment (`bootstrap`: "init" or
+     "allowed_signers") made before any signed enrolment;
+   - `key.revoked` {name, fingerprint, signature}: signed the same way; the key stops
+     counting from that event on;
+   - `passkey.enrolled` {name (else the actor), scheme (else "webauthn"), public_key,
+     fingerprint (else credential_id), ...}: counts when the scheme's registered
+     `check_enrolment(event, keyring) -> None | str` accepts it (the console defines what
+     proves it); without one it never counts;
+   - `passkey.revoked` {credential_id}: the passkey stops counting (revoking only ever
+     removes trust, so it needs no signature).
+   An enrolment that does not count is listed in `Keyring.problems`, never used.
+
+The log's hash chain (optionally keyed) detects edits; these signatures make the
+actor's name proven rather than declared, even against someone who rewrites the whole
+chain: a rewritten event no longer verifies with the key the log enrolled, and a
+rewritten enrolment no longer matches `config/allowed_signers` (see `mirror_difference`).
 """
 from __future__ import annotations
 
+import base64
+import binascii
+import hashlib
+import importlib
+import json
 import os
 import subprocess
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
+from typing import Any, Callable
 
 from publisher.errors import BadInput, Refused
 
 NAMESPACE = "publish-approval"
 TIMEOUT = 20
+
+# event kind -> (action, what the subject is)
+ACTIONS: dict[str, tuple[str, str]] = {
+    "draft.approved": ("approve", "draft"),
+    "draft.rejected": ("reject", "draft"),
+    "freeze": ("freeze", "workspace"),
+    "unfreeze": ("unfreeze", "workspace"),
+    "incident.decided": ("decide", "incident"),
+    "delivery.confirmed": ("confirm", "draft/channel"),
+    "key.enrolled": ("enrol", "name"),
+    "key.revoked": ("revoke", "name"),
+}
+KEY_EVENTS = ("key.enrolled", "key.revoked", "passkey.enrolled", "passkey.revoked")
 
 
 @dataclass(frozen=True)
@@ -28,8 +87,224 @@ class BadSignature:
     reason: str
 
 
-def approval_message(draft_id: str, draft_hash: str, approver: str) -> bytes:
-    return f"publish approval\ndraft {draft_id}\nhash {draft_hash}\napprover {approver}\n".encode()
+@dataclass(frozen=True)
+class EnrolledKey:
+    name: str
+    scheme: str
+    public_key: str
+    fingerprint: str
+    seq: int
+    by: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+
+
+@dataclass
+class Keyring:
+    keys: list[EnrolledKey] = field(default_factory=list)
+    problems: list[tuple[int, str]] = field(default_factory=list)
+    signed_enrolments: int = 0
+
+    def keys_for(self, name: str, scheme: str | None = None) -> list[EnrolledKey]:
+        return [key for key in self.keys if key.name == name and (scheme is None or key.scheme == scheme)]
+
+    def names(self) -> list[str]:
+        return sorted({key.name for key in self.keys})
+
+
+Verifier = Callable[[bytes, dict, EnrolledKey], "str | None"]
+EnrolmentCheck = Callable[[Any, Keyring], "str | None"]
+SCHEMES: dict[str, Verifier] = {}
+ENROLMENT_CHECKS: dict[str, EnrolmentCheck] = {}
+LAZY_SCHEMES = {"webauthn": "publisher.log.passkeys"}
+
+
+def register_scheme(name: str, verify: Verifier, check_enrolment: EnrolmentCheck | None = None) -> None:
+    SCHEMES[name] = verify
+    if check_enrolment is not None:
+        ENROLMENT_CHECKS[name] = check_enrolment
+
+
+def _scheme(name: str) -> Verifier | None:
+    if name not in SCHEMES and name in LAZY_SCHEMES:
+        try:
+            importlib.import_module(LAZY_SCHEMES[name])
+        except ImportError:
+            return None
+    return SCHEMES.get(name)
+
+
+def _digest(payload: str | dict[str, Any]) -> str:
+    if isinstance(payload, str):
+        return payload
+    text = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def action_message(action: str, subject: str, payload: str | dict[str, Any], actor: str) -> bytes:
+    """The exact bytes `actor` signs to take `action` on `subject` (see the contract)."""
+    return f"publish {action}\nsubject {subject}\npayload {_digest(payload)}\nactor {actor}\n".encode("utf-8")
+
+
+def event_subject(kind: str, incident: str | None, draft: str | None, channel: str | None,
+                  data: dict[str, Any]) -> str:
+    what = ACTIONS[kind][1]
+    if what == "draft":
+        return draft or ""
+    if what == "draft/channel":
+        return f"{draft}/{channel}"
+    if what == "incident":
+        return incident or ""
+    if what == "name":
+        return str(data.get("name", ""))
+    return f"incident {incident}" if incident else "workspace"
+
+
+def event_payload(kind: str, data: dict[str, Any]) -> str | dict[str, Any]:
+    """An approval signs the draft's hash; every other action signs its data."""
+    if kind == "draft.approved":
+        return str(data.get("hash", ""))
+    return {key: value for key, value in data.items() if key != "signature"}
+
+
+def event_message(event: Any) -> bytes:
+    """What the actor of a signed event (a `Store` event) signed."""
+    action = ACTIONS[event.kind][0]
+    subject = event_subject(event.kind, event.incident, event.draft, event.channel, event.data)
+    return action_message(action, subject, event_payload(event.kind, event.data), event.actor or "")
+
+
+def check_event(event: Any, keyring: Keyring) -> str | None:
+    """None when the event's signature verifies with a key the log enrolled for its actor."""
+    signature = event.data.get("signature")
+    if not isinstance(signature, dict):
+        return "it is not signed"
+    scheme = str(signature.get("scheme", ""))
+    verify = _scheme(scheme)
+    if verify is None:
+        return f"unknown signature scheme {scheme!r}"
+    keys = [key for key in keyring.keys_for(event.actor or "", scheme) if key.seq < event.seq]
+    if not keys:
+        return f"no {scheme} key is enrolled in the log for {event.actor!r}"
+    message = event_message(event)
+    problems = [verify(message, signature, key) for key in keys]
+    return None if any(problem is None for problem in problems) else problems[-1]
+
+
+def read_keyring(store: Any) -> Keyring:
+    """Replay the log's key events into the keys that count (see the contract)."""
+    ring = Keyring()
+    for event in store.events(kind=KEY_EVENTS):
+        problem = _apply_key_event(ring, event)
+        if problem:
+            ring.problems.append((event.seq, problem))
+    return ring
+
+
+def _apply_key_event(ring: Keyring, event: Any) -> str | None:
+    data = event.data
+    if event.kind == "passkey.revoked":
+        ring.keys = [key for key in ring.keys if not (key.scheme != "ssh"
+                                                      and key.fingerprint == data.get("credential_id"))]
+        return None
+    if event.kind == "key.revoked":
+        problem = check_event(event, ring)
+        if problem:
+            return f"the revocation by {event.actor} does not verify ({problem})"
+        ring.keys = [key for key in ring.keys if not (key.name == data.get("name")
+                                                      and key.fingerprint == data.get("fingerprint"))]
+        return None
+    passkey = event.kind == "passkey.enrolled"
+    name = data.get("name") or (event.actor if passkey else None)
+    scheme = data.get("scheme") or ("webauthn" if passkey else None)
+    fingerprint = data.get("fingerprint") or (data.get("credential_id") if passkey else None)
+    missing = [field for field, value in (("name", name), ("scheme", scheme), ("public_key", data.get("public_key")),
+                                          ("fingerprint", fingerprint)) if not value]
+    if missing:
+        return f"the enrolment has no {missing[0]}"
+    key = EnrolledKey(str(name), str(scheme), str(data["public_key"]), str(fingerprint), event.seq, event.actor,
+                      {k: v for k, v in data.items() if k != "signature"})
+    if key.scheme == "ssh" and ssh_fingerprint(key.public_key) != key.fingerprint:
+        return f"the enrolled key of {key.name} does not match its fingerprint"
+    if passkey:
+        check = ENROLMENT_CHECKS.get(key.scheme) if _scheme(key.scheme) else None
+        problem = check(event, ring) if check else f"no enrolment check for scheme {key.scheme!r}"
+    elif data.get("bootstrap"):
+        problem = "a first key enrolled after signed enrolments" if ring.signed_enrolments else None
+    else:
+        problem = check_event(event, ring)
+        if problem is None:
+            ring.signed_enrolments += 1
+    if problem:
+        return f"the enrolment of {key.name}'s key does not count ({problem})"
+    ring.keys.append(key)
+    return None
+
+
+def ssh_fingerprint(public_key: str) -> str | None:
+    """`SHA256:...` of an OpenSSH public key line, or None when it is not one."""
+    parts = public_key.split()
+    if len(parts) < 2:
+        return None
+    try:
+        blob = base64.b64decode(parts[1], validate=True)
+    except (binascii.Error, ValueError):
+        return None
+    if len(blob) < 4 or blob[4:4 + int.from_bytes(blob[:4], "big")] != parts[0].encode():
+        return None
+    return "SHA256:" + base64.b64encode(hashlib.sha256(blob).digest()).decode().rstrip("=")
+
+
+def read_public_key(path: Path) -> tuple[str, str]:
+    """(key line without comment, fingerprint) of an OpenSSH public key file."""
+    try:
+        text = path.read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError) as error:
+        raise BadInput(f"{path}: cannot read the public key ({getattr(error, 'strerror', None) or error}).") from None
+    line = " ".join(text.split()[:2]) if text else ""
+    fingerprint = ssh_fingerprint(line)
+    if fingerprint is None or "\n" in text:
+        raise BadInput(f"{path} is not an OpenSSH public key (one line like 'ssh-ed25519 AAAA... name').")
+    return line, fingerprint
+
+
+def parse_allowed_signers(path: Path) -> set[tuple[str, str]]:
+    """(principal, key line) pairs of an allowed_signers file."""
+    pairs: set[tuple[str, str]] = set()
+    for number, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        fields = line.split()
+        start = next((i for i, item in enumerate(fields[1:], 1) if item.startswith(("ssh-", "ecdsa-", "sk-"))), None)
+        if start is None or start + 1 >= len(fields):
+            raise BadInput(f"{path.name} line {number}: expected 'NAME [options] KEYTYPE KEY'.")
+        key = f"{fields[start]} {fields[start + 1]}"
+        for principal in fields[0].split(","):
+            pairs.add((principal, key))
+    return pairs
+
+
+def allowed_signers_text(keyring: Keyring) -> str:
+    lines = [f'{key.name} namespaces="{NAMESPACE}" {key.public_key}' for key in keyring.keys if key.scheme == "ssh"]
+    return "".join(line + "\n" for line in lines)
+
+
+def mirror_difference(keyring: Keyring, path: Path) -> str | None:
+    """How `path` (the allowed_signers mirror) differs from the SSH keys the log enrols."""
+    enrolled = {(key.name, key.public_key) for key in keyring.keys if key.scheme == "ssh"}
+    if not path.exists():
+        return f"{path.name} is missing but the log enrols keys for {', '.join(sorted({n for n, _ in enrolled}))}"
+    listed = parse_allowed_signers(path)
+    extra = sorted(listed - enrolled)
+    if extra:
+        name, key = extra[0]
+        return (f"{path.name} lists a key for {name} ({ssh_fingerprint(key)}) that the log never enrolled "
+                "(edited outside `publish keys add`?)")
+    missing = sorted(enrolled - listed)
+    if missing:
+        name, key = missing[0]
+        return f"{path.name} lacks {name}'s key ({ssh_fingerprint(key)}) that the log enrols"
+    return None
 
 
 def default_key() -> Path:
@@ -39,7 +314,7 @@ def default_key() -> Path:
 
 def sign(message: bytes, key: Path) -> str:
     if not key.exists():
-        raise Refused(f"approvals must be signed, but there is no SSH key at {key}; "
+        raise Refused(f"this action must be signed, but there is no SSH key at {key}; "
                       "give --key PATH or set PUBLISH_SSH_KEY.")
     result = _ssh_keygen(["-Y", "sign", "-n", NAMESPACE, "-f", str(key)], message)
     if result.returncode != 0 or b"BEGIN SSH SIGNATURE" not in result.stdout:
@@ -47,20 +322,35 @@ def sign(message: bytes, key: Path) -> str:
     return result.stdout.decode()
 
 
-def check(message: bytes, signature: str, approver: str, allowed_signers: Path) -> str | None:
-    """None when the signature is good for `approver`, else why not."""
-    if not allowed_signers.exists():
-        raise BadInput(f"[approvals] allowed_signers: {allowed_signers} does not exist.")
-    with tempfile.NamedTemporaryFile("w", suffix=".sig", delete=False) as handle:
-        handle.write(signature)
-    try:
-        result = _ssh_keygen(["-Y", "verify", "-f", str(allowed_signers), "-I", approver, "-n", NAMESPACE,
-                              "-s", handle.name], message)
-    finally:
-        os.unlink(handle.name)
+def ssh_signature(message: bytes, key: Path) -> dict[str, Any]:
+    """The `data["signature"]` of an action signed with the SSH private key `key`."""
+    armored = sign(message, key)
+    public = Path(str(key) + ".pub")
+    fingerprint = read_public_key(public)[1] if public.exists() else None
+    return {"scheme": "ssh", "key": fingerprint, "signature": armored}
+
+
+def _verify_ssh(message: bytes, signature: dict, key: EnrolledKey) -> str | None:
+    if signature.get("key") and signature["key"] != key.fingerprint:
+        return f"signed with {signature['key']}, not with {key.name}'s enrolled key {key.fingerprint}"
+    return _ssh_check(message, str(signature.get("signature", "")), key.public_key)
+
+
+@lru_cache(maxsize=4096)
+def _ssh_check(message: bytes, armored: str, public_key: str) -> str | None:
+    with tempfile.TemporaryDirectory(prefix="publish-sig-") as folder:
+        signers = Path(folder) / "allowed_signers"
+        signers.write_text(f'signer namespaces="{NAMESPACE}" {public_key}\n', encoding="utf-8")
+        sig = Path(folder) / "message.sig"
+        sig.write_text(armored, encoding="utf-8")
+        result = _ssh_keygen(["-Y", "verify", "-f", str(signers), "-I", "signer", "-n", NAMESPACE,
+                              "-s", str(sig)], message)
     if result.returncode == 0:
         return None
     return _first_line(result.stderr) or "the signature does not verify"
+
+
+register_scheme("ssh", _verify_ssh)
 
 
 def _ssh_keygen(args: list[str], stdin: bytes) -> subprocess.CompletedProcess[bytes]:
@@ -68,7 +358,7 @@ def _ssh_keygen(args: list[str], stdin: bytes) -> subprocess.CompletedProcess[by
         return subprocess.run(["ssh-keygen", *args], input=stdin, capture_output=True, timeout=TIMEOUT,
                               env={**os.environ, "SSH_ASKPASS_REQUIRE": "never"})
     except FileNotFoundError:
-        raise BadInput("signed approvals need ssh-keygen (OpenSSH 8.2 or later) on the PATH.") from None
+        raise BadInput("signed actions need ssh-keygen (OpenSSH 8.2 or later) on the PATH.") from None
     except subprocess.TimeoutExpired:
         raise Refused("ssh-keygen did not answer in time (a key with a passphrase needs ssh-agent).") from None
 

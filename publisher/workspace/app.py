@@ -93,7 +93,7 @@ class App:
             for key in PATH_OPTIONS:
                 if isinstance(settings.get(key), str):
                     settings[key] = str(self.workspace / settings[key])
-            return cls(name, settings, frozenset(self.redact.secrets))
+            return cls(name, settings, self.redact.frozen())
         except SettingError as error:
             raise BadInput(f"config/publisher.toml: [channels.{name}] {error.key}: {error.expected}.") from None
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from channels import REGISTRY, channel_class
+from channels import REGISTRY, channel_options
 from channels.base import Option, SettingError, validate_settings
 from publisher.errors import BadInput
 from publisher.workspace.tomlfile import parse_toml
@@ -260,8 +260,8 @@ def _channels(raw: Any, reader: _Reader) -> dict[str, ChannelConfig]:
         kind = section.get("type")
         if kind not in REGISTRY:
             raise reader.fail(table, "type", f"expected one of {', '.join(sorted(REGISTRY))}, got {kind!r}")
-        settings = reader.section(table, section, channel_class(kind).all_options())
-        for key, option in channel_class(kind).all_options().items():
+        settings = reader.section(table, section, channel_options(kind))
+        for key, option in channel_options(kind).items():
             value = settings.get(key)
             if option.secret and isinstance(value, str) and value and "${" not in value:
                 raise reader.fail(table, key, "is a secret: write it as \"${NAME}\" and keep the value in the "

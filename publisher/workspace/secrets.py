@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Mapping
 from urllib.parse import quote, quote_plus
 
+from channels.redaction import matcher_for, redact
 from publisher.errors import BadInput
 from publisher.workspace.tomlfile import parse_toml
 
@@ -23,8 +24,12 @@ MASK = "***"
 
 
 class Redactor:
+    """Every secret found so far (the set only grows) and one pass that masks them all:
+    the matcher is built when the set has changed since the last call, not per call."""
+
     def __init__(self, secrets: set[str] | None = None):
         self.secrets: set[str] = set()
+        self._frozen: frozenset[str] = frozenset()
         for secret in secrets or ():
             self.add(secret)
 
@@ -32,11 +37,15 @@ class Redactor:
         if len(secret) >= 4:
             self.secrets.update({secret, quote(secret, safe=""), quote_plus(secret)})
 
+    def frozen(self) -> frozenset[str]:
+        """The secrets as one frozen set, the same object until a secret is added (what
+        channels are given, so they share one matcher)."""
+        if len(self._frozen) != len(self.secrets):
+            self._frozen = frozenset(self.secrets)
+        return self._frozen
+
     def __call__(self, text: str) -> str:
-        for secret in sorted(self.secrets, key=len, reverse=True):
-            if secret in text:
-                text = text.replace(secret, MASK)
-        return text
+        return redact(text, matcher_for(self.frozen()))
 
     def scrub(self, value: Any) -> Any:
         """Redact every string inside a JSON-like value."""

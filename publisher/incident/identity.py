@@ -1,0 +1,154 @@
+"""Proven identity: signing an action before it is recorded, and trusting a recorded
+action only when its signature verifies.
+
+Guarantees, with `[approvals] signing = "ssh"`:
+- `signed_data` signs an action (approve, reject, freeze, unfreeze, decide, confirm,
+  enrol) with the actor's SSH key, checks the signature against the key the log enrolled
+  for that actor, and refuses before anything is recorded when it does not verify.
+- `untrusted` says why a recorded signed action must not count; every place that counts
+  approvals, confirmations, decisions or an unfreeze asks it, so a signature forged into
+  the store (even with the chain recomputed) never counts.
+- `config/allowed_signers` is a mirror of the keys enrolled in the log: when it differs,
+  every signed action and every send is refused, naming the difference.
+- The first keys come from `publish init` or, when the log enrols none yet, from the
+  existing `allowed_signers` file, imported once by the first signed action.
+With `signing = "none"` nothing is signed, and `self_declared` says so wherever a name
+is shown as having acted.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Iterable
+
+from publisher.errors import Refused
+from publisher.log import signatures as sig
+from publisher.log.store import Event
+
+if TYPE_CHECKING:
+    from publisher.workspace.app import App
+
+SELF_DECLARED = 'unsigned, self-declared ([approvals] signing = "none")'
+
+
+def signing_on(app: App) -> bool:
+    return app.config.signing == "ssh"
+
+
+def keyring(app: App) -> sig.Keyring:
+    """The keys the log enrols, read again only when the log has grown."""
+    head = app.store.head()[0]
+    cached = getattr(app, "_identity_keyring", None)
+    if cached is not None and cached[0] == head:
+        return cached[1]
+    ring = sig.read_keyring(app.store)
+    app._identity_keyring = (head, ring)  # type: ignore[attr-defined]
+    return ring
+
+
+def check_mirror(app: App) -> None:
+    """Refuse when config/allowed_signers differs from the keys the log enrols."""
+    ring = keyring(app)
+    if not signing_on(app) or not any(key.scheme == "ssh" for key in ring.keys):
+        return
+    difference = sig.mirror_difference(ring, app.config.allowed_signers)
+    if difference:
+        raise Refused(f"refused: {difference}; the log is the list of keys: `publish keys list` shows it, "
+                      "`publish keys export` rewrites the file from it.")
+
+
+def import_allowed_signers(app: App) -> None:
+    """With no key in the log yet, enrol the existing allowed_signers file's keys."""
+    if sig.read_keyring(app.store).keys or app.store.events(kind=sig.KEY_EVENTS, limit=1):
+        return
+    path = app.config.allowed_signers
+    if not path.exists():
+        return
+    for name, line in sorted(sig.parse_allowed_signers(path)):
+        enrol_first(app, name, line, "allowed_signers")
+
+
+def enrol_first(app: App, name: str, public_key: str, source: str) -> Event:
+    fingerprint = sig.ssh_fingerprint(public_key)
+    return app.store.append("key.enrolled", actor=name, data={
+        "name": name, "scheme": "ssh", "public_key": public_key, "fingerprint": fingerprint, "bootstrap": source})
+
+
+def signed_data(app: App, kind: str, actor: str, data: dict[str, Any], *, key: Path | None = None,
+                signature: dict[str, Any] | None = None, incident: str | None = None, draft: str | None = None,
+                channel: str | None = None) -> dict[str, Any]:
+    """`data` with the actor's verified signature when signing is on (else unchanged).
+    `signature`: one made elsewhere (a passkey on the console), checked the same way."""
+    if signature is not None:
+        signed = {**data, "signature": signature}
+        problem = sig.check_event(_pending(kind, actor, incident, draft, channel, signed), keyring(app))
+        if problem:
+            raise Refused(f"the signature of {actor!r} does not verify ({problem}); nothing was recorded.")
+        return signed
+    if not signing_on(app):
+        return data
+    import_allowed_signers(app)
+    check_mirror(app)
+    ring = keyring(app)
+    if not ring.keys_for(actor):
+        raise Refused(f"{actor!r} has no key enrolled in the log, so {actor!r} cannot sign this; an approver "
+                      f"enrols one with `publish keys add {actor} PUBKEY_FILE`.")
+    message = sig.event_message(_pending(kind, actor, incident, draft, channel, data))
+    key = key or sig.default_key()
+    signed = {**data, "signature": sig.ssh_signature(message, key)}
+    problem = sig.check_event(_pending(kind, actor, incident, draft, channel, signed), ring)
+    if problem:
+        raise Refused(f"the signature made with {key} is not {actor!r}'s key enrolled in the log ({problem}); "
+                      "nothing was recorded.")
+    return signed
+
+
+def append_signed(app: App, kind: str, actor: str, data: dict[str, Any], *, key: Path | None = None,
+                  signature: dict[str, Any] | None = None, incident: str | None = None, draft: str | None = None,
+                  channel: str | None = None) -> Event:
+    """Sign (when signing is on) and record one action."""
+    signed = signed_data(app, kind, actor, data, key=key, signature=signature, incident=incident, draft=draft,
+                         channel=channel)
+    return app.store.append(kind, actor=actor, incident=incident, draft=draft, channel=channel, data=signed)
+
+
+def _pending(kind: str, actor: str, incident: str | None, draft: str | None, channel: str | None,
+             data: dict[str, Any]) -> Event:
+    return Event(2 ** 62, "", kind, actor, incident, draft, channel, data, "")
+
+
+def untrusted(app: App, event: Event) -> str | None:
+    """Why a recorded signed action must not count; None when it counts. A signature
+    that is there must verify; with signing on, one must be there."""
+    if event.kind not in sig.ACTIONS:
+        return None
+    if not isinstance(event.data.get("signature"), dict) and not signing_on(app):
+        return None
+    return sig.check_event(event, keyring(app))
+
+
+def split_trusted(app: App, events: Iterable[Event]) -> tuple[list[Event], list[tuple[Event, str]]]:
+    """The events that count, and the signed actions that do not (with why)."""
+    kept: list[Event] = []
+    dropped: list[tuple[Event, str]] = []
+    for event in events:
+        problem = untrusted(app, event)
+        if problem:
+            dropped.append((event, problem))
+        else:
+            kept.append(event)
+    return kept, dropped
+
+
+def trusted_events(app: App, events: Iterable[Event]) -> list[Event]:
+    return split_trusted(app, events)[0]
+
+
+def bad_signatures(app: App) -> list[tuple[Event, str]]:
+    """Every signed action in the log whose signature does not verify (for `log verify`)."""
+    kinds = tuple(kind for kind in sig.ACTIONS if not kind.startswith("key."))
+    return split_trusted(app, app.store.events(kind=kinds))[1]
+
+
+def self_declared(app: App) -> str | None:
+    """What to say next to a name shown as having acted, when nothing proves it."""
+    return SELF_DECLARED if not signing_on(app) else None
