@@ -1,0 +1,105 @@
+"""Fan-out, whole process: one approved draft to N loopback webhooks with `publish send`
+against `apprise -t ... -b ... json://...` to the same receiver, for every N and answer
+delay. Each side is one fresh process, measured from the outside: wall time, CPU time
+(user + system, from the kernel's accounting of the child) and peak RSS. The receiver
+runs in a third process (bench/receiver.py) so its work is billed to neither."""
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.common import PYTHON, ROOT, webhook_workspace  # noqa: E402
+
+TITLE = "Service incident"
+BODY = "We apologise: a payment outage blocked card purchases."
+
+
+class LoopbackReceiver:
+    """bench/receiver.py as a child process; `url(i)` is the i-th webhook's address."""
+
+    def __init__(self, delay: float):
+        self.process = subprocess.Popen([PYTHON, str(ROOT / "bench" / "receiver.py"), str(delay)],
+                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        self.port = int(self.process.stdout.readline())
+
+    def url(self, index: int, scheme: str = "http") -> str:
+        return f"{scheme}://127.0.0.1:{self.port}/hooks/{index:04d}"
+
+    def stop(self) -> None:
+        self.process.stdin.close()
+        self.process.wait(timeout=10)
+
+
+def measured(command: list[str], env: dict[str, str] | None = None) -> dict:
+    """Run `command` to completion: wall seconds, CPU seconds, peak RSS (MB), exit code."""
+    with tempfile.TemporaryFile() as out:
+        started = time.perf_counter()
+        process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **(env or {})}, stdout=out,
+                                   stderr=subprocess.STDOUT)
+        _, status, usage = os.wait4(process.pid, 0)
+        wall = time.perf_counter() - started
+        process.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        text = out.read().decode(errors="replace")
+    return {"wall": wall, "cpu": usage.ru_utime + usage.ru_stime, "peak_mb": usage.ru_maxrss / 1024,
+            "code": process.returncode, "output": text}
+
+
+def publish_command() -> list[str]:
+    script = Path(PYTHON).parent / "publish"
+    return [str(script)] if script.exists() else [PYTHON, "-m", "publisher"]
+
+
+def one_size(scratch: Path, apprise_cli: Path, channels: int, delay: float, rounds: int) -> dict:
+    receiver = LoopbackReceiver(delay)
+    try:
+        ours, theirs = [], []
+        for number in range(rounds):
+            folder = scratch / f"fan-{channels}-{int(delay * 1000)}-{number}"
+            draft = webhook_workspace(folder, [receiver.url(i) for i in range(channels)], workers=32,
+                                      summary=f"a payment outage, round {number}")
+            env = {"PUBLISH_WORKSPACE": str(folder), "PUBLISH_USER": "luis"}
+            run = measured(publish_command() + ["send", draft], env)
+            if run["code"] != 0 or f"{channels} of {channels} delivered" not in run["output"]:
+                raise RuntimeError(f"publish send failed at N={channels}: {run['output'][-2000:]}")
+            ours.append(run)
+            urls = [receiver.url(i, "json") for i in range(channels)]
+            run = measured([str(apprise_cli), "-t", TITLE, "-b", BODY, *urls])
+            if run["code"] != 0:
+                raise RuntimeError(f"apprise failed at N={channels}: {run['output'][-2000:]}")
+            theirs.append(run)
+    finally:
+        receiver.stop()
+    return {"channels": channels, "delay_ms": int(delay * 1000), **summarise("publish", ours),
+            **summarise("apprise", theirs)}
+
+
+def summarise(side: str, runs: list[dict]) -> dict:
+    return {f"{side}_wall_s": statistics.median(r["wall"] for r in runs),
+            f"{side}_cpu_s": statistics.median(r["cpu"] for r in runs),
+            f"{side}_peak_mb": max(r["peak_mb"] for r in runs)}
+
+
+def fan_out(scratch: Path, apprise_cli: Path, sizes: tuple[int, ...], delays: tuple[float, ...],
+            rounds: int) -> list[dict]:
+    return [one_size(scratch, apprise_cli, n, delay, rounds) for delay in delays for n in sizes]
+
+
+if __name__ == "__main__":
+    import json
+
+    sizes = tuple(int(n) for n in (sys.argv[1] if len(sys.argv) > 1 else "10,50,200,500").split(","))
+    delays = tuple(float(d) for d in (sys.argv[2] if len(sys.argv) > 2 else "0,0.25").split(","))
+    cli = ROOT / "bench" / ".venv" / "bin" / "apprise"
+    with tempfile.TemporaryDirectory(prefix="publish-fan-") as scratch:
+        for row in fan_out(Path(scratch), cli, sizes, delays, int(os.environ.get("ROUNDS", "3"))):
+            row = {k: round(v, 4) if isinstance(v, float) else v for k, v in row.items()}
+            row["ratio"] = round(row["publish_wall_s"] / row["apprise_wall_s"], 2)
+            print(json.dumps(row), flush=True)

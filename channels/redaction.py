@@ -1,0 +1,90 @@
+"""Masking many secrets in one pass over a text.
+
+Guarantees: `redact()` covers every occurrence of every secret with the mask, overlapping
+and nested ones included (the union of all their spans is masked, so no fragment of any
+secret survives beside a longer one). The cost of one call grows with the length of the
+text, not with the number of secrets: secrets are indexed by their first `GRAM`
+characters once, and the text is read once. The index for a set of secrets is built
+once per process and shared by everything holding that same set (`matcher_for`).
+"""
+from __future__ import annotations
+
+from typing import Iterable
+
+MASK = "***"
+GRAM = 4
+CACHED_SETS = 8
+
+
+class SecretMatcher:
+    def __init__(self, secrets: Iterable[str]):
+        by_gram: dict[str, list[str]] = {}
+        short: list[str] = []
+        for secret in sorted({s for s in secrets if s}, key=len, reverse=True):
+            if len(secret) >= GRAM:
+                by_gram.setdefault(secret[:GRAM], []).append(secret)
+            else:
+                short.append(secret)
+        self._by_gram = {gram: tuple(found) for gram, found in by_gram.items()}
+        self._short = tuple(short)
+
+    def __bool__(self) -> bool:
+        return bool(self._by_gram or self._short)
+
+    def spans(self, text: str) -> list[tuple[int, int]]:
+        """Where secrets occur in `text`, as (start, end), the longest at each start."""
+        found: list[tuple[int, int]] = []
+        lookup = self._by_gram.get
+        if self._by_gram:
+            for start in range(len(text) - GRAM + 1):
+                bucket = lookup(text[start:start + GRAM])
+                if bucket:
+                    for secret in bucket:
+                        if text.startswith(secret, start):
+                            found.append((start, start + len(secret)))
+                            break
+        for secret in self._short:
+            start = text.find(secret)
+            while start >= 0:
+                found.append((start, start + len(secret)))
+                start = text.find(secret, start + 1)
+        return found
+
+
+def redact(text: str, *matchers: SecretMatcher) -> str:
+    """`text` with every span any of `matchers` finds replaced by one mask per run of
+    overlapping or touching spans."""
+    spans: list[tuple[int, int]] = []
+    for matcher in matchers:
+        if matcher:
+            spans += matcher.spans(text)
+    if not spans:
+        return text
+    spans.sort()
+    pieces, kept, end = [], 0, -1
+    for start, stop in spans:
+        if start > end:
+            if end >= 0:
+                pieces.append(MASK)
+            pieces.append(text[kept:start])
+            end = stop
+        else:
+            end = max(end, stop)
+        kept = end
+    pieces.append(MASK)
+    pieces.append(text[end:])
+    return "".join(pieces)
+
+
+_CACHE: dict[frozenset[str], SecretMatcher] = {}
+
+
+def matcher_for(secrets: frozenset[str]) -> SecretMatcher:
+    """The matcher of this set of secrets, built on first use and kept for the few sets
+    a process uses (every channel of a run shares the workspace's set)."""
+    matcher = _CACHE.get(secrets)
+    if matcher is None:
+        if len(_CACHE) >= CACHED_SETS:
+            _CACHE.pop(next(iter(_CACHE)))
+        matcher = _CACHE[secrets] = SecretMatcher(secrets)
+    return matcher

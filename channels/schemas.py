@@ -1,0 +1,96 @@
+"""Every channel type's config options, declared apart from the channel modules so the
+config can be validated (and `publish status` run) without importing the code of a
+channel nobody uses. Each channel class takes its `options` from here."""
+from __future__ import annotations
+
+from channels.base import NETWORK_OPTIONS, Option
+
+TWEEPY_HOST = "https://api.twitter.com"
+GRAPH_URL = "https://graph.facebook.com"
+BOT_API_URL = "https://api.telegram.org"
+
+OPTIONS: dict[str, dict[str, Option]] = {
+    "outbox": {
+        "path": Option(str, default="var/outbox", help="folder the files are written to (relative to the workspace)"),
+        "variant": Option(str, default="long", choices=("short", "long")),
+        "max_length": Option(int, help="refuse payloads longer than this"),
+        "counting": Option(str, default="chars", choices=("chars", "utf16", "x", "mastodon")),
+        "overflow": Option(str, default="reject", choices=("reject", "thread", "split")),
+    },
+    "site": {
+        "path": Option(str, default="var/site", help="folder the site is written to (relative to the workspace)"),
+        "title": Option(str, help="title of the index page and the feed (default: \"<organisation> — "
+                                  "Comunicados\" or \"— Statements\" by the statement's language)"),
+        "base_url": Option(str, help="public URL the folder is served at, e.g. https://acme.example/statements/"),
+        "language": Option(str, help="language of the index page and the feed (default: the first statement's); "
+                                     "each statement's own page follows the statement's language"),
+    },
+    "x": {
+        "api_key": Option(str, required=True, secret=True, help="the X app's API key (consumer key)"),
+        "api_secret": Option(str, required=True, secret=True, help="the X app's API key secret"),
+        "access_token": Option(str, required=True, secret=True, help="the posting account's access token"),
+        "access_token_secret": Option(str, required=True, secret=True,
+                                      help="the posting account's access token secret"),
+        "username": Option(str, help="the posting account's handle, used in post URLs"),
+        **NETWORK_OPTIONS,
+        "api_url": Option(str, default=TWEEPY_HOST, help=NETWORK_OPTIONS["api_url"].help),
+    },
+    "facebook": {
+        "page_id": Option((str, int), required=True, help="numeric id of the Facebook Page"),
+        "token": Option(str, required=True, secret=True, help="Page access token"),
+        "graph_version": Option(str, default="v25.0", help="Graph API version, e.g. v25.0"),
+        **NETWORK_OPTIONS,
+        "api_url": Option(str, default=GRAPH_URL, help=NETWORK_OPTIONS["api_url"].help),
+    },
+    "telegram": {
+        "token": Option(str, required=True, secret=True, help="bot token from @BotFather"),
+        "chat": Option((str, int), required=True, help="\"@channelname\" or a numeric chat id"),
+        "parse_mode": Option(str, choices=("HTML", "MarkdownV2", "Markdown"),
+                             help="how Telegram reads the text; plain text when unset"),
+        **NETWORK_OPTIONS,
+        "api_url": Option(str, default=BOT_API_URL, help=NETWORK_OPTIONS["api_url"].help),
+    },
+    "mastodon": {
+        "instance": Option(str, required=True, help="base URL of the account's server, e.g. https://mastodon.social"),
+        "token": Option(str, required=True, secret=True, help="access token with the write:statuses scope"),
+        "visibility": Option(str, default="public", choices=("public", "unlisted", "private", "direct")),
+        "max_length": Option(int, default=500, help="the server's character limit (500 unless it allows more)"),
+        **NETWORK_OPTIONS,
+    },
+    "slack": {
+        "webhook_url": Option(str, required=True, secret=True,
+                              help="incoming webhook URL, https://hooks.slack.com/services/T…/B…/…"),
+        **NETWORK_OPTIONS,
+    },
+    "discord": {
+        "webhook_url": Option(str, required=True, secret=True,
+                              help="webhook URL, https://discord.com/api/webhooks/<id>/<token>"),
+        "username": Option(str, help="name shown as the author instead of the webhook's own"),
+        **NETWORK_OPTIONS,
+    },
+    "teams": {
+        "webhook_url": Option(str, required=True, secret=True,
+                              help="HTTP URL of the workflow's 'When a Teams webhook request is received' trigger"),
+        **NETWORK_OPTIONS,
+    },
+    "webhook": {
+        "url": Option(str, required=True, secret=True, help="where deliveries are POSTed (http or https)"),
+        "headers": Option(dict, secret=True, help="extra request headers, name = \"${NAME}\"; every value is a "
+                                                  "secret, written as a reference like every other secret"),
+        **NETWORK_OPTIONS,
+    },
+    "email": {
+        "host": Option(str, required=True, help="SMTP server host name"),
+        "port": Option(int, help="SMTP port; 587 by default, 465 when security = \"ssl\""),
+        "security": Option(str, default="starttls", choices=("starttls", "ssl", "none"),
+                           help="starttls (submission), ssl (implicit TLS), none (plain; loopback relays and tests only)"),
+        "username": Option(str, help="login name; no login when unset"),
+        "password": Option(str, secret=True, help="login password"),
+        "sender": Option(str, required=True, help="From address, e.g. \"Acme Press <press@acme.example>\""),
+        "recipients": Option(list, required=True, help="list of recipient addresses"),
+        "tls_ca_file": Option(str, help="PEM bundle of extra CAs to trust (self-signed servers, tests)"),
+        "show_recipients": Option(bool, default=False,
+                                  help="list the recipients in To: (by default they are hidden from each other)"),
+        "timeout": NETWORK_OPTIONS["timeout"],
+    },
+}
