@@ -3,7 +3,7 @@ channels, freeze banner), opening one and rendering a draft (operators)."""
 from __future__ import annotations
 
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from publisher.web.routing import Visitor, call, route
 
@@ -88,3 +88,41 @@ async def step_done(request: Request, visitor: Visitor) -> Response:
     await call(mark_done, visitor.console.app, incident_id, str(form.get("step", "")), visitor.person,
                str(form.get("note", "")) or None)
     return RedirectResponse(f"/incidents/{incident_id}", status_code=303)
+
+
+def _incident_signing(action: str) -> None:
+    """POST /incidents/{incident}/<action>/options and /<action>: signed by passkey."""
+    async def options(request: Request, visitor: Visitor) -> Response:
+        from publisher.incident.signed_actions import options as make_options
+
+        fields = {**await _json(request), "incident": request.path_params["incident"]}
+        return JSONResponse(await call(make_options, visitor.console.app, action, visitor.person, fields))
+
+    async def submit(request: Request, visitor: Visitor) -> Response:
+        from publisher.incident.signed_actions import act
+
+        body = await _json(request)
+        incident = request.path_params["incident"]
+        fields = {key: body.get(key) for key in ("reason", "decision")} | {"incident": incident}
+        await call(act, visitor.console.app, action, visitor.person, fields, body.get("credential") or {})
+        return JSONResponse({"redirect": f"/incidents/{incident}"})
+
+    options.__name__, submit.__name__ = f"{action}_options", action
+    route(f"/incidents/{{incident}}/{action}/options", action, ("POST",))(options)
+    route(f"/incidents/{{incident}}/{action}", action, ("POST",))(submit)
+
+
+async def _json(request: Request) -> dict:
+    from publisher.errors import Refused
+
+    try:
+        body = await request.json()
+    except ValueError:
+        body = None
+    if not isinstance(body, dict):
+        raise Refused("the request body is not a JSON object.")
+    return body
+
+
+for _action in ("freeze", "unfreeze", "decide"):
+    _incident_signing(_action)

@@ -94,7 +94,7 @@ class HttpConsole:
     def csrf(client, path: str = "/login") -> str:
         import re
 
-        page = client.get(path)
+        page = client.get(path, follow_redirects=True)
         return re.search(r'name="csrf-token" content="([0-9a-f]+)"', page.text).group(1)
 
     def invite(self, name: str) -> str:

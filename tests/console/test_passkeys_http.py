@@ -149,3 +149,43 @@ def test_session_cookie_flags(workspace):
               and value.startswith("publish_session=")][0].lower()
     assert "secure" in cookie and "httponly" in cookie and "samesite=strict" in cookie and "max-age=43200" in cookie
     assert json.loads(answer.text)["person"] == "vera"
+
+
+def test_freeze_unfreeze_and_decide_are_signed_by_passkey_and_verify_offline(workspace):
+    console = setup(workspace)
+    incident = workspace.open_incident(case=4)
+    client = console.login("ana")
+    for action, fields in (("freeze", {"reason": "leak under review"}), ("unfreeze", {"reason": "cleared"}),
+                           ("decide", {"decision": "ignore", "reason": "a provocation"})):
+        body, headers = console.sign(client, "ana", f"/incidents/{incident}/{action}", **fields)
+        answer = client.post(f"/incidents/{incident}/{action}", json=body, headers=headers)
+        assert answer.status_code == 200, answer.text
+    events = {event.kind: event for event in console.app.store.events(kind=("freeze", "unfreeze", "incident.decided"))}
+    assert {kind: event.data["signature"]["scheme"] for kind, event in events.items()} == \
+        {"freeze": "webauthn", "unfreeze": "webauthn", "incident.decided": "webauthn"}
+    verified = workspace.run("log", "verify")
+    assert verified.exit_code == 0, verified.output
+    with workspace.db() as db:
+        from publisher.log.store import GENESIS, canonical, chain_hash
+
+        prev, last = GENESIS, 0
+        for seq, body in db.execute("SELECT seq, body FROM events ORDER BY seq").fetchall():
+            event = json.loads(body)
+            if event["kind"] == "incident.decided":
+                event["data"]["reason"] = "we never decided this"
+                body = canonical(event)
+            digest = chain_hash(prev, body)
+            db.execute("UPDATE events SET body = ?, prev = ?, hash = ? WHERE seq = ?", (body, prev, digest, seq))
+            prev, last = digest, seq
+    (workspace.path / "var" / "publisher.db.head").write_text(
+        canonical({"seq": last, "hash": prev, "mac": chain_hash("head", f"{last}:{prev}")}))
+    assert workspace.run("log", "verify").exit_code == 1
+
+
+def test_a_viewer_cannot_sign_a_freeze(workspace):
+    console = setup(workspace)
+    incident = workspace.open_incident(case=4)
+    client = console.login("vera")
+    headers = {"X-CSRF-Token": console.csrf(client, "/")}
+    assert client.post(f"/incidents/{incident}/freeze/options", json={"reason": "x"}, headers=headers).status_code == 403
+    assert "freeze" not in kinds(workspace)

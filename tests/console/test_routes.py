@@ -80,13 +80,13 @@ def test_every_route_is_listed_with_a_known_permission():
 
 def test_a_state_change_without_the_csrf_token_is_refused(console, workspace):
     client = console.login("marta")
+    other = console.login("ana")
+    stolen = console.csrf(other, "/")
     before = workspace.events()
     form = {"case": "2", "first_seen": "2026-01-01T00:00:00+00:00"}
     assert client.post("/incidents", data=form).status_code == 403
     assert client.post("/incidents", data={**form, "csrf": "0" * 64}).status_code == 403
     assert client.post("/incidents", data=form, headers={"X-CSRF-Token": "forged"}).status_code == 403
-    other = console.login("ana")
-    stolen = console.csrf(other, "/")
     assert client.post("/incidents", data={**form, "csrf": stolen}).status_code == 403
     assert workspace.events() == before
     accepted = client.post("/incidents", data={**form, "csrf": console.csrf(client, "/")})
