@@ -9,7 +9,8 @@ Guarantees:
 - Each payload has already passed its channel's length rule (rejected, or split into
   the numbered parts that will be sent); nothing is re-rendered or cut after this.
 - A draft's state (approvals, rejection, supersession, deliveries) is derived from its
-  events in the log, never stored apart.
+  events in the log, never stored apart; a signed action whose signature does not
+  verify (`publisher.incident.identity`) is kept apart in `unverified` and never counts.
 """
 from __future__ import annotations
 
@@ -20,12 +21,16 @@ from typing import Any
 
 from channels.base import Channel
 from publisher.drafting.lengths import DESCRIPTIONS, check_accepted, measure
+from publisher.drafting.phrasing import incident_phrases
 from publisher.drafting.rendering import workspace_renderer
 from publisher.drafting.splitting import fit
 from publisher.drafting.targeting import check_solutions, default_targets
+from publisher.drafting.variables import check_variables
 from publisher.errors import BadInput
 from publisher.incident.cases import check_template, get_case
+from publisher.incident.identity import split_trusted
 from publisher.incident.incidents import Incident
+from publisher.incident.verdict_set import record_public_channels
 from publisher.log.store import Event, canonical
 from publisher.timeparse import from_iso
 from publisher.workspace.app import App
@@ -96,6 +101,7 @@ class DraftRecord:
     superseded_by: str | None = None
     deliveries: dict[str, Delivery] = field(default_factory=dict)
     signed_only: bool = False
+    unverified: list[tuple[Event, str]] = field(default_factory=list)
 
     def valid_approvers(self) -> list[str]:
         """Approvers of the current hash; with signing on, only signed approvals count."""
@@ -158,6 +164,9 @@ def render_draft(app: App, incident: Incident, template: str, *, author: str, la
     check_solutions(template, variables)
     channel_names, reply_to = default_targets(app, incident, template, channel_names, reply_to)
     context = build_context(app, incident, variables)
+    context.update(incident_phrases(app, incident, template, language, context, lambda: [
+        record.status for record in list_drafts(app, incident.id) if record.draft.template == "update"]))
+    check_variables(app.workspace, language, incident.case, template, variables, context)
     renderer = workspace_renderer(app.workspace)
     texts: dict[str, str] = {}
 
@@ -202,6 +211,7 @@ def save_draft(app: App, draft: Draft) -> tuple[DraftRecord, bool]:
                 if record.draft.template == draft.template and record.status == "awaiting approval"]
     data = draft.as_dict()
     app.store.append("draft.rendered", actor=draft.author, incident=draft.incident, draft=draft.id, data=data)
+    record_public_channels(app, draft.incident, draft.author)
     for record in previous:
         app.store.append("draft.superseded", actor=draft.author, incident=draft.incident,
                          draft=record.draft.id, data={"by": draft.id})
@@ -215,8 +225,10 @@ def load_draft(app: App, draft_id: str) -> DraftRecord:
     required = app.config.approvals_required
     if is_internal_brief(_draft_from(events[0].data)):
         required = 0
-    record = _record(events, required)
+    counted, record_unverified = split_trusted(app, events)
+    record = _record(counted, required)
     record.signed_only = app.config.signing == "ssh"
+    record.unverified = record_unverified
     return record
 
 
@@ -265,6 +277,9 @@ def apply_delivery(delivery: Delivery, event: Event) -> None:
         delivery.state = "delivered"
         delivery.receipt = data
         delivery.reason = None
+    elif event.kind == "delivery.retry" and delivery.state == "failed-permanent":
+        delivery.state = "failed-retryable"
+        delivery.reason = f"{delivery.reason}; a retry was authorised by {event.actor}: {data.get('reason')}"
     elif event.kind == "delivery.failed":
         delivery.reason = data.get("reason")
         delivery.retry_after = data.get("retry_after")

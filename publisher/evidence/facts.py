@@ -2,8 +2,10 @@
 warnings it gives rise to.
 
 Guarantees: severity decides what the proof covers. A `crisis` is published when every
-enabled public channel has one of the incident's drafts; a `single` complaint when the
-reply has reached the public channel(s) of the source post's platform. A decision not
+public channel of the set recorded for the incident (`incident.verdict_set`: when it
+opened and each draft was rendered, never the live config) has one of its drafts; a
+`single` complaint when the reply has reached the public channel(s) of the source
+post's platform. A decision not
 to answer waives the playbook's waivable steps, and says who decided it, when and why.
 """
 from __future__ import annotations
@@ -12,7 +14,9 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from publisher.errors import BadInput
+from publisher.incident.decisions import counted_decisions
 from publisher.incident.playbooks import Facts
+from publisher.incident.verdict_set import judged_set
 from publisher.log.store import Event
 from publisher.timeparse import from_iso
 from publisher.workspace.config import ChannelConfig
@@ -29,7 +33,7 @@ def is_public(record: DraftRecord) -> bool:
 def required_channels(app: App, incident: Incident,
                       records: list[DraftRecord]) -> tuple[list[ChannelConfig], list[DraftRecord]]:
     """The public channels the 48 h proof covers, and the drafts that count on them."""
-    public = [channel for channel in app.config.enabled_channels() if channel.audience == "public"]
+    public = list(judged_set(app, incident.id).channels)
     if incident.severity != "single":
         return public, records
     replies = [record for record in records if record.draft.template == "reply" and not record.rejection]
@@ -70,7 +74,7 @@ def case_facts(app: App, incident: Incident, records: list[DraftRecord], now: da
     for event in app.store.events(kind="step.done", incident=incident.id):
         manual.setdefault(event.data.get("step", ""), []).append(
             {"at": from_iso(event.ts), "by": event.actor, "note": event.data.get("note")})
-    decisions = app.store.events(kind="incident.decided", incident=incident.id)
+    decisions = counted_decisions(app, incident.id)
     latest = decisions[-1] if decisions else None
     return Facts(
         first_seen=incident.first_seen, now=now, severity=incident.severity, resolved_at=incident.resolved_at,

@@ -11,6 +11,7 @@ from typing import Any
 
 from publisher.errors import BadInput, Refused
 from publisher.incident.cases import get_case
+from publisher.incident.verdict_set import live_public
 from publisher.log.store import NEXT_INCIDENT, Event
 from publisher.timeparse import from_iso, iso, parse_instant
 from publisher.workspace.app import App
@@ -47,7 +48,8 @@ class Incident:
 
 def open_incident(app: App, *, case: int, first_seen: str, actor: str, source: str | None = None,
                   author: str | None = None, platform: str | None = None, summary: str | None = None,
-                  language: str | None = None, severity: str = "crisis") -> Incident:
+                  language: str | None = None, severity: str = "crisis",
+                  what: dict[str, str] | None = None) -> Incident:
     get_case(case, app.workspace)
     language = language or app.config.language
     if language not in LANGUAGES:
@@ -55,7 +57,8 @@ def open_incident(app: App, *, case: int, first_seen: str, actor: str, source: s
     moment = parse_instant(first_seen, "--first-seen", app.config.timezone, not_after=app.clock(),
                            not_before=app.clock() - OLDEST_FIRST_SEEN)
     data = {"case": case, "first_seen": iso(moment), "language": language, "severity": severity,
-            "source": source, "author": author, "platform": platform, "summary": summary}
+            "source": source, "author": author, "platform": platform, "summary": summary, "what": what,
+            "public_channels": live_public(app)}
     event = app.store.append("incident.opened", actor=actor, incident=NEXT_INCIDENT,
                              data={key: value for key, value in data.items() if value is not None})
     incident = _from_events([event])
@@ -68,10 +71,10 @@ def freeze_on_open(app: App, incident: Incident, actor: str) -> Event | None:
     true for case 3 only); an active freeze is left as it is."""
     from publisher.incident.freeze import active_freeze, freeze
 
-    if not app.config.case_setting(incident.case, "freeze_on_open", incident.case == 3) or active_freeze(app.store):
+    if not app.config.case_setting(incident.case, "freeze_on_open", incident.case == 3) or active_freeze(app):
         return None
     return freeze(app, actor, f"incident {incident.id} opened (case {incident.case}): all outgoing communication "
-                  "stops until the cabinet lifts the freeze", incident=incident.id)
+                  "stops until the cabinet lifts the freeze", incident=incident.id, automatic=True)
 
 
 def resolve_incident(app: App, incident_id: str, actor: str, note: str | None = None) -> Incident:
