@@ -71,6 +71,15 @@ class Duplicate(DeliveryError):
 
 
 @dataclass(frozen=True)
+class Sighting:
+    """A log head (sequence number, hash) found in a file a channel wrote: `where` names the file."""
+
+    seq: int
+    hash: str
+    where: str
+
+
+@dataclass(frozen=True)
 class Option:
     """One key a channel's config section accepts."""
 
@@ -89,7 +98,9 @@ class Message:
 
     `parts` has one element unless the text was split into a thread or numbered
     messages at render time; `title` serves channels that need one (email subject,
-    statement page, feed entry, cards)."""
+    statement page, feed entry, cards). `log_head` is the log's (sequence number, hash)
+    when the attempt was recorded: channels that keep files write it beside the text, a
+    witness of the log that a restored older copy of the log cannot take back."""
 
     draft_id: str
     channel: str
@@ -103,6 +114,7 @@ class Message:
     organisation: str = ""
     idempotency_key: str = ""
     sent_parts: tuple[Receipt, ...] = ()
+    log_head: tuple[int, str] | None = None
 
     def part_key(self, index: int) -> str:
         """Idempotency key of part `index`: stable across retries and processes."""
@@ -234,6 +246,10 @@ class Channel:
         """Verify credentials without posting; return a short description of what was
         checked, or raise `Permanent`/`Retryable`."""
         return "nothing to check"
+
+    def log_heads(self) -> list[Sighting]:
+        """The log heads this channel's own files carry (none for a remote platform)."""
+        return []
 
     def describe(self) -> dict[str, Any]:
         """The channel's settings with every secret masked."""

@@ -2,20 +2,23 @@
 
 A delivery writes `<path>/<draft>--<channel>.txt` atomically (temporary file, fsync,
 rename), so a reader never sees half a statement. Sending the same draft again finds the
-same file with the same content and answers with the same receipt: the outbox is
-idempotent by name.
+same file with the same statement and answers with the same receipt: the outbox is
+idempotent by name. The file's last line, `-- publish log head SEQ HASH`, is the log's
+head when the file was written: a witness of the log kept outside it.
 """
 from __future__ import annotations
 
 import os
+import re
 from datetime import datetime, timezone
 from pathlib import Path
 
-from channels.base import Channel, Message, Permanent, Receipt
+from channels.base import Channel, Message, Permanent, Receipt, Sighting
 from channels.files import write_atomically
 from channels.schemas import OPTIONS
 
 SEPARATOR = "\n\n-----\n\n"
+HEAD_LINE = re.compile(rb"\n-- publish log head (\d+) ([0-9a-f]{64})\n\Z")
 
 
 class OutboxChannel(Channel):
@@ -33,20 +36,43 @@ class OutboxChannel(Channel):
 
     def send(self, message: Message) -> Receipt:
         target = self.folder / f"{message.draft_id}--{message.channel}.txt"
-        content = SEPARATOR.join(message.parts) + "\n"
+        body = (SEPARATOR.join(message.parts) + "\n").encode("utf-8")
         try:
-            if target.exists() and target.read_text(encoding="utf-8") == content:
-                written = target.stat().st_mtime
-            else:
-                write_atomically(target, content.encode("utf-8"), mode=0o644)
-                written = target.stat().st_mtime
+            if _body(target) != body:
+                head = f"\n-- publish log head {message.log_head[0]} {message.log_head[1]}\n" \
+                    if message.log_head else ""
+                write_atomically(target, body + head.encode("ascii"), mode=0o644)
+            written = target.stat().st_mtime
         except OSError as error:
             raise Permanent(f"cannot write {target}: {error.strerror}") from None
         stamp = datetime.fromtimestamp(written, timezone.utc).isoformat(timespec="seconds")
         return Receipt(id=target.name, url=target.resolve().as_uri(), platform_time=stamp)
+
+    def log_heads(self) -> list[Sighting]:
+        found = []
+        for path in sorted(self.folder.glob("*.txt")) if self.folder.is_dir() else ():
+            try:
+                with path.open("rb") as stream:
+                    stream.seek(max(0, path.stat().st_size - 120))
+                    match = HEAD_LINE.search(stream.read())
+            except OSError:
+                continue
+            if match:
+                found.append(Sighting(int(match.group(1)), match.group(2).decode(), str(path)))
+        return found
 
     def check(self) -> str:
         self.folder.mkdir(parents=True, exist_ok=True)
         if not os.access(self.folder, os.W_OK):
             raise Permanent(f"{self.folder} is not writable")
         return f"{self.folder} is writable"
+
+
+def _body(target: Path) -> bytes | None:
+    """The statement in an existing file, without its log head line (None when absent)."""
+    try:
+        data = target.read_bytes()
+    except FileNotFoundError:
+        return None
+    match = HEAD_LINE.search(data[-120:])
+    return data[:len(data) - len(match.group(0))] if match else data

@@ -12,6 +12,9 @@
   and the feed keep the site's language (`language`, else the first statement's), so an
   English statement never retitles the Spanish pages.
 - Every title and text is escaped (see `channels.site_pages`).
+- Each statement records the log's head (sequence number, hash) when it was first
+  published; its page and its feed entry carry it, a witness of the log kept outside it
+  (`log_heads()` reads them back).
 - A corrupt manifest or a file system error raises `Permanent` naming the file, and
   nothing is overwritten.
 """
@@ -26,7 +29,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterator
 
-from channels.base import Channel, Message, Permanent, Receipt, SettingError
+from channels.base import Channel, Message, Permanent, Receipt, SettingError, Sighting
 from channels.files import write_atomically
 from channels.site_pages import render_site
 from channels.schemas import OPTIONS
@@ -84,6 +87,15 @@ class SiteChannel(Channel):
             raise Permanent(f"{self.folder} is not writable")
         return f"{self.folder} is writable"
 
+    def log_heads(self) -> list[Sighting]:
+        try:
+            entries = self._load()
+        except (OSError, Permanent):
+            return []
+        return [Sighting(int(entry["log_seq"]), str(entry["log_hash"]),
+                         str(self.folder / "statements" / f"{entry['slug']}.html"))
+                for entry in entries if isinstance(entry.get("log_seq"), int) and entry.get("log_hash")]
+
     def _entry(self, message: Message) -> dict[str, Any]:
         published = self.clock().astimezone(timezone.utc).replace(microsecond=0)
         slug = published.strftime("%Y%m%d") + "-" + re.sub(r"[^A-Za-z0-9_.-]", "-", message.draft_id)
@@ -91,7 +103,7 @@ class SiteChannel(Channel):
         return {"draft": message.draft_id, "channel": message.channel, "title": title, "text": message.text,
                 "published": published.isoformat(), "language": message.language,
                 "incident": message.incident_id, "case": message.case, "template": message.template,
-                "slug": slug}
+                "slug": slug, **_head(message)}
 
     def _receipt(self, entry: dict[str, Any]) -> Receipt:
         page = f"statements/{entry['slug']}.html"
@@ -135,3 +147,7 @@ class SiteChannel(Channel):
 def default_title(organisation: str, language: str) -> str:
     heading = "Comunicados" if language == "es" else "Statements"
     return f"{organisation} — {heading}" if organisation else heading
+
+
+def _head(message: Message) -> dict[str, Any]:
+    return {"log_seq": message.log_head[0], "log_hash": message.log_head[1]} if message.log_head else {}

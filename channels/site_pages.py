@@ -5,7 +5,9 @@ written by the templates is `paragraphs()`, which escapes the text before adding
 and `<br>`. The feed carries that HTML as escaped text (`type="html"`), so a statement can
 never inject a live tag into the index, its page or a feed reader. The HTML pages link to
 each other relatively, so the folder works wherever it is served or opened; the feed's
-links are absolute when the public `base_url` is known.
+links are absolute when the public `base_url` is known. A statement's page (a meta tag
+and its footer) and its feed entry (`<publish:head seq hash>`, namespace
+`urn:publish:log`) carry the log's head at its first publication.
 """
 from __future__ import annotations
 
@@ -35,7 +37,8 @@ HEAD = """<!doctype html>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{{ page_title }}</title>
-<link rel="alternate" type="application/atom+xml" title="{{ site_title }}" href="{{ feed_href }}">
+{% if log_head %}<meta name="publish-log-head" content="{{ log_head }}">
+{% endif %}<link rel="alternate" type="application/atom+xml" title="{{ site_title }}" href="{{ feed_href }}">
 <style>{{ style }}</style>
 </head>
 """
@@ -62,13 +65,14 @@ PAGE = HEAD + """<body>
 <h1>{{ entry.title }}</h1>
 <p class="meta"><time datetime="{{ entry.published }}">{{ entry.date }}</time></p>
 {{ entry.body }}
-</main>
+{% if log_head %}<footer class="meta">log {{ log_head }}</footer>
+{% endif %}</main>
 </body>
 </html>
 """
 
 FEED = """<?xml version="1.0" encoding="utf-8"?>
-<feed xmlns="http://www.w3.org/2005/Atom" xml:lang="{{ lang }}">
+<feed xmlns="http://www.w3.org/2005/Atom" xmlns:publish="urn:publish:log" xml:lang="{{ lang }}">
 <id>{{ feed_id }}</id>
 <title>{{ site_title }}</title>
 <updated>{{ updated }}</updated>
@@ -83,7 +87,8 @@ FEED = """<?xml version="1.0" encoding="utf-8"?>
 <published>{{ entry.published }}</published>
 <link rel="alternate" type="text/html" href="{{ entry.href }}"/>
 <content type="html">{{ entry.body_html }}</content>
-</entry>
+{% if entry.log_seq %}<publish:head seq="{{ entry.log_seq }}" hash="{{ entry.log_hash }}"/>
+{% endif %}</entry>
 {% endfor %}
 </feed>
 """
@@ -155,5 +160,6 @@ def render_site(entries: list[dict[str, Any]], *, title_for: Callable[[str], str
         files[entry["page"]] = TEMPLATES["page"].render(
             common, site_title=own_title, lang=entry["language"], page_title=f"{entry['title']} — {own_title}",
             entry=entry,
+            log_head=f"{entry['log_seq']} {entry['log_hash']}" if entry.get("log_seq") else None,
             index_href="../index.html", feed_href="../feed.xml")
     return files

@@ -42,26 +42,43 @@ def log(ctx: click.Context, incident: str | None, count: int | None, as_json: bo
 def verify(as_json: bool) -> None:
     """Check that no event was edited, deleted or reordered; exit 1 naming the first bad row."""
     from publisher.cli.session import session
-    from publisher.drafting.approvals import verify_signatures
+    from publisher.drafting.integrity import trust_problems
     from publisher.errors import CheckFailed
+    from publisher.workspace.witnessing import outside_problems, verified_words
 
     app = session().app
     result = app.store.verify()
-    bad = verify_signatures(app) if result.ok else []
+    bad = trust_problems(app) if result.ok else []
+    outside = outside_problems(app) if result.ok else []
     if as_json:
-        emit_json({"ok": result.ok and not bad, "rows": result.rows, "head": result.head,
+        emit_json({"ok": result.ok and not bad and not outside, "rows": result.rows, "head": result.head,
                    "problem": result.problem, "bad_row": result.bad_seq,
-                   "bad_signatures": [vars(item) for item in bad]})
-    elif result.ok and not bad:
-        signed = " and every approval signature" if app.config.signing == "ssh" else ""
-        say(f"Log intact{signed}: {result.rows} events, head {result.head}.")
+                   "trust_problems": bad, "outside_problems": outside})
+    elif result.ok and not bad and not outside:
+        signed = ", every draft's hash" + (" and every signature" if app.config.signing == "ssh" else "")
+        say(f"Log intact{signed}: {result.rows} events, head {result.head}{verified_words(app)}.")
     if not result.ok:
         raise CheckFailed(f"log verification failed at {result.problem}; "
                           f"the {result.rows} events before it are intact.")
     if bad:
-        first = bad[0]
-        raise CheckFailed(f"log verification failed at row {first.seq}: the approval of draft {first.draft} "
-                          f"by {first.approver} has a bad signature ({first.reason}).")
+        raise CheckFailed(f"log verification failed at {bad[0]}.")
+    if outside:
+        raise CheckFailed(f"log verification failed: {outside[0]}.")
+
+
+@log.command("witness")
+def witness() -> None:
+    """Time-stamp the log's head with the TSA now, if an approval or delivery is not yet witnessed."""
+    from publisher.cli.session import session
+    from publisher.i18n import _
+    from publisher.workspace.witnessing import witness_now
+
+    event = witness_now(session().app)
+    if event is None:
+        say(_("Nothing to witness: every approval and delivery is already covered by a time-stamp."))
+    else:
+        say(_("Witnessed the log up to row {seq} at {time} ({tsa}).").format(
+            seq=event.data["seq"], time=event.data["time"], tsa=event.data["tsa"]))
 
 
 COMMANDS = [log]

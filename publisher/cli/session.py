@@ -26,6 +26,13 @@ class Session:
             self._app = App(resolve_workspace(self.workspace), clock=self.clock)
         return self._app
 
+    def finish(self) -> None:
+        """After the command: a time witness still owed is asked for again (never fails)."""
+        if self._app is not None:
+            from publisher.workspace.witnessing import after_command
+
+            after_command(self._app)
+
     def redact(self, text: str) -> str:
         return self._app.redact(text) if self._app is not None else text
 

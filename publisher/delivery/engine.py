@@ -38,10 +38,14 @@ from typing import Any, Callable, ContextManager
 
 from channels.base import Channel, DeliveryError, Duplicate, Message, Permanent, Receipt, Retryable
 from publisher.drafting.drafts import Delivery, DraftRecord, apply_delivery, load_draft
+from publisher.drafting.integrity import check_sendable
 from publisher.errors import BadInput, Refused
 from publisher.incident.freeze import active_freeze
+from publisher.incident.identity import trusted_events
 from publisher.incident.incidents import load_incident
 from publisher.workspace.app import App
+from publisher.workspace.rollback import refuse_if_rolled_back
+from publisher.workspace.witnessing import witness_after
 
 MAX_ATTEMPTS = 10
 BACKOFF_INITIAL = 1.0
@@ -131,14 +135,16 @@ def send_draft(app: App, draft_id: str, actor: str, *, resend: tuple[str, ...] =
         have, need = len(set(record.valid_approvers())), app.config.approvals_required
         raise Refused(f"draft {draft_id} has {have} of {need} required approval(s); "
                       f"`publish approve {draft_id}` first.")
+    check_sendable(app, record)
     unknown = [name for name in resend if name not in record.deliveries]
     if unknown:
         raise BadInput(f"--resend {unknown[0]}: draft {draft_id} has no such channel; its channels are "
                        f"{', '.join(record.deliveries)}.")
-    freeze = active_freeze(app.store)
+    freeze = active_freeze(app)
     if freeze:
         raise Refused(f"publishing is frozen since {freeze.ts} by {freeze.actor}: {freeze.data.get('reason')}; "
                       "the draft waits until an approver runs `publish unfreeze`.")
+    refuse_if_rolled_back(app)
     clock = run_clock(app, record, sleep)
     names = list(record.deliveries)
     channels = {name: app.channel(name) for name in names}
@@ -148,7 +154,10 @@ def send_draft(app: App, draft_id: str, actor: str, *, resend: tuple[str, ...] =
     with app.store.batch(), ThreadPoolExecutor(max_workers=workers, thread_name_prefix="deliver") as pool:
         futures = [pool.submit(_claim_and_deliver, app, record, channels[name], actor, clock.fork(),
                                name in resend, progress) for name in names]
-        return [future.result() for future in futures]
+        outcomes = [future.result() for future in futures]
+    if any(outcome.state == "delivered" and outcome.detail != "already delivered" for outcome in outcomes):
+        witness_after(app, "delivery")
+    return outcomes
 
 
 def run_clock(app: App, record: DraftRecord, sleep: Callable[[float], None] | None) -> RunClock:
@@ -157,7 +166,7 @@ def run_clock(app: App, record: DraftRecord, sleep: Callable[[float], None] | No
     incident = load_incident(app, record.draft.incident)
     until_deadline = (incident.first_seen + timedelta(hours=app.config.publish_hours) - app.clock()).total_seconds()
     return RunClock(app.config.delivery_budget_minutes * 60, until_deadline if until_deadline > 0 else None, sleep,
-                    frozen=lambda: active_freeze(app.store) is not None)
+                    frozen=lambda: active_freeze(app) is not None)
 
 
 def _claim_and_deliver(app: App, record: DraftRecord, channel: Channel, actor: str, clock: RunClock, resend: bool,
@@ -206,7 +215,7 @@ def current_delivery(app: App, draft_id: str, channel: str) -> Delivery:
     """The channel's delivery state as the log has it now (read under its lock): the
     draft itself never changes, only its delivery events are read again."""
     delivery = Delivery(channel)
-    for event in app.store.events(draft=draft_id, channel=channel):
+    for event in trusted_events(app, app.store.events(draft=draft_id, channel=channel)):
         if event.kind.startswith("delivery."):
             apply_delivery(delivery, event)
     return delivery
@@ -230,7 +239,8 @@ def channel_busy(app: App, draft_id: str, channel: str) -> bool:
         return not take()
 
 
-def _message(record: DraftRecord, channel: Channel, sent_parts: list[dict[str, Any]], organisation: str) -> Message:
+def _message(record: DraftRecord, channel: Channel, sent_parts: list[dict[str, Any]], organisation: str,
+             log_head: tuple[int, str] | None = None) -> Message:
     draft = record.draft
     payload = draft.payloads[channel.name]
     sent = tuple(Receipt(part["id"], part.get("url"), part.get("platform_time")) for part in sent_parts)
@@ -238,7 +248,7 @@ def _message(record: DraftRecord, channel: Channel, sent_parts: list[dict[str, A
                    incident_id=draft.incident, template=draft.template, language=draft.language,
                    case=draft.case, reply_to=draft.reply_to if channel.supports_reply else None,
                    organisation=organisation, idempotency_key=idempotency_key(draft.hash, channel.name),
-                   sent_parts=sent)
+                   sent_parts=sent, log_head=log_head)
 
 
 def backoff(attempt: int) -> float:
@@ -255,15 +265,15 @@ def _deliver_one(app: App, record: DraftRecord, channel: Channel, delivery: Deli
                              "waited": None, "stopped": None}
 
     def attempt() -> Receipt:
-        if active_freeze(app.store):
+        if active_freeze(app):
             raise Frozen()
         state["attempt"] += 1
-        message = _message(record, channel, state["sent_parts"], app.config.organisation)
         data: dict[str, Any] = {"attempt": state["attempt"], "type": channel.type}
         if state["waited"] is not None:
             data["waited"] = round(state["waited"], 3)
-        app.store.append("delivery.started", actor=actor, incident=draft.incident, draft=draft.id,
-                         channel=channel.name, data=data)
+        started = app.store.append("delivery.started", actor=actor, incident=draft.incident, draft=draft.id,
+                                   channel=channel.name, data=data)
+        message = _message(record, channel, state["sent_parts"], app.config.organisation, (started.seq, started.hash))
         progress(channel.name, "sending", f"attempt {state['attempt']}")
         try:
             receipt = channel.send(message)

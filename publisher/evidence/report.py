@@ -34,6 +34,7 @@ def build_report(app: App, incident_id: str, scope: str = "incident") -> dict[st
     their neighbours and the head anchor; "full" walks the whole chain."""
     from publisher.errors import BadInput, CheckFailed
     from publisher.evidence.facts import decision_dict
+    from publisher.evidence.report_trust import trust_facts
     from publisher.evidence.status import incident_status
     from publisher.incident.cases import get_case
 
@@ -67,6 +68,7 @@ def build_report(app: App, incident_id: str, scope: str = "incident") -> dict[st
         "decisions": [decision_dict(event) for event in app.store.events(kind="incident.decided",
                                                                          incident=incident.id)],
         "warnings": status.warnings,
+        **trust_facts(app, status),
         "log": {"ok": verified.ok, "scope": scope, "rows": verified.rows, "head": app.store.head()[1],
                 "verified_head": verified.head, "problem": verified.problem},
     }

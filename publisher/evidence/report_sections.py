@@ -11,7 +11,9 @@ from publisher.i18n import _
 
 def extra_sections(data: dict[str, Any]) -> list[tuple[str, list[str], list[list[str]]]]:
     """(title, headers, rows) of each section that has rows."""
-    sections = []
+    from publisher.evidence.report_trust import trust_sections
+
+    sections = trust_sections(data)
     decisions = data.get("decisions") or []
     if decisions:
         sections.append((_("Decisions"), [_("time (UTC)"), _("who"), _("decision"), _("why")],

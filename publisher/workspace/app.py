@@ -22,6 +22,7 @@ from publisher.workspace.config import Config, load_config
 from publisher.workspace.inputs import check_text
 from publisher.workspace.discovery import enclosing_workspace
 from publisher.workspace.secrets import Redactor, SecretSource
+from publisher.workspace.rollback import guard_writes
 
 PATH_OPTIONS = ("path", "tls_ca_file")
 
@@ -73,12 +74,13 @@ class App:
             key = self.resolve(self.config.store_key_reference, "[store] hmac_key").encode()
         url = self.resolve(self.config.store_url, "[store] url") if self.config.store_url else None
         try:
-            return open_store(path=self.config.store_path, url=url, anchor=self.config.store_anchor,
-                              redact=self.redact.scrub, clock=self.clock, key=key)
+            store = open_store(path=self.config.store_path, url=url, anchor=self.config.store_anchor,
+                               redact=self.redact.scrub, clock=self.clock, key=key)
         except StoreKeyError as error:
             raise BadInput(f"{self._shown(self.config.store_path)}: {error}.") from None
         except StoreUnavailable as error:
             raise BadInput(self.redact.scrub(str(error))) from None
+        return guard_writes(self, store)
 
     def channel(self, name: str) -> Channel:
         try:

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from channels import REGISTRY, channel_options
 from channels.base import Option, SettingError, validate_settings
 from publisher.errors import BadInput
+from publisher.log.witness import WitnessSettings
 from publisher.workspace.tomlfile import parse_toml
 
 CONFIG_FILE = Path("config") / "publisher.toml"
@@ -47,6 +48,11 @@ SECTIONS: dict[str, dict[str, Option]] = {
         "hmac_key": Option(str, secret=True, help="${NAME} of a key that makes the log's chain an HMAC"),
         "url": Option(str, help="postgresql://USER@HOST/DB: one log for a cabinet on several machines"),
         "anchor": Option(str, help="a second head file, on another disk"),
+        "witness": Option(str, help="URL of an RFC 3161 time-stamping authority (TSA) that witnesses the log's head"),
+        "witness_certificate": Option(str, default="config/tsa.pem",
+                                      help="the TSA's certificate and its issuer's (PEM), to verify tokens offline"),
+        "witness_timeout": Option((int, float), default=5,
+                                  help="seconds one request to the TSA may take"),
     },
     "secrets": {
         "file": Option(str, default="config/secrets.toml"),
@@ -100,6 +106,7 @@ class Config:
     cases: dict[int, dict[str, Any]] = field(default_factory=dict)
     store_url: str | None = None
     store_anchor: Path | None = None
+    witness: WitnessSettings | None = None
     operators: tuple[str, ...] = ()
     viewers: tuple[str, ...] = ()
     console_base_url: str = "http://localhost:8400"
@@ -228,6 +235,7 @@ def _build(workspace: Path, data: dict[str, Any], reader: _Reader) -> Config:
         viewers=_names(reader, approvals, "viewers"),
         console_base_url=_base_url(reader, sections["console"]),
         console_session_hours=float(sections["console"]["session_hours"]),
+        witness=_witness(reader, workspace, sections["store"]),
     )
 
 
@@ -285,3 +293,20 @@ def _store_url(reader: _Reader, url: str | None) -> str | None:
     if url is not None and not url.startswith(("postgresql://", "postgres://")):
         raise reader.fail("store", "url", "expected a PostgreSQL URL such as \"postgresql://publish@db.example/publish\"")
     return url
+
+
+def _witness(reader: _Reader, workspace: Path, store: dict[str, Any]) -> WitnessSettings | None:
+    url = store.get("witness")
+    if url is None:
+        return None
+    if not re.match(r"^https?://[^/?#]+", url):
+        raise reader.fail("store", "witness", f"expected the http(s) URL of an RFC 3161 time-stamping authority, "
+                          f"got {url!r}")
+    timeout = store["witness_timeout"]
+    if not 0.1 <= timeout <= 120:
+        raise reader.fail("store", "witness_timeout", f"expected seconds from 0.1 to 120, got {timeout!r}")
+    certificate = store["witness_certificate"]
+    if not (workspace / certificate).is_file():
+        raise reader.fail("store", "witness_certificate", f"{certificate} does not exist; put the TSA's certificate "
+                          "and its issuer's there (PEM) so witnesses can be verified offline")
+    return WitnessSettings(url, workspace / certificate, certificate, float(timeout))

@@ -1,0 +1,260 @@
+"""The outside time witness: the log's head time-stamped by an RFC 3161 authority (TSA).
+
+Guarantees:
+- A witness is a `log.witnessed` event holding the TSA's whole signed answer (DER,
+  base64) over `head_message(seq, hash)`: it proves that row `seq`, and so every row
+  before it, existed at the TSA's time, whatever the local clock said.
+- A token is checked before it is stored (status granted, our nonce, our message, a
+  signature chaining to the configured certificates, a critical timeStamping key
+  usage), and again offline by `check_witnesses` from the stored bytes and the
+  certificates in the config only: no network is needed to verify.
+- A TSA that cannot be reached (or answers badly) never stops a command: the miss is
+  recorded once (`log.witness_missed`, with why) and the head is witnessed later by
+  `catch_up` (after the next command that writes, or `publish log witness`). Since a
+  witness covers every row before it, one later token covers every earlier miss.
+- The local clock is compared with the TSA's at each witness: a witness event whose
+  local time differs from the TSA's by more than `CLOCK_TOLERANCE` is named by
+  `check_witnesses` (the clock was set wrong when the log was written).
+
+The token format is parsed and verified by `rfc3161-client` (Trail of Bits; used by
+sigstore-python), never by hand.
+"""
+from __future__ import annotations
+
+import base64
+import binascii
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from publisher.errors import BadInput
+from publisher.i18n import _
+from publisher.timeparse import from_iso, human_hours, iso
+
+if TYPE_CHECKING:
+    from publisher.log.store import Event, Store
+
+WITNESSED = "log.witnessed"
+MISSED = "log.witness_missed"
+POINTS = ("draft.approved", "delivery.delivered", "delivery.confirmed")
+CLOCK_TOLERANCE = timedelta(minutes=5)
+MAX_REPLY = 256 * 1024
+
+
+@dataclass(frozen=True)
+class WitnessSettings:
+    """`[store] witness`, `witness_certificate`, `witness_timeout`."""
+
+    url: str
+    certificate: Path
+    shown_certificate: str
+    timeout: float = 5.0
+
+
+@dataclass(frozen=True)
+class Token:
+    seq: int
+    hash: str
+    time: datetime
+    tsa: str
+    event_seq: int
+
+
+@dataclass(frozen=True)
+class WitnessProblem:
+    seq: int
+    text: str
+
+
+class WitnessFailed(Exception):
+    """The TSA could not be reached, or its answer is not a valid witness."""
+
+
+def head_message(seq: int, digest: str) -> bytes:
+    return f"publish log head\nseq {seq}\nhash {digest}\n".encode()
+
+
+class Trust:
+    """The certificates a token must chain to (from `[store] witness_certificate`)."""
+
+    def __init__(self, settings: WitnessSettings):
+        from cryptography import x509
+
+        try:
+            certificates = x509.load_pem_x509_certificates(settings.certificate.read_bytes())
+        except FileNotFoundError:
+            raise BadInput(_("[store] witness_certificate: {path} does not exist; put the TSA's certificate "
+                             "and the certificate of the authority that issued it there (PEM).")
+                           .format(path=settings.shown_certificate)) from None
+        except (OSError, ValueError) as error:
+            raise BadInput(_("[store] witness_certificate: {path} is not a PEM certificate file ({error}).")
+                           .format(path=settings.shown_certificate, error=error)) from None
+        stamping = x509.ExtendedKeyUsageOID.TIME_STAMPING
+        self.tsa = [cert for cert in certificates if _has_usage(cert, stamping)]
+        self.roots = [cert for cert in certificates if cert.issuer == cert.subject] or certificates
+        self.intermediates = [cert for cert in certificates if cert not in self.roots and cert not in self.tsa]
+
+    def verifier(self, nonce: int | None = None) -> Any:
+        from rfc3161_client import VerifierBuilder
+
+        builder = VerifierBuilder()
+        for root in self.roots:
+            builder = builder.add_root_certificate(root)
+        for middle in self.intermediates:
+            builder = builder.add_intermediate_certificate(middle)
+        if len(self.tsa) == 1:
+            builder = builder.tsa_certificate(self.tsa[0])
+        if nonce is not None:
+            builder = builder.nonce(nonce)
+        return builder.build()
+
+    def check(self, reply: bytes, message: bytes, nonce: int | None = None) -> datetime:
+        """The TSA's time from a valid reply over `message`; `WitnessFailed` otherwise."""
+        from rfc3161_client import VerificationError, decode_timestamp_response
+
+        try:
+            response = decode_timestamp_response(reply)
+            self.verifier(nonce).verify_message(response, message)
+        except (ValueError, VerificationError) as error:
+            raise WitnessFailed(_("the time-stamp does not verify: {error}").format(error=error)) from None
+        return response.tst_info.gen_time
+
+
+def _has_usage(certificate: Any, usage: Any) -> bool:
+    from cryptography import x509
+
+    try:
+        return usage in certificate.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
+    except x509.ExtensionNotFound:
+        return False
+
+
+def request_token(settings: WitnessSettings, trust: Trust, message: bytes) -> tuple[bytes, datetime]:
+    """Ask the TSA to time-stamp `message`; return its checked reply and its time."""
+    import urllib.error
+    import urllib.request
+
+    from rfc3161_client import HashAlgorithm, TimestampRequestBuilder
+
+    query = TimestampRequestBuilder().data(message).hash_algorithm(HashAlgorithm.SHA256).build()
+    request = urllib.request.Request(settings.url, data=query.as_bytes(), method="POST",
+                                     headers={"Content-Type": "application/timestamp-query",
+                                              "Accept": "application/timestamp-reply"})
+    try:
+        with urllib.request.urlopen(request, timeout=settings.timeout) as answer:  # noqa: S310 (http(s) only)
+            reply = answer.read(MAX_REPLY + 1)
+    except urllib.error.HTTPError as error:
+        raise WitnessFailed(_("the TSA answered HTTP {status}").format(status=error.code)) from None
+    except (urllib.error.URLError, OSError) as error:
+        reason = getattr(error, "reason", error)
+        raise WitnessFailed(_("the TSA could not be reached ({reason})").format(reason=reason)) from None
+    if len(reply) > MAX_REPLY:
+        raise WitnessFailed(_("the TSA's answer is larger than {size} KB").format(size=MAX_REPLY // 1024))
+    return reply, trust.check(reply, message, query.nonce)
+
+
+def stamp(store: Store, settings: WitnessSettings, reason: str) -> Event:
+    """Time-stamp the log's head now and record the token; `WitnessFailed` when the TSA
+    cannot be reached or its answer does not verify (nothing is recorded then)."""
+    seq, digest = store.head()
+    try:
+        reply, moment = request_token(settings, Trust(settings), head_message(seq, digest))
+    except BadInput as error:
+        raise WitnessFailed(str(error)) from None
+    return store.append(WITNESSED, data={"seq": seq, "hash": digest, "tsa": settings.url, "for": reason,
+                                         "time": iso(moment), "token": base64.b64encode(reply).decode("ascii")})
+
+
+def witness_head(store: Store, settings: WitnessSettings, reason: str) -> Event:
+    """`stamp`, recording a miss (with why) instead of failing."""
+    try:
+        return stamp(store, settings, reason)
+    except WitnessFailed as error:
+        seq, digest = store.head()
+        return store.append(MISSED, data={"seq": seq, "hash": digest, "tsa": settings.url, "for": reason,
+                                          "reason": str(error)})
+
+
+def pending_since(store: Store) -> int | None:
+    """The first row an approval or delivery was recorded at that no witness covers yet."""
+    last = store.events(kind=WITNESSED, newest_first=True, limit=1)
+    covered = int(last[0].data.get("seq", 0)) if last else 0
+    waiting = store.events(kind=POINTS, after_seq=covered, limit=1)
+    return waiting[0].seq if waiting else None
+
+
+def catch_up(store: Store, settings: WitnessSettings) -> Event | None:
+    """Witness the head when an approval or delivery is not yet covered (`WitnessFailed`
+    when the TSA still cannot be reached)."""
+    if pending_since(store) is None:
+        return None
+    return stamp(store, settings, "catch-up")
+
+
+def witness_of(store: Store, trust: Trust | None, seq: int) -> tuple[Token | None, str | None]:
+    """The first stored witness covering row `seq` that holds, else (None, why not; None
+    when nobody tried)."""
+    why = None
+    for event in store.events(kind=WITNESSED, after_seq=seq):
+        token = _token(event)
+        if token is None or token.seq < seq:
+            continue
+        problem = _problem(store, trust, event)
+        if problem is None:
+            return token, None
+        why = why or _("row {seq}: {text}").format(seq=event.seq, text=problem)
+    if why is None:
+        missed = store.events(kind=MISSED, after_seq=seq, limit=1)
+        if missed:
+            why = _("not witnessed: {reason}").format(reason=missed[0].data.get("reason"))
+    return None, why
+
+
+def _token(event: Event) -> Token | None:
+    data = event.data
+    try:
+        return Token(int(data["seq"]), str(data["hash"]), from_iso(str(data["time"])), str(data.get("tsa", "")),
+                     event.seq)
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def check_witnesses(store: Store, trust: Trust | None, after_seq: int = 0) -> list[WitnessProblem]:
+    """Every stored witness (covering a row after `after_seq`) that does not hold, offline."""
+    problems = []
+    for event in store.events(kind=WITNESSED, after_seq=after_seq):
+        text = _problem(store, trust, event)
+        if text:
+            problems.append(WitnessProblem(event.seq, _("row {seq}: {text}").format(seq=event.seq, text=text)))
+    return problems
+
+
+def _problem(store: Store, trust: Trust | None, event: Event) -> str | None:
+    data = event.data
+    try:
+        seq, digest = int(data["seq"]), str(data["hash"])
+        reply = base64.b64decode(str(data["token"]), validate=True)
+        recorded = from_iso(str(data["time"]))
+    except (KeyError, TypeError, ValueError, binascii.Error):
+        return _("the witness record is incomplete or unreadable (edited?)")
+    rows = store.events(after_seq=seq - 1, limit=1)
+    if not rows or rows[0].seq != seq or rows[0].hash != digest or seq >= event.seq:
+        return _("the time-stamp is for row {seq} as it was, and that row is no longer the same "
+                 "(rewritten?)").format(seq=seq)
+    if trust is None:
+        return None
+    try:
+        moment = trust.check(reply, head_message(seq, digest))
+    except WitnessFailed as error:
+        return str(error)
+    if moment != recorded:
+        return _("the recorded witness time {recorded} differs from the token's {moment}").format(
+            recorded=iso(recorded), moment=iso(moment))
+    local = from_iso(event.ts)
+    if abs(local - moment) > CLOCK_TOLERANCE:
+        direction = _("behind") if local < moment else _("ahead of")
+        return _("the local clock was {gap} {direction} the TSA's time ({tsa}) when the witness was recorded")\
+            .format(gap=human_hours(abs((local - moment).total_seconds()) / 3600), direction=direction,
+                    tsa=iso(moment))
+    return None

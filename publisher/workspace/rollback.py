@@ -1,0 +1,67 @@
+"""The rollback guard: the log heads the workspace's site and outbox files carry, checked
+against the store before anything is written or sent.
+
+Guarantees: before the first write of every command (and before any send), every head
+the workspace's site and outbox folders carry is compared with the store; when one is
+ahead of it or at odds with it (an older copy restored, with or without its head file;
+an emptied or replaced log), the command is refused (exit 2) with one sentence naming
+the file, and nothing is written. `app` is the workspace's `App` (typed loosely: the
+App builds its store through `guard_writes`).
+"""
+from __future__ import annotations
+
+import threading
+from dataclasses import replace
+from pathlib import Path
+from typing import Any, Callable
+
+from channels.base import Sighting
+from publisher.errors import BadInput, Refused
+from publisher.log.sightings import contradiction
+
+
+def sightings(app: Any) -> list[Sighting]:
+    """Every log head the workspace's own channel files carry (site and outbox, enabled or not)."""
+    from channels import channel_class
+    from channels.base import Channel
+
+    found = []
+    for name, configured in app.config.channels.items():
+        if channel_class(configured.type).log_heads is Channel.log_heads:
+            continue
+        try:
+            channel = app.channel(name)
+        except BadInput:
+            continue
+        found += [replace(sighting, where=_shown(app, sighting.where)) for sighting in channel.log_heads()]
+    return found
+
+
+def _shown(app: Any, where: str) -> str:
+    try:
+        return str(Path(where).relative_to(app.workspace))
+    except ValueError:
+        return where
+
+
+def refuse_if_rolled_back(app: Any, store: Any = None) -> None:
+    """Refuse (exit 2) when a witness in the workspace is ahead of the store or at odds with it."""
+    problem = contradiction(store if store is not None else app.store, sightings(app))
+    if problem:
+        raise Refused(problem + ".")
+
+
+def guard_writes(app: Any, store: Any) -> Any:
+    """Make `store` check the workspace's witnesses before its first write."""
+    append: Callable[..., Any] = store.append
+    checked = threading.Event()
+
+    def checked_append(*args: Any, **kwargs: Any) -> Any:
+        if not checked.is_set():
+            refuse_if_rolled_back(app, store)
+            checked.set()
+        return append(*args, **kwargs)
+
+    store.append = checked_append
+    store.wrote = checked
+    return store
