@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test install bench clean chromium
+.PHONY: demo test install bench clean chromium postgresql
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,7 +25,15 @@ chromium:
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium; \
 	} || echo "chromium could not be installed: tests/test_report_html.py will skip its browser checks"
 
-test: install chromium
+# The PostgreSQL half of the store tests starts its own server from Debian's package
+# (initdb/pg_ctl in a temporary folder); without it that half skips, saying why.
+postgresql:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq postgresql; \
+	} || echo "postgresql could not be installed: the PostgreSQL half of the tests will skip"
+
+test: install chromium postgresql
 	$(BIN)/python -m pytest
 
 bench: install

@@ -46,9 +46,14 @@ class Workspace:
     path: Path
     runner: CliRunner
     sleeps: list[float]
+    store_url: str | None = None
+    """PostgreSQL: the `[store] url` every config written here points at."""
 
     def write_config(self, required: int = 1, self_approval: bool = False, extra: str = "") -> None:
         config = BASE_CONFIG.format(required=required, self_approval=str(self_approval).lower(), extra=extra)
+        if self.store_url:
+            store = 'path = "var/publisher.db"\n'
+            config = config.replace(store, f'{store}url = "{self.store_url}"\n', 1)
         (self.path / "config" / "publisher.toml").write_text(config, encoding="utf-8")
 
     def run(self, *args: str, user: str = "marta", env: dict[str, str] | None = None, **obj: Any) -> Result:
@@ -82,22 +87,74 @@ class Workspace:
         return json.loads(result.output)["draft"]["id"]
 
     def events(self) -> list[tuple[int, str]]:
-        db = sqlite3.connect(self.path / "var" / "publisher.db")
+        db = self.db()
         try:
-            return db.execute("SELECT seq, kind FROM events ORDER BY seq").fetchall()
+            return [tuple(row) for row in db.execute("SELECT seq, kind FROM events ORDER BY seq").fetchall()]
         finally:
             db.close()
 
-    def db(self) -> sqlite3.Connection:
+    def db(self) -> Any:
+        """The log's database, directly (sqlite3, or a sqlite3-shaped PostgreSQL connection)."""
+        if self.store_url:
+            from tests.pg_cluster import PgConnection, direct_url
+
+            return PgConnection(direct_url(self.store_url))
         return sqlite3.connect(self.path / "var" / "publisher.db", isolation_level=None)
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "both_stores: run the test on SQLite and on PostgreSQL")
+    config.addinivalue_line("markers", "sqlite_only: about the SQLite file itself (in a both_stores module)")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    definition = metafunc.definition
+    if ("store_backend" in metafunc.fixturenames and definition.get_closest_marker("both_stores")
+            and not definition.get_closest_marker("sqlite_only")):
+        metafunc.parametrize("store_backend", ["sqlite", "postgresql"], indirect=True)
+
+
 @pytest.fixture
-def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Workspace:
+def store_backend(request: pytest.FixtureRequest) -> str:
+    return getattr(request, "param", "sqlite")
+
+
+@pytest.fixture(scope="session")
+def pg_cluster():
+    """One PostgreSQL server for the session (tests/pg_cluster.py); skips saying why
+    when none can be started, fails instead under CI."""
+    import os
+
+    from tests.pg_cluster import PASSWORD, Cluster, Unavailable
+
+    try:
+        cluster = Cluster.start()
+    except Unavailable as error:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"CI must run the PostgreSQL tests, but no server could be started: {error}")
+        pytest.skip(f"PostgreSQL half skipped: {error}")
+    os.environ["PUBLISH_PG_PASSWORD"] = PASSWORD
+    yield cluster
+    cluster.destroy()
+
+
+@pytest.fixture
+def pg_url(pg_cluster) -> Any:
+    """A fresh database of its own, as a `[store] url`."""
+    name = pg_cluster.new_database()
+    yield pg_cluster.url(name)
+    pg_cluster.drop(name)
+
+
+@pytest.fixture
+def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, store_backend: str,
+              request: pytest.FixtureRequest) -> Workspace:
     monkeypatch.delenv("PUBLISH_WORKSPACE", raising=False)
     root = tmp_path / "ws"
     (root / "config").mkdir(parents=True)
     ws = Workspace(root, CliRunner(), [])
+    if store_backend == "postgresql":
+        ws.store_url = request.getfixturevalue("pg_url")
     ws.write_config()
     return ws
 

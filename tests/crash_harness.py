@@ -203,7 +203,7 @@ class CrashHarness:
         entries = manifest if isinstance(manifest, list) else manifest.get("statements", [])
         if sum(1 for entry in entries if entry.get("draft") == draft) != 1:
             problems.append("the site does not list the statement exactly once")
-        events = delivery_events(path / "var" / "publisher.db")
+        events = delivery_events(trial.workspace)
         requests = self.requests(marker)
         for channel in ("web", "outbox", *NETWORK):
             mine = [e for e in events if e["channel"] == channel]

@@ -94,9 +94,10 @@ timeout = {slack_timeout}
                 "cabinet": sum(marker in body for body in list(self.slack_posts))}
 
 
-def delivery_events(db_path: Path, channel: str | None = None) -> list[dict]:
-    """The delivery.* events in log order, as stored."""
-    db = sqlite3.connect(db_path)
+def delivery_events(source, channel: str | None = None) -> list[dict]:
+    """The delivery.* events in log order, as stored (`source`: a workspace, on either
+    backend, or an SQLite file)."""
+    db = source.db() if hasattr(source, "db") else sqlite3.connect(source)
     try:
         rows = db.execute("SELECT body FROM events ORDER BY seq").fetchall()
     finally:

@@ -3,6 +3,10 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
+pytestmark = pytest.mark.both_stores
+
 
 def _draft(workspace, *extra: str) -> str:
     workspace.open_incident(case=2)

@@ -14,6 +14,8 @@ from tests.fakes.server import Reply
 from tests.fakes.webhooks import ReceiverFake
 from tests.test_cases_flow import T0, Cabinet
 
+pytestmark = pytest.mark.both_stores
+
 HOOK = """
 [channels.hook]
 type = "webhook"

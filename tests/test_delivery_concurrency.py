@@ -67,7 +67,7 @@ def test_operators_sending_one_draft_at_once_deliver_each_channel_once(workspace
     results = _send_at_once(workspace, fakes, draft, processes)
     assert [r.returncode for r in results] == [0] * processes, [r.stdout for r in results]
     assert fakes.posts(marker) == {"mastodon": 1, "x": 1, "cabinet": 1}
-    events = delivery_events(workspace.path / "var" / "publisher.db")
+    events = delivery_events(workspace)
     for channel in ("web", "outbox", "mastodon", "x", "cabinet"):
         kinds = [e["kind"] for e in events if e["channel"] == channel]
         assert kinds == ["delivery.started", "delivery.delivered"], (channel, kinds)

@@ -14,6 +14,8 @@ from tests.delivery_support import Fakes, delivery_events, first_json
 from tests.fakes.server import Reply
 from tests.fakes.webhooks import slack_rate_limited
 
+pytestmark = pytest.mark.both_stores
+
 SLOW_OK = Reply(200, "ok", {"Content-Type": "text/html"}, delay=1.6)
 
 
@@ -42,7 +44,7 @@ def _status(workspace, fakes) -> dict:
 
 
 def _db(workspace):
-    return workspace.path / "var" / "publisher.db"
+    return workspace
 
 
 def test_a_timeout_after_sending_is_unconfirmed_until_a_person_confirms(workspace, fakes):

@@ -20,6 +20,8 @@ from tests.delivery_support import (
 from tests.fakes.server import Reply
 from tests.fakes.webhooks import slack_rate_limited
 
+pytestmark = pytest.mark.both_stores
+
 
 @pytest.fixture
 def fakes(workspace):
@@ -38,7 +40,7 @@ def _send(workspace, fakes, hours_ago: float = 3, *extra: str):
 
 
 def _db(workspace):
-    return workspace.path / "var" / "publisher.db"
+    return workspace
 
 
 def test_a_rate_limit_is_waited_out_exactly_as_asked(workspace, fakes):

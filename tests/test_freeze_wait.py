@@ -6,9 +6,13 @@ import json
 import threading
 import time
 
-from publisher.log.store import Store
+import pytest
+
+from publisher.workspace.app import App
 from tests.fakes.server import Reply
 from tests.fakes.webhooks import ReceiverFake
+
+pytestmark = pytest.mark.both_stores
 
 RETRY_AFTER = 60
 
@@ -20,10 +24,9 @@ def test_a_freeze_aborts_a_retry_waiting_for_its_turn(workspace):
         env = {"HOOK_URL": f"{receiver.url}/hooks/incident"}
         workspace.open_incident(case=2)
         draft = workspace.render("--case", "2", "--template", "apology", "--channel", "hook", env=env)
-        store_path = workspace.path / "var" / "publisher.db"
 
         def freeze_once_the_retry_waits() -> None:
-            store = Store(store_path)
+            store = App(workspace.path).store
             while not store.events(kind="delivery.failed"):
                 time.sleep(0.05)
             store.append("freeze", actor="ana", data={"reason": "a leak: stop everything"})

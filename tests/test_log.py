@@ -4,6 +4,10 @@ from __future__ import annotations
 import json
 import stat
 
+import pytest
+
+pytestmark = pytest.mark.both_stores
+
 
 def _history(workspace) -> str:
     workspace.open_incident(case=2)
@@ -12,6 +16,7 @@ def _history(workspace) -> str:
     return draft
 
 
+@pytest.mark.sqlite_only
 def test_store_is_private(workspace):
     workspace.open_incident()
     db = workspace.path / "var" / "publisher.db"

@@ -5,7 +5,11 @@ from __future__ import annotations
 import json
 import re
 
+import pytest
+
 from tests.test_cases_flow import Cabinet
+
+pytestmark = pytest.mark.both_stores
 
 CABINET_CHANNEL = '\n[channels.cabinet]\ntype = "outbox"\npath = "var/cabinet"\naudience = "internal"\n'
 

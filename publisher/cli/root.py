@@ -42,7 +42,6 @@ def cli(ctx: click.Context, workspace: str | None, case: int | None, template: s
     """
     overrides = ctx.obj if isinstance(ctx.obj, dict) else {}
     ctx.obj = Session(workspace=workspace, **overrides)
-    ctx.call_on_close(ctx.obj.finish)
     if ctx.invoked_subcommand is not None:
         if case is not None or template is not None:
             raise click.UsageError("--case/--template render a draft; give them without a subcommand.")
@@ -62,9 +61,10 @@ def cli(ctx: click.Context, workspace: str | None, case: int | None, template: s
 def _register() -> None:
     from publisher.cli import case_cmds, channel_cmds, draft_cmds, incident_cmds, log_cmds, report_cmds, workspace_cmds
     from publisher.cli import console_cmds
+    from publisher.cli import store_cmds
 
     for module in (incident_cmds, draft_cmds, log_cmds, channel_cmds, workspace_cmds, case_cmds, report_cmds,
-                   console_cmds):
+                   console_cmds, store_cmds):
         for command in module.COMMANDS:
             cli.add_command(command)
 

@@ -372,6 +372,7 @@ def _advance_head_file(path: Path, seq: int, data: bytes) -> None:
     """Record the newest row in one head file; never move it backwards. The new head
     is written to a temporary file renamed over the old one, so a crash never leaves
     it empty."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     handle = os.open(path.with_name(path.name + ".lock"), os.O_CREAT | os.O_RDWR, 0o600)
     try:
         fcntl.flock(handle, fcntl.LOCK_EX)
