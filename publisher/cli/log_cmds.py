@@ -66,6 +66,7 @@ def verify(as_json: bool) -> None:
         raise CheckFailed(f"log verification failed: {outside[0]}.")
 
 
+
 @log.command("witness")
 def witness() -> None:
     """Time-stamp the log's head with the TSA now, if an approval or delivery is not yet witnessed."""

@@ -8,11 +8,13 @@ Deciding not to answer is for approvers, in a case whose playbook lets it waive 
 """
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from publisher.errors import BadInput, Refused
 from publisher.incident.authority import require_approver, require_reason
 from publisher.incident.cases import get_case
+from publisher.incident.identity import append_signed, untrusted
 from publisher.incident.incidents import Incident, list_incidents, load_incident
 from publisher.timeparse import from_iso
 
@@ -59,7 +61,8 @@ def mark_done(app: App, incident_id: str | None, step_id: str, actor: str, note:
     return incident, app.store.append("step.done", actor=actor, incident=incident.id, data=data)
 
 
-def decide(app: App, incident_id: str | None, decision: str, actor: str, reason: str | None) -> tuple[Incident, Event]:
+def decide(app: App, incident_id: str | None, decision: str, actor: str, reason: str | None,
+           signature: dict | None = None, key: Path | None = None) -> tuple[Incident, Event]:
     incident = open_incident_for(app, incident_id)
     reason = require_reason(reason, f"the cabinet decides to {decision}")
     require_approver(app, actor, "record the cabinet's decision")
@@ -76,10 +79,27 @@ def decide(app: App, incident_id: str | None, decision: str, actor: str, reason:
                       f"({current.actor}, {current.ts}).")  # type: ignore[union-attr]
     if decision == "respond" and not ignoring:
         raise Refused(f"incident {incident.id} has no decision to ignore it; answering is already the plan.")
-    return incident, app.store.append("incident.decided", actor=actor, incident=incident.id,
-                                      data={"decision": decision, "reason": reason})
+    data = decision_data(current, decision, reason)
+    return incident, append_signed(app, "incident.decided", actor, data, key=key, signature=signature,
+                                   incident=incident.id)
+
+
+def decision_data(current: Event | None, decision: str, reason: str) -> dict:
+    """What a decision records and its actor signs: it names the decision it follows."""
+    return {"decision": decision, "reason": reason, "previous": current.seq if current else 0}
+
+
+def counted_decisions(app: App, incident_id: str) -> list[Event]:
+    """The decisions that count, oldest first: signed (with signing on) and each naming
+    the one before it, so an old signed decision copied to the end of the log does not."""
+    counted: list[Event] = []
+    for event in app.store.events(kind="incident.decided", incident=incident_id):
+        before = counted[-1].seq if counted else 0
+        if event.data.get("previous", before) == before and untrusted(app, event) is None:
+            counted.append(event)
+    return counted
 
 
 def latest_decision(app: App, incident_id: str) -> Event | None:
-    found = app.store.events(kind="incident.decided", incident=incident_id, newest_first=True, limit=1)
-    return found[0] if found else None
+    counted = counted_decisions(app, incident_id)
+    return counted[-1] if counted else None

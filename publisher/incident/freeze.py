@@ -1,42 +1,60 @@
 """The workspace-wide freeze: while one is active, no channel sends anything.
 
 Guarantees: a freeze can be set by anyone and lifted only by an approver, each with a
-reason, each one event in the log (`freeze`, `unfreeze`) with who and when.
+reason, each one event in the log (`freeze`, `unfreeze`) with who and when. With
+signing on, both are signed by the actor (the playbook's automatic freeze excepted), and
+an unfreeze lifts only the freeze it names, only when its signature verifies.
 """
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from publisher.errors import Refused
 from publisher.incident.authority import require_approver, require_reason
+from publisher.incident.identity import append_signed, untrusted
 from publisher.log.store import Event, Store
 
 if TYPE_CHECKING:
     from publisher.workspace.app import App
 
 
-def active_freeze(store: Store) -> Event | None:
-    """The `freeze` event in force, or None when the last one was lifted."""
-    last = store.events(kind=("freeze", "unfreeze"), newest_first=True, limit=1)
-    return last[0] if last and last[0].kind == "freeze" else None
+def active_freeze(source: App | Store) -> Event | None:
+    """The `freeze` event in force, or None when it was lifted. A freeze always counts
+    (stopping is safe); an unfreeze counts only when it names the freeze in force and,
+    given the App, when its signature verifies (`publisher.incident.identity`)."""
+    app = source if hasattr(source, "store") else None
+    store: Store = source.store if app is not None else source  # type: ignore[union-attr,assignment]
+    current: Event | None = None
+    for event in store.events(kind=("freeze", "unfreeze")):
+        if event.kind == "freeze" and current is None:
+            current = event
+        elif event.kind == "unfreeze" and current is not None and event.data.get("freeze") == current.seq \
+                and (app is None or untrusted(app, event) is None):
+            current = None
+    return current
 
 
-def freeze(app: App, actor: str, reason: str | None, incident: str | None = None) -> Event:
+def freeze(app: App, actor: str, reason: str | None, incident: str | None = None,
+           signature: dict | None = None, key: Path | None = None, automatic: bool = False) -> Event:
+    """`automatic`: the playbook's own freeze as an incident opens (unsigned: it only stops)."""
     reason = require_reason(reason, "publishing is frozen")
-    current = active_freeze(app.store)
+    current = active_freeze(app)
     if current:
         raise Refused(f"publishing is already frozen since {current.ts} by {current.actor}: "
                       f"{current.data.get('reason')}.")
-    return app.store.append("freeze", actor=actor, incident=incident, data={"reason": reason})
+    if automatic:
+        return app.store.append("freeze", actor=actor, incident=incident, data={"reason": reason, "automatic": True})
+    return append_signed(app, "freeze", actor, {"reason": reason}, key=key, signature=signature, incident=incident)
 
 
-def unfreeze(app: App, actor: str, reason: str | None) -> Event:
+def unfreeze(app: App, actor: str, reason: str | None, signature: dict | None = None,
+             key: Path | None = None) -> Event:
     """Lift the freeze; the drafts that waited are drafting's to list (`waiting_drafts`)."""
     reason = require_reason(reason, "the freeze is lifted")
     require_approver(app, actor, "lift a freeze")
-    current = active_freeze(app.store)
+    current = active_freeze(app)
     if not current:
         raise Refused("publishing is not frozen; there is nothing to lift.")
-    event = app.store.append("unfreeze", actor=actor, data={"reason": reason, "freeze": current.seq})
-    return event
-
+    return append_signed(app, "unfreeze", actor, {"reason": reason, "freeze": current.seq}, key=key,
+                         signature=signature)

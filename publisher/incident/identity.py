@@ -45,12 +45,17 @@ def keyring(app: App) -> sig.Keyring:
     return ring
 
 
-def check_mirror(app: App) -> None:
-    """Refuse when config/allowed_signers differs from the keys the log enrols."""
+def mirror_problem(app: App) -> str | None:
+    """How config/allowed_signers differs from the SSH keys the log enrols, if it does."""
     ring = keyring(app)
     if not signing_on(app) or not any(key.scheme == "ssh" for key in ring.keys):
-        return
-    difference = sig.mirror_difference(ring, app.config.allowed_signers)
+        return None
+    return sig.mirror_difference(ring, app.config.allowed_signers)
+
+
+def check_mirror(app: App) -> None:
+    """Refuse when config/allowed_signers differs from the keys the log enrols."""
+    difference = mirror_problem(app)
     if difference:
         raise Refused(f"refused: {difference}; the log is the list of keys: `publish keys list` shows it, "
                       "`publish keys export` rewrites the file from it.")

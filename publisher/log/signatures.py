@@ -73,6 +73,7 @@ ACTIONS: dict[str, tuple[str, str]] = {
     "unfreeze": ("unfreeze", "workspace"),
     "incident.decided": ("decide", "incident"),
     "delivery.confirmed": ("confirm", "draft/channel"),
+    "delivery.retry": ("retry", "draft/channel"),
     "key.enrolled": ("enrol", "name"),
     "key.revoked": ("revoke", "name"),
 }
