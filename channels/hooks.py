@@ -4,8 +4,9 @@ Guarantees:
 - a POST goes out once: the session comes from `channels.http` (no urllib3 retries),
   redirects are never followed (requests would replay a redirected POST as a GET), and
   every call carries the channel's timeout;
-- a webhook URL is a credential: its token-like parts (long path segments, query values
-  such as `sig=`, a password) join the channel's redaction set, urllib3's logger (which
+- a webhook URL is a credential: its parts (`channels.url_secrets`: every path segment
+  and query value from 6 characters that is not a plain word, `sig=`, a password) join
+  the channel's redaction set, urllib3's logger (which
   prints request paths at DEBUG) is held at WARNING, and no reason ever quotes the URL;
 - `api_url`, when set, replaces the scheme and host of the webhook URL and keeps its path
   and query (proxies, tests);
@@ -19,27 +20,21 @@ import json
 import re
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any, ClassVar, Mapping
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import urlsplit
 
 from channels import http
 from channels.base import Channel, Message, Permanent, Retryable, quiet_loggers
+from channels.url_secrets import url_fragments
 
 if TYPE_CHECKING:
     import requests
 
 QUIET_LOGGERS = ("urllib3", "requests", "charset_normalizer")
-SECRET_QUERY_KEYS = re.compile(r"sig|token|key|secret|pass|auth|code|hash", re.IGNORECASE)
-TOKEN_SEGMENT_LENGTH = 20
 
 
 def url_secrets(url: str) -> frozenset[str]:
-    """The parts of a webhook URL that act as credentials."""
-    parts = urlsplit(url)
-    found = {value for key, value in parse_qsl(parts.query) if SECRET_QUERY_KEYS.search(key) and value}
-    found.update(segment for segment in parts.path.split("/") if len(segment) >= TOKEN_SEGMENT_LENGTH)
-    if parts.password:
-        found.add(parts.password)
-    return frozenset(found)
+    """The parts of a webhook URL that act as credentials (`channels.url_secrets`)."""
+    return url_fragments(url)
 
 
 def rebase(url: str, api_url: str | None) -> str:

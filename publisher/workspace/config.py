@@ -18,6 +18,7 @@ from channels import REGISTRY, channel_options
 from channels.base import Option, SettingError, validate_settings
 from publisher.errors import BadInput
 from publisher.log.witness import WitnessSettings
+from publisher.workspace.secrets import setting_problem
 from publisher.workspace.tomlfile import parse_toml
 
 CONFIG_FILE = Path("config") / "publisher.toml"
@@ -202,9 +203,9 @@ def _build(workspace: Path, data: dict[str, Any], reader: _Reader) -> Config:
         raise reader.fail("approvals", "approvers",
                           f"names {len(set(approvers))} approver(s) but required = {approvals['required']}")
     key = sections["store"].get("hmac_key")
-    if key is not None and "${" not in key:
-        raise reader.fail("store", "hmac_key", "is a secret: write it as \"${NAME}\" and keep the value in the "
-                          "environment or the secrets file, never in the config")
+    problem = setting_problem(key, secret=True)
+    if problem:
+        raise reader.fail("store", "hmac_key", problem)
     if sections["delivery"]["budget"] <= 0 or sections["delivery"]["workers"] < 1:
         raise reader.fail("delivery", "budget", "expected a positive budget (minutes) and at least 1 worker")
 
@@ -270,10 +271,9 @@ def _channels(raw: Any, reader: _Reader) -> dict[str, ChannelConfig]:
             raise reader.fail(table, "type", f"expected one of {', '.join(sorted(REGISTRY))}, got {kind!r}")
         settings = reader.section(table, section, channel_options(kind))
         for key, option in channel_options(kind).items():
-            value = settings.get(key)
-            if option.secret and isinstance(value, str) and value and "${" not in value:
-                raise reader.fail(table, key, "is a secret: write it as \"${NAME}\" and keep the value in the "
-                                  "environment or the secrets file, never in the config")
+            problem = setting_problem(settings.get(key), option.secret)
+            if problem:
+                raise reader.fail(table, key, problem)
         channels[name] = ChannelConfig(name, kind, settings["audience"], settings["enabled"], settings)
     return channels
 

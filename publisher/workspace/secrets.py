@@ -4,7 +4,9 @@
 of NAME = "value", which must be private to its owner: mode 0600 or stricter), then in
 the environment. Every value found this way is remembered by the `Redactor`, which
 scrubs it (and its URL-encoded forms) from any text before that text is printed,
-logged or written to a report.
+logged or written to a report; a secret URL's own secret parts (path tokens, query
+values, password: `channels.url_secrets`) are remembered with it. A `${` that does not
+open a well-formed `${NAME}` is refused, never kept as a literal.
 """
 from __future__ import annotations
 
@@ -16,10 +18,12 @@ from typing import Any, Mapping
 from urllib.parse import quote, quote_plus
 
 from channels.redaction import matcher_for, redact
+from channels.url_secrets import url_fragments
 from publisher.errors import BadInput
 from publisher.workspace.tomlfile import parse_toml
 
 REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+MALFORMED = re.compile(r"\$\{(?![A-Za-z_][A-Za-z0-9_]*\})")
 MASK = "***"
 
 
@@ -105,6 +109,9 @@ class SecretSource:
             return [self.resolve(item, where, found, strict) for item in value]
         if not isinstance(value, str) or "${" not in value:
             return value
+        problem = reference_problem(value)
+        if problem:
+            raise BadInput(f"{where or 'a setting'} {problem}.")
 
         def substitute(match: re.Match[str]) -> str:
             name = match.group(1)
@@ -114,10 +121,39 @@ class SecretSource:
                     raise BadInput(f"{where} needs ${{{name}}}, which is not set: export {name}=... "
                                    f"or add {name} = \"...\" to {self.shown} (mode 0600).")
                 return ""
-            found.add(secret)
+            found.update(secret_fragments(secret))
             return secret
 
         resolved = REFERENCE.sub(substitute, value)
         if resolved != value and resolved:
-            found.add(resolved)
+            found.update(secret_fragments(resolved))
         return resolved
+
+
+def secret_fragments(secret: str) -> set[str]:
+    """A secret and, when it is a URL, each of its parts that is a secret on its own."""
+    return {secret, *url_fragments(secret)}
+
+
+def reference_problem(value: str) -> str | None:
+    """What is wrong with the `${` in `value`, when one does not open a `${NAME}`."""
+    if not MALFORMED.search(value):
+        return None
+    return ("holds a malformed secret reference: write ${NAME}, where NAME is letters, digits and _ "
+            "and does not start with a digit")
+
+
+def setting_problem(value: Any, secret: bool) -> str | None:
+    """Why a config value breaks the `${NAME}` rule, or None: a malformed reference
+    anywhere, or for a secret setting (every value of a table of secrets) a literal."""
+    texts = list(value.values()) if isinstance(value, dict) else value if isinstance(value, list) else [value]
+    for text in texts:
+        if not isinstance(text, str):
+            continue
+        problem = reference_problem(text)
+        if problem:
+            return problem
+        if secret and text and not REFERENCE.search(text):
+            return ("is a secret: write it as \"${NAME}\" and keep the value in the environment or the "
+                    "secrets file, never in the config")
+    return None
