@@ -4,6 +4,7 @@ copies of real ones (made by `publish` itself in a seed workspace) with new inci
 and draft ids, chained exactly as the store chains them."""
 from __future__ import annotations
 
+import hashlib
 import json
 import sqlite3
 import sys
@@ -49,6 +50,26 @@ def seed_events(folder: Path) -> list[dict]:
         db.close()
 
 
+def stamp(ms: int) -> str:
+    """An event time one millisecond after the one before: the log's clock never goes back."""
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(ms // 1000)) + f".{ms % 1000:03d}Z"
+
+
+def renumbered(data: dict, incident: str, number: int) -> dict:
+    """The seed draft as draft `number` of `incident`: its titles numbered, so each copy
+    has its own content, and its hash and id recomputed the way the drafts module does."""
+    from publisher.log.store import canonical
+
+    payloads = {name: dict(payload, title=f"{payload['title']} ({number + 1})")
+                for name, payload in data["payloads"].items()}
+    content = {"incident": incident, "template": data["template"], "language": data["language"],
+               "reply_to": data.get("reply_to"),
+               "payloads": {name: {"type": p["type"], "title": p["title"], "parts": list(p["parts"])}
+                            for name, p in sorted(payloads.items())}}
+    digest = hashlib.sha256(canonical(content).encode("utf-8")).hexdigest()
+    return dict(data, incident=incident, payloads=payloads, hash=digest, id=digest[:12])
+
+
 def build(folder: Path, target: int = 1_000_000) -> dict:
     from publisher.log.store import GENESIS, Store, canonical, chain_hash
 
@@ -57,6 +78,7 @@ def build(folder: Path, target: int = 1_000_000) -> dict:
     opened = next(e for e in seed if e["kind"] == "incident.opened")
     per_draft = [e for e in seed if e["kind"] != "incident.opened"]
     old_draft = per_draft[0]["draft"]
+    rendered_seed = next(e for e in seed if e["kind"] == "draft.rendered")["data"]
     (folder / "config").mkdir(parents=True, exist_ok=True)
     (folder / "config" / "publisher.toml").write_text(CONFIG, encoding="utf-8")
     store_path = folder / "var" / "publisher.db"
@@ -68,22 +90,26 @@ def build(folder: Path, target: int = 1_000_000) -> dict:
     db.execute("PRAGMA synchronous=OFF")
     db.execute("BEGIN")
     seq, prev, incident = 0, GENESIS, 0
+    first_ms = int(time.time() * 1000) - target - 1000
     rows = []
     while seq < target - 1:
         incident += 1
         batch = [dict(opened, incident=str(incident))]
         for number in range(DRAFTS_PER_INCIDENT):
-            draft = f"{incident:07x}{number:05x}"
+            rendered = renumbered(rendered_seed, str(incident), number)
             for event in per_draft:
-                copy = dict(event, incident=str(incident), draft=draft)
+                copy = dict(event, incident=str(incident), draft=rendered["id"])
                 if event["kind"] == "draft.rendered":
-                    copy["data"] = dict(event["data"], id=draft, incident=str(incident))
+                    copy["data"] = rendered
+                elif "hash" in event["data"]:
+                    copy["data"] = dict(event["data"], hash=rendered["hash"])
                 batch.append(copy)
         for event in batch:
             if seq >= target - 1:
                 break
             seq += 1
             event["seq"] = seq
+            event["ts"] = stamp(first_ms + seq)
             body = canonical(event)
             digest = chain_hash(prev, body, key)
             rows.append((seq, body, prev, digest))

@@ -1,21 +1,24 @@
-"""`make bench`: the delivery engine and the log against their goals, as ratios.
+"""`make bench`: publish against Apprise and against the bare loop, every figure in one table.
 
-1. Fan-out to 20 loopback channels that each answer after 250 ms: our wall time vs the
-   slowest channel, vs sending one by one, vs Apprise (json:// to the same servers;
-   Apprise is installed only in bench/.venv, created on first run).
-2. `publish --help` vs `apprise --help`, whole processes.
-3. Retry precision: a 429 asking for 2 s is retried 2.0-2.5 s later (server-side).
-4. A log of 1,000,000 events: `publish log verify`, `publish status ID`,
-   `publish report ID`, each a whole process, with its peak memory.
+1. Fan-out, whole process: `publish send` of one approved draft to N loopback webhooks
+   against `apprise -t -b json://...` to the same receiver (bench/fanout.py), for N in
+   10, 50, 200, 500 and answers after 0 and 250 ms: wall time, CPU per channel, peak RSS.
+2. Start-up: `publish --help`, `status`, `log -n 20`, `drafts list`, `incident list`
+   against `apprise --help`, whole processes (bench/reads.py).
+3. In-process fan-out to 20 channels x 250 ms against the slowest channel, and retry
+   precision (a 429 asking for 2 s is retried 2.0-2.5 s later, server-side).
+4. A log of 1,000,000 events: `publish log verify` against a bare loop reading and
+   hashing the same rows (bench/bare_verify.py); `incident list`, `status ID`,
+   `report ID`, each a whole process with its peak memory.
 
-Results go to bench/results/ (gitignored); the summary is printed. `--events N`
-shrinks the big log for a quick run; `--skip-big` leaves it out.
+The table goes to stdout and bench/results/ (summary.md, a dated copy, results.json);
+`--readme` also rewrites the README's Performance table. `--events N` shrinks the big
+log for a quick run; `--skip-big` leaves it out; `--sizes`/`--delays` pick the fan-outs.
 """
 from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
 import statistics
 import subprocess
@@ -26,8 +29,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import PYTHON, RESULTS, ROOT, bench_python, median_wall, timed, webhook_workspace  # noqa: E402
+from bench.common import PYTHON, RESULTS, ROOT, bench_python, webhook_workspace  # noqa: E402
+from bench.fanout import fan_out as fan_out_whole  # noqa: E402
+from bench.fanout import measured, publish_command  # noqa: E402
 from bench.loopback import Receiver  # noqa: E402
+from bench.reads import start_up  # noqa: E402
+from bench.table import header, machine, markdown, update_readme  # noqa: E402
 
 CHANNELS = 20
 DELAY = 0.25
@@ -69,14 +76,6 @@ def fan_out(scratch: Path, apprise_python: Path) -> dict:
             "ratio_vs_apprise": wall / statistics.median(apprise), "apprise_version": answer.get("version")}
 
 
-def help_time(apprise_python: Path) -> dict:
-    script = Path(PYTHON).parent / "publish"
-    ours = median_wall(([str(script)] if script.exists() else [PYTHON, "-m", "publisher"]) + ["--help"], 15)
-    apprise_cli = apprise_python.parent / "apprise"
-    theirs = median_wall([str(apprise_cli), "--help"], 15)
-    return {"publish_help_s": ours, "apprise_help_s": theirs, "ratio": ours / theirs}
-
-
 def retry_precision(scratch: Path) -> dict:
     gaps = []
     for round_number in range(3):
@@ -102,66 +101,78 @@ def big_log(scratch: Path, events: int) -> dict:
     incident = str(built["incidents"] // 2)
     result = {"events": events, "incidents": built["incidents"], "db_mb": built["bytes"] / 1e6,
               "build_s": built["build_s"]}
-    for name, args in (("verify", ["log", "verify"]), ("status", ["status", incident]),
-                       ("report", ["report", incident, "--format", "json"])):
-        timed([PYTHON, "-m", "publisher", *args], env)
-        runs = [timed([PYTHON, "-m", "publisher", *args], env) for _ in range(3)]
-        wall = statistics.median(run[0] for run in runs)
-        result[f"{name}_s"] = wall
-        result[f"{name}_peak_mb"] = max(run[1] for run in runs) / 1024
-        result[f"{name}_ok"] = "Traceback" not in runs[0][2] and "Error" not in runs[0][2][:200]
+    bare = [PYTHON, str(ROOT / "bench" / "bare_verify.py"), str(folder / "var" / "publisher.db")]
+    for name, command in (("verify", publish_command() + ["log", "verify"]), ("bare", bare),
+                          ("status", publish_command() + ["status", incident]),
+                          ("report", publish_command() + ["report", incident, "--format", "json"]),
+                          ("list", publish_command() + ["incident", "list"])):
+        runs = [measured(command, env) for _ in range(4)][1:]
+        result[f"{name}_s"] = statistics.median(run["wall"] for run in runs)
+        result[f"{name}_peak_mb"] = max(run["peak_mb"] for run in runs)
+        if runs[0]["code"] != 0:
+            raise RuntimeError(f"{name} failed on the big log: {runs[0]['output'][-1000:]}")
     return result
 
 
-def summary(results: dict) -> list[str]:
-    lines = []
-    fan = results.get("fan_out")
-    if fan:
-        lines += [f"fan-out, {fan['channels']} channels x {fan['answer_delay_s'] * 1000:.0f} ms: {fan['ours_s']:.3f} s",
-                  f"  vs slowest channel ({fan['slowest_channel_s']:.3f} s): {fan['ratio_vs_slowest']:.2f}x "
-                  f"(goal <= 1.3x); vs the 250 ms answer: {fan['ratio_vs_answer_delay']:.2f}x",
-                  f"  vs one by one ({fan['sequential_s']:.3f} s): {fan['ratio_vs_sequential']:.3f}x",
-                  f"  vs Apprise {fan['apprise_version']} ({fan['apprise_s']:.3f} s): {fan['ratio_vs_apprise']:.2f}x "
-                  "(goal <= 1.0x)"]
-    helps = results.get("help")
-    if helps:
-        lines.append(f"publish --help {helps['publish_help_s'] * 1000:.0f} ms vs apprise --help "
-                     f"{helps['apprise_help_s'] * 1000:.0f} ms: {helps['ratio']:.2f}x (goal <= 0.5x)")
-    retry = results.get("retry")
-    if retry:
-        lines.append(f"429 asking 2 s retried after {retry['min_s']:.3f}-{retry['max_s']:.3f} s "
-                     f"(goal 2.0-2.5 s): {'ok' if retry['within_2_0_to_2_5'] else 'MISSED'}")
-    big = results.get("big_log")
-    if big:
-        lines.append(f"log of {big['events']:,} events ({big['db_mb']:.0f} MB, {big['incidents']} incidents):")
-        for name, goal in (("verify", 5.0), ("status", 0.5), ("report", 0.5)):
-            lines.append(f"  {name}: {big[f'{name}_s']:.2f} s ({big[f'{name}_s'] / goal:.2f}x of the {goal:g} s goal), "
-                         f"peak {big[f'{name}_peak_mb']:.0f} MB (goal <= 150 MB)")
-    return lines
+def cpu_per_channel(rows: list[dict]) -> dict:
+    """The CPU one more channel costs, from the smallest to the largest N of each delay."""
+    figures = {}
+    for delay in sorted({row["delay_ms"] for row in rows}):
+        same = sorted((row for row in rows if row["delay_ms"] == delay), key=lambda row: row["channels"])
+        low, high = same[0], same[-1]
+        span = high["channels"] - low["channels"]
+        if span:
+            figures[str(delay)] = {side + "_ms": (high[f"{side}_cpu_s"] - low[f"{side}_cpu_s"]) / span * 1000
+                                   for side in ("publish", "apprise")}
+    return figures
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--skip-big", action="store_true")
+    parser.add_argument("--sizes", default="10,50,200,500", help="webhook counts of the whole-process fan-out")
+    parser.add_argument("--delays", default="0,0.25", help="answer delays (s) of the whole-process fan-out")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--readme", action="store_true", help="rewrite the README's Performance table")
     options = parser.parse_args()
     RESULTS.mkdir(parents=True, exist_ok=True)
     apprise_python = bench_python()
+    apprise_cli = apprise_python.parent / "apprise"
     scratch = Path(tempfile.mkdtemp(prefix="publish-bench-"))
-    results: dict = {"when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "cpus": os.cpu_count()}
+    results: dict = {"when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "machine": machine(),
+                     "apprise_version": apprise_version(apprise_python)}
     try:
+        sizes = tuple(int(n) for n in options.sizes.split(","))
+        delays = tuple(float(d) for d in options.delays.split(","))
+        whole = fan_out_whole(scratch, apprise_cli, sizes, delays, options.rounds)
+        results["fan_out_whole"] = whole
+        results["cpu_per_channel"] = cpu_per_channel(whole)
+        largest = [row for row in whole if row["channels"] == max(sizes)]
+        results["peak_memory"] = {"channels": max(sizes), "publish_mb": max(r["publish_peak_mb"] for r in largest),
+                                  "apprise_mb": max(r["apprise_peak_mb"] for r in largest)}
+        results["start_up"] = start_up(scratch, apprise_cli, 15)
         results["fan_out"] = fan_out(scratch, apprise_python)
-        results["help"] = help_time(apprise_python)
         results["retry"] = retry_precision(scratch)
         if not options.skip_big:
             results["big_log"] = big_log(scratch, options.events)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
-    lines = summary(results)
+    table = f"{header(results)}\n\n{markdown(results)}\n"
+    stamp = results["when"].replace(":", "").replace("-", "")
     (RESULTS / "results.json").write_text(json.dumps(results, indent=2), encoding="utf-8")
-    (RESULTS / "summary.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    print("\n".join(lines))
+    (RESULTS / "summary.md").write_text(table, encoding="utf-8")
+    (RESULTS / f"summary-{stamp}.md").write_text(table, encoding="utf-8")
+    print(table)
+    if options.readme and not update_readme(ROOT / "README.md", results):
+        print("README.md has no bench:begin/bench:end markers; its Performance table was not rewritten.")
     return 0
+
+
+def apprise_version(python: Path) -> str:
+    probe = subprocess.run([str(python), "-c", "import apprise; print(apprise.__version__)"], capture_output=True,
+                           text=True)
+    return probe.stdout.strip() or "?"
 
 
 if __name__ == "__main__":
