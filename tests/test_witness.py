@@ -169,3 +169,24 @@ def test_a_witness_that_is_not_an_http_url_is_a_config_error(workspace, authorit
     use_witness(workspace, authority, "ftp://tsa.example/")
     result = workspace.run("status")
     assert result.exit_code == 2 and "[store] witness" in result.output
+
+
+def test_the_report_flags_a_delivery_whose_platform_time_is_far_from_the_local_time(workspace):
+    """The cabinet's clock says 20 November; the site and the outbox stamp their files with
+    the real time: the report compares both for every delivery and flags the gap."""
+    from tests.test_cases_flow import Cabinet
+
+    cabinet = Cabinet(workspace)
+    cabinet.open(2)
+    draft = cabinet.at(2).render("--case", "2", "--template", "apology")
+    cabinet.at(3).ok("approve", draft, "--as", "ana")
+    checks = json.loads(cabinet.ok("report", "1", "--format", "json").output)["clock_checks"]
+    assert {item["channel"] for item in checks} == {"web", "outbox"}
+    assert all(item["flagged"] and item["difference_seconds"] < -300 for item in checks)
+    assert "over 5 min: FLAGGED" in cabinet.ok("report", "1", "--format", "md").output
+
+    workspace.write_config()
+    (workspace.path / "var").rename(workspace.path / "old")
+    approve_and_send(workspace)
+    checks = report(workspace)["clock_checks"]
+    assert checks and not any(item["flagged"] for item in checks)
