@@ -109,6 +109,18 @@ def test_an_unreachable_tsa_never_blocks_a_send_and_is_retried_later(workspace, 
     assert workspace.run("log", "witness").output.startswith("Nothing to witness")
 
 
+def test_a_tsa_that_never_answers_is_given_up_after_witness_timeout(workspace, authority):
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        use_witness(workspace, authority, f"http://127.0.0.1:{silent.getsockname()[1]}/tsr")
+        config = workspace.path / "config" / "publisher.toml"
+        config.write_text(config.read_text().replace("witness_certificate", "witness_timeout = 0.3\nwitness_certificate"))
+        draft = approve_and_send(workspace)
+    assert json.loads(workspace.run("drafts", "show", draft, "--json").output)["status"] == "delivered"
+    assert "timed out" in events(workspace, "log.witness_missed")[0]["data"]["reason"]
+
+
 def test_the_next_command_that_writes_retries_a_missing_witness(workspace, authority, tsa):
     use_witness(workspace, authority, closed_port_url())
     approve_and_send(workspace)

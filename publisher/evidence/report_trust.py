@@ -17,6 +17,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from publisher.errors import BadInput
 from publisher.i18n import _
 from publisher.incident.verdict_set import judged_set
 from publisher.log import witness
@@ -34,7 +35,7 @@ def trust_facts(app: App, status: Status) -> dict[str, Any]:
     """The report's `witness`, `clock_checks` and `judged_against` entries."""
     try:
         checker = trust(app)
-    except Exception as error:  # noqa: BLE001 - an unreadable certificate file is stated, not fatal
+    except BadInput as error:
         checker, unreadable = None, str(error)
     else:
         unreadable = None

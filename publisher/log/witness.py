@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -117,7 +118,8 @@ class Trust:
             response = decode_timestamp_response(reply)
             self.verifier(nonce).verify_message(response, message)
         except (ValueError, VerificationError) as error:
-            raise WitnessFailed(_("the time-stamp does not verify: {error}").format(error=error)) from None
+            reason = str(error).split(": ErrorStack", 1)[0][:200]
+            raise WitnessFailed(_("the time-stamp does not verify: {error}").format(error=reason)) from None
         return response.tst_info.gen_time
 
 
@@ -143,7 +145,7 @@ def request_token(settings: WitnessSettings, trust: Trust, message: bytes) -> tu
                                               "Accept": "application/timestamp-reply"})
     try:
         with urllib.request.urlopen(request, timeout=settings.timeout) as answer:  # noqa: S310 (http(s) only)
-            reply = answer.read(MAX_REPLY + 1)
+            reply = _read_within(answer, time.monotonic() + settings.timeout)
     except urllib.error.HTTPError as error:
         raise WitnessFailed(_("the TSA answered HTTP {status}").format(status=error.code)) from None
     except (urllib.error.URLError, OSError) as error:
@@ -152,6 +154,21 @@ def request_token(settings: WitnessSettings, trust: Trust, message: bytes) -> tu
     if len(reply) > MAX_REPLY:
         raise WitnessFailed(_("the TSA's answer is larger than {size} KB").format(size=MAX_REPLY // 1024))
     return reply, trust.check(reply, message, query.nonce)
+
+
+def _read_within(answer: Any, deadline: float) -> bytes:
+    """The whole answer, or `WitnessFailed` once `deadline` passes (a TSA trickling bytes
+    cannot hold a command longer than `witness_timeout`)."""
+    chunks: list[bytes] = []
+    while True:
+        if time.monotonic() > deadline:
+            raise WitnessFailed(_("the TSA did not answer in time"))
+        chunk = answer.read1(16384)
+        if not chunk:
+            return b"".join(chunks)
+        chunks.append(chunk)
+        if sum(map(len, chunks)) > MAX_REPLY:
+            return b"".join(chunks)
 
 
 def stamp(store: Store, settings: WitnessSettings, reason: str) -> Event:
