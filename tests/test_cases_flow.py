@@ -173,7 +173,8 @@ def test_case_3_opens_frozen_and_moderates_daily(cabinet):
     opened = cabinet.ok("incident", "open", "--case", "3", "--first-seen", T0.isoformat(),
                         "--summary", "a leak of customer e-mail addresses")
     assert "Publishing is frozen" in opened.output
-    draft = cabinet.at(2).render("--case", "3", "--template", "apology")
+    draft = cabinet.at(2).render("--case", "3", "--template", "apology", "--var", "affected=customer emails",
+                                 "--var", "advice=change your password")
     held = cabinet.run("approve", draft, "--as", "ana")
     assert held.exit_code == 0 and "Publishing is frozen since" in held.output
     assert f"The draft waits: after `publish unfreeze`, `publish send {draft}` sends it." in held.output

@@ -11,7 +11,7 @@ def test_main_command_as_typed(workspace):
     assert "case 2 apology (en) for incident 1, by marta - new draft" in result.output
     assert "web · site · public · long" in result.output
     assert "outbox · outbox · public · long" in result.output
-    assert "a payment outage that blocked card purchases" in result.output
+    assert "A payment outage that blocked card purchases." in result.output
     assert "publish approve" in result.output
     assert [kind for _, kind in workspace.events()] == ["incident.opened", "draft.rendered"]
 
@@ -80,7 +80,7 @@ def test_malformed_var_flag(workspace):
 def test_over_long_payload_for_an_x_like_limit_is_refused(workspace):
     workspace.write_config(extra='[channels.xlike]\ntype = "outbox"\npath = "var/x"\nvariant = "short"\n'
                                  'max_length = 280\ncounting = "x"\n')
-    workspace.open_incident(case=2, summary="an outage " + "日本語" * 60)
+    workspace.open_incident(case=2, what="an outage " + "日本語" * 30)
     before = workspace.events()
     result = workspace.run("--case", "2", "--template", "apology")
     assert result.exit_code == 2
@@ -134,7 +134,7 @@ def test_unknown_and_disabled_channel_flags(workspace):
 
 
 def test_spanish_is_rendered_with_lang(workspace):
-    workspace.open_incident(case=2, summary="una caída de los pagos con tarjeta")
+    workspace.open_incident(case=2, what="the card payment outage", what_es="la caída de los pagos con tarjeta")
     result = workspace.run("--case", "2", "--template", "apology", "--lang", "es", "--dry-run")
     assert result.exit_code == 0, result.output
-    assert "(es)" in result.output and "una caída de los pagos con tarjeta" in result.output
+    assert "(es)" in result.output and "Pedimos disculpas por la caída de los pagos con tarjeta." in result.output

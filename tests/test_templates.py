@@ -32,10 +32,16 @@ BASE = {
     "website": "https://status.acme-energia.es/incidents/2026-11-21",
     "source": "https://x.com/maria_garcia/status/1861234567890123456",
     "advisor": "Laura Pérez",
+    "ustedes": False,
+    "update_number": 2,
+    "details": "",
 }
 BY_LANGUAGE = {
     "es": {
         "summary": "una caída de la pasarela de pago que impidió a los clientes pagar con tarjeta",
+        "subject": "la caída de la pasarela de pago",
+        "affected": "el nombre y el correo de 1.200 clientes",
+        "advice": "cambiad vuestra contraseña y desconfiad de correos que pidan datos",
         "eta": "hoy antes de las 14:00",
         "progress": "hemos restablecido los pagos con tarjeta para el 80 % de los clientes",
         "next_update": "hoy a las 12:00",
@@ -47,6 +53,9 @@ BY_LANGUAGE = {
     },
     "en": {
         "summary": "a payment gateway outage that stopped customers from paying their bills by card",
+        "subject": "the payment gateway outage",
+        "affected": "the name and email address of 1,200 customers",
+        "advice": "change your password and distrust emails asking for details",
         "eta": "before 14:00 today",
         "progress": "card payments are working again for 80% of customers",
         "next_update": "today at 12:00 CET",
@@ -66,9 +75,12 @@ WORDING = {
     (2, "apology"): {"es": [r"disculpas", r"seguridad", r"comodidad", r"informa|actualizaci"],
                      "en": [r"sorry|apologise", r"safety", r"comfort", r"updat"]},
     (2, "reassurance"): {"es": [r"seguridad", r"comodidad"], "en": [r"safety", r"comfort"]},
-    (3, "apology"): {"es": [r"disculpas", r"investig", r"origen", r"confirmad"],
-                     "en": [r"apologise", r"investigat", r"how it happened", r"confirmed"]},
-    (3, "reassurance"): {"es": [r"investig", r"confirmad"], "en": [r"investigat", r"confirmed"]},
+    (3, "apology"): {"es": [r"disculpas", r"investig", r"origen", r"confirmad", r"1\.200 clientes", r"contraseña"],
+                     "en": [r"apologise", r"investigat", r"how (it|the leak) happened", r"confirmed", r"1,200 customers",
+                            r"password"]},
+    (3, "reassurance"): {"es": [r"investig", r"confirmad", r"1\.200 clientes", r"contraseña"],
+                         "en": [r"investigat", r"confirmed", r"1,200 customers", r"password"]},
+    (3, "reply"): {"es": [r"1\.200 clientes", r"contraseña"], "en": [r"1,200 customers", r"password"]},
     (4, "reassurance"): {"es": [r"bajo control", r"preocupa"], "en": [r"under control", r"worry"]},
     (4, "external-causes"): {"es": [r"ajenas a nuestro control", r"bajo control"],
                              "en": [r"outside our control", r"under control"]},
@@ -118,8 +130,8 @@ def test_says_what_the_playbook_asks(renderer, language, case, kind):
     for pattern in WORDING.get((case, kind), {}).get(language, []):
         for variant in ("short", "long"):
             assert re.search(pattern, texts[variant], re.IGNORECASE), f"{variant} lacks {pattern!r}"
-    if kind in NEEDS_SUMMARY and kind != "resolution":
-        assert BY_LANGUAGE[language]["summary"] in texts["short"]
+    if kind in NEEDS_SUMMARY and case != 4:
+        assert BY_LANGUAGE[language]["subject"] in texts["short"]
     if kind not in ("reply", "advisor"):
         assert texts["long"].splitlines()[-1].endswith("Acme Energía" if language == "es" else "Acme Energía team")
 
@@ -159,16 +171,16 @@ def test_advisor_brief_carries_the_incident(renderer):
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
-@pytest.mark.parametrize("case, kind", [pair for pair in PAIRS if pair[1] in NEEDS_SUMMARY])
-def test_missing_summary_is_named(renderer, language, case, kind):
-    for variant in VARIANTS:
-        with pytest.raises(BadInput, match="'summary'"):
-            renderer.render(language, case, kind, variant, context(language, case, summary=None))
+@pytest.mark.parametrize("kind", ["apology", "reassurance", "reply"])
+def test_a_missing_leak_detail_is_named(renderer, language, kind):
+    for variant in ("short", "long"):
+        with pytest.raises(BadInput, match="'affected'"):
+            renderer.render(language, 3, kind, variant, context(language, 3, affected=None))
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_missing_solutions_is_named(renderer, language):
-    for variant in VARIANTS:
+    for variant in ("short", "long"):
         with pytest.raises(BadInput, match="'solutions'"):
             renderer.render(language, 2, "resolution", variant, context(language, 2, solutions=None))
 
@@ -177,7 +189,7 @@ def test_missing_solutions_is_named(renderer, language):
 @pytest.mark.parametrize("case, kind", PAIRS)
 def test_optional_variables_may_be_absent(renderer, language, case, kind):
     optional = dict.fromkeys(("eta", "progress", "next_update", "cause", "contact", "advisor",
-                              "website", "source", "platform"))
+                              "website", "source", "platform", "summary"))
     texts = render_all(renderer, language, case, kind, **optional)
     for text in texts.values():
         assert text and "None" not in text

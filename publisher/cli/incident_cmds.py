@@ -21,21 +21,30 @@ def incident() -> None:
 @click.option("--author", metavar="HANDLE", help="Who wrote it.")
 @click.option("--platform", metavar="NAME", help="Platform it appeared on (x, facebook, ...).")
 @click.option("--summary", metavar="TEXT", help="What happened, in a few words (used by the templates).")
+@click.option("--what", metavar="PHRASE",
+              help="What happened as a short noun phrase the templates put inside their sentences, in the "
+                   "incident's language: \"la caída del sistema de pagos\", \"the payment system outage\" "
+                   "(lower case, no full stop, at most 14 words).")
+@click.option("--what-en", metavar="PHRASE", help="The same phrase in English, to render in English too.")
+@click.option("--what-es", metavar="PHRASE", help="The same phrase in Spanish, to render in Spanish too.")
 @click.option("--lang", metavar="LANG", help="Language of the response (default: the organisation's).")
 @click.option("--severity", type=click.Choice(["single", "crisis"]), default="crisis", show_default=True,
               help="single: an isolated complaint; crisis: the full playbook.")
 @click.option("--as", "as_user", metavar="NAME", help="Who opens it (else $PUBLISH_USER, else your login).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def incident_open(case: int, first_seen: str, source: str | None, author: str | None, platform: str | None,
-                  summary: str | None, lang: str | None, severity: str, as_user: str | None, as_json: bool) -> None:
+                  summary: str | None, what: str | None, what_en: str | None, what_es: str | None,
+                  lang: str | None, severity: str, as_user: str | None, as_json: bool) -> None:
     """Open an incident from its first negative message."""
+    from publisher.drafting.phrasing import what_phrases
     from publisher.incident.incidents import open_incident
     from publisher.workspace.app import current_user
 
     app = session().app
     actor = current_user(as_user)
-    opened = open_incident(app, case=case, first_seen=first_seen, actor=actor, source=source,
-                           author=author, platform=platform, summary=summary, language=lang, severity=severity)
+    phrases = what_phrases(lang or app.config.language, what, {"en": what_en, "es": what_es})
+    opened = open_incident(app, case=case, first_seen=first_seen, actor=actor, source=source, author=author,
+                           platform=platform, summary=summary, language=lang, severity=severity, what=phrases)
     frozen = _frozen_by(app, opened.id)
     brief = _brief_advisor(app, opened, actor)
     if as_json:

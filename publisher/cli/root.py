@@ -67,6 +67,14 @@ def _register() -> None:
                    console_cmds, store_cmds):
         for command in module.COMMANDS:
             cli.add_command(command)
+    _register_templates()
+
+
+def _register_templates() -> None:
+    from publisher.cli import template_cmds
+
+    for command in template_cmds.COMMANDS:
+        cli.add_command(command)
 
 
 _register()

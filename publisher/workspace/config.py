@@ -30,6 +30,7 @@ SECTIONS: dict[str, dict[str, Option]] = {
         "language": Option(str, default="es", choices=("es", "en")),
         "timezone": Option(str),
         "website": Option(str),
+        "register": Option(str, default="vosotros", choices=("vosotros", "ustedes")),
     },
     "deadlines": {
         "prepare": Option((int, float), default=12, bounds=(0, MAX_HOURS)),
@@ -112,6 +113,7 @@ class Config:
     viewers: tuple[str, ...] = ()
     console_base_url: str = "http://localhost:8400"
     console_session_hours: float = 12.0
+    register: str = "vosotros"
 
     def enabled_channels(self) -> list[ChannelConfig]:
         return [channel for channel in self.channels.values() if channel.enabled]
@@ -216,6 +218,7 @@ def _build(workspace: Path, data: dict[str, Any], reader: _Reader) -> Config:
         language=organisation["language"],
         timezone=zone,
         website=organisation.get("website"),
+        register=organisation["register"],
         prepare_hours=float(deadlines["prepare"]),
         publish_hours=float(deadlines["publish"]),
         approvals_required=approvals["required"],
