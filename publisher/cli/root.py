@@ -42,6 +42,7 @@ def cli(ctx: click.Context, workspace: str | None, case: int | None, template: s
     """
     overrides = ctx.obj if isinstance(ctx.obj, dict) else {}
     ctx.obj = Session(workspace=workspace, **overrides)
+    ctx.call_on_close(ctx.obj.finish)
     if ctx.invoked_subcommand is not None:
         if case is not None or template is not None:
             raise click.UsageError("--case/--template render a draft; give them without a subcommand.")
