@@ -102,13 +102,28 @@ def reject(draft_id: str, reason: str, as_user: str | None) -> None:
 @click.argument("draft_id", metavar="DRAFT")
 @click.option("--resend", multiple=True, metavar="CHANNEL",
               help="Send again to a channel whose last attempt has an unknown outcome.")
+@click.option("--retry", multiple=True, metavar="CHANNEL",
+              help="Try again a channel that failed permanently, once its cause is fixed (approvers; needs --reason).")
+@click.option("--reason", metavar="TEXT", help="Why --retry is safe now (logged).")
 @click.option("--as", "as_user", metavar="NAME", help="Who sends (else $PUBLISH_USER, else your login).")
 @click.option("--json", "as_json", is_flag=True, help="Print the delivery summary as JSON.")
-def send(draft_id: str, resend: tuple[str, ...], as_user: str | None, as_json: bool) -> None:
+def send(draft_id: str, resend: tuple[str, ...], retry: tuple[str, ...], reason: str | None, as_user: str | None,
+         as_json: bool) -> None:
     """Resume delivery of an approved draft: only channels not yet delivered."""
+    from publisher.delivery.retry import authorise_retry
+    from publisher.errors import BadInput
+    from publisher.i18n import _
     from publisher.workspace.app import current_user
 
-    deliver(draft_id, actor=current_user(as_user), as_json=as_json, resend=resend)
+    if reason is not None and not retry:
+        raise BadInput(_("--reason goes with --retry CHANNEL: it says why a failed channel may be tried again."))
+    actor = current_user(as_user)
+    for channel in dict.fromkeys(retry):
+        event = authorise_retry(session().app, draft_id, channel, actor, reason)
+        if not as_json:
+            say(_("Retry of {channel} authorised by {actor}: {reason}").format(
+                channel=channel, actor=event.actor, reason=event.data["reason"]))
+    deliver(draft_id, actor=actor, as_json=as_json, resend=resend)
 
 
 @click.command("confirm")

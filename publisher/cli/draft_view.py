@@ -146,13 +146,11 @@ def deliver(draft_id: str, *, actor: str, as_json: bool, resend: tuple[str, ...]
             say(f"UNCONFIRMED {channel}: check it on the platform, then `publish confirm {draft_id} {channel} "
                 f"--url URL` if the post is there, or `publish send {draft_id} --resend {channel}` if not.")
     if missing:
-        retry = [channel for channel in missing if channel not in unconfirmed]
-        parts = []
-        if retry:
-            parts.append(f"not delivered on {', '.join(retry)}; `publish send {draft_id}` resumes")
-        if unconfirmed:
-            parts.append(f"unconfirmed on {', '.join(unconfirmed)} (see above)")
-        raise NotDelivered("; ".join(parts) + ".")
+        from publisher.delivery.next_steps import not_delivered_sentence
+        from publisher.incident.freeze import active_freeze
+
+        states = {o.channel: o.state for o in outcomes}
+        raise NotDelivered(not_delivered_sentence(draft_id, states, frozen=active_freeze(current.app.store) is not None))
 
 
 def record_summary(record: DraftRecord) -> dict[str, Any]:

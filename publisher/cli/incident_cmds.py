@@ -64,8 +64,10 @@ def incident_open(case: int, first_seen: str, source: str | None, author: str | 
         say(f"Checklist: publish status {opened.id}")
         say(f"Next: publish --case {opened.case} --template KIND")
     if brief and brief.get("not_delivered"):
-        raise NotDelivered(f"the PR advisor brief was not delivered on {', '.join(brief['not_delivered'])}; "
-                           f"`publish send {brief['draft']}` resumes.")
+        from publisher.delivery.next_steps import not_delivered_sentence
+
+        states = {outcome["channel"]: outcome["state"] for outcome in brief["deliveries"]}
+        raise NotDelivered(f"the PR advisor brief: {not_delivered_sentence(brief['draft'], states)}")
 
 
 def _frozen_by(app, incident_id: str):

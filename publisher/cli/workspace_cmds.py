@@ -72,12 +72,24 @@ def _print_status(report) -> None:
     if report.channels:
         table([[c.name, c.type, CHANNEL_WORDS.get(c.state, c.state), c.at or "", c.url or ""] for c in report.channels],
               ["public channel", "type", "state", "at", "url"])
+    _print_undelivered(report)
     _print_decision(report)
     _print_checklist(report)
     for warning in report.warnings:
         say(f"WARNING: {warning}")
     say(f"Evidence: publish report {incident.id} --format html -o incident-{incident.id}.html")
     say()
+
+
+def _print_undelivered(report) -> None:
+    from publisher.i18n import _
+
+    if not report.undelivered:
+        return
+    say(_("Approved, not delivered everywhere:"))
+    table([[item.draft, item.template, item.channel, item.state + (_(", held by a freeze") if item.held else ""),
+            item.reason or "", item.next] for item in report.undelivered],
+          [_("draft"), _("template"), _("channel"), _("state"), _("why"), _("what to run")])
 
 
 def _print_decision(report) -> None:

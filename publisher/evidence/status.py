@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from publisher.drafting.drafts import DraftRecord, list_drafts
+from publisher.evidence.failures import Undelivered, undelivered
 from publisher.evidence.facts import case_facts, event_dict, is_public, required_channels, waiver
 from publisher.incident.cases import get_case
 from publisher.incident.decisions import latest_decision
@@ -95,6 +96,7 @@ class Status:
     checklist: list[Item] = field(default_factory=list)
     decision: Event | None = None
     frozen: Event | None = None
+    undelivered: list[Undelivered] = field(default_factory=list)
 
     @property
     def warnings(self) -> list[str]:
@@ -113,7 +115,8 @@ class Status:
                 "drafts": [{"id": record.draft.id, "template": record.draft.template, "status": record.status}
                            for record in self.drafts],
                 "checklist": [item.as_dict() for item in self.checklist],
-                "decision": event_dict(self.decision), "frozen": event_dict(self.frozen)}
+                "decision": event_dict(self.decision), "frozen": event_dict(self.frozen),
+                "undelivered": [item.as_dict() for item in self.undelivered]}
 
 
 def ready_at(app: App, record: DraftRecord) -> datetime | None:
@@ -147,6 +150,7 @@ def incident_status(app: App, incident_id: str) -> Status:
     book = get_case(incident.case, app.workspace)
     waived = {step.done: waiver(facts) for step in book.steps_for(incident.severity)
               if step.waivable and facts.ignored}
+    frozen = active_freeze(app.store)
     return Status(
         incident, now,
         Clock("prepare", app.config.prepare_hours, start + timedelta(hours=app.config.prepare_hours),
@@ -154,7 +158,8 @@ def incident_status(app: App, incident_id: str) -> Status:
         Clock("publish", app.config.publish_hours, start + timedelta(hours=app.config.publish_hours),
               published_at, now, waived.get("published")),
         states, records, checklist=checklist(book, facts), decision=latest_decision(app, incident.id),
-        frozen=active_freeze(app.store), unconfirmed=unconfirmed_deliveries(app, records))
+        frozen=frozen, unconfirmed=unconfirmed_deliveries(app, records),
+        undelivered=undelivered(app, records, frozen is not None))
 
 
 def _channel_state(name: str, type_name: str, records: list[DraftRecord]) -> ChannelState:
