@@ -98,3 +98,9 @@ def test_a_text_x_refuses_is_refused_before_it_becomes_a_draft(workspace):
     assert result.exit_code == 2
     assert "channel 'xlike'" in result.output and "U+FFFE" in result.output
     assert "draft.rendered" not in [kind for _, kind in workspace.events()]
+
+
+@pytest.mark.parametrize("text", ["Ver http://example.com/valid?" + "#foo?" * 1000, "Hola @alice@" + "b" * 300 + ".com"])
+def test_mastodon_refuses_an_over_long_url_or_domain_instead_of_splitting_it(text):
+    assert refusal(text, "mastodon") is not None
+    assert refusal("Ver https://acme.es/incidente y @ana@social.example.org", "mastodon") is None

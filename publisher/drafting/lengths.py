@@ -12,7 +12,8 @@ splitter and the console all measure through `measure()` and `refusal()`.
 - `mastodon`: Mastodon's StatusLengthValidator: grapheme clusters; a URL with a
   protocol that Mastodon would link (preceded by a space or punctuation, at most
   4096 characters, a valid domain) counts 23; a mention `@user@domain` counts as
-  `@user` unless its domain is over 253 characters; everything else counts in full.
+  `@user` unless its domain is over 253 characters; everything else counts in full. A
+  text holding a URL over 4096 characters or such a domain is refused, never split.
 - `utf16`: UTF-16 code units (Telegram 4096, Discord 2000).
 - `chars`: code points (Facebook, Slack, Teams, email, webhook).
 """
@@ -25,6 +26,7 @@ from publisher.i18n import _
 
 URL_LENGTH = 23
 MASTODON_DOMAIN_MAX = 253
+MASTODON_URL_MAX = 4096
 MASTODON_MENTION = re.compile(
     r"(?<![=/\w])@((?:[a-z0-9_]+(?:[a-z0-9_.-]+[a-z0-9_]+)?)(?:@\w+(?:[.-]\w+)*)?)", re.IGNORECASE)
 _MENTION_END = re.compile(r"[@＠]|://")
@@ -44,6 +46,20 @@ def x_refusal(text: str) -> str | None:
     unlimited = {**config["version3"], "max_weighted_tweet_length": 10**9}
     if text and not parse_tweet(text, unlimited).valid:
         return _("it contains a character X refuses (U+FFFE, U+FFFF or the byte-order mark U+FEFF)")
+    return None
+
+
+def mastodon_refusal(text: str) -> str | None:
+    """Why a Mastodon server refuses `text` whatever its length: a URL or a mention domain
+    too long for its validator, which would then count it in full."""
+    for match in re.finditer(r"(?i)https?://\S+", text):
+        if len(match.group(0)) > MASTODON_URL_MAX:
+            return _("it holds a URL longer than {limit} characters, which Mastodon counts in full").format(
+                limit=MASTODON_URL_MAX)
+    for match in re.finditer(r"(?<![=/\w])@\w+@([\w.-]+)", text):
+        if len(match.group(1)) > MASTODON_DOMAIN_MAX:
+            return _("it mentions an account whose domain is longer than {limit} characters").format(
+                limit=MASTODON_DOMAIN_MAX)
     return None
 
 
@@ -93,6 +109,7 @@ COUNTERS: dict[str, Callable[[str], int]] = {
 
 REFUSALS: dict[str, Callable[[str], str | None]] = {
     "x": x_refusal,
+    "mastodon": mastodon_refusal,
 }
 
 DESCRIPTIONS = {
