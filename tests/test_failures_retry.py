@@ -4,6 +4,8 @@ and a permanent failure, once fixed, is tried again with `publish send --retry`
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
 
 import pytest
 
@@ -103,3 +105,28 @@ def test_retry_is_refused_where_a_plain_send_resumes(workspace, hook):
     assert refused.exit_code == 2 and f"`publish send {draft}` resumes it without --retry" in refused.output
     stray = workspace.run("send", draft, "--reason", "why not", "--as", "ana")
     assert stray.exit_code == 2 and "--reason goes with --retry CHANNEL" in stray.output
+
+
+@pytest.mark.skipif(shutil.which("ssh-keygen") is None, reason="ssh-keygen (OpenSSH) is not installed")
+def test_with_signing_on_a_retry_is_signed_by_the_approver(workspace, hook, tmp_path):
+    keys = {}
+    for name in ("ana", "mallory"):
+        keys[name] = tmp_path / name
+        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", name, "-f", str(keys[name])], check=True)
+    (workspace.path / "config" / "allowed_signers").write_text(
+        f'ana namespaces="publish-approval" {keys["ana"].with_suffix(".pub").read_text().strip()}\n')
+    config = workspace.path / "config" / "publisher.toml"
+    config.write_text(config.read_text().replace("self_approval = false", 'self_approval = false\nsigning = "ssh"'))
+    workspace.open_incident()
+    draft = workspace.render("--case", "2", "--template", "apology")
+    hook.then(Reply(400, {"error": "unknown event schema"}))
+    assert workspace.run("approve", draft, "--as", "ana", "--key", str(keys["ana"])).exit_code == 1
+    forged = workspace.run("send", draft, "--retry", "hook", "--reason", "fixed", "--as", "ana",
+                           "--key", str(keys["mallory"]))
+    assert forged.exit_code == 2 and "nothing was recorded" in forged.output
+    retried = workspace.run("send", draft, "--retry", "hook", "--reason", "fixed", "--as", "ana",
+                            "--key", str(keys["ana"]))
+    assert retried.exit_code == 0, retried.output
+    [event] = [e for e in json.loads(workspace.run("log", "--json").output) if e["kind"] == "delivery.retry"]
+    assert event["data"]["signature"]["scheme"] == "ssh"
+    assert workspace.run("log", "verify").exit_code == 0

@@ -106,9 +106,11 @@ def reject(draft_id: str, reason: str, as_user: str | None) -> None:
               help="Try again a channel that failed permanently, once its cause is fixed (approvers; needs --reason).")
 @click.option("--reason", metavar="TEXT", help="Why --retry is safe now (logged).")
 @click.option("--as", "as_user", metavar="NAME", help="Who sends (else $PUBLISH_USER, else your login).")
+@click.option("--key", "key", type=click.Path(dir_okay=False, path_type=Path), metavar="PATH",
+              help='SSH key signing a --retry when [approvals] signing = "ssh" (else $PUBLISH_SSH_KEY).')
 @click.option("--json", "as_json", is_flag=True, help="Print the delivery summary as JSON.")
 def send(draft_id: str, resend: tuple[str, ...], retry: tuple[str, ...], reason: str | None, as_user: str | None,
-         as_json: bool) -> None:
+         key: Path | None, as_json: bool) -> None:
     """Resume delivery of an approved draft: only channels not yet delivered."""
     from publisher.delivery.retry import authorise_retry
     from publisher.errors import BadInput
@@ -119,7 +121,7 @@ def send(draft_id: str, resend: tuple[str, ...], retry: tuple[str, ...], reason:
         raise BadInput(_("--reason goes with --retry CHANNEL: it says why a failed channel may be tried again."))
     actor = current_user(as_user)
     for channel in dict.fromkeys(retry):
-        event = authorise_retry(session().app, draft_id, channel, actor, reason)
+        event = authorise_retry(session().app, draft_id, channel, actor, reason, key)
         if not as_json:
             say(_("Retry of {channel} authorised by {actor}: {reason}").format(
                 channel=channel, actor=event.actor, reason=event.data["reason"]))

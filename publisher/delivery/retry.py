@@ -3,25 +3,29 @@ channel re-created).
 
 Guarantees: only an approver may authorise it, with a reason; the authorisation is
 one `delivery.retry` event in the log (who, when, why, the failure it answers) before
-anything is sent, and it turns only that channel's permanent failure into a retryable
+anything is sent (signed like an approval when signing is on), and it turns only that channel's permanent failure into a retryable
 one, so the run that follows, or any later `publish send`, tries it again. A channel
 that did not fail permanently is refused with what to run instead.
 """
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from publisher.drafting.drafts import load_draft
 from publisher.errors import BadInput, Refused
 from publisher.i18n import _
 from publisher.incident.authority import require_approver, require_reason
+from publisher.incident.identity import append_signed
 
 if TYPE_CHECKING:
     from publisher.log.store import Event
     from publisher.workspace.app import App
 
 
-def authorise_retry(app: App, draft_id: str, channel: str, actor: str, reason: str | None) -> Event:
+def authorise_retry(app: App, draft_id: str, channel: str, actor: str, reason: str | None,
+                    key: Path | None = None) -> Event:
+    """Signed with the approver's key when `[approvals] signing = "ssh"`, like an approval."""
     reason = require_reason(reason, _("the channel is tried again"))
     require_approver(app, actor, _("retry a channel that failed permanently"))
     record = load_draft(app, draft_id)
@@ -31,8 +35,8 @@ def authorise_retry(app: App, draft_id: str, channel: str, actor: str, reason: s
             channel=channel, draft=draft_id, known=", ".join(record.deliveries)))
     if delivery.state != "failed-permanent":
         raise Refused(_refusal(draft_id, channel, delivery.state))
-    return app.store.append("delivery.retry", actor=actor, incident=record.draft.incident, draft=draft_id,
-                            channel=channel, data={"reason": reason, "failure": delivery.reason})
+    return append_signed(app, "delivery.retry", actor, {"reason": reason, "failure": delivery.reason}, key=key,
+                         incident=record.draft.incident, draft=draft_id, channel=channel)
 
 
 def _refusal(draft_id: str, channel: str, state: str) -> str:
