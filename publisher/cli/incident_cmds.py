@@ -1,6 +1,8 @@
 """`publish incident open|list|show|resolve`."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 from publisher.cli.output import emit_json, say, table
@@ -10,7 +12,7 @@ from publisher.errors import NotDelivered
 
 @click.group("incident")
 def incident() -> None:
-    """Open, list, show and resolve incidents."""
+    """Open, list, show, correct and resolve incidents."""
 
 
 @incident.command("open")
@@ -109,6 +111,41 @@ def _say_brief(brief: dict) -> None:
     for outcome in brief["deliveries"]:
         where = outcome["url"] or outcome["detail"]
         say(f"PR advisor brief (draft {brief['draft']}) on {outcome['channel']}: {outcome['state']} - {where}")
+
+
+@incident.command("edit", short_help="Correct an incident's first negative message, summary or source.")
+@click.argument("incident_id", metavar="ID")
+@click.option("--first-seen", metavar="ISO8601", help="The corrected time of the first negative message.")
+@click.option("--summary", metavar="TEXT", help="The corrected summary.")
+@click.option("--source", metavar="URL", help="The corrected source post.")
+@click.option("--reason", required=True, metavar="TEXT", help="Why the record is corrected (logged, in the report).")
+@click.option("--confirm", is_flag=True, help="Accept a --first-seen over 7 days ago or before the source post.")
+@click.option("--as", "as_user", metavar="NAME", help="Who corrects it (an approver).")
+@click.option("--key", type=click.Path(dir_okay=False, path_type=Path), metavar="PATH",
+              help='SSH key to sign with when [approvals] signing = "ssh" (else $PUBLISH_SSH_KEY).')
+@click.option("--json", "as_json", is_flag=True, help="Print the recorded event as JSON.")
+def incident_edit(incident_id: str, first_seen: str | None, summary: str | None, source: str | None, reason: str,
+                  confirm: bool, as_user: str | None, key: Path | None, as_json: bool) -> None:
+    """Correct an incident (approvers only): the original value, the correction, who and
+    why stay in the log and the report; deadlines follow a corrected --first-seen."""
+    from publisher.i18n import _
+    from publisher.incident.corrections import edit_incident
+    from publisher.workspace.app import current_user
+
+    app = session().app
+    corrected, event = edit_incident(app, incident_id, current_user(as_user), reason, first_seen=first_seen,
+                                     summary=summary, source=source, confirm=confirm, key=key)
+    if as_json:
+        emit_json(event.as_dict())
+        return
+    for field, change in event.data["changes"].items():
+        say(_("Corrected incident {id}: {field} was {old}, is now {new} ({actor}: {reason}).").format(
+            id=corrected.id, field=field.replace("_", "-"), old=change["from"] or "-", new=change["to"] or "-",
+            actor=event.actor, reason=event.data["reason"]))
+    if "first_seen" in event.data["changes"]:
+        say(_("Deadlines now count from {start}: prepare by {prepare}, publish everywhere by {publish}.").format(
+            start=corrected.first_seen.isoformat(), prepare=corrected.prepare_deadline(app.config.prepare_hours),
+            publish=corrected.prepare_deadline(app.config.publish_hours)))
 
 
 @incident.command("list")

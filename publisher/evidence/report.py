@@ -34,6 +34,7 @@ def build_report(app: App, incident_id: str, scope: str = "incident") -> dict[st
     their neighbours and the head anchor; "full" walks the whole chain."""
     from publisher.errors import BadInput, CheckFailed
     from publisher.evidence.facts import decision_dict
+    from publisher.incident.corrections import corrections
     from publisher.evidence.report_trust import trust_facts
     from publisher.evidence.status import incident_status
     from publisher.incident.cases import get_case
@@ -67,6 +68,7 @@ def build_report(app: App, incident_id: str, scope: str = "incident") -> dict[st
         "decision": _decision(status.decision),
         "decisions": [decision_dict(event) for event in app.store.events(kind="incident.decided",
                                                                          incident=incident.id)],
+        "corrections": corrections(app, incident.id),
         "warnings": status.warnings,
         **trust_facts(app, status),
         "log": {"ok": verified.ok, "scope": scope, "rows": verified.rows, "head": app.store.head()[1],
@@ -156,6 +158,10 @@ def _entry(event: Event) -> dict[str, Any] | None:
         "incident.opened": ("incident", f"Incident opened: case {data.get('case')}, "
                                         f"severity {data.get('severity', 'crisis')}"),
         "incident.resolved": ("incident", "Incident resolved" + (f": {data['note']}" if data.get("note") else "")),
+        "incident.edited": ("incident", "Incident corrected (" + ", ".join(
+            f"{field}: {change.get('from')} -> {change.get('to')}" for field, change in
+            (data.get("changes") or {}).items()) + f"): {data.get('reason')}"),
+        "delivery.retry": ("delivery", f"Retry of draft {draft} on {channel} authorised: {data.get('reason')}"),
         "incident.decided": ("decision", "Decided not to answer" if data.get("decision") == "ignore"
                              else "Decided to answer after all"),
         "draft.rendered": ("draft", f"Draft {draft} rendered: {data.get('template')} for "

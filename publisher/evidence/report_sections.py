@@ -23,8 +23,8 @@ def extra_sections(data: dict[str, Any]) -> list[tuple[str, list[str], list[list
     if corrections:
         sections.append((_("Corrections"),
                          [_("time (UTC)"), _("who"), _("field"), _("original value"), _("corrected to"), _("why")],
-                         [[item["at"], item["by"] or "", item["field"], _shown(item["from"]), _shown(item["to"]),
-                           item["reason"] or ""] for item in corrections]))
+                         [[item["at"], item["by"] or "", item["field"].replace("_", " "), _shown(item["from"]),
+                           _shown(item["to"]), item["reason"] or ""] for item in corrections]))
     return sections
 
 

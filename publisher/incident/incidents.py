@@ -1,7 +1,9 @@
 """Incidents: opened with the time of the first negative message, read back from the log.
 
 An incident's state is never stored apart from the log: it is derived from its events
-(`incident.opened`, `incident.resolved`), so the log is the only source of truth.
+(`incident.opened`, `incident.edited`, `incident.resolved`), so the log is the only source
+of truth; a correction (`incident.edited`, see `corrections`) counts only when its
+signature verifies.
 """
 from __future__ import annotations
 
@@ -17,11 +19,14 @@ from publisher.timeparse import from_iso, iso, parse_instant
 from publisher.workspace.app import App
 
 LANGUAGES = ("es", "en")
+STATE_KINDS = ("incident.opened", "incident.edited", "incident.resolved")
 OLDEST_FIRST_SEEN = timedelta(days=3653)
 
 
 @dataclass(frozen=True)
 class Incident:
+    """An incident as its log events describe it."""
+
     id: str
     case: int
     first_seen: datetime
@@ -87,14 +92,14 @@ def resolve_incident(app: App, incident_id: str, actor: str, note: str | None = 
 
 
 def load_incident(app: App, incident_id: str) -> Incident:
-    events = app.store.events(incident=incident_id, kind=("incident.opened", "incident.resolved"))
+    events = _trusted(app, app.store.events(incident=incident_id, kind=STATE_KINDS))
     if not events:
         raise BadInput(f"no incident {incident_id!r}; `publish incident list` shows them.")
     return _from_events(events)
 
 
 def list_incidents(app: App) -> list[Incident]:
-    events = app.store.events(kind=("incident.opened", "incident.resolved"))
+    events = _trusted(app, app.store.events(kind=STATE_KINDS))
     grouped: dict[str, list[Event]] = {}
     for event in events:
         grouped.setdefault(event.incident or "", []).append(event)
@@ -127,6 +132,23 @@ def _from_events(events: list[Event]) -> Incident:
         severity=data.get("severity", "crisis"), source=data.get("source"), author=data.get("author"),
         platform=data.get("platform"), summary=data.get("summary"))
     for event in events[1:]:
+        if event.kind == "incident.edited":
+            incident = _corrected(incident, event.data.get("changes") or {})
         if event.kind == "incident.resolved":
             incident = replace(incident, state="resolved", resolved_at=from_iso(event.ts))
     return incident
+
+
+def _corrected(incident: Incident, changes: dict[str, Any]) -> Incident:
+    values = {field: change.get("to") for field, change in changes.items() if field in ("summary", "source")}
+    if "first_seen" in changes:
+        values["first_seen"] = from_iso(changes["first_seen"]["to"])
+    return replace(incident, **values)
+
+
+def _trusted(app: App, events: list[Event]) -> list[Event]:
+    if not any(event.kind == "incident.edited" for event in events):
+        return events
+    from publisher.incident.identity import untrusted
+
+    return [event for event in events if event.kind != "incident.edited" or untrusted(app, event) is None]

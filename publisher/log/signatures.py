@@ -74,6 +74,7 @@ ACTIONS: dict[str, tuple[str, str]] = {
     "incident.decided": ("decide", "incident"),
     "delivery.confirmed": ("confirm", "draft/channel"),
     "delivery.retry": ("retry", "draft/channel"),
+    "incident.edited": ("edit", "incident"),
     "key.enrolled": ("enrol", "name"),
     "key.revoked": ("revoke", "name"),
 }

@@ -1,0 +1,77 @@
+"""Correcting an incident after it was opened: the time of the first negative message,
+the summary, the source post.
+
+Guarantees: only an approver corrects, with a reason; a correction is one
+`incident.edited` event (signed like an approval when signing is on) holding, per
+field, the value it replaces and the new one, so the original stays in the log and the
+report shows both, with who and why. The clock moves with `first_seen`: every deadline
+is counted from the corrected time. A `--first-seen` more than 7 days ago, or earlier
+than the source post's own time (when its URL carries it), is refused unless the
+approver adds `--confirm`; one in the future is refused always.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from publisher.errors import BadInput, Refused
+from publisher.i18n import _
+from publisher.incident.authority import require_approver, require_reason
+from publisher.incident.identity import append_signed
+from publisher.incident.incidents import Incident, load_incident
+from publisher.incident.source_time import source_post_time
+from publisher.timeparse import iso, parse_instant
+
+if TYPE_CHECKING:
+    from publisher.log.store import Event
+    from publisher.workspace.app import App
+
+CONFIRM_AFTER = timedelta(days=7)
+
+
+def edit_incident(app: App, incident_id: str, actor: str, reason: str | None, *, first_seen: str | None = None,
+                  summary: str | None = None, source: str | None = None, confirm: bool = False,
+                  key: Path | None = None) -> tuple[Incident, Event]:
+    reason = require_reason(reason, _("the incident is corrected"))
+    require_approver(app, actor, _("correct an incident"))
+    incident = load_incident(app, incident_id)
+    changes: dict[str, dict[str, Any]] = {}
+    for field, value in (("summary", summary), ("source", source)):
+        if value is not None and value.strip() != (getattr(incident, field) or ""):
+            changes[field] = {"from": getattr(incident, field), "to": value.strip() or None}
+    if first_seen is not None:
+        moment = parse_instant(first_seen, "--first-seen", app.config.timezone, not_after=app.clock())
+        if moment != incident.first_seen:
+            _check_first_seen(app, moment, source if source is not None else incident.source, confirm)
+            changes["first_seen"] = {"from": iso(incident.first_seen), "to": iso(moment)}
+    if not changes:
+        raise BadInput(_("nothing to correct: give --first-seen, --summary or --source with a value different "
+                         "from incident {id}'s.").format(id=incident.id))
+    event = append_signed(app, "incident.edited", actor, {"reason": reason, "changes": changes}, key=key,
+                          incident=incident.id)
+    return load_incident(app, incident.id), event
+
+
+def _check_first_seen(app: App, moment: datetime, source: str | None, confirm: bool) -> None:
+    if confirm:
+        return
+    now = app.clock()
+    if now - moment > CONFIRM_AFTER:
+        raise Refused(_("--first-seen {moment} is more than 7 days ago, so every deadline has long passed; if that "
+                        "is right, run it again with --confirm.").format(moment=iso(moment)))
+    posted = source_post_time(source, now)
+    if posted is not None and moment < posted:
+        raise Refused(_("--first-seen {moment} is earlier than the source post itself ({posted}, read from its "
+                        "URL); if that is right, run it again with --confirm.").format(
+            moment=iso(moment), posted=iso(posted)))
+
+
+def corrections(app: App, incident_id: str) -> list[dict[str, Any]]:
+    """Every correction of the incident, one row per field, oldest first."""
+    rows = []
+    for event in app.store.events(kind="incident.edited", incident=incident_id):
+        for field, change in (event.data.get("changes") or {}).items():
+            rows.append({"field": field, "from": change.get("from"), "to": change.get("to"), "by": event.actor,
+                         "at": event.ts, "reason": event.data.get("reason")})
+    return rows
