@@ -1,7 +1,8 @@
 """The rollback guard: the log heads the workspace's site and outbox files carry, checked
 against the store before anything is written or sent.
 
-Guarantees: before the first write of every command (and before any send), every head
+Guarantees: before the first write of every command (before any send, and before any
+write that does not follow this process's own last one), every head
 the workspace's site and outbox folders carry is compared with the store; when one is
 ahead of it or at odds with it (an older copy restored, with or without its head file;
 an emptied or replaced log), the command is refused (exit 2) with one sentence naming
@@ -52,16 +53,26 @@ def refuse_if_rolled_back(app: Any, store: Any = None) -> None:
 
 
 def guard_writes(app: Any, store: Any) -> Any:
-    """Make `store` check the workspace's witnesses before its first write."""
+    """Make `store` check the workspace's witnesses before its first write, and again
+    whenever the log's head is not the one this process last wrote (another process
+    wrote since, or the log was swapped under a long-running process such as the
+    console)."""
     append: Callable[..., Any] = store.append
-    checked = threading.Event()
+    wrote = threading.Event()
+    lock = threading.Lock()
+    last: list[Any] = [None]
 
     def checked_append(*args: Any, **kwargs: Any) -> Any:
-        if not checked.is_set():
+        with lock:
+            seen = last[0]
+        if seen is None or tuple(store.head()) != seen:
             refuse_if_rolled_back(app, store)
-            checked.set()
-        return append(*args, **kwargs)
+        wrote.set()
+        event = append(*args, **kwargs)
+        with lock:
+            last[0] = (event.seq, event.hash)
+        return event
 
     store.append = checked_append
-    store.wrote = checked
+    store.wrote = wrote
     return store
