@@ -38,11 +38,13 @@ class LoopbackReceiver:
 
 
 def measured(command: list[str], env: dict[str, str] | None = None) -> dict:
-    """Run `command` to completion: wall seconds, CPU seconds, peak RSS (MB), exit code."""
+    """Run `command` to completion: wall seconds, CPU seconds, peak RSS (MB), exit code.
+    Byte-code is cached as in any installed copy (PYTHONDONTWRITEBYTECODE is dropped)."""
+    environment = {**os.environ, **(env or {})}
+    environment.pop("PYTHONDONTWRITEBYTECODE", None)
     with tempfile.TemporaryFile() as out:
         started = time.perf_counter()
-        process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **(env or {})}, stdout=out,
-                                   stderr=subprocess.STDOUT)
+        process = subprocess.Popen(command, cwd=ROOT, env=environment, stdout=out, stderr=subprocess.STDOUT)
         _, status, usage = os.wait4(process.pid, 0)
         wall = time.perf_counter() - started
         process.returncode = os.waitstatus_to_exitcode(status)
@@ -97,7 +99,7 @@ if __name__ == "__main__":
 
     sizes = tuple(int(n) for n in (sys.argv[1] if len(sys.argv) > 1 else "10,50,200,500").split(","))
     delays = tuple(float(d) for d in (sys.argv[2] if len(sys.argv) > 2 else "0,0.25").split(","))
-    cli = ROOT / "bench" / ".venv" / "bin" / "apprise"
+    cli = Path(PYTHON).parent / "apprise"
     with tempfile.TemporaryDirectory(prefix="publish-fan-") as scratch:
         for row in fan_out(Path(scratch), cli, sizes, delays, int(os.environ.get("ROUNDS", "3"))):
             row = {k: round(v, 4) if isinstance(v, float) else v for k, v in row.items()}

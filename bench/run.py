@@ -137,6 +137,8 @@ def main() -> int:
     parser.add_argument("--readme", action="store_true", help="rewrite the README's Performance table")
     options = parser.parse_args()
     RESULTS.mkdir(parents=True, exist_ok=True)
+    subprocess.run([PYTHON, "-m", "compileall", "-q", str(ROOT / "publisher"), str(ROOT / "channels")],
+                   capture_output=True)
     apprise_python = bench_python()
     apprise_cli = apprise_python.parent / "apprise"
     scratch = Path(tempfile.mkdtemp(prefix="publish-bench-"))

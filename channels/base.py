@@ -9,7 +9,6 @@ import time: loading a channel class must stay cheap.
 """
 from __future__ import annotations
 
-import logging
 import math
 import re
 from dataclasses import dataclass, field
@@ -304,6 +303,8 @@ def quiet_loggers(*names: str) -> None:
 def mask(value: Any) -> str:
     """Hide a secret; a URL keeps its scheme and host so people can tell which it is."""
     text = str(value)
+    import logging
+
     match = re.match(r"^(https?://[^/?#@]+)", text)
     if match and "@" not in text.split("//", 1)[1].split("/", 1)[0]:
         return match.group(1) + "/****"

@@ -13,6 +13,8 @@ from publisher.timeparse import now as utc_now
 
 @dataclass
 class Session:
+    """What one invocation shares: workspace flag, injected clock and sleep, the App."""
+
     workspace: str | None = None
     clock: Callable[[], datetime] = utc_now
     sleep: Callable[[float], None] | None = None

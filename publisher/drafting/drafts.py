@@ -38,6 +38,8 @@ from publisher.workspace.app import App
 
 @dataclass(frozen=True)
 class Payload:
+    """What one channel is given to publish: its text in parts, title and measured length."""
+
     channel: str
     type: str
     audience: str
@@ -58,6 +60,8 @@ class Payload:
 
 @dataclass(frozen=True)
 class Draft:
+    """A rendered draft: one payload per target channel, identified by its content hash."""
+
     id: str
     hash: str
     incident: str
@@ -81,6 +85,8 @@ class Draft:
 
 @dataclass
 class Delivery:
+    """One channel's delivery of a draft as the log tells it."""
+
     channel: str
     state: str = "pending"
     attempts: int = 0
@@ -93,6 +99,8 @@ class Delivery:
 
 @dataclass
 class DraftRecord:
+    """A draft with what the log says about it since: approvals, rejection, deliveries."""
+
     draft: Draft
     created_at: datetime
     required: int

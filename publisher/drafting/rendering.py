@@ -33,6 +33,8 @@ def workspace_renderer(workspace: Path) -> Renderer:
 
 @dataclass(frozen=True)
 class Rendered:
+    """A template's output and the template it came from."""
+
     text: str
     template: str
 

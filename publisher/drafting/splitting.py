@@ -43,6 +43,8 @@ class TooLong(BadInput):
 
 @dataclass(frozen=True)
 class Cut:
+    """A place a long text may be split, and how good a place it is."""
+
     start: int
     end: int
     level: int

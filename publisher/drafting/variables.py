@@ -49,6 +49,8 @@ PROVIDED = {
 
 @dataclass(frozen=True)
 class Declaration:
+    """The variables a template kind declares, required and optional."""
+
     language: str
     kind: str
     case: int | None

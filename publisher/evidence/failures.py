@@ -21,6 +21,8 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Undelivered:
+    """A channel a draft has not reached, and why."""
+
     draft: str
     template: str
     channel: str

@@ -30,6 +30,8 @@ WARN_BEFORE = timedelta(hours=2)
 
 @dataclass(frozen=True)
 class Clock:
+    """One of the two deadlines (prepare, publish) of an incident and when it was met."""
+
     name: str
     limit_hours: float
     deadline: datetime
@@ -62,6 +64,8 @@ class Clock:
 
 @dataclass
 class ChannelState:
+    """Where one public channel stands for an incident."""
+
     name: str
     type: str
     state: str
@@ -72,6 +76,8 @@ class ChannelState:
 
 @dataclass(frozen=True)
 class Unconfirmed:
+    """A delivery whose last attempt has no known outcome."""
+
     draft: str
     channel: str
     attempts: int
@@ -86,6 +92,8 @@ class Unconfirmed:
 
 @dataclass
 class Status:
+    """Everything `publish status` shows for one incident."""
+
     incident: Incident
     now: datetime
     prepared: Clock

@@ -32,6 +32,8 @@ MAX_HOURS = 24 * 366
 
 @dataclass(frozen=True)
 class Step:
+    """One step of a case's playbook."""
+
     id: str
     title: str
     done: str
@@ -56,6 +58,8 @@ class Step:
 
 @dataclass(frozen=True)
 class Playbook:
+    """A case's playbook: its templates and steps."""
+
     case: int
     title: str
     templates: tuple[str, ...]
@@ -78,10 +82,14 @@ class Playbook:
 
 
 def load_playbooks(workspace: Path | None = None) -> dict[int, Playbook]:
-    books = _read(shipped_path("config") / "playbooks.toml", "the shipped config/playbooks.toml")
+    """The shipped playbooks, each case replaced by the workspace's own when it has one
+    (the shipped file is not read when the workspace's covers every case)."""
+    own: dict[int, Playbook] = {}
     if workspace is not None and (workspace / PLAYBOOKS_FILE).is_file():
-        books.update(_read(workspace / PLAYBOOKS_FILE, str(PLAYBOOKS_FILE)))
-    return books
+        own = _read(workspace / PLAYBOOKS_FILE, str(PLAYBOOKS_FILE))
+    if set(own) >= {1, 2, 3, 4}:
+        return own
+    return {**_read(shipped_path("config") / "playbooks.toml", "the shipped config/playbooks.toml"), **own}
 
 
 def playbook(workspace: Path | None, case: int) -> Playbook:
@@ -190,6 +198,8 @@ class Facts:
 
 @dataclass
 class Item:
+    """One checklist line: a playbook step and where it stands."""
+
     id: str
     title: str
     state: str

@@ -21,6 +21,8 @@ KIND = "incident.channels"
 
 @dataclass(frozen=True)
 class JudgedSet:
+    """The public channels a verdict is judged against, and where that set comes from."""
+
     channels: tuple[ChannelConfig, ...]
     source: str
     recorded_at: str | None = None

@@ -11,8 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from typing import TYPE_CHECKING, Any
 
 from channels import REGISTRY, channel_options
 from channels.base import Option, SettingError, validate_settings
@@ -20,6 +19,9 @@ from publisher.errors import BadInput
 from publisher.log.witness import WitnessSettings
 from publisher.workspace.secrets import setting_problem
 from publisher.workspace.tomlfile import parse_toml
+
+if TYPE_CHECKING:
+    from zoneinfo import ZoneInfo
 
 CONFIG_FILE = Path("config") / "publisher.toml"
 MAX_HOURS = 24 * 366
@@ -77,6 +79,8 @@ CASE_OPTIONS: dict[str, Option] = {
 
 @dataclass(frozen=True)
 class ChannelConfig:
+    """One [channels.NAME] table, validated, secrets still as ${NAME}."""
+
     name: str
     type: str
     audience: str
@@ -86,6 +90,8 @@ class ChannelConfig:
 
 @dataclass(frozen=True)
 class Config:
+    """The whole validated config/publisher.toml."""
+
     workspace: Path
     file: Path
     organisation: str
@@ -186,6 +192,8 @@ def _build(workspace: Path, data: dict[str, Any], reader: _Reader) -> Config:
 
     zone = None
     if "timezone" in organisation:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
         try:
             zone = ZoneInfo(organisation["timezone"])
         except (ZoneInfoNotFoundError, ValueError):
