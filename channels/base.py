@@ -246,6 +246,15 @@ class Channel:
         checked, or raise `Permanent`/`Retryable`."""
         return "nothing to check"
 
+    can_look_up = False
+
+    def lookup(self, reference: str) -> Receipt | None:
+        """The post `reference` (its URL or id) names, as the platform has it now, with
+        its text in `extra["text"]`; None when the platform has no such post. A reference
+        this channel cannot read raises `Permanent`; channels with `can_look_up = False`
+        cannot look posts up at all."""
+        raise NotImplementedError
+
     def log_heads(self) -> list[Sighting]:
         """The log heads this channel's own files carry (none for a remote platform)."""
         return []

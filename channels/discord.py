@@ -84,6 +84,25 @@ class DiscordChannel(HookChannel):
 
         return post_in_parts(message, post)
 
+    can_look_up = True
+
+    def lookup(self, reference: str) -> Receipt | None:
+        message_id = reference.strip().rstrip("/").rsplit("/", 1)[-1]
+        if not message_id.isdigit():
+            raise Permanent(self.redact(f"{reference!r} is neither a Discord message id nor a message link"))
+        response = self.call("GET", target=f"{self.target.split('?', 1)[0].rstrip('/')}/messages/{message_id}")
+        if response.status_code == 404:
+            return None
+        if not 200 <= response.status_code < 300:
+            raise self._error(response, f"message {message_id}")
+        found = http.json_body(response)
+        if not isinstance(found, dict) or str(found.get("id")) != message_id:
+            raise Retryable(f"Discord's answer for message {message_id} is not that message")
+        channel_id, guild_id = str(found.get("channel_id") or ""), str(found.get("guild_id") or "")
+        url = f"https://discord.com/channels/{guild_id}/{channel_id}/{message_id}" if guild_id and channel_id else None
+        stamp = found.get("timestamp") if isinstance(found.get("timestamp"), str) else None
+        return Receipt(id=message_id, url=url, platform_time=stamp, extra={"text": str(found.get("content") or "")})
+
     def _post_part(self, message: Message, index: int) -> tuple[Receipt, "requests.Response"]:
         payload: dict[str, Any] = {"content": message.parts[index], "allowed_mentions": {"parse": []}}
         if self.settings.get("username"):

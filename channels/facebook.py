@@ -95,6 +95,21 @@ class FacebookChannel(Channel):
             raise Permanent(f"Facebook did not return Page {self.page_id} when asked for it")
         return self.redact(f"Page {answer.get('name') or '(unnamed)'} ({self.page_id}) is readable with this token")
 
+    can_look_up = True
+
+    def lookup(self, reference: str) -> Receipt | None:
+        post_id = self.reply_target(reference)
+        try:
+            post = self._call(lambda graph: graph.get_object(post_id, fields="id,message,created_time"), posting=False)
+        except Permanent as error:
+            if "(code 100" in error.reason:
+                return None
+            raise
+        if not isinstance(post, dict) or str(post.get("id")) != post_id:
+            raise Retryable(f"Facebook's answer for post {post_id} is not that post")
+        return Receipt(post_id, self._url(post_id, None), _iso(post.get("created_time")),
+                       {"text": str(post.get("message") or "")})
+
     def reply_target(self, reply_to: str) -> str:
         """The Graph id of the post `reply_to` names; `Permanent` when it names none."""
         value = reply_to.strip()

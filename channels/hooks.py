@@ -92,8 +92,9 @@ class HookChannel(Channel):
         return rebase(self.url, self.settings.get("api_url"))
 
     def call(self, method: str, payload: Any = None, *, params: Mapping[str, str] | None = None,
-             headers: Mapping[str, str] | None = None) -> "requests.Response":
-        """One request to the webhook URL; transport failures and redirects raise."""
+             headers: Mapping[str, str] | None = None, target: str | None = None) -> "requests.Response":
+        """One request to the webhook URL (or `target` under it); transport failures and
+        redirects raise."""
         if self._session is None:
             self._session = http.session()
         session = self._session
@@ -103,7 +104,7 @@ class HookChannel(Channel):
             body = encode(payload)
             sent.setdefault("Content-Type", "application/json; charset=utf-8")
         response = http.request(lambda: session.request(
-            method, self.target, data=body, params=params, headers=sent,
+            method, target or self.target, data=body, params=params, headers=sent,
             timeout=self.timeout, allow_redirects=False), self.redact)
         if 300 <= response.status_code < 400:
             raise Permanent(f"the request was redirected (HTTP {response.status_code}) instead of "

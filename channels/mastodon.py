@@ -68,6 +68,24 @@ class MastodonChannel(Channel):
             raise Retryable(f"Mastodon's answer to verify_credentials had no account (HTTP {response.status_code})")
         return f"Mastodon token works for @{acct} on {self.host}"
 
+    can_look_up = True
+
+    def lookup(self, reference: str) -> Receipt | None:
+        status_id = self._status_id(reference)
+        session = http.session()
+        response = http.request(lambda: session.get(f"{self.api}/api/v1/statuses/{status_id}",
+                                                    headers=self._headers(), timeout=self.timeout), self.redact)
+        if response.status_code == 404:
+            return None
+        self._fail_unless_ok(response)
+        body = http.json_body(response)
+        if not isinstance(body, dict) or str(body.get("id")) != status_id:
+            raise Retryable(f"Mastodon's answer for status {status_id} is not that status")
+        url, created = body.get("url") or body.get("uri"), body.get("created_at")
+        return Receipt(id=status_id, url=url if isinstance(url, str) else None,
+                       platform_time=created if isinstance(created, str) else None,
+                       extra={"text": str(body.get("content") or "")})
+
     def _post(self, session: Any, text: str, reply_to: str | None, key: str) -> Receipt:
         payload: dict[str, Any] = {"status": text, "visibility": self.settings["visibility"]}
         if reply_to:

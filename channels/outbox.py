@@ -48,6 +48,19 @@ class OutboxChannel(Channel):
         stamp = datetime.fromtimestamp(written, timezone.utc).isoformat(timespec="seconds")
         return Receipt(id=target.name, url=target.resolve().as_uri(), platform_time=stamp)
 
+    can_look_up = True
+
+    def lookup(self, reference: str) -> Receipt | None:
+        name = reference.strip().rstrip("/").rsplit("/", 1)[-1]
+        target = self.folder / name
+        if not name.endswith(".txt") or target.parent != self.folder or not target.is_file():
+            return None
+        data = target.read_bytes()
+        text = HEAD_LINE.sub(b"\n", data).decode("utf-8", errors="replace")
+        stamp = datetime.fromtimestamp(target.stat().st_mtime, timezone.utc).isoformat(timespec="seconds")
+        return Receipt(id=name, url=target.resolve().as_uri(), platform_time=stamp,
+                       extra={"text": text.replace(SEPARATOR, "\n\n")})
+
     def log_heads(self) -> list[Sighting]:
         found = []
         for path in sorted(self.folder.glob("*.txt")) if self.folder.is_dir() else ():

@@ -87,6 +87,20 @@ class SiteChannel(Channel):
             raise Permanent(f"{self.folder} is not writable")
         return f"{self.folder} is writable"
 
+    can_look_up = True
+
+    def lookup(self, reference: str) -> Receipt | None:
+        slug = reference.strip().rstrip("/").rsplit("/", 1)[-1].removesuffix(".html")
+        try:
+            entries = self._load()
+        except Permanent:
+            return None
+        entry = next((entry for entry in entries if entry.get("slug") == slug), None)
+        if entry is None or not (self.folder / "statements" / f"{slug}.html").is_file():
+            return None
+        found = self._receipt(entry)
+        return Receipt(found.id, found.url, found.platform_time, {"text": str(entry.get("text") or "")})
+
     def log_heads(self) -> list[Sighting]:
         try:
             entries = self._load()

@@ -77,6 +77,18 @@ class XChannel(Channel):
                                         f"{self.username}: post URLs would be wrong"))
         return f"X credentials work for @{handle}"
 
+    can_look_up = True
+
+    def lookup(self, reference: str) -> Receipt | None:
+        post_id = self._reply_target(reference)
+        answer = self._call(lambda: self._sdk().get_tweet(post_id, tweet_fields=["created_at", "text"],
+                                                          user_auth=True))
+        data = getattr(answer, "data", None)
+        if data is None:
+            return None
+        return Receipt(id=str(data.id), url=self._url(str(data.id)), platform_time=snowflake_time(str(data.id)),
+                       extra={"text": str(data.text)})
+
     def _post(self, text: str, reply_to: str | None) -> Receipt:
         answer = self._call(lambda: self._sdk().create_tweet(text=text, in_reply_to_tweet_id=reply_to,
                                                              user_auth=True))

@@ -40,7 +40,7 @@ def test_json_report_holds_the_evidence(workspace):
     assert kinds.count("delivery.delivered") == 2
     approved = next(entry for entry in report["timeline"] if entry.get("kind") == "draft.approved")
     assert approved["actor"] == "ana" and approved["at"].startswith("2026-11-20T13:00:00")
-    assert report["drafts"][0]["approvals"] == [{"by": "ana", "at": approved["at"]}]
+    assert report["drafts"][0]["approvals"] == [{"by": "ana", "at": approved["at"], "proof": "unsigned, self-declared"}]
     verified = json.loads(cabinet.ok("log", "verify", "--json").output)
     incident_rows = len(json.loads(cabinet.ok("log", "--incident", "1", "--json").output))
     assert report["log"] == {"ok": True, "scope": "incident", "rows": incident_rows, "head": verified["head"],

@@ -5,6 +5,7 @@ import click
 
 from publisher.cli.output import emit_json, say
 from publisher.cli.session import session
+from publisher.cli.signing_opts import key_option
 
 AS_HELP = "Who does it (else $PUBLISH_USER, else your login)."
 
@@ -13,8 +14,9 @@ AS_HELP = "Who does it (else $PUBLISH_USER, else your login)."
 @click.option("--reason", required=True, metavar="TEXT", help="Why every outgoing channel must stop.")
 @click.option("--incident", "incident_id", metavar="ID", help="The incident that calls for it (recorded).")
 @click.option("--as", "as_user", metavar="NAME", help=AS_HELP)
+@key_option
 @click.option("--json", "as_json", is_flag=True, help="Print the recorded event as JSON.")
-def freeze(reason: str, incident_id: str | None, as_user: str | None, as_json: bool) -> None:
+def freeze(reason: str, incident_id: str | None, as_user: str | None, key, as_json: bool) -> None:
     """Stop every outgoing channel at once: retries in flight abort, sends are refused,
     approved drafts wait until an approver runs `publish unfreeze`."""
     from publisher.incident.freeze import freeze as freeze_all
@@ -24,7 +26,7 @@ def freeze(reason: str, incident_id: str | None, as_user: str | None, as_json: b
     app = session().app
     if incident_id:
         load_incident(app, incident_id)
-    event = freeze_all(app, current_user(as_user), reason, incident_id)
+    event = freeze_all(app, current_user(as_user), reason, incident_id, key=key)
     if as_json:
         emit_json(event.as_dict())
         return
@@ -36,15 +38,16 @@ def freeze(reason: str, incident_id: str | None, as_user: str | None, as_json: b
 @click.command("unfreeze", short_help="Lift the freeze (approvers only).")
 @click.option("--reason", required=True, metavar="TEXT", help="Why it is safe to communicate again.")
 @click.option("--as", "as_user", metavar="NAME", help=AS_HELP + " Must be an approver.")
+@key_option
 @click.option("--json", "as_json", is_flag=True, help="Print the recorded event and the waiting drafts as JSON.")
-def unfreeze(reason: str, as_user: str | None, as_json: bool) -> None:
+def unfreeze(reason: str, as_user: str | None, key, as_json: bool) -> None:
     """Lift the freeze (approvers only), recording who and why; lists the drafts that waited."""
     from publisher.drafting.drafts import waiting_drafts
     from publisher.incident.freeze import unfreeze as lift
     from publisher.workspace.app import current_user
 
     app = session().app
-    event = lift(app, current_user(as_user), reason)
+    event = lift(app, current_user(as_user), reason, key=key)
     waiting = waiting_drafts(app)
     if as_json:
         emit_json({"event": event.as_dict(), "waiting": [record.draft.id for record in waiting]})
@@ -80,14 +83,15 @@ def done(step: str, note: str | None, incident_id: str | None, as_user: str | No
 @click.option("--reason", required=True, metavar="TEXT", help="Why the cabinet decides so.")
 @click.option("--incident", "incident_id", metavar="ID", help="The incident (default: the only open one).")
 @click.option("--as", "as_user", metavar="NAME", help=AS_HELP + " Must be an approver.")
+@key_option
 @click.option("--json", "as_json", is_flag=True, help="Print the recorded event as JSON.")
-def decide(decision: str, reason: str, incident_id: str | None, as_user: str | None, as_json: bool) -> None:
+def decide(decision: str, reason: str, incident_id: str | None, as_user: str | None, key, as_json: bool) -> None:
     """Record the cabinet's choice: `ignore` a provocation on purpose (the steps it waives
     are reported as waived, with who and when), or `respond` after all."""
     from publisher.incident.decisions import decide as record
     from publisher.workspace.app import current_user
 
-    incident, event = record(session().app, incident_id, decision, current_user(as_user), reason)
+    incident, event = record(session().app, incident_id, decision, current_user(as_user), reason, key=key)
     if as_json:
         emit_json(event.as_dict())
         return

@@ -8,6 +8,7 @@ import click
 from publisher.cli.draft_view import deliver, preview, record_summary
 from publisher.cli.output import emit_json, say, table
 from publisher.cli.session import session
+from publisher.cli.signing_opts import key_option
 
 
 @click.group("drafts")
@@ -39,15 +40,19 @@ def drafts_list(incident: str | None, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def drafts_show(draft_id: str, as_json: bool) -> None:
     """Show a draft's final payload per channel, with lengths and thread split."""
+    from publisher.drafting.attribution import approved_by, not_counted
     from publisher.drafting.drafts import load_draft
 
-    record = load_draft(session().app, draft_id)
+    app = session().app
+    record = load_draft(app, draft_id)
     if as_json:
-        emit_json({**record_summary(record), "draft": record.draft.as_dict()})
+        emit_json({**record_summary(record), "draft": record.draft.as_dict(), "approved_as": approved_by(app, record),
+                   "not_counted": not_counted(record)})
         return
     preview(record.draft, record.status)
-    approvers = ", ".join(sorted(set(record.valid_approvers()))) or "nobody yet"
-    say(f"Approved by: {approvers}")
+    say(f"Approved by: {approved_by(app, record)}")
+    for line in not_counted(record):
+        say(f"  {line}")
     for name, delivery in record.deliveries.items():
         where = (delivery.receipt or {}).get("url") or delivery.reason or ""
         say(f"  {name}: {delivery.state} {where}".rstrip())
@@ -88,13 +93,14 @@ def approve(draft_id: str, as_user: str | None, key: Path | None, as_json: bool)
 @click.argument("draft_id", metavar="DRAFT")
 @click.option("--reason", required=True, help="Why the draft is rejected.")
 @click.option("--as", "as_user", metavar="NAME", help="Who rejects (else $PUBLISH_USER, else your login).")
-def reject(draft_id: str, reason: str, as_user: str | None) -> None:
+@key_option
+def reject(draft_id: str, reason: str, as_user: str | None, key: Path | None) -> None:
     """Reject a draft; it will never be sent."""
     from publisher.drafting.approvals import reject as reject_draft
     from publisher.workspace.app import current_user
 
     actor = current_user(as_user)
-    reject_draft(session().app, draft_id, actor, reason)
+    reject_draft(session().app, draft_id, actor, reason, key=key)
     say(f"Rejected draft {draft_id} as {actor}: {reason}")
 
 
@@ -131,16 +137,20 @@ def send(draft_id: str, resend: tuple[str, ...], retry: tuple[str, ...], reason:
 @click.command("confirm")
 @click.argument("draft_id", metavar="DRAFT")
 @click.argument("channel", metavar="CHANNEL")
-@click.option("--url", required=True, help="Where the post is, as found on the platform.")
-@click.option("--as", "as_user", metavar="NAME", help="Who checked (else $PUBLISH_USER, else your login).")
-def confirm(draft_id: str, channel: str, url: str, as_user: str | None) -> None:
-    """Record a delivery whose outcome was unknown as found on the platform."""
-    from publisher.delivery.engine import confirm_delivery
+@click.option("--url", required=True, help="The post's URL or id, as found on the platform.")
+@click.option("--as", "as_user", metavar="NAME", help="Who checked (an approver; else $PUBLISH_USER, else your login).")
+@key_option
+def confirm(draft_id: str, channel: str, url: str, as_user: str | None, key: Path | None) -> None:
+    """Record a delivery whose outcome was unknown as found on the platform (approvers only;
+    the post is checked with the platform first where the channel can look it up)."""
+    from publisher.delivery.confirm import confirm_delivery
+    from publisher.i18n import _
     from publisher.workspace.app import current_user
 
-    actor = current_user(as_user)
-    confirm_delivery(session().app, draft_id, channel, actor, url)
-    say(f"Recorded draft {draft_id} on {channel} as delivered at {url} (confirmed by {actor}).")
+    done = confirm_delivery(session().app, draft_id, channel, current_user(as_user), url, key=key)
+    checked = _("checked with the platform") if done.checked else _("not checked: this channel cannot look posts up")
+    say(_("Recorded draft {draft} on {channel} as delivered at {url}, confirmed by {actor} ({checked}).").format(
+        draft=draft_id, channel=channel, url=done.url, actor=done.actor, checked=checked))
 
 
 def _add_edit() -> None:

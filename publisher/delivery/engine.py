@@ -367,21 +367,3 @@ def _record_failed(app: App, draft: Any, channel: Channel, state: dict[str, Any]
         data["maybe_delivered"] = error.maybe_delivered
     app.store.append("delivery.failed", actor=None, incident=draft.incident, draft=draft.id,
                      channel=channel.name, data=data)
-
-
-def confirm_delivery(app: App, draft_id: str, channel: str, actor: str, url: str) -> None:
-    """Record that a person checked the platform and found the post (an unknown outcome)."""
-    record = load_draft(app, draft_id)
-    delivery = record.deliveries.get(channel)
-    if delivery is None:
-        raise BadInput(f"draft {draft_id} has no channel {channel!r}; its channels are "
-                       f"{', '.join(record.deliveries)}.")
-    if delivery.state == "delivered":
-        raise Refused(f"draft {draft_id} is already delivered on {channel}.")
-    if delivery.state == "pending":
-        raise Refused(f"draft {draft_id} was never sent to {channel}; `publish send {draft_id}` sends it.")
-    if channel_busy(app, draft_id, channel):
-        raise Refused(f"a publish process is sending draft {draft_id} to {channel} right now; "
-                      "confirm once it has finished.")
-    app.store.append("delivery.confirmed", actor=actor, incident=record.draft.incident, draft=draft_id,
-                     channel=channel, data={"id": url, "url": url, "confirmed_by": actor})

@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
+from publisher.evidence.report_words import confirmation, proof
 from publisher.timeparse import from_iso, hours, iso
 
 if TYPE_CHECKING:
@@ -99,7 +100,7 @@ def _channels(status: Status) -> list[dict[str, Any]]:
         if channel.state == "delivered" and channel.at:
             receipt = (delivery.receipt if delivery else None) or {}
             row.update(delivered_at=channel.at, url=receipt.get("url"), platform_id=receipt.get("id"),
-                       platform_time=receipt.get("platform_time"))
+                       platform_time=receipt.get("platform_time"), **confirmation(receipt))
             row["verdict"] = "PASS" if from_iso(channel.at) <= deadline else "FAIL"
         elif status.published.waived:
             row["verdict"] = "WAIVED"
@@ -114,7 +115,7 @@ def _draft(record: Any) -> dict[str, Any]:
     return {"id": draft.id, "template": draft.template, "language": draft.language, "author": draft.author,
             "created_at": iso(record.created_at), "status": record.status, "reply_to": draft.reply_to,
             "hash": draft.hash, "channels": list(draft.payloads), "approvals_required": record.required,
-            "approvals": [{"by": event.actor, "at": event.ts} for event in record.approvals
+            "approvals": [{"by": event.actor, "at": event.ts, "proof": proof(event)} for event in record.approvals
                           if event.data.get("hash") == draft.hash],
             "rejected": ({"by": record.rejection.actor, "at": record.rejection.ts,
                           "reason": record.rejection.data.get("reason")} if record.rejection else None),
@@ -122,7 +123,7 @@ def _draft(record: Any) -> dict[str, Any]:
                             "at": delivery.at, "platform_id": (delivery.receipt or {}).get("id"),
                             "url": (delivery.receipt or {}).get("url"),
                             "platform_time": (delivery.receipt or {}).get("platform_time"),
-                            "reason": delivery.reason}
+                            "reason": delivery.reason, **confirmation(delivery.receipt or {})}
                            for name, delivery in record.deliveries.items()]}
 
 
@@ -170,7 +171,9 @@ def _entry(event: Event) -> dict[str, Any] | None:
         "draft.rejected": ("draft", f"Draft {draft} rejected: {data.get('reason')}"),
         "draft.superseded": ("draft", f"Draft {draft} superseded by {data.get('by')}"),
         "delivery.delivered": ("delivery", f"Draft {draft} delivered on {channel} (attempt {data.get('attempt')})"),
-        "delivery.confirmed": ("delivery", f"Draft {draft} on {channel} confirmed by hand at {data.get('url')}"),
+        "delivery.confirmed": ("delivery", f"Draft {draft} on {channel} confirmed by a person ({who}, "
+                                           + ("checked with the platform" if data.get("checked") else
+                                              "not checked with the platform") + f") at {data.get('url')}"),
         "delivery.failed": ("failure", f"Draft {draft} on {channel}: attempt {data.get('attempt')} failed "
                                        f"({data.get('error')}): {data.get('reason')}"),
         "freeze": ("freeze", f"Publishing frozen: {data.get('reason')}"),

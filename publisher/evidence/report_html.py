@@ -8,6 +8,7 @@ from html import escape
 from typing import Any
 
 from publisher.evidence.report_markdown import verified_what
+from publisher.evidence.report_words import approval_words, receipt_words
 from publisher.timeparse import from_iso, hours
 
 COLOURS = {"message": "#c0392b", "incident": "#2c3e50", "draft": "#7f8c8d", "approval": "#2980b9",
@@ -81,7 +82,7 @@ def html_report(data: dict[str, Any]) -> str:
               "<h2>Public channels (48 h)</h2>",
               _table(["channel", "type", "verdict", "delivered at", "platform id", "URL", "platform time", "attempts"],
                      [[_e(r["channel"]), _e(r["type"]), _verdict(r["verdict"]), _e(r["delivered_at"] or r["state"]),
-                       _e(r["platform_id"]), _link(r["url"]), _e(r["platform_time"]), _e(r["attempts"])]
+                       _e(receipt_words(r)), _link(r["url"]), _e(r["platform_time"]), _e(r["attempts"])]
                       for r in data["channels"]]),
               "<h2>Checklist</h2>",
               _table(["step", "state", "deadline", "done at", "by", "note"],
@@ -95,7 +96,7 @@ def html_report(data: dict[str, Any]) -> str:
               "<h2>Drafts and approvals</h2>",
               _table(["draft", "template", "author", "rendered", "status", "approved by"],
                      [[f"<code>{_e(d['id'])}</code>", _e(d["template"]), _e(d["author"]), _e(d["created_at"]),
-                       _e(d["status"]), _e(", ".join(f"{a['by']} at {a['at']}" for a in d["approvals"])
+                       _e(d["status"]), _e(", ".join(approval_words(a) for a in d["approvals"])
                                            or ("—" if d["approvals_required"] else "not needed (internal brief)"))]
                       for d in data["drafts"]]),
               "<h2>Log</h2>",

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from publisher.evidence.report_words import approval_words, receipt_words
 from publisher.timeparse import from_iso, hours
 
 
@@ -64,7 +65,7 @@ def markdown_report(data: dict[str, Any]) -> str:
               "platform time | attempts |", "|---|---|---|---|---|---|---|---|"]
     for row in data["channels"]:
         lines.append(f"| {_md(row['channel'])} | {_md(row['type'])} | **{row['verdict']}** | "
-                     f"{row['delivered_at'] or row['state']} | {_md(row['platform_id'])} | {_md(row['url'])} | "
+                     f"{row['delivered_at'] or row['state']} | {_md(receipt_words(row))} | {_md(row['url'])} | "
                      f"{_md(row['platform_time'])} | {row['attempts']} |")
     lines += ["", "## Checklist", "", "| step | state | deadline | done at | by | note |", "|---|---|---|---|---|---|"]
     for item in data["checklist"]:
@@ -81,7 +82,7 @@ def markdown_report(data: dict[str, Any]) -> str:
                      f"{_md(entry['text'] + extra)} |")
     lines += ["", "## Drafts and approvals", ""]
     for draft in data["drafts"]:
-        approvals = ", ".join(f"{_md(item['by'])} at {item['at']}" for item in draft["approvals"]) or (
+        approvals = ", ".join(_md(approval_words(item)) for item in draft["approvals"]) or (
             "none" if draft["approvals_required"] else "nobody: an internal brief needs no approval")
         lines.append(f"- `{draft['id']}` {_md(draft['template'])} ({_md(draft['language'])}) by {_md(draft['author'])} at "
                      f"{draft['created_at']}: {draft['status']}; approved by {approvals}")

@@ -83,6 +83,10 @@ class FakeGraph(FakeServer):
         if request.method == "GET" and node == self.page_id and edge == "posts":
             limit = int(fields.get("limit", 25))
             return self._ok({"data": list(reversed(self.posts))[:limit]})
+        post = next((item for item in self.posts if item["id"] == node), None)
+        if request.method == "GET" and post is not None and edge is None:
+            wanted = (fields.get("fields") or "id,created_time").split(",")
+            return self._ok({key: post[key] for key in ("id", *wanted) if key in post})
         if request.method == "POST" and node == self.page_id and edge == "feed":
             return self._post(fields.get("message", ""))
         if request.method == "POST" and edge == "comments" and any(p["id"] == node for p in self.posts):

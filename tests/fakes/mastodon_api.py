@@ -51,6 +51,10 @@ class FakeMastodon(FakeServer):
             return Reply(401, {"error": "The access token is invalid"}, headers=dict(JSON))
         if request.method == "POST" and request.path == "/api/v1/statuses":
             return self._post(request)
+        if request.method == "GET" and request.path.startswith("/api/v1/statuses/"):
+            found = self.statuses.get(request.path.rsplit("/", 1)[-1])
+            if found is not None:
+                return Reply(200, found, headers=dict(JSON))
         if request.method == "GET" and request.path == "/api/v1/accounts/verify_credentials":
             return Reply(200, self._account(), headers={**JSON, **rate_headers(299)})
         return Reply(404, {"error": "Record not found"}, headers=dict(JSON))

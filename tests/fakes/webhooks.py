@@ -149,13 +149,16 @@ class DiscordFake(ScriptedFake):
         self.messages: list[dict] = []
 
     def answer(self, request: Request) -> Reply:
-        match = re.fullmatch(r"/api(?:/v\d+)?/webhooks/(\d+)/([^/]+)/?", request.path)
+        match = re.fullmatch(r"/api(?:/v\d+)?/webhooks/(\d+)/([^/]+?)(?:/messages/(\d+))?/?", request.path)
         if not match:
             return discord_reply(404, "404: Not Found", 0)
         if match.group(1) != self.webhook_id:
             return discord_reply(404, "Unknown Webhook", 10015)
         if match.group(2) != self.token:
             return discord_reply(401, "Invalid Webhook Token", 50027)
+        if request.method == "GET" and match.group(3):
+            found = next((item for item in self.messages if item["id"] == match.group(3)), None)
+            return Reply(200, found) if found else discord_reply(404, "Unknown Message", 10008)
         if request.method == "GET":
             return Reply(200, {"id": self.webhook_id, "type": 1, "name": "Status bot", "avatar": None,
                                "channel_id": self.channel_id, "guild_id": self.guild_id or "1170000000000000001",

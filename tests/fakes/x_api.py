@@ -59,10 +59,23 @@ class FakeX(FakeServer):
             return Reply(401, UNAUTHORIZED, headers=dict(JSON))
         if request.method == "POST" and request.path == "/2/tweets":
             return self._create(request)
+        if request.method == "GET" and request.path.startswith("/2/tweets/"):
+            return self._lookup(request.path.rsplit("/", 1)[-1])
         if request.method == "GET" and request.path == "/2/users/me":
             return Reply(200, {"data": {"id": self.user_id, "name": "Acme", "username": self.username}},
                          headers={**JSON, **limit_headers(75, 74)})
         return Reply(404, NOT_FOUND, headers=dict(JSON))
+
+    def _lookup(self, tweet_id: str) -> Reply:
+        """GET /2/tweets/:id: the post, or X's 200 with a Not Found error when it has none."""
+        tweet = self.tweets.get(tweet_id)
+        if tweet is None:
+            return Reply(200, {"errors": [{
+                "value": tweet_id, "detail": f"Could not find tweet with id: [{tweet_id}].", "title": "Not Found Error",
+                "resource_type": "tweet", "parameter": "id", "resource_id": tweet_id,
+                "type": "https://api.twitter.com/2/problems/resource-not-found"}]}, headers=dict(JSON))
+        return Reply(200, {"data": {"id": tweet_id, "text": tweet["text"], "created_at": tweet["created_at"],
+                                    "edit_history_tweet_ids": [tweet_id]}}, headers=dict(JSON))
 
     def _create(self, request: Request) -> Reply:
         body = request.json()

@@ -1,0 +1,37 @@
+"""How the report states who acted: an approval's proof (signed, or unsigned and
+self-declared), and a delivery confirmed by a person, never shown as a platform's receipt."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from publisher.log.store import Event
+
+
+def proof(event: Event) -> str:
+    """What proves who approved: the signature's scheme, or that nothing does."""
+    signature = event.data.get("signature")
+    if isinstance(signature, dict) and signature.get("scheme"):
+        return f"signed ({signature['scheme']})"
+    return "unsigned, self-declared"
+
+
+def confirmation(receipt: dict[str, Any]) -> dict[str, Any]:
+    """A delivery a person confirmed is not a platform's receipt: it carries no platform
+    id, and says who confirmed it and whether the platform was asked."""
+    if not receipt.get("confirmed_by"):
+        return {}
+    return {"platform_id": None, "confirmed_by": receipt["confirmed_by"],
+            "checked_with_platform": bool(receipt.get("checked"))}
+
+
+def receipt_words(row: dict[str, Any]) -> str | None:
+    """The "platform id" cell: the platform's id, or who confirmed the delivery by hand."""
+    if not row.get("confirmed_by"):
+        return row.get("platform_id")
+    checked = "checked with the platform" if row.get("checked_with_platform") else "not checked with the platform"
+    return f"confirmed by {row['confirmed_by']} ({checked})"
+
+
+def approval_words(approval: dict[str, Any]) -> str:
+    return f"{approval['by']} at {approval['at']} ({approval.get('proof') or 'unsigned, self-declared'})"
