@@ -3,8 +3,9 @@
 Guarantees: `redact()` covers every occurrence of every secret with the mask, overlapping
 and nested ones included (the union of all their spans is masked, so no fragment of any
 secret survives beside a longer one). The cost of one call grows with the length of the
-text, not with the number of secrets: secrets are indexed by their first `GRAM`
-characters once, and the text is read once. The index for a set of secrets is built
+text and with the few lengths of the secrets that start alike, not with the number of
+secrets: they are indexed once by their first `GRAM` characters and their length, and
+the text is read once. The index for a set of secrets is built
 once per process and shared by everything holding that same set (`matcher_for`).
 """
 from __future__ import annotations
@@ -18,14 +19,16 @@ CACHED_SETS = 8
 
 class SecretMatcher:
     def __init__(self, secrets: Iterable[str]):
-        by_gram: dict[str, list[str]] = {}
+        by_gram: dict[str, dict[int, set[str]]] = {}
         short: list[str] = []
-        for secret in sorted({s for s in secrets if s}, key=len, reverse=True):
+        for secret in {s for s in secrets if s}:
             if len(secret) >= GRAM:
-                by_gram.setdefault(secret[:GRAM], []).append(secret)
+                by_gram.setdefault(secret[:GRAM], {}).setdefault(len(secret), set()).add(secret)
             else:
                 short.append(secret)
-        self._by_gram = {gram: tuple(found) for gram, found in by_gram.items()}
+        self._by_gram = {gram: tuple((length, frozenset(found)) for length, found in sorted(lengths.items(),
+                                                                                           reverse=True))
+                         for gram, lengths in by_gram.items()}
         self._short = tuple(short)
 
     def __bool__(self) -> bool:
@@ -39,9 +42,9 @@ class SecretMatcher:
             for start in range(len(text) - GRAM + 1):
                 bucket = lookup(text[start:start + GRAM])
                 if bucket:
-                    for secret in bucket:
-                        if text.startswith(secret, start):
-                            found.append((start, start + len(secret)))
+                    for length, same_length in bucket:
+                        if text[start:start + length] in same_length:
+                            found.append((start, start + length))
                             break
         for secret in self._short:
             start = text.find(secret)

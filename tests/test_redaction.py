@@ -72,3 +72,12 @@ def test_no_character_of_any_occurrence_survives(secrets, text):
             covered[start:start + len(secret)] = [True] * len(secret)
             start = text.find(secret, start + 1)
     assert out.replace(MASK, "") == "".join(ch for ch, hidden in zip(text, covered) if not hidden)
+
+
+def test_secrets_sharing_a_long_start_are_told_apart_by_their_whole_text():
+    secrets = {f"https://hooks.example.org/services/{index:04d}" for index in range(500)}
+    secrets |= {f"https://hooks.example.org/services/{index:04d}/extra" for index in range(0, 500, 7)}
+    text = ("see https://hooks.example.org/services/0007/extra and https://hooks.example.org/services/0012 "
+            "but not https://hooks.example.org/services/9999 nor https://hooks.example.org/")
+    assert redact(text, SecretMatcher(secrets)) == (
+        "see *** and *** but not https://hooks.example.org/services/9999 nor https://hooks.example.org/")
