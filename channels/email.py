@@ -29,6 +29,7 @@ from typing import Any
 
 from channels.base import (Channel, DeliveryError, Message, Permanent,
                            Receipt, Retryable, SettingError)
+from channels.deadline import Deadline
 from channels.schemas import OPTIONS
 
 log = logging.getLogger("channels.email")
@@ -84,36 +85,40 @@ class EmailChannel(Channel):
         envelope_from = _bare(self.sender)
         data_sent = False
         smtp = None
-        try:
-            smtp = self._open()
-            options = ["SMTPUTF8"] if utf8 else []
-            if options and not smtp.has_extn("smtputf8"):
-                raise Permanent("an address is not ASCII and the mail server does not offer SMTPUTF8")
-            if smtp.has_extn("size"):
-                options.append(f"SIZE={len(payload)}")
-            code, reply = smtp.mail(envelope_from, options)
-            if code != 250:
-                raise self._refusal(code, reply, "refused the sender")
-            accepted, refused = [], {}
-            for recipient in self.recipients:
-                code, reply = smtp.rcpt(_bare(recipient))
-                if code in (250, 251):
-                    accepted.append(_bare(recipient))
-                else:
-                    refused[_bare(recipient)] = (code, self._text(reply))
-            if not accepted:
-                raise self._all_refused(refused)
-            data_sent = True
-            code, reply = smtp.data(payload)
-            if code != 250:
-                raise self._refusal(code, reply, "refused the message")
-            self._quit(smtp)
-        except DeliveryError:
-            self._close(smtp)
-            raise
-        except Exception as error:  # noqa: BLE001 - every failure is classified below
-            self._close(smtp)
-            raise self._failure(error, data_sent) from None
+        with Deadline(self.timeout) as deadline:
+            try:
+                smtp = self._open(deadline)
+                options = ["SMTPUTF8"] if utf8 else []
+                if options and not smtp.has_extn("smtputf8"):
+                    raise Permanent("an address is not ASCII and the mail server does not offer SMTPUTF8")
+                if smtp.has_extn("size"):
+                    options.append(f"SIZE={len(payload)}")
+                code, reply = smtp.mail(envelope_from, options)
+                if code != 250:
+                    raise self._refusal(code, reply, "refused the sender")
+                accepted, refused = [], {}
+                for recipient in self.recipients:
+                    code, reply = smtp.rcpt(_bare(recipient))
+                    if code in (250, 251):
+                        accepted.append(_bare(recipient))
+                    else:
+                        refused[_bare(recipient)] = (code, self._text(reply))
+                if not accepted:
+                    raise self._all_refused(refused)
+                data_sent = True
+                code, reply = smtp.data(payload)
+                if code != 250:
+                    raise self._refusal(code, reply, "refused the message")
+                self._quit(smtp)
+            except DeliveryError:
+                self._close(smtp)
+                raise
+            except Exception as error:  # noqa: BLE001 - every failure is classified below
+                self._close(smtp)
+                deadline.check()
+                if deadline.fired:
+                    raise self._ended(deadline, data_sent) from None
+                raise self._failure(error, data_sent) from None
         if refused:
             log.warning("%s: the mail server refused %d of %d recipients: %s", self.name, len(refused),
                         len(self.recipients), self.redact(_describe_refused(refused)))
@@ -168,16 +173,22 @@ class EmailChannel(Channel):
         domain = domain or "publish.local"
         return f"<{_msgid_atom(message.draft_id)}.{_msgid_atom(message.channel)}@{domain}>"
 
-    def _open(self):
+    def _open(self, deadline: Deadline | None = None):
         import smtplib
 
         context = self._tls_context() if self.security != "none" else None
         if self.security == "ssl":
-            smtp = smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout, context=context)
+            smtp = smtplib.SMTP_SSL(timeout=self.timeout, context=context)
         else:
-            smtp = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+            smtp = smtplib.SMTP(timeout=self.timeout)
         smtp.set_debuglevel(0)
+        smtp._host = self.host  # what the constructor would set: TLS checks the certificate against it
+        if deadline is not None:
+            deadline.watch(smtp)
         try:
+            code, greeting = smtp.connect(self.host, self.port)
+            if code != 220:
+                raise smtplib.SMTPConnectError(code, greeting)
             smtp.ehlo_or_helo_if_needed()
             if self.security == "starttls":
                 if not smtp.has_extn("starttls"):
@@ -200,6 +211,13 @@ class EmailChannel(Channel):
         except (OSError, ssl.SSLError) as error:
             raise Permanent(self.redact(f"cannot load tls_ca_file {self.settings.get('tls_ca_file')}: "
                                         f"{getattr(error, 'strerror', None) or error}")) from None
+
+    def _ended(self, deadline: Deadline, data_sent: bool) -> Retryable:
+        where = f"{self.host}:{self.port}"
+        if deadline.fired == "abort":
+            return Retryable(f"stopped in flight by a freeze while talking to {where}", maybe_delivered=data_sent)
+        return Retryable(f"no whole answer from the mail server {where} before the timeout ({self.timeout:g} s "
+                         "for the whole session)", maybe_delivered=data_sent)
 
     def _failure(self, error: BaseException, data_sent: bool) -> DeliveryError:
         import smtplib

@@ -1,18 +1,24 @@
 """HTTP plumbing shared by the channels that speak to a platform with `requests`.
 
 Guarantees: a session made here never resends a request by itself (urllib3 retries
-are off, so a POST goes out once per call), every call has a timeout, and every
-transport failure becomes a `Retryable` whose `maybe_delivered` says whether the
-request could have reached the platform. Reasons never carry a secret: callers pass
+are off, so a POST goes out once per call); its `timeout` bounds the whole request, not
+each read (a server trickling its answer cannot hold a run), and a freeze stops a request
+in flight (`channels.deadline`); every transport failure becomes a `Retryable` whose
+`maybe_delivered` says whether the request could have reached the platform, and an
+answer cut off after its status line is such an unknown outcome, never a refusal. Reasons never carry a secret: callers pass
 them through `Channel.redact`.
 """
 from __future__ import annotations
 
+import functools
 from email.utils import parsedate_to_datetime
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Callable
 
 from channels.base import Permanent, Retryable
+from channels.deadline import Deadline, current_deadline
+
+DEFAULT_TIMEOUT = 20.0
 
 if TYPE_CHECKING:
     import requests
@@ -20,23 +26,130 @@ if TYPE_CHECKING:
 
 def session() -> "requests.Session":
     import requests
-    from requests.adapters import HTTPAdapter
-    from urllib3.util.retry import Retry
 
     made = requests.Session()
-    adapter = HTTPAdapter(max_retries=Retry(total=0, connect=0, read=0, redirect=0, status=0, other=0,
-                                            raise_on_status=False, raise_on_redirect=False))
+    adapter = adapter_class()(max_retries=no_retries())
     made.mount("http://", adapter)
     made.mount("https://", adapter)
     return made
 
 
-def request(call: Callable[[], "requests.Response"], redact: Callable[[str], str]) -> "requests.Response":
-    """Run `call` and turn transport failures into `Retryable`."""
+def no_retries() -> Any:
+    from urllib3.util.retry import Retry
+
+    return Retry(total=0, connect=0, read=0, redirect=0, status=0, other=0, raise_on_status=False,
+                 raise_on_redirect=False)
+
+
+@functools.cache
+def adapter_class() -> type:
+    """The transport adapter every requests-based channel mounts: `timeout` bounds the
+    whole request (connect, send, the whole answer, read before `send` returns) and a
+    freeze (`channels.deadline.abort_on`) stops it in flight."""
+    from requests.adapters import HTTPAdapter
+    from urllib3.connection import HTTPConnection, HTTPSConnection
+    from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+
+    def watched(base: type) -> type:
+        class Watched(base):  # type: ignore[misc, valid-type]
+            def connect(self) -> None:
+                _watch(self)
+                super().connect()
+
+            def request(self, *args: Any, **kwargs: Any) -> None:
+                _watch(self)
+                super().request(*args, **kwargs)
+
+        return Watched
+
+    class WatchedHTTPPool(HTTPConnectionPool):
+        ConnectionCls = watched(HTTPConnection)
+
+    class WatchedHTTPSPool(HTTPSConnectionPool):
+        ConnectionCls = watched(HTTPSConnection)
+
+    pools = {"http": WatchedHTTPPool, "https": WatchedHTTPSPool}
+
+    class BoundedAdapter(HTTPAdapter):
+        def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+            super().init_poolmanager(*args, **kwargs)
+            self.poolmanager.pool_classes_by_scheme = dict(pools)
+
+        def proxy_manager_for(self, *args: Any, **kwargs: Any) -> Any:
+            manager = super().proxy_manager_for(*args, **kwargs)
+            manager.pool_classes_by_scheme = dict(pools)
+            return manager
+
+        def send(self, request: Any, stream: bool = False, timeout: Any = None, **kwargs: Any) -> Any:
+            total = whole_timeout(timeout)
+            with Deadline(total) as deadline:
+                try:
+                    response = super().send(request, stream=True, timeout=(total, total), **kwargs)
+                    if not stream:
+                        response.content
+                except Exception:
+                    deadline.check()
+                    if deadline.fired:
+                        raise _ended(deadline) from None
+                    raise
+            return response
+
+    return BoundedAdapter
+
+
+@functools.cache
+def ended_errors() -> tuple[type, type]:
+    """(WholeTimeout, Interrupted): requests exceptions (so SDK wrappers pass them on
+    like any transport failure) for a request that outlived its timeout, and one a
+    freeze stopped in flight."""
     import requests
 
+    class WholeTimeout(requests.exceptions.ReadTimeout):
+        pass
+
+    class Interrupted(requests.exceptions.ReadTimeout):
+        pass
+
+    return WholeTimeout, Interrupted
+
+
+def _watch(connection: Any) -> None:
+    deadline = current_deadline()
+    if deadline is not None:
+        deadline.watch(connection)
+
+
+def _ended(deadline: Deadline) -> Exception:
+    whole_timeout_error, interrupted = ended_errors()
+    if deadline.fired == "abort":
+        return interrupted("publishing was frozen while the request was in flight")
+    return whole_timeout_error(f"the whole request took longer than {deadline.total:g} s")
+
+
+def whole_timeout(timeout: Any) -> float:
+    """The seconds a whole request may take, from a requests-style `timeout`."""
+    if isinstance(timeout, tuple):
+        return float(sum(part for part in timeout if part is not None)) or DEFAULT_TIMEOUT
+    return float(timeout) if timeout else DEFAULT_TIMEOUT
+
+
+def request(call: Callable[[], "requests.Response"], redact: Callable[[str], str]) -> "requests.Response":
+    """Run `call` and turn transport failures into `Retryable`. A failure after the request
+    went out (no answer in time, an answer cut off after its status line, a freeze
+    stopping it in flight) leaves the outcome unknown: `maybe_delivered`."""
+    import requests
+
+    whole_timeout_error, interrupted = ended_errors()
     try:
         return call()
+    except whole_timeout_error as error:
+        raise Retryable(f"no whole answer from the platform in time ({error})", maybe_delivered=True) from None
+    except interrupted:
+        raise Retryable("stopped in flight by a freeze; the platform may have received it",
+                        maybe_delivered=True) from None
+    except (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError):
+        raise Retryable("the platform's answer was cut off before its end; the post may exist",
+                        maybe_delivered=True) from None
     except requests.exceptions.ConnectTimeout:
         raise Retryable("the platform did not accept the connection in time", maybe_delivered=False) from None
     except requests.exceptions.ReadTimeout:

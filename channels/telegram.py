@@ -7,13 +7,16 @@ Guarantees:
   carries their receipts in `sent_parts`.
 - PTB is async: each `send()` runs its own event loop (`asyncio.run`, in a helper thread
   when the caller is itself inside an event loop) with a fresh
-  `HTTPXRequest` whose connect/read/write/pool timeouts are `timeout`; httpx does not
-  retry, so every request goes out once.
+  `HTTPXRequest` whose connect/read/write/pool timeouts are `timeout`, and `timeout`
+  also bounds each whole request (a trickling answer is cut), as a freeze does for a
+  request in flight (`channels.deadline`); httpx does not retry, so every request goes
+  out once.
 - Answers are classified from PTB's exception and the HTTP status seen on the wire:
   429 with `parameters.retry_after` is `Retryable(retry_after=...)`; a rejected token
   (401/404), 403 (bot not a member, blocked) and 400 (chat not found, message too long)
   are `Permanent`; 5xx is `Retryable`; a read timeout, a connection broken after
-  sending, and a 200 whose body is not a Bot API answer are `Retryable` with
+  sending (a 200 whose body is cut off included), and a 200 whose body is not a Bot
+  API answer are `Retryable` with
   `maybe_delivered=True`. The Bot API has no idempotency key, so the channel is not
   idempotent and such outcomes are left to a person.
 - `reply_to` is a message id or a `https://t.me/<chat>/<id>` link (also `t.me/c/...`).
@@ -35,6 +38,7 @@ from urllib.parse import quote, urlsplit
 
 from channels.base import (Channel, combined_receipt, DeliveryError, Message, Permanent,
                            quiet_loggers, Receipt, Retryable, SettingError)
+from channels.deadline import POLL, current_abort
 from channels.schemas import OPTIONS
 
 _PUBLIC_LINK = re.compile(r"/(?:s/)?(?P<name>[A-Za-z][A-Za-z0-9_]{3,})/(?:\d+/)?(?P<id>\d+)/?")
@@ -189,8 +193,30 @@ def _run(coroutine: Any) -> Any:
 
 
 def _recording_request(timeout: float) -> Any:
-    return _recording_class()(connect_timeout=timeout, read_timeout=timeout, write_timeout=timeout,
-                              pool_timeout=timeout)
+    request = _recording_class()(connect_timeout=timeout, read_timeout=timeout, write_timeout=timeout,
+                                 pool_timeout=timeout)
+    request.whole_timeout, request.abort = timeout, current_abort()
+    return request
+
+
+async def _bounded(awaitable: Any, total: float, abort: Any) -> Any:
+    """`awaitable`'s result, or PTB's `TimedOut` once `total` seconds have passed or the
+    freeze `abort` is set: httpx's timeouts are per read, so a trickling answer is cut here."""
+    from telegram.error import TimedOut
+
+    task = asyncio.ensure_future(awaitable)
+    loop = asyncio.get_running_loop()
+    ends = loop.time() + total
+    while True:
+        left = ends - loop.time()
+        done, _ = await asyncio.wait({task}, timeout=max(0.0, min(POLL, left)))
+        if done:
+            return task.result()
+        stopped = abort is not None and abort.is_set()
+        if stopped or loop.time() >= ends:
+            task.cancel()
+            raise TimedOut("stopped in flight by a freeze" if stopped else
+                           f"no whole answer from Telegram within {total:g} s")
 
 
 @functools.cache
@@ -203,9 +229,11 @@ def _recording_class() -> type:
         do not carry, and does not log an unreadable body (PTB logs it whole at ERROR)."""
 
         answer: tuple[int, bytes] | None = None
+        whole_timeout: float = 20.0
+        abort: Any = None
 
         async def do_request(self, *args: Any, **kwargs: Any) -> tuple[int, bytes]:
-            self.answer = await super().do_request(*args, **kwargs)
+            self.answer = await _bounded(super().do_request(*args, **kwargs), self.whole_timeout, self.abort)
             return self.answer
 
         @staticmethod

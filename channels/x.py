@@ -203,12 +203,11 @@ def _said(error: Any) -> str:
 
 def _rerouting_adapter(api_url: str, timeout: float) -> Any:
     import requests
-    from requests.adapters import HTTPAdapter
 
     base = api_url.rstrip("/")
 
-    class Rerouting(HTTPAdapter):
-        """Sends tweepy's requests to `api_url`, with a timeout and without retries."""
+    class Rerouting(http.adapter_class()):  # type: ignore[misc]
+        """Sends tweepy's requests to `api_url`, with a whole-request timeout and without retries."""
 
         def send(self, request: Any, **kwargs: Any) -> Any:
             if base != TWEEPY_HOST and request.url.startswith(TWEEPY_HOST + "/"):

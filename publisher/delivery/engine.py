@@ -24,7 +24,8 @@ Guarantees:
   (while it is still ahead); the channel is left failed-retryable and
   `publish send DRAFT` resumes it.
 - A freeze is checked before every attempt, retries included, and every half second
-  of a retry's wait: a frozen workspace sends nothing more, and waiting retries abort.
+  of a retry's wait and of a request in flight: a frozen workspace sends nothing more,
+  waiting retries abort, and requests on the wire are cut (their outcome is unknown).
 """
 from __future__ import annotations
 
@@ -40,6 +41,7 @@ from channels.base import Channel, DeliveryError, Duplicate, Message, Permanent,
 from publisher.drafting.drafts import Delivery, DraftRecord, apply_delivery, load_draft
 from publisher.drafting.integrity import check_sendable
 from publisher.errors import BadInput, Refused
+from publisher.delivery.interrupt import freeze_stops
 from publisher.incident.freeze import active_freeze
 from publisher.incident.identity import trusted_events
 from publisher.incident.incidents import load_incident
@@ -276,7 +278,8 @@ def _deliver_one(app: App, record: DraftRecord, channel: Channel, delivery: Deli
         message = _message(record, channel, state["sent_parts"], app.config.organisation, (started.seq, started.hash))
         progress(channel.name, "sending", f"attempt {state['attempt']}")
         try:
-            receipt = channel.send(message)
+            with freeze_stops(lambda: active_freeze(app.store) is not None):
+                receipt = channel.send(message)
         except Duplicate as error:
             receipt = error.receipt or Receipt(id=f"duplicate:{message.idempotency_key}")
             _record_delivered(app, draft, channel, state["attempt"], receipt, duplicate=True)

@@ -47,6 +47,8 @@ class Reply:
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
     reset: bool = False
+    trickle: float = 0.0
+    cut_after: int | None = None
 
     def encoded(self) -> tuple[bytes, dict[str, str]]:
         headers = dict(self.headers)
@@ -130,6 +132,9 @@ class FakeServer:
                     self.connection.close()
                     self.close_connection = True
                     return
+                if reply.trickle or reply.cut_after is not None:
+                    self._misbehave(reply)
+                    return
                 payload, headers = reply.encoded()
                 self.send_response(reply.status)
                 for key, value in headers.items():
@@ -138,6 +143,31 @@ class FakeServer:
                 self.end_headers()
                 if payload and self.command != "HEAD":
                     self.wfile.write(payload)
+
+            def _misbehave(self, reply: Reply) -> None:
+                """Send the answer one byte every `trickle` seconds, or cut it with a
+                connection reset after `cut_after` bytes of its body."""
+                payload, headers = reply.encoded()
+                head = f"HTTP/1.1 {reply.status} {self.responses.get(reply.status, ('',))[0]}\r\n"
+                head += "".join(f"{key}: {value}\r\n" for key, value in headers.items())
+                head += f"Content-Length: {len(payload)}\r\n\r\n"
+                data = head.encode() + (payload if reply.cut_after is None else payload[:reply.cut_after])
+                self.close_connection = True
+                try:
+                    if reply.trickle:
+                        for index in range(len(data)):
+                            self.wfile.write(data[index:index + 1])
+                            self.wfile.flush()
+                            time.sleep(reply.trickle)
+                    else:
+                        self.wfile.write(data)
+                        self.wfile.flush()
+                        time.sleep(0.05)
+                except OSError:
+                    return
+                if reply.cut_after is not None:
+                    self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                    self.connection.close()
 
             do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = _serve
 
