@@ -167,3 +167,12 @@ def test_a_solutions_file_that_never_ends_is_refused(workspace):
     workspace.open_incident()
     message = _refused(workspace, "--case", "2", "--template", "resolution", "--solutions-file", "/dev/zero")
     assert "--solutions-file /dev/zero" in message
+
+
+def test_a_control_character_typed_into_an_edited_draft_is_refused(workspace, tmp_path):
+    from tests.test_drafts_edit import editor
+
+    workspace.open_incident()
+    draft = workspace.render("--case", "2", "--template", "apology")
+    message = _refused(workspace, "drafts", "edit", draft, env=editor(tmp_path, "Acme", "Ac\x1b[2Jme"))
+    assert "edited draft" in message and "U+001B" in message

@@ -24,6 +24,7 @@ from publisher.drafting.splitting import fit
 from publisher.errors import BadInput, Refused
 from publisher.i18n import _
 from publisher.workspace.app import App
+from publisher.workspace.inputs import check_text
 
 Editor = Callable[[str], "str | None"]
 MARKER = "===== channel "
@@ -41,6 +42,7 @@ def edit_draft(app: App, draft_id: str, author: str, editor: Editor,
     saved = editor(document)
     if saved is None or saved == document:
         return None
+    check_text(saved, _("the edited draft"))
     edited = _apply(app, draft, parse_document(saved, names))
     if edited.hash == draft.hash:
         return None
