@@ -32,6 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.common import PYTHON, RESULTS, ROOT, bench_python, webhook_workspace  # noqa: E402
 from bench.fanout import fan_out as fan_out_whole  # noqa: E402
 from bench.fanout import measured, publish_command  # noqa: E402
+from bench import console as console_pages  # noqa: E402
 from bench.loopback import Receiver  # noqa: E402
 from bench.reads import start_up  # noqa: E402
 from bench.table import header, machine, markdown, update_readme  # noqa: E402
@@ -158,6 +159,7 @@ def main() -> int:
         results["retry"] = retry_precision(scratch)
         if not options.skip_big:
             results["big_log"] = big_log(scratch, options.events)
+            results["console"] = console_pages.measure(scratch / "big")
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     table = f"{header(results)}\n\n{markdown(results)}\n"
@@ -166,6 +168,8 @@ def main() -> int:
     (RESULTS / "summary.md").write_text(table, encoding="utf-8")
     (RESULTS / f"summary-{stamp}.md").write_text(table, encoding="utf-8")
     print(table)
+    if results.get("console"):
+        print("\n".join(console_pages.summary(results["console"])))
     if options.readme and not update_readme(ROOT / "README.md", results):
         print("README.md has no bench:begin/bench:end markers; its Performance table was not rewritten.")
     return 0

@@ -5,6 +5,7 @@ import click
 
 from publisher.cli.output import say
 from publisher.cli.session import session
+from publisher.i18n import _
 
 
 @click.command("serve")
@@ -17,7 +18,8 @@ def serve(host: str, port: int) -> None:
     from publisher.web.server import create_app
 
     app = session().app
-    say(f"Console for {app.config.organisation} on http://{host}:{port} (links use {app.config.console_base_url}).")
+    say(_("Console for {organisation} on http://{host}:{port} (links use {base_url}).").format(
+        organisation=app.config.organisation, host=host, port=port, base_url=app.config.console_base_url))
     uvicorn.run(create_app(app, herald=True), host=host, port=port, log_level="warning", proxy_headers=True,
                 server_header=False)
 
@@ -41,10 +43,12 @@ def invite(name: str, channel: str | None, as_user: str | None) -> None:
     if channel:
         from publisher.delivery.notify import notify
 
-        notify(app, f"invite:{token[:8]}", f"Console invitation for {name}",
-               f"{name}: enrol your passkey on the crisis console (valid 15 minutes): {link}", only=(channel,))
-        say(f"Sent {name}'s enrolment link over {channel}.")
-    say(f"Enrolment link for {name}, valid until {expires.strftime('%Y-%m-%d %H:%M')} UTC (one use):")
+        notify(app, f"invite:{token[:8]}", _("Console invitation for {name}").format(name=name),
+               _("{name}: enrol your passkey on the crisis console (valid 15 minutes): {link}").format(
+                   name=name, link=link), only=(channel,))
+        say(_("Sent {name}'s enrolment link over {channel}.").format(name=name, channel=channel))
+    say(_("Enrolment link for {name}, valid until {until} UTC (one use):").format(
+        name=name, until=expires.strftime("%Y-%m-%d %H:%M")))
     click.echo(link)
 
 
@@ -57,7 +61,7 @@ def revoke(name: str, as_user: str | None) -> None:
     from publisher.workspace.app import current_user
 
     revoked = revoke_keys(session().app, name, current_user(as_user))
-    say(f"Revoked {len(revoked)} passkey(s) of {name}.")
+    say(_("Revoked {count} passkey(s) of {name}.").format(count=len(revoked), name=name))
 
 
 COMMANDS = [serve, users]

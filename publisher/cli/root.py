@@ -62,10 +62,10 @@ def cli(ctx: click.Context, workspace: str | None, case: int | None, template: s
 def _register() -> None:
     from publisher.cli import case_cmds, channel_cmds, draft_cmds, incident_cmds, log_cmds, report_cmds, workspace_cmds
     from publisher.cli import console_cmds
-    from publisher.cli import store_cmds
+    from publisher.cli import key_cmds, store_cmds
 
     for module in (incident_cmds, draft_cmds, log_cmds, channel_cmds, workspace_cmds, case_cmds, report_cmds,
-                   console_cmds, store_cmds):
+                   console_cmds, store_cmds, key_cmds):
         for command in module.COMMANDS:
             cli.add_command(command)
     _register_templates()

@@ -12,11 +12,16 @@ from publisher.cli.session import session
 @click.command("init")
 @click.argument("directory", metavar="[DIR]", required=False, default=".")
 def init(directory: str) -> None:
-    """Create a workspace: config/publisher.toml, templates/ for overrides, var/."""
+    """Create a workspace: config/publisher.toml, templates/ for overrides, var/. When you
+    have an SSH key, signing is turned on and your key is enrolled in the log."""
+    from publisher.cli.init_view import say_signing
+    from publisher.incident.keys import init_signing
+    from publisher.workspace.app import App, current_user
     from publisher.workspace.init import create_workspace
 
     created = create_workspace(Path(directory))
     say(f"Created a workspace in {created}.")
+    say_signing(init_signing(App(created), current_user()))
     say(f"Edit {created / 'config' / 'publisher.toml'}, then: publish --workspace {created} incident open ...")
 
 
@@ -73,6 +78,7 @@ def _print_status(report) -> None:
         table([[c.name, c.type, CHANNEL_WORDS.get(c.state, c.state), c.at or "", c.url or ""] for c in report.channels],
               ["public channel", "type", "state", "at", "url"])
     _print_undelivered(report)
+    _print_approvals(report)
     _print_decision(report)
     _print_checklist(report)
     for warning in report.warnings:
@@ -90,6 +96,17 @@ def _print_undelivered(report) -> None:
     table([[item.draft, item.template, item.channel, item.state + (_(", held by a freeze") if item.held else ""),
             item.reason or "", item.next] for item in report.undelivered],
           [_("draft"), _("template"), _("channel"), _("state"), _("why"), _("what to run")])
+
+
+def _print_approvals(report) -> None:
+    from publisher.drafting.attribution import approved_by, not_counted
+
+    app = session().app
+    for record in report.drafts:
+        if record.approvals or record.unverified:
+            say(f"Draft {record.draft.id} ({record.draft.template}) approved by: {approved_by(app, record)}")
+        for line in not_counted(record):
+            say(f"  {line}")
 
 
 def _print_decision(report) -> None:

@@ -100,7 +100,23 @@ def playbook(workspace: Path | None, case: int) -> Playbook:
     return books[case]
 
 
+_PARSED: dict[tuple[str, int, int], dict[int, Playbook]] = {}
+
+
 def _read(path: Path, shown: str) -> dict[int, Playbook]:
+    """Parsed once per version of the file (path, mtime, size): a page listing twenty
+    incidents must not parse the playbooks twenty times."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return _parse(path, shown)
+    key = (str(path), stat.st_mtime_ns, stat.st_size)
+    if key not in _PARSED:
+        _PARSED[key] = _parse(path, shown)
+    return dict(_PARSED[key])
+
+
+def _parse(path: Path, shown: str) -> dict[int, Playbook]:
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:

@@ -8,19 +8,19 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from publisher.web.routing import Visitor, call, route
 
 
-def _overview(app):
-    from publisher.evidence.status import incident_status
+def _overview(app, below: int | None):
+    from publisher.evidence.overview import incident_page
     from publisher.incident.freeze import active_freeze
-    from publisher.incident.incidents import list_incidents
 
-    incidents = list_incidents(app)
-    return [incident_status(app, item.id) for item in reversed(incidents)], active_freeze(app.store)
+    statuses, older = incident_page(app, below)
+    return statuses, older, active_freeze(app)
 
 
 @route("/", "view")
 async def incidents_page(request: Request, visitor: Visitor) -> Response:
-    statuses, frozen = await call(_overview, visitor.console.app)
-    return visitor.console.page(request, visitor, "incidents.html", statuses=statuses, frozen=frozen)
+    below = request.query_params.get("below", "")
+    statuses, older, frozen = await call(_overview, visitor.console.app, int(below) if below.isdigit() else None)
+    return visitor.console.page(request, visitor, "incidents.html", statuses=statuses, frozen=frozen, older=older)
 
 
 def _incident(app, incident_id: str):

@@ -1,0 +1,100 @@
+"""Enrolling people's SSH keys in the log: `publish keys add|list|export`, and the first
+key at `publish init`.
+
+Guarantees: a key is enrolled only by an approver whose own enrolled key signs the
+enrolment (the very first key of a log is proven by signing its own enrolment, or comes
+from `publish init` or the existing allowed_signers file); a key already enrolled for
+someone is never enrolled again; after each enrolment `config/allowed_signers` is
+rewritten from the log, so the file is a mirror of the log and an edit made to it
+outside the log is detected (`publisher.incident.identity.check_mirror`).
+"""
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from publisher.errors import BadInput, Refused
+from publisher.i18n import _
+from publisher.incident.authority import people, require_approver
+from publisher.incident.identity import append_signed, enrol_first, import_allowed_signers, keyring, signing_on
+from publisher.log import signatures as sig
+from publisher.log.store import Event
+
+if TYPE_CHECKING:
+    from publisher.workspace.app import App
+
+
+@dataclass(frozen=True)
+class InitSigning:
+    user: str
+    fingerprint: str | None
+    key: Path
+
+
+def enrol_key(app: App, name: str, public_key_file: Path, actor: str, key: Path | None = None) -> Event:
+    """Enrol `name`'s SSH public key, signed by `actor` (an approver with an enrolled key)."""
+    if not signing_on(app):
+        raise Refused(_('`publish keys add` needs [approvals] signing = "ssh" in config/publisher.toml.'))
+    if name not in people(app.config):
+        raise BadInput(_("{name!r} has no role: add the name to [approvals] approvers, operators or viewers "
+                         "first.").format(name=name))
+    require_approver(app, actor, _("enrol a key"))
+    line, fingerprint = sig.read_public_key(public_key_file)
+    import_allowed_signers(app)
+    ring = keyring(app)
+    holder = next((item.name for item in ring.keys if item.fingerprint == fingerprint), None)
+    if holder:
+        raise Refused(_("the key {fingerprint} is already enrolled for {holder}.").format(
+            fingerprint=fingerprint, holder=holder))
+    data = {"name": name, "scheme": "ssh", "public_key": line, "fingerprint": fingerprint}
+    if not ring.keys and name == actor:
+        data["bootstrap"] = "keys add (signed by the key itself)"
+        signed = {**data, "signature": sig.ssh_signature(_enrol_message(data, actor), key or sig.default_key())}
+        problem = sig.check_event(Event(2 ** 62, "", "key.enrolled", actor, None, None, None, signed, ""),
+                                  sig.Keyring([sig.EnrolledKey(name, "ssh", line, fingerprint, 0)]))
+        if problem:
+            raise Refused(_("the first key must sign its own enrolment ({problem}); give --key with the private "
+                            "key of {file}.").format(problem=problem, file=public_key_file))
+        event = app.store.append("key.enrolled", actor=actor, data=signed)
+    else:
+        event = append_signed(app, "key.enrolled", actor, data, key=key)
+    write_mirror(app)
+    return event
+
+
+def _enrol_message(data: dict, actor: str) -> bytes:
+    return sig.action_message("enrol", data["name"], data, actor)
+
+
+def write_mirror(app: App) -> Path:
+    """Rewrite config/allowed_signers from the keys the log enrols."""
+    path = app.config.allowed_signers
+    temporary = path.with_name(path.name + ".tmp")
+    temporary.write_text(sig.allowed_signers_text(keyring(app)), encoding="utf-8")
+    os.replace(temporary, path)
+    return path
+
+
+def list_keys(app: App) -> list[sig.EnrolledKey]:
+    return list(keyring(app).keys)
+
+
+def init_signing(app: App, user: str, key: Path | None = None) -> InitSigning | None:
+    """At `publish init`: when `user` has an SSH key, turn signing on and enrol it."""
+    key = key or sig.default_key()
+    public = Path(str(key) + ".pub")
+    if not public.exists():
+        return None
+    line, fingerprint = sig.read_public_key(public)
+    config = app.workspace / "config" / "publisher.toml"
+    text = config.read_text(encoding="utf-8")
+    if not re.search(r"(?m)^signing\s*=", text):
+        text = re.sub(r"(?m)^\[approvals\]\n", '[approvals]\nsigning = "ssh"               '
+                      "# approvals, freezes, decisions and confirmations are signed\n", text, count=1)
+        config.write_text(text, encoding="utf-8")
+    enrol_first(app, user, line, "init")
+    write_mirror(app)
+    return InitSigning(user, fingerprint, key)
