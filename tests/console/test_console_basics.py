@@ -1,0 +1,94 @@
+"""The console's frame: read commands and --help never load it, the wheel ships its
+templates, static files and catalogue, the interface switches to Spanish, and an
+operator opens an incident and renders a draft from a phone."""
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+from tests.console.support import HttpConsole, configure, free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+CONSOLE_MODULES = ("starlette", "uvicorn", "webauthn", "publisher.web", "cbor2")
+PROBE = """
+import sys
+from publisher.cli import cli
+try:
+    cli(sys.argv[1:], prog_name="publish")
+except SystemExit:
+    pass
+print("MODULES", sorted(m for m in sys.modules if m.startswith({modules!r})))
+"""
+
+
+def https_console(workspace) -> HttpConsole:
+    configure(workspace, free_port())
+    path = workspace.path / "config" / "publisher.toml"
+    path.write_text(re.sub(r'base_url = "http://localhost:\d+"', 'base_url = "https://console.test"',
+                           path.read_text(encoding="utf-8")), encoding="utf-8")
+    return HttpConsole(workspace)
+
+
+def test_help_and_read_commands_do_not_load_the_console(workspace):
+    workspace.open_incident(case=2)
+    env = {"PUBLISH_WORKSPACE": str(workspace.path), "PUBLISH_USER": "marta", "PATH": "/usr/bin:/bin"}
+    for args in (["--help"], ["status"], ["log", "-n", "5"], ["incident", "list"], ["users", "--help"]):
+        result = subprocess.run([sys.executable, "-c", PROBE.format(modules=CONSOLE_MODULES), *args],
+                                capture_output=True, text=True, cwd=ROOT, env=env)
+        assert "Traceback" not in result.stderr, result.stderr
+        assert result.stdout.strip().splitlines()[-1] == "MODULES []", (args, result.stdout[-300:])
+
+
+def test_the_wheel_ships_the_console_files(tmp_path):
+    subprocess.run([sys.executable, "-m", "hatchling", "build", "-t", "wheel", "-d", str(tmp_path)], cwd=ROOT,
+                   check=True, capture_output=True)
+    names = zipfile.ZipFile(next(tmp_path.glob("*.whl"))).namelist()
+    for wanted in ("publisher/web/templates/draft.html", "publisher/web/static/htmx.min.js",
+                   "publisher/web/static/console.js", "publisher/web/static/console.css",
+                   "publisher/web/locale/es.po"):
+        assert wanted in names, wanted
+
+
+def test_the_interface_speaks_spanish_when_asked(workspace):
+    console = https_console(workspace)
+    client = console.login("vera")
+    page = client.get("/?lang=es")
+    assert '<html lang="es">' in page.text and "Incidencias" in page.text
+    assert "publish_lang=es" in page.headers.get("set-cookie", "")
+    assert "Incidencias" in client.get("/").text
+    assert "Incidents" in client.get("/?lang=en").text
+
+
+def test_an_operator_opens_an_incident_and_renders_a_draft(workspace):
+    console = https_console(workspace)
+    client = console.login("marta")
+    token = console.csrf(client, "/incidents/new")
+    first_seen = console.clock.now.isoformat(timespec="seconds")
+    opened = client.post("/incidents", data={"csrf": token, "case": "2", "first_seen": first_seen,
+                                             "summary": "card payments fail"})
+    assert opened.status_code == 303
+    incident_path = opened.headers["location"]
+    page = client.get(incident_path)
+    assert "card payments fail" in page.text and "apology" in page.text
+    rendered = client.post(f"{incident_path}/render", data={"csrf": token, "template": "apology"})
+    assert rendered.status_code == 303 and rendered.headers["location"].startswith("/drafts/")
+    draft = client.get(rendered.headers["location"]).text
+    assert "characters" in draft and "awaiting approval" in draft
+    assert "Approve with my passkey" not in draft
+    events = [kind for _, kind in workspace.events()]
+    assert events.count("incident.opened") == 1 and events.count("draft.rendered") == 1
+    assert [row[0] for row in workspace.db().execute(
+        "SELECT json_extract(body, '$.actor') FROM events WHERE json_extract(body, '$.kind') = 'draft.rendered'")] \
+        == ["marta"]
+
+
+def test_a_bad_form_is_one_sentence_not_a_traceback(workspace):
+    console = https_console(workspace)
+    client = console.login("marta")
+    token = console.csrf(client, "/incidents/new")
+    answer = client.post("/incidents", data={"csrf": token, "case": "2", "first_seen": "yesterday"})
+    assert answer.status_code == 400 and "first-seen" in answer.text.lower()
+    assert "Traceback" not in answer.text and "incident.opened" not in [k for _, k in workspace.events()]
