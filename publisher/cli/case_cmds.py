@@ -32,30 +32,47 @@ def freeze(reason: str, incident_id: str | None, as_user: str | None, key, as_js
         return
     say(f"Publishing frozen at {event.ts} by {event.actor}: {reason.strip()}")
     say("Every outgoing channel is stopped: running retries abort, new sends are refused, approved drafts wait.")
-    say("Lift it (an approver): publish unfreeze --reason TEXT")
+    say("Lift it (an approver): publish unfreeze --reason TEXT [--send]")
 
 
 @click.command("unfreeze", short_help="Lift the freeze (approvers only).")
 @click.option("--reason", required=True, metavar="TEXT", help="Why it is safe to communicate again.")
 @click.option("--as", "as_user", metavar="NAME", help=AS_HELP + " Must be an approver.")
 @key_option
+@click.option("--send", "send_now", is_flag=True, help="Send every draft that waited, right after lifting the freeze.")
 @click.option("--json", "as_json", is_flag=True, help="Print the recorded event and the waiting drafts as JSON.")
-def unfreeze(reason: str, as_user: str | None, key, as_json: bool) -> None:
-    """Lift the freeze (approvers only), recording who and why; lists the drafts that waited."""
+def unfreeze(reason: str, as_user: str | None, key, send_now: bool, as_json: bool) -> None:
+    """Lift the freeze (approvers only), recording who and why; lists the drafts that
+    waited and, with --send, sends them."""
+    from publisher.cli.draft_view import send_each
     from publisher.drafting.drafts import waiting_drafts
+    from publisher.errors import NotDelivered
+    from publisher.i18n import _
     from publisher.incident.freeze import unfreeze as lift
     from publisher.workspace.app import current_user
 
     app = session().app
     event = lift(app, current_user(as_user), reason, key=key)
     waiting = waiting_drafts(app)
-    if as_json:
+    if as_json and not send_now:
         emit_json({"event": event.as_dict(), "waiting": [record.draft.id for record in waiting]})
         return
-    say(f"Freeze lifted at {event.ts} by {event.actor}: {reason.strip()}")
-    for record in waiting:
-        say(f"Approved draft {record.draft.id} ({record.draft.template}, incident {record.draft.incident}) "
-            f"is waiting: publish send {record.draft.id}")
+    if not as_json:
+        say(f"Freeze lifted at {event.ts} by {event.actor}: {reason.strip()}")
+        for record in waiting:
+            left = ", ".join(name for name, d in record.deliveries.items() if d.state != "delivered")
+            say(_("Approved draft {draft} ({template}, incident {incident}) is waiting: publish send {draft} "
+                  "(not delivered on {left})").format(
+                draft=record.draft.id, template=record.draft.template, incident=record.draft.incident, left=left))
+        if waiting and not send_now:
+            say(_("Send them all: {commands}").format(
+                commands=" && ".join(f"publish send {record.draft.id}" for record in waiting)))
+    if send_now:
+        sent, problems = send_each([record.draft.id for record in waiting], event.actor or "", as_json)
+        if as_json:
+            emit_json({"event": event.as_dict(), "waiting": [record.draft.id for record in waiting], "sent": sent})
+        if problems:
+            raise NotDelivered(" ".join(problems))
 
 
 @click.command("done", short_help="Mark a step done that happens outside the tool.")

@@ -6,7 +6,7 @@ from pathlib import Path
 import click
 
 from publisher.cli.draft_view import deliver, preview, record_summary
-from publisher.cli.output import emit_json, say, table
+from publisher.cli.output import emit_json, say, table, warn
 from publisher.cli.session import session
 from publisher.cli.signing_opts import key_option
 
@@ -68,6 +68,7 @@ def drafts_show(draft_id: str, as_json: bool) -> None:
 def approve(draft_id: str, as_user: str | None, key: Path | None, as_json: bool) -> None:
     """Approve a draft; it is sent once the required approvals are in."""
     from publisher.drafting.approvals import approve as approve_draft
+    from publisher.drafting.cautions import approval_cautions
     from publisher.incident.freeze import active_freeze
     from publisher.workspace.app import current_user
 
@@ -77,6 +78,7 @@ def approve(draft_id: str, as_user: str | None, key: Path | None, as_json: bool)
     have, need = len(set(record.valid_approvers())), app.config.approvals_required
     if not as_json:
         say(f"Approved draft {draft_id} as {approver} ({have} of {need}).")
+    warn(approval_cautions(app, record), as_json)
     freeze = active_freeze(app.store)
     if record.approved and freeze:
         if as_json:
@@ -84,7 +86,8 @@ def approve(draft_id: str, as_user: str | None, key: Path | None, as_json: bool)
                        "reason": freeze.data.get("reason")})
         else:
             say(f"Publishing is frozen since {freeze.ts} by {freeze.actor}: {freeze.data.get('reason')}. "
-                f"The draft waits: after `publish unfreeze`, `publish send {draft_id}` sends it.")
+                f"The draft waits: after `publish unfreeze`, `publish send {draft_id}` sends it. "
+                "`publish unfreeze --reason TEXT --send` lifts the freeze and sends every waiting draft.")
     elif record.approved:
         deliver(draft_id, actor=approver, as_json=as_json)
 

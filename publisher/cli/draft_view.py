@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from publisher.cli.output import emit_json, rule, say, table
+from publisher.cli.output import emit_json, rule, say, table, warn
 from publisher.cli.session import session
 
 if TYPE_CHECKING:
@@ -76,6 +76,7 @@ def render_command(*, case: int, template: str, incident_id: str | None, languag
                    variables: tuple[str, ...], channel_names: tuple[str, ...], reply_to: str | None,
                    dry_run: bool, as_json: bool, solutions: tuple[str, ...] = (),
                    solutions_file: str | None = None) -> None:
+    from publisher.drafting.cautions import rendering_cautions
     from publisher.drafting.drafts import render_draft, save_draft
     from publisher.drafting.rendering import parse_vars
     from publisher.incident.cases import check_template, get_case
@@ -89,6 +90,7 @@ def render_command(*, case: int, template: str, incident_id: str | None, languag
     incident = find_incident(app, case, incident_id)
     draft = render_draft(app, incident, template, author=current_user(), language=language, variables=parsed,
                          channel_names=channel_names, reply_to=reply_to)
+    warn(rendering_cautions(incident), as_json)
     if dry_run:
         if as_json:
             emit_json({"dry_run": True, "draft": draft.as_dict()})
@@ -110,9 +112,11 @@ def render_command(*, case: int, template: str, incident_id: str | None, languag
         say(f"Approve with: publish approve {draft.id} --as NAME   (reject: publish reject {draft.id} --reason TEXT)")
 
 
-def deliver(draft_id: str, *, actor: str, as_json: bool, resend: tuple[str, ...] = ()) -> None:
+def deliver(draft_id: str, *, actor: str, as_json: bool, resend: tuple[str, ...] = (),
+            collect: list[dict[str, Any]] | None = None) -> None:
     """Run the delivery of one draft with live progress (none with --json), then print
-    the summary: delivered URLs, failures with their reasons, unconfirmed channels."""
+    the summary: delivered URLs, failures with their reasons, unconfirmed channels
+    (with --json, appended to `collect` instead when it is given)."""
     import sys
 
     from publisher.delivery.engine import send_draft
@@ -135,9 +139,13 @@ def deliver(draft_id: str, *, actor: str, as_json: bool, resend: tuple[str, ...]
     unconfirmed = [o.channel for o in outcomes if o.state == "unknown"]
     missing = [o.channel for o in outcomes if o.state != "delivered"]
     if as_json:
-        emit_json({"draft": draft_id, "elapsed_s": elapsed, "delivered": len(outcomes) - len(missing),
+        summary = {"draft": draft_id, "elapsed_s": elapsed, "delivered": len(outcomes) - len(missing),
                    "not_delivered": missing, "unconfirmed": unconfirmed,
-                   "deliveries": [vars(outcome) for outcome in outcomes]})
+                   "deliveries": [vars(outcome) for outcome in outcomes]}
+        if collect is not None:
+            collect.append(summary)
+        else:
+            emit_json(summary)
     else:
         table([[o.channel, o.state, str(o.attempts), o.url or o.detail] for o in outcomes],
               ["channel", "state", "attempts", "where / why"])
@@ -151,6 +159,21 @@ def deliver(draft_id: str, *, actor: str, as_json: bool, resend: tuple[str, ...]
 
         states = {o.channel: o.state for o in outcomes}
         raise NotDelivered(not_delivered_sentence(draft_id, states, frozen=active_freeze(current.app.store) is not None))
+
+
+def send_each(draft_ids: list[str], actor: str, as_json: bool) -> tuple[list[dict[str, Any]], list[str]]:
+    """Deliver several drafts one after the other: the JSON summaries (with --json) and
+    what was left short, one sentence per draft."""
+    from publisher.errors import NotDelivered
+
+    summaries: list[dict[str, Any]] = []
+    problems = []
+    for draft_id in draft_ids:
+        try:
+            deliver(draft_id, actor=actor, as_json=as_json, collect=summaries if as_json else None)
+        except NotDelivered as error:
+            problems.append(f"draft {draft_id}: {error}")
+    return summaries, problems
 
 
 def record_summary(record: DraftRecord) -> dict[str, Any]:

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import click
 
-from publisher.cli.output import emit_json, say, table
+from publisher.cli.output import emit_json, say, table, warn
 from publisher.cli.session import session
 from publisher.errors import NotDelivered
 
@@ -39,6 +39,7 @@ def incident_open(case: int, first_seen: str, source: str | None, author: str | 
                   lang: str | None, severity: str, as_user: str | None, as_json: bool) -> None:
     """Open an incident from its first negative message."""
     from publisher.drafting.phrasing import what_phrases
+    from publisher.incident.cautions import opening_cautions
     from publisher.incident.incidents import open_incident
     from publisher.workspace.app import current_user
 
@@ -48,6 +49,7 @@ def incident_open(case: int, first_seen: str, source: str | None, author: str | 
     opened = open_incident(app, case=case, first_seen=first_seen, actor=actor, source=source, author=author,
                            platform=platform, summary=summary, language=lang, severity=severity, what=phrases)
     frozen = _frozen_by(app, opened.id)
+    warn(opening_cautions(app, opened), as_json)
     brief = _brief_advisor(app, opened, actor)
     if as_json:
         emit_json({**opened.as_dict(), "frozen": frozen is not None, "advisor_brief": brief})

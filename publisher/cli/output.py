@@ -18,6 +18,12 @@ def say(text: str = "", err: bool = False) -> None:
     terminal.echo(terminal.paint_line(session().redact(text)), err=err)
 
 
+def warn(warnings: list[str], as_json: bool = False) -> None:
+    """Each warning on its own WARNING line; on stderr when stdout carries JSON."""
+    for warning in warnings:
+        say(f"WARNING: {warning}", err=as_json)
+
+
 def rule(title: str) -> str:
     return f"── {title} " + "─" * max(3, 72 - len(title))
 
