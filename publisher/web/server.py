@@ -70,6 +70,15 @@ class Console:
         self.on_approved = on_approved
         self.templates = Environment(loader=FileSystemLoader(HERE / "templates"),
                                      autoescape=select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True)
+        self.templates.filters["local"] = self.local_time
+
+    def local_time(self, moment: Any) -> str:
+        """A time in the organisation's time zone (UTC when none is configured)."""
+        if isinstance(moment, str):
+            moment = from_iso(moment)
+        zone = self.app.config.timezone
+        shown = moment.astimezone(zone) if zone else moment
+        return shown.strftime("%Y-%m-%d %H:%M ") + (shown.tzname() or "UTC")
 
     async def visitor(self, request: Request) -> Visitor:
         token = request.cookies.get(security.SESSION_COOKIE)

@@ -60,6 +60,9 @@ def test_invite_enrol_login_approve_deliver_verify(workspace):
         page.wait_for_url(f"http://localhost:{port}/")
         shot(page, "2-incidents-phone")
         page.get_by_role("link", name=f"#{incident}").click()
+        page.wait_for_url(f"**/incidents/{incident}")
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        shot(page, "2b-incident-phone")
         page.get_by_role("link", name=draft[:12]).first.click()
         page.wait_for_url(f"**/drafts/{draft}")
         assert page.evaluate("document.documentElement.scrollWidth") <= 390

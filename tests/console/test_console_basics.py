@@ -92,3 +92,14 @@ def test_a_bad_form_is_one_sentence_not_a_traceback(workspace):
     answer = client.post("/incidents", data={"csrf": token, "case": "2", "first_seen": "yesterday"})
     assert answer.status_code == 400 and "first-seen" in answer.text.lower()
     assert "Traceback" not in answer.text and "incident.opened" not in [k for _, k in workspace.events()]
+
+
+def test_times_are_shown_in_the_organisations_time_zone(workspace):
+    console_path = workspace.path / "config" / "publisher.toml"
+    https_console(workspace)
+    console_path.write_text(console_path.read_text(encoding="utf-8").replace(
+        'language = "en"', 'language = "en"\ntimezone = "Europe/Madrid"'), encoding="utf-8")
+    console = HttpConsole(workspace)
+    incident = workspace.open_incident(case=2)
+    page = console.login("vera").get(f"/incidents/{incident}").text
+    assert re.search(r"\d\d:\d\d CES?T", page)
