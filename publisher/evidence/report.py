@@ -100,7 +100,8 @@ def _channels(status: Status) -> list[dict[str, Any]]:
         if channel.state == "delivered" and channel.at:
             receipt = (delivery.receipt if delivery else None) or {}
             row.update(delivered_at=channel.at, url=receipt.get("url"), platform_id=receipt.get("id"),
-                       platform_time=receipt.get("platform_time"), **confirmation(receipt))
+                       platform_time=receipt.get("platform_time"))
+            row.update(confirmation(receipt))
             row["verdict"] = "PASS" if from_iso(channel.at) <= deadline else "FAIL"
         elif status.published.waived:
             row["verdict"] = "WAIVED"
@@ -123,7 +124,7 @@ def _draft(record: Any) -> dict[str, Any]:
                             "at": delivery.at, "platform_id": (delivery.receipt or {}).get("id"),
                             "url": (delivery.receipt or {}).get("url"),
                             "platform_time": (delivery.receipt or {}).get("platform_time"),
-                            "reason": delivery.reason, **confirmation(delivery.receipt or {})}
+                            "reason": delivery.reason} | confirmation(delivery.receipt or {})
                            for name, delivery in record.deliveries.items()]}
 
 
@@ -205,3 +206,4 @@ def render(data: dict[str, Any], fmt: str) -> str:
     from publisher.evidence.report_markdown import markdown_report
 
     return markdown_report(data)
+
