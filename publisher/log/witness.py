@@ -179,8 +179,9 @@ def stamp(store: Store, settings: WitnessSettings, reason: str) -> Event:
         reply, moment = request_token(settings, Trust(settings), head_message(seq, digest))
     except BadInput as error:
         raise WitnessFailed(str(error)) from None
+    token = base64.b64encode(reply).decode("ascii")
     return store.append(WITNESSED, data={"seq": seq, "hash": digest, "tsa": settings.url, "for": reason,
-                                         "time": iso(moment), "token": base64.b64encode(reply).decode("ascii")})
+                                         "time": iso(moment, "microseconds"), "token": token})
 
 
 def witness_head(store: Store, settings: WitnessSettings, reason: str) -> Event:
@@ -265,7 +266,7 @@ def _problem(store: Store, trust: Trust | None, event: Event) -> str | None:
         moment = trust.check(reply, head_message(seq, digest))
     except WitnessFailed as error:
         return str(error)
-    if moment != recorded:
+    if abs(moment - recorded) >= timedelta(seconds=1):
         return _("the recorded witness time {recorded} differs from the token's {moment}").format(
             recorded=iso(recorded), moment=iso(moment))
     local = from_iso(event.ts)
