@@ -7,6 +7,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from publisher.errors import BadInput
+from publisher.i18n import _
 from publisher.incident.incidents import Incident
 from publisher.workspace.app import App
 
@@ -42,6 +43,7 @@ def default_targets(app: App, incident: Incident, template: str, names: tuple[st
             raise BadInput(f"a reply answers the source post, but incident {incident.id} has none; give "
                            "--reply-to URL_OR_ID (or open the incident with --source URL).")
         if names:
+            _refuse_statements_page(app, incident, names)
             return names, reply_to
         platform = source_platform(app, incident)
         if platform is None:
@@ -64,6 +66,18 @@ def default_targets(app: App, incident: Incident, template: str, names: tuple[st
                            "audience = \"internal\" (the cabinet's Slack or Teams, an email to the advisor).")
         return chosen, reply_to
     return names, reply_to
+
+
+def _refuse_statements_page(app: App, incident: Incident, names: tuple[str, ...]) -> None:
+    """A single complaint's reply is addressed to one person: never on the public statements page."""
+    if incident.severity != "single":
+        return
+    for name in names:
+        configured = app.config.channels.get(name)
+        if configured is not None and configured.type == "site":
+            raise BadInput(_("--channel {name}: a reply to a single complaint is addressed to one person and is "
+                             "never posted on the public statements page; send it on the source post's platform."
+                             ).format(name=name))
 
 
 def check_solutions(template: str, variables: dict[str, Any]) -> None:

@@ -13,7 +13,6 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from publisher.errors import BadInput
 from publisher.incident.decisions import counted_decisions
 from publisher.incident.playbooks import Facts
 from publisher.incident.verdict_set import judged_set
@@ -36,17 +35,14 @@ def required_channels(app: App, incident: Incident,
     public = list(judged_set(app, incident.id).channels)
     if incident.severity != "single":
         return public, records
-    replies = [record for record in records if record.draft.template == "reply" and not record.rejection]
-    names = {name for record in replies for name in record.draft.payloads}
-    if not names:
-        from publisher.drafting.targeting import default_targets
+    from publisher.drafting.targeting import source_platform
 
-        try:
-            names = set(default_targets(app, incident, "reply", (), None)[0])
-        except BadInput:
-            names = set()
-    chosen = [channel for channel in public if channel.name in names]
-    return (chosen or public), replies
+    replies = [record for record in records if record.draft.template == "reply" and not record.rejection]
+    platform = source_platform(app, incident)
+    if platform is not None:
+        return [channel for channel in public if channel.type == platform], replies
+    names = {name for record in replies for name in record.draft.payloads}
+    return [channel for channel in public if channel.name in names and channel.type != "site"], replies
 
 
 def _completed(record: DraftRecord) -> datetime | None:

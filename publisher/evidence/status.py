@@ -108,7 +108,7 @@ class Status:
 
     @property
     def warnings(self) -> list[str]:
-        notes = [f"UNCONFIRMED {item.hint}" for item in self.unconfirmed]
+        notes = [f"UNCONFIRMED {item.hint}" for item in self.unconfirmed] + single_proof_warnings(self)
         for clock in (self.prepared, self.published):
             if clock.done_at is None and not clock.waived and timedelta(0) < clock.deadline - self.now < WARN_BEFORE:
                 notes.append(f"the {clock.name} deadline is less than 2 h away ({iso(clock.deadline)})")
@@ -208,6 +208,16 @@ def unconfirmed_deliveries(app: App, records: list[DraftRecord]) -> list[Unconfi
                 continue
             found.append(Unconfirmed(record.draft.id, name, delivery.attempts, delivery.at))
     return found
+
+
+def single_proof_warnings(status: Status) -> list[str]:
+    from publisher.i18n import _
+
+    if status.incident.severity != "single" or status.channels:
+        return []
+    return [_("severity single: the 48 h proof is the reply on the source post's platform, and no enabled public "
+              "channel is on it (or the platform is unknown: open the incident with --platform NAME); add that "
+              "platform's channel to config/publisher.toml")]
 
 
 def checklist_warnings(status: Status) -> list[str]:
