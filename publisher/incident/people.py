@@ -282,11 +282,15 @@ def passkey_problems(app: App) -> list[tuple[Event, str]]:
     from publisher.log import signatures
 
     ring = signatures.read_keyring(app.store)
+    keys = all_passkeys(app)
     found = []
     for event in app.store.events(kind=tuple(signatures.ACTIONS)):
         signature = event.data.get("signature")
         if isinstance(signature, dict) and signature.get("scheme") == passkeys.SCHEME:
+            key = keys.get(str(signature.get("credential_id")))
             problem = signatures.check_event(event, ring)
+            if problem is None and key is not None and key.revoked_seq is not None and key.revoked_seq < event.seq:
+                problem = f"signed with a passkey revoked at row {key.revoked_seq}"
             if problem:
                 found.append((event, problem))
     return found

@@ -189,3 +189,46 @@ def test_a_viewer_cannot_sign_a_freeze(workspace):
     headers = {"X-CSRF-Token": console.csrf(client, "/")}
     assert client.post(f"/incidents/{incident}/freeze/options", json={"reason": "x"}, headers=headers).status_code == 403
     assert "freeze" not in kinds(workspace)
+
+
+def test_a_revoked_passkey_can_no_longer_log_in_or_sign(workspace):
+    console = setup(workspace, required=2)
+    workspace.open_incident(case=2)
+    draft = workspace.render("--case", "2", "--template", "apology", user="marta")
+    client = console.login("ana")
+    assert workspace.run("users", "revoke", "ana", user="luis").exit_code == 0
+    assert client.get("/").status_code == 303
+    again = console.client()
+    headers = {"X-CSRF-Token": console.csrf(again)}
+    answer = again.post("/login", json=console.keys["ana"].get(again.post("/login/options", headers=headers).json()),
+                        headers=headers)
+    assert answer.status_code == 409 and "revoked" in answer.json()["error"]
+    assert "draft.approved" not in kinds(workspace) and draft
+
+
+def test_log_verify_refuses_an_action_signed_after_its_passkey_was_revoked(workspace):
+    from publisher.log.store import GENESIS, canonical, chain_hash
+
+    console = setup(workspace, required=2)
+    workspace.open_incident(case=2)
+    draft = workspace.render("--case", "2", "--template", "apology", user="marta")
+    client = console.login("ana")
+    body, headers = console.sign(client, "ana", f"/drafts/{draft}/approve")
+    assert client.post(f"/drafts/{draft}/approve", json=body, headers=headers).status_code == 200
+    with workspace.db() as db:
+        events = [json.loads(row[0]) for row in db.execute("SELECT body FROM events ORDER BY seq")]
+        at = next(i for i, event in enumerate(events) if event["kind"] == "draft.approved")
+        credential = events[at]["data"]["signature"]["credential_id"]
+        events.insert(at, {**events[at], "kind": "passkey.revoked", "actor": "luis", "draft": None,
+                           "data": {"person": "ana", "credential_id": credential}})
+        db.execute("DELETE FROM events")
+        prev = GENESIS
+        for seq, event in enumerate(events, start=1):
+            body = canonical({**event, "seq": seq})
+            digest = chain_hash(prev, body)
+            db.execute("INSERT INTO events (seq, body, prev, hash) VALUES (?, ?, ?, ?)", (seq, body, prev, digest))
+            prev = digest
+    (workspace.path / "var" / "publisher.db.head").write_text(
+        canonical({"seq": len(events), "hash": prev, "mac": chain_hash("head", f"{len(events)}:{prev}")}))
+    result = workspace.run("log", "verify")
+    assert result.exit_code == 1 and "row 7" in result.output and "signature" in result.output, result.output

@@ -110,3 +110,30 @@ def test_every_notice_is_recorded_in_the_log_once(workspace, cabinet):
     assert recorded and set(recorded.values()) == {1}
     assert len(cabinet.requests) == sum(recorded.values())
     assert "secret" not in str([event.data for event in keys[0]])
+
+
+def test_a_case_2_update_reminder_fires_once_when_due(workspace, cabinet):
+    clock = Clock()
+    incident = workspace.open_incident(case=2, hours_ago=1)
+    draft = workspace.render("--case", "2", "--template", "apology", "--channel", "web", user="marta")
+    assert workspace.run("approve", draft, "--as", "ana").exit_code == 0
+    heralds = servers(workspace, clock)
+    assert not [key for key in tick_together(heralds) if key.startswith("update:")]
+    clock.advance(hours=5, minutes=50)
+    assert not [key for key in tick_together(heralds) if key.startswith("update:")]
+    clock.advance(minutes=20)
+    fired = tick_together(heralds) + tick_together(heralds)
+    updates = [key for key in fired if key.startswith(f"update:{incident}:")]
+    assert len(updates) == 1
+    assert sum("progress update was due" in text for text in texts(cabinet)) == 1
+
+
+def test_an_invitation_link_can_be_sent_over_an_internal_channel(workspace, cabinet):
+    workspace.write_config(extra='\n[channels.cabinet]\ntype = "slack"\naudience = "internal"\n'
+                                 'webhook_url = "${CABINET_WEBHOOK}"\n')
+    result = workspace.run("users", "invite", "luis", "--send", "cabinet", user="ana")
+    assert result.exit_code == 0, result.output
+    link = result.output.strip().splitlines()[-1]
+    assert [text for text in texts(cabinet) if link in text]
+    stored = "\n".join(body for (body,) in workspace.db().execute("SELECT body FROM events"))
+    assert link.rsplit("/", 1)[1] not in stored
