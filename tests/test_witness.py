@@ -48,6 +48,7 @@ def approve_and_send(workspace) -> str:
     draft = workspace.render("--case", "2", "--template", "apology")
     result = workspace.run("approve", draft, "--as", "ana")
     assert result.exit_code == 0, result.output
+    workspace.last_output = result.output
     return draft
 
 
@@ -92,6 +93,7 @@ def test_an_unreachable_tsa_never_blocks_a_send_and_is_retried_later(workspace, 
     missed = events(workspace, "log.witness_missed")
     assert [event["data"]["for"] for event in missed] == ["approval", "delivery"]
     assert "could not be reached" in missed[0]["data"]["reason"]
+    assert "WARNING: the log's head is not time-stamped yet: the TSA could not be reached" in workspace.last_output
     assert events(workspace, "log.witnessed") == []
     data = report(workspace)
     prepared = data["witness"]["prepared"]

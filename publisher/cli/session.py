@@ -29,11 +29,14 @@ class Session:
         return self._app
 
     def finish(self) -> None:
-        """After the command: a time witness still owed is asked for again (never fails)."""
+        """After the command: a time witness still owed is asked for again (never fails);
+        one still missing is said on stderr."""
         if self._app is not None:
             from publisher.workspace.witnessing import after_command
 
-            after_command(self._app)
+            warning = after_command(self._app)
+            if warning:
+                click.echo(self.redact(f"WARNING: {warning}"), err=True)
 
     def redact(self, text: str) -> str:
         return self._app.redact(text) if self._app is not None else text

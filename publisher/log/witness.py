@@ -189,9 +189,12 @@ def witness_head(store: Store, settings: WitnessSettings, reason: str) -> Event:
     try:
         return stamp(store, settings, reason)
     except WitnessFailed as error:
-        seq, digest = store.head()
-        return store.append(MISSED, data={"seq": seq, "hash": digest, "tsa": settings.url, "for": reason,
-                                          "reason": str(error)})
+        return record_miss(store, settings, reason, str(error))
+
+
+def record_miss(store: Store, settings: WitnessSettings, reason: str, why: str) -> Event:
+    seq, digest = store.head()
+    return store.append(MISSED, data={"seq": seq, "hash": digest, "tsa": settings.url, "for": reason, "reason": why})
 
 
 def pending_since(store: Store) -> int | None:

@@ -2,11 +2,13 @@
 and what `publish log verify` checks beyond the chain (with `publisher.workspace.rollback`).
 
 Guarantees:
-- After each approval and after each delivery run that delivered something,
-the log's head is time-stamped (`publisher.log.witness`); after any other command that
-wrote to the log, a head not yet covered is witnessed then. None of this can fail or
-stop the command that called it: a TSA that cannot be reached is recorded as a miss and
-retried later, never raised. Without `[store] witness` every call here does nothing.
+- After each approval and after each delivery run that delivered something, the log's
+  head is time-stamped (`publisher.log.witness`); after any other command that wrote
+  to the log, a head not yet covered is witnessed then.
+- None of this can fail or stop the command that called it: a TSA that cannot be
+  reached is recorded as a miss (asked once per command; later hooks of the same command
+  record the miss without waiting again), said as a warning, and retried later.
+- Without `[store] witness` every call here does nothing.
 """
 from __future__ import annotations
 
@@ -27,21 +29,16 @@ def witness_after(app: App, reason: str) -> None:
     settings = app.config.witness
     if settings is None:
         return
+    missed = getattr(app, "witness_missed", None)
     try:
-        witness.witness_head(app.store, settings, reason)
+        if missed:
+            witness.record_miss(app.store, settings, reason, missed)
+            return
+        event = witness.witness_head(app.store, settings, reason)
     except PublishError:
         return
-
-
-def catch_up(app: App) -> None:
-    """After a command that wrote: witness the head if an approval or delivery is not yet covered."""
-    settings = app.config.witness
-    if settings is None:
-        return
-    try:
-        witness.catch_up(app.store, settings)
-    except (witness.WitnessFailed, PublishError):
-        return
+    if event.kind == witness.MISSED:
+        app.witness_missed = event.data.get("reason")
 
 
 def trust(app: App) -> witness.Trust | None:
@@ -67,15 +64,26 @@ def witness_now(app: App) -> Event | None:
             reason=error)) from None
 
 
-def after_command(app: App) -> None:
-    """The end of every command: when it wrote to the log, witness what is not yet covered."""
+def after_command(app: App) -> str | None:
+    """The end of every command: when it wrote to the log, witness what is not yet
+    covered. Returns a warning to show when the head stays unwitnessed."""
     store = app.__dict__.get("store")
-    if store is None or getattr(store, "wrote", None) is None or not store.wrote.is_set():
-        return
-    try:
-        catch_up(app)
-    except Exception:  # the command is done and has printed its result; a witness is retried later
-        return
+    if app.config.witness is None or store is None or not getattr(store, "wrote", None) or not store.wrote.is_set():
+        return None
+    missed = getattr(app, "witness_missed", None)
+    if missed is None:
+        try:
+            witness.catch_up(store, app.config.witness)
+        except witness.WitnessFailed as error:
+            missed = str(error)
+        except Exception:  # the command is done and has printed its result; a witness is retried later
+            return None
+    if missed is None:
+        return None
+    from publisher.i18n import _
+
+    return _("the log's head is not time-stamped yet: {reason}; the next command that writes, or "
+             "`publish log witness`, tries again.").format(reason=missed)
 
 
 def outside_problems(app: App) -> list[str]:
