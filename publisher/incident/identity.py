@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable
 
 from publisher.errors import Refused
+from publisher.i18n import _
 from publisher.log import signatures as sig
 from publisher.log.store import Event
 
@@ -57,8 +58,8 @@ def check_mirror(app: App) -> None:
     """Refuse when config/allowed_signers differs from the keys the log enrols."""
     difference = mirror_problem(app)
     if difference:
-        raise Refused(f"refused: {difference}; the log is the list of keys: `publish keys list` shows it, "
-                      "`publish keys export` rewrites the file from it.")
+        raise Refused(_("refused: {difference}; the log is the list of keys: `publish keys list` shows it, "
+                        "`publish keys export` rewrites the file from it.").format(difference=difference))
 
 
 def import_allowed_signers(app: App) -> None:
@@ -87,7 +88,8 @@ def signed_data(app: App, kind: str, actor: str, data: dict[str, Any], *, key: P
         signed = {**data, "signature": signature}
         problem = sig.check_event(_pending(kind, actor, incident, draft, channel, signed), keyring(app))
         if problem:
-            raise Refused(f"the signature of {actor!r} does not verify ({problem}); nothing was recorded.")
+            raise Refused(_("the signature of {actor!r} does not verify ({problem}); nothing was recorded.").format(
+                actor=actor, problem=problem))
         return signed
     if not signing_on(app):
         return data
@@ -95,15 +97,15 @@ def signed_data(app: App, kind: str, actor: str, data: dict[str, Any], *, key: P
     check_mirror(app)
     ring = keyring(app)
     if not ring.keys_for(actor):
-        raise Refused(f"{actor!r} has no key enrolled in the log, so {actor!r} cannot sign this; an approver "
-                      f"enrols one with `publish keys add {actor} PUBKEY_FILE`.")
+        raise Refused(_("{actor!r} has no key enrolled in the log, so {actor!r} cannot sign this; an approver "
+                        "enrols one with `publish keys add {actor} PUBKEY_FILE`.").format(actor=actor))
     message = sig.event_message(_pending(kind, actor, incident, draft, channel, data))
     key = key or sig.default_key()
     signed = {**data, "signature": sig.ssh_signature(message, key)}
     problem = sig.check_event(_pending(kind, actor, incident, draft, channel, signed), ring)
     if problem:
-        raise Refused(f"the signature made with {key} is not {actor!r}'s key enrolled in the log ({problem}); "
-                      "nothing was recorded.")
+        raise Refused(_("the signature made with {key} is not {actor!r}'s key enrolled in the log ({problem}); "
+                        "nothing was recorded.").format(key=key, actor=actor, problem=problem))
     return signed
 
 

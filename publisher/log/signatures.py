@@ -61,6 +61,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from publisher.errors import BadInput, Refused
+from publisher.i18n import _
 
 NAMESPACE = "publish-approval"
 TIMEOUT = 20
@@ -261,11 +262,13 @@ def read_public_key(path: Path) -> tuple[str, str]:
     try:
         text = path.read_text(encoding="utf-8").strip()
     except (OSError, UnicodeDecodeError) as error:
-        raise BadInput(f"{path}: cannot read the public key ({getattr(error, 'strerror', None) or error}).") from None
+        raise BadInput(_("{path}: cannot read the public key ({reason}).").format(
+            path=path, reason=getattr(error, "strerror", None) or error)) from None
     line = " ".join(text.split()[:2]) if text else ""
     fingerprint = ssh_fingerprint(line)
     if fingerprint is None or "\n" in text:
-        raise BadInput(f"{path} is not an OpenSSH public key (one line like 'ssh-ed25519 AAAA... name').")
+        raise BadInput(_("{path} is not an OpenSSH public key (one line like 'ssh-ed25519 AAAA... name').").format(
+            path=path))
     return line, fingerprint
 
 
@@ -279,7 +282,8 @@ def parse_allowed_signers(path: Path) -> set[tuple[str, str]]:
         fields = line.split()
         start = next((i for i, item in enumerate(fields[1:], 1) if item.startswith(("ssh-", "ecdsa-", "sk-"))), None)
         if start is None or start + 1 >= len(fields):
-            raise BadInput(f"{path.name} line {number}: expected 'NAME [options] KEYTYPE KEY'.")
+            raise BadInput(_("{file} line {number}: expected 'NAME [options] KEYTYPE KEY'.").format(
+                file=path.name, number=number))
         key = f"{fields[start]} {fields[start + 1]}"
         for principal in fields[0].split(","):
             pairs.add((principal, key))
@@ -295,17 +299,19 @@ def mirror_difference(keyring: Keyring, path: Path) -> str | None:
     """How `path` (the allowed_signers mirror) differs from the SSH keys the log enrols."""
     enrolled = {(key.name, key.public_key) for key in keyring.keys if key.scheme == "ssh"}
     if not path.exists():
-        return f"{path.name} is missing but the log enrols keys for {', '.join(sorted({n for n, _ in enrolled}))}"
+        return _("{file} is missing but the log enrols keys for {names}").format(
+            file=path.name, names=", ".join(sorted({name for name, _key in enrolled})))
     listed = parse_allowed_signers(path)
     extra = sorted(listed - enrolled)
     if extra:
         name, key = extra[0]
-        return (f"{path.name} lists a key for {name} ({ssh_fingerprint(key)}) that the log never enrolled "
-                "(edited outside `publish keys add`?)")
+        return _("{file} lists a key for {name} ({fingerprint}) that the log never enrolled (edited outside "
+                 "`publish keys add`?)").format(file=path.name, name=name, fingerprint=ssh_fingerprint(key))
     missing = sorted(enrolled - listed)
     if missing:
         name, key = missing[0]
-        return f"{path.name} lacks {name}'s key ({ssh_fingerprint(key)}) that the log enrols"
+        return _("{file} lacks {name}'s key ({fingerprint}) that the log enrols").format(
+            file=path.name, name=name, fingerprint=ssh_fingerprint(key))
     return None
 
 
@@ -316,11 +322,11 @@ def default_key() -> Path:
 
 def sign(message: bytes, key: Path) -> str:
     if not key.exists():
-        raise Refused(f"this action must be signed, but there is no SSH key at {key}; "
-                      "give --key PATH or set PUBLISH_SSH_KEY.")
+        raise Refused(_("this action must be signed, but there is no SSH key at {key}; "
+                        "give --key PATH or set PUBLISH_SSH_KEY.").format(key=key))
     result = _ssh_keygen(["-Y", "sign", "-n", NAMESPACE, "-f", str(key)], message)
     if result.returncode != 0 or b"BEGIN SSH SIGNATURE" not in result.stdout:
-        raise Refused(f"could not sign with {key}: {_first_line(result.stderr)}")
+        raise Refused(_("could not sign with {key}: {reason}").format(key=key, reason=_first_line(result.stderr)))
     return result.stdout.decode()
 
 
@@ -360,9 +366,9 @@ def _ssh_keygen(args: list[str], stdin: bytes) -> subprocess.CompletedProcess[by
         return subprocess.run(["ssh-keygen", *args], input=stdin, capture_output=True, timeout=TIMEOUT,
                               env={**os.environ, "SSH_ASKPASS_REQUIRE": "never"})
     except FileNotFoundError:
-        raise BadInput("signed actions need ssh-keygen (OpenSSH 8.2 or later) on the PATH.") from None
+        raise BadInput(_("signed actions need ssh-keygen (OpenSSH 8.2 or later) on the PATH.")) from None
     except subprocess.TimeoutExpired:
-        raise Refused("ssh-keygen did not answer in time (a key with a passphrase needs ssh-agent).") from None
+        raise Refused(_("ssh-keygen did not answer in time (a key with a passphrase needs ssh-agent).")) from None
 
 
 def _first_line(data: bytes) -> str:

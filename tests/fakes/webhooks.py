@@ -132,7 +132,8 @@ def utf16_length(text: str) -> int:
 
 class DiscordFake(ScriptedFake):
     """discord.com: /api/webhooks/<id>/<token>; POST executes (200 Message with
-    ?wait=true, else 204), GET returns the webhook object."""
+    ?wait=true, else 204), GET returns the webhook object, and GET .../messages/<id> a
+    message it holds (404 "Unknown Message", code 10008, otherwise)."""
 
     def __init__(self, webhook_id: str, token: str, channel_id: str = "1180000000000000001",
                  guild_id: str | None = None):
