@@ -53,7 +53,7 @@ def test_control_characters_are_refused_in_every_input(workspace, iso_hours_ago)
     _refused(workspace, "done", "trace-source", "--note", "ok\x1b")
     _refused(workspace, "freeze", "--reason", "stop\x07")
     _refused(workspace, "incident", "resolve", incident, "--note", "fixed\x08")
-    draft = workspace.render("--case", "2", "--template", "apology", "--var", "detail=line one\n\tline two")
+    draft = workspace.render("--case", "2", "--template", "apology", "--var", "contact=line one\n\tline two")
     _refused(workspace, "reject", draft, "--reason", "no\x1b")
     _refused(workspace, "approve", draft, user="an\x1ba")
 
@@ -92,7 +92,7 @@ def test_the_feed_never_holds_a_character_xml_forbids(workspace):
     feed = _feed_is_well_formed(workspace)
     assert "\x0b" not in feed and "\x1b" not in feed and "\ufffd" in feed
     _write_template(workspace, "A clean update.")
-    second = workspace.render("--case", "2", "--template", "apology", "--var", "note=later")
+    second = workspace.render("--case", "2", "--template", "apology", "--var", "contact=later")
     assert workspace.run("approve", second, "--as", "ana").exit_code == 0
     assert "A clean update." in _feed_is_well_formed(workspace)
 

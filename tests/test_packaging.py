@@ -34,9 +34,9 @@ def test_wheel_ships_templates_and_config_and_works_from_anywhere(tmp_path):
 
     assert publish("init", str(workspace)).returncode == 0
     opened = publish("incident", "open", "--case", "2", "--first-seen", "2026-01-01T10:00:00+01:00",
-                     "--summary", "una caída de los pagos")
+                     "--what", "la caída de los pagos")
     assert opened.returncode == 0, opened.stderr
     rendered = publish("--case", "2", "--template", "apology", "--dry-run")
     assert rendered.returncode == 0, rendered.stderr
-    assert "una caída de los pagos" in rendered.stdout
+    assert "Pedimos disculpas por la caída de los pagos." in rendered.stdout
     assert str(ROOT) not in rendered.stdout
