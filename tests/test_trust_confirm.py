@@ -121,3 +121,19 @@ def test_the_report_shows_a_person_not_a_platform_receipt(workspace, platforms, 
     markdown = workspace.run("report", "1", "--format", "md", env=platforms.env()).output
     assert "confirmed by ana (checked with the platform)" in markdown
     assert "confirmed by a person (ana, not checked with the platform)" in markdown
+
+
+@pytest.mark.parametrize("channel", ["web", "outbox"])
+def test_our_own_site_and_outbox_are_looked_up_too(workspace, platforms, channel):
+    env = platforms.env()
+    workspace.open_incident(case=2)
+    draft = workspace.render("--case", "2", "--template", "apology", "--channel", channel, env=env)
+    assert workspace.run("freeze", "--reason", "hold", env=env).exit_code == 0
+    assert workspace.run("approve", draft, "--as", "ana", env=env).exit_code == 0
+    store = Store(workspace.path / "var" / "publisher.db")
+    store.append("delivery.started", actor="ana", incident="1", draft=draft, channel=channel, data={"attempt": 1})
+    store.close()
+    result = _confirm(workspace, platforms, draft, channel, f"{draft}--{channel}.txt" if channel == "outbox"
+                      else f"statements/20260101-{draft}.html")
+    assert result.exit_code == 2 and "has no post" in result.output
+    assert _confirmations(workspace) == {}

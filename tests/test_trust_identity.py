@@ -127,3 +127,20 @@ def test_with_signing_off_approvals_are_said_to_be_self_declared(workspace):
     assert "ana (unsigned, self-declared" in workspace.run("status", "1").output
     report = workspace.run("report", "1", "--format", "md").output
     assert "ana at" in report and "(unsigned, self-declared)" in report
+
+
+def test_a_confirmation_forged_into_the_store_does_not_count_as_delivered(signed, keys):
+    draft = _draft(signed)
+    _enrol_keys(signed, keys)
+    assert signed.run("approve", draft, "--as", "ana", "--key", str(keys["ana"])).exit_code == 0
+    rewrite_log(signed, append=({"kind": "delivery.started", "actor": "ana", "incident": "1", "draft": draft,
+                                 "channel": "outbox", "data": {"attempt": 1}},
+                                {"kind": "delivery.confirmed", "actor": "ana", "incident": "1", "draft": draft,
+                                 "channel": "outbox", "data": {"id": "x", "url": "https://example.org/x",
+                                                               "confirmed_by": "ana", "checked": False}}))
+    shown = json.loads(signed.run("drafts", "show", draft, "--json").output)
+    assert any("delivery.confirmed by ana" in line for line in shown["not_counted"])
+    assert signed.run("log", "verify").exit_code == 1
+    assert signed.run("unfreeze", "--reason", "ok", "--as", "ana", "--key", str(keys["ana"])).exit_code == 0
+    assert signed.run("send", draft).exit_code == 0
+    assert (signed.path / "var" / "outbox" / f"{draft}--outbox.txt").exists()
