@@ -23,11 +23,12 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 from click.testing import CliRunner
 
 from tests.conftest import Workspace
-from tests.delivery_support import Fakes, delivery_events
+from tests.delivery_support import Fakes, delivery_events, machines
 from tests.fakes.server import Reply, Request
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -40,6 +41,7 @@ class Trial:
     marker: str
     workspace: Workspace
     draft: str = ""
+    folders: list[Path] = field(default_factory=list)
     runs: list[str] = field(default_factory=list)
     kills: list[str] = field(default_factory=list)
     mode: str = ""
@@ -57,10 +59,13 @@ class CrashHarness:
     """One set of fake platforms shared by every trial; a trial's requests are told
     apart by the marker in its text."""
 
-    def __init__(self, fakes: Fakes, root: Path, delay: float = 0.03):
+    def __init__(self, fakes: Fakes, root: Path, delay: float = 0.03, database: Callable[[], str] | None = None):
+        """`database`: a new PostgreSQL `[store] url` per trial, whose runs then
+        alternate between two workspace folders (two machines on one database)."""
         self.fakes = fakes
         self.root = root
         self.delay = delay
+        self.database = database
         self.trials: dict[str, Trial] = {}
         self._lock = threading.Lock()
         for fake in (fakes.mastodon, fakes.x, fakes.slack):
@@ -119,9 +124,9 @@ class CrashHarness:
         marker = f"crash trial {seed} marker {rng.randrange(10**6):06d}"
         folder = self.root / f"trial-{seed}"
         (folder / "config").mkdir(parents=True)
-        workspace = Workspace(folder, CliRunner(), [])
+        workspace = Workspace(folder, CliRunner(), [], self.database() if self.database else None)
         workspace.write_config(extra=self.fakes.config(timeout=5, slack_timeout=5))
-        trial = Trial(seed, marker, workspace)
+        trial = Trial(seed, marker, workspace, folders=machines(workspace, 2))
         workspace.open_incident(case=2, summary=f"a payment outage ({marker})")
         trial.draft = workspace.render("--case", "2", "--template", "apology", env=self.fakes.env())
         with self._lock:
@@ -142,8 +147,8 @@ class CrashHarness:
         raise AssertionError(f"trial {seed} never finished: {trial.runs}")
 
     def _run(self, trial: Trial, command: list[str], rng: random.Random | None) -> tuple[int, str]:
-        env = {**os.environ, **self.fakes.env(), "PUBLISH_WORKSPACE": str(trial.workspace.path),
-               "PUBLISH_USER": "marta"}
+        folder = trial.folders[len(trial.runs) % len(trial.folders)]
+        env = {**os.environ, **self.fakes.env(), "PUBLISH_WORKSPACE": str(folder), "PUBLISH_USER": "marta"}
         env.pop("PUBLISH_DEBUG", None)
         process = subprocess.Popen([sys.executable, "-m", "publisher", *command], cwd=ROOT, env=env,
                                    stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -181,7 +186,7 @@ class CrashHarness:
             return ["send", trial.draft]
         if posted:
             trial.workspace.run("confirm", trial.draft, "cabinet", "--url", "https://acme.slack.com/archives/C1/p1",
-                                "--as", "ana")
+                                "--as", "ana", env=self.fakes.env())
             trial.confirmed += 1
             return ["send", trial.draft]
         trial.resent += 1

@@ -199,3 +199,25 @@ def wait_for(predicate: Callable[[], bool], timeout: float = 10.0) -> bool:
             return True
         time.sleep(0.01)
     return predicate()
+
+
+def machines(workspace, count: int) -> list[Path]:
+    """Workspace folders standing for `count` machines of one cabinet: on PostgreSQL,
+    the first is the workspace and the others are folders of their own with the same
+    config (so the same database), sharing only the site and outbox folders, as a web
+    root would be shared; on SQLite, the one workspace."""
+    if not workspace.store_url:
+        return [workspace.path] * count
+    folders = [workspace.path]
+    var = workspace.path / "var"
+    for shared in ("site", "outbox"):
+        (var / shared).mkdir(parents=True, exist_ok=True)
+    for number in range(2, count + 1):
+        twin = workspace.path.parent / f"{workspace.path.name}-machine-{number}"
+        if not twin.exists():
+            (twin / "var").mkdir(parents=True, mode=0o700)
+            (twin / "config").symlink_to(workspace.path / "config")
+            for shared in ("site", "outbox"):
+                (twin / "var" / shared).symlink_to(var / shared)
+        folders.append(twin)
+    return folders

@@ -10,10 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.delivery_support import Fakes, delivery_events
+from tests.delivery_support import Fakes, delivery_events, machines
 from tests.fakes.server import Reply
 
 ROOT = Path(__file__).resolve().parent.parent
+pytestmark = pytest.mark.both_stores
 
 
 def _slow(fake, seconds: float) -> None:
@@ -53,10 +54,12 @@ def _approved_not_sent(workspace, fakes, summary: str) -> str:
 
 
 def _send_at_once(workspace, fakes, draft: str, processes: int) -> list[subprocess.CompletedProcess]:
-    env = {**os.environ, **fakes.env(), "PUBLISH_WORKSPACE": str(workspace.path), "PUBLISH_USER": "luis"}
-    running = [subprocess.Popen([sys.executable, "-m", "publisher", "send", draft], cwd=ROOT, env=env,
+    """`processes` operators at once; on PostgreSQL each on a machine of its own."""
+    env = {**os.environ, **fakes.env(), "PUBLISH_USER": "luis"}
+    running = [subprocess.Popen([sys.executable, "-m", "publisher", "send", draft], cwd=ROOT,
+                                env={**env, "PUBLISH_WORKSPACE": str(folder)},
                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-               for _ in range(processes)]
+               for folder in machines(workspace, processes)]
     return [subprocess.CompletedProcess(p.args, p.wait(timeout=120), p.communicate()[0]) for p in running]
 
 

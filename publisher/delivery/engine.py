@@ -40,7 +40,7 @@ from typing import Any, Callable, ContextManager
 from channels.base import Channel, DeliveryError, Duplicate, Message, Permanent, Receipt, Retryable
 from publisher.drafting.drafts import Delivery, DraftRecord, apply_delivery, load_draft
 from publisher.drafting.integrity import check_sendable
-from publisher.errors import BadInput, Refused
+from publisher.errors import BadInput, PublishError, Refused
 from publisher.delivery.interrupt import freeze_stops
 from publisher.incident.freeze import active_freeze
 from publisher.incident.identity import trusted_events
@@ -179,7 +179,8 @@ def _claim_and_deliver(app: App, record: DraftRecord, channel: Channel, actor: s
     try:
         return _locked_delivery(app, record, channel, actor, clock, resend, progress)
     except Exception as error:  # never lose the other channels' outcomes to one bug
-        detail = channel.redact(f"unexpected {type(error).__name__}: {error}")
+        detail = channel.redact(str(error) if isinstance(error, PublishError) else
+                                f"unexpected {type(error).__name__}: {error}")
         progress(channel.name, "failed", detail)
         return Outcome(channel.name, "failed-retryable", detail + f"; `publish send {record.draft.id}` resumes")
 

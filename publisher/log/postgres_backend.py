@@ -114,6 +114,8 @@ def _sentence(error: Exception, url: str) -> str:
                 "password ([store] url's ${NAME}, PGPASSWORD or ~/.pgpass).")
     if "invalid" in lowered and ("connection option" in lowered or "uri" in lowered or "dsn" in lowered):
         return "[store] url is not a valid PostgreSQL URL; write it like postgresql://publish@db.example:5432/publish."
+    if "couldn't get a connection" in lowered or "connection refused" in lowered or "terminat" in lowered:
+        return f"the PostgreSQL server {server} does not answer (database {database})"
     return f"cannot use the PostgreSQL log at {server} (database {database}): {text.rstrip('.')}."
 
 
@@ -139,7 +141,7 @@ class PostgresBackend:
         with self._errors():
             with psycopg.connect(url, autocommit=True, **CONNECT) as db:
                 _migrate(db)
-            self._pool = ConnectionPool(url, min_size=1, max_size=4, open=False, name="publish-log",
+            self._pool = ConnectionPool(url, min_size=1, max_size=4, open=False, name="publish-log", timeout=10,
                                         kwargs={"autocommit": True, **CONNECT},
                                         check=ConnectionPool.check_connection)
             self._pool.open(wait=True, timeout=10)
