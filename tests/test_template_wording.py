@@ -95,3 +95,13 @@ def test_spanish_register_ustedes(workspace):
     config.write_text(config.read_text().replace('register = "ustedes"', 'register = "vosotros"'))
     text = texts(workspace, "--case", "2", "--template", "apology")["web"]["parts"][0]
     assert "Os iremos" in text and "vuestra" in text
+
+
+def test_the_incident_shows_its_phrases(workspace):
+    incident = workspace.open_incident(case=2, what="the payment system outage",
+                                       what_es="la caída del sistema de pagos")
+    shown = json.loads(workspace.run("incident", "show", incident, "--json").output)
+    assert shown["what"] == {"en": "the payment system outage", "es": "la caída del sistema de pagos"}
+    repeated = workspace.run("incident", "open", "--case", "1", "--first-seen", "2026-01-01T10:00:00+00:00",
+                             "--what", "the outage", "--what-en", "the outage")
+    assert repeated.exit_code == 2 and "--what-en repeats --what" in repeated.output

@@ -96,9 +96,8 @@ def _sentence(summary: str | None, same_language: bool) -> str:
 
 def incident_phrases(app: Any, incident: Any, template: str, language: str, context: dict[str, Any],
                      update_statuses: Callable[[], Iterable[str]]) -> dict[str, Any]:
-    """`phrase_context` for one incident of a workspace (its `what` is read from its opening)."""
-    opened = app.store.events(incident=incident.id, kind="incident.opened", limit=1)
-    incident_what = opened[0].data.get("what") if opened else None
+    """`phrase_context` for one incident of a workspace."""
+    incident_what = incident.what
     ustedes = getattr(app.config, "register", "vosotros") == "ustedes"
     return phrase_context(incident_what if isinstance(incident_what, dict) else None, incident.language,
                           context.get("summary"), language, context, ustedes,

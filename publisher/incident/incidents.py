@@ -38,6 +38,7 @@ class Incident:
     author: str | None = None
     platform: str | None = None
     summary: str | None = None
+    what: dict[str, str] | None = None
     state: str = "open"
     resolved_at: datetime | None = None
 
@@ -130,7 +131,7 @@ def _from_events(events: list[Event]) -> Incident:
         id=opened.incident or "", case=int(data["case"]), first_seen=from_iso(data["first_seen"]),
         opened_at=from_iso(opened.ts), opened_by=opened.actor, language=data["language"],
         severity=data.get("severity", "crisis"), source=data.get("source"), author=data.get("author"),
-        platform=data.get("platform"), summary=data.get("summary"))
+        platform=data.get("platform"), summary=data.get("summary"), what=data.get("what"))
     for event in events[1:]:
         if event.kind == "incident.edited":
             incident = _corrected(incident, event.data.get("changes") or {})
