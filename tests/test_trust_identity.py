@@ -144,3 +144,13 @@ def test_a_confirmation_forged_into_the_store_does_not_count_as_delivered(signed
     assert signed.run("unfreeze", "--reason", "ok", "--as", "ana", "--key", str(keys["ana"])).exit_code == 0
     assert signed.run("send", draft).exit_code == 0
     assert (signed.path / "var" / "outbox" / f"{draft}--outbox.txt").exists()
+
+
+def test_other_approver_actions_sign_through_the_same_helper(signed, keys):
+    _enrol_keys(signed, keys)
+    edited = signed.run("incident", "edit", "1", "--summary", "a card outage", "--reason", "typo", "--as", "luis",
+                        "--key", str(keys["luis"]))
+    assert edited.exit_code == 0, edited.output
+    event = [e for e in json.loads(signed.run("log", "--json").output) if e["kind"] == "incident.edited"][0]
+    assert event["data"]["signature"]["scheme"] == "ssh"
+    assert signed.run("log", "verify").exit_code == 0
