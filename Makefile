@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test install bench clean chromium postgresql
+.PHONY: demo test install bench clean chromium postgresql openssl
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,7 +33,14 @@ postgresql:
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq postgresql; \
 	} || echo "postgresql could not be installed: the PostgreSQL half of the tests will skip"
 
-test: install chromium postgresql
+# The time-witness tests run a real RFC 3161 authority: OpenSSL's `ts -reply` (Debian's openssl).
+openssl:
+	@command -v openssl >/dev/null 2>&1 || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq openssl; \
+	}
+
+test: install chromium postgresql openssl
 	$(BIN)/python -m pytest
 
 # Apprise (the comparison) comes from PyPI through the `bench` extra, pinned; the run
