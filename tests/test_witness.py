@@ -204,3 +204,30 @@ def test_the_report_flags_a_delivery_whose_platform_time_is_far_from_the_local_t
     approve_and_send(workspace)
     checks = report(workspace)["clock_checks"]
     assert checks and not any(item["flagged"] for item in checks)
+
+
+def test_without_a_key_a_whole_chain_rewrite_is_caught_by_the_time_stamps(workspace, authority, tsa):
+    """The limit tests/test_tamper.py pins (no hmac_key: a rewritten chain verifies) no
+    longer holds once a TSA has signed the old head: the rewritten row is named."""
+    import shutil
+    import sqlite3
+
+    from publisher.log.store import GENESIS, canonical, chain_hash
+
+    use_witness(workspace, authority, tsa.url)
+    approve_and_send(workspace)
+    for folder in ("site", "outbox"):
+        shutil.rmtree(workspace.path / "var" / folder)
+    db = sqlite3.connect(workspace.path / "var" / "publisher.db", isolation_level=None)
+    prev = GENESIS
+    for seq, body in db.execute("SELECT seq, body FROM events ORDER BY seq").fetchall():
+        body = body.replace('"actor":"ana"', '"actor":"eve"')
+        digest = chain_hash(prev, body)
+        db.execute("UPDATE events SET body = ?, prev = ?, hash = ? WHERE seq = ?", (body, prev, digest, seq))
+        prev, last = digest, seq
+    db.close()
+    head = {"seq": last, "hash": prev, "mac": chain_hash("head", f"{last}:{prev}")}
+    (workspace.path / "var" / "publisher.db.head").write_text(canonical(head))
+    result = workspace.run("log", "verify")
+    assert result.exit_code == 1
+    assert "that row is no longer the same" in result.output
