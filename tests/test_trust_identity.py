@@ -122,7 +122,8 @@ def test_a_replayed_signed_decision_does_not_count(workspace, keys):
 def test_with_signing_off_approvals_are_said_to_be_self_declared(workspace):
     workspace.open_incident(case=2)
     draft = _draft(workspace)
-    assert workspace.run("approve", draft, "--as", "ana").exit_code == 0
+    approved = workspace.run("approve", draft, "--as", "ana")
+    assert approved.exit_code == 0 and "(1 of 1); unsigned, self-declared" in approved.output
     assert "ana (unsigned, self-declared" in workspace.run("drafts", "show", draft).output
     assert "ana (unsigned, self-declared" in workspace.run("status", "1").output
     report = workspace.run("report", "1", "--format", "md").output
