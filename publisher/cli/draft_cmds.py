@@ -77,7 +77,10 @@ def approve(draft_id: str, as_user: str | None, key: Path | None, as_json: bool)
     record = approve_draft(app, draft_id, approver, key)
     have, need = len(set(record.valid_approvers())), app.config.approvals_required
     if not as_json:
-        say(f"Approved draft {draft_id} as {approver} ({have} of {need}).")
+        from publisher.incident.identity import self_declared
+
+        unproven = self_declared(app)
+        say(f"Approved draft {draft_id} as {approver} ({have} of {need})" + (f"; {unproven}." if unproven else "."))
     warn(approval_cautions(app, record), as_json)
     freeze = active_freeze(app.store)
     if record.approved and freeze:
