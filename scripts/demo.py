@@ -40,7 +40,8 @@ def main() -> None:
     first_seen = (datetime.now(timezone.utc) - timedelta(hours=3)).astimezone().isoformat(timespec="seconds")
     run("incident", "open", "--case", "2", "--first-seen", first_seen,
         "--source", "https://x.com/maria_garcia/status/1861234567890123456", "--author", "@maria_garcia",
-        "--platform", "x", "--summary", "una caída del sistema de pagos que impidió comprar con tarjeta")
+        "--platform", "x", "--summary", "una caída del sistema de pagos que impidió comprar con tarjeta",
+        "--what", "la caída del sistema de pagos")
     run("--case", "2", "--template", "apology", "--var", "next_update=las 14:00")
     draft = json.loads(run("drafts", "list", "--json", show=False))[-1]["id"]
     run("approve", draft, "--as", "ana", user="ana")

@@ -212,3 +212,15 @@ def test_languages_ship_the_same_files():
     for name in names["es"]:
         stem = name.rsplit(".", 2)[0]
         assert all(f"{stem}.{variant}.j2" in names["es"] for variant in VARIANTS), stem
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("case, kind", PAIRS)
+def test_long_texts_keep_their_paragraphs_apart(renderer, language, case, kind):
+    for changes in ({}, dict.fromkeys(("eta", "progress", "next_update", "cause", "contact", "website"))):
+        long = render_all(renderer, language, case, kind, **changes)["long"]
+        lines = long.splitlines()
+        for above, below in zip(lines, lines[1:]):
+            if above and below and not (above.startswith("- ") or below.startswith("- ")):
+                assert re.match(r"(Un saludo|Kind regards|Hola|Hi|Hello)\b", above) or kind == "advisor", \
+                    f"{above!r} runs into {below!r}"
