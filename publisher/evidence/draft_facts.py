@@ -1,6 +1,11 @@
 """What the console shows about one draft: each payload as its platform will show it
 (with its count against the limit and every part of a thread), the differences from
-the draft it superseded, who approved it and what is still missing."""
+the draft it superseded, who approved it and what is still missing.
+
+Platforms the draft does not go to (of X, Mastodon, Telegram, Facebook, the statements
+page and an email) get a preview too, rendered from the same template, variables and
+the platform's declared limits; it is marked as such, is never stored and is never
+sent (what is sent is the draft's own payloads, byte for byte)."""
 from __future__ import annotations
 
 import difflib
@@ -8,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from publisher.drafting.drafts import DraftRecord, describe_length, load_draft
+from publisher.i18n import _
 from publisher.workspace.app import App
 
 LOOKS = {"x": "x", "mastodon": "mastodon", "telegram": "telegram", "facebook": "facebook", "site": "site",
@@ -23,6 +29,8 @@ class Preview:
     title: str
     parts: tuple[str, ...]
     count: str
+    configured: bool = True
+    note: str | None = None
 
 
 @dataclass
@@ -46,9 +54,42 @@ def draft_facts(app: App, draft_id: str) -> DraftFacts:
     config = app.config
     eligible = [name for name in config.approvers if name not in approved
                 and (name != draft.author or config.self_approval)]
+    previews += _other_platforms(record, {p.type for p in previews})
     facts = DraftFacts(record, previews, approved, max(0, record.required - len(approved)), eligible)
     _add_changes(app, facts)
     return facts
+
+
+def _other_platforms(record: DraftRecord, present: set[str]) -> list[Preview]:
+    """Previews for platforms the draft does not go to, from its own text of the same
+    variant (short for X and Mastodon, long for the others), split by each platform's
+    declared limit; nothing is rendered again."""
+    from channels import channel_class
+    from publisher.drafting.lengths import DESCRIPTIONS, measure
+    from publisher.drafting.splitting import fit
+    from publisher.errors import BadInput
+
+    texts = {p.variant: p.text for p in record.draft.payloads.values() if len(p.parts) == 1}
+    titles = [p.title for p in record.draft.payloads.values() if p.title]
+    found = []
+    for platform in [name for name in LOOKS if name not in present]:
+        cls = channel_class(platform)
+        text, parts, note = texts.get(cls.variant), (), None
+        if text is None:
+            note = _("this draft has no {variant} text to preview; a {platform} channel would get one.").format(
+                variant=cls.variant, platform=platform)
+        else:
+            try:
+                parts = fit(text, cls.max_length, lambda value: measure(value, cls.counting), cls.overflow,
+                            platform)
+            except BadInput as error:
+                note = str(error)
+        limit = f"/{cls.max_length}" if cls.max_length else ""
+        split = f", {len(parts)} parts" if len(parts) > 1 else ""
+        count = f"{measure(text or '', cls.counting)}{limit} {DESCRIPTIONS[cls.counting]}{split}"
+        found.append(Preview(platform, platform, LOOKS[platform], "", titles[0] if titles else "", tuple(parts),
+                             count, configured=False, note=note))
+    return found
 
 
 def _add_changes(app: App, facts: DraftFacts) -> None:

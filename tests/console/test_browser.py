@@ -18,6 +18,16 @@ ARTEFACTS = Path(__file__).resolve().parents[1] / "artefacts" / "console"
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
          "--disable-component-update", "--disable-sync"]
 
+THREAD = """
+[channels.thread]
+type = "outbox"
+path = "var/thread"
+variant = "short"
+max_length = 120
+counting = "x"
+overflow = "thread"
+"""
+
 playwright_api = pytest.importorskip("playwright.sync_api", reason="the browser test needs the playwright package")
 if not Path(CHROMIUM).exists():  # pragma: no cover
     pytest.skip("Debian's chromium is not installed (make chromium)", allow_module_level=True)
@@ -40,7 +50,7 @@ def shot(page, name: str) -> Path:
 
 def test_invite_enrol_login_approve_deliver_verify(workspace):
     port = free_port()
-    configure(workspace, port)
+    configure(workspace, port, extra=THREAD)
     incident = workspace.open_incident(case=2)
     draft = workspace.render("--case", "2", "--template", "apology", user="marta")
     invited = workspace.run("users", "invite", "ana", user="marta")
@@ -66,6 +76,7 @@ def test_invite_enrol_login_approve_deliver_verify(workspace):
         page.get_by_role("link", name=draft[:12]).first.click()
         page.wait_for_url(f"**/drafts/{draft}")
         assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        assert page.locator(".preview .part").count() >= 2
         shot(page, "3-draft-pending-phone")
         page.get_by_role("button", name="Approve with my passkey").click()
         page.wait_for_url(f"**/drafts/{draft}")

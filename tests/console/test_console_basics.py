@@ -103,3 +103,17 @@ def test_times_are_shown_in_the_organisations_time_zone(workspace):
     incident = workspace.open_incident(case=2)
     page = console.login("vera").get(f"/incidents/{incident}").text
     assert re.search(r"\d\d:\d\d CES?T", page)
+
+
+def test_a_draft_page_shows_changes_from_the_draft_it_supersedes_and_other_platforms(workspace):
+    console = https_console(workspace)
+    incident = workspace.open_incident(case=2)
+    first = workspace.render("--case", "2", "--template", "apology", "--incident", incident, user="marta")
+    second = workspace.render("--case", "2", "--template", "apology", "--incident", incident, "--lang", "es",
+                              user="marta")
+    page = console.login("vera").get(f"/drafts/{second}").text
+    assert f"Changes from draft {first}" in page
+    assert '<span class="del">-We apologise' in page and '<span class="add">+' in page
+    for platform in ("x", "mastodon", "telegram", "facebook", "email"):
+        assert f"<strong>{platform}</strong>" in page
+    assert "UTF-16 units" in page and "/280 X weighted characters" in page
