@@ -8,6 +8,8 @@ from collections import Counter
 import pytest
 
 from tests.console.support import Clock
+
+pytestmark = pytest.mark.both_stores
 from tests.fakes.server import FakeServer, Reply
 
 INTERNAL = """
