@@ -104,3 +104,8 @@ def test_a_text_x_refuses_is_refused_before_it_becomes_a_draft(workspace):
 def test_mastodon_refuses_an_over_long_url_or_domain_instead_of_splitting_it(text):
     assert refusal(text, "mastodon") is not None
     assert refusal("Ver https://acme.es/incidente y @ana@social.example.org", "mastodon") is None
+
+
+def test_an_emoji_sequence_newer_than_the_librarys_data_is_never_counted_short():
+    for sequence in ("\u2764\ufe0f\u200d\U0001f525", "\U0001f9d1\u200d\U0001f9d1\u200d\U0001f9d2", "\U0001fae0"):
+        assert x_length(sequence) >= 2

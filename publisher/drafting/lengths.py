@@ -8,7 +8,9 @@ splitter and the console all measure through `measure()` and `refusal()`.
   ranges weigh 1, everything else 2; a whole emoji sequence (ZWJ family, skin tone,
   flag, keycap) weighs 2; every URL twitter-text recognises, bare domains included,
   weighs 23, also between directional marks. A text with a character X refuses
-  (U+FFFE, U+FFFF, U+FEFF) is refused, whatever its length.
+  (U+FFFE, U+FFFF, U+FEFF) is refused, whatever its length. The library knows the emoji
+  sequences of Unicode 12; a newer sequence is counted code point by code point, longer
+  than X counts it, so it can never make X refuse a text we accepted.
 - `mastodon`: Mastodon's StatusLengthValidator: grapheme clusters; a URL with a
   protocol that Mastodon would link (preceded by a space or punctuation, at most
   4096 characters, a valid domain) counts 23; a mention `@user@domain` counts as
