@@ -27,8 +27,10 @@ class Herald:
         return sent
 
     def _run(self) -> None:
-        while not self._stop.wait(self.interval):
+        while True:
             self.tick()
+            if self._stop.wait(self.interval):
+                return
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._run, name="herald", daemon=True)

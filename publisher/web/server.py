@@ -105,7 +105,7 @@ class Console:
             visitor = await self.visitor(request)
             if spec.action is not None:
                 if visitor.person is None:
-                    if request.method == "GET":
+                    if request.method in ("GET", "HEAD"):
                         return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
                     return security.refused(401, "Log in first.")
                 if not visitor.may(spec.action):
