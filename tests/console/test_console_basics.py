@@ -117,3 +117,13 @@ def test_a_draft_page_shows_changes_from_the_draft_it_supersedes_and_other_platf
     for platform in ("x", "mastodon", "telegram", "facebook", "email"):
         assert f"<strong>{platform}</strong>" in page
     assert "UTF-16 units" in page and "/280 X weighted characters" in page
+
+
+def test_every_console_page_is_in_the_readme():
+    from publisher.web import auth_pages, draft_pages, incident_pages, log_pages  # noqa: F401
+    from publisher.web.routing import ROUTES
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    for spec in ROUTES:
+        if "GET" in spec.methods:
+            assert f"`{spec.path}`" in readme, f"the console page {spec.path} is not in README.md"
