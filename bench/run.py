@@ -10,6 +10,8 @@
 4. A log of 1,000,000 events: `publish log verify` against a bare loop reading and
    hashing the same rows (bench/bare_verify.py); `incident list`, `status ID`,
    `report ID`, each a whole process with its peak memory.
+5. The two stores (bench/stores.py): appends per second and `log verify` on the big
+   log against the bare loop, SQLite beside PostgreSQL.
 
 The table goes to stdout and bench/results/ (summary.md, a dated copy, results.json);
 `--readme` also rewrites the README's Performance table. `--events N` shrinks the big
@@ -35,6 +37,7 @@ from bench.fanout import measured, publish_command  # noqa: E402
 from bench import console as console_pages  # noqa: E402
 from bench.loopback import Receiver  # noqa: E402
 from bench.reads import start_up  # noqa: E402
+from bench import stores  # noqa: E402
 from bench.table import header, machine, markdown, update_readme  # noqa: E402
 
 CHANNELS = 20
@@ -160,6 +163,7 @@ def main() -> int:
         if not options.skip_big:
             results["big_log"] = big_log(scratch, options.events)
             results["console"] = console_pages.measure(scratch / "big")
+            results["stores"] = stores.measure(scratch / "big", scratch)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     table = f"{header(results)}\n\n{markdown(results)}\n"
@@ -170,6 +174,8 @@ def main() -> int:
     print(table)
     if results.get("console"):
         print("\n".join(console_pages.summary(results["console"])))
+    if results.get("stores"):
+        print("\n".join(stores.summary(results["stores"])))
     if options.readme and not update_readme(ROOT / "README.md", results):
         print("README.md has no bench:begin/bench:end markers; its Performance table was not rewritten.")
     return 0
