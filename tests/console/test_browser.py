@@ -61,6 +61,9 @@ def test_invite_enrol_login_approve_deliver_verify(workspace):
     with running_console(workspace.path, port), playwright_api.sync_playwright() as play:
         browser = play.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
         page = browser.new_context(viewport={"width": 390, "height": 844}).new_page()
+        complaints: list[str] = []
+        page.on("console", lambda message: complaints.append(message.text) if message.type == "error" else None)
+        page.on("pageerror", lambda error: complaints.append(str(error)))
         add_authenticator(page)
         page.goto(link)
         shot(page, "1-enrol-phone")
@@ -85,6 +88,7 @@ def test_invite_enrol_login_approve_deliver_verify(workspace):
         page.set_viewport_size({"width": 1280, "height": 900})
         shot(page, "5-draft-delivered-desktop")
         browser.close()
+    assert complaints == [], complaints
 
     outbox = list((workspace.path / "var" / "outbox").rglob("*"))
     assert any(path.is_file() for path in outbox)
