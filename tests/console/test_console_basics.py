@@ -127,3 +127,11 @@ def test_every_console_page_is_in_the_readme():
     for spec in ROUTES:
         if "GET" in spec.methods:
             assert f"`{spec.path}`" in readme, f"the console page {spec.path} is not in README.md"
+
+
+def test_a_late_clock_says_how_late_and_is_marked_late(workspace):
+    console = https_console(workspace)
+    workspace.open_incident(case=2, hours_ago=13)
+    page = console.login("vera").get("/").text
+    assert re.search(r'class="clock late">Prepare:\s*1\.0 h late', page)
+    assert re.search(r'class="clock due">Publish:\s*35\.0 h left', page)
