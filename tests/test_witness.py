@@ -100,6 +100,8 @@ def test_an_unreachable_tsa_never_blocks_a_send_and_is_retried_later(workspace, 
     assert prepared["witness"] is None and "could not be reached" in prepared["witness_note"]
     retry = workspace.run("log", "witness")
     assert retry.exit_code == 1 and "could not be reached" in retry.output
+    status = json.loads(workspace.run("status", "1", "--json").output)
+    assert any("not time-stamped by the TSA since row" in warning for warning in status[0]["warnings"])
 
     use_witness(workspace, authority, tsa.url)
     later = workspace.run("log", "witness")
@@ -109,6 +111,8 @@ def test_an_unreachable_tsa_never_blocks_a_send_and_is_retried_later(workspace, 
     data = report(workspace)
     assert data["witness"]["prepared"]["witness"]["verified"] and data["witness"]["published"]["witness"]["verified"]
     assert workspace.run("log", "witness").output.startswith("Nothing to witness")
+    status = json.loads(workspace.run("status", "1", "--json").output)
+    assert not any("time-stamped" in warning for warning in status[0]["warnings"])
 
 
 def test_a_tsa_that_never_answers_is_given_up_after_witness_timeout(workspace, authority):

@@ -24,6 +24,7 @@ from publisher.incident.playbooks import Item, checklist
 from publisher.log.store import Event
 from publisher.timeparse import from_iso, hours, human_hours, iso
 from publisher.workspace.app import App
+from publisher.workspace.witnessing import unwitnessed_note
 
 WARN_BEFORE = timedelta(hours=2)
 
@@ -105,10 +106,12 @@ class Status:
     decision: Event | None = None
     frozen: Event | None = None
     undelivered: list[Undelivered] = field(default_factory=list)
+    unwitnessed: str | None = None
 
     @property
     def warnings(self) -> list[str]:
         notes = [f"UNCONFIRMED {item.hint}" for item in self.unconfirmed] + single_proof_warnings(self)
+        notes += [self.unwitnessed] if self.unwitnessed else []
         for clock in (self.prepared, self.published):
             if clock.done_at is None and not clock.waived and timedelta(0) < clock.deadline - self.now < WARN_BEFORE:
                 notes.append(f"the {clock.name} deadline is less than 2 h away ({iso(clock.deadline)})")
@@ -167,7 +170,7 @@ def incident_status(app: App, incident_id: str) -> Status:
               published_at, now, waived.get("published")),
         states, records, checklist=checklist(book, facts), decision=latest_decision(app, incident.id),
         frozen=frozen, unconfirmed=unconfirmed_deliveries(app, records),
-        undelivered=undelivered(app, records, frozen is not None))
+        undelivered=undelivered(app, records, frozen is not None), unwitnessed=unwitnessed_note(app))
 
 
 def _channel_state(name: str, type_name: str, records: list[DraftRecord]) -> ChannelState:

@@ -103,3 +103,18 @@ def verified_words(app: App) -> str:
 
     count = len(app.store.events(kind=witness.WITNESSED)) if app.config.witness else 0
     return _("; {count} time-stamps verified offline").format(count=count) if count else ""
+
+
+def unwitnessed_note(app: App) -> str | None:
+    """What `publish status` warns when an approval or delivery is not yet time-stamped."""
+    if app.config.witness is None:
+        return None
+    since = witness.pending_since(app.store)
+    if since is None:
+        return None
+    from publisher.i18n import _
+
+    missed = app.store.events(kind=witness.MISSED, after_seq=since, newest_first=True, limit=1)
+    why = f" ({missed[0].data.get('reason')})" if missed else ""
+    return _("the log is not time-stamped by the TSA since row {row}{why}; `publish log witness` tries again").format(
+        row=since, why=why)
