@@ -38,8 +38,18 @@ class Confirmation:
 
 
 def confirm_delivery(app: App, draft_id: str, channel_name: str, actor: str, reference: str,
-                     key: Path | None = None) -> Confirmation:
-    """Record that `actor` found the post at `reference` (checked with the platform when it can be)."""
+                     key: Path | None = None, signature: dict | None = None) -> Confirmation:
+    """Record that `actor` found the post at `reference` (checked with the platform when it can be).
+    `signature`: a passkey assertion over `confirmation_data` (the console's path)."""
+    record, data = confirmation_data(app, draft_id, channel_name, actor, reference)
+    append_signed(app, "delivery.confirmed", actor, data, key=key, signature=signature,
+                  incident=record.draft.incident, draft=draft_id, channel=channel_name)
+    return Confirmation(draft_id, channel_name, data["url"], actor, data["checked"])
+
+
+def confirmation_data(app: App, draft_id: str, channel_name: str, actor: str,
+                      reference: str) -> tuple[DraftRecord, dict]:
+    """What a confirmation records (and its actor signs), after every check."""
     require_approver(app, actor, _("confirm a delivery"))
     record = load_draft(app, draft_id)
     _check_confirmable(app, record, channel_name)
@@ -47,9 +57,7 @@ def confirm_delivery(app: App, draft_id: str, channel_name: str, actor: str, ref
     data = {"id": found.id if found else reference, "url": (found.url if found else None) or reference,
             "platform_time": found.platform_time if found else None, "confirmed_by": actor,
             "checked": found is not None}
-    append_signed(app, "delivery.confirmed", actor, data, key=key, incident=record.draft.incident,
-                  draft=draft_id, channel=channel_name)
-    return Confirmation(draft_id, channel_name, data["url"], actor, found is not None)
+    return record, data
 
 
 def _check_confirmable(app: App, record: DraftRecord, channel: str) -> None:

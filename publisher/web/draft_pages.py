@@ -83,3 +83,23 @@ def start_delivery(console, draft_id: str, actor: str) -> None:
 
 for _action in ("approve", "reject"):
     _signing_routes(_action)
+
+
+@route("/drafts/{draft}/confirm/options", "confirm", ("POST",))
+async def confirm_options(request: Request, visitor: Visitor) -> Response:
+    from publisher.delivery.signed_confirm import options
+
+    body = await _body(request)
+    return JSONResponse(await call(options, visitor.console.app, request.path_params["draft"],
+                                   str(body.get("channel", "")), visitor.person, str(body.get("url", ""))))
+
+
+@route("/drafts/{draft}/confirm", "confirm", ("POST",))
+async def confirm(request: Request, visitor: Visitor) -> Response:
+    from publisher.delivery.signed_confirm import act
+
+    body = await _body(request)
+    draft_id = request.path_params["draft"]
+    await call(act, visitor.console.app, draft_id, str(body.get("channel", "")), visitor.person,
+               str(body.get("url", "")), body.get("credential") or {})
+    return JSONResponse({"redirect": f"/drafts/{draft_id}"})

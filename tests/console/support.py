@@ -55,12 +55,18 @@ ORIGIN = "https://console.test"
 
 
 class Clock:
-    """An injected clock the tests move by hand."""
+    """An injected clock: real time moved on by hand (never back, as the log requires)."""
 
     def __init__(self) -> None:
+        from datetime import timedelta
+
+        self.offset = timedelta(0)
+
+    @property
+    def now(self):
         from datetime import datetime, timezone
 
-        self.now = datetime.now(timezone.utc).replace(microsecond=0)
+        return datetime.now(timezone.utc) + self.offset
 
     def __call__(self):
         return self.now
@@ -68,7 +74,7 @@ class Clock:
     def advance(self, **delta: float) -> None:
         from datetime import timedelta
 
-        self.now += timedelta(**delta)
+        self.offset += timedelta(**delta)
 
 
 class HttpConsole:

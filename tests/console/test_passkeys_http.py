@@ -232,3 +232,30 @@ def test_log_verify_refuses_an_action_signed_after_its_passkey_was_revoked(works
         canonical({"seq": len(events), "hash": prev, "mac": chain_hash("head", f"{len(events)}:{prev}")}))
     result = workspace.run("log", "verify")
     assert result.exit_code == 1 and "row 7" in result.output and "signature" in result.output, result.output
+
+
+def test_an_unknown_delivery_is_confirmed_with_a_passkey_and_verifies(workspace, monkeypatch):
+    from tests.fakes.server import FakeServer, Reply
+
+    with FakeServer(lambda request: Reply(200, {"ok": True}, delay=3)) as slow:
+        monkeypatch.setenv("HOOK_URL", f"{slow.url}/hook")
+        console = setup(workspace)
+        path = workspace.path / "config" / "publisher.toml"
+        path.write_text(path.read_text(encoding="utf-8") + '\n[channels.hook]\ntype = "webhook"\n'
+                        'url = "${HOOK_URL}"\ntimeout = 1\n', encoding="utf-8")
+        console = HttpConsole(workspace)
+        workspace.open_incident(case=2)
+        draft = workspace.render("--case", "2", "--template", "apology", "--channel", "hook", user="marta")
+        workspace.run("approve", draft, "--as", "luis")
+    client = console.login("ana")
+    page = client.get(f"/drafts/{draft}").text
+    assert "the outcome is unknown" in page and "Confirm with my passkey" in page
+    fields = {"channel": "hook", "url": "https://hooks.example/posts/77"}
+    body, headers = console.sign(client, "ana", f"/drafts/{draft}/confirm", **fields)
+    answer = client.post(f"/drafts/{draft}/confirm", json=body, headers=headers)
+    assert answer.status_code == 200, answer.text
+    confirmed = console.app.store.events(kind="delivery.confirmed")[0]
+    assert confirmed.actor == "ana" and confirmed.data["signature"]["scheme"] == "webauthn"
+    assert confirmed.data["url"] == "https://hooks.example/posts/77"
+    verified = workspace.run("log", "verify")
+    assert verified.exit_code == 0, verified.output
