@@ -303,6 +303,8 @@ def quiet_loggers(*names: str) -> None:
     """Hold these libraries' loggers at WARNING or above: their DEBUG and INFO lines
     print URLs, headers and tokens. An explicit level, so a root logger turned to
     DEBUG later does not reopen them."""
+    import logging
+
     for name in names:
         logger = logging.getLogger(name)
         if logger.level < logging.WARNING:
@@ -312,8 +314,6 @@ def quiet_loggers(*names: str) -> None:
 def mask(value: Any) -> str:
     """Hide a secret; a URL keeps its scheme and host so people can tell which it is."""
     text = str(value)
-    import logging
-
     match = re.match(r"^(https?://[^/?#@]+)", text)
     if match and "@" not in text.split("//", 1)[1].split("/", 1)[0]:
         return match.group(1) + "/****"
