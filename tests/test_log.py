@@ -80,7 +80,7 @@ def test_verify_detects_reordered_rows(workspace):
     db.close()
     result = workspace.run("log", "verify", "--json")
     assert result.exit_code == 1
-    assert json.loads(result.output.split("\nError")[0])["bad_row"] == 2
+    assert json.loads(result.stdout)["bad_row"] == 2
 
 
 def test_verify_detects_a_rewritten_hash(workspace):
