@@ -4,6 +4,7 @@ from __future__ import annotations
 import click
 
 from publisher.cli.output import emit_json, say
+from publisher.i18n import N_, _
 
 
 def _summary(data: dict) -> str:
@@ -13,9 +14,9 @@ def _summary(data: dict) -> str:
 
 
 @click.group("log", invoke_without_command=True)
-@click.option("--incident", metavar="ID", help="Only this incident's events.")
-@click.option("-n", "count", type=click.IntRange(min=1, max=2**63 - 1), metavar="N", help="Only the last N events.")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.option("--incident", metavar="ID", help=N_("Only this incident's events."))
+@click.option("-n", "count", type=click.IntRange(min=1, max=2**63 - 1), metavar="N", help=N_("Only the last N events."))
+@click.option("--json", "as_json", is_flag=True, help=N_("Print JSON."))
 @click.pass_context
 def log(ctx: click.Context, incident: str | None, count: int | None, as_json: bool) -> None:
     """Show the log (oldest first); `publish log verify` checks its hash chain."""
@@ -38,7 +39,7 @@ def log(ctx: click.Context, incident: str | None, count: int | None, as_json: bo
 
 
 @log.command("verify")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.option("--json", "as_json", is_flag=True, help=N_("Print JSON."))
 def verify(as_json: bool) -> None:
     """Check that no event was edited, deleted or reordered; exit 1 naming the first bad row."""
     from publisher.cli.session import session
@@ -55,15 +56,16 @@ def verify(as_json: bool) -> None:
                    "problem": result.problem, "bad_row": result.bad_seq,
                    "trust_problems": bad, "outside_problems": outside})
     elif result.ok and not bad and not outside:
-        signed = ", every draft's hash" + (" and every signature" if app.config.signing == "ssh" else "")
-        say(f"Log intact{signed}: {result.rows} events, head {result.head}{verified_words(app)}.")
+        signed = " and every signature" if app.config.signing == "ssh" else ""
+        say(_("Log intact{signed}: {rows} events, head {head}{verified_words}.").format(
+                signed=signed, rows=result.rows, head=result.head, verified_words=verified_words(app)))
     if not result.ok:
-        raise CheckFailed(f"log verification failed at {result.problem}; "
-                          f"the {result.rows} events before it are intact.")
+        raise CheckFailed(_("log verification failed at {problem}; the {rows} events before it are intact.").format(
+                              problem=result.problem, rows=result.rows))
     if bad:
-        raise CheckFailed(f"log verification failed at {bad[0]}.")
+        raise CheckFailed(_("log verification failed at {value}.").format(value=bad[0]))
     if outside:
-        raise CheckFailed(f"log verification failed: {outside[0]}.")
+        raise CheckFailed(_("log verification failed: {value}.").format(value=outside[0]))
 
 
 
