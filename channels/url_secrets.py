@@ -7,8 +7,8 @@ the password and the value of a query key naming a credential (`sig`, `token`, `
 So a receiver that echoes one back (a 404 naming the hook, a token in an error) cannot
 put it on a screen or in the log. Scheme and host stay visible (people tell channels
 apart by them), and so does a segment that is a plain lowercase word (`services`,
-`webhooks`, `incident`): it is a route, not a credential, and masking it would mask
-that word in every statement and message.
+`webhooks`, `incident`) or an API version (`api-version=2016-06-01`): it is a route, not
+a credential, and masking it would mask that word or date in every statement and message.
 """
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 MIN_FRAGMENT = 6
 ROUTE_WORD = re.compile(r"[a-z]+(?:[-_.][a-z]+)*|IncomingWebhook|webhookb2")
+VERSION_KEY = re.compile(r"(api[-_])?version|v", re.IGNORECASE)
 SECRET_QUERY_KEYS = re.compile(r"sig|token|key|secret|pass|auth|code|hash", re.IGNORECASE)
 
 
@@ -30,8 +31,10 @@ def url_fragments(url: str) -> frozenset[str]:
     if not parts.scheme or not parts.netloc:
         return frozenset()
     candidates = parts.path.split("/") + [parts.fragment, user or ""]
-    candidates += [pair.partition("=")[2] for pair in re.split("[&;]", parts.query)]
-    candidates += [value for _, value in parse_qsl(parts.query, keep_blank_values=True)]
+    pairs = [pair.partition("=") for pair in re.split("[&;]", parts.query)]
+    candidates += [value for key, _, value in pairs if not VERSION_KEY.fullmatch(key)]
+    candidates += [value for key, value in parse_qsl(parts.query, keep_blank_values=True)
+                   if not VERSION_KEY.fullmatch(key)]
     found = {text for candidate in candidates for text in (candidate, unquote(candidate))
              if len(text) >= MIN_FRAGMENT and not ROUTE_WORD.fullmatch(text)}
     found.update(value for key, value in parse_qsl(parts.query) if SECRET_QUERY_KEYS.search(key) and value)
