@@ -55,7 +55,9 @@ def test_status_lists_an_approved_draft_that_failed_even_where_an_earlier_one_ar
     text = workspace.run("status", "1", env={"COLUMNS": "400"}).output
     assert "Approved, not delivered everywhere:" in text
     line = next(line for line in text.splitlines() if line.startswith(update))
-    assert "failed-permanent" in line and f"publish send {update} --retry hook --reason TEXT" in line
+    assert "failed-permanent" in line and "unknown event schema" in line
+    assert (f"  {update} on hook: fix the cause, then an approver runs `publish send {update} --retry hook "
+            "--reason TEXT`") in text.splitlines()
 
 
 def test_status_says_what_to_run_for_each_state(workspace, hook):

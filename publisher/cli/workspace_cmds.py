@@ -94,8 +94,13 @@ def _print_undelivered(report) -> None:
         return
     say(_("Approved, not delivered everywhere:"))
     table([[item.draft, item.template, item.channel, item.state + (_(", held by a freeze") if item.held else ""),
-            item.reason or "", item.next] for item in report.undelivered],
-          [_("draft"), _("template"), _("channel"), _("state"), _("why"), _("what to run")])
+            item.reason or ""] for item in report.undelivered],
+          [_("draft"), _("template"), _("channel"), _("state"), _("why")])
+    steps: dict[tuple[str, str], list[str]] = {}
+    for item in report.undelivered:
+        steps.setdefault((item.draft, item.next), []).append(item.channel)
+    for (draft, step), channels in steps.items():
+        say(_("  {draft} on {channels}: {step}").format(draft=draft, channels=", ".join(channels), step=step))
 
 
 def _print_approvals(report) -> None:
