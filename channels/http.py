@@ -143,7 +143,7 @@ def request(call: Callable[[], "requests.Response"], redact: Callable[[str], str
     try:
         return call()
     except whole_timeout_error as error:
-        raise Retryable(f"no whole answer from the platform in time ({error})", maybe_delivered=True) from None
+        raise Retryable(f"no answer from the platform before the timeout ({error})", maybe_delivered=True) from None
     except interrupted:
         raise Retryable("stopped in flight by a freeze; the platform may have received it",
                         maybe_delivered=True) from None
