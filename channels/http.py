@@ -5,8 +5,8 @@ are off, so a POST goes out once per call); its `timeout` bounds the whole reque
 each read (a server trickling its answer cannot hold a run), and a freeze stops a request
 in flight (`channels.deadline`); every transport failure becomes a `Retryable` whose
 `maybe_delivered` says whether the request could have reached the platform, and an
-answer cut off after its status line is such an unknown outcome, never a refusal. Reasons never carry a secret: callers pass
-them through `Channel.redact`.
+answer cut off after its status line is such an unknown outcome, never a refusal.
+Reasons never carry a secret: callers pass them through `Channel.redact`.
 """
 from __future__ import annotations
 
