@@ -15,6 +15,9 @@ Guarantees:
 - 4xx replies and broken connections are `Retryable`; `maybe_delivered` is True only
   once the DATA command has gone out. 5xx replies, a refused login and an untrusted
   certificate are `Permanent`, with the server's own reply in the reason.
+- `timeout` bounds the whole SMTP session, not each read: a server trickling its replies
+  is cut when it runs out, and so is a session in flight when publishing is frozen
+  (`channels.deadline`); both are `Retryable`, unknown once DATA has gone out.
 - The password never reaches a reason, a log line, the receipt or `describe()`;
   smtplib's debug output stays off.
 """
@@ -133,18 +136,20 @@ class EmailChannel(Channel):
 
     def check(self) -> str:
         smtp = None
-        try:
-            smtp = self._open()
-            code, reply = smtp.noop()
-            if code != 250:
-                raise self._refusal(code, reply, "answered NOOP")
-            self._quit(smtp)
-        except DeliveryError:
-            self._close(smtp)
-            raise
-        except Exception as error:  # noqa: BLE001
-            self._close(smtp)
-            raise self._failure(error, False) from None
+        with Deadline(self.timeout) as deadline:
+            try:
+                smtp = self._open(deadline)
+                code, reply = smtp.noop()
+                if code != 250:
+                    raise self._refusal(code, reply, "answered NOOP")
+                self._quit(smtp)
+            except DeliveryError:
+                self._close(smtp)
+                raise
+            except Exception as error:  # noqa: BLE001
+                self._close(smtp)
+                deadline.check()
+                raise (self._ended(deadline, False) if deadline.fired else self._failure(error, False)) from None
         how = {"starttls": "STARTTLS", "ssl": "TLS", "none": "plain SMTP"}[self.security]
         who = f"logged in as {self.username}" if self._password else "no login configured"
         return f"{self.host}:{self.port} answered over {how}, {who}"
@@ -173,7 +178,7 @@ class EmailChannel(Channel):
         domain = domain or "publish.local"
         return f"<{_msgid_atom(message.draft_id)}.{_msgid_atom(message.channel)}@{domain}>"
 
-    def _open(self, deadline: Deadline | None = None):
+    def _open(self, deadline: Deadline):
         import smtplib
 
         context = self._tls_context() if self.security != "none" else None
@@ -183,8 +188,7 @@ class EmailChannel(Channel):
             smtp = smtplib.SMTP(timeout=self.timeout)
         smtp.set_debuglevel(0)
         smtp._host = self.host  # what the constructor would set: TLS checks the certificate against it
-        if deadline is not None:
-            deadline.watch(smtp)
+        deadline.watch(smtp)
         try:
             code, greeting = smtp.connect(self.host, self.port)
             if code != 220:
