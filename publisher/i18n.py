@@ -1,17 +1,20 @@
 """The interface's language: every user-facing sentence goes through `_()`.
 
-Guarantees: source strings are English; a catalogue under `publisher/locale/<lang>/`
-translates them (gettext). The language is `PUBLISH_LANG` when set, else the one the
-workspace's `[organisation] language` chose through `use_language()`, else English. A
-sentence with no translation is shown in English, never dropped. Messages with values
-are written `_("... {name} ...").format(name=value)` so the catalogue holds one entry.
+Guarantees: source strings are English; one catalogue per language,
+`publisher/locale/<lang>/LC_MESSAGES/publish.po`, translates them for the CLI, the
+report and the console alike. It is read directly (no compiled .mo to forget), lazily
+and only for a language other than English, so `publish --help` in English reads no
+file. The language is `PUBLISH_LANG` when set, else the one the workspace's
+`[organisation] language` chose through `use_language()`, else English. A sentence with
+no translation is shown in English, never dropped. Messages with values are written
+`_("... {name} ...").format(name=value)` so the catalogue holds one entry.
 """
 from __future__ import annotations
 
-import gettext
 import os
 from functools import lru_cache
 from pathlib import Path
+from typing import Callable
 
 DOMAIN = "publish"
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
@@ -33,14 +36,95 @@ def current_language() -> str:
     return _chosen or "en"
 
 
+def catalogue_path(language: str) -> Path:
+    return LOCALE_DIR / language / "LC_MESSAGES" / f"{DOMAIN}.po"
+
+
+class Catalogue:
+    """One language's translations: msgid -> msgstr, plurals as (singular, plural) -> forms."""
+
+    def __init__(self, messages: dict[str, str], plurals: dict[tuple[str, str], list[str]]):
+        self.messages = messages
+        self.plurals = plurals
+
+    def gettext(self, message: str) -> str:
+        return self.messages.get(message) or message
+
+    def ngettext(self, singular: str, plural: str, count: int) -> str:
+        forms = self.plurals.get((singular, plural))
+        index = 0 if count == 1 else 1
+        if forms and index < len(forms) and forms[index]:
+            return forms[index]
+        return singular if count == 1 else plural
+
+
+def _unquote(text: str) -> str:
+    body = text.strip()[1:-1]
+    escapes = {"n": "\n", "t": "\t", '"': '"', "\\": "\\"}
+    out, index = [], 0
+    while index < len(body):
+        char = body[index]
+        if char == "\\" and index + 1 < len(body):
+            out.append(escapes.get(body[index + 1], body[index + 1]))
+            index += 2
+            continue
+        out.append(char)
+        index += 1
+    return "".join(out)
+
+
+def parse_po(text: str) -> Catalogue:
+    """A gettext .po file (multi-line strings, plurals; fuzzy and obsolete entries skipped)."""
+    messages: dict[str, str] = {}
+    plurals: dict[tuple[str, str], list[str]] = {}
+    for block in text.split("\n\n"):
+        fields: dict[str, str] = {}
+        current = None
+        fuzzy = False
+        for line in block.splitlines():
+            line = line.strip()
+            if line.startswith("#,") and "fuzzy" in line:
+                fuzzy = True
+            if not line or line.startswith("#"):
+                continue
+            if line.startswith('"') and current:
+                fields[current] += _unquote(line)
+                continue
+            key, _space, rest = line.partition(" ")
+            current = key
+            fields[key] = _unquote(rest)
+        source = fields.get("msgid")
+        if fuzzy or not source:
+            continue
+        if "msgid_plural" in fields:
+            forms = [fields[key] for key in sorted(k for k in fields if k.startswith("msgstr["))]
+            plurals[(source, fields["msgid_plural"])] = forms
+        elif fields.get("msgstr"):
+            messages[source] = fields["msgstr"]
+    return Catalogue(messages, plurals)
+
+
 @lru_cache(maxsize=None)
-def _catalogue(language: str) -> gettext.NullTranslations:
-    return gettext.translation(DOMAIN, LOCALE_DIR, languages=[language], fallback=True)
+def catalogue(language: str) -> Catalogue:
+    path = catalogue_path(language)
+    if language == "en" or not path.exists():
+        return Catalogue({}, {})
+    return parse_po(path.read_text(encoding="utf-8"))
+
+
+def translator(language: str) -> Callable[[str], str]:
+    """`_` for one given language (the console's visitor may choose another)."""
+    return catalogue(language).gettext
 
 
 def _(message: str) -> str:
-    return _catalogue(current_language()).gettext(message)
+    return catalogue(current_language()).gettext(message)
+
+
+def N_(message: str) -> str:
+    """Marks a sentence for the catalogue where it is translated later (click help)."""
+    return message
 
 
 def ngettext(singular: str, plural: str, count: int) -> str:
-    return _catalogue(current_language()).ngettext(singular, plural, count)
+    return catalogue(current_language()).ngettext(singular, plural, count)

@@ -16,8 +16,8 @@ def test_status_text_shows_clocks_channels_checklist_and_how_to_mark(workspace):
     cabinet.open(2, "--source", "https://forum.example.org/t/4411")
     text = cabinet.at(3).ok("status").output
     assert "Incident 1: case 2 (technical fault, clearly ours), open, severity crisis" in text
-    assert "First negative message 2026-11-20T08:00:00Z, 3 h 00 min ago - https://forum.example.org/t/4411" in text
-    assert "Prepared : not yet, 9 h 00 min left (limit 12 h, deadline 2026-11-20T20:00:00Z)" in text
+    assert "First negative message 2026-11-20 08:00 UTC, 3 h 00 min ago - https://forum.example.org/t/4411" in text
+    assert "Prepared : not yet, 9 h 00 min left (limit 12 h, deadline 2026-11-20 20:00 UTC)" in text
     assert "Published: not yet, 45 h 00 min left (limit 48 h" in text
     assert "web             site    not sent" in text
     assert "Checklist:" in text and "publish done trace-source" in text

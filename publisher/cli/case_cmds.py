@@ -6,16 +6,18 @@ import click
 from publisher.cli.output import emit_json, say
 from publisher.cli.session import session
 from publisher.cli.signing_opts import key_option
+from publisher.i18n import N_, _
 
-AS_HELP = "Who does it (else $PUBLISH_USER, else your login)."
+AS_HELP = N_("Who does it (else $PUBLISH_USER, else your login).")
+AS_APPROVER_HELP = N_("Who does it (else $PUBLISH_USER, else your login). Must be an approver.")
 
 
-@click.command("freeze", short_help="Stop every outgoing channel at once.")
-@click.option("--reason", required=True, metavar="TEXT", help="Why every outgoing channel must stop.")
-@click.option("--incident", "incident_id", metavar="ID", help="The incident that calls for it (recorded).")
+@click.command("freeze", short_help=N_("Stop every outgoing channel at once."))
+@click.option("--reason", required=True, metavar="TEXT", help=N_("Why every outgoing channel must stop."))
+@click.option("--incident", "incident_id", metavar="ID", help=N_("The incident that calls for it (recorded)."))
 @click.option("--as", "as_user", metavar="NAME", help=AS_HELP)
 @key_option
-@click.option("--json", "as_json", is_flag=True, help="Print the recorded event as JSON.")
+@click.option("--json", "as_json", is_flag=True, help=N_("Print the recorded event as JSON."))
 def freeze(reason: str, incident_id: str | None, as_user: str | None, key, as_json: bool) -> None:
     """Stop every outgoing channel at once: retries in flight abort, sends are refused,
     approved drafts wait until an approver runs `publish unfreeze`."""
@@ -30,17 +32,18 @@ def freeze(reason: str, incident_id: str | None, as_user: str | None, key, as_js
     if as_json:
         emit_json(event.as_dict())
         return
-    say(f"Publishing frozen at {event.ts} by {event.actor}: {reason.strip()}")
-    say("Every outgoing channel is stopped: running retries abort, new sends are refused, approved drafts wait.")
-    say("Lift it (an approver): publish unfreeze --reason TEXT [--send]")
+    say(_("Publishing frozen at {ts} by {actor}: {reason}").format(
+            ts=event.ts, actor=event.actor, reason=reason.strip()))
+    say(_("Every outgoing channel is stopped: running retries abort, new sends are refused, approved drafts wait."))
+    say(_("Lift it (an approver): publish unfreeze --reason TEXT [--send]"))
 
 
-@click.command("unfreeze", short_help="Lift the freeze (approvers only).")
-@click.option("--reason", required=True, metavar="TEXT", help="Why it is safe to communicate again.")
-@click.option("--as", "as_user", metavar="NAME", help=AS_HELP + " Must be an approver.")
+@click.command("unfreeze", short_help=N_("Lift the freeze (approvers only)."))
+@click.option("--reason", required=True, metavar="TEXT", help=N_("Why it is safe to communicate again."))
+@click.option("--as", "as_user", metavar="NAME", help=AS_APPROVER_HELP)
 @key_option
-@click.option("--send", "send_now", is_flag=True, help="Send every draft that waited, right after lifting the freeze.")
-@click.option("--json", "as_json", is_flag=True, help="Print the recorded event and the waiting drafts as JSON.")
+@click.option("--send", "send_now", is_flag=True, help=N_("Send every draft that waited, right after lifting the freeze."))
+@click.option("--json", "as_json", is_flag=True, help=N_("Print the recorded event and the waiting drafts as JSON."))
 def unfreeze(reason: str, as_user: str | None, key, send_now: bool, as_json: bool) -> None:
     """Lift the freeze (approvers only), recording who and why; lists the drafts that
     waited and, with --send, sends them."""
@@ -58,7 +61,8 @@ def unfreeze(reason: str, as_user: str | None, key, send_now: bool, as_json: boo
         emit_json({"event": event.as_dict(), "waiting": [record.draft.id for record in waiting]})
         return
     if not as_json:
-        say(f"Freeze lifted at {event.ts} by {event.actor}: {reason.strip()}")
+        say(_("Freeze lifted at {ts} by {actor}: {reason}").format(
+                ts=event.ts, actor=event.actor, reason=reason.strip()))
         for record in waiting:
             left = ", ".join(name for name, d in record.deliveries.items() if d.state != "delivered")
             say(_("Approved draft {draft} ({template}, incident {incident}) is waiting: publish send {draft} "
@@ -75,12 +79,12 @@ def unfreeze(reason: str, as_user: str | None, key, send_now: bool, as_json: boo
             raise NotDelivered(" ".join(problems))
 
 
-@click.command("done", short_help="Mark a step done that happens outside the tool.")
+@click.command("done", short_help=N_("Mark a step done that happens outside the tool."))
 @click.argument("step", metavar="STEP")
-@click.option("--note", metavar="TEXT", help="What was done (who was contacted, where the leak came from...).")
-@click.option("--incident", "incident_id", metavar="ID", help="The incident (default: the only open one).")
+@click.option("--note", metavar="TEXT", help=N_("What was done (who was contacted, where the leak came from...)."))
+@click.option("--incident", "incident_id", metavar="ID", help=N_("The incident (default: the only open one)."))
 @click.option("--as", "as_user", metavar="NAME", help=AS_HELP)
-@click.option("--json", "as_json", is_flag=True, help="Print the recorded event as JSON.")
+@click.option("--json", "as_json", is_flag=True, help=N_("Print the recorded event as JSON."))
 def done(step: str, note: str | None, incident_id: str | None, as_user: str | None, as_json: bool) -> None:
     """Mark a playbook step done that happens outside the tool (trace-source,
     contact-customer, leak-origin, moderation, prevention)."""
@@ -91,17 +95,22 @@ def done(step: str, note: str | None, incident_id: str | None, as_user: str | No
     if as_json:
         emit_json(event.as_dict())
         return
-    say(f"Step {step} of incident {incident.id} marked done at {event.ts} by {event.actor}"
-        + (f": {event.data['note']}" if event.data.get("note") else "."))
+    note = event.data.get("note")
+    if note:
+        say(_("Step {step} of incident {id} marked done at {ts} by {actor}: {note}").format(
+            step=step, id=incident.id, ts=event.ts, actor=event.actor, note=note))
+    else:
+        say(_("Step {step} of incident {id} marked done at {ts} by {actor}.").format(
+            step=step, id=incident.id, ts=event.ts, actor=event.actor))
 
 
-@click.command("decide", short_help="Record the decision to ignore (or answer) a provocation.")
+@click.command("decide", short_help=N_("Record the decision to ignore (or answer) a provocation."))
 @click.argument("decision", type=click.Choice(["ignore", "respond"]))
-@click.option("--reason", required=True, metavar="TEXT", help="Why the cabinet decides so.")
-@click.option("--incident", "incident_id", metavar="ID", help="The incident (default: the only open one).")
-@click.option("--as", "as_user", metavar="NAME", help=AS_HELP + " Must be an approver.")
+@click.option("--reason", required=True, metavar="TEXT", help=N_("Why the cabinet decides so."))
+@click.option("--incident", "incident_id", metavar="ID", help=N_("The incident (default: the only open one)."))
+@click.option("--as", "as_user", metavar="NAME", help=AS_APPROVER_HELP)
 @key_option
-@click.option("--json", "as_json", is_flag=True, help="Print the recorded event as JSON.")
+@click.option("--json", "as_json", is_flag=True, help=N_("Print the recorded event as JSON."))
 def decide(decision: str, reason: str, incident_id: str | None, as_user: str | None, key, as_json: bool) -> None:
     """Record the cabinet's choice: `ignore` a provocation on purpose (the steps it waives
     are reported as waived, with who and when), or `respond` after all."""
@@ -113,12 +122,13 @@ def decide(decision: str, reason: str, incident_id: str | None, as_user: str | N
         emit_json(event.as_dict())
         return
     if decision == "ignore":
-        say(f"Recorded at {event.ts}: {event.actor} decided not to answer incident {incident.id} "
-            f"({reason.strip()}).")
-        say("The response and 48 h publication are now reported as waived by this decision.")
+        say(_("Recorded at {ts}: {actor} decided not to answer incident {id} ({reason}).").format(
+                ts=event.ts, actor=event.actor, id=incident.id, reason=reason.strip()))
+        say(_("The response and 48 h publication are now reported as waived by this decision."))
     else:
-        say(f"Recorded at {event.ts}: {event.actor} decided to answer incident {incident.id} after all "
-            f"({reason.strip()}); its deadlines count again.")
+        say(_("Recorded at {ts}: {actor} decided to answer incident {id} after all ({reason}); its "
+              "deadlines count again.").format(
+                ts=event.ts, actor=event.actor, id=incident.id, reason=reason.strip()))
 
 
 COMMANDS = [freeze, unfreeze, done, decide]

@@ -5,6 +5,7 @@ import click
 
 from publisher.cli.output import emit_json, table
 from publisher.cli.session import session
+from publisher.i18n import N_, _
 
 
 @click.group("channels")
@@ -13,7 +14,7 @@ def channels() -> None:
 
 
 @channels.command("list")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.option("--json", "as_json", is_flag=True, help=N_("Print JSON."))
 def channels_list(as_json: bool) -> None:
     """List channels and their settings, secrets masked."""
     from channels import channel_class
@@ -38,7 +39,7 @@ def channels_list(as_json: bool) -> None:
 
 
 @channels.command("check")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.option("--json", "as_json", is_flag=True, help=N_("Print JSON."))
 def channels_check(as_json: bool) -> None:
     """Verify each enabled channel's credentials without posting; exit 1 if any fails."""
     from channels.base import DeliveryError
@@ -59,7 +60,7 @@ def channels_check(as_json: bool) -> None:
               ["name", "type", "check", "detail"])
     failed = [r["name"] for r in results if not r["ok"]]
     if failed:
-        raise CheckFailed(f"channel check failed for {', '.join(failed)}.")
+        raise CheckFailed(_("channel check failed for {names}.").format(names=', '.join(failed)))
 
 
 COMMANDS = [channels]

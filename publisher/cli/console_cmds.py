@@ -5,12 +5,12 @@ import click
 
 from publisher.cli.output import say
 from publisher.cli.session import session
-from publisher.i18n import _
+from publisher.i18n import N_, _
 
 
 @click.command("serve")
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (put a TLS proxy in front).")
-@click.option("--port", default=8400, show_default=True, type=click.IntRange(1, 65535), help="Port to listen on.")
+@click.option("--host", default="127.0.0.1", show_default=True, help=N_("Address to listen on (put a TLS proxy in front)."))
+@click.option("--port", default=8400, show_default=True, type=click.IntRange(1, 65535), help=N_("Port to listen on."))
 def serve(host: str, port: int) -> None:
     """Run the cabinet's web console over this workspace and its store."""
     import uvicorn
@@ -31,8 +31,8 @@ def users() -> None:
 
 @users.command("invite")
 @click.argument("name")
-@click.option("--send", "channel", metavar="CHANNEL", help="Send the link over this internal channel too.")
-@click.option("--as", "as_user", metavar="NAME", help="Who invites (else $PUBLISH_USER, else your login).")
+@click.option("--send", "channel", metavar="CHANNEL", help=N_("Send the link over this internal channel too."))
+@click.option("--as", "as_user", metavar="NAME", help=N_("Who invites (else $PUBLISH_USER, else your login)."))
 def invite(name: str, channel: str | None, as_user: str | None) -> None:
     """Print a one-time link (valid 15 minutes) that enrols NAME's passkey."""
     from publisher.incident.people import invite as make_invite
@@ -54,7 +54,7 @@ def invite(name: str, channel: str | None, as_user: str | None) -> None:
 
 @users.command("revoke")
 @click.argument("name")
-@click.option("--as", "as_user", metavar="NAME", help="Who revokes (else $PUBLISH_USER, else your login).")
+@click.option("--as", "as_user", metavar="NAME", help=N_("Who revokes (else $PUBLISH_USER, else your login)."))
 def revoke(name: str, as_user: str | None) -> None:
     """Revoke every passkey of NAME; their console sessions end."""
     from publisher.incident.people import revoke as revoke_keys

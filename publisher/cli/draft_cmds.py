@@ -9,6 +9,7 @@ from publisher.cli.draft_view import deliver, preview, record_summary
 from publisher.cli.output import emit_json, say, table, warn
 from publisher.cli.session import session
 from publisher.cli.signing_opts import key_option
+from publisher.i18n import N_, _
 
 
 @click.group("drafts")
@@ -17,8 +18,8 @@ def drafts() -> None:
 
 
 @drafts.command("list")
-@click.option("--incident", metavar="ID", help="Only this incident's drafts.")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.option("--incident", metavar="ID", help=N_("Only this incident's drafts."))
+@click.option("--json", "as_json", is_flag=True, help=N_("Print JSON."))
 def drafts_list(incident: str | None, as_json: bool) -> None:
     """List drafts, oldest first."""
     from publisher.drafting.drafts import list_drafts
@@ -28,7 +29,7 @@ def drafts_list(incident: str | None, as_json: bool) -> None:
         emit_json([record_summary(record) for record in records])
         return
     if not records:
-        say("No drafts yet: render one with publish --case N --template KIND.")
+        say(_("No drafts yet: render one with publish --case N --template KIND."))
         return
     table([[r.draft.id, r.draft.incident, str(r.draft.case), r.draft.template, r.draft.language,
             r.created_at.strftime("%Y-%m-%d %H:%M"), r.status] for r in records],
@@ -37,7 +38,7 @@ def drafts_list(incident: str | None, as_json: bool) -> None:
 
 @drafts.command("show")
 @click.argument("draft_id", metavar="DRAFT")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.option("--json", "as_json", is_flag=True, help=N_("Print JSON."))
 def drafts_show(draft_id: str, as_json: bool) -> None:
     """Show a draft's final payload per channel, with lengths and thread split."""
     from publisher.drafting.attribution import approved_by, not_counted
@@ -50,7 +51,7 @@ def drafts_show(draft_id: str, as_json: bool) -> None:
                    "not_counted": not_counted(record)})
         return
     preview(record.draft, record.status)
-    say(f"Approved by: {approved_by(app, record)}")
+    say(_("Approved by: {approved_by}").format(approved_by=approved_by(app, record)))
     for line in not_counted(record):
         say(f"  {line}")
     for name, delivery in record.deliveries.items():
@@ -60,11 +61,11 @@ def drafts_show(draft_id: str, as_json: bool) -> None:
 
 @click.command("approve")
 @click.argument("draft_id", metavar="DRAFT")
-@click.option("--as", "as_user", metavar="NAME", help="Approver (else $PUBLISH_USER, else your login).")
+@click.option("--as", "as_user", metavar="NAME", help=N_("Approver (else $PUBLISH_USER, else your login)."))
 @click.option("--key", type=click.Path(dir_okay=False, path_type=Path), metavar="PATH",
-              help="SSH key to sign with when [approvals] signing = \"ssh\" (else $PUBLISH_SSH_KEY, "
-                   "else ~/.ssh/id_ed25519).")
-@click.option("--json", "as_json", is_flag=True, help="Print the delivery summary as JSON.")
+              help=N_("SSH key to sign with when [approvals] signing = \"ssh\" (else $PUBLISH_SSH_KEY, "
+                   "else ~/.ssh/id_ed25519)."))
+@click.option("--json", "as_json", is_flag=True, help=N_("Print the delivery summary as JSON."))
 def approve(draft_id: str, as_user: str | None, key: Path | None, as_json: bool) -> None:
     """Approve a draft; it is sent once the required approvals are in."""
     from publisher.drafting.approvals import approve as approve_draft
@@ -80,7 +81,9 @@ def approve(draft_id: str, as_user: str | None, key: Path | None, as_json: bool)
         from publisher.incident.identity import self_declared
 
         unproven = self_declared(app)
-        say(f"Approved draft {draft_id} as {approver} ({have} of {need})" + (f"; {unproven}." if unproven else "."))
+        approved = _("Approved draft {draft} as {approver} ({have} of {need})").format(
+            draft=draft_id, approver=approver, have=have, need=need)
+        say(f"{approved}; {unproven}." if unproven else f"{approved}.")
     warn(approval_cautions(app, record), as_json)
     freeze = active_freeze(app.store)
     if record.approved and freeze:
@@ -88,17 +91,18 @@ def approve(draft_id: str, as_user: str | None, key: Path | None, as_json: bool)
             emit_json({"draft": draft_id, "approved": True, "held": True, "frozen_by": freeze.actor,
                        "reason": freeze.data.get("reason")})
         else:
-            say(f"Publishing is frozen since {freeze.ts} by {freeze.actor}: {freeze.data.get('reason')}. "
-                f"The draft waits: after `publish unfreeze`, `publish send {draft_id}` sends it. "
-                "`publish unfreeze --reason TEXT --send` lifts the freeze and sends every waiting draft.")
+            say(_("Publishing is frozen since {ts} by {actor}: {data}. The draft waits: after `publish "
+                  "unfreeze`, `publish send {draft_id}` sends it. `publish unfreeze --reason TEXT --send` "
+                  "lifts the freeze and sends every waiting draft.").format(
+                    ts=freeze.ts, actor=freeze.actor, data=freeze.data.get('reason'), draft_id=draft_id))
     elif record.approved:
         deliver(draft_id, actor=approver, as_json=as_json)
 
 
 @click.command("reject")
 @click.argument("draft_id", metavar="DRAFT")
-@click.option("--reason", required=True, help="Why the draft is rejected.")
-@click.option("--as", "as_user", metavar="NAME", help="Who rejects (else $PUBLISH_USER, else your login).")
+@click.option("--reason", required=True, help=N_("Why the draft is rejected."))
+@click.option("--as", "as_user", metavar="NAME", help=N_("Who rejects (else $PUBLISH_USER, else your login)."))
 @key_option
 def reject(draft_id: str, reason: str, as_user: str | None, key: Path | None) -> None:
     """Reject a draft; it will never be sent."""
@@ -107,20 +111,21 @@ def reject(draft_id: str, reason: str, as_user: str | None, key: Path | None) ->
 
     actor = current_user(as_user)
     reject_draft(session().app, draft_id, actor, reason, key=key)
-    say(f"Rejected draft {draft_id} as {actor}: {reason}")
+    say(_("Rejected draft {draft_id} as {actor}: {reason}").format(
+            draft_id=draft_id, actor=actor, reason=reason))
 
 
 @click.command("send")
 @click.argument("draft_id", metavar="DRAFT")
 @click.option("--resend", multiple=True, metavar="CHANNEL",
-              help="Send again to a channel whose last attempt has an unknown outcome.")
+              help=N_("Send again to a channel whose last attempt has an unknown outcome."))
 @click.option("--retry", multiple=True, metavar="CHANNEL",
-              help="Try again a channel that failed permanently, once its cause is fixed (approvers; needs --reason).")
-@click.option("--reason", metavar="TEXT", help="Why --retry is safe now (logged).")
-@click.option("--as", "as_user", metavar="NAME", help="Who sends (else $PUBLISH_USER, else your login).")
+              help=N_("Try again a channel that failed permanently, once its cause is fixed (approvers; needs --reason)."))
+@click.option("--reason", metavar="TEXT", help=N_("Why --retry is safe now (logged)."))
+@click.option("--as", "as_user", metavar="NAME", help=N_("Who sends (else $PUBLISH_USER, else your login)."))
 @click.option("--key", "key", type=click.Path(dir_okay=False, path_type=Path), metavar="PATH",
-              help='SSH key signing a --retry when [approvals] signing = "ssh" (else $PUBLISH_SSH_KEY).')
-@click.option("--json", "as_json", is_flag=True, help="Print the delivery summary as JSON.")
+              help=N_('SSH key signing a --retry when [approvals] signing = "ssh" (else $PUBLISH_SSH_KEY).'))
+@click.option("--json", "as_json", is_flag=True, help=N_("Print the delivery summary as JSON."))
 def send(draft_id: str, resend: tuple[str, ...], retry: tuple[str, ...], reason: str | None, as_user: str | None,
          key: Path | None, as_json: bool) -> None:
     """Resume delivery of an approved draft: only channels not yet delivered."""
@@ -143,8 +148,8 @@ def send(draft_id: str, resend: tuple[str, ...], retry: tuple[str, ...], reason:
 @click.command("confirm")
 @click.argument("draft_id", metavar="DRAFT")
 @click.argument("channel", metavar="CHANNEL")
-@click.option("--url", required=True, help="The post's URL or id, as found on the platform.")
-@click.option("--as", "as_user", metavar="NAME", help="Who checked (an approver; else $PUBLISH_USER, else your login).")
+@click.option("--url", required=True, help=N_("The post's URL or id, as found on the platform."))
+@click.option("--as", "as_user", metavar="NAME", help=N_("Who checked (an approver; else $PUBLISH_USER, else your login)."))
 @key_option
 def confirm(draft_id: str, channel: str, url: str, as_user: str | None, key: Path | None) -> None:
     """Record a delivery whose outcome was unknown as found on the platform (approvers only;

@@ -5,14 +5,15 @@ import click
 
 from publisher.cli.output import emit_json, say
 from publisher.cli.session import session
+from publisher.i18n import N_
 
 
 @click.command("edit")
 @click.argument("draft_id", metavar="DRAFT")
 @click.option("--channel", "channels", multiple=True, metavar="NAME",
-              help="Edit only this channel's payload; repeatable (default: every channel).")
-@click.option("--as", "as_user", metavar="NAME", help="Who edits (else $PUBLISH_USER, else your login).")
-@click.option("--json", "as_json", is_flag=True, help="Print the new draft as JSON.")
+              help=N_("Edit only this channel's payload; repeatable (default: every channel)."))
+@click.option("--as", "as_user", metavar="NAME", help=N_("Who edits (else $PUBLISH_USER, else your login)."))
+@click.option("--json", "as_json", is_flag=True, help=N_("Print the new draft as JSON."))
 def drafts_edit(draft_id: str, channels: tuple[str, ...], as_user: str | None, as_json: bool) -> None:
     """Edit a draft's payloads in $EDITOR; saving makes a new draft that supersedes it
     (new id, approvals start again; the log keeps the diff)."""

@@ -5,6 +5,7 @@ from typing import TYPE_CHECKING, Any
 
 from publisher.cli.output import emit_json, rule, say, table, warn
 from publisher.cli.session import session
+from publisher.i18n import _
 
 if TYPE_CHECKING:
     from publisher.drafting.drafts import Draft, DraftRecord
@@ -13,13 +14,14 @@ if TYPE_CHECKING:
 def preview(draft: Draft, status: str) -> None:
     from publisher.drafting.drafts import describe_length
 
-    say(f"Draft {draft.id}: case {draft.case} {draft.template} ({draft.language}) for incident "
-        f"{draft.incident}, by {draft.author} - {status}")
+    say(_("Draft {id}: case {case} {template} ({language}) for incident {incident}, by {author} - {status}").format(
+            id=draft.id, case=draft.case, template=draft.template, language=draft.language,
+            incident=draft.incident, author=draft.author, status=status))
     if draft.reply_to:
         _say_reply(draft)
     solutions = draft.variables.get("solutions")
     if isinstance(solutions, list):
-        say(f"Solutions listed: {len(solutions)}")
+        say(_("Solutions listed: {count}").format(count=len(solutions)))
     for payload in draft.payloads.values():
         say(rule(f"{payload.channel} · {payload.type} · {payload.audience} · {payload.variant} · "
                  f"{describe_length(payload)}"))
@@ -46,9 +48,10 @@ def _say_reply(draft: Draft) -> None:
     answering = [p.channel for p in draft.payloads.values() if channel_class(p.type).supports_reply]
     standalone = [p.channel for p in draft.payloads.values() if not channel_class(p.type).supports_reply]
     if answering:
-        say(f"Replies to {draft.reply_to} on: {', '.join(answering)}")
+        say(_("Replies to {reply_to} on: {names}").format(reply_to=draft.reply_to, names=', '.join(answering)))
     if standalone:
-        say(f"Posted as a new message (the channel cannot reply) on: {', '.join(standalone)}")
+        say(_("Posted as a new message (the channel cannot reply) on: {names}").format(
+                names=', '.join(standalone)))
 
 
 def solutions_from(solutions: tuple[str, ...], solutions_file: str | None, template: str,
@@ -65,10 +68,10 @@ def solutions_from(solutions: tuple[str, ...], solutions_file: str | None, templ
     if not (solutions or solutions_file):
         return dict(variables)
     if template != "resolution":
-        raise BadInput("--solution and --solutions-file list the solutions of a resolution; "
-                       f"--template {template} takes none.")
+        raise BadInput(_("--solution and --solutions-file list the solutions of a resolution; --template "
+                         "{template} takes none.").format(template=template))
     if "solutions" in variables:
-        raise BadInput("give the solutions with --solution/--solutions-file or with --var solutions=..., not both.")
+        raise BadInput(_("give the solutions with --solution/--solutions-file or with --var solutions=..., not both."))
     return {**variables, "solutions": listed}
 
 
@@ -108,8 +111,9 @@ def render_command(*, case: int, template: str, incident_id: str | None, languag
     elif not as_json and record.status == "awaiting approval":
         approvers = ", ".join(name for name in app.config.approvers if name != draft.author
                               or app.config.self_approval)
-        say(f"Needs {required} approval(s) from: {approvers}.")
-        say(f"Approve with: publish approve {draft.id} --as NAME   (reject: publish reject {draft.id} --reason TEXT)")
+        say(_("Needs {required} approval(s) from: {approvers}.").format(required=required, approvers=approvers))
+        say(_("Approve with: publish approve {id} --as NAME   (reject: publish reject {id} --reason TEXT)").format(
+                id=draft.id))
 
 
 def deliver(draft_id: str, *, actor: str, as_json: bool, resend: tuple[str, ...] = (),
@@ -129,7 +133,7 @@ def deliver(draft_id: str, *, actor: str, as_json: bool, resend: tuple[str, ...]
     stream = sys.stdout
     live = not as_json and stream.isatty()
     if not as_json:
-        say(f"Sending draft {draft_id}:")
+        say(_("Sending draft {draft_id}:").format(draft_id=draft_id))
     shown = LiveProgress(names, current.redact, stream, live=live, title=f"Sending draft {draft_id}")
     quiet = lambda channel, state, detail: None  # noqa: E731
     with shown:
@@ -149,10 +153,12 @@ def deliver(draft_id: str, *, actor: str, as_json: bool, resend: tuple[str, ...]
     else:
         table([[o.channel, o.state, str(o.attempts), o.url or o.detail] for o in outcomes],
               ["channel", "state", "attempts", "where / why"])
-        say(f"{len(outcomes) - len(missing)} of {len(outcomes)} delivered in {elapsed:.1f} s.")
+        say(_("{value} of {count} delivered in {elapsed:.1f} s.").format(
+                value=len(outcomes) - len(missing), count=len(outcomes), elapsed=elapsed))
         for channel in unconfirmed:
-            say(f"UNCONFIRMED {channel}: check it on the platform, then `publish confirm {draft_id} {channel} "
-                f"--url URL` if the post is there, or `publish send {draft_id} --resend {channel}` if not.")
+            say(_("UNCONFIRMED {channel}: check it on the platform, then `publish confirm {draft_id} "
+                  "{channel} --url URL` if the post is there, or `publish send {draft_id} --resend "
+                  "{channel}` if not.").format(channel=channel, draft_id=draft_id))
     if missing:
         from publisher.delivery.next_steps import not_delivered_sentence
         from publisher.incident.freeze import active_freeze

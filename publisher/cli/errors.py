@@ -52,6 +52,12 @@ class PublishGroup(click.Group):
     """A group whose commands never show a traceback: named errors keep their exit
     code; anything unexpected is reported in one line (PUBLISH_DEBUG=1 re-raises)."""
 
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        from publisher.cli.help_text import start_run
+
+        start_run(self)
+        return super().main(*args, **kwargs)
+
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         if ctx.parent is None:
             _check_arguments(args)

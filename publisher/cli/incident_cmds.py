@@ -8,6 +8,7 @@ import click
 from publisher.cli.output import emit_json, say, table, warn
 from publisher.cli.session import session
 from publisher.errors import NotDelivered
+from publisher.i18n import N_, _
 
 
 @click.group("incident")
@@ -16,24 +17,24 @@ def incident() -> None:
 
 
 @incident.command("open")
-@click.option("--case", type=int, required=True, metavar="N", help="1-4: which playbook applies.")
+@click.option("--case", type=int, required=True, metavar="N", help=N_("1-4: which playbook applies."))
 @click.option("--first-seen", required=True, metavar="ISO8601",
-              help="Time of the first negative message, with its UTC offset (the clock starts here).")
-@click.option("--source", metavar="URL", help="Where the first negative message is.")
-@click.option("--author", metavar="HANDLE", help="Who wrote it.")
-@click.option("--platform", metavar="NAME", help="Platform it appeared on (x, facebook, ...).")
-@click.option("--summary", metavar="TEXT", help="What happened, in a few words (used by the templates).")
+              help=N_("Time of the first negative message, with its UTC offset (the clock starts here)."))
+@click.option("--source", metavar="URL", help=N_("Where the first negative message is."))
+@click.option("--author", metavar="HANDLE", help=N_("Who wrote it."))
+@click.option("--platform", metavar="NAME", help=N_("Platform it appeared on (x, facebook, ...)."))
+@click.option("--summary", metavar="TEXT", help=N_("What happened, in a few words (used by the templates)."))
 @click.option("--what", metavar="PHRASE",
-              help="What happened as a short noun phrase the templates put inside their sentences, in the "
+              help=N_("What happened as a short noun phrase the templates put inside their sentences, in the "
                    "incident's language: \"la caída del sistema de pagos\", \"the payment system outage\" "
-                   "(lower case, no full stop, at most 14 words).")
-@click.option("--what-en", metavar="PHRASE", help="The same phrase in English, to render in English too.")
-@click.option("--what-es", metavar="PHRASE", help="The same phrase in Spanish, to render in Spanish too.")
-@click.option("--lang", metavar="LANG", help="Language of the response (default: the organisation's).")
+                   "(lower case, no full stop, at most 14 words)."))
+@click.option("--what-en", metavar="PHRASE", help=N_("The same phrase in English, to render in English too."))
+@click.option("--what-es", metavar="PHRASE", help=N_("The same phrase in Spanish, to render in Spanish too."))
+@click.option("--lang", metavar="LANG", help=N_("Language of the response (default: the organisation's)."))
 @click.option("--severity", type=click.Choice(["single", "crisis"]), default="crisis", show_default=True,
-              help="single: an isolated complaint; crisis: the full playbook.")
-@click.option("--as", "as_user", metavar="NAME", help="Who opens it (else $PUBLISH_USER, else your login).")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+              help=N_("single: an isolated complaint; crisis: the full playbook."))
+@click.option("--as", "as_user", metavar="NAME", help=N_("Who opens it (else $PUBLISH_USER, else your login)."))
+@click.option("--json", "as_json", is_flag=True, help=N_("Print JSON."))
 def incident_open(case: int, first_seen: str, source: str | None, author: str | None, platform: str | None,
                   summary: str | None, what: str | None, what_en: str | None, what_es: str | None,
                   lang: str | None, severity: str, as_user: str | None, as_json: bool) -> None:
@@ -56,22 +57,26 @@ def incident_open(case: int, first_seen: str, source: str | None, author: str | 
     else:
         prepare = opened.prepare_deadline(app.config.prepare_hours)
         publish = opened.prepare_deadline(app.config.publish_hours)
-        say(f"Opened incident {opened.id} (case {opened.case}, {opened.severity}), first negative message at "
-            f"{opened.first_seen.isoformat()}.")
-        say(f"Prepare by {prepare.isoformat()} ({app.config.prepare_hours:g} h); "
-            f"publish everywhere by {publish.isoformat()} ({app.config.publish_hours:g} h).")
+        say(_("Opened incident {id} (case {case}, {severity}), first negative message at {first_seen}.").format(
+                id=opened.id, case=opened.case, severity=opened.severity,
+                first_seen=opened.first_seen.isoformat()))
+        say(_("Prepare by {prepare} ({prepare_hours:g} h); publish everywhere by {publish} "
+              "({publish_hours:g} h).").format(
+                prepare=prepare.isoformat(), prepare_hours=app.config.prepare_hours,
+                publish=publish.isoformat(), publish_hours=app.config.publish_hours))
         if frozen is not None:
-            say(f"Publishing is frozen (case {opened.case} stops all outgoing communication); an approver lifts it "
-                "with: publish unfreeze --reason TEXT")
+            say(_("Publishing is frozen (case {case} stops all outgoing communication); an approver lifts "
+                  "it with: publish unfreeze --reason TEXT").format(case=opened.case))
         if brief is not None:
             _say_brief(brief)
-        say(f"Checklist: publish status {opened.id}")
-        say(f"Next: publish --case {opened.case} --template KIND")
+        say(_("Checklist: publish status {id}").format(id=opened.id))
+        say(_("Next: publish --case {case} --template KIND").format(case=opened.case))
     if brief and brief.get("not_delivered"):
         from publisher.delivery.next_steps import not_delivered_sentence
 
         states = {outcome["channel"]: outcome["state"] for outcome in brief["deliveries"]}
-        raise NotDelivered(f"the PR advisor brief: {not_delivered_sentence(brief['draft'], states)}")
+        raise NotDelivered(_("the PR advisor brief: {not_delivered_sentence}").format(
+                               not_delivered_sentence=not_delivered_sentence(brief['draft'], states)))
 
 
 def _frozen_by(app, incident_id: str):
@@ -104,28 +109,29 @@ def _brief_advisor(app, opened, actor: str) -> dict | None:
 
 def _say_brief(brief: dict) -> None:
     if brief.get("problem"):
-        say(f"WARNING: the PR advisor was not briefed: {brief['problem']}")
+        say(_("WARNING: the PR advisor was not briefed: {problem}").format(problem=brief['problem']))
         if brief.get("draft"):
-            say(f"The brief is draft {brief['draft']}: publish send {brief['draft']}")
+            say(_("The brief is draft {draft}: publish send {draft}").format(draft=brief['draft']))
         else:
-            say("Once an internal channel is enabled: publish --case 4 --template advisor")
+            say(_("Once an internal channel is enabled: publish --case 4 --template advisor"))
         return
     for outcome in brief["deliveries"]:
         where = outcome["url"] or outcome["detail"]
-        say(f"PR advisor brief (draft {brief['draft']}) on {outcome['channel']}: {outcome['state']} - {where}")
+        say(_("PR advisor brief (draft {draft}) on {channel}: {state} - {where}").format(
+                draft=brief['draft'], channel=outcome['channel'], state=outcome['state'], where=where))
 
 
-@incident.command("edit", short_help="Correct an incident's first negative message, summary or source.")
+@incident.command("edit", short_help=N_("Correct an incident's first negative message, summary or source."))
 @click.argument("incident_id", metavar="ID")
-@click.option("--first-seen", metavar="ISO8601", help="The corrected time of the first negative message.")
-@click.option("--summary", metavar="TEXT", help="The corrected summary.")
-@click.option("--source", metavar="URL", help="The corrected source post.")
-@click.option("--reason", required=True, metavar="TEXT", help="Why the record is corrected (logged, in the report).")
-@click.option("--confirm", is_flag=True, help="Accept a --first-seen over 7 days ago or before the source post.")
-@click.option("--as", "as_user", metavar="NAME", help="Who corrects it (an approver).")
+@click.option("--first-seen", metavar="ISO8601", help=N_("The corrected time of the first negative message."))
+@click.option("--summary", metavar="TEXT", help=N_("The corrected summary."))
+@click.option("--source", metavar="URL", help=N_("The corrected source post."))
+@click.option("--reason", required=True, metavar="TEXT", help=N_("Why the record is corrected (logged, in the report)."))
+@click.option("--confirm", is_flag=True, help=N_("Accept a --first-seen over 7 days ago or before the source post."))
+@click.option("--as", "as_user", metavar="NAME", help=N_("Who corrects it (an approver)."))
 @click.option("--key", type=click.Path(dir_okay=False, path_type=Path), metavar="PATH",
-              help='SSH key to sign with when [approvals] signing = "ssh" (else $PUBLISH_SSH_KEY).')
-@click.option("--json", "as_json", is_flag=True, help="Print the recorded event as JSON.")
+              help=N_('SSH key to sign with when [approvals] signing = "ssh" (else $PUBLISH_SSH_KEY).'))
+@click.option("--json", "as_json", is_flag=True, help=N_("Print the recorded event as JSON."))
 def incident_edit(incident_id: str, first_seen: str | None, summary: str | None, source: str | None, reason: str,
                   confirm: bool, as_user: str | None, key: Path | None, as_json: bool) -> None:
     """Correct an incident (approvers only): the original value, the correction, who and
@@ -151,7 +157,7 @@ def incident_edit(incident_id: str, first_seen: str | None, summary: str | None,
 
 
 @incident.command("list")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.option("--json", "as_json", is_flag=True, help=N_("Print JSON."))
 def incident_list(as_json: bool) -> None:
     """List incidents."""
     from publisher.incident.incidents import list_incidents
@@ -161,7 +167,7 @@ def incident_list(as_json: bool) -> None:
         emit_json([item.as_dict() for item in items])
         return
     if not items:
-        say("No incidents. Open one with: publish incident open --case N --first-seen TIME")
+        say(_("No incidents. Open one with: publish incident open --case N --first-seen TIME"))
         return
     table([[i.id, str(i.case), i.state, i.severity, i.first_seen.isoformat(), i.summary or ""] for i in items],
           ["id", "case", "state", "severity", "first seen", "summary"])
@@ -169,7 +175,7 @@ def incident_list(as_json: bool) -> None:
 
 @incident.command("show")
 @click.argument("incident_id", metavar="ID")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.option("--json", "as_json", is_flag=True, help=N_("Print JSON."))
 def incident_show(incident_id: str, as_json: bool) -> None:
     """Show one incident."""
     from publisher.incident.incidents import load_incident
@@ -185,8 +191,8 @@ def incident_show(incident_id: str, as_json: bool) -> None:
 
 @incident.command("resolve")
 @click.argument("incident_id", metavar="ID")
-@click.option("--note", metavar="TEXT", help="How it ended.")
-@click.option("--as", "as_user", metavar="NAME", help="Who resolves it (else $PUBLISH_USER, else your login).")
+@click.option("--note", metavar="TEXT", help=N_("How it ended."))
+@click.option("--as", "as_user", metavar="NAME", help=N_("Who resolves it (else $PUBLISH_USER, else your login)."))
 def incident_resolve(incident_id: str, note: str | None, as_user: str | None) -> None:
     """Mark an incident resolved."""
     from publisher.evidence.status import incident_status
@@ -195,12 +201,13 @@ def incident_resolve(incident_id: str, note: str | None, as_user: str | None) ->
 
     app = session().app
     resolve_incident(app, incident_id, current_user(as_user), note)
-    say(f"Resolved incident {incident_id}.")
+    say(_("Resolved incident {incident_id}.").format(incident_id=incident_id))
     left = [f"{item.id} ({item.state})" for item in incident_status(app, incident_id).checklist
             if item.state in ("due", "late")]
     if left:
-        say(f"Not done on the checklist: {', '.join(left)}; the report will show them.")
-    say(f"Evidence: publish report {incident_id} --format html -o incident-{incident_id}.html")
+        say(_("Not done on the checklist: {names}; the report will show them.").format(names=', '.join(left)))
+    say(_("Evidence: publish report {incident_id} --format html -o incident-{incident_id}.html").format(
+            incident_id=incident_id))
 
 
 COMMANDS = [incident]

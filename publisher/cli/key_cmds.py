@@ -8,6 +8,7 @@ import click
 from publisher.cli.output import emit_json, say, table
 from publisher.cli.session import session
 from publisher.cli.signing_opts import key_option
+from publisher.i18n import N_
 
 
 @click.group("keys")
@@ -18,7 +19,7 @@ def keys() -> None:
 @keys.command("add")
 @click.argument("name", metavar="NAME")
 @click.argument("public_key_file", metavar="PUBKEY_FILE", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--as", "as_user", metavar="NAME", help="The approver who enrols it (else $PUBLISH_USER, else your login).")
+@click.option("--as", "as_user", metavar="NAME", help=N_("The approver who enrols it (else $PUBLISH_USER, else your login)."))
 @key_option
 def keys_add(name: str, public_key_file: Path, as_user: str | None, key: Path | None) -> None:
     """Enrol NAME's SSH public key, signed by an approver's own enrolled key."""
@@ -32,7 +33,7 @@ def keys_add(name: str, public_key_file: Path, as_user: str | None, key: Path | 
 
 
 @keys.command("list")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.option("--json", "as_json", is_flag=True, help=N_("Print JSON."))
 def keys_list(as_json: bool) -> None:
     """List the keys the log enrols, and enrolments that do not count."""
     from publisher.incident.identity import keyring

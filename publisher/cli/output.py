@@ -7,6 +7,7 @@ from typing import Any
 
 from publisher.cli import terminal
 from publisher.cli.session import session
+from publisher.i18n import _
 
 
 def emit_json(value: Any) -> None:
@@ -21,7 +22,7 @@ def say(text: str = "", err: bool = False) -> None:
 def warn(warnings: list[str], as_json: bool = False) -> None:
     """Each warning on its own WARNING line; on stderr when stdout carries JSON."""
     for warning in warnings:
-        say(f"WARNING: {warning}", err=as_json)
+        say(_("WARNING: {warning}").format(warning=warning), err=as_json)
 
 
 def rule(title: str) -> str:

@@ -6,26 +6,27 @@ import click
 
 from publisher.cli.errors import PublishGroup
 from publisher.cli.session import Session
+from publisher.i18n import N_, _
 
 
 @click.group(cls=PublishGroup, invoke_without_command=True,
              context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
-@click.option("--workspace", metavar="DIR", help="Workspace folder (else $PUBLISH_WORKSPACE, else the current one).")
-@click.option("--case", type=int, metavar="N", help="Crisis case 1-4 of the draft to render.")
+@click.option("--workspace", metavar="DIR", help=N_("Workspace folder (else $PUBLISH_WORKSPACE, else the current one)."))
+@click.option("--case", type=int, metavar="N", help=N_("Crisis case 1-4 of the draft to render."))
 @click.option("--template", metavar="KIND",
-              help="apology, external-causes, reassurance, update, resolution, notice, reply, advisor.")
-@click.option("--incident", metavar="ID", help="Incident to write for (default: the open one of --case).")
-@click.option("--lang", metavar="LANG", help="Language of the templates (default: the incident's).")
-@click.option("--var", "variables", multiple=True, metavar="KEY=VALUE", help="Template variable; repeatable.")
+              help=N_("apology, external-causes, reassurance, update, resolution, notice, reply, advisor."))
+@click.option("--incident", metavar="ID", help=N_("Incident to write for (default: the open one of --case)."))
+@click.option("--lang", metavar="LANG", help=N_("Language of the templates (default: the incident's)."))
+@click.option("--var", "variables", multiple=True, metavar="KEY=VALUE", help=N_("Template variable; repeatable."))
 @click.option("--channel", "channel_names", multiple=True, metavar="NAME",
-              help="Only this channel; repeatable (default: every enabled channel).")
+              help=N_("Only this channel; repeatable (default: every enabled channel)."))
 @click.option("--reply-to", metavar="URL_OR_ID",
-              help="Post to answer, on channels that can reply (a reply defaults to the incident's source).")
+              help=N_("Post to answer, on channels that can reply (a reply defaults to the incident's source)."))
 @click.option("--solution", "solutions", multiple=True, metavar="TEXT",
-              help="A solution the resolution announces; repeatable.")
-@click.option("--solutions-file", metavar="FILE", help="The resolution's solutions, one per line.")
-@click.option("--dry-run", is_flag=True, help="Preview only; store nothing.")
-@click.option("--json", "as_json", is_flag=True, help="Print the draft as JSON.")
+              help=N_("A solution the resolution announces; repeatable."))
+@click.option("--solutions-file", metavar="FILE", help=N_("The resolution's solutions, one per line."))
+@click.option("--dry-run", is_flag=True, help=N_("Preview only; store nothing."))
+@click.option("--json", "as_json", is_flag=True, help=N_("Print the draft as JSON."))
 @click.version_option(package_name="publish-crisis", prog_name="publish")
 @click.pass_context
 def cli(ctx: click.Context, workspace: str | None, case: int | None, template: str | None,
@@ -45,13 +46,13 @@ def cli(ctx: click.Context, workspace: str | None, case: int | None, template: s
     ctx.call_on_close(ctx.obj.finish)
     if ctx.invoked_subcommand is not None:
         if case is not None or template is not None:
-            raise click.UsageError("--case/--template render a draft; give them without a subcommand.")
+            raise click.UsageError(_("--case/--template render a draft; give them without a subcommand."))
         return
     if case is None and template is None:
         click.echo(ctx.get_help())
         return
     if case is None or template is None:
-        raise click.UsageError("give both --case N and --template KIND, e.g. publish --case 2 --template apology.")
+        raise click.UsageError(_("give both --case N and --template KIND, e.g. publish --case 2 --template apology."))
     from publisher.cli.draft_view import render_command
 
     render_command(case=case, template=template, incident_id=incident, language=lang, variables=variables,

@@ -4,6 +4,7 @@ from __future__ import annotations
 import click
 
 from publisher.cli.output import emit_json, say
+from publisher.i18n import N_
 
 
 @click.group("store")
@@ -12,7 +13,7 @@ def store() -> None:
 
 
 @store.command("info")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.option("--json", "as_json", is_flag=True, help=N_("Print JSON."))
 def info(as_json: bool) -> None:
     """Show the backend, where the log is, its size, head, head files and last witness."""
     from publisher.cli.session import session
@@ -34,7 +35,7 @@ def info(as_json: bool) -> None:
 
 @store.command("copy")
 @click.option("--to", "to", required=True, metavar="URL",
-              help="postgresql://USER@HOST/DB (an empty database; password as ${NAME}), or an SQLite file.")
+              help=N_("postgresql://USER@HOST/DB (an empty database; password as ${NAME}), or an SQLite file."))
 def copy(to: str) -> None:
     """Copy the log, verified before and after, into an empty store."""
     from publisher.cli.session import session

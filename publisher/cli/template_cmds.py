@@ -5,6 +5,7 @@ import click
 
 from publisher.cli.output import emit_json, say, table
 from publisher.cli.session import session
+from publisher.i18n import N_
 
 
 @click.group("templates")
@@ -13,7 +14,7 @@ def templates() -> None:
 
 
 @templates.command("list")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.option("--json", "as_json", is_flag=True, help=N_("Print JSON."))
 def templates_list(as_json: bool) -> None:
     """Every template kind per case and language, with its required and optional variables."""
     from publisher.drafting.variables import overview
@@ -29,7 +30,7 @@ def templates_list(as_json: bool) -> None:
 
 @templates.command("show")
 @click.argument("kind", metavar="KIND")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.option("--json", "as_json", is_flag=True, help=N_("Print JSON."))
 def templates_show(kind: str, as_json: bool) -> None:
     """One kind's variables for each case and language: what each is for and where it comes from."""
     from publisher.drafting.variables import overview

@@ -7,6 +7,8 @@ import click
 
 from publisher.cli.output import emit_json, say, table
 from publisher.cli.session import session
+from publisher.i18n import N_, _
+from publisher.timeparse import for_people
 
 
 @click.command("init")
@@ -20,14 +22,15 @@ def init(directory: str) -> None:
     from publisher.workspace.init import create_workspace
 
     created = create_workspace(Path(directory))
-    say(f"Created a workspace in {created}.")
+    say(_("Created a workspace in {created}.").format(created=created))
     say_signing(init_signing(App(created), current_user()))
-    say(f"Edit {created / 'config' / 'publisher.toml'}, then: publish --workspace {created} incident open ...")
+    say(_("Edit {value}, then: publish --workspace {created} incident open ...").format(
+            value=created / 'config' / 'publisher.toml', created=created))
 
 
-@click.command("status", short_help="Clocks, deadlines, channels and the checklist.")
+@click.command("status", short_help=N_("Clocks, deadlines, channels and the checklist."))
 @click.argument("incident_id", metavar="[INCIDENT]", required=False)
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.option("--json", "as_json", is_flag=True, help=N_("Print JSON."))
 def status(incident_id: str | None, as_json: bool) -> None:
     """Clocks, deadlines, public channels and the case's checklist of an incident
     (default: every open one), with warnings when a deadline is less than 2 h away."""
@@ -41,7 +44,7 @@ def status(incident_id: str | None, as_json: bool) -> None:
         emit_json([report.as_dict() for report in reports])
         return
     if not reports:
-        say("No open incident.")
+        say(_("No open incident."))
     for report in reports:
         _print_status(report)
 
@@ -49,41 +52,51 @@ def status(incident_id: str | None, as_json: bool) -> None:
 CHANNEL_WORDS = {"delivered": "delivered", "unknown": "unconfirmed", "sending": "unconfirmed",
                  "failed-permanent": "failing", "failed-retryable": "failing", "pending": "not sent",
                  "not sent": "not sent"}
+STATE_WORDS = (N_("done"), N_("late"), N_("due"), N_("waived"), N_("delivered"), N_("unconfirmed"), N_("failing"),
+               N_("not sent"))
 
 
 def _print_status(report) -> None:
     from publisher.incident.cases import get_case
-    from publisher.timeparse import hours, human_hours, iso
+    from publisher.timeparse import hours, human_hours
 
     incident = report.incident
     title = get_case(incident.case, session().app.workspace).title
-    say(f"Incident {incident.id}: case {incident.case} ({title}), {incident.state}, severity {incident.severity}")
-    say(f"First negative message {iso(incident.first_seen)}, {human_hours(hours(report.now - incident.first_seen))} ago"
-        + (f" - {incident.source}" if incident.source else ""))
+    say(_("Incident {id}: case {case} ({title}), {state}, severity {severity}").format(
+            id=incident.id, case=incident.case, title=title, state=incident.state, severity=incident.severity))
+    zone = session().app.config.timezone
+    seen = _("First negative message {at}, {ago} ago").format(
+        at=for_people(incident.first_seen, zone), ago=human_hours(hours(report.now - incident.first_seen)))
+    say(f"{seen} - {incident.source}" if incident.source else seen)
     for clock in (report.prepared, report.published):
-        label = "Prepared " if clock.name == "prepare" else "Published"
+        label = (_("Prepared") if clock.name == "prepare" else _("Published")).ljust(len(_("Published")))
         if clock.done_at is not None:
-            say(f"{label}: after {human_hours(clock.after_hours)} (limit {clock.limit_hours:g} h) {clock.verdict}")
+            say(_("{label}: after {human_hours} (limit {limit_hours:g} h) {verdict}").format(
+                    label=label, human_hours=human_hours(clock.after_hours), limit_hours=clock.limit_hours,
+                    verdict=clock.verdict))
         elif clock.waived:
-            say(f"{label}: WAIVED by decision not to answer ({clock.waived['by']}, {clock.waived['at']})")
+            say(_("{label}: WAIVED by decision not to answer ({by}, {at})").format(
+                    label=label, by=clock.waived['by'], at=for_people(clock.waived['at'], zone)))
         elif clock.verdict == "LATE":
-            say(f"{label}: not yet, {human_hours(-clock.hours_left)} late (limit {clock.limit_hours:g} h) LATE")
+            say(_("{label}: not yet, {human_hours} late (limit {limit_hours:g} h) LATE").format(
+                    label=label, human_hours=human_hours(-clock.hours_left), limit_hours=clock.limit_hours))
         else:
-            say(f"{label}: not yet, {human_hours(clock.hours_left)} left (limit {clock.limit_hours:g} h, "
-                f"deadline {iso(clock.deadline)})")
+            say(_("{label}: not yet, {human_hours} left (limit {limit_hours:g} h, deadline {iso})").format(
+                    label=label, human_hours=human_hours(clock.hours_left), limit_hours=clock.limit_hours,
+                    iso=for_people(clock.deadline, zone)))
     if incident.severity == "single":
-        say("Severity single (an isolated complaint): the public reply is what is required; the 48 h proof covers "
-            f"{', '.join(c.name for c in report.channels) or 'no channel'}.")
+        say(_("Severity single (an isolated complaint): the public reply is what is required; the 48 h "
+              "proof covers {value}.").format(value=', '.join(c.name for c in report.channels) or _('no channel')))
     if report.channels:
-        table([[c.name, c.type, CHANNEL_WORDS.get(c.state, c.state), c.at or "", c.url or ""] for c in report.channels],
-              ["public channel", "type", "state", "at", "url"])
+        table([[c.name, c.type, _(CHANNEL_WORDS.get(c.state, c.state)), for_people(c.at, zone), c.url or ""]
+               for c in report.channels], [_("public channel"), _("type"), _("state"), _("at"), _("url")])
     _print_undelivered(report)
     _print_approvals(report)
     _print_decision(report)
     _print_checklist(report)
     for warning in report.warnings:
-        say(f"WARNING: {warning}")
-    say(f"Evidence: publish report {incident.id} --format html -o incident-{incident.id}.html")
+        say(_("WARNING: {warning}").format(warning=warning))
+    say(_("Evidence: publish report {id} --format html -o incident-{id}.html").format(id=incident.id))
     say()
 
 
@@ -109,7 +122,8 @@ def _print_approvals(report) -> None:
     app = session().app
     for record in report.drafts:
         if record.approvals or record.unverified:
-            say(f"Draft {record.draft.id} ({record.draft.template}) approved by: {approved_by(app, record)}")
+            say(_("Draft {id} ({template}) approved by: {approved_by}").format(
+                    id=record.draft.id, template=record.draft.template, approved_by=approved_by(app, record)))
         for line in not_counted(record):
             say(f"  {line}")
 
@@ -117,34 +131,40 @@ def _print_approvals(report) -> None:
 def _print_decision(report) -> None:
     if report.decision is not None:
         event = report.decision
-        verb = "not to answer" if event.data.get("decision") == "ignore" else "to answer"
-        say(f"Decision: {event.actor} decided {verb} at {event.ts}: {event.data.get('reason')}")
+        verb = _("not to answer") if event.data.get("decision") == "ignore" else _("to answer")
+        say(_("Decision: {actor} decided {verb} at {ts}: {data}").format(
+                actor=event.actor, verb=verb, ts=for_people(event.ts, session().app.config.timezone),
+                data=event.data.get('reason')))
 
 
 def _print_checklist(report) -> None:
-    from publisher.timeparse import hours, human_hours, iso
+    from publisher.timeparse import hours, human_hours
 
     if not report.checklist:
         return
-    say("Checklist:")
+    say(_("Checklist:"))
+    zone = session().app.config.timezone
     rows = []
     last = {item.id: index for index, item in enumerate(report.checklist)}
     for index, item in enumerate(report.checklist):
         if item.done_at is not None:
-            when = f"{iso(item.done_at)}" + (f" by {item.by}" if item.by else "")
+            when = for_people(item.done_at, zone)
+            when = _("{at} by {who}").format(at=when, who=item.by) if item.by else when
         elif item.state == "late":
-            when = f"{human_hours(hours(report.now - item.deadline))} late ({iso(item.deadline)})"
+            when = _("{hours} late ({deadline})").format(
+                hours=human_hours(hours(report.now - item.deadline)), deadline=for_people(item.deadline, zone))
         elif item.deadline is not None and item.state == "due":
-            when = f"{human_hours(hours(item.deadline - report.now))} left ({iso(item.deadline)})"
+            when = _("{hours} left ({deadline})").format(
+                hours=human_hours(hours(item.deadline - report.now)), deadline=for_people(item.deadline, zone))
         elif item.state == "waived":
-            when = f"by {item.by}" if item.by else ""
+            when = _("by {who}").format(who=item.by) if item.by else ""
         else:
-            when = "as soon as possible"
+            when = _("as soon as possible")
         markable = item.manual and item.done_at is None and item.state != "waived" and last[item.id] == index
         how = f"publish done {item.id}" if markable else ""
         note = item.note or how
-        rows.append([item.state.upper(), item.id, item.title, when, note])
-    table(rows, ["state", "step", "what", "when", "note / how"])
+        rows.append([_(item.state).upper(), item.id, item.title, when, note])
+    table(rows, [_("state"), _("step"), _("what"), _("when"), _("note / how")])
 
 
 COMMANDS = [init, status]

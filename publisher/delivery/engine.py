@@ -48,6 +48,7 @@ from publisher.incident.incidents import load_incident
 from publisher.workspace.app import App
 from publisher.workspace.rollback import refuse_if_rolled_back
 from publisher.workspace.witnessing import witness_after
+from publisher.i18n import _
 
 MAX_ATTEMPTS = 10
 BACKOFF_INITIAL = 1.0
@@ -132,20 +133,22 @@ def send_draft(app: App, draft_id: str, actor: str, *, resend: tuple[str, ...] =
     """Deliver an approved draft to every channel not yet delivered."""
     record = load_draft(app, draft_id)
     if record.rejection or record.superseded_by:
-        raise Refused(f"draft {draft_id} is {record.status} and will not be sent.")
+        raise Refused(_("draft {draft_id} is {status} and will not be sent.").format(
+                          draft_id=draft_id, status=record.status))
     if not record.approved:
         have, need = len(set(record.valid_approvers())), app.config.approvals_required
-        raise Refused(f"draft {draft_id} has {have} of {need} required approval(s); "
-                      f"`publish approve {draft_id}` first.")
+        raise Refused(_("draft {draft_id} has {have} of {need} required approval(s); `publish approve "
+                        "{draft_id}` first.").format(draft_id=draft_id, have=have, need=need))
     check_sendable(app, record)
     unknown = [name for name in resend if name not in record.deliveries]
     if unknown:
-        raise BadInput(f"--resend {unknown[0]}: draft {draft_id} has no such channel; its channels are "
-                       f"{', '.join(record.deliveries)}.")
+        raise BadInput(_("--resend {value}: draft {draft_id} has no such channel; its channels are {names}.").format(
+                           value=unknown[0], draft_id=draft_id, names=', '.join(record.deliveries)))
     freeze = active_freeze(app)
     if freeze:
-        raise Refused(f"publishing is frozen since {freeze.ts} by {freeze.actor}: {freeze.data.get('reason')}; "
-                      "the draft waits until an approver runs `publish unfreeze`.")
+        raise Refused(_("publishing is frozen since {ts} by {actor}: {data}; the draft waits until an "
+                        "approver runs `publish unfreeze`.").format(
+                          ts=freeze.ts, actor=freeze.actor, data=freeze.data.get('reason')))
     refuse_if_rolled_back(app)
     clock = run_clock(app, record, sleep)
     names = list(record.deliveries)

@@ -19,19 +19,22 @@ from publisher.incident.identity import append_signed, bad_signatures, signed_da
 from publisher.log import signatures as signing
 from publisher.workspace.app import App
 from publisher.workspace.witnessing import witness_after
+from publisher.i18n import _
 
 
 def _check_open(record: DraftRecord) -> None:
     draft = record.draft
     if record.rejection:
         reason = record.rejection.data.get("reason", "")
-        raise Refused(f"draft {draft.id} was rejected by {record.rejection.actor}: {reason}")
+        raise Refused(_("draft {id} was rejected by {actor}: {reason}").format(
+                          id=draft.id, actor=record.rejection.actor, reason=reason))
     if record.superseded_by:
-        raise Refused(f"draft {draft.id} was superseded by draft {record.superseded_by} (it was re-rendered); "
-                      f"review and approve {record.superseded_by} instead.")
+        raise Refused(_("draft {id} was superseded by draft {superseded_by} (it was re-rendered); review "
+                        "and approve {superseded_by} instead.").format(
+                          id=draft.id, superseded_by=record.superseded_by))
     if draft.computed_hash() != draft.hash:
-        raise Refused(f"draft {draft.id} no longer matches its hash: its payloads changed after rendering, "
-                      "so it cannot be approved; render it again.")
+        raise Refused(_("draft {id} no longer matches its hash: its payloads changed after rendering, so "
+                        "it cannot be approved; render it again.").format(id=draft.id))
 
 
 def approve(app: App, draft_id: str, approver: str, key: Path | None = None,
@@ -43,16 +46,19 @@ def approve(app: App, draft_id: str, approver: str, key: Path | None = None,
     config = app.config
     if approver not in config.approvers:
         names = ", ".join(config.approvers) or "nobody"
-        raise Refused(f"{approver!r} is not an approver; [approvals] approvers lists {names}.")
+        raise Refused(_("{approver!r} is not an approver; [approvals] approvers lists {names}.").format(
+                          approver=approver, names=names))
     if approver == record.draft.author and not config.self_approval:
-        raise Refused(f"{approver!r} wrote draft {draft_id} and cannot approve it "
-                      "([approvals] self_approval = false); another approver must.")
+        raise Refused(_("{approver!r} wrote draft {draft_id} and cannot approve it ([approvals] "
+                        "self_approval = false); another approver must.").format(
+                          approver=approver, draft_id=draft_id))
     if approver in record.valid_approvers():
-        raise Refused(f"{approver!r} has already approved draft {draft_id}; a second approval by the same "
-                      "person does not count.")
+        raise Refused(_("{approver!r} has already approved draft {draft_id}; a second approval by the same "
+                        "person does not count.").format(approver=approver, draft_id=draft_id))
     if record.approved:
-        raise Refused(f"draft {draft_id} already has its {config.approvals_required} approval(s); "
-                      f"`publish send {draft_id}` resumes its delivery.")
+        raise Refused(_("draft {draft_id} already has its {approvals_required} approval(s); `publish send "
+                        "{draft_id}` resumes its delivery.").format(
+                          draft_id=draft_id, approvals_required=config.approvals_required))
     data = signed_data(app, "draft.approved", approver, {"hash": record.draft.hash}, key=key, signature=signature,
                        incident=record.draft.incident, draft=draft_id)
     app.store.append("draft.approved", actor=approver, incident=record.draft.incident, draft=draft_id, data=data)
@@ -72,11 +78,13 @@ def reject(app: App, draft_id: str, actor: str, reason: str, signature: dict | N
     record = load_draft(app, draft_id)
     _check_open(record)
     if actor not in app.config.approvers and actor != record.draft.author:
-        raise Refused(f"{actor!r} is neither an approver nor the draft's author and cannot reject it.")
+        raise Refused(_("{actor!r} is neither an approver nor the draft's author and cannot reject it.").format(
+                          actor=actor))
     if not reason.strip():
-        raise Refused("--reason must say why the draft is rejected.")
+        raise Refused(_("--reason must say why the draft is rejected."))
     if any(delivery.state != "pending" for delivery in record.deliveries.values()):
-        raise Refused(f"draft {draft_id} is already being delivered and can no longer be rejected.")
+        raise Refused(_("draft {draft_id} is already being delivered and can no longer be rejected.").format(
+                          draft_id=draft_id))
     append_signed(app, "draft.rejected", actor, {"reason": reason.strip()}, key=key, signature=signature,
                   incident=record.draft.incident, draft=draft_id)
     return load_draft(app, draft_id)

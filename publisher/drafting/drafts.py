@@ -34,6 +34,7 @@ from publisher.incident.verdict_set import record_public_channels
 from publisher.log.store import Event, canonical
 from publisher.timeparse import from_iso
 from publisher.workspace.app import App
+from publisher.i18n import _
 
 
 @dataclass(frozen=True)
@@ -182,7 +183,8 @@ def render_draft(app: App, incident: Incident, template: str, *, author: str, la
         if variant not in texts:
             texts[variant] = renderer.render(language, incident.case, template, variant, context).text
             if not texts[variant]:
-                raise BadInput(f"the {variant} {template} template rendered an empty text.")
+                raise BadInput(_("the {variant} {template} template rendered an empty text.").format(
+                                   variant=variant, template=template))
         return texts[variant]
 
     payloads = {channel.name: _payload(channel, text_of(channel.variant), text_of("title"), template)
@@ -229,7 +231,7 @@ def save_draft(app: App, draft: Draft) -> tuple[DraftRecord, bool]:
 def load_draft(app: App, draft_id: str) -> DraftRecord:
     events = app.store.events(draft=draft_id)
     if not events or events[0].kind != "draft.rendered":
-        raise BadInput(f"no draft {draft_id!r}; `publish drafts list` shows them.")
+        raise BadInput(_("no draft {draft_id!r}; `publish drafts list` shows them.").format(draft_id=draft_id))
     required = app.config.approvals_required
     if is_internal_brief(_draft_from(events[0].data)):
         required = 0

@@ -19,6 +19,7 @@ from typing import Any, Mapping
 
 from publisher.errors import BadInput
 from publisher.workspace.shipped import shipped_path
+from publisher.i18n import _
 
 KINDS = ("apology", "external-causes", "reassurance", "update", "resolution", "notice", "reply", "advisor")
 VARIANTS = ("short", "long", "title")
@@ -73,27 +74,33 @@ class Renderer:
             except TemplateNotFound:
                 continue
             except TemplateSyntaxError as error:
-                raise BadInput(f"template {name} line {error.lineno}: {error.message}.") from None
+                raise BadInput(_("template {name} line {lineno}: {message}.").format(
+                                   name=name, lineno=error.lineno, message=error.message)) from None
         else:
-            raise BadInput(f"no {variant} template for {kind!r} in language {language!r}; looked for "
-                           f"{', '.join(names) or 'nothing: no templates folder exists'}.")
+            raise BadInput(_("no {variant} template for {kind!r} in language {language!r}; looked for "
+                             "{value}.").format(
+                               variant=variant, kind=kind, language=language,
+                               value=', '.join(names) or 'nothing: no templates folder exists'))
         try:
             text = template.render(**context)
         except UndefinedError as error:
             missing = re.fullmatch(r"'(\w+)' is undefined", str(error))
             hint = f"; pass it with --var {missing.group(1)}=VALUE" if missing else ""
-            raise BadInput(f"template {name}: {error}{hint}.") from None
+            raise BadInput(_("template {name}: {error}{hint}.").format(name=name, error=error, hint=hint)) from None
         except SecurityError as error:
-            raise BadInput(f"template {name} was refused by the sandbox: {_sentence(error)}.") from None
+            raise BadInput(_("template {name} was refused by the sandbox: {value}.").format(
+                               name=name, value=_sentence(error))) from None
         except TemplateNotFound as error:
-            raise BadInput(f"template {name} includes or imports {error.name!r}, which is not a template "
-                           "inside the templates folders.") from None
+            raise BadInput(_("template {name} includes or imports {name2!r}, which is not a template "
+                             "inside the templates folders.").format(name=name, name2=error.name)) from None
         except TemplateError as error:
-            raise BadInput(f"template {name}: {_sentence(error)}.") from None
+            raise BadInput(_("template {name}: {value}.").format(name=name, value=_sentence(error))) from None
         except Exception as error:
-            raise BadInput(f"template {name} failed: {type(error).__name__}: {_sentence(error)}.") from None
+            raise BadInput(_("template {name} failed: {name__}: {value}.").format(
+                               name=name, name__=type(error).__name__, value=_sentence(error))) from None
         if len(text) > MAX_TEXT:
-            raise BadInput(f"template {name} rendered {len(text)} characters; at most {MAX_TEXT} are allowed.")
+            raise BadInput(_("template {name} rendered {count} characters; at most {MAX_TEXT} are allowed.").format(
+                               name=name, count=len(text), MAX_TEXT=MAX_TEXT))
         return Rendered(tidy(text), name)
 
 
@@ -134,6 +141,7 @@ def parse_vars(pairs: tuple[str, ...]) -> dict[str, str]:
     for pair in pairs:
         key, sep, value = pair.partition("=")
         if not sep or not VAR_NAME.fullmatch(key.strip()):
-            raise BadInput(f"--var {pair!r} must be KEY=VALUE with KEY made of letters, digits and _.")
+            raise BadInput(_("--var {pair!r} must be KEY=VALUE with KEY made of letters, digits and _.").format(
+                               pair=pair))
         variables[key.strip()] = value
     return variables

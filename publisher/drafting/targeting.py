@@ -40,19 +40,21 @@ def default_targets(app: App, incident: Incident, template: str, names: tuple[st
     if template == "reply":
         reply_to = reply_to or incident.source
         if not reply_to:
-            raise BadInput(f"a reply answers the source post, but incident {incident.id} has none; give "
-                           "--reply-to URL_OR_ID (or open the incident with --source URL).")
+            raise BadInput(_("a reply answers the source post, but incident {id} has none; give --reply-to "
+                             "URL_OR_ID (or open the incident with --source URL).").format(id=incident.id))
         if names:
             _refuse_statements_page(app, incident, names)
             return names, reply_to
         platform = source_platform(app, incident)
         if platform is None:
-            raise BadInput(f"cannot tell which platform incident {incident.id}'s source post is on; open it with "
-                           "--platform NAME or choose the channel with --channel NAME.")
+            raise BadInput(_("cannot tell which platform incident {id}'s source post is on; open it with "
+                             "--platform NAME or choose the channel with --channel NAME.").format(
+                               id=incident.id))
         matching = tuple(channel.name for channel in app.config.enabled_channels() if channel.type == platform)
         if not matching:
-            raise BadInput(f"the source post is on {platform}, but no enabled channel has type = '{platform}'; "
-                           "add one to config/publisher.toml or choose channels with --channel NAME.")
+            raise BadInput(_("the source post is on {platform}, but no enabled channel has type = "
+                             "'{platform}'; add one to config/publisher.toml or choose channels with "
+                             "--channel NAME.").format(platform=platform))
         return matching, reply_to
     if template == "advisor":
         internal = tuple(channel.name for channel in app.config.enabled_channels() if channel.audience == "internal")
@@ -60,10 +62,11 @@ def default_targets(app: App, incident: Incident, template: str, names: tuple[st
         public = [name for name in chosen if name in app.config.channels
                   and app.config.channels[name].audience == "public"]
         if public:
-            raise BadInput(f"the advisor brief is internal; --channel {public[0]} is a public channel.")
+            raise BadInput(_("the advisor brief is internal; --channel {value} is a public channel.").format(
+                               value=public[0]))
         if not chosen:
-            raise BadInput("the advisor brief goes to the internal channels, and none is enabled; add one with "
-                           "audience = \"internal\" (the cabinet's Slack or Teams, an email to the advisor).")
+            raise BadInput(_("the advisor brief goes to the internal channels, and none is enabled; add one with "
+                           "audience = \"internal\" (the cabinet's Slack or Teams, an email to the advisor)."))
         return chosen, reply_to
     return names, reply_to
 
@@ -87,5 +90,5 @@ def check_solutions(template: str, variables: dict[str, Any]) -> None:
     if isinstance(solutions, str):
         solutions = [item for item in solutions.replace("\n", ";").split(";")]
     if not [item for item in (solutions or []) if str(item).strip(" .")]:
-        raise BadInput("a resolution must list every solution put in place to prevent a repeat; give "
-                       "--solution TEXT (repeatable) or --solutions-file FILE (one per line).")
+        raise BadInput(_("a resolution must list every solution put in place to prevent a repeat; give "
+                       "--solution TEXT (repeatable) or --solutions-file FILE (one per line)."))

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from publisher.evidence.report_words import confirmation, proof
 from publisher.timeparse import from_iso, hours, iso
+from publisher.i18n import _
 
 if TYPE_CHECKING:
     from publisher.evidence.status import Clock, Status
@@ -50,8 +51,10 @@ def build_report(app: App, incident_id: str, scope: str = "incident") -> dict[st
     except (BadInput, KeyError, TypeError, ValueError) as error:
         if verified.ok:
             raise
-        raise CheckFailed(f"the log does not verify: {verified.problem}; the incident cannot be reported "
-                          f"from it ({error if isinstance(error, BadInput) else type(error).__name__}).") from None
+        raise CheckFailed(_("the log does not verify: {problem}; the incident cannot be reported from it "
+                            "({value}).").format(
+                              problem=verified.problem,
+                              value=error if isinstance(error, BadInput) else type(error).__name__)) from None
     incident = status.incident
     return {
         "report_version": REPORT_VERSION,

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from publisher.errors import BadInput, Refused
+from publisher.i18n import _
 
 if TYPE_CHECKING:
     from publisher.workspace.app import App
@@ -14,14 +15,15 @@ if TYPE_CHECKING:
 
 def require_reason(reason: str | None, what: str) -> str:
     if not reason or not reason.strip():
-        raise BadInput(f"--reason must say why {what}.")
+        raise BadInput(_("--reason must say why {what}.").format(what=what))
     return reason.strip()
 
 
 def require_approver(app: App, actor: str, what: str) -> None:
     if actor not in app.config.approvers:
         names = ", ".join(app.config.approvers) or "nobody"
-        raise Refused(f"only an approver can {what}; {actor!r} is not one ([approvals] approvers lists {names}).")
+        raise Refused(_("only an approver can {what}; {actor!r} is not one ([approvals] approvers lists "
+                        "{names}).").format(what=what, actor=actor, names=names))
 
 
 ROLES = ("approver", "operator", "viewer")
@@ -53,5 +55,6 @@ def may(config: Config, name: str | None, action: str) -> bool:
 def require(config: Config, name: str | None, action: str) -> None:
     if not may(config, name, action):
         allowed = [role for role in ROLES if action in PERMISSIONS[role]]
-        raise Refused(f"{name!r} may not {action}: only {' or '.join(allowed)}s may "
-                      "([approvals] approvers, operators, viewers in config/publisher.toml).")
+        raise Refused(_("{name!r} may not {action}: only {names}s may ([approvals] approvers, operators, "
+                        "viewers in config/publisher.toml).").format(
+                          name=name, action=action, names=' or '.join(allowed)))

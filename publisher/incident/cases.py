@@ -10,6 +10,7 @@ from pathlib import Path
 
 from publisher.errors import BadInput
 from publisher.incident.playbooks import Playbook, load_playbooks, playbook
+from publisher.i18n import _
 
 Case = Playbook
 CASE_HELP = "(1 fault not ours, 2 fault ours, 3 reputational risk we caused, 4 attacks or outside circumstances)"
@@ -22,11 +23,14 @@ def shipped_cases() -> dict[int, Playbook]:
 
 def get_case(number: int, workspace: Path | None = None) -> Playbook:
     if number not in (1, 2, 3, 4):
-        raise BadInput(f"--case {number} does not exist; cases are 1 to 4 {CASE_HELP}.")
+        raise BadInput(_("--case {number} does not exist; cases are 1 to 4 {CASE_HELP}.").format(
+                           number=number, CASE_HELP=CASE_HELP))
     return playbook(workspace, number)
 
 
 def check_template(case: Playbook, template: str) -> None:
     if template not in case.templates:
-        raise BadInput(f"--template {template!r} is not part of case {case.number} ({case.title}); "
-                       f"its templates are {', '.join(case.templates)}.")
+        raise BadInput(_("--template {template!r} is not part of case {number} ({title}); its templates "
+                         "are {names}.").format(
+                           template=template, number=case.number, title=case.title,
+                           names=', '.join(case.templates)))

@@ -17,6 +17,7 @@ from publisher.incident.cases import get_case
 from publisher.incident.identity import append_signed, untrusted
 from publisher.incident.incidents import Incident, list_incidents, load_incident
 from publisher.timeparse import from_iso
+from publisher.i18n import _
 
 if TYPE_CHECKING:
     from publisher.log.store import Event
@@ -29,10 +30,11 @@ def open_incident_for(app: App, incident_id: str | None) -> Incident:
         return load_incident(app, incident_id)
     open_ones = [item for item in list_incidents(app) if item.state != "resolved"]
     if not open_ones:
-        raise BadInput("no open incident; open one with `publish incident open --case N --first-seen TIME`.")
+        raise BadInput(_("no open incident; open one with `publish incident open --case N --first-seen TIME`."))
     if len(open_ones) > 1:
         listed = ", ".join(f"{item.id} (case {item.case})" for item in open_ones)
-        raise BadInput(f"several incidents are open ({listed}); choose one with --incident ID.")
+        raise BadInput(_("several incidents are open ({listed}); choose one with --incident ID.").format(
+                           listed=listed))
     return open_ones[0]
 
 
@@ -42,21 +44,24 @@ def mark_done(app: App, incident_id: str | None, step_id: str, actor: str, note:
     step = book.step(step_id)
     manual = [item.id for item in book.steps_for(incident.severity) if item.manual]
     if step is None or incident.severity not in step.severity:
-        raise BadInput(f"case {incident.case} ({incident.severity}) has no step {step_id!r} to mark; "
-                       f"the steps marked by hand are {', '.join(manual) or 'none'}.")
+        raise BadInput(_("case {case} ({severity}) has no step {step_id!r} to mark; the steps marked by "
+                         "hand are {value}.").format(
+                           case=incident.case, severity=incident.severity, step_id=step_id,
+                           value=', '.join(manual) or 'none'))
     if not step.manual:
-        raise Refused(f"step {step_id!r} is marked done by the tool itself ({step.done}), not by hand; "
-                      "`publish status` shows where it stands.")
+        raise Refused(_("step {step_id!r} is marked done by the tool itself ({done}), not by hand; "
+                        "`publish status` shows where it stands.").format(step_id=step_id, done=step.done))
     earlier = app.store.events(kind="step.done", incident=incident.id)
     earlier = [event for event in earlier if event.data.get("step") == step_id]
     now = app.clock()
     if earlier and step.repeat != "daily":
-        raise Refused(f"step {step_id!r} of incident {incident.id} was already marked done by "
-                      f"{earlier[0].actor} at {earlier[0].ts}.")
+        raise Refused(_("step {step_id!r} of incident {id} was already marked done by {actor} at {ts}.").format(
+                          step_id=step_id, id=incident.id, actor=earlier[0].actor, ts=earlier[0].ts))
     if earlier and step.repeat == "daily":
         day = int((now - incident.first_seen).total_seconds() // 86400)
         if any(int((from_iso(e.ts) - incident.first_seen).total_seconds() // 86400) == day for e in earlier):
-            raise Refused(f"step {step_id!r} is already done for day {day + 1} of incident {incident.id}.")
+            raise Refused(_("step {step_id!r} is already done for day {value} of incident {id}.").format(
+                              step_id=step_id, value=day + 1, id=incident.id))
     data = {"step": step_id, **({"note": note.strip()} if note and note.strip() else {})}
     return incident, app.store.append("step.done", actor=actor, incident=incident.id, data=data)
 
@@ -67,18 +72,19 @@ def decide(app: App, incident_id: str | None, decision: str, actor: str, reason:
     reason = require_reason(reason, f"the cabinet decides to {decision}")
     require_approver(app, actor, "record the cabinet's decision")
     if incident.state == "resolved":
-        raise Refused(f"incident {incident.id} is resolved; its decisions can no longer change.")
+        raise Refused(_("incident {id} is resolved; its decisions can no longer change.").format(id=incident.id))
     book = get_case(incident.case, app.workspace)
     if not book.waivable:
-        raise Refused(f"case {incident.case} ({book.title}) requires an answer: its playbook has no step a "
-                      "decision not to answer can waive.")
+        raise Refused(_("case {case} ({title}) requires an answer: its playbook has no step a decision not "
+                        "to answer can waive.").format(case=incident.case, title=book.title))
     current = latest_decision(app, incident.id)
     ignoring = bool(current and current.data.get("decision") == "ignore")
     if decision == "ignore" and ignoring:
-        raise Refused(f"the cabinet already decided to ignore incident {incident.id} "
-                      f"({current.actor}, {current.ts}).")  # type: ignore[union-attr]
+        raise Refused(_("the cabinet already decided to ignore incident {id} ({actor}, {ts}).").format(
+                          id=incident.id, actor=current.actor, ts=current.ts))  # type: ignore[union-attr]
     if decision == "respond" and not ignoring:
-        raise Refused(f"incident {incident.id} has no decision to ignore it; answering is already the plan.")
+        raise Refused(_("incident {id} has no decision to ignore it; answering is already the plan.").format(
+                          id=incident.id))
     data = decision_data(current, decision, reason)
     return incident, append_signed(app, "incident.decided", actor, data, key=key, signature=signature,
                                    incident=incident.id)

@@ -14,6 +14,7 @@ from publisher.errors import Refused
 from publisher.incident.authority import require_approver, require_reason
 from publisher.incident.identity import append_signed, untrusted
 from publisher.log.store import Event, Store
+from publisher.i18n import _
 
 if TYPE_CHECKING:
     from publisher.workspace.app import App
@@ -41,8 +42,8 @@ def freeze(app: App, actor: str, reason: str | None, incident: str | None = None
     reason = require_reason(reason, "publishing is frozen")
     current = active_freeze(app)
     if current:
-        raise Refused(f"publishing is already frozen since {current.ts} by {current.actor}: "
-                      f"{current.data.get('reason')}.")
+        raise Refused(_("publishing is already frozen since {ts} by {actor}: {data}.").format(
+                          ts=current.ts, actor=current.actor, data=current.data.get('reason')))
     if automatic:
         return app.store.append("freeze", actor=actor, incident=incident, data={"reason": reason, "automatic": True})
     return append_signed(app, "freeze", actor, {"reason": reason}, key=key, signature=signature, incident=incident)
@@ -55,6 +56,6 @@ def unfreeze(app: App, actor: str, reason: str | None, signature: dict | None = 
     require_approver(app, actor, "lift a freeze")
     current = active_freeze(app)
     if not current:
-        raise Refused("publishing is not frozen; there is nothing to lift.")
+        raise Refused(_("publishing is not frozen; there is nothing to lift."))
     return append_signed(app, "unfreeze", actor, {"reason": reason, "freeze": current.seq}, key=key,
                          signature=signature)

@@ -17,6 +17,7 @@ from publisher.incident.verdict_set import live_public
 from publisher.log.store import NEXT_INCIDENT, Event
 from publisher.timeparse import from_iso, iso, parse_instant
 from publisher.workspace.app import App
+from publisher.i18n import _
 
 LANGUAGES = ("es", "en")
 STATE_KINDS = ("incident.opened", "incident.edited", "incident.resolved")
@@ -59,7 +60,8 @@ def open_incident(app: App, *, case: int, first_seen: str, actor: str, source: s
     get_case(case, app.workspace)
     language = language or app.config.language
     if language not in LANGUAGES:
-        raise BadInput(f"--lang {language!r} is not shipped; use one of {', '.join(LANGUAGES)}.")
+        raise BadInput(_("--lang {language!r} is not shipped; use one of {names}.").format(
+                           language=language, names=', '.join(LANGUAGES)))
     moment = parse_instant(first_seen, "--first-seen", app.config.timezone, not_after=app.clock(),
                            not_before=app.clock() - OLDEST_FIRST_SEEN)
     data = {"case": case, "first_seen": iso(moment), "language": language, "severity": severity,
@@ -86,7 +88,7 @@ def freeze_on_open(app: App, incident: Incident, actor: str) -> Event | None:
 def resolve_incident(app: App, incident_id: str, actor: str, note: str | None = None) -> Incident:
     incident = load_incident(app, incident_id)
     if incident.state == "resolved":
-        raise Refused(f"incident {incident_id} is already resolved.")
+        raise Refused(_("incident {incident_id} is already resolved.").format(incident_id=incident_id))
     app.store.append("incident.resolved", actor=actor, incident=incident_id,
                      data={"note": note} if note else {})
     return load_incident(app, incident_id)
@@ -95,7 +97,8 @@ def resolve_incident(app: App, incident_id: str, actor: str, note: str | None = 
 def load_incident(app: App, incident_id: str) -> Incident:
     events = _trusted(app, app.store.events(incident=incident_id, kind=STATE_KINDS))
     if not events:
-        raise BadInput(f"no incident {incident_id!r}; `publish incident list` shows them.")
+        raise BadInput(_("no incident {incident_id!r}; `publish incident list` shows them.").format(
+                           incident_id=incident_id))
     return _from_events(events)
 
 
@@ -112,15 +115,17 @@ def find_incident(app: App, case: int, incident_id: str | None) -> Incident:
     if incident_id:
         incident = load_incident(app, incident_id)
         if incident.case != case:
-            raise BadInput(f"incident {incident_id} is case {incident.case}, not case {case}.")
+            raise BadInput(_("incident {incident_id} is case {case}, not case {case2}.").format(
+                               incident_id=incident_id, case=incident.case, case2=case))
         return incident
     open_ones = [item for item in list_incidents(app) if item.case == case and item.state != "resolved"]
     if not open_ones:
-        raise BadInput(f"no open case {case} incident; open one with "
-                       f"`publish incident open --case {case} --first-seen TIME --source URL`.")
+        raise BadInput(_("no open case {case} incident; open one with `publish incident open --case {case} "
+                         "--first-seen TIME --source URL`.").format(case=case))
     if len(open_ones) > 1:
         ids = ", ".join(item.id for item in open_ones)
-        raise BadInput(f"several case {case} incidents are open ({ids}); choose one with --incident ID.")
+        raise BadInput(_("several case {case} incidents are open ({ids}); choose one with --incident ID.").format(
+                           case=case, ids=ids))
     return open_ones[0]
 
 

@@ -29,6 +29,7 @@ from publisher.incident.authority import people, roles_of
 from publisher.log import passkeys
 from publisher.log.passkeys import Origin, PasskeyError
 from publisher.timeparse import from_iso, iso
+from publisher.i18n import _
 
 if TYPE_CHECKING:
     from publisher.log.store import Event
@@ -77,8 +78,9 @@ def invite(app: App, person: str, actor: str) -> tuple[str, str, datetime]:
     """A one-time enrolment link for `person`: (token, link, expiry)."""
     if person not in people(app.config):
         listed = ", ".join(people(app.config)) or "nobody"
-        raise BadInput(f"{person!r} has no role: add the name to [approvals] approvers, operators or viewers "
-                       f"in config/publisher.toml first (listed now: {listed}).")
+        raise BadInput(_("{person!r} has no role: add the name to [approvals] approvers, operators or "
+                         "viewers in config/publisher.toml first (listed now: {listed}).").format(
+                           person=person, listed=listed))
     token = secrets.token_urlsafe(32)
     expires = app.clock() + INVITE_FOR
     app.store.append("person.invited", actor=actor,
@@ -91,15 +93,15 @@ def open_invite(app: App, token: str) -> Invite:
     wanted = digest(token)
     found = [event for event in app.store.events(kind="person.invited") if event.data.get("token_hash") == wanted]
     if not found:
-        raise Refused("this enrolment link is not valid; ask for a new invitation.")
+        raise Refused(_("this enrolment link is not valid; ask for a new invitation."))
     event = found[-1]
     chosen = Invite(str(event.data["person"]), wanted, from_iso(event.data["expires"]), event.seq)
     if app.clock() >= chosen.expires:
-        raise Refused("this enrolment link has expired (links are valid 15 minutes); ask for a new invitation.")
+        raise Refused(_("this enrolment link has expired (links are valid 15 minutes); ask for a new invitation."))
     if any(item.data.get("invite") == wanted for item in app.store.events(kind="passkey.enrolled")):
-        raise Refused("this enrolment link was already used; ask for a new invitation.")
+        raise Refused(_("this enrolment link was already used; ask for a new invitation."))
     if chosen.person not in people(app.config):
-        raise Refused(f"{chosen.person!r} no longer has a role in the config.")
+        raise Refused(_("{person!r} no longer has a role in the config.").format(person=chosen.person))
     return chosen
 
 
@@ -123,7 +125,7 @@ def enrol(app: App, token: str, credential: dict[str, Any]) -> Passkey:
     except PasskeyError as error:
         raise Refused(f"{error}.") from None
     if key.credential_id in all_passkeys(app):
-        raise Refused("this passkey is already enrolled.")
+        raise Refused(_("this passkey is already enrolled."))
     origin = origin_of(app)
     registration = passkeys.stored_registration(credential)
     event = app.store.append("passkey.enrolled", actor=chosen.person, data={
@@ -155,7 +157,7 @@ def revoke(app: App, person: str, actor: str) -> list[str]:
     """Revoke every passkey of `person`; their sessions end with them."""
     keys = passkeys_of(app, person)
     if not keys:
-        raise BadInput(f"{person!r} has no enrolled passkey.")
+        raise BadInput(_("{person!r} has no enrolled passkey.").format(person=person))
     for key in keys:
         app.store.append("passkey.revoked", actor=actor, data={"person": person, "credential_id": key.credential_id})
     return [key.credential_id for key in keys]
@@ -202,7 +204,8 @@ def signed_action(app: App, person: str, message: bytes, credential: dict[str, A
     stored = _stored(app, credential, nonce)
     key = _usable_key(app, stored["credential_id"])
     if key.person != person:
-        raise Refused(f"this passkey belongs to {key.person!r}, not to {person!r}.")
+        raise Refused(_("this passkey belongs to {person!r}, not to {person2!r}.").format(
+                          person=key.person, person2=person))
     _verify(app, key, stored, passkeys.action_challenge(message, nonce))
     return stored
 
@@ -210,7 +213,7 @@ def signed_action(app: App, person: str, message: bytes, credential: dict[str, A
 def action_options(app: App, person: str, message: bytes) -> dict[str, Any]:
     allow = [key.credential_id for key in passkeys_of(app, person)]
     if not allow:
-        raise Refused(f"{person!r} has no enrolled passkey.")
+        raise Refused(_("{person!r} has no enrolled passkey.").format(person=person))
     challenge = passkeys.action_challenge(message, passkeys.new_nonce(app.clock()))
     return passkeys.assertion_options(origin_of(app), challenge, allow)
 
@@ -221,12 +224,12 @@ def _fresh_nonce(app: App, credential: dict[str, Any], offset: int) -> bytes:
         client = json.loads(passkeys.unb64url(str(credential["response"]["clientDataJSON"])))
         challenge = passkeys.unb64url(str(client["challenge"]))
     except (KeyError, TypeError, ValueError, PasskeyError):
-        raise Refused("the passkey answer is malformed.") from None
+        raise Refused(_("the passkey answer is malformed.")) from None
     nonce = challenge[offset:]
     if not passkeys.is_fresh(nonce, app.clock()):
-        raise Refused("the passkey challenge is not one this console issued in the last 5 minutes; try again.")
+        raise Refused(_("the passkey challenge is not one this console issued in the last 5 minutes; try again."))
     if _nonce_used(app, passkeys.b64url(nonce)):
-        raise Refused("this passkey answer was already used (replayed); try again.")
+        raise Refused(_("this passkey answer was already used (replayed); try again."))
     return nonce
 
 
@@ -252,9 +255,9 @@ def _stored(app: App, credential: dict[str, Any], nonce: bytes) -> dict[str, Any
 def _usable_key(app: App, credential_id: str) -> Passkey:
     key = all_passkeys(app).get(credential_id)
     if key is None or key.revoked_seq is not None:
-        raise Refused("this passkey is not enrolled here (or was revoked).")
+        raise Refused(_("this passkey is not enrolled here (or was revoked)."))
     if not roles_of(app.config, key.person):
-        raise Refused(f"{key.person!r} no longer has a role in the config.")
+        raise Refused(_("{person!r} no longer has a role in the config.").format(person=key.person))
     return key
 
 

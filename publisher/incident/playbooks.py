@@ -20,6 +20,7 @@ from publisher.errors import BadInput
 from publisher.timeparse import iso
 from publisher.workspace.shipped import shipped_path
 from publisher.workspace.tomlfile import parse_toml
+from publisher.i18n import _
 
 PLAYBOOKS_FILE = Path("config") / "playbooks.toml"
 DONE_MARKS = ("manual", "prepared", "published", "frozen", "decided")
@@ -95,8 +96,8 @@ def load_playbooks(workspace: Path | None = None) -> dict[int, Playbook]:
 def playbook(workspace: Path | None, case: int) -> Playbook:
     books = load_playbooks(workspace)
     if case not in books:
-        raise BadInput(f"--case {case} has no playbook; config/playbooks.toml defines cases "
-                       f"{', '.join(map(str, sorted(books)))}.")
+        raise BadInput(_("--case {case} has no playbook; config/playbooks.toml defines cases {names}.").format(
+                           case=case, names=', '.join(map(str, sorted(books)))))
     return books[case]
 
 
@@ -120,15 +121,17 @@ def _parse(path: Path, shown: str) -> dict[int, Playbook]:
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
-        raise BadInput(f"cannot read {shown}: {getattr(error, 'strerror', None) or error}.") from None
+        raise BadInput(_("cannot read {shown}: {value}.").format(
+                           shown=shown, value=getattr(error, 'strerror', None) or error)) from None
     data = parse_toml(text, shown)
     cases = data.get("cases")
     if set(data) - {"cases"} or not isinstance(cases, dict):
-        raise BadInput(f"{shown}: expected only [cases.N] tables.")
+        raise BadInput(_("{shown}: expected only [cases.N] tables.").format(shown=shown))
     books = {}
     for key, table in cases.items():
         if key not in ("1", "2", "3", "4") or not isinstance(table, dict):
-            raise BadInput(f"{shown}: [cases.{key}]: cases are tables numbered 1 to 4.")
+            raise BadInput(_("{shown}: [cases.{key}]: cases are tables numbered 1 to 4.").format(
+                               shown=shown, key=key))
         books[int(key)] = _playbook(int(key), table, shown)
     return books
 
@@ -137,49 +140,58 @@ def _playbook(case: int, table: dict[str, Any], shown: str) -> Playbook:
     where = f"{shown}: [cases.{case}]"
     unknown = set(table) - {"title", "templates", "steps"}
     if unknown:
-        raise BadInput(f"{where}: unknown key {sorted(unknown)[0]!r}; expected title, templates, steps.")
+        raise BadInput(_("{where}: unknown key {value!r}; expected title, templates, steps.").format(
+                           where=where, value=sorted(unknown)[0]))
     title, templates, steps = table.get("title"), table.get("templates"), table.get("steps", [])
     if not isinstance(title, str) or not title.strip():
-        raise BadInput(f"{where} title: expected a string saying what kind of crisis it is.")
+        raise BadInput(_("{where} title: expected a string saying what kind of crisis it is.").format(
+                           where=where))
     if not isinstance(templates, list) or not all(isinstance(item, str) for item in templates):
-        raise BadInput(f"{where} templates: expected a list of template kinds.")
+        raise BadInput(_("{where} templates: expected a list of template kinds.").format(where=where))
     if not isinstance(steps, list):
-        raise BadInput(f"{where} steps: expected [[cases.{case}.steps]] tables.")
+        raise BadInput(_("{where} steps: expected [[cases.{case}.steps]] tables.").format(
+                           where=where, case=case))
     parsed = [_step(raw, f"{where} step {index + 1}") for index, raw in enumerate(steps)]
     ids = [step.id for step in parsed]
     duplicate = next((step_id for step_id in ids if ids.count(step_id) > 1), None)
     if duplicate:
-        raise BadInput(f"{where}: two steps are named {duplicate!r}; step ids must be unique in a case.")
+        raise BadInput(_("{where}: two steps are named {duplicate!r}; step ids must be unique in a case.").format(
+                           where=where, duplicate=duplicate))
     return Playbook(case, title.strip(), tuple(templates), tuple(parsed), shown)
 
 
 def _step(raw: Any, where: str) -> Step:
     if not isinstance(raw, dict):
-        raise BadInput(f"{where}: expected a table.")
+        raise BadInput(_("{where}: expected a table.").format(where=where))
     unknown = set(raw) - set(STEP_KEYS)
     if unknown:
-        raise BadInput(f"{where}: unknown key {sorted(unknown)[0]!r}; expected {', '.join(STEP_KEYS)}.")
+        raise BadInput(_("{where}: unknown key {value!r}; expected {names}.").format(
+                           where=where, value=sorted(unknown)[0], names=', '.join(STEP_KEYS)))
     step_id, title, done = raw.get("id"), raw.get("title"), raw.get("done")
     if not isinstance(step_id, str) or not step_id.replace("-", "").replace("_", "").isalnum():
-        raise BadInput(f"{where} id: expected a name of letters, digits, - and _.")
+        raise BadInput(_("{where} id: expected a name of letters, digits, - and _.").format(where=where))
     where = f"{where} ({step_id})"
     if not isinstance(title, str) or not title.strip():
-        raise BadInput(f"{where} title: expected a sentence saying what has to happen.")
+        raise BadInput(_("{where} title: expected a sentence saying what has to happen.").format(where=where))
     if not isinstance(done, str) or not (done in DONE_MARKS or (done.startswith("delivered:") and done[10:])):
-        raise BadInput(f"{where} done: expected one of {', '.join(DONE_MARKS)} or \"delivered:KIND\", got {done!r}.")
+        raise BadInput(_("{where} done: expected one of {names} or \"delivered:KIND\", got {done!r}.").format(
+                           where=where, names=', '.join(DONE_MARKS), done=done))
     deadline = raw.get("deadline")
     if deadline is not None and deadline not in ("prepare", "publish") and (
             isinstance(deadline, bool) or not isinstance(deadline, (int, float)) or not 0 <= deadline <= MAX_HOURS):
-        raise BadInput(f"{where} deadline: expected hours (a number), \"prepare\" or \"publish\", got {deadline!r}.")
+        raise BadInput(_("{where} deadline: expected hours (a number), \"prepare\" or \"publish\", got "
+                         "{deadline!r}.").format(where=where, deadline=deadline))
     severity = raw.get("severity", ["crisis"])
     if not isinstance(severity, list) or not severity or not set(severity) <= set(SEVERITIES):
-        raise BadInput(f"{where} severity: expected a list of {', '.join(SEVERITIES)}, got {severity!r}.")
+        raise BadInput(_("{where} severity: expected a list of {names}, got {severity!r}.").format(
+                           where=where, names=', '.join(SEVERITIES), severity=severity))
     repeat = raw.get("repeat")
     if repeat is not None and repeat not in REPEATS:
-        raise BadInput(f"{where} repeat: expected one of {', '.join(REPEATS)}, got {repeat!r}.")
+        raise BadInput(_("{where} repeat: expected one of {names}, got {repeat!r}.").format(
+                           where=where, names=', '.join(REPEATS), repeat=repeat))
     waivable = raw.get("waivable", False)
     if not isinstance(waivable, bool):
-        raise BadInput(f"{where} waivable: expected true or false.")
+        raise BadInput(_("{where} waivable: expected true or false.").format(where=where))
     return Step(step_id, title.strip(), done, deadline, tuple(severity), repeat, waivable)
 
 

@@ -16,6 +16,7 @@ from publisher.incident.authority import require_reason
 from publisher.incident.decisions import decide, decision_data, latest_decision, open_incident_for
 from publisher.incident.freeze import active_freeze, freeze, unfreeze
 from publisher.log.signatures import action_message
+from publisher.i18n import _
 
 if TYPE_CHECKING:
     from publisher.workspace.app import App
@@ -32,18 +33,18 @@ def message(app: App, action: str, person: str, fields: dict[str, Any]) -> bytes
     if action == "unfreeze":
         current = active_freeze(app)
         if not current:
-            raise Refused("publishing is not frozen; there is nothing to lift.")
+            raise Refused(_("publishing is not frozen; there is nothing to lift."))
         data = {"reason": require_reason(reason, "the freeze is lifted"), "freeze": current.seq}
         return action_message("unfreeze", "workspace", data, person)
     if action == "decide":
         decision = str(fields.get("decision") or "")
         if decision not in ("ignore", "respond"):
-            raise BadInput("the decision is either ignore or respond.")
+            raise BadInput(_("the decision is either ignore or respond."))
         incident = open_incident_for(app, str(fields.get("incident") or "") or None)
         data = decision_data(latest_decision(app, incident.id), decision,
                              require_reason(reason, f"the cabinet decides to {decision}"))
         return action_message("decide", incident.id, data, person)
-    raise BadInput(f"unknown action {action!r}.")
+    raise BadInput(_("unknown action {action!r}.").format(action=action))
 
 
 def options(app: App, action: str, person: str, fields: dict[str, Any]) -> dict[str, Any]:

@@ -8,15 +8,16 @@ from publisher.errors import Refused
 from publisher.incident import people
 from publisher.web import security
 from publisher.web.routing import Visitor, call, route
+from publisher.i18n import _
 
 
 async def _json(request: Request) -> dict:
     try:
         body = await request.json()
     except ValueError:
-        raise Refused("the request body is not JSON.") from None
+        raise Refused(_("the request body is not JSON.")) from None
     if not isinstance(body, dict):
-        raise Refused("the request body is not a JSON object.")
+        raise Refused(_("the request body is not a JSON object."))
     return body
 
 

@@ -9,6 +9,7 @@ from starlette.responses import JSONResponse, Response
 from publisher.errors import PublishError, Refused
 from publisher.evidence.draft_facts import draft_facts, progress
 from publisher.web.routing import Visitor, call, route
+from publisher.i18n import _
 
 
 async def _body(request: Request) -> dict:
@@ -17,7 +18,7 @@ async def _body(request: Request) -> dict:
     except ValueError:
         body = None
     if not isinstance(body, dict):
-        raise Refused("the request body is not a JSON object.")
+        raise Refused(_("the request body is not a JSON object."))
     return body
 
 

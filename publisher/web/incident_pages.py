@@ -6,6 +6,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from publisher.web.routing import Visitor, call, route
+from publisher.i18n import _
 
 
 def _overview(app, below: int | None):
@@ -120,7 +121,7 @@ async def _json(request: Request) -> dict:
     except ValueError:
         body = None
     if not isinstance(body, dict):
-        raise Refused("the request body is not a JSON object.")
+        raise Refused(_("the request body is not a JSON object."))
     return body
 
 

@@ -1,21 +1,18 @@
 """The console's language: `?lang=es|en` (kept in a cookie), else the organisation's.
 
-Source strings are English; `publisher/web/locale/<lang>.po` holds the translations
-(standard gettext .po, single-line entries), read once. A string with no translation
-is shown in English, never dropped."""
+The translations are the interface's one catalogue (`publisher.i18n`,
+`publisher/locale/<lang>/LC_MESSAGES/publish.po`); a string with no translation is
+shown in English, never dropped."""
 from __future__ import annotations
-
-import re
-from functools import lru_cache
-from pathlib import Path
-from typing import Callable
 
 from starlette.requests import Request
 
+from publisher.i18n import translator
+
 LANGUAGES = ("es", "en")
 LANG_COOKIE = "publish_lang"
-FOLDER = Path(__file__).resolve().parent / "locale"
-ENTRY = re.compile(r'msgid "((?:[^"\\]|\\.)*)"\s*\nmsgstr "((?:[^"\\]|\\.)*)"')
+
+__all__ = ["LANGUAGES", "LANG_COOKIE", "choose_language", "translator"]
 
 
 def choose_language(request: Request, default: str) -> str:
@@ -23,21 +20,3 @@ def choose_language(request: Request, default: str) -> str:
         if wanted in LANGUAGES:
             return wanted
     return default if default in LANGUAGES else "en"
-
-
-def _unescape(text: str) -> str:
-    return text.replace('\\"', '"').replace("\\n", "\n").replace("\\\\", "\\")
-
-
-@lru_cache(maxsize=None)
-def catalogue(language: str) -> dict[str, str]:
-    path = FOLDER / f"{language}.po"
-    if not path.exists():
-        return {}
-    found = ENTRY.findall(path.read_text(encoding="utf-8"))
-    return {_unescape(source): _unescape(target) for source, target in found if source and target}
-
-
-def translator(language: str) -> Callable[[str], str]:
-    entries = catalogue(language)
-    return lambda message: entries.get(message, message)

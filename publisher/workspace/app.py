@@ -23,6 +23,7 @@ from publisher.workspace.inputs import check_text
 from publisher.workspace.discovery import enclosing_workspace
 from publisher.workspace.secrets import Redactor, SecretSource
 from publisher.workspace.rollback import guard_writes
+from publisher.i18n import _, use_language
 
 PATH_OPTIONS = ("path", "tls_ca_file")
 
@@ -47,6 +48,7 @@ class App:
         self.workspace = workspace
         self.clock = clock
         self.config: Config = load_config(workspace)
+        use_language(self.config.language)
         self.secrets = SecretSource(self.config.secrets_file, self._shown(self.config.secrets_file))
         self.redact = Redactor()
         references = [channel.raw for channel in self.config.channels.values()]
@@ -87,7 +89,8 @@ class App:
             configured = self.config.channels[name]
         except KeyError:
             known = ", ".join(sorted(self.config.channels)) or "none"
-            raise BadInput(f"no channel named {name!r} in config/publisher.toml; configured: {known}.") from None
+            raise BadInput(_("no channel named {name!r} in config/publisher.toml; configured: {known}.").format(
+                               name=name, known=known)) from None
         resolved = self.resolve(configured.raw, f"[channels.{name}]")
         cls = channel_class(configured.type)
         try:
@@ -97,7 +100,8 @@ class App:
                     settings[key] = str(self.workspace / settings[key])
             return cls(name, settings, self.redact.frozen())
         except SettingError as error:
-            raise BadInput(f"config/publisher.toml: [channels.{name}] {error.key}: {error.expected}.") from None
+            raise BadInput(_("config/publisher.toml: [channels.{name}] {key}: {expected}.").format(
+                               name=name, key=error.key, expected=error.expected)) from None
 
     def targets(self, names: tuple[str, ...] = ()) -> list[Channel]:
         """The channels a draft goes to: the named ones, else every enabled one."""
@@ -107,9 +111,10 @@ class App:
                 if channel is None:
                     self.channel(name)
                 elif not channel.enabled:
-                    raise BadInput(f"--channel {name}: the channel is disabled (enabled = false) in the config.")
+                    raise BadInput(_("--channel {name}: the channel is disabled (enabled = false) in the "
+                                     "config.").format(name=name))
             return [self.channel(name) for name in dict.fromkeys(names)]
         enabled = self.config.enabled_channels()
         if not enabled:
-            raise BadInput("config/publisher.toml enables no channel; add a [channels.NAME] table.")
+            raise BadInput(_("config/publisher.toml enables no channel; add a [channels.NAME] table."))
         return [self.channel(channel.name) for channel in enabled]

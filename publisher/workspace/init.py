@@ -8,6 +8,7 @@ from publisher.errors import BadInput
 from publisher.workspace.config import CONFIG_FILE
 from publisher.workspace.discovery import refuse_nested
 from publisher.workspace.shipped import shipped_path
+from publisher.i18n import _
 
 GITIGNORE = "var/\nconfig/secrets.toml\n"
 TEMPLATES_README = """Templates placed here override the shipped ones of the same path:
@@ -21,7 +22,8 @@ def create_workspace(directory: Path) -> Path:
     directory = directory.expanduser().resolve()
     target = directory / CONFIG_FILE
     if target.exists():
-        raise BadInput(f"{target} already exists; choose an empty folder or edit that file.")
+        raise BadInput(_("{target} already exists; choose an empty folder or edit that file.").format(
+                           target=target))
     refuse_nested(directory)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -33,5 +35,6 @@ def create_workspace(directory: Path) -> Path:
         if not ignore.exists():
             ignore.write_text(GITIGNORE, encoding="utf-8")
     except OSError as error:
-        raise BadInput(f"cannot create a workspace in {directory}: {error.strerror}.") from None
+        raise BadInput(_("cannot create a workspace in {directory}: {strerror}.").format(
+                           directory=directory, strerror=error.strerror)) from None
     return directory

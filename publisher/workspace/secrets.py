@@ -21,6 +21,7 @@ from channels.redaction import matcher_for, redact
 from channels.url_secrets import url_fragments
 from publisher.errors import BadInput
 from publisher.workspace.tomlfile import parse_toml
+from publisher.i18n import _
 
 REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 MALFORMED = re.compile(r"\$\{(?![A-Za-z_][A-Za-z0-9_]*\})")
@@ -82,16 +83,17 @@ class SecretSource:
         except FileNotFoundError:
             return {}
         if mode & (stat.S_IRWXG | stat.S_IRWXO):
-            raise BadInput(f"{self.shown} is readable by others (mode {stat.S_IMODE(mode):04o}); "
-                           f"run `chmod 600 {self.shown}` before using it.")
+            raise BadInput(_("{shown} is readable by others (mode {S_IMODE:04o}); run `chmod 600 {shown}` "
+                             "before using it.").format(shown=self.shown, S_IMODE=stat.S_IMODE(mode)))
         try:
             text = self.secrets_file.read_text(encoding="utf-8")
         except UnicodeDecodeError as error:
-            raise BadInput(f"{self.shown} is not valid TOML: {error}.") from None
+            raise BadInput(_("{shown} is not valid TOML: {error}.").format(shown=self.shown, error=error)) from None
         data = parse_toml(text, self.shown)
         bad = [key for key, value in data.items() if not isinstance(value, str)]
         if bad:
-            raise BadInput(f"{self.shown}: {bad[0]} must be a string (NAME = \"value\").")
+            raise BadInput(_("{shown}: {value} must be a string (NAME = \"value\").").format(
+                               shown=self.shown, value=bad[0]))
         return data
 
     def lookup(self, name: str) -> str | None:
@@ -118,8 +120,9 @@ class SecretSource:
             secret = self.lookup(name)
             if secret is None:
                 if strict:
-                    raise BadInput(f"{where} needs ${{{name}}}, which is not set: export {name}=... "
-                                   f"or add {name} = \"...\" to {self.shown} (mode 0600).")
+                    raise BadInput(_("{where} needs ${{{name}}}, which is not set: export {name}=... or "
+                                     "add {name} = \"...\" to {shown} (mode 0600).").format(
+                                       where=where, name=name, shown=self.shown))
                 return ""
             found.update(secret_fragments(secret))
             return secret

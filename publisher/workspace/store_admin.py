@@ -73,6 +73,6 @@ def _open_target(app: App, to: str) -> Store:
     try:
         return open_store(path=path, url=url, key=key)
     except StoreKeyError as error:
-        raise BadInput(f"--to: {error}.") from None
+        raise BadInput(_("--to: {error}.").format(error=error)) from None
     except StoreUnavailable as error:
         raise BadInput(app.redact(str(error))) from None
