@@ -176,3 +176,11 @@ def test_a_control_character_typed_into_an_edited_draft_is_refused(workspace, tm
     draft = workspace.render("--case", "2", "--template", "apology")
     message = _refused(workspace, "drafts", "edit", draft, env=editor(tmp_path, "Acme", "Ac\x1b[2Jme"))
     assert "edited draft" in message and "U+001B" in message
+
+
+def test_a_deeply_nested_variables_declaration_is_refused(workspace):
+    workspace.open_incident()
+    folder = workspace.path / "templates" / "en"
+    folder.mkdir(parents=True)
+    (folder / "variables.toml").write_text("[apology]\nrequired = " + "[" * 3000 + "]" * 3000 + "\n")
+    assert "variables.toml" in _refused(workspace, "--case", "2", "--template", "apology")

@@ -16,7 +16,6 @@ Guarantees:
 from __future__ import annotations
 
 import difflib
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -112,14 +111,13 @@ def _tables(workspace: Path | None, language: str) -> dict[str, Any]:
 
 
 def _read(path: Path) -> dict[str, Any]:
-    if sys.version_info >= (3, 11):
-        import tomllib
-    else:  # pragma: no cover
-        import tomli as tomllib
+    from publisher.workspace.tomlfile import parse_toml
+
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
         raise BadInput(_("{file} cannot be read as TOML: {error}.").format(file=path, error=error)) from None
+    return parse_toml(text, str(path))
 
 
 def _flatten(data: dict[str, Any]) -> dict[str, Any]:
