@@ -184,3 +184,18 @@ def test_a_deeply_nested_variables_declaration_is_refused(workspace):
     folder.mkdir(parents=True)
     (folder / "variables.toml").write_text("[apology]\nrequired = " + "[" * 3000 + "]" * 3000 + "\n")
     assert "variables.toml" in _refused(workspace, "--case", "2", "--template", "apology")
+
+
+def test_the_core_refuses_control_characters_whichever_face_calls_it(workspace, iso_hours_ago):
+    """The console calls the same core functions as the CLI, without the CLI's argument check."""
+    from publisher.errors import BadInput
+    from publisher.incident.authority import require_reason
+    from publisher.incident.incidents import open_incident
+    from publisher.workspace.app import App
+
+    app = App(workspace.path)
+    with pytest.raises(BadInput, match="--summary contains the control character U\\+001B"):
+        open_incident(app, case=2, first_seen=iso_hours_ago(2), actor="marta", summary="out\x1bage")
+    with pytest.raises(BadInput, match="--reason"):
+        require_reason("legal\x0b", "the freeze")
+    assert not (workspace.path / "var" / "publisher.db").exists() or workspace.events() == []

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from publisher.errors import BadInput, Refused
 from publisher.i18n import _
+from publisher.workspace.inputs import check_text
 
 if TYPE_CHECKING:
     from publisher.workspace.app import App
@@ -16,7 +17,7 @@ if TYPE_CHECKING:
 def require_reason(reason: str | None, what: str) -> str:
     if not reason or not reason.strip():
         raise BadInput(_("--reason must say why {what}.").format(what=what))
-    return reason.strip()
+    return check_text(reason, "--reason").strip()
 
 
 def require_approver(app: App, actor: str, what: str) -> None:

@@ -17,6 +17,7 @@ from publisher.incident.verdict_set import live_public
 from publisher.log.store import NEXT_INCIDENT, Event
 from publisher.timeparse import from_iso, iso, parse_instant
 from publisher.workspace.app import App
+from publisher.workspace.inputs import check_text
 from publisher.i18n import _
 
 LANGUAGES = ("es", "en")
@@ -57,6 +58,9 @@ def open_incident(app: App, *, case: int, first_seen: str, actor: str, source: s
                   author: str | None = None, platform: str | None = None, summary: str | None = None,
                   language: str | None = None, severity: str = "crisis",
                   what: dict[str, str] | None = None) -> Incident:
+    for flag, text in (("--source", source), ("--author", author), ("--platform", platform), ("--summary", summary)):
+        if text is not None:
+            check_text(text, flag)
     get_case(case, app.workspace)
     language = language or app.config.language
     if language not in LANGUAGES:
