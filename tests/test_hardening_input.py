@@ -190,7 +190,8 @@ def test_the_core_refuses_control_characters_whichever_face_calls_it(workspace, 
     """The console calls the same core functions as the CLI, without the CLI's argument check."""
     from publisher.errors import BadInput
     from publisher.incident.authority import require_reason
-    from publisher.incident.incidents import open_incident
+    from publisher.incident.decisions import mark_done
+    from publisher.incident.incidents import open_incident, resolve_incident
     from publisher.workspace.app import App
 
     app = App(workspace.path)
@@ -198,4 +199,9 @@ def test_the_core_refuses_control_characters_whichever_face_calls_it(workspace, 
         open_incident(app, case=2, first_seen=iso_hours_ago(2), actor="marta", summary="out\x1bage")
     with pytest.raises(BadInput, match="--reason"):
         require_reason("legal\x0b", "the freeze")
-    assert not (workspace.path / "var" / "publisher.db").exists() or workspace.events() == []
+    incident = open_incident(app, case=2, first_seen=iso_hours_ago(2), actor="marta")
+    with pytest.raises(BadInput, match="--note"):
+        mark_done(app, incident.id, "trace-source", "marta", "forum\x1b")
+    with pytest.raises(BadInput, match="--note"):
+        resolve_incident(app, incident.id, "marta", "fixed\x00")
+    assert [kind for _, kind in workspace.events()] == ["incident.opened"]

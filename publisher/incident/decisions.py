@@ -18,6 +18,7 @@ from publisher.incident.identity import append_signed, untrusted
 from publisher.incident.incidents import Incident, list_incidents, load_incident
 from publisher.timeparse import from_iso
 from publisher.i18n import _
+from publisher.workspace.inputs import check_text
 
 if TYPE_CHECKING:
     from publisher.log.store import Event
@@ -39,6 +40,7 @@ def open_incident_for(app: App, incident_id: str | None) -> Incident:
 
 
 def mark_done(app: App, incident_id: str | None, step_id: str, actor: str, note: str | None) -> tuple[Incident, Event]:
+    check_text(note or "", "--note")
     incident = open_incident_for(app, incident_id)
     book = get_case(incident.case, app.workspace)
     step = book.step(step_id)

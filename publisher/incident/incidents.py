@@ -90,6 +90,7 @@ def freeze_on_open(app: App, incident: Incident, actor: str) -> Event | None:
 
 
 def resolve_incident(app: App, incident_id: str, actor: str, note: str | None = None) -> Incident:
+    check_text(note or "", "--note")
     incident = load_incident(app, incident_id)
     if incident.state == "resolved":
         raise Refused(_("incident {incident_id} is already resolved.").format(incident_id=incident_id))
