@@ -13,7 +13,7 @@ from tests.crash_harness import CrashHarness
 from tests.delivery_support import Fakes
 
 TRIALS = int(os.environ.get("CRASH_TRIALS", "30"))
-PG_TRIALS = int(os.environ.get("CRASH_TRIALS_PG", "12"))
+PG_TRIALS = int(os.environ.get("CRASH_TRIALS_PG", "10"))
 
 
 @pytest.fixture(scope="module")

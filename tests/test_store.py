@@ -225,6 +225,7 @@ def test_store_info_names_the_backend_and_head(workspace):
     assert info["backend"] == ("postgresql" if workspace.store_url else "sqlite")
     assert info["events"] == 7 and info["head"]["seq"] == 7 and len(info["head"]["hash"]) == 64
     assert info["last_witness"] is None and info["size_bytes"] > 0
+    assert info["migrations"] == ["_m001_events", "_m002_meta", "_m003_incident_kind"]
     text = workspace.run("store", "info").output
     assert "Head: row 7" in text and "Last witness: none" in text
     if workspace.store_url:

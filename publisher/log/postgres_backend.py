@@ -141,7 +141,7 @@ class PostgresBackend:
         with self._errors():
             with psycopg.connect(url, autocommit=True, **CONNECT) as db:
                 _migrate(db)
-            self._pool = ConnectionPool(url, min_size=1, max_size=4, open=False, name="publish-log", timeout=10,
+            self._pool = ConnectionPool(url, min_size=1, max_size=4, open=False, name="publish-log", timeout=5,
                                         kwargs={"autocommit": True, **CONNECT},
                                         check=ConnectionPool.check_connection)
             self._pool.open(wait=True, timeout=10)
