@@ -27,8 +27,8 @@ def chromium():
 
 def _html(workspace, tmp_path) -> Path:
     cabinet = _case_2(workspace)
-    cabinet.at(2).ok("freeze", "--reason", "checking the <leak> & its \"origin\"")
-    cabinet.at(3).ok("unfreeze", "--reason", "false alarm", "--as", "luis")
+    cabinet.at(5.5).ok("freeze", "--reason", "checking the <leak> & its \"origin\"")
+    cabinet.at(6).ok("unfreeze", "--reason", "false alarm", "--as", "luis")
     target = tmp_path / "report.html"
     cabinet.at(7).ok("report", "1", "--format", "html", "-o", str(target))
     return target

@@ -59,6 +59,7 @@ def build_report(app: App, incident_id: str, scope: str = "incident") -> dict[st
     return {
         "report_version": REPORT_VERSION,
         "organisation": app.config.organisation,
+        "timezone": app.config.timezone.key if app.config.timezone else "UTC",
         "generated_at": iso(status.now),
         "incident": incident.as_dict(),
         "case_title": get_case(incident.case, app.workspace).title,
@@ -100,6 +101,9 @@ def _channels(status: Status) -> list[dict[str, Any]]:
         delivery = record.deliveries.get(channel.name) if record else None
         if delivery is not None:
             row["attempts"] = delivery.attempts
+        payload = record.draft.payloads.get(channel.name) if record else None
+        if payload is not None:
+            row.update(title=payload.title, text=list(payload.parts))
         if channel.state == "delivered" and channel.at:
             receipt = (delivery.receipt if delivery else None) or {}
             row.update(delivered_at=channel.at, url=receipt.get("url"), platform_id=receipt.get("id"),
