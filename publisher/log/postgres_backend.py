@@ -40,6 +40,7 @@ import psycopg
 from psycopg.conninfo import conninfo_to_dict
 from psycopg_pool import ConnectionPool
 
+from publisher.i18n import _
 from publisher.log.backend import Query, Row, StoreUnavailable, select_sql
 from publisher.timeparse import iso
 from publisher.timeparse import now as utc_now
@@ -95,11 +96,14 @@ def describe(url: str) -> tuple[str, str, str]:
     try:
         parts = conninfo_to_dict(url)
     except psycopg.Error:
-        raise StoreUnavailable("[store] url is not a valid PostgreSQL URL; write it like "
-                               "postgresql://publish@db.example:5432/publish.") from None
+        raise StoreUnavailable(_bad_url()) from None
     host = parts.get("host") or "localhost"
     server = f"{host}:{parts['port']}" if parts.get("port") else host
-    return server, parts.get("user") or "(your login name)", parts.get("dbname") or "(the user's name)"
+    return server, parts.get("user") or _("(your login name)"), parts.get("dbname") or _("(the user's name)")
+
+
+def _bad_url() -> str:
+    return _("[store] url is not a valid PostgreSQL URL; write it like postgresql://publish@db.example:5432/publish.")
 
 
 def _sentence(error: Exception, url: str) -> str:
@@ -107,16 +111,19 @@ def _sentence(error: Exception, url: str) -> str:
     text = str(error).strip().splitlines()[-1] if str(error).strip() else type(error).__name__
     lowered = str(error).lower()
     if "does not exist" in lowered and "database" in lowered:
-        return (f"the PostgreSQL database {database} does not exist on {server}; create it "
-                f"(createdb {database}) or fix [store] url.")
+        return _("the PostgreSQL database {database} does not exist on {server}; create it (createdb {database}) "
+                 "or fix [store] url.").format(database=database, server=server)
     if "authentication" in lowered or "password" in lowered or ("role" in lowered and "does not exist" in lowered):
-        return (f"the PostgreSQL server {server} refused the login of {user} to {database}; check the user and its "
-                "password ([store] url's ${NAME}, PGPASSWORD or ~/.pgpass).")
+        return _("the PostgreSQL server {server} refused the login of {user} to {database}; check the user and its "
+                 "password ([store] url's ${{NAME}}, PGPASSWORD or ~/.pgpass).").format(
+                     server=server, user=user, database=database)
     if "invalid" in lowered and ("connection option" in lowered or "uri" in lowered or "dsn" in lowered):
-        return "[store] url is not a valid PostgreSQL URL; write it like postgresql://publish@db.example:5432/publish."
+        return _bad_url()
     if "couldn't get a connection" in lowered or "connection refused" in lowered or "terminat" in lowered:
-        return f"the PostgreSQL server {server} does not answer (database {database})"
-    return f"cannot use the PostgreSQL log at {server} (database {database}): {text.rstrip('.')}."
+        return _("the PostgreSQL server {server} does not answer (database {database})").format(
+            server=server, database=database)
+    return _("cannot use the PostgreSQL log at {server} (database {database}): {problem}.").format(
+        server=server, database=database, problem=text.rstrip("."))
 
 
 class _Tail:
@@ -246,7 +253,8 @@ class PostgresBackend:
         with self._connection() as db, db.transaction():
             db.execute("SELECT pg_advisory_xact_lock(%s)", (APPEND_LOCK,))
             if db.execute("SELECT 1 FROM events LIMIT 1").fetchone() is not None:
-                raise StoreUnavailable(f"{self.location} already holds events; copy into an empty database.")
+                raise StoreUnavailable(_("{where} already holds events; copy into an empty database.").format(
+                    where=self.location))
             db.execute("INSERT INTO meta VALUES ('chain', %s) ON CONFLICT (name) DO UPDATE SET value = %s",
                        (mode, mode))
             with db.cursor().copy("COPY events (seq, body, prev, hash) FROM STDIN") as copy:

@@ -25,6 +25,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
+from publisher.i18n import _
 from publisher.log.backend import Query, Row, StoreUnavailable, select_sql
 from publisher.timeparse import iso
 from publisher.timeparse import now as utc_now
@@ -81,7 +82,8 @@ class SQLiteBackend:
         try:
             self._db = _open(path)
         except sqlite3.DatabaseError as error:
-            raise StoreUnavailable(f"{path.name} cannot be opened as a log ({error}).") from None
+            raise StoreUnavailable(_("{name} cannot be opened as a log ({problem}).").format(
+                name=path.name, problem=error)) from None
 
     def close(self) -> None:
         self._db.close()
@@ -182,7 +184,8 @@ class SQLiteBackend:
         count = 0
         with self._transaction() as db:
             if self._has_rows(db):
-                raise StoreUnavailable(f"{self.path.name} already holds events; copy into an empty log.")
+                raise StoreUnavailable(_("{name} already holds events; copy into an empty log.").format(
+                    name=self.path.name))
             db.execute("INSERT OR REPLACE INTO meta VALUES ('chain', ?)", (mode,))
             for row in rows:
                 db.execute("INSERT INTO events (seq, body, prev, hash) VALUES (?, ?, ?, ?)", row)
