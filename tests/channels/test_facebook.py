@@ -205,7 +205,7 @@ def test_importing_the_module_loads_no_sdk():
 
 def test_canary_never_leaks(fake, caplog):
     caplog.set_level(logging.DEBUG)
-    channel = build(fake, timeout=0.3)
+    channel = build(fake, timeout=0.6)
     outcomes: list[object] = [channel.describe(), repr(channel.describe()), channel.check()]
     failures = [FakeGraph.error(400, 190, f"Invalid OAuth access token {CANARY}"),
                 FakeGraph.error(400, 32, "(#32) Page request limit reached", headers=FakeGraph.usage(1)),

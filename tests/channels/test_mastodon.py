@@ -28,7 +28,7 @@ def fake():
 
 
 def build(fake: FakeMastodon, **overrides) -> MastodonChannel:
-    settings = {"type": "mastodon", "instance": fake.url, "token": TOKEN, "timeout": 0.3, **overrides}
+    settings = {"type": "mastodon", "instance": fake.url, "token": TOKEN, "timeout": 0.6, **overrides}
     return MastodonChannel.build("social", settings, secrets=SECRETS)
 
 

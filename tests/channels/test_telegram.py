@@ -197,7 +197,7 @@ def test_canary_never_leaks(fake, caplog):
     for name in ("httpx", "httpcore", "telegram"):
         logging.getLogger(name).setLevel(logging.NOTSET)
     caplog.set_level(logging.DEBUG)
-    channel = build(fake, timeout=0.3)
+    channel = build(fake, timeout=0.6)
     outcomes: list[object] = [channel.describe(), repr(channel), channel.check()]
     failures = [FLOOD, GATEWAY, FakeTelegram.error(401, "Unauthorized"), FakeTelegram.error(404, "Not Found"),
                 FakeTelegram.error(403, "Forbidden: bot was blocked by the user"),

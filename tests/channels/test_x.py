@@ -32,7 +32,7 @@ def fake():
 
 
 def build(fake: FakeX, **overrides) -> XChannel:
-    settings = {"type": "x", **CREDENTIALS, "username": "acme_es", "api_url": fake.url, "timeout": 0.3,
+    settings = {"type": "x", **CREDENTIALS, "username": "acme_es", "api_url": fake.url, "timeout": 0.6,
                 **overrides}
     return XChannel.build("x-main", settings, secrets=SECRETS)
 
@@ -241,7 +241,7 @@ def test_declared_shape_and_masked_description(fake):
     assert {key for key, option in XChannel.options.items() if option.secret} == set(CREDENTIALS)
     shown = build(fake).describe()
     assert {shown[key] for key in CREDENTIALS} == {"****"}
-    assert shown["username"] == "acme_es" and shown["timeout"] == 0.3
+    assert shown["username"] == "acme_es" and shown["timeout"] == 0.6
     defaults = XChannel.build("x", {"type": "x", **CREDENTIALS}).describe()
     assert defaults["api_url"] == "https://api.twitter.com" and defaults["timeout"] == 20
 
