@@ -45,7 +45,7 @@ def test_a_corrected_first_seen_moves_the_clock_and_the_report_keeps_the_origina
     assert ("| ana | first seen | 2026-11-20T08:00:00Z | 2026-11-20T18:00:00Z | typed the time of the ticket, "
             "not of the first post |") in markdown
     html = cabinet.ok("report", "1", "--format", "html").output
-    assert "<h2>Corrections</h2>" in html and "<td>2026-11-20T08:00:00Z</td>" in html
+    assert "<h2>Corrections</h2>" in html and '<td data-label="original value">2026-11-20T08:00:00Z</td>' in html
     kinds = [event["kind"] for event in json.loads(cabinet.ok("log", "--json").output)]
     assert kinds.count("incident.edited") == 1 and kinds.count("incident.opened") == 1
 

@@ -7,7 +7,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from publisher.evidence.report_words import approval_words, receipt_words
+from publisher.evidence.report_words import approval_words, local_time, receipt_words
+from publisher.i18n import _
 from publisher.timeparse import from_iso, hours
 
 
@@ -33,65 +34,115 @@ def _md(text: Any) -> str:
 
 def verified_what(log: dict[str, Any]) -> str:
     if log.get("scope") == "full":
-        return f"the whole chain of {log['rows']} events verified"
-    return (f"the incident's {log['rows']} events, their links and the head anchor verified; "
-            "`publish log verify` walks the whole chain")
+        return _("the whole chain of {rows} events verified").format(rows=log["rows"])
+    return _("the incident's {rows} events, their links and the head anchor verified; "
+             "`publish log verify` walks the whole chain").format(rows=log["rows"])
 
 
 def markdown_report(data: dict[str, Any]) -> str:
+    incident = data["incident"]
+    lines = [_("# Incident {id}: case {case} ({title})").format(
+                 id=_md(incident["id"]), case=incident["case"], title=_md(data["case_title"])), "",
+             _("{organisation} · severity {severity} · {state} · report generated {at}").format(
+                 organisation=_md(data["organisation"]), severity=incident["severity"], state=incident["state"],
+                 at=local_time(data, data["generated_at"])), "",
+             _first_message(data), "- " + _("Summary: {summary}").format(summary=_md(incident.get("summary") or "—")),
+             "", *_verdicts(data), *_channels(data), *_checklist(data), *_extra_sections(data), *_timeline(data),
+             *_drafts(data), *_log(data)]
+    return "\n".join(lines)
+
+
+def _row(cells: list[Any]) -> str:
+    return "| " + " | ".join(str(cell) for cell in cells) + " |"
+
+
+def _head(headers: list[str]) -> list[str]:
+    return [_row(headers), "|" + "---|" * len(headers)]
+
+
+def _first_message(data: dict[str, Any]) -> str:
+    incident = data["incident"]
+    line = "- " + _("First negative message: {at}").format(at=local_time(data, incident["first_seen"]))
+    if incident.get("source"):
+        line += f" — {_md(incident['source'])}"
+    if incident.get("author"):
+        line += " " + _("by {who}").format(who=_md(incident["author"]))
+    return line
+
+
+def _verdicts(data: dict[str, Any]) -> list[str]:
     incident, prepared, published = data["incident"], data["prepared"], data["published"]
-    lines = [f"# Incident {_md(incident['id'])}: case {incident['case']} ({_md(data['case_title'])})", "",
-             f"{_md(data['organisation'])} · severity {incident['severity']} · {incident['state']} · "
-             f"report generated {data['generated_at']}", "",
-             f"- First negative message: {incident['first_seen']}"
-             + (f" — {_md(incident['source'])}" if incident.get("source") else "")
-             + (f" by {_md(incident['author'])}" if incident.get("author") else ""),
-             f"- Summary: {_md(incident.get('summary') or '—')}", "",
-             "## Verdicts", "",
-             "| requirement | deadline | done at | verdict |", "|---|---|---|---|",
-             f"| prepared (approved) within {prepared['limit_hours']:g} h | {prepared['deadline']} | "
-             f"{prepared['done_at'] or '—'} {_hours_after(data, prepared['done_at'])} | **{prepared['verdict']}** |",
-             f"| published on every required public channel within {published['limit_hours']:g} h | "
-             f"{published['deadline']} | {published['done_at'] or '—'} {_hours_after(data, published['done_at'])} | "
-             f"**{published['verdict']}** |", ""]
+    lines = ["## " + _("Verdicts"), "", *_head([_("requirement"), _("deadline"), _("done at"), _("verdict")])]
+    for clock, words in ((prepared, _("prepared (approved) within {hours:g} h")),
+                         (published, _("published on every required public channel within {hours:g} h"))):
+        done = f"{local_time(data, clock['done_at']) or '—'} {_hours_after(data, clock['done_at'])}"
+        lines.append(_row([words.format(hours=clock["limit_hours"]), local_time(data, clock["deadline"]), done,
+                           f"**{clock['verdict']}**"]))
+    lines.append("")
     if incident["severity"] == "single":
-        lines += ["Severity single (an isolated complaint): the public reply on the source's platform is what is "
-                  "required, so the 48 h proof covers its channel(s) only.", ""]
+        lines += [_("Severity single (an isolated complaint): the public reply on the source's platform is what is "
+                    "required, so the 48 h proof covers its channel(s) only."), ""]
     if published.get("waived"):
         waived = published["waived"]
-        lines += [f"The publish requirement is waived by decision: {_md(waived['by'])} decided at {waived['at']} "
-                  f"not to answer ({_md(waived['reason'])}).", ""]
-    lines += ["## Public channels (48 h)", "", "| channel | type | verdict | delivered at | platform id | URL | "
-              "platform time | attempts |", "|---|---|---|---|---|---|---|---|"]
+        lines += [_("The publish requirement is waived by decision: {who} decided at {at} not to answer ({why}).").format(
+            who=_md(waived["by"]), at=local_time(data, waived["at"]), why=_md(waived["reason"])), ""]
+    return lines
+
+
+def _channels(data: dict[str, Any]) -> list[str]:
+    lines = ["## " + _("Public channels (48 h)"), "",
+             *_head([_("channel"), _("type"), _("verdict"), _("delivered at"), _("platform id"), _("URL"),
+                     _("platform time"), _("attempts")])]
     for row in data["channels"]:
-        lines.append(f"| {_md(row['channel'])} | {_md(row['type'])} | **{row['verdict']}** | "
-                     f"{row['delivered_at'] or row['state']} | {_md(receipt_words(row))} | {_md(row['url'])} | "
-                     f"{_md(row['platform_time'])} | {row['attempts']} |")
-    lines += ["", "## Checklist", "", "| step | state | deadline | done at | by | note |", "|---|---|---|---|---|---|"]
+        lines.append(_row([_md(row["channel"]), _md(row["type"]), f"**{row['verdict']}**",
+                           local_time(data, row["delivered_at"]) or _(row["state"]), _md(receipt_words(row)),
+                           _md(row["url"]), _md(local_time(data, row["platform_time"])), row["attempts"]]))
+    return lines
+
+
+def _checklist(data: dict[str, Any]) -> list[str]:
+    lines = ["", "## " + _("Checklist"), "",
+             *_head([_("step"), _("state"), _("deadline"), _("done at"), _("by"), _("note")])]
     for item in data["checklist"]:
-        lines.append(f"| {_md(item['id'])} — {_md(item['title'])} | {item['state']} | {item['deadline'] or '—'} | "
-                     f"{item['done_at'] or '—'} | {_md(item['by'])} | {_md(item['note'])} |")
-    lines += _extra_sections(data)
-    lines += ["", "## Timeline", "", "| time (UTC) | after first message | who | event |", "|---|---|---|---|"]
+        lines.append(_row([f"{_md(item['id'])} — {_md(item['title'])}", _(item["state"]),
+                           local_time(data, item["deadline"]) or "—", local_time(data, item["done_at"]) or "—",
+                           _md(item["by"]), _md(item["note"])]))
+    return lines
+
+
+def _timeline(data: dict[str, Any]) -> list[str]:
+    lines = ["", "## " + _("Timeline"), "", *_head([_("time"), _("after first message"), _("who"), _("event")])]
     for entry in data["timeline"]:
-        extra = ""
+        text = entry["text"]
         if entry.get("kind") == "delivery.delivered":
-            extra = f" — id {entry.get('platform_id')}, {entry.get('url') or 'no URL'}, platform time " \
-                    f"{entry.get('platform_time') or '—'}"
-        lines.append(f"| {entry['at']} | {_hours_after(data, entry['at'])} | {_md(entry['actor'])} | "
-                     f"{_md(entry['text'] + extra)} |")
-    lines += ["", "## Drafts and approvals", ""]
+            text += " — " + _("id {id}, {url}, platform time {time}").format(
+                id=entry.get("platform_id"), url=entry.get("url") or _("no URL"),
+                time=local_time(data, entry.get("platform_time")) or "—")
+        lines.append(_row([local_time(data, entry["at"]), _hours_after(data, entry["at"]), _md(entry["actor"]),
+                           _md(text)]))
+    return lines
+
+
+def _drafts(data: dict[str, Any]) -> list[str]:
+    lines = ["", "## " + _("Drafts and approvals"), ""]
     for draft in data["drafts"]:
         approvals = ", ".join(_md(approval_words(item)) for item in draft["approvals"]) or (
-            "none" if draft["approvals_required"] else "nobody: an internal brief needs no approval")
-        lines.append(f"- `{draft['id']}` {_md(draft['template'])} ({_md(draft['language'])}) by {_md(draft['author'])} at "
-                     f"{draft['created_at']}: {draft['status']}; approved by {approvals}")
+            _("none") if draft["approvals_required"] else _("nobody: an internal brief needs no approval"))
+        lines.append("- " + _("`{id}` {template} ({language}) by {author} at {at}: {status}; approved by "
+                              "{approvals}").format(
+            id=draft["id"], template=_md(draft["template"]), language=_md(draft["language"]),
+            author=_md(draft["author"]), at=local_time(data, draft["created_at"]), status=_(draft["status"]),
+            approvals=approvals))
+    return lines
+
+
+def _log(data: dict[str, Any]) -> list[str]:
     log = data["log"]
-    lines += ["", "## Log", "",
-              f"- Head hash: `{log['head']}` ({verified_what(log)})",
-              f"- Verification: {'PASS — no event edited, deleted or reordered' if log['ok'] else 'FAIL — ' + _md(log['problem'])}",
-              ""]
-    return "\n".join(lines)
+    outcome = (_("PASS — no event edited, deleted or reordered") if log["ok"]
+               else _("FAIL — {problem}").format(problem=_md(log["problem"])))
+    return ["", "## " + _("Log"), "",
+            "- " + _("Head hash: `{head}` ({what})").format(head=log["head"], what=verified_what(log)),
+            "- " + _("Verification: {outcome}").format(outcome=outcome), ""]
 
 
 def _extra_sections(data: dict[str, Any]) -> list[str]:
@@ -99,6 +150,6 @@ def _extra_sections(data: dict[str, Any]) -> list[str]:
 
     lines: list[str] = []
     for title, headers, rows in extra_sections(data):
-        lines += ["", f"## {title}", "", "| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
+        lines += ["", f"## {title}", "", *_head(headers)]
         lines += ["| " + " | ".join(_md(cell) for cell in row) + " |" for row in rows]
     return lines

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from publisher.evidence.report_words import local_time
 from publisher.i18n import _
 
 
@@ -16,14 +17,14 @@ def extra_sections(data: dict[str, Any]) -> list[tuple[str, list[str], list[list
     sections = trust_sections(data)
     decisions = data.get("decisions") or []
     if decisions:
-        sections.append((_("Decisions"), [_("time (UTC)"), _("who"), _("decision"), _("why")],
-                         [[item["at"], item["by"] or "", _decision_words(item["decision"]), item["reason"] or ""]
+        sections.append((_("Decisions"), [_("time"), _("who"), _("decision"), _("why")],
+                         [[local_time(data, item["at"]), item["by"] or "", _decision_words(item["decision"]), item["reason"] or ""]
                           for item in decisions]))
     corrections = data.get("corrections") or []
     if corrections:
         sections.append((_("Corrections"),
-                         [_("time (UTC)"), _("who"), _("field"), _("original value"), _("corrected to"), _("why")],
-                         [[item["at"], item["by"] or "", item["field"].replace("_", " "), _shown(item["from"]),
+                         [_("time"), _("who"), _("field"), _("original value"), _("corrected to"), _("why")],
+                         [[local_time(data, item["at"]), item["by"] or "", item["field"].replace("_", " "), _shown(item["from"]),
                            _shown(item["to"]), item["reason"] or ""] for item in corrections]))
     return sections
 

@@ -35,3 +35,17 @@ def receipt_words(row: dict[str, Any]) -> str | None:
 
 def approval_words(approval: dict[str, Any]) -> str:
     return f"{approval['by']} at {approval['at']} ({approval.get('proof') or 'unsigned, self-declared'})"
+
+
+def local_time(data: dict[str, Any], value: Any) -> str:
+    """A time of the report as people read it: in the report's `timezone`, with its
+    offset (the JSON keeps UTC); a value that is not ISO 8601 is shown as given."""
+    from zoneinfo import ZoneInfo
+
+    from publisher.timeparse import for_people
+
+    name = data.get("timezone")
+    try:
+        return for_people(value, ZoneInfo(name) if name and name != "UTC" else None) if value else ""
+    except (ValueError, TypeError):
+        return str(value)
