@@ -173,6 +173,7 @@ def login(app: App, credential: dict[str, Any]) -> tuple[str, ConsoleSession]:
     nonce = _fresh_nonce(app, credential, 32)
     stored = _stored(app, credential, nonce)
     key = _usable_key(app, stored["credential_id"])
+    _not_replayed(app, key, stored["nonce"])
     _verify(app, key, stored, passkeys.action_challenge(LOGIN_PURPOSE, nonce))
     token = secrets.token_urlsafe(32)
     expires = app.clock() + timedelta(hours=app.config.console_session_hours)
@@ -206,6 +207,7 @@ def signed_action(app: App, person: str, message: bytes, credential: dict[str, A
     if key.person != person:
         raise Refused(_("this passkey belongs to {person!r}, not to {person2!r}.").format(
                           person=key.person, person2=person))
+    _not_replayed(app, key, stored["nonce"])
     _verify(app, key, stored, passkeys.action_challenge(message, nonce))
     return stored
 
@@ -228,14 +230,18 @@ def _fresh_nonce(app: App, credential: dict[str, Any], offset: int) -> bytes:
     nonce = challenge[offset:]
     if not passkeys.is_fresh(nonce, app.clock()):
         raise Refused(_("the passkey challenge is not one this console issued in the last 5 minutes; try again."))
-    if _nonce_used(app, passkeys.b64url(nonce)):
-        raise Refused(_("this passkey answer was already used (replayed); try again."))
     return nonce
 
 
-def _nonce_used(app: App, nonce: str) -> bool:
+def _not_replayed(app: App, key: Passkey, nonce: str) -> None:
+    """A replay is the same passkey's answer again: look only after its enrolment."""
+    if _nonce_used(app, nonce, key.enrolled_seq):
+        raise Refused(_("this passkey answer was already used (replayed); try again."))
+
+
+def _nonce_used(app: App, nonce: str, after_seq: int) -> bool:
     since = app.clock() - passkeys.FRESH_FOR - timedelta(minutes=1)
-    for event in app.store.events(kind=("console.login",) + SIGNED_KINDS, newest_first=True):
+    for event in app.store.events(kind=("console.login",) + SIGNED_KINDS, newest_first=True, after_seq=after_seq):
         if from_iso(event.ts) < since:
             return False
         signature = event.data.get("signature")
@@ -264,14 +270,15 @@ def _usable_key(app: App, credential_id: str) -> Passkey:
 def _verify(app: App, key: Passkey, stored: dict[str, Any], challenge: bytes) -> None:
     try:
         stored["sign_count"] = passkeys.verify_assertion(stored, challenge, key.public_key,
-                                                         _last_sign_count(app, key.credential_id))
+                                                         _last_sign_count(app, key))
     except PasskeyError as error:
         raise Refused(f"{error}.") from None
 
 
-def _last_sign_count(app: App, credential_id: str) -> int:
-    counts = [0]
-    for event in app.store.events(kind=("passkey.enrolled", "console.login") + SIGNED_KINDS):
+def _last_sign_count(app: App, key: Passkey) -> int:
+    credential_id, counts = key.credential_id, [0]
+    for event in app.store.events(kind=("passkey.enrolled", "console.login") + SIGNED_KINDS,
+                                  after_seq=key.enrolled_seq - 1):
         signature = event.data.get("signature")
         source = signature if isinstance(signature, dict) else event.data
         if source.get("credential_id") == credential_id and isinstance(source.get("sign_count"), int):
