@@ -48,7 +48,7 @@ def test_the_wheel_ships_the_console_files(tmp_path):
     names = zipfile.ZipFile(next(tmp_path.glob("*.whl"))).namelist()
     for wanted in ("publisher/web/templates/draft.html", "publisher/web/static/htmx.min.js",
                    "publisher/web/static/console.js", "publisher/web/static/console.css",
-                   "publisher/web/locale/es.po"):
+                   "publisher/locale/es/LC_MESSAGES/publish.po"):
         assert wanted in names, wanted
 
 
