@@ -148,7 +148,8 @@ def timeline(app: App, status: Status) -> list[dict[str, Any]]:
     incident = status.incident
     source = ", ".join(part for part in (incident.platform, incident.author, incident.source) if part)
     entries = [{"at": iso(incident.first_seen), "category": "message", "actor": incident.author,
-                "text": "First negative message" + (f" ({source})" if source else ""), "seq": 0}]
+                "text": _("First negative message ({source})").format(source=source) if source
+                else _("First negative message"), "seq": 0}]
     end = incident.resolved_at or status.now
     own = app.store.events(incident=incident.id)
     freezes = [event for event in app.store.events(kind=("freeze", "unfreeze"))
@@ -163,30 +164,38 @@ def timeline(app: App, status: Status) -> list[dict[str, Any]]:
 def _entry(event: Event) -> dict[str, Any] | None:
     data, who = event.data, event.actor
     draft, channel = event.draft, event.channel
+    note = data.get("note")
+    checked = _("checked with the platform") if data.get("checked") else _("not checked with the platform")
+    changes = ", ".join(f"{field}: {change.get('from')} -> {change.get('to')}"
+                        for field, change in (data.get("changes") or {}).items())
     texts = {
-        "incident.opened": ("incident", f"Incident opened: case {data.get('case')}, "
-                                        f"severity {data.get('severity', 'crisis')}"),
-        "incident.resolved": ("incident", "Incident resolved" + (f": {data['note']}" if data.get("note") else "")),
-        "incident.edited": ("incident", "Incident corrected (" + ", ".join(
-            f"{field}: {change.get('from')} -> {change.get('to')}" for field, change in
-            (data.get("changes") or {}).items()) + f"): {data.get('reason')}"),
-        "delivery.retry": ("delivery", f"Retry of draft {draft} on {channel} authorised: {data.get('reason')}"),
-        "incident.decided": ("decision", "Decided not to answer" if data.get("decision") == "ignore"
-                             else "Decided to answer after all"),
-        "draft.rendered": ("draft", f"Draft {draft} rendered: {data.get('template')} for "
-                                    f"{', '.join(data.get('payloads', {}))}"),
-        "draft.approved": ("approval", f"Draft {draft} approved"),
-        "draft.rejected": ("draft", f"Draft {draft} rejected: {data.get('reason')}"),
-        "draft.superseded": ("draft", f"Draft {draft} superseded by {data.get('by')}"),
-        "delivery.delivered": ("delivery", f"Draft {draft} delivered on {channel} (attempt {data.get('attempt')})"),
-        "delivery.confirmed": ("delivery", f"Draft {draft} on {channel} confirmed by a person ({who}, "
-                                           + ("checked with the platform" if data.get("checked") else
-                                              "not checked with the platform") + f") at {data.get('url')}"),
-        "delivery.failed": ("failure", f"Draft {draft} on {channel}: attempt {data.get('attempt')} failed "
-                                       f"({data.get('error')}): {data.get('reason')}"),
-        "freeze": ("freeze", f"Publishing frozen: {data.get('reason')}"),
-        "unfreeze": ("freeze", f"Freeze lifted: {data.get('reason')}"),
-        "step.done": ("step", f"Step {data.get('step')} done" + (f": {data['note']}" if data.get("note") else "")),
+        "incident.opened": ("incident", _("Incident opened: case {case}, severity {severity}").format(
+            case=data.get("case"), severity=data.get("severity", "crisis"))),
+        "incident.resolved": ("incident", _("Incident resolved: {note}").format(note=note) if note
+                              else _("Incident resolved")),
+        "incident.edited": ("incident", _("Incident corrected ({changes}): {why}").format(
+            changes=changes, why=data.get("reason"))),
+        "delivery.retry": ("delivery", _("Retry of draft {draft} on {channel} authorised: {why}").format(
+            draft=draft, channel=channel, why=data.get("reason"))),
+        "incident.decided": ("decision", _("Decided not to answer") if data.get("decision") == "ignore"
+                             else _("Decided to answer after all")),
+        "draft.rendered": ("draft", _("Draft {draft} rendered: {template} for {channels}").format(
+            draft=draft, template=data.get("template"), channels=", ".join(data.get("payloads", {})))),
+        "draft.approved": ("approval", _("Draft {draft} approved").format(draft=draft)),
+        "draft.rejected": ("draft", _("Draft {draft} rejected: {why}").format(draft=draft, why=data.get("reason"))),
+        "draft.superseded": ("draft", _("Draft {draft} superseded by {by}").format(draft=draft, by=data.get("by"))),
+        "delivery.delivered": ("delivery", _("Draft {draft} delivered on {channel} (attempt {attempt})").format(
+            draft=draft, channel=channel, attempt=data.get("attempt"))),
+        "delivery.confirmed": ("delivery", _("Draft {draft} on {channel} confirmed by a person ({who}, {checked}) "
+                                             "at {url}").format(draft=draft, channel=channel, who=who,
+                                                                checked=checked, url=data.get("url"))),
+        "delivery.failed": ("failure", _("Draft {draft} on {channel}: attempt {attempt} failed ({error}): "
+                                         "{why}").format(draft=draft, channel=channel, attempt=data.get("attempt"),
+                                                         error=data.get("error"), why=data.get("reason"))),
+        "freeze": ("freeze", _("Publishing frozen: {why}").format(why=data.get("reason"))),
+        "unfreeze": ("freeze", _("Freeze lifted: {why}").format(why=data.get("reason"))),
+        "step.done": ("step", _("Step {step} done: {note}").format(step=data.get("step"), note=note) if note
+                      else _("Step {step} done").format(step=data.get("step"))),
     }
     if event.kind not in texts:
         return None

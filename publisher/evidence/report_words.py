@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from publisher.i18n import _
+
 if TYPE_CHECKING:
     from publisher.log.store import Event
 
@@ -12,8 +14,8 @@ def proof(event: Event) -> str:
     """What proves who approved: the signature's scheme, or that nothing does."""
     signature = event.data.get("signature")
     if isinstance(signature, dict) and signature.get("scheme"):
-        return f"signed ({signature['scheme']})"
-    return "unsigned, self-declared"
+        return _("signed ({scheme})").format(scheme=signature["scheme"])
+    return _("unsigned, self-declared")
 
 
 def confirmation(receipt: dict[str, Any]) -> dict[str, Any]:
@@ -29,12 +31,13 @@ def receipt_words(row: dict[str, Any]) -> str | None:
     """The "platform id" cell: the platform's id, or who confirmed the delivery by hand."""
     if not row.get("confirmed_by"):
         return row.get("platform_id")
-    checked = "checked with the platform" if row.get("checked_with_platform") else "not checked with the platform"
-    return f"confirmed by {row['confirmed_by']} ({checked})"
+    checked = _("checked with the platform") if row.get("checked_with_platform") else _("not checked with the platform")
+    return _("confirmed by {who} ({checked})").format(who=row["confirmed_by"], checked=checked)
 
 
 def approval_words(approval: dict[str, Any]) -> str:
-    return f"{approval['by']} at {approval['at']} ({approval.get('proof') or 'unsigned, self-declared'})"
+    return _("{who} at {at} ({proof})").format(who=approval["by"], at=approval["at"],
+                                               proof=approval.get("proof") or _("unsigned, self-declared"))
 
 
 def local_time(data: dict[str, Any], value: Any) -> str:
