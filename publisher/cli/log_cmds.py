@@ -29,13 +29,17 @@ def log(ctx: click.Context, incident: str | None, count: int | None, as_json: bo
     if as_json:
         emit_json([event.as_dict() for event in events])
         return
+    from publisher.timeparse import for_people
+
+    zone = session().app.config.timezone
     for event in events:
-        who = f" by {event.actor}" if event.actor else ""
+        who = " " + _("by {who}").format(who=event.actor) if event.actor else ""
         where = " ".join(part for part in (
-            f"incident {event.incident}" if event.incident else "",
-            f"draft {event.draft}" if event.draft else "",
-            f"channel {event.channel}" if event.channel else "") if part)
-        say(f"#{event.seq:<5} {event.ts}  {event.kind:<20} {where}{who}  {_summary(event.data)}".rstrip())
+            _("incident {id}").format(id=event.incident) if event.incident else "",
+            _("draft {id}").format(id=event.draft) if event.draft else "",
+            _("channel {name}").format(name=event.channel) if event.channel else "") if part)
+        when = for_people(event.ts, zone)
+        say(f"#{event.seq:<5} {when}  {event.kind:<20} {where}{who}  {_summary(event.data)}".rstrip())
 
 
 @log.command("verify")

@@ -23,7 +23,7 @@ from starlette.staticfiles import StaticFiles
 from publisher.errors import PublishError
 from publisher.incident import people
 from publisher.incident.authority import roles_of
-from publisher.timeparse import from_iso
+from publisher.timeparse import for_people, from_iso
 from publisher.web import security
 from publisher.web.locale import LANG_COOKIE, choose_language, translator
 from publisher.web.routing import ROUTES, RouteSpec, Visitor
@@ -74,11 +74,7 @@ class Console:
 
     def local_time(self, moment: Any) -> str:
         """A time in the organisation's time zone (UTC when none is configured)."""
-        if isinstance(moment, str):
-            moment = from_iso(moment)
-        zone = self.app.config.timezone
-        shown = moment.astimezone(zone) if zone else moment
-        return shown.strftime("%Y-%m-%d %H:%M ") + (shown.tzname() or "UTC")
+        return for_people(moment, self.app.config.timezone)
 
     async def visitor(self, request: Request) -> Visitor:
         token = request.cookies.get(security.SESSION_COOKIE)
