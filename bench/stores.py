@@ -64,6 +64,50 @@ def _appends(folder: Path, url: str | None) -> dict:
         store.close()
 
 
+def _in_process(folder: Path, url: str | None, bare: str) -> dict:
+    """`Store.verify()` against the bare loop, both in this process: the store's own
+    share of `publish log verify`, without start-up and the checks made above it."""
+    from publisher.log.store import open_store
+
+    store = open_store(path=folder / "var" / "publisher.db", url=url)
+    try:
+        pairs = []
+        for _ in range(2):
+            started = time.perf_counter()
+            _bare_in_process(bare, url or str(folder / "var" / "publisher.db"))
+            floor = time.perf_counter() - started
+            started = time.perf_counter()
+            if not store.verify().ok:
+                raise RuntimeError("the big log does not verify")
+            pairs.append((time.perf_counter() - started, floor))
+        verify, floor = min(pairs, key=lambda pair: pair[0] / pair[1])
+        return {"store_verify_s": verify, "store_bare_s": floor, "store_ratio": verify / floor}
+    finally:
+        store.close()
+
+
+def _bare_in_process(kind: str, where: str) -> None:
+    expected = "0" * 64
+    if kind == "sqlite":
+        import sqlite3
+
+        db = sqlite3.connect(f"file:{where}?mode=ro", uri=True)
+        rows = db.execute("SELECT seq, body, prev, hash FROM events ORDER BY rowid")
+    else:
+        import psycopg
+
+        db = psycopg.connect(where)
+        cursor = db.cursor(name="bare")
+        cursor.itersize = 10000
+        cursor.execute("SELECT seq, body, prev, hash FROM events ORDER BY seq")
+        rows = cursor
+    for _seq, body, prev, digest in rows:
+        if prev != expected or hashlib.sha256(f"{prev}\n{body}".encode()).hexdigest() != digest:
+            raise RuntimeError("broken")
+        expected = digest
+    db.close()
+
+
 def _verify(folder: Path, env: dict[str, str], bare: list[str]) -> dict:
     command = [PYTHON, "-m", "publisher", "log", "verify"]
     runs = [timed(command, env) for _ in range(3)]
@@ -81,6 +125,7 @@ def measure(big: Path, scratch: Path) -> dict:
     result: dict = {"events": events, "sqlite": _appends(scratch / "sqlite-appends", None)}
     result["sqlite"].update(_verify(big, env, [PYTHON, str(ROOT / "bench" / "bare_verify.py"),
                                                str(big / "var" / "publisher.db")]))
+    result["sqlite"].update(_in_process(big, None, "sqlite"))
     try:
         from tests.pg_cluster import PASSWORD, Cluster, Unavailable
     except ImportError as error:
@@ -108,6 +153,7 @@ def measure(big: Path, scratch: Path) -> dict:
         shutil.copy(big / "var" / "postgresql.head", moved / "var" / "postgresql.head")
         result["postgresql"].update(_verify(moved, {**env, "PUBLISH_WORKSPACE": str(moved)},
                                             [PYTHON, "-c", BARE_PG, direct]))
+        result["postgresql"].update(_in_process(moved, direct, "postgresql"))
     finally:
         cluster.destroy()
     return result
@@ -125,14 +171,15 @@ def _rows(big: Path) -> int:
 
 def summary(result: dict) -> list[str]:
     lines = [f"Stores, {result['events']:,} events | appends/s (head each) | appends/s (batch) | log verify | "
-             "bare loop | ratio"]
+             "bare loop | ratio | Store.verify() in process | bare loop in process | ratio"]
     for name in ("sqlite", "postgresql"):
         row = result.get(name, {})
         if "skipped" in row:
             lines.append(f"{name}: skipped ({row['skipped']})")
             continue
         lines.append(f"{name} | {row['appends_per_s']:.0f} | {row['batched_appends_per_s']:.0f} | "
-                     f"{row['verify_s']:.2f} s | {row['bare_s']:.2f} s | {row['ratio']:.2f}x")
+                     f"{row['verify_s']:.2f} s | {row['bare_s']:.2f} s | {row['ratio']:.2f}x | "
+                     f"{row['store_verify_s']:.2f} s | {row['store_bare_s']:.2f} s | {row['store_ratio']:.2f}x")
     return lines
 
 

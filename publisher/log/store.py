@@ -32,7 +32,7 @@ Guarantees:
   still a true statement (verify only requires the log to reach and match it). The
   rows of a batch are covered from the batch's end (or from the next append after a
   crash); until then, cutting exactly those newest rows off is the one thing the head
-  files cannot see. tests/test_store_batch.py kills a batch with SIGKILL to prove it.
+  files cannot see. tests/test_store.py kills a batch with SIGKILL to prove it.
 - Every string in an event passes through the redactor before it is written.
 
 All reads go through `events()`, one function with keyword filters.
