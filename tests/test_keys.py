@@ -77,7 +77,8 @@ def test_an_enrolment_forged_into_the_store_never_counts(enrolled, keys):
 
 def test_init_turns_signing_on_with_the_users_key(workspace, keys, tmp_path):
     target = tmp_path / "fresh"
-    result = workspace.run("init", str(target), user="ana", env={"PUBLISH_SSH_KEY": str(keys["ana"])})
+    result = workspace.run("init", str(target), user="ana", env={"PUBLISH_SSH_KEY": str(keys["ana"]),
+                                                                    "PUBLISH_LANG": "en"})
     assert result.exit_code == 0, result.output
     assert "Signing is on" in result.output and "publish keys add NAME THEIR_KEY.pub --as ana" in result.output
     assert 'signing = "ssh"' in (target / "config" / "publisher.toml").read_text()
@@ -88,6 +89,7 @@ def test_init_turns_signing_on_with_the_users_key(workspace, keys, tmp_path):
 
 def test_init_without_a_key_says_signing_is_off(workspace, tmp_path):
     target = tmp_path / "fresh"
-    result = workspace.run("init", str(target), env={"PUBLISH_SSH_KEY": str(tmp_path / "none")})
+    result = workspace.run("init", str(target), env={"PUBLISH_SSH_KEY": str(tmp_path / "none"),
+                                                              "PUBLISH_LANG": "en"})
     assert result.exit_code == 0 and "Signing is off" in result.output
     assert 'signing = "ssh"' not in (target / "config" / "publisher.toml").read_text()
