@@ -93,3 +93,17 @@ def test_init_without_a_key_says_signing_is_off(workspace, tmp_path):
                                                               "PUBLISH_LANG": "en"})
     assert result.exit_code == 0 and "Signing is off" in result.output
     assert 'signing = "ssh"' not in (target / "config" / "publisher.toml").read_text()
+
+
+def test_a_revoked_key_signs_nothing_new_but_its_past_approvals_stand(enrolled, keys):
+    assert enrolled.run("keys", "add", "luis", _pub(keys, "luis"), "--as", "ana", "--key", str(keys["ana"])).exit_code == 0
+    first = enrolled.render("--case", "2", "--template", "apology")
+    assert enrolled.run("approve", first, "--as", "luis", "--key", str(keys["luis"])).exit_code == 0
+    revoked = enrolled.run("keys", "revoke", "luis", "--as", "ana", "--key", str(keys["ana"]))
+    assert revoked.exit_code == 0 and "Revoked luis's key SHA256:" in revoked.output
+    assert "luis" not in (enrolled.path / "config" / "allowed_signers").read_text()
+    assert "Approved by: luis (signed, verified)" in enrolled.run("drafts", "show", first).output
+    second = enrolled.render("--case", "2", "--template", "reassurance")
+    refused = enrolled.run("approve", second, "--as", "luis", "--key", str(keys["luis"]))
+    assert refused.exit_code == 2 and "'luis' has no key enrolled in the log" in refused.output
+    assert enrolled.run("log", "verify").exit_code == 0

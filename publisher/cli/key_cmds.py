@@ -1,4 +1,4 @@
-"""`publish keys add|list|export`: the SSH keys enrolled in the log."""
+"""`publish keys add|revoke|list|export`: the SSH keys enrolled in the log."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -30,6 +30,21 @@ def keys_add(name: str, public_key_file: Path, as_user: str | None, key: Path | 
     event = enrol_key(session().app, name, public_key_file, current_user(as_user), key)
     say(_("Enrolled {name}'s key {fingerprint} (event #{seq}, by {actor}); config/allowed_signers was rewritten "
           "from the log.").format(name=name, fingerprint=event.data["fingerprint"], seq=event.seq, actor=event.actor))
+
+
+@keys.command("revoke")
+@click.argument("name", metavar="NAME")
+@click.option("--as", "as_user", metavar="NAME", help="The approver who revokes it (else $PUBLISH_USER, else your login).")
+@key_option
+def keys_revoke(name: str, as_user: str | None, key: Path | None) -> None:
+    """Revoke NAME's SSH keys: nothing they sign from now on counts (what they signed before does)."""
+    from publisher.i18n import _
+    from publisher.incident.keys import revoke_key
+    from publisher.workspace.app import current_user
+
+    for event in revoke_key(session().app, name, current_user(as_user), key):
+        say(_("Revoked {name}'s key {fingerprint} (event #{seq}, by {actor}).").format(
+            name=name, fingerprint=event.data["fingerprint"], seq=event.seq, actor=event.actor))
 
 
 @keys.command("list")

@@ -78,6 +78,19 @@ def write_mirror(app: App) -> Path:
     return path
 
 
+def revoke_key(app: App, name: str, actor: str, key: Path | None = None) -> list[Event]:
+    """Revoke every SSH key enrolled for `name` (signed by an approver); what those keys
+    signed before stays valid, nothing they sign afterwards counts."""
+    require_approver(app, actor, _("revoke a key"))
+    found = [item for item in keyring(app).keys if item.name == name and item.scheme == "ssh"]
+    if not found:
+        raise BadInput(_("{name!r} has no SSH key enrolled in the log.").format(name=name))
+    events = [append_signed(app, "key.revoked", actor, {"name": name, "fingerprint": item.fingerprint}, key=key)
+              for item in found]
+    write_mirror(app)
+    return events
+
+
 def list_keys(app: App) -> list[sig.EnrolledKey]:
     return list(keyring(app).keys)
 

@@ -30,14 +30,14 @@ The contract (the command line and the web console both follow it):
      when signed (action "enrol", subject the new key's name) by a key already enrolled
      for the event's actor, or when it is a bootstrap enrolment (`bootstrap`: "init" or
      "allowed_signers") made before any signed enrolment;
-   - `key.revoked` {name, fingerprint, signature}: signed the same way; the key stops
-     counting from that event on;
+   - `key.revoked` {name, fingerprint, signature}: signed the same way (by an approver);
+     the key stops counting from that event on (what it signed before still verifies);
    - `passkey.enrolled` {name (else the actor), scheme (else "webauthn"), public_key,
      fingerprint (else credential_id), ...}: counts when the scheme's registered
      `check_enrolment(event, keyring) -> None | str` accepts it (the console defines what
      proves it); without one it never counts;
-   - `passkey.revoked` {credential_id}: the passkey stops counting (revoking only ever
-     removes trust, so it needs no signature).
+   - `passkey.revoked` {credential_id}: the passkey stops counting from that event on
+     (revoking only ever removes trust, so it needs no signature).
    An enrolment that does not count is listed in `Keyring.problems`, never used.
 
 The log's hash chain (optionally keyed) detects edits; these signatures make the
@@ -55,7 +55,7 @@ import json
 import os
 import subprocess
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable
@@ -100,6 +100,10 @@ class EnrolledKey:
     seq: int
     by: str | None = None
     extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+    revoked_seq: int | None = None
+
+    def valid_at(self, seq: int) -> bool:
+        return self.seq < seq and (self.revoked_seq is None or seq < self.revoked_seq)
 
 
 @dataclass
@@ -107,6 +111,12 @@ class Keyring:
     keys: list[EnrolledKey] = field(default_factory=list)
     problems: list[tuple[int, str]] = field(default_factory=list)
     signed_enrolments: int = 0
+    revoked: list[EnrolledKey] = field(default_factory=list)
+
+    def revoke(self, seq: int, matches: Callable[[EnrolledKey], bool]) -> None:
+        """Retire the matching keys from `seq` on; what they signed before still verifies."""
+        self.revoked += [replace(key, revoked_seq=seq) for key in self.keys if matches(key)]
+        self.keys = [key for key in self.keys if not matches(key)]
 
     def keys_for(self, name: str, scheme: str | None = None) -> list[EnrolledKey]:
         return [key for key in self.keys if key.name == name and (scheme is None or key.scheme == scheme)]
@@ -186,7 +196,8 @@ def check_event(event: Any, keyring: Keyring) -> str | None:
     verify = _scheme(scheme)
     if verify is None:
         return f"unknown signature scheme {scheme!r}"
-    keys = [key for key in keyring.keys_for(event.actor or "", scheme) if key.seq < event.seq]
+    keys = [key for key in keyring.keys + keyring.revoked
+            if key.name == (event.actor or "") and key.scheme == scheme and key.valid_at(event.seq)]
     if not keys:
         return f"no {scheme} key is enrolled in the log for {event.actor!r}"
     message = event_message(event)
@@ -207,15 +218,13 @@ def read_keyring(store: Any) -> Keyring:
 def _apply_key_event(ring: Keyring, event: Any) -> str | None:
     data = event.data
     if event.kind == "passkey.revoked":
-        ring.keys = [key for key in ring.keys if not (key.scheme != "ssh"
-                                                      and key.fingerprint == data.get("credential_id"))]
+        ring.revoke(event.seq, lambda key: key.scheme != "ssh" and key.fingerprint == data.get("credential_id"))
         return None
     if event.kind == "key.revoked":
         problem = check_event(event, ring)
         if problem:
             return f"the revocation by {event.actor} does not verify ({problem})"
-        ring.keys = [key for key in ring.keys if not (key.name == data.get("name")
-                                                      and key.fingerprint == data.get("fingerprint"))]
+        ring.revoke(event.seq, lambda key: key.name == data.get("name") and key.fingerprint == data.get("fingerprint"))
         return None
     passkey = event.kind == "passkey.enrolled"
     name = data.get("name") or (event.actor if passkey else None)
