@@ -43,7 +43,7 @@ def test_every_walkthrough_command_runs_as_written(workspace, tmp_path, monkeypa
     assert commands[0][0] == "init"
     assert workspace.run("init", str(drill)).exit_code == 0
     monkeypatch.chdir(drill)
-    env = {"PUBLISH_WORKSPACE": str(drill)}
+    env = {"PUBLISH_WORKSPACE": str(drill), "PUBLISH_LANG": "en"}
     start = datetime.now(timezone.utc) - timedelta(hours=6)
     draft = None
     for index, command in enumerate(commands[1:]):
