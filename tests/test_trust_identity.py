@@ -155,3 +155,14 @@ def test_other_approver_actions_sign_through_the_same_helper(signed, keys):
     event = [e for e in json.loads(signed.run("log", "--json").output) if e["kind"] == "incident.edited"][0]
     assert event["data"]["signature"]["scheme"] == "ssh"
     assert signed.run("log", "verify").exit_code == 0
+
+
+def test_the_report_names_what_does_not_count(signed, keys):
+    draft = _draft(signed)
+    _enrol_keys(signed, keys)
+    _forge_approval(signed, draft, "ana", keys["mallory"])
+    report = json.loads(signed.run("report", "1", "--format", "json").output.split("\nError")[0])
+    shown = next(item for item in report["drafts"] if item["id"] == draft)
+    assert shown["approvals"] == [] and shown["not_counted"][0]["kind"] == "draft.approved"
+    markdown = signed.run("report", "1", "--format", "md").output
+    assert "draft.approved by ana does not count" in markdown

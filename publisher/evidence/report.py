@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
+from publisher.drafting.integrity import mismatch
 from publisher.evidence.report_words import confirmation, proof
 from publisher.timeparse import from_iso, hours, iso
 from publisher.i18n import _
@@ -36,6 +37,7 @@ def build_report(app: App, incident_id: str, scope: str = "incident") -> dict[st
     their neighbours and the head anchor; "full" walks the whole chain."""
     from publisher.errors import BadInput, CheckFailed
     from publisher.evidence.facts import decision_dict
+    from publisher.incident.decisions import counted_decisions
     from publisher.incident.corrections import corrections
     from publisher.evidence.report_trust import trust_facts
     from publisher.evidence.status import incident_status
@@ -71,8 +73,7 @@ def build_report(app: App, incident_id: str, scope: str = "incident") -> dict[st
         "timeline": timeline(app, status),
         "checklist": [item.as_dict() for item in status.checklist],
         "decision": _decision(status.decision),
-        "decisions": [decision_dict(event) for event in app.store.events(kind="incident.decided",
-                                                                         incident=incident.id)],
+        "decisions": [decision_dict(event) for event in counted_decisions(app, incident.id)],
         "corrections": corrections(app, incident.id),
         "warnings": status.warnings,
         **trust_facts(app, status),
@@ -125,6 +126,9 @@ def _draft(record: Any) -> dict[str, Any]:
             "hash": draft.hash, "channels": list(draft.payloads), "approvals_required": record.required,
             "approvals": [{"by": event.actor, "at": event.ts, "proof": proof(event)} for event in record.approvals
                           if event.data.get("hash") == draft.hash],
+            "not_counted": [{"seq": event.seq, "kind": event.kind, "by": event.actor, "reason": reason}
+                            for event, reason in record.unverified],
+            "payloads_match_hash": mismatch(record) is None,
             "rejected": ({"by": record.rejection.actor, "at": record.rejection.ts,
                           "reason": record.rejection.data.get("reason")} if record.rejection else None),
             "deliveries": [{"channel": name, "state": delivery.state, "attempts": delivery.attempts,

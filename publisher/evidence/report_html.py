@@ -15,7 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from publisher.evidence.report_markdown import verified_what
-from publisher.evidence.report_words import approval_words, receipt_words
+from publisher.evidence.report_words import approval_words, draft_warnings, receipt_words
 from publisher.i18n import N_, _, current_language
 from publisher.timeparse import for_people, from_iso, hours
 
@@ -202,11 +202,15 @@ def _events(data: dict[str, Any]) -> list[str]:
             _table([_("time"), _("after first message"), _("who"), _("event")], rows)]
 
 
+def _approved_cell(draft: dict[str, Any]) -> str:
+    said = "; ".join(filter(None, [", ".join(approval_words(a) for a in draft["approvals"]), draft_warnings(draft)]))
+    return said or ("—" if draft["approvals_required"] else _("not needed (internal brief)"))
+
+
 def _drafts(data: dict[str, Any]) -> list[str]:
     zone = _zone(data)
     rows = [[f"<code>{_e(d['id'])}</code>", _e(d["template"]), _e(d["author"]), _e(for_people(d["created_at"], zone)),
-             _e(_(d["status"])), _e(", ".join(approval_words(a) for a in d["approvals"])
-                                    or ("—" if d["approvals_required"] else _("not needed (internal brief)")))]
+             _e(_(d["status"])), _e(_approved_cell(d))]
             for d in data["drafts"]]
     headers = [_("draft"), _("template"), _("author"), _("rendered"), _("status"), _("approved by")]
     return [f"<h2>{_e(_('Drafts and approvals'))}</h2>", _table(headers, rows)]

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from publisher.evidence.report_words import approval_words, local_time, receipt_words
+from publisher.evidence.report_words import approval_words, draft_warnings, local_time, receipt_words
 from publisher.i18n import _
 from publisher.timeparse import from_iso, hours
 
@@ -133,6 +133,8 @@ def _drafts(data: dict[str, Any]) -> list[str]:
             id=draft["id"], template=_md(draft["template"]), language=_md(draft["language"]),
             author=_md(draft["author"]), at=local_time(data, draft["created_at"]), status=_(draft["status"]),
             approvals=approvals))
+        if draft_warnings(draft):
+            lines[-1] += "; " + _md(draft_warnings(draft))
     return lines
 
 

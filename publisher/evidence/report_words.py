@@ -52,3 +52,12 @@ def local_time(data: dict[str, Any], value: Any) -> str:
         return for_people(value, ZoneInfo(name) if name and name != "UTC" else None) if value else ""
     except (ValueError, TypeError):
         return str(value)
+
+
+def draft_warnings(draft: dict[str, Any]) -> str:
+    """What the report must say against a draft: its payloads changed after rendering,
+    signed actions recorded for it that do not count."""
+    said = [] if draft.get("payloads_match_hash", True) else ["ITS PAYLOADS NO LONGER MATCH ITS HASH"]
+    said += [f"#{item['seq']} {item['kind']} by {item['by']} does not count ({item['reason']})"
+             for item in draft.get("not_counted", [])]
+    return "; ".join(said)
