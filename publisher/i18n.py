@@ -12,13 +12,20 @@ no translation is shown in English, never dropped. Messages with values are writ
 from __future__ import annotations
 
 import os
+import re
 from functools import lru_cache
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from typing import Callable
 
 DOMAIN = "publish"
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
 LANGUAGES = ("en", "es")
+
+ESCAPE = re.compile(r"\\(.)")
+ESCAPES = {"n": "\n", "t": "\t"}
 
 _chosen: str | None = None
 
@@ -60,17 +67,9 @@ class Catalogue:
 
 def _unquote(text: str) -> str:
     body = text.strip()[1:-1]
-    escapes = {"n": "\n", "t": "\t", '"': '"', "\\": "\\"}
-    out, index = [], 0
-    while index < len(body):
-        char = body[index]
-        if char == "\\" and index + 1 < len(body):
-            out.append(escapes.get(body[index + 1], body[index + 1]))
-            index += 2
-            continue
-        out.append(char)
-        index += 1
-    return "".join(out)
+    if "\\" not in body:
+        return body
+    return ESCAPE.sub(lambda found: ESCAPES.get(found.group(1), found.group(1)), body)
 
 
 def parse_po(text: str) -> Catalogue:

@@ -34,7 +34,7 @@ def keys_add(name: str, public_key_file: Path, as_user: str | None, key: Path | 
 
 @keys.command("revoke")
 @click.argument("name", metavar="NAME")
-@click.option("--as", "as_user", metavar="NAME", help="The approver who revokes it (else $PUBLISH_USER, else your login).")
+@click.option("--as", "as_user", metavar="NAME", help=N_("The approver who revokes it (else $PUBLISH_USER, else your login)."))
 @key_option
 def keys_revoke(name: str, as_user: str | None, key: Path | None) -> None:
     """Revoke NAME's SSH keys: nothing they sign from now on counts (what they signed before does)."""

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from channels import REGISTRY, channel_options
 from channels.base import Option, SettingError, validate_settings
 from publisher.errors import BadInput
+from publisher.i18n import _
 from publisher.log.witness import WitnessSettings
 from publisher.workspace.secrets import setting_problem
 from publisher.workspace.tomlfile import parse_toml
@@ -153,13 +154,13 @@ class _Reader:
 
     def fail(self, table: str, key: str | None, expected: str) -> BadInput:
         line = self.line_of(table, key)
-        where = f"{self.shown}" + (f" line {line}" if line else "")
+        where = _("{file} line {number}").format(file=self.shown, number=line) if line else self.shown
         target = f"[{table}]" + (f" {key}" if key else "")
         return BadInput(f"{where}: {target}: {expected}.")
 
     def section(self, table: str, raw: Any, options: dict[str, Option]) -> dict[str, Any]:
         if not isinstance(raw, dict):
-            raise self.fail(table, None, "expected a table")
+            raise self.fail(table, None, _("expected a table"))
         try:
             return validate_settings(options, raw)
         except SettingError as error:
@@ -172,10 +173,10 @@ def load_config(workspace: Path) -> Config:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise BadInput(f"no {shown} in {workspace}; run `publish init {workspace}` to create a workspace "
-                       "or point --workspace / PUBLISH_WORKSPACE at one.") from None
+        raise BadInput(_("no {shown} in {workspace}; run `publish init {workspace}` to create a workspace "
+                         "or point --workspace / PUBLISH_WORKSPACE at one.").format(shown=shown, workspace=workspace)) from None
     except (OSError, UnicodeDecodeError) as error:
-        raise BadInput(f"cannot read {shown}: {error}.") from None
+        raise BadInput(_("cannot read {shown}: {value}.").format(shown=shown, value=error)) from None
     data = parse_toml(text, shown)
     return _build(workspace, data, _Reader(path, text, shown))
 
@@ -184,9 +185,10 @@ def _build(workspace: Path, data: dict[str, Any], reader: _Reader) -> Config:
     known = set(SECTIONS) | {"channels", "cases"}
     for table in data:
         if table not in known:
-            raise reader.fail(table, None, "unknown table; expected one of " + ", ".join(sorted(known)))
+            raise reader.fail(table, None, _("unknown table; expected one of {names}").format(
+                names=", ".join(sorted(known))))
     if "organisation" not in data:
-        raise reader.fail("organisation", None, "missing; it must give at least name = \"...\"")
+        raise reader.fail("organisation", None, _("missing; it must give at least name = \"...\""))
     sections = {name: reader.section(name, data.get(name, {}), options) for name, options in SECTIONS.items()}
     organisation, deadlines, approvals = sections["organisation"], sections["deadlines"], sections["approvals"]
 
@@ -197,27 +199,30 @@ def _build(workspace: Path, data: dict[str, Any], reader: _Reader) -> Config:
         try:
             zone = ZoneInfo(organisation["timezone"])
         except (ZoneInfoNotFoundError, ValueError):
-            raise reader.fail("organisation", "timezone", f"unknown time zone {organisation['timezone']!r}; "
-                              "expected an IANA name such as \"Europe/Madrid\"") from None
+            raise reader.fail("organisation", "timezone", _("unknown time zone {timezone!r}; expected an "
+                                                            "IANA name such as \"Europe/Madrid\"").format(
+                                                              timezone=organisation['timezone'])) from None
     for key in ("prepare", "publish"):
         if deadlines[key] <= 0:
-            raise reader.fail("deadlines", key, f"expected a positive number of hours, got {deadlines[key]!r}")
+            raise reader.fail("deadlines", key, _("expected a positive number of hours, got {value!r}").format(
+                                                    value=deadlines[key]))
     if deadlines["prepare"] > deadlines["publish"]:
-        raise reader.fail("deadlines", "prepare", "must not be later than publish")
+        raise reader.fail("deadlines", "prepare", _("must not be later than publish"))
     if approvals["required"] < 0:
-        raise reader.fail("approvals", "required", "expected 0 or more")
+        raise reader.fail("approvals", "required", _("expected 0 or more"))
     approvers = approvals["approvers"]
     if not all(isinstance(name, str) and name.strip() for name in approvers):
-        raise reader.fail("approvals", "approvers", "expected a list of names")
+        raise reader.fail("approvals", "approvers", _("expected a list of names"))
     if approvals["required"] > 0 and len(set(approvers)) < approvals["required"]:
         raise reader.fail("approvals", "approvers",
-                          f"names {len(set(approvers))} approver(s) but required = {approvals['required']}")
+                          _("names {count} approver(s) but required = {required}").format(
+                              count=len(set(approvers)), required=approvals['required']))
     key = sections["store"].get("hmac_key")
     problem = setting_problem(key, secret=True)
     if problem:
         raise reader.fail("store", "hmac_key", problem)
     if sections["delivery"]["budget"] <= 0 or sections["delivery"]["workers"] < 1:
-        raise reader.fail("delivery", "budget", "expected a positive budget (minutes) and at least 1 worker")
+        raise reader.fail("delivery", "budget", _("expected a positive budget (minutes) and at least 1 worker"))
 
     return Config(
         workspace=workspace,
@@ -254,32 +259,35 @@ def _build(workspace: Path, data: dict[str, Any], reader: _Reader) -> Config:
 def _names(reader: _Reader, approvals: dict[str, Any], key: str) -> tuple[str, ...]:
     names = approvals[key]
     if not all(isinstance(name, str) and name.strip() for name in names):
-        raise reader.fail("approvals", key, "expected a list of names")
+        raise reader.fail("approvals", key, _("expected a list of names"))
     return tuple(names)
 
 
 def _base_url(reader: _Reader, console: dict[str, Any]) -> str:
     url = console["base_url"].rstrip("/")
     if not re.fullmatch(r"https?://[^/\s?#]+(/[^\s?#]*)?", url):
-        raise reader.fail("console", "base_url", f"expected an address such as \"https://crisis.example.com\", got {url!r}")
+        raise reader.fail("console", "base_url", _("expected an address such as "
+                                                   "\"https://crisis.example.com\", got {url!r}").format(
+                                                     url=url))
     if console["session_hours"] <= 0:
-        raise reader.fail("console", "session_hours", "expected a positive number of hours")
+        raise reader.fail("console", "session_hours", _("expected a positive number of hours"))
     return url
 
 
 def _channels(raw: Any, reader: _Reader) -> dict[str, ChannelConfig]:
     if not isinstance(raw, dict):
-        raise reader.fail("channels", None, "expected tables such as [channels.web]")
+        raise reader.fail("channels", None, _("expected tables such as [channels.web]"))
     channels: dict[str, ChannelConfig] = {}
     for name, section in raw.items():
         table = f"channels.{name}"
         if not re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,31}", name):
-            raise reader.fail(table, None, "a channel name uses lowercase letters, digits, - and _ (at most 32)")
+            raise reader.fail(table, None, _("a channel name uses lowercase letters, digits, - and _ (at most 32)"))
         if not isinstance(section, dict):
-            raise reader.fail(table, None, "expected a table")
+            raise reader.fail(table, None, _("expected a table"))
         kind = section.get("type")
         if kind not in REGISTRY:
-            raise reader.fail(table, "type", f"expected one of {', '.join(sorted(REGISTRY))}, got {kind!r}")
+            raise reader.fail(table, "type", _("expected one of {names}, got {kind!r}").format(
+                                                 names=', '.join(sorted(REGISTRY)), kind=kind))
         settings = reader.section(table, section, channel_options(kind))
         for key, option in channel_options(kind).items():
             problem = setting_problem(settings.get(key), option.secret)
@@ -291,18 +299,18 @@ def _channels(raw: Any, reader: _Reader) -> dict[str, ChannelConfig]:
 
 def _cases(raw: Any, reader: _Reader) -> dict[int, dict[str, Any]]:
     if not isinstance(raw, dict):
-        raise reader.fail("cases", None, "expected tables such as [cases.2]")
+        raise reader.fail("cases", None, _("expected tables such as [cases.2]"))
     cases: dict[int, dict[str, Any]] = {}
     for key, section in raw.items():
         if key not in ("1", "2", "3", "4"):
-            raise reader.fail(f"cases.{key}", None, "cases are numbered 1 to 4")
+            raise reader.fail(f"cases.{key}", None, _("cases are numbered 1 to 4"))
         cases[int(key)] = reader.section(f"cases.{key}", section, CASE_OPTIONS)
     return cases
 
 
 def _store_url(reader: _Reader, url: str | None) -> str | None:
     if url is not None and not url.startswith(("postgresql://", "postgres://")):
-        raise reader.fail("store", "url", "expected a PostgreSQL URL such as \"postgresql://publish@db.example/publish\"")
+        raise reader.fail("store", "url", _("expected a PostgreSQL URL such as \"postgresql://publish@db.example/publish\""))
     return url
 
 
@@ -311,13 +319,16 @@ def _witness(reader: _Reader, workspace: Path, store: dict[str, Any]) -> Witness
     if url is None:
         return None
     if not re.match(r"^https?://[^/?#]+", url):
-        raise reader.fail("store", "witness", f"expected the http(s) URL of an RFC 3161 time-stamping authority, "
-                          f"got {url!r}")
+        raise reader.fail("store", "witness", _("expected the http(s) URL of an RFC 3161 time-stamping "
+                                                "authority, got {url!r}").format(url=url))
     timeout = store["witness_timeout"]
     if not 0.1 <= timeout <= 120:
-        raise reader.fail("store", "witness_timeout", f"expected seconds from 0.1 to 120, got {timeout!r}")
+        raise reader.fail("store", "witness_timeout", _("expected seconds from 0.1 to 120, got {timeout!r}").format(
+                                                          timeout=timeout))
     certificate = store["witness_certificate"]
     if not (workspace / certificate).is_file():
-        raise reader.fail("store", "witness_certificate", f"{certificate} does not exist; put the TSA's certificate "
-                          "and its issuer's there (PEM) so witnesses can be verified offline")
+        raise reader.fail("store", "witness_certificate", _("{certificate} does not exist; put the TSA's "
+                                                            "certificate and its issuer's there (PEM) so "
+                                                            "witnesses can be verified offline").format(
+                                                              certificate=certificate))
     return WitnessSettings(url, workspace / certificate, certificate, float(timeout))

@@ -1,0 +1,169 @@
+"""The interface in the user's language (issue 13 item 10): one gettext catalogue per
+language (publisher/locale/<lang>/LC_MESSAGES/publish.po), extracted with Babel; every
+sentence a person reads goes through it; the organisation's `language` chooses it and
+PUBLISH_LANG overrides it, for the CLI, its help, the report and the console."""
+from __future__ import annotations
+
+import ast
+import json
+import string
+import sys
+from pathlib import Path
+
+import pytest
+from babel.messages.pofile import read_po
+
+from publisher.i18n import catalogue, catalogue_path, parse_po, translator
+from tests.test_cases_flow import Cabinet
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "scripts"))
+import catalogue as catalogue_script  # noqa: E402
+
+SINKS = {"say", "echo", "secho", "BadInput", "Refused", "CheckFailed", "NotDelivered", "ClickException",
+         "UsageError", "CommandError", "BadParameter"}
+HELP_CALLS = {"option", "argument", "command", "group", "version_option"}
+TRANSLATED = {"_", "N_", "ngettext"}
+
+
+@pytest.fixture(scope="module")
+def template():
+    return catalogue_script.extract()
+
+
+def test_every_sentence_of_the_source_has_a_spanish_translation(template):
+    missing = catalogue_script.untranslated(template, "es")
+    assert missing == [], f"{len(missing)} sentences have no Spanish translation (run scripts/catalogue.py " \
+                          f"and fill publisher/locale/es/LC_MESSAGES/publish.po): {missing[:10]}"
+
+
+def test_each_translation_keeps_the_placeholders_of_its_source():
+    formatter = string.Formatter()
+    with open(catalogue_path("es"), "rb") as source:
+        entries = [(message.id, message.string) for message in read_po(source) if message.id]
+    wrong = []
+    for msgid, msgstr in entries:
+        if isinstance(msgid, str) and msgstr:
+            fields = [sorted(name for _text, name, _spec, _conv in formatter.parse(text) if name is not None)
+                      for text in (msgid, msgstr)]
+            if fields[0] != fields[1]:
+                wrong.append(msgid)
+    assert wrong == []
+
+
+def test_the_runtime_reader_agrees_with_babel_on_the_catalogue():
+    text = catalogue_path("es").read_text(encoding="utf-8")
+    with open(catalogue_path("es"), "rb") as source:
+        expected = {m.id: m.string for m in read_po(source) if m.id and m.string and isinstance(m.id, str)}
+    assert parse_po(text).messages == expected and len(expected) > 500
+
+
+def test_the_reader_skips_fuzzy_entries_and_reads_plurals_and_continued_lines():
+    found = parse_po('msgid ""\nmsgstr "Language: es\\n"\n\n#, fuzzy\nmsgid "Old"\nmsgstr "Viejo"\n\n'
+                     'msgid "a \\"b\\""\nmsgstr ""\n"una \\"b\\"\\n"\n"dos"\n\n'
+                     'msgid "{n} day"\nmsgid_plural "{n} days"\nmsgstr[0] "{n} día"\nmsgstr[1] "{n} días"\n')
+    assert found.gettext("Old") == "Old" and found.gettext('a "b"') == 'una "b"\ndos'
+    assert found.ngettext("{n} day", "{n} days", 1) == "{n} día"
+    assert found.ngettext("{n} day", "{n} days", 3) == "{n} días"
+
+
+def _name(node: ast.AST) -> str | None:
+    return node.id if isinstance(node, ast.Name) else node.attr if isinstance(node, ast.Attribute) else None
+
+
+def _plain_words(node: ast.AST) -> bool:
+    """A literal or f-string with words in it (not one already passed through _())."""
+    if isinstance(node, ast.JoinedStr):
+        return any(isinstance(part, ast.Constant) and any(c.isalpha() for c in part.value) for part in node.values)
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return any(character.isalpha() for character in node.value)
+    if isinstance(node, ast.BinOp):
+        return _plain_words(node.left) or _plain_words(node.right)
+    if isinstance(node, ast.Call) and _name(node.func) == "format" and isinstance(node.func, ast.Attribute):
+        return _plain_words(node.func.value)
+    return False
+
+
+def untranslated_literals(tree: ast.AST) -> list[int]:
+    """Lines where a sentence reaches a person without `_()`: the first argument of
+    say/echo/the named errors, or a click help text."""
+    lines = []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        name = _name(node.func)
+        shown = list(node.args[:1]) if name in SINKS else []
+        if name in HELP_CALLS:
+            shown += [keyword.value for keyword in node.keywords if keyword.arg in ("help", "short_help")]
+        lines += [value.lineno for value in shown if _plain_words(value)]
+    return lines
+
+
+def test_no_sentence_reaches_a_person_without_the_catalogue():
+    found = {}
+    for path in sorted((ROOT / "publisher").rglob("*.py")):
+        lines = untranslated_literals(ast.parse(path.read_text(encoding="utf-8")))
+        if lines:
+            found[str(path.relative_to(ROOT))] = lines
+    assert found == {}, "wrap these in _(\"...\").format(...) (help texts: N_(\"...\")): " + json.dumps(found)
+
+
+def test_the_scan_catches_an_unwrapped_sentence():
+    tree = ast.parse('say(f"Opened {x}")\nraise BadInput("no such thing")\nsay(_("fine {x}").format(x=1))\n'
+                     '@click.option("--a", help="Plain help.")\ndef f(): pass\nsay(f"{x}: {y}")\n')
+    assert untranslated_literals(tree) == [1, 2, 4]
+
+
+def test_no_function_shadows_the_translator():
+    """`x, _ = ...` in a function that also calls `_()` would make `_` a local there."""
+    shadowing = []
+    for path in (ROOT / "publisher").rglob("*.py"):
+        for function in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                continue
+            nodes = list(ast.walk(function))
+            assigns = any(isinstance(n, ast.Name) and n.id == "_" and isinstance(n.ctx, ast.Store) for n in nodes)
+            calls = any(isinstance(n, ast.Call) and _name(n.func) == "_" for n in nodes)
+            if assigns and calls:
+                shadowing.append(f"{path.name}:{function.name}")
+    assert shadowing == []
+
+
+def _spanish_config(workspace) -> None:
+    config = workspace.path / "config" / "publisher.toml"
+    config.write_text(config.read_text(encoding="utf-8").replace('language = "en"', 'language = "es"'),
+                      encoding="utf-8")
+
+
+def test_publish_lang_makes_the_cli_speak_spanish(workspace):
+    bad = workspace.run("incident", "open", "--case", "2", "--first-seen", "ayer", env={"PUBLISH_LANG": "es"})
+    assert bad.exit_code == 2 and "no es una hora ISO 8601" in bad.output
+    help_text = workspace.run("incident", "open", "--help", env={"PUBLISH_LANG": "es"}).output
+    assert "Hora del primer mensaje negativo" in help_text
+    assert "Time of the first negative message" in workspace.run("incident", "open", "--help").output
+
+
+def test_the_organisations_language_chooses_and_publish_lang_overrides(workspace):
+    _spanish_config(workspace)
+    cabinet = Cabinet(workspace)
+    cabinet.open(2)
+    spanish = cabinet.at(3).ok("status").output
+    assert "Incidencia 1: caso 2" in spanish and "Lista de tareas:" in spanish and "Primer mensaje negativo" in spanish
+    english = Cabinet(workspace, env={"PUBLISH_LANG": "en"}).at(3).ok("status").output
+    assert "Incident 1: case 2" in english and "Checklist:" in english
+
+
+def test_the_report_speaks_the_organisations_language(workspace, tmp_path):
+    _spanish_config(workspace)
+    cabinet = Cabinet(workspace)
+    cabinet.open(2)
+    markdown = cabinet.at(3).ok("report", "1").output
+    assert "## Veredictos" in markdown and "| requisito | plazo | hecho el | veredicto |" in markdown
+    cabinet.at(3).ok("report", "1", "--format", "html", "-o", str(tmp_path / "r.html"))
+    page = (tmp_path / "r.html").read_text(encoding="utf-8")
+    assert '<html lang="es">' in page and "Cronología" in page and "h preparar" in page
+
+
+def test_the_console_reads_the_same_catalogue():
+    assert translator("es")("Incidents") == "Incidencias" and translator("en")("Incidents") == "Incidents"
+    assert translator("es") == catalogue("es").gettext
