@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test install bench clean chromium postgresql openssl
+.PHONY: demo test install bench clean chromium postgresql openssl catalogue
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +48,12 @@ test: install chromium postgresql openssl
 bench: $(BIN)/python
 	$(BIN)/python -m pip install -q -e '.[test,bench]'
 	$(BIN)/python bench/run.py --readme
+
+# The interface's sentences: extract them with Babel (babel.cfg) into publisher/locale/publish.pot
+# and update each language's .po; `--check` names every sentence still without a translation.
+catalogue: install
+	$(BIN)/python scripts/catalogue.py
+	$(BIN)/python scripts/catalogue.py --check
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache
