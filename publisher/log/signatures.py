@@ -62,6 +62,7 @@ from typing import Any, Callable
 
 from publisher.errors import BadInput, Refused
 from publisher.i18n import _
+from publisher.log.sshsig import verify_ed25519
 
 NAMESPACE = "publish-approval"
 TIMEOUT = 20
@@ -356,6 +357,13 @@ def _verify_ssh(message: bytes, signature: dict, key: EnrolledKey) -> str | None
 
 @lru_cache(maxsize=4096)
 def _ssh_check(message: bytes, armored: str, public_key: str) -> str | None:
+    fast = verify_ed25519(message, armored, public_key, NAMESPACE)
+    if fast is not None:
+        return None if fast else _("the signature does not verify with this key")
+    return _ssh_keygen_check(message, armored, public_key)
+
+
+def _ssh_keygen_check(message: bytes, armored: str, public_key: str) -> str | None:
     with tempfile.TemporaryDirectory(prefix="publish-sig-") as folder:
         signers = Path(folder) / "allowed_signers"
         signers.write_text(f'signer namespaces="{NAMESPACE}" {public_key}\n', encoding="utf-8")
