@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test install bench clean chromium postgresql openssl catalogue
+.PHONY: demo test install bench clean chromium postgresql openssl openssh catalogue
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -40,7 +40,14 @@ openssl:
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq openssl; \
 	}
 
-test: install chromium postgresql openssl
+# Signed actions use ssh-keygen -Y (Debian's openssh-client); without it those tests skip.
+openssh:
+	@command -v ssh-keygen >/dev/null 2>&1 || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq openssh-client; \
+	} || echo "openssh-client could not be installed: the signing tests will skip"
+
+test: install chromium postgresql openssl openssh
 	$(BIN)/python -m pytest
 
 # Apprise (the comparison) comes from PyPI through the `bench` extra, pinned; the run
