@@ -30,7 +30,7 @@ def test_a_corrected_first_seen_moves_the_clock_and_the_report_keeps_the_origina
     result = cabinet.ok("incident", "edit", "1", "--first-seen", corrected, "--summary", "card payments failed",
                         "--reason", "typed the time of the ticket, not of the first post", "--as", "ana")
     assert "Corrected incident 1: first-seen was 2026-11-20T08:00:00Z, is now 2026-11-20T18:00:00Z" in result.output
-    assert "Deadlines now count from 2026-11-20T18:00:00+00:00" in result.output
+    assert "Deadlines now count from 2026-11-20 18:00 UTC" in result.output
     status = cabinet.status()
     assert status["incident"]["first_seen"] == "2026-11-20T18:00:00Z"
     assert status["incident"]["summary"] == "card payments failed"

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import click
 
-from publisher.cli.output import emit_json, say
+from publisher.cli.output import emit_json, say, when
 from publisher.cli.session import session
 from publisher.cli.signing_opts import key_option
 from publisher.i18n import N_, _
@@ -33,7 +33,7 @@ def freeze(reason: str, incident_id: str | None, as_user: str | None, key, as_js
         emit_json(event.as_dict())
         return
     say(_("Publishing frozen at {ts} by {actor}: {reason}").format(
-            ts=event.ts, actor=event.actor, reason=reason.strip()))
+            ts=when(event.ts), actor=event.actor, reason=reason.strip()))
     say(_("Every outgoing channel is stopped: running retries abort, new sends are refused, approved drafts wait."))
     say(_("Lift it (an approver): publish unfreeze --reason TEXT [--send]"))
 
@@ -62,7 +62,7 @@ def unfreeze(reason: str, as_user: str | None, key, send_now: bool, as_json: boo
         return
     if not as_json:
         say(_("Freeze lifted at {ts} by {actor}: {reason}").format(
-                ts=event.ts, actor=event.actor, reason=reason.strip()))
+                ts=when(event.ts), actor=event.actor, reason=reason.strip()))
         for record in waiting:
             left = ", ".join(name for name, d in record.deliveries.items() if d.state != "delivered")
             say(_("Approved draft {draft} ({template}, incident {incident}) is waiting: publish send {draft} "
@@ -98,10 +98,10 @@ def done(step: str, note: str | None, incident_id: str | None, as_user: str | No
     note = event.data.get("note")
     if note:
         say(_("Step {step} of incident {id} marked done at {ts} by {actor}: {note}").format(
-            step=step, id=incident.id, ts=event.ts, actor=event.actor, note=note))
+            step=step, id=incident.id, ts=when(event.ts), actor=event.actor, note=note))
     else:
         say(_("Step {step} of incident {id} marked done at {ts} by {actor}.").format(
-            step=step, id=incident.id, ts=event.ts, actor=event.actor))
+            step=step, id=incident.id, ts=when(event.ts), actor=event.actor))
 
 
 @click.command("decide", short_help=N_("Record the decision to ignore (or answer) a provocation."))
@@ -123,12 +123,12 @@ def decide(decision: str, reason: str, incident_id: str | None, as_user: str | N
         return
     if decision == "ignore":
         say(_("Recorded at {ts}: {actor} decided not to answer incident {id} ({reason}).").format(
-                ts=event.ts, actor=event.actor, id=incident.id, reason=reason.strip()))
+                ts=when(event.ts), actor=event.actor, id=incident.id, reason=reason.strip()))
         say(_("The response and 48 h publication are now reported as waived by this decision."))
     else:
         say(_("Recorded at {ts}: {actor} decided to answer incident {id} after all ({reason}); its "
               "deadlines count again.").format(
-                ts=event.ts, actor=event.actor, id=incident.id, reason=reason.strip()))
+                ts=when(event.ts), actor=event.actor, id=incident.id, reason=reason.strip()))
 
 
 COMMANDS = [freeze, unfreeze, done, decide]

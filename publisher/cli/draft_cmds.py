@@ -6,7 +6,7 @@ from pathlib import Path
 import click
 
 from publisher.cli.draft_view import deliver, preview, record_summary
-from publisher.cli.output import emit_json, say, table, warn
+from publisher.cli.output import emit_json, say, table, warn, when
 from publisher.cli.session import session
 from publisher.cli.signing_opts import key_option
 from publisher.i18n import N_, _
@@ -32,7 +32,7 @@ def drafts_list(incident: str | None, as_json: bool) -> None:
         say(_("No drafts yet: render one with publish --case N --template KIND."))
         return
     table([[r.draft.id, r.draft.incident, str(r.draft.case), r.draft.template, r.draft.language,
-            r.created_at.strftime("%Y-%m-%d %H:%M"), r.status] for r in records],
+            when(r.created_at), r.status] for r in records],
           ["draft", "incident", "case", "template", "lang", "rendered (UTC)", "status"])
 
 
@@ -94,7 +94,7 @@ def approve(draft_id: str, as_user: str | None, key: Path | None, as_json: bool)
             say(_("Publishing is frozen since {ts} by {actor}: {data}. The draft waits: after `publish "
                   "unfreeze`, `publish send {draft_id}` sends it. `publish unfreeze --reason TEXT --send` "
                   "lifts the freeze and sends every waiting draft.").format(
-                    ts=freeze.ts, actor=freeze.actor, data=freeze.data.get('reason'), draft_id=draft_id))
+                    ts=when(freeze.ts), actor=freeze.actor, data=freeze.data.get('reason'), draft_id=draft_id))
     elif record.approved:
         deliver(draft_id, actor=approver, as_json=as_json)
 

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import click
 
-from publisher.cli.output import emit_json, say, table, warn
+from publisher.cli.output import emit_json, say, table, warn, when
 from publisher.cli.session import session
 from publisher.errors import NotDelivered
 from publisher.i18n import N_, _
@@ -59,11 +59,11 @@ def incident_open(case: int, first_seen: str, source: str | None, author: str | 
         publish = opened.prepare_deadline(app.config.publish_hours)
         say(_("Opened incident {id} (case {case}, {severity}), first negative message at {first_seen}.").format(
                 id=opened.id, case=opened.case, severity=opened.severity,
-                first_seen=opened.first_seen.isoformat()))
+                first_seen=when(opened.first_seen)))
         say(_("Prepare by {prepare} ({prepare_hours:g} h); publish everywhere by {publish} "
               "({publish_hours:g} h).").format(
-                prepare=prepare.isoformat(), prepare_hours=app.config.prepare_hours,
-                publish=publish.isoformat(), publish_hours=app.config.publish_hours))
+                prepare=when(prepare), prepare_hours=app.config.prepare_hours,
+                publish=when(publish), publish_hours=app.config.publish_hours))
         if frozen is not None:
             say(_("Publishing is frozen (case {case} stops all outgoing communication); an approver lifts "
                   "it with: publish unfreeze --reason TEXT").format(case=opened.case))
@@ -152,8 +152,8 @@ def incident_edit(incident_id: str, first_seen: str | None, summary: str | None,
             actor=event.actor, reason=event.data["reason"]))
     if "first_seen" in event.data["changes"]:
         say(_("Deadlines now count from {start}: prepare by {prepare}, publish everywhere by {publish}.").format(
-            start=corrected.first_seen.isoformat(), prepare=corrected.prepare_deadline(app.config.prepare_hours),
-            publish=corrected.prepare_deadline(app.config.publish_hours)))
+            start=when(corrected.first_seen), prepare=when(corrected.prepare_deadline(app.config.prepare_hours)),
+            publish=when(corrected.prepare_deadline(app.config.publish_hours))))
 
 
 @incident.command("list")
@@ -169,7 +169,7 @@ def incident_list(as_json: bool) -> None:
     if not items:
         say(_("No incidents. Open one with: publish incident open --case N --first-seen TIME"))
         return
-    table([[i.id, str(i.case), i.state, i.severity, i.first_seen.isoformat(), i.summary or ""] for i in items],
+    table([[i.id, str(i.case), i.state, i.severity, when(i.first_seen), i.summary or ""] for i in items],
           ["id", "case", "state", "severity", "first seen", "summary"])
 
 

@@ -25,6 +25,13 @@ def warn(warnings: list[str], as_json: bool = False) -> None:
         say(_("WARNING: {warning}").format(warning=warning), err=as_json)
 
 
+def when(moment: Any) -> str:
+    """A time as people read it: the organisation's zone with its offset."""
+    from publisher.timeparse import for_people
+
+    return for_people(moment, session().app.config.timezone)
+
+
 def rule(title: str) -> str:
     return f"── {title} " + "─" * max(3, 72 - len(title))
 
