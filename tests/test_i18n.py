@@ -23,6 +23,9 @@ import catalogue as catalogue_script  # noqa: E402
 SINKS = {"say", "echo", "secho", "BadInput", "Refused", "CheckFailed", "NotDelivered", "ClickException",
          "UsageError", "CommandError", "BadParameter"}
 HELP_CALLS = {"option", "argument", "command", "group", "version_option"}
+LATER_ARGUMENT = {"fail": 2, "require_reason": 1, "require_approver": 2, "refused": 1}
+"""Sinks whose sentence is not the first argument (config errors, "--reason must say why
+{what}", "only an approver can {what}", the console's refusals)."""
 TRANSLATED = {"_", "N_", "ngettext"}
 
 
@@ -93,6 +96,8 @@ def untranslated_literals(tree: ast.AST) -> list[int]:
             continue
         name = _name(node.func)
         shown = list(node.args[:1]) if name in SINKS else []
+        if name in LATER_ARGUMENT and len(node.args) > LATER_ARGUMENT[name]:
+            shown.append(node.args[LATER_ARGUMENT[name]])
         if name in HELP_CALLS:
             shown += [keyword.value for keyword in node.keywords if keyword.arg in ("help", "short_help")]
         lines += [value.lineno for value in shown if _plain_words(value)]
@@ -110,8 +115,9 @@ def test_no_sentence_reaches_a_person_without_the_catalogue():
 
 def test_the_scan_catches_an_unwrapped_sentence():
     tree = ast.parse('say(f"Opened {x}")\nraise BadInput("no such thing")\nsay(_("fine {x}").format(x=1))\n'
-                     '@click.option("--a", help="Plain help.")\ndef f(): pass\nsay(f"{x}: {y}")\n')
-    assert untranslated_literals(tree) == [1, 2, 4]
+                     '@click.option("--a", help="Plain help.")\ndef f(): pass\nsay(f"{x}: {y}")\n'
+                     'require_reason(reason, "the freeze is lifted")\n')
+    assert untranslated_literals(tree) == [1, 2, 4, 7]
 
 
 def test_no_function_shadows_the_translator():

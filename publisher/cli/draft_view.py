@@ -98,7 +98,7 @@ def render_command(*, case: int, template: str, incident_id: str | None, languag
         if as_json:
             emit_json({"dry_run": True, "draft": draft.as_dict()})
         else:
-            preview(draft, "dry run: nothing stored")
+            preview(draft, _("dry run: nothing stored"))
         return
     record, new = save_draft(app, draft)
     if as_json:

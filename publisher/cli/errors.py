@@ -84,8 +84,11 @@ class PublishGroup(click.Group):
         except Exception as error:
             if os.environ.get("PUBLISH_DEBUG"):
                 raise
-            raise CommandError(_redact(ctx, f"unexpected {type(error).__name__}: {error}; "
-                                      "nothing was lost from the log (PUBLISH_DEBUG=1 shows details)."), 1) from None
+            from publisher.i18n import _
+
+            raise CommandError(_redact(ctx, _("unexpected {kind}: {error}; nothing was lost from the log "
+                                              "(PUBLISH_DEBUG=1 shows details).").format(
+                kind=type(error).__name__, error=error)), 1) from None
 
 
 def _check_arguments(args: list[str]) -> None:

@@ -17,12 +17,13 @@ from publisher.incident import people
 from publisher.incident.authority import require_reason
 from publisher.log.signatures import action_message
 from publisher.workspace.app import App
+from publisher.i18n import _
 
 
 def message(app: App, action: str, draft_id: str, person: str, reason: str | None = None) -> bytes:
     if action == "approve":
         return action_message("approve", draft_id, load_draft(app, draft_id).draft.hash, person)
-    return action_message("reject", draft_id, {"reason": require_reason(reason, "the draft is rejected")}, person)
+    return action_message("reject", draft_id, {"reason": require_reason(reason, _("the draft is rejected"))}, person)
 
 
 def options(app: App, action: str, draft_id: str, person: str, reason: str | None = None) -> dict[str, Any]:

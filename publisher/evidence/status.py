@@ -16,6 +16,7 @@ from typing import Any
 from publisher.drafting.drafts import DraftRecord, list_drafts
 from publisher.evidence.failures import Undelivered, undelivered
 from publisher.evidence.facts import case_facts, event_dict, is_public, required_channels, waiver
+from publisher.i18n import _
 from publisher.incident.cases import get_case
 from publisher.incident.decisions import latest_decision
 from publisher.incident.freeze import active_freeze
@@ -110,11 +111,12 @@ class Status:
 
     @property
     def warnings(self) -> list[str]:
-        notes = [f"UNCONFIRMED {item.hint}" for item in self.unconfirmed] + single_proof_warnings(self)
+        notes = [_("UNCONFIRMED {hint}").format(hint=item.hint) for item in self.unconfirmed] + single_proof_warnings(self)
         notes += [self.unwitnessed] if self.unwitnessed else []
         for clock in (self.prepared, self.published):
             if clock.done_at is None and not clock.waived and timedelta(0) < clock.deadline - self.now < WARN_BEFORE:
-                notes.append(f"the {clock.name} deadline is less than 2 h away ({iso(clock.deadline)})")
+                notes.append(_("the {name} deadline is less than 2 h away ({deadline})").format(
+                    name=clock.name, deadline=iso(clock.deadline)))
         return notes + checklist_warnings(self)
 
     def as_dict(self) -> dict[str, Any]:
@@ -227,8 +229,9 @@ def checklist_warnings(status: Status) -> list[str]:
     notes = []
     if status.frozen:
         frozen = status.frozen
-        notes.append(f"publishing is frozen since {frozen.ts} by {frozen.actor} ({frozen.data.get('reason')}); "
-                     "nothing is sent until an approver runs `publish unfreeze --reason TEXT`")
+        notes.append(_("publishing is frozen since {ts} by {actor} ({reason}); nothing is sent until an approver "
+                       "runs `publish unfreeze --reason TEXT`").format(ts=frozen.ts, actor=frozen.actor,
+                                                                        reason=frozen.data.get("reason")))
     if status.incident.state == "resolved":
         return notes
     for item in status.checklist:
@@ -236,11 +239,13 @@ def checklist_warnings(status: Status) -> list[str]:
             continue
         left = item.deadline - status.now
         if item.state == "due" and timedelta(0) < left < WARN_BEFORE:
-            notes.append(f"step {item.id} is due in {human_hours(hours(left))} ({iso(item.deadline)}): {item.title}")
+            notes.append(_("step {id} is due in {left} ({deadline}): {title}").format(
+                id=item.id, left=human_hours(hours(left)), deadline=iso(item.deadline), title=item.title))
         elif item.state == "late" and item.id == "update":
             age = hours(status.now - (item.done_at or item.deadline))
             every = item.title.rsplit("every ", 1)[-1]
-            what = f"the last update is {human_hours(age)} old" if item.done_at else "no update yet"
-            notes.append(f"{what}, more than {every} ([cases.{status.incident.case}] update_every): "
-                         f"publish --case {status.incident.case} --template update")
+            what = _("the last update is {age} old").format(age=human_hours(age)) if item.done_at \
+                else _("no update yet")
+            notes.append(_("{what}, more than {every} ([cases.{case}] update_every): publish --case {case} "
+                           "--template update").format(what=what, every=every, case=status.incident.case))
     return notes

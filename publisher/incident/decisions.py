@@ -71,8 +71,8 @@ def mark_done(app: App, incident_id: str | None, step_id: str, actor: str, note:
 def decide(app: App, incident_id: str | None, decision: str, actor: str, reason: str | None,
            signature: dict | None = None, key: Path | None = None) -> tuple[Incident, Event]:
     incident = open_incident_for(app, incident_id)
-    reason = require_reason(reason, f"the cabinet decides to {decision}")
-    require_approver(app, actor, "record the cabinet's decision")
+    reason = require_reason(reason, _("the cabinet decides to {decision}").format(decision=decision))
+    require_approver(app, actor, _("record the cabinet's decision"))
     if incident.state == "resolved":
         raise Refused(_("incident {id} is resolved; its decisions can no longer change.").format(id=incident.id))
     book = get_case(incident.case, app.workspace)

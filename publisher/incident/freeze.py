@@ -39,7 +39,7 @@ def active_freeze(source: App | Store) -> Event | None:
 def freeze(app: App, actor: str, reason: str | None, incident: str | None = None,
            signature: dict | None = None, key: Path | None = None, automatic: bool = False) -> Event:
     """`automatic`: the playbook's own freeze as an incident opens (unsigned: it only stops)."""
-    reason = require_reason(reason, "publishing is frozen")
+    reason = require_reason(reason, _("publishing is frozen"))
     current = active_freeze(app)
     if current:
         raise Refused(_("publishing is already frozen since {ts} by {actor}: {data}.").format(
@@ -52,8 +52,8 @@ def freeze(app: App, actor: str, reason: str | None, incident: str | None = None
 def unfreeze(app: App, actor: str, reason: str | None, signature: dict | None = None,
              key: Path | None = None) -> Event:
     """Lift the freeze; the drafts that waited are drafting's to list (`waiting_drafts`)."""
-    reason = require_reason(reason, "the freeze is lifted")
-    require_approver(app, actor, "lift a freeze")
+    reason = require_reason(reason, _("the freeze is lifted"))
+    require_approver(app, actor, _("lift a freeze"))
     current = active_freeze(app)
     if not current:
         raise Refused(_("publishing is not frozen; there is nothing to lift."))

@@ -271,7 +271,8 @@ def _once(step: Step, facts: Facts) -> Item:
         decision = facts.decision or {}
         item.state = "waived"
         item.by = decision.get("by")
-        item.note = f"waived by decision not to answer ({decision.get('at')}): {decision.get('reason')}"
+        item.note = _("waived by decision not to answer ({at}): {reason}").format(
+            at=decision.get("at"), reason=decision.get("reason"))
     return item
 
 
@@ -289,7 +290,7 @@ def _done(step: Step, facts: Facts) -> tuple[datetime | None, str | None, str | 
         first = min(candidates)
         if first == facts.decided_at and facts.decisions:
             return first, facts.decisions[0].get("by"), decisions_note(facts.decisions)
-        return first, None, "a response was approved"
+        return first, None, _("a response was approved")
     moment = {"prepared": facts.prepared_at, "published": facts.published_at, "frozen": facts.frozen_at}[step.done]
     return moment, None, None
 
@@ -323,11 +324,11 @@ def _every(step: Step, facts: Facts) -> Item:
     last = times[-1] if times else None
     base = last or facts.first_public_at
     if base is None:
-        return Item(step.id, title, "due", None, None, None, "starts once a first statement is published",
+        return Item(step.id, title, "due", None, None, None, _("starts once a first statement is published"),
                     step.manual)
     if facts.resolved_at is not None:
-        return Item(step.id, title, "done", None, last, None, "the incident is resolved", step.manual)
+        return Item(step.id, title, "done", None, last, None, _("the incident is resolved"), step.manual)
     deadline = base + timedelta(hours=facts.update_every)
     state = "late" if facts.now > deadline else ("done" if last else "due")
-    note = f"next update by {iso(deadline)}"
+    note = _("next update by {deadline}").format(deadline=iso(deadline))
     return Item(step.id, title, state, deadline, last, None, note, step.manual)

@@ -28,13 +28,13 @@ def message(app: App, action: str, person: str, fields: dict[str, Any]) -> bytes
     reason = str(fields.get("reason") or "")
     if action == "freeze":
         incident = fields.get("incident") or None
-        data = {"reason": require_reason(reason, "publishing is frozen")}
+        data = {"reason": require_reason(reason, _("publishing is frozen"))}
         return action_message("freeze", f"incident {incident}" if incident else "workspace", data, person)
     if action == "unfreeze":
         current = active_freeze(app)
         if not current:
             raise Refused(_("publishing is not frozen; there is nothing to lift."))
-        data = {"reason": require_reason(reason, "the freeze is lifted"), "freeze": current.seq}
+        data = {"reason": require_reason(reason, _("the freeze is lifted")), "freeze": current.seq}
         return action_message("unfreeze", "workspace", data, person)
     if action == "decide":
         decision = str(fields.get("decision") or "")
@@ -42,7 +42,8 @@ def message(app: App, action: str, person: str, fields: dict[str, Any]) -> bytes
             raise BadInput(_("the decision is either ignore or respond."))
         incident = open_incident_for(app, str(fields.get("incident") or "") or None)
         data = decision_data(latest_decision(app, incident.id), decision,
-                             require_reason(reason, f"the cabinet decides to {decision}"))
+                             require_reason(reason, _("the cabinet decides to {decision}").format(
+                                                        decision=decision)))
         return action_message("decide", incident.id, data, person)
     raise BadInput(_("unknown action {action!r}.").format(action=action))
 

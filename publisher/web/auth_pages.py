@@ -37,7 +37,7 @@ async def login_options(request: Request, visitor: Visitor) -> Response:
 async def login(request: Request, visitor: Visitor) -> Response:
     client = request.client.host if request.client else "?"
     if not visitor.console.logins.allow(client):
-        return JSONResponse({"error": "Too many login attempts; wait 10 minutes."}, status_code=429)
+        return JSONResponse({"error": _("Too many login attempts; wait 10 minutes.")}, status_code=429)
     token, opened = await call(people.login, visitor.console.app, await _json(request))
     response = JSONResponse({"redirect": _next(request), "person": opened.person})
     max_age = int(visitor.console.app.config.console_session_hours * 3600)

@@ -27,6 +27,7 @@ from publisher.timeparse import for_people, from_iso
 from publisher.web import security
 from publisher.web.locale import LANG_COOKIE, choose_language, translator
 from publisher.web.routing import ROUTES, RouteSpec, Visitor
+from publisher.i18n import _
 
 HERE = Path(__file__).resolve().parent
 
@@ -97,13 +98,13 @@ class Console:
     def guarded(self, spec: RouteSpec) -> Callable[[Request], Awaitable[Response]]:
         async def endpoint(request: Request) -> Response:
             if not await security.csrf_ok(request):
-                return security.refused(403, "Refused: this request has no valid CSRF token (reload the page).")
+                return security.refused(403, _("Refused: this request has no valid CSRF token (reload the page)."))
             visitor = await self.visitor(request)
             if spec.action is not None:
                 if visitor.person is None:
                     if request.method in ("GET", "HEAD"):
                         return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
-                    return security.refused(401, "Log in first.")
+                    return security.refused(401, _("Log in first."))
                 if not visitor.may(spec.action):
                     return self.page(request, visitor, "refused.html", status_code=403, action=spec.action)
             try:
