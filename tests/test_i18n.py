@@ -120,6 +120,18 @@ def test_the_scan_catches_an_unwrapped_sentence():
     assert untranslated_literals(tree) == [1, 2, 4, 7]
 
 
+def test_no_sentence_hides_inside_an_f_string():
+    """Babel reads an f-string as one token on Python < 3.12: a `_("...")` inside one is
+    never extracted, so it would never be translated."""
+    hidden = []
+    for path in (ROOT / "publisher").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.JoinedStr):
+                hidden += [f"{path.name}:{call.lineno}" for call in ast.walk(node) if isinstance(call, ast.Call)
+                           and _name(call.func) in TRANSLATED and call.args and isinstance(call.args[0], ast.Constant)]
+    assert hidden == []
+
+
 def test_no_function_shadows_the_translator():
     """`x, _ = ...` in a function that also calls `_()` would make `_` a local there."""
     shadowing = []

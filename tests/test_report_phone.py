@@ -78,10 +78,13 @@ def _measure(page: str, tmp_path: Path, name: str) -> dict:
                       .replace("&gt;", ">"))
 
 
-def test_the_report_reads_on_a_390px_phone(workspace, tmp_path):
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_the_report_reads_on_a_390px_phone(workspace, tmp_path, monkeypatch, language):
+    monkeypatch.setenv("PUBLISH_LANG", language)
     data = _report_data(workspace)
     page = html_report(data)
-    measured = _measure(page, tmp_path, "report")
+    assert f'<html lang="{language}">' in page
+    measured = _measure(page, tmp_path, f"report-{language}")
     assert measured["innerWidth"] == PHONE and measured["scrolled"] > 0
     assert measured["scrollWidth"] <= PHONE, "the page scrolls sideways"
     assert all(right <= PHONE for right in measured["tables"]), measured["tables"]

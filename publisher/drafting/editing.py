@@ -54,9 +54,10 @@ def editable_document(draft: Draft, names: list[str]) -> str:
                "# Saving makes a new draft: approvals start again. Lines above the first\n"
                "# '{marker}' line are ignored; keep those lines as they are.\n").format(marker=MARKER.strip())
     sections = []
+    label = _("Title")
     for name in names:
         payload = draft.payloads[name]
-        sections.append(f"{MARKER}{name} =====\n{_('Title')}: {payload.title}\n\n{unnumbered(payload)}\n")
+        sections.append(f"{MARKER}{name} =====\n{label}: {payload.title}\n\n{unnumbered(payload)}\n")
     return header + "\n" + "\n".join(sections)
 
 

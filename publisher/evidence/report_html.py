@@ -69,6 +69,10 @@ def _e(value: Any) -> str:
     return escape("" if value is None else str(value))
 
 
+def _h2(title: str) -> str:
+    return f"<h2>{_e(title)}</h2>"
+
+
 def _verdict(value: str) -> str:
     return f'<span class="v {VERDICT_CLASS.get(value, "pending")}">{_e(value)}</span>'
 
@@ -106,7 +110,7 @@ def html_report(data: dict[str, Any]) -> str:
     title = _("Incident {id}: case {case} ({title})").format(id=incident["id"], case=incident["case"],
                                                             title=data["case_title"])
     parts = [_verdict_bar(data), f"<h1>{_e(title)}</h1>", *_heading(data), *_requirements(data),
-             f"<h2>{_e(_('Timeline'))}</h2>", f'<div class="timeline">{timeline_svg(data)}</div>',
+             _h2(_("Timeline")), f'<div class="timeline">{timeline_svg(data)}</div>',
              *_channels(data), *_checklist(data), *_extra_sections(data), *_events(data), *_drafts(data),
              *_log(data)]
     return (f"<!DOCTYPE html>\n<html lang=\"{current_language()}\"><head><meta charset=\"utf-8\">"
@@ -117,11 +121,11 @@ def html_report(data: dict[str, Any]) -> str:
 
 def _verdict_bar(data: dict[str, Any]) -> str:
     prepared, published = data["prepared"], data["published"]
+    first = _e(_("Prepared within {hours:g} h").format(hours=prepared["limit_hours"]))
+    second = _e(_("Published within {hours:g} h").format(hours=published["limit_hours"]))
     return ('<div class="verdicts" role="status">'
-            f"<span>{_e(_('Prepared within {hours:g} h').format(hours=prepared['limit_hours']))} "
-            f"{_verdict(prepared['verdict'])}</span>"
-            f"<span>{_e(_('Published within {hours:g} h').format(hours=published['limit_hours']))} "
-            f"{_verdict(published['verdict'])}</span></div>")
+            f"<span>{first} {_verdict(prepared['verdict'])}</span>"
+            f"<span>{second} {_verdict(published['verdict'])}</span></div>")
 
 
 def _heading(data: dict[str, Any]) -> list[str]:
@@ -147,7 +151,7 @@ def _requirements(data: dict[str, Any]) -> list[str]:
                 hours=published["limit_hours"])),
              _e(for_people(published["deadline"], zone)), _e(for_people(published["done_at"], zone) or "—"),
              _verdict(published["verdict"])]]
-    parts = [f"<h2>{_e(_('Verdicts'))}</h2>",
+    parts = [_h2(_("Verdicts")),
              _table([_("requirement"), _("deadline"), _("done at"), _("verdict")], rows)]
     if incident["severity"] == "single":
         parts.append('<p class="note">' + _e(_(
@@ -168,7 +172,7 @@ def _channels(data: dict[str, Any]) -> list[str]:
              _e(_platform_time(r["platform_time"], zone)), _e(r["attempts"])] for r in data["channels"]]
     headers = [_("channel"), _("type"), _("verdict"), _("delivered at"), _("platform id"), _("URL"),
                _("platform time"), _("attempts")]
-    return [f"<h2>{_e(_('Public channels (48 h)'))}</h2>", _table(headers, rows), *_published_texts(data)]
+    return [_h2(_("Public channels (48 h)")), _table(headers, rows), *_published_texts(data)]
 
 
 def _published_texts(data: dict[str, Any]) -> list[str]:
@@ -183,14 +187,14 @@ def _published_texts(data: dict[str, Any]) -> list[str]:
         posts.append(f'<div class="post"><h3>{_e(heading)}</h3>{title}{body}</div>')
     if not posts:
         return []
-    return [f"<h2>{_e(_('Published text per channel'))}</h2>", *posts]
+    return [_h2(_("Published text per channel")), *posts]
 
 
 def _checklist(data: dict[str, Any]) -> list[str]:
     zone = _zone(data)
     rows = [[f"<b>{_e(i['id'])}</b> {_e(i['title'])}", _e(_(i["state"])), _e(for_people(i["deadline"], zone) or "—"),
              _e(for_people(i["done_at"], zone) or "—"), _e(i["by"]), _e(i["note"])] for i in data["checklist"]]
-    return [f"<h2>{_e(_('Checklist'))}</h2>",
+    return [_h2(_("Checklist")),
             _table([_("step"), _("state"), _("deadline"), _("done at"), _("by"), _("note")], rows)]
 
 
@@ -198,7 +202,7 @@ def _events(data: dict[str, Any]) -> list[str]:
     zone = _zone(data)
     rows = [[_e(for_people(t["at"], zone)), _e(_after(data, t["at"])), _e(t["actor"]), _e(t["text"]) + _delivery(t, zone)]
             for t in data["timeline"]]
-    return [f"<h2>{_e(_('Events'))}</h2>",
+    return [_h2(_("Events")),
             _table([_("time"), _("after first message"), _("who"), _("event")], rows)]
 
 
@@ -213,16 +217,16 @@ def _drafts(data: dict[str, Any]) -> list[str]:
              _e(_(d["status"])), _e(_approved_cell(d))]
             for d in data["drafts"]]
     headers = [_("draft"), _("template"), _("author"), _("rendered"), _("status"), _("approved by")]
-    return [f"<h2>{_e(_('Drafts and approvals'))}</h2>", _table(headers, rows)]
+    return [_h2(_("Drafts and approvals")), _table(headers, rows)]
 
 
 def _log(data: dict[str, Any]) -> list[str]:
     log = data["log"]
     outcome = (_verdict("PASS") + " " + _e(_("no event edited, deleted or reordered")) if log["ok"]
                else _verdict("FAIL") + " " + _e(log["problem"]))
-    return [f"<h2>{_e(_('Log'))}</h2>",
-            f"<p>{_e(_('Head hash'))} <code>{_e(log['head'])}</code> · {_e(verified_what(log))} · "
-            f"{_e(_('verification'))} {outcome}</p>"]
+    head, verification = _e(_("Head hash")), _e(_("verification"))
+    return [_h2(_("Log")),
+            f"<p>{head} <code>{_e(log['head'])}</code> · {_e(verified_what(log))} · {verification} {outcome}</p>"]
 
 
 def _after(data: dict[str, Any], at: str) -> str:
@@ -285,17 +289,19 @@ def timeline_svg(data: dict[str, Any]) -> str:
     bottom = tick_labels + [(x(now) - 4, _("report"), "end")]
     bottom_rows = label_rows(bottom, 11)
     height = axis_y + 18 + 14 * max(bottom_rows) + 16
+    label = _e(_("Timeline of incident {id}").format(id=data["incident"]["id"]))
+    frozen, lane_words = _e(_("frozen")), {lane: _e(_(word)) for lane, word in LANE_WORDS.items()}
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" role="img" '
-           f'aria-label="{_e(_("Timeline of incident {id}").format(id=data["incident"]["id"]))}">',
+           f'aria-label="{label}">',
            f'<rect x="0" y="0" width="{width}" height="{height}" fill="#fcfcfd"/>']
     for start, end in _freeze_spans(data, first, now):
         out.append(f'<rect x="{x(start)}" y="{top - 6}" width="{max(2.0, x(end) - x(start))}" '
                    f'height="{lane_h * max(1, len(lanes)) + 6}" fill="#8e44ad" fill-opacity="0.10">'
-                   f'<title>{_e(_("frozen"))}</title></rect>')
+                   f'<title>{frozen}</title></rect>')
     for index, lane in enumerate(lanes):
         y = top + lane_h * index + lane_h / 2
         out.append(f'<text x="{left - 8}" y="{y + 4}" text-anchor="end" font-size="12" fill="#5b6570">'
-                   f'{_e(_(LANE_WORDS[lane]))}</text>')
+                   f'{lane_words[lane]}</text>')
         out.append(f'<line x1="{left}" y1="{y}" x2="{width - right}" y2="{y}" stroke="#eceff2"/>')
     out.append(f'<line x1="{left}" y1="{axis_y}" x2="{width - right}" y2="{axis_y}" stroke="#5b6570"/>')
     for tick in ticks:
