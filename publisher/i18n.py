@@ -5,7 +5,8 @@ Guarantees: source strings are English; one catalogue per language,
 report and the console alike. It is read directly (no compiled .mo to forget), lazily
 and only for a language other than English, so `publish --help` in English reads no
 file. The language is `PUBLISH_LANG` when set, else the one the workspace's
-`[organisation] language` chose through `use_language()`, else English. A sentence with
+`[organisation] language` chose through `use_language()`, else English; a console
+request speaks its visitor's language (`speaking()`). A sentence with
 no translation is shown in English, never dropped. Messages with values are written
 `_("... {name} ...").format(name=value)` so the catalogue holds one entry.
 """
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import os
 import re
+from contextvars import ContextVar
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -28,6 +30,7 @@ ESCAPE = re.compile(r"\\(.)")
 ESCAPES = {"n": "\n", "t": "\t"}
 
 _chosen: str | None = None
+_speaking: ContextVar[str | None] = ContextVar("publish_speaking", default=None)
 
 
 def use_language(language: str | None) -> None:
@@ -36,7 +39,15 @@ def use_language(language: str | None) -> None:
     _chosen = language if language in LANGUAGES else None
 
 
+def speaking(language: str | None) -> None:
+    """One console request's language (the visitor's choice), for this request only."""
+    _speaking.set(language if language in LANGUAGES else None)
+
+
 def current_language() -> str:
+    asked = _speaking.get()
+    if asked:
+        return asked
     wanted = os.environ.get("PUBLISH_LANG", "").strip().lower()[:2]
     if wanted in LANGUAGES:
         return wanted

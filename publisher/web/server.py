@@ -27,7 +27,7 @@ from publisher.timeparse import for_people, from_iso
 from publisher.web import security
 from publisher.web.locale import LANG_COOKIE, choose_language, translator
 from publisher.web.routing import ROUTES, RouteSpec, Visitor
-from publisher.i18n import _
+from publisher.i18n import _, speaking
 
 HERE = Path(__file__).resolve().parent
 
@@ -100,6 +100,7 @@ class Console:
             if not await security.csrf_ok(request):
                 return security.refused(403, _("Refused: this request has no valid CSRF token (reload the page)."))
             visitor = await self.visitor(request)
+            speaking(visitor.language)
             if spec.action is not None:
                 if visitor.person is None:
                     if request.method in ("GET", "HEAD"):
