@@ -87,6 +87,10 @@ def test_invite_enrol_login_approve_deliver_verify(workspace):
         shot(page, "4-draft-delivered-phone")
         page.set_viewport_size({"width": 1280, "height": 900})
         shot(page, "5-draft-delivered-desktop")
+        page.set_viewport_size({"width": 390, "height": 844})
+        page.goto(f"http://localhost:{port}/incidents/{incident}?lang=es")
+        page.get_by_role("heading", name=f"Incidencia #{incident}").wait_for()
+        shot(page, "6-incident-spanish-phone")
         browser.close()
     assert complaints == [], complaints
 

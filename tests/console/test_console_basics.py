@@ -135,3 +135,18 @@ def test_a_late_clock_says_how_late_and_is_marked_late(workspace):
     page = console.login("vera").get("/").text
     assert re.search(r'class="clock late">Prepare:\s*1\.0 h late', page)
     assert re.search(r'class="clock due">Publish:\s*35\.0 h left', page)
+
+
+def test_an_operator_marks_a_step_done_from_the_incident_page(workspace):
+    console = https_console(workspace)
+    incident = workspace.open_incident(case=2)
+    client = console.login("marta")
+    page = client.get(f"/incidents/{incident}").text
+    assert 'name="step" value="trace-source"' in page
+    token = console.csrf(client, "/")
+    answer = client.post(f"/incidents/{incident}/done", data={"csrf": token, "step": "trace-source",
+                                                               "note": "a customer's post on X"})
+    assert answer.status_code == 303
+    done = console.app.store.events(kind="step.done")
+    assert [(event.actor, event.data["step"]) for event in done] == [("marta", "trace-source")]
+    assert 'name="step" value="trace-source"' not in client.get(f"/incidents/{incident}").text
