@@ -4,11 +4,14 @@ whole chain by someone without the key."""
 from __future__ import annotations
 
 import json
-import sqlite3
+from pathlib import Path
 
 import pytest
 
-from publisher.log.store import GENESIS, Store, canonical, chain_hash
+from publisher.log.store import GENESIS, Store, canonical, chain_hash, open_store
+from tests.pg_cluster import direct_url
+
+pytestmark = pytest.mark.both_stores
 
 N = 12
 KEY_CONFIG = '\n[store]\npath = "var/publisher.db"\nhmac_key = "${PUBLISH_LOG_KEY}"\n'
@@ -16,15 +19,24 @@ KEY = "CANARY-log-key-5d1e"
 
 
 def _fill(workspace, key: bytes | None = None) -> None:
-    store = Store(workspace.path / "var" / "publisher.db", key=key)
+    store = _store(workspace, key)
     for number in range(N):
         store.append("incident.opened" if number == 0 else "draft.approved", actor="ana", incident="1",
                      data={"number": number, "text": f"event {number} é ✓"})
     store.close()
 
 
-def _db(workspace) -> sqlite3.Connection:
-    return sqlite3.connect(workspace.path / "var" / "publisher.db", isolation_level=None)
+def _store(workspace, key: bytes | None = None) -> Store:
+    url = direct_url(workspace.store_url) if workspace.store_url else None
+    return open_store(path=workspace.path / "var" / "publisher.db", url=url, key=key)
+
+
+def _head_file(workspace) -> Path:
+    return workspace.path / "var" / ("postgresql.head" if workspace.store_url else "publisher.db.head")
+
+
+def _db(workspace):
+    return workspace.db()
 
 
 def _verify(workspace, **env):
@@ -86,9 +98,9 @@ def test_every_truncation_is_detected(workspace, keep):
 
 def test_a_deleted_head_file_is_detected(workspace):
     _fill(workspace)
-    (workspace.path / "var" / "publisher.db.head").unlink()
+    _head_file(workspace).unlink()
     result = _verify(workspace)
-    assert result.exit_code == 1 and "head file publisher.db.head is missing" in result.output
+    assert result.exit_code == 1 and f"head file {_head_file(workspace).name} is missing" in result.output
 
 
 def _rewrite_chain(workspace, upto: int, key: bytes | None = None) -> None:
@@ -105,7 +117,7 @@ def _rewrite_chain(workspace, upto: int, key: bytes | None = None) -> None:
             db.execute("UPDATE events SET body = ?, prev = ?, hash = ? WHERE seq = ?", (body, prev, digest, seq))
             prev = digest
     head = {"seq": upto, "hash": prev, "mac": chain_hash("head", f"{upto}:{prev}", key)}
-    (workspace.path / "var" / "publisher.db.head").write_text(canonical(head))
+    _head_file(workspace).write_text(canonical(head))
 
 
 def test_without_a_key_a_whole_chain_rewrite_is_not_detectable(workspace):
