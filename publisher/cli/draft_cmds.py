@@ -9,6 +9,7 @@ from publisher.cli.draft_view import deliver, preview, record_summary
 from publisher.cli.output import emit_json, say, table, warn, when
 from publisher.cli.session import session
 from publisher.cli.signing_opts import key_option
+from publisher.evidence.state_words import state_word
 from publisher.i18n import N_, _
 
 
@@ -32,7 +33,7 @@ def drafts_list(incident: str | None, as_json: bool) -> None:
         say(_("No drafts yet: render one with publish --case N --template KIND."))
         return
     table([[r.draft.id, r.draft.incident, str(r.draft.case), r.draft.template, r.draft.language,
-            when(r.created_at), r.status] for r in records],
+            when(r.created_at), state_word(r.status)] for r in records],
           ["draft", "incident", "case", "template", "lang", "rendered (UTC)", "status"])
 
 

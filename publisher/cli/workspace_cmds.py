@@ -8,6 +8,7 @@ import click
 from publisher.cli.output import emit_json, say, table
 from publisher.cli.session import session
 from publisher.i18n import N_, _
+from publisher.evidence.state_words import state_word
 from publisher.timeparse import for_people
 
 
@@ -52,8 +53,6 @@ def status(incident_id: str | None, as_json: bool) -> None:
 CHANNEL_WORDS = {"delivered": "delivered", "unknown": "unconfirmed", "sending": "unconfirmed",
                  "failed-permanent": "failing", "failed-retryable": "failing", "pending": "not sent",
                  "not sent": "not sent"}
-STATE_WORDS = (N_("done"), N_("late"), N_("due"), N_("waived"), N_("delivered"), N_("unconfirmed"), N_("failing"),
-               N_("not sent"))
 
 
 def _print_status(report) -> None:
@@ -63,7 +62,8 @@ def _print_status(report) -> None:
     incident = report.incident
     title = get_case(incident.case, session().app.workspace).title
     say(_("Incident {id}: case {case} ({title}), {state}, severity {severity}").format(
-            id=incident.id, case=incident.case, title=title, state=incident.state, severity=incident.severity))
+            id=incident.id, case=incident.case, title=title, state=state_word(incident.state),
+            severity=state_word(incident.severity)))
     zone = session().app.config.timezone
     seen = _("First negative message {at}, {ago} ago").format(
         at=for_people(incident.first_seen, zone), ago=human_hours(hours(report.now - incident.first_seen)))
@@ -88,7 +88,7 @@ def _print_status(report) -> None:
         say(_("Severity single (an isolated complaint): the public reply is what is required; the 48 h "
               "proof covers {value}.").format(value=', '.join(c.name for c in report.channels) or _('no channel')))
     if report.channels:
-        table([[c.name, c.type, _(CHANNEL_WORDS.get(c.state, c.state)), for_people(c.at, zone), c.url or ""]
+        table([[c.name, c.type, state_word(CHANNEL_WORDS.get(c.state, c.state)), for_people(c.at, zone), c.url or ""]
                for c in report.channels], [_("public channel"), _("type"), _("state"), _("at"), _("url")])
     _print_undelivered(report)
     _print_approvals(report)
@@ -163,7 +163,7 @@ def _print_checklist(report) -> None:
         markable = item.manual and item.done_at is None and item.state != "waived" and last[item.id] == index
         how = f"publish done {item.id}" if markable else ""
         note = item.note or how
-        rows.append([_(item.state).upper(), item.id, item.title, when, note])
+        rows.append([state_word(item.state).upper(), item.id, item.title, when, note])
     table(rows, [_("state"), _("step"), _("what"), _("when"), _("note / how")])
 
 

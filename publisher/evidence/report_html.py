@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from publisher.evidence.report_markdown import verified_what
 from publisher.evidence.report_words import approval_words, draft_warnings, receipt_words
+from publisher.evidence.state_words import state_word
 from publisher.i18n import N_, _, current_language
 from publisher.timeparse import for_people, from_iso, hours
 
@@ -131,7 +132,7 @@ def _verdict_bar(data: dict[str, Any]) -> str:
 def _heading(data: dict[str, Any]) -> list[str]:
     incident, zone = data["incident"], _zone(data)
     meta = _("{organisation} · severity {severity} · {state} · report generated {at}").format(
-        organisation=data["organisation"], severity=incident["severity"], state=incident["state"],
+        organisation=data["organisation"], severity=state_word(incident["severity"]), state=state_word(incident["state"]),
         at=for_people(data["generated_at"], zone))
     seen = _e(_("First negative message: {at}").format(at=for_people(incident["first_seen"], zone)))
     if incident.get("source"):
@@ -168,7 +169,7 @@ def _requirements(data: dict[str, Any]) -> list[str]:
 def _channels(data: dict[str, Any]) -> list[str]:
     zone = _zone(data)
     rows = [[_e(r["channel"]), _e(r["type"]), _verdict(r["verdict"]),
-             _e(for_people(r["delivered_at"], zone) or _(r["state"])), _e(receipt_words(r)), _link(r["url"]),
+             _e(for_people(r["delivered_at"], zone) or state_word(r["state"])), _e(receipt_words(r)), _link(r["url"]),
              _e(_platform_time(r["platform_time"], zone)), _e(r["attempts"])] for r in data["channels"]]
     headers = [_("channel"), _("type"), _("verdict"), _("delivered at"), _("platform id"), _("URL"),
                _("platform time"), _("attempts")]
@@ -192,7 +193,7 @@ def _published_texts(data: dict[str, Any]) -> list[str]:
 
 def _checklist(data: dict[str, Any]) -> list[str]:
     zone = _zone(data)
-    rows = [[f"<b>{_e(i['id'])}</b> {_e(i['title'])}", _e(_(i["state"])), _e(for_people(i["deadline"], zone) or "—"),
+    rows = [[f"<b>{_e(i['id'])}</b> {_e(i['title'])}", _e(state_word(i["state"])), _e(for_people(i["deadline"], zone) or "—"),
              _e(for_people(i["done_at"], zone) or "—"), _e(i["by"]), _e(i["note"])] for i in data["checklist"]]
     return [_h2(_("Checklist")),
             _table([_("step"), _("state"), _("deadline"), _("done at"), _("by"), _("note")], rows)]
@@ -214,7 +215,7 @@ def _approved_cell(draft: dict[str, Any]) -> str:
 def _drafts(data: dict[str, Any]) -> list[str]:
     zone = _zone(data)
     rows = [[f"<code>{_e(d['id'])}</code>", _e(d["template"]), _e(d["author"]), _e(for_people(d["created_at"], zone)),
-             _e(_(d["status"])), _e(_approved_cell(d))]
+             _e(state_word(d["status"])), _e(_approved_cell(d))]
             for d in data["drafts"]]
     headers = [_("draft"), _("template"), _("author"), _("rendered"), _("status"), _("approved by")]
     return [_h2(_("Drafts and approvals")), _table(headers, rows)]

@@ -8,6 +8,7 @@ import re
 from typing import Any
 
 from publisher.evidence.report_words import approval_words, draft_warnings, local_time, receipt_words
+from publisher.evidence.state_words import state_word
 from publisher.i18n import _
 from publisher.timeparse import from_iso, hours
 
@@ -44,7 +45,8 @@ def markdown_report(data: dict[str, Any]) -> str:
     lines = [_("# Incident {id}: case {case} ({title})").format(
                  id=_md(incident["id"]), case=incident["case"], title=_md(data["case_title"])), "",
              _("{organisation} · severity {severity} · {state} · report generated {at}").format(
-                 organisation=_md(data["organisation"]), severity=incident["severity"], state=incident["state"],
+                 organisation=_md(data["organisation"]), severity=state_word(incident["severity"]),
+                 state=state_word(incident["state"]),
                  at=local_time(data, data["generated_at"])), "",
              _first_message(data), "- " + _("Summary: {summary}").format(summary=_md(incident.get("summary") or "—")),
              "", *_verdicts(data), *_channels(data), *_checklist(data), *_extra_sections(data), *_timeline(data),
@@ -95,7 +97,7 @@ def _channels(data: dict[str, Any]) -> list[str]:
                      _("platform time"), _("attempts")])]
     for row in data["channels"]:
         lines.append(_row([_md(row["channel"]), _md(row["type"]), f"**{row['verdict']}**",
-                           local_time(data, row["delivered_at"]) or _(row["state"]), _md(receipt_words(row)),
+                           local_time(data, row["delivered_at"]) or state_word(row["state"]), _md(receipt_words(row)),
                            _md(row["url"]), _md(local_time(data, row["platform_time"])), row["attempts"]]))
     return lines
 
@@ -104,7 +106,7 @@ def _checklist(data: dict[str, Any]) -> list[str]:
     lines = ["", "## " + _("Checklist"), "",
              *_head([_("step"), _("state"), _("deadline"), _("done at"), _("by"), _("note")])]
     for item in data["checklist"]:
-        lines.append(_row([f"{_md(item['id'])} — {_md(item['title'])}", _(item["state"]),
+        lines.append(_row([f"{_md(item['id'])} — {_md(item['title'])}", state_word(item["state"]),
                            local_time(data, item["deadline"]) or "—", local_time(data, item["done_at"]) or "—",
                            _md(item["by"]), _md(item["note"])]))
     return lines
@@ -131,7 +133,7 @@ def _drafts(data: dict[str, Any]) -> list[str]:
         lines.append("- " + _("`{id}` {template} ({language}) by {author} at {at}: {status}; approved by "
                               "{approvals}").format(
             id=draft["id"], template=_md(draft["template"]), language=_md(draft["language"]),
-            author=_md(draft["author"]), at=local_time(data, draft["created_at"]), status=_(draft["status"]),
+            author=_md(draft["author"]), at=local_time(data, draft["created_at"]), status=state_word(draft["status"]),
             approvals=approvals))
         if draft_warnings(draft):
             lines[-1] += "; " + _md(draft_warnings(draft))
