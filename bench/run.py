@@ -162,8 +162,12 @@ def main() -> int:
         results["retry"] = retry_precision(scratch)
         if not options.skip_big:
             results["big_log"] = big_log(scratch, options.events)
-            results["console"] = console_pages.measure(scratch / "big")
-            results["stores"] = stores.measure(scratch / "big", scratch)
+            for name, step in (("console", lambda: console_pages.measure(scratch / "big")),
+                               ("stores", lambda: stores.measure(scratch / "big", scratch))):
+                try:
+                    results[name] = step()
+                except Exception as error:  # a broken extra step must not lose the table
+                    results[f"{name}_error"] = f"{type(error).__name__}: {error}"
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     table = f"{header(results)}\n\n{markdown(results)}\n"
@@ -172,6 +176,9 @@ def main() -> int:
     (RESULTS / "summary.md").write_text(table, encoding="utf-8")
     (RESULTS / f"summary-{stamp}.md").write_text(table, encoding="utf-8")
     print(table)
+    for name in ("console", "stores"):
+        if results.get(f"{name}_error"):
+            print(f"the {name} step failed: {results[f'{name}_error']}")
     if results.get("console"):
         print("\n".join(console_pages.summary(results["console"])))
     if results.get("stores"):
