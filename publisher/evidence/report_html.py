@@ -207,15 +207,15 @@ def _events(data: dict[str, Any]) -> list[str]:
             _table([_("time"), _("after first message"), _("who"), _("event")], rows)]
 
 
-def _approved_cell(draft: dict[str, Any]) -> str:
-    said = "; ".join(filter(None, [", ".join(approval_words(a) for a in draft["approvals"]), draft_warnings(draft)]))
+def _approved_cell(draft: dict[str, Any], data: dict[str, Any]) -> str:
+    said = "; ".join(filter(None, [", ".join(approval_words(a, data) for a in draft["approvals"]), draft_warnings(draft)]))
     return said or ("—" if draft["approvals_required"] else _("not needed (internal brief)"))
 
 
 def _drafts(data: dict[str, Any]) -> list[str]:
     zone = _zone(data)
     rows = [[f"<code>{_e(d['id'])}</code>", _e(d["template"]), _e(d["author"]), _e(for_people(d["created_at"], zone)),
-             _e(state_word(d["status"])), _e(_approved_cell(d))]
+             _e(state_word(d["status"])), _e(_approved_cell(d, data))]
             for d in data["drafts"]]
     headers = [_("draft"), _("template"), _("author"), _("rendered"), _("status"), _("approved by")]
     return [_h2(_("Drafts and approvals")), _table(headers, rows)]

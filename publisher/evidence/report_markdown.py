@@ -128,7 +128,7 @@ def _timeline(data: dict[str, Any]) -> list[str]:
 def _drafts(data: dict[str, Any]) -> list[str]:
     lines = ["", "## " + _("Drafts and approvals"), ""]
     for draft in data["drafts"]:
-        approvals = ", ".join(_md(approval_words(item)) for item in draft["approvals"]) or (
+        approvals = ", ".join(_md(approval_words(item, data)) for item in draft["approvals"]) or (
             _("none") if draft["approvals_required"] else _("nobody: an internal brief needs no approval"))
         lines.append("- " + _("`{id}` {template} ({language}) by {author} at {at}: {status}; approved by "
                               "{approvals}").format(

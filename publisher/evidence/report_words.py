@@ -35,8 +35,9 @@ def receipt_words(row: dict[str, Any]) -> str | None:
     return _("confirmed by {who} ({checked})").format(who=row["confirmed_by"], checked=checked)
 
 
-def approval_words(approval: dict[str, Any]) -> str:
-    return _("{who} at {at} ({proof})").format(who=approval["by"], at=approval["at"],
+def approval_words(approval: dict[str, Any], data: dict[str, Any] | None = None) -> str:
+    at = local_time(data, approval["at"]) if data is not None else approval["at"]
+    return _("{who} at {at} ({proof})").format(who=approval["by"], at=at,
                                                proof=approval.get("proof") or _("unsigned, self-declared"))
 
 
