@@ -5,7 +5,8 @@
 
 Sources: the Python and console templates Babel reads through `babel.cfg` (keywords
 `_`, `N_`, `ngettext`), plus every click help text and command docstring (those are
-English in the source and translated at run time by `publisher.cli.help_text`).
+English in the source and translated at run time by `publisher.cli.help_text`) and the
+shipped playbooks' case and step titles.
 Entries no longer in the source are dropped; existing translations are kept.
 """
 from __future__ import annotations
@@ -40,7 +41,20 @@ def extract() -> Catalog:
 
     for text in help_texts(cli):
         template.add(text, None, [("publisher/cli", 0)])
+    for text in playbook_titles():
+        template.add(text, None, [("config/playbooks.toml", 0)])
     return template
+
+
+def playbook_titles() -> list[str]:
+    """The shipped playbooks' case and step titles: people read them in status and the
+    report (a workspace's own playbooks are shown as written)."""
+    from publisher.incident.playbooks import load_playbooks
+
+    titles = []
+    for book in load_playbooks(None).values():
+        titles += [book.title, *(step.title for step in book.steps)]
+    return titles
 
 
 def update(template: Catalog) -> list[Path]:

@@ -168,6 +168,7 @@ def test_the_organisations_language_chooses_and_publish_lang_overrides(workspace
     spanish = cabinet.at(3).ok("status").output
     assert "Incidencia 1: caso 2" in spanish and "Lista de tareas:" in spanish and "Primer mensaje negativo" in spanish
     assert "abierta, gravedad crisis" in spanish and "PENDIENTE" in spanish
+    assert "(fallo técnico, claramente nuestro)" in spanish and "Rastrear el origen" in spanish
     english = Cabinet(workspace, env={"PUBLISH_LANG": "en"}).at(3).ok("status").output
     assert "Incident 1: case 2" in english and "Checklist:" in english
 

@@ -60,7 +60,7 @@ def _print_status(report) -> None:
     from publisher.timeparse import hours, human_hours
 
     incident = report.incident
-    title = get_case(incident.case, session().app.workspace).title
+    title = _(get_case(incident.case, session().app.workspace).title)
     say(_("Incident {id}: case {case} ({title}), {state}, severity {severity}").format(
             id=incident.id, case=incident.case, title=title, state=state_word(incident.state),
             severity=state_word(incident.severity)))

@@ -107,9 +107,9 @@ def _zone(data: dict[str, Any]) -> ZoneInfo | None:
 
 
 def html_report(data: dict[str, Any]) -> str:
-    incident = data["incident"]
+    incident, case_title = data["incident"], data["case_title"]
     title = _("Incident {id}: case {case} ({title})").format(id=incident["id"], case=incident["case"],
-                                                            title=data["case_title"])
+                                                            title=_(case_title))
     parts = [_verdict_bar(data), f"<h1>{_e(title)}</h1>", *_heading(data), *_requirements(data),
              _h2(_("Timeline")), f'<div class="timeline">{timeline_svg(data)}</div>',
              *_channels(data), *_checklist(data), *_extra_sections(data), *_events(data), *_drafts(data),

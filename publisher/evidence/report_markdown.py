@@ -41,9 +41,9 @@ def verified_what(log: dict[str, Any]) -> str:
 
 
 def markdown_report(data: dict[str, Any]) -> str:
-    incident = data["incident"]
+    incident, case_title = data["incident"], data["case_title"]
     lines = [_("# Incident {id}: case {case} ({title})").format(
-                 id=_md(incident["id"]), case=incident["case"], title=_md(data["case_title"])), "",
+                 id=_md(incident["id"]), case=incident["case"], title=_md(_(case_title))), "",
              _("{organisation} · severity {severity} · {state} · report generated {at}").format(
                  organisation=_md(data["organisation"]), severity=state_word(incident["severity"]),
                  state=state_word(incident["state"]),

@@ -243,7 +243,7 @@ def checklist_warnings(status: Status) -> list[str]:
                 id=item.id, left=human_hours(hours(left)), deadline=iso(item.deadline), title=item.title))
         elif item.state == "late" and item.id == "update":
             age = hours(status.now - (item.done_at or item.deadline))
-            every = item.title.rsplit("every ", 1)[-1]
+            every = item.title.rsplit(" ", 2)[-2] + " h"
             what = _("the last update is {age} old").format(age=human_hours(age)) if item.done_at \
                 else _("no update yet")
             notes.append(_("{what}, more than {every} ([cases.{case}] update_every): publish --case {case} "

@@ -10,10 +10,10 @@ from pathlib import Path
 
 from publisher.errors import BadInput
 from publisher.incident.playbooks import Playbook, load_playbooks, playbook
-from publisher.i18n import _
+from publisher.i18n import N_, _
 
 Case = Playbook
-CASE_HELP = "(1 fault not ours, 2 fault ours, 3 reputational risk we caused, 4 attacks or outside circumstances)"
+CASE_HELP = N_("(1 fault not ours, 2 fault ours, 3 reputational risk we caused, 4 attacks or outside circumstances)")
 
 
 def shipped_cases() -> dict[int, Playbook]:
@@ -24,7 +24,7 @@ def shipped_cases() -> dict[int, Playbook]:
 def get_case(number: int, workspace: Path | None = None) -> Playbook:
     if number not in (1, 2, 3, 4):
         raise BadInput(_("--case {number} does not exist; cases are 1 to 4 {CASE_HELP}.").format(
-                           number=number, CASE_HELP=CASE_HELP))
+                           number=number, CASE_HELP=_(CASE_HELP)))
     return playbook(workspace, number)
 
 

@@ -266,7 +266,7 @@ def _once(step: Step, facts: Facts) -> Item:
     hours = step.hours(facts.prepare_hours, facts.publish_hours)
     deadline = facts.first_seen + timedelta(hours=hours) if hours is not None else None
     done_at, by, note = _done(step, facts)
-    item = Item(step.id, step.title, _state(deadline, done_at, facts.now), deadline, done_at, by, note, step.manual)
+    item = Item(step.id, _(step.title), _state(deadline, done_at, facts.now), deadline, done_at, by, note, step.manual)
     if step.waivable and facts.ignored and done_at is None:
         decision = facts.decision or {}
         item.state = "waived"
@@ -310,7 +310,7 @@ def _daily(step: Step, facts: Facts) -> list[Item]:
         start, deadline = facts.first_seen + day * DAY, facts.first_seen + (day + 1) * DAY
         mark = next((m for m in marks if start <= m["at"] < deadline), None)
         done_at = mark["at"] if mark else None
-        items.append(Item(step.id, f"{step.title} (day {day + 1})", _state(deadline, done_at, facts.now),
+        items.append(Item(step.id, _("{title} (day {day})").format(title=_(step.title), day=day + 1), _state(deadline, done_at, facts.now),
                           deadline, done_at, mark["by"] if mark else None, mark.get("note") if mark else None,
                           step.manual))
         day += 1
@@ -318,7 +318,7 @@ def _daily(step: Step, facts: Facts) -> list[Item]:
 
 
 def _every(step: Step, facts: Facts) -> Item:
-    title = f"{step.title}, every {facts.update_every:g} h"
+    title = _("{title}, every {hours:g} h").format(title=_(step.title), hours=facts.update_every)
     times = sorted(facts.delivered.get(step.template or "", [])) if step.template else [
         mark["at"] for mark in facts.manual.get(step.id, [])]
     last = times[-1] if times else None
