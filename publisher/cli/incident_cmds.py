@@ -8,6 +8,7 @@ import click
 from publisher.cli.output import emit_json, say, table, warn, when
 from publisher.cli.session import session
 from publisher.errors import NotDelivered
+from publisher.evidence.state_words import state_word
 from publisher.i18n import N_, _
 
 
@@ -184,9 +185,17 @@ def incident_show(incident_id: str, as_json: bool) -> None:
     if as_json:
         emit_json(item.as_dict())
         return
+    times = ("first_seen", "opened_at", "resolved_at")
     for key, value in item.as_dict().items():
         if value is not None:
-            say(f"{key.replace('_', ' ')}: {value}")
+            shown = when(value) if key in times else state_word(value) if key in ("state", "severity") else value
+            say(f"{_(FIELDS.get(key, key))}: {shown}")
+
+
+FIELDS = {"id": N_("id"), "case": N_("case"), "first_seen": N_("first seen"), "opened_at": N_("opened at"),
+          "opened_by": N_("opened by"), "language": N_("language"), "severity": N_("severity"),
+          "source": N_("source"), "author": N_("author"), "platform": N_("platform"), "summary": N_("summary"),
+          "what": N_("what"), "state": N_("state"), "resolved_at": N_("resolved at")}
 
 
 @incident.command("resolve")
