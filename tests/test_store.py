@@ -233,3 +233,26 @@ def test_store_info_names_the_backend_and_head(workspace):
 
         assert PASSWORD not in text and PASSWORD not in json.dumps(info)
 
+
+
+APPENDER = """
+import sys
+from pathlib import Path
+from publisher.workspace.app import App
+store = App(Path(sys.argv[1])).store
+for number in range(40):
+    store.append("note", actor=sys.argv[2], data={"number": number})
+"""
+
+
+def test_appends_from_three_processes_at_once_never_fork_the_chain(workspace):
+    workspace.open_incident(case=2)
+    env = {**os.environ, "PUBLISH_WORKSPACE": str(workspace.path)}
+    running = [subprocess.Popen([sys.executable, "-c", APPENDER, str(workspace.path), name], cwd=ROOT, env=env)
+               for name in ("ana", "luis", "marta")]
+    assert [process.wait(60) for process in running] == [0, 0, 0]
+    store = App(workspace.path).store
+    notes = store.events(kind="note")
+    assert len(notes) == 120 and [e.seq for e in store.events()] == list(range(1, 122))
+    assert {e.actor for e in notes} == {"ana", "luis", "marta"}
+    assert workspace.run("log", "verify").exit_code == 0
