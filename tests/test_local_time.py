@@ -51,3 +51,11 @@ def test_the_log_and_json_keep_utc(workspace):
     assert report["timezone"] == "Europe/Madrid" and report["generated_at"].endswith("Z")
     markdown = cabinet.ok("report", "1").output
     assert "First negative message: 2026-11-20 09:00 CET (UTC+01:00)" in markdown
+
+
+def test_the_warnings_speak_the_organisations_time(workspace):
+    cabinet = _madrid(workspace)
+    cabinet.at(2).ok("freeze", "--reason", "cabinet meeting")
+    text = cabinet.at(11).ok("status").output
+    assert "WARNING: publishing is frozen since 2026-11-20 11:00 CET (UTC+01:00) by marta" in text
+    assert "the prepare deadline is less than 2 h away (2026-11-20 21:00 CET (UTC+01:00))" in text

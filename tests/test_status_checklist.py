@@ -28,8 +28,8 @@ def test_a_deadline_less_than_2_h_away_is_warned(workspace):
     cabinet = Cabinet(workspace)
     cabinet.open(2)
     warnings = cabinet.at(10.5).status()["warnings"]
-    assert "the prepare deadline is less than 2 h away (2026-11-20T20:00:00Z)" in warnings
-    assert any(note.startswith("step notice is due in 1 h 30 min (2026-11-20T20:00:00Z)") for note in warnings)
+    assert "the prepare deadline is less than 2 h away (2026-11-20 20:00 UTC)" in warnings
+    assert any(note.startswith("step notice is due in 1 h 30 min (2026-11-20 20:00 UTC)") for note in warnings)
     assert "WARNING: the prepare deadline is less than 2 h away" in cabinet.ok("status").output
 
 

@@ -10,7 +10,7 @@ not safe is listed as unconfirmed (and warned about) until a person confirms or 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
 from publisher.drafting.drafts import DraftRecord, list_drafts
@@ -23,7 +23,7 @@ from publisher.incident.freeze import active_freeze
 from publisher.incident.incidents import Incident, load_incident
 from publisher.incident.playbooks import Item, checklist
 from publisher.log.store import Event
-from publisher.timeparse import from_iso, hours, human_hours, iso
+from publisher.timeparse import for_people, from_iso, hours, human_hours, iso
 from publisher.workspace.app import App
 from publisher.workspace.witnessing import unwitnessed_note
 
@@ -108,6 +108,8 @@ class Status:
     frozen: Event | None = None
     undelivered: list[Undelivered] = field(default_factory=list)
     unwitnessed: str | None = None
+    zone: tzinfo | None = None
+    """The organisation's time zone: the times in the warnings are shown in it."""
 
     @property
     def warnings(self) -> list[str]:
@@ -116,7 +118,7 @@ class Status:
         for clock in (self.prepared, self.published):
             if clock.done_at is None and not clock.waived and timedelta(0) < clock.deadline - self.now < WARN_BEFORE:
                 notes.append(_("the {name} deadline is less than 2 h away ({deadline})").format(
-                    name=clock.name, deadline=iso(clock.deadline)))
+                    name=clock.name, deadline=for_people(clock.deadline, self.zone)))
         return notes + checklist_warnings(self)
 
     def as_dict(self) -> dict[str, Any]:
@@ -172,7 +174,8 @@ def incident_status(app: App, incident_id: str) -> Status:
               published_at, now, waived.get("published")),
         states, records, checklist=checklist(book, facts), decision=latest_decision(app, incident.id),
         frozen=frozen, unconfirmed=unconfirmed_deliveries(app, records),
-        undelivered=undelivered(app, records, frozen is not None), unwitnessed=unwitnessed_note(app))
+        undelivered=undelivered(app, records, frozen is not None), unwitnessed=unwitnessed_note(app),
+        zone=app.config.timezone)
 
 
 def _channel_state(name: str, type_name: str, records: list[DraftRecord]) -> ChannelState:
@@ -230,7 +233,7 @@ def checklist_warnings(status: Status) -> list[str]:
     if status.frozen:
         frozen = status.frozen
         notes.append(_("publishing is frozen since {ts} by {actor} ({reason}); nothing is sent until an approver "
-                       "runs `publish unfreeze --reason TEXT`").format(ts=frozen.ts, actor=frozen.actor,
+                       "runs `publish unfreeze --reason TEXT`").format(ts=for_people(frozen.ts, status.zone), actor=frozen.actor,
                                                                         reason=frozen.data.get("reason")))
     if status.incident.state == "resolved":
         return notes
@@ -240,7 +243,7 @@ def checklist_warnings(status: Status) -> list[str]:
         left = item.deadline - status.now
         if item.state == "due" and timedelta(0) < left < WARN_BEFORE:
             notes.append(_("step {id} is due in {left} ({deadline}): {title}").format(
-                id=item.id, left=human_hours(hours(left)), deadline=iso(item.deadline), title=item.title))
+                id=item.id, left=human_hours(hours(left)), deadline=for_people(item.deadline, status.zone), title=item.title))
         elif item.state == "late" and item.id == "update":
             age = hours(status.now - (item.done_at or item.deadline))
             every = item.title.rsplit(" ", 2)[-2] + " h"
