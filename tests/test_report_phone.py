@@ -31,7 +31,10 @@ addEventListener("load", () => {
   const pinned = doc.querySelector(".verdicts").getBoundingClientRect();
   const out = {scrollWidth: doc.documentElement.scrollWidth, innerWidth: win.innerWidth, scrolled: win.scrollY,
                barTop: pinned.top, barBottom: pinned.bottom, texts: texts,
-               tables: [...doc.querySelectorAll("table")].map(t => t.getBoundingClientRect().right)};
+               tables: [...doc.querySelectorAll("table")].map(t => t.getBoundingClientRect().right),
+               cut: [...doc.querySelectorAll("td, .post, h1, .verdicts")].filter(e => e.scrollWidth > e.clientWidth + 1)
+                      .map(e => e.textContent.slice(0, 60)),
+               scrolling: [...doc.querySelectorAll(".wrap")].filter(e => e.scrollWidth > e.clientWidth + 1).length};
   document.body.insertAdjacentHTML("beforeend", "<pre id=probe>" + JSON.stringify(out) + "</pre>");
 });
 </script>"""
@@ -88,6 +91,7 @@ def test_the_report_reads_on_a_390px_phone(workspace, tmp_path, monkeypatch, lan
     assert measured["innerWidth"] == PHONE and measured["scrolled"] > 0
     assert measured["scrollWidth"] <= PHONE, "the page scrolls sideways"
     assert all(right <= PHONE for right in measured["tables"]), measured["tables"]
+    assert measured["cut"] == [] and measured["scrolling"] == 0, "a cell is wider than the phone"
     assert measured["barTop"] == 0 and measured["barBottom"] > 0, "the verdicts left the screen"
     assert _overlaps(measured["texts"]) == []
 

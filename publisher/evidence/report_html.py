@@ -42,7 +42,7 @@ h2{font-size:18px;margin:28px 0 8px;border-bottom:1px solid #dde1e6;padding-bott
 .verdicts{position:sticky;top:0;z-index:2;background:#fff;border-bottom:1px solid #dde1e6;padding:8px 0;
 display:flex;flex-wrap:wrap;gap:6px 16px;font-size:14px}
 .wrap{overflow-x:auto}table{border-collapse:collapse;width:100%;font-size:13.5px}
-th,td{text-align:left;padding:5px 8px;border-bottom:1px solid #eceff2;vertical-align:top;overflow-wrap:anywhere}
+th,td{text-align:left;padding:5px 8px;border-bottom:1px solid #eceff2;vertical-align:top;overflow-wrap:break-word}
 th{white-space:nowrap;background:#f0f2f5;font-weight:600}td a,.u{word-break:break-all}
 .v{font-weight:700;padding:2px 8px;border-radius:4px;white-space:nowrap}
 .pass{background:#d8f3dc;color:#1b5e20}.fail{background:#fde2e1;color:#b71c1c}
