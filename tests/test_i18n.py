@@ -89,7 +89,7 @@ def _plain_words(node: ast.AST) -> bool:
 
 def untranslated_literals(tree: ast.AST) -> list[int]:
     """Lines where a sentence reaches a person without `_()`: the first argument of
-    say/echo/the named errors, or a click help text."""
+    say/echo/the named errors, a table's headers, or a click help text."""
     lines = []
     for node in ast.walk(tree):
         if not isinstance(node, ast.Call):
@@ -98,6 +98,8 @@ def untranslated_literals(tree: ast.AST) -> list[int]:
         shown = list(node.args[:1]) if name in SINKS else []
         if name in LATER_ARGUMENT and len(node.args) > LATER_ARGUMENT[name]:
             shown.append(node.args[LATER_ARGUMENT[name]])
+        if name == "table" and len(node.args) > 1 and isinstance(node.args[1], ast.List):
+            shown += node.args[1].elts
         if name in HELP_CALLS:
             shown += [keyword.value for keyword in node.keywords if keyword.arg in ("help", "short_help")]
         lines += [value.lineno for value in shown if _plain_words(value)]

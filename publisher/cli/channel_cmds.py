@@ -33,9 +33,9 @@ def channels_list(as_json: bool) -> None:
     if as_json:
         emit_json(rows)
         return
-    table([[r["name"], r["type"], r["audience"], "yes" if r["enabled"] else "no",
+    table([[r["name"], r["type"], r["audience"], _("yes") if r["enabled"] else _("no"),
             " ".join(f"{k}={v}" for k, v in r["settings"].items() if k not in ("type", "audience", "enabled"))]
-           for r in rows], ["name", "type", "audience", "enabled", "settings"])
+           for r in rows], [_("name"), _("type"), _("audience"), _("enabled"), _("settings")])
 
 
 @channels.command("check")
@@ -56,8 +56,8 @@ def channels_check(as_json: bool) -> None:
     if as_json:
         emit_json(results)
     else:
-        table([[r["name"], r["type"], "ok" if r["ok"] else "FAILED", r["detail"]] for r in results],
-              ["name", "type", "check", "detail"])
+        table([[r["name"], r["type"], _("ok") if r["ok"] else _("FAILED"), r["detail"]] for r in results],
+              [_("name"), _("type"), _("check"), _("detail")])
     failed = [r["name"] for r in results if not r["ok"]]
     if failed:
         raise CheckFailed(_("channel check failed for {names}.").format(names=', '.join(failed)))

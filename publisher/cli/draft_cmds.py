@@ -34,7 +34,7 @@ def drafts_list(incident: str | None, as_json: bool) -> None:
         return
     table([[r.draft.id, r.draft.incident, str(r.draft.case), r.draft.template, r.draft.language,
             when(r.created_at), state_word(r.status)] for r in records],
-          ["draft", "incident", "case", "template", "lang", "rendered (UTC)", "status"])
+          [_("draft"), _("incident"), _("case"), _("template"), _("lang"), _("rendered"), _("status")])
 
 
 @drafts.command("show")

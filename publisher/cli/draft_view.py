@@ -30,7 +30,7 @@ def preview(draft: Draft, status: str) -> None:
             if len(payload.parts) > 1:
                 say(part_heading(payload, number, part))
             say(part)
-    say(rule("end"))
+    say(rule(_("end")))
 
 
 def part_heading(payload: Any, number: int, part: str) -> str:
@@ -39,7 +39,7 @@ def part_heading(payload: Any, number: int, part: str) -> str:
 
     return _("· part {number} of {total} · {length}/{limit} {unit}").format(
         number=number, total=len(payload.parts), length=measure(part, payload.counting),
-        limit=payload.limit, unit=DESCRIPTIONS[payload.counting])
+        limit=payload.limit, unit=_(DESCRIPTIONS[payload.counting]))
 
 
 def _say_reply(draft: Draft) -> None:
@@ -152,7 +152,7 @@ def deliver(draft_id: str, *, actor: str, as_json: bool, resend: tuple[str, ...]
             emit_json(summary)
     else:
         table([[o.channel, o.state, str(o.attempts), o.url or o.detail] for o in outcomes],
-              ["channel", "state", "attempts", "where / why"])
+              [_("channel"), _("state"), _("attempts"), _("where / why")])
         say(_("{value} of {count} delivered in {elapsed:.1f} s.").format(
                 value=len(outcomes) - len(missing), count=len(outcomes), elapsed=elapsed))
         for channel in unconfirmed:

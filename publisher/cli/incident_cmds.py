@@ -171,7 +171,7 @@ def incident_list(as_json: bool) -> None:
         say(_("No incidents. Open one with: publish incident open --case N --first-seen TIME"))
         return
     table([[i.id, str(i.case), i.state, i.severity, when(i.first_seen), i.summary or ""] for i in items],
-          ["id", "case", "state", "severity", "first seen", "summary"])
+          [_("id"), _("case"), _("state"), _("severity"), _("first seen"), _("summary")])
 
 
 @incident.command("show")

@@ -8,7 +8,7 @@ import click
 from publisher.cli.output import emit_json, say, table
 from publisher.cli.session import session
 from publisher.cli.signing_opts import key_option
-from publisher.i18n import N_
+from publisher.i18n import N_, _
 
 
 @click.group("keys")
@@ -60,7 +60,7 @@ def keys_list(as_json: bool) -> None:
                    "not_counted": [{"seq": seq, "reason": reason} for seq, reason in ring.problems]})
         return
     table([[k.name, k.scheme, k.fingerprint, f"#{k.seq}", k.by or ""] for k in ring.keys],
-          ["name", "scheme", "fingerprint", "enrolled", "by"])
+          [_("name"), _("scheme"), _("fingerprint"), _("enrolled"), _("by")])
     for seq, reason in ring.problems:
         say(f"#{seq}: {reason}")
 

@@ -60,7 +60,7 @@ def verify(as_json: bool) -> None:
                    "problem": result.problem, "bad_row": result.bad_seq,
                    "trust_problems": bad, "outside_problems": outside})
     elif result.ok and not bad and not outside:
-        signed = " and every signature" if app.config.signing == "ssh" else ""
+        signed = _(" and every signature") if app.config.signing == "ssh" else ""
         say(_("Log intact{signed}: {rows} events, head {head}{verified_words}.").format(
                 signed=signed, rows=result.rows, head=result.head, verified_words=verified_words(app)))
     if not result.ok:

@@ -5,7 +5,7 @@ import click
 
 from publisher.cli.output import emit_json, say, table
 from publisher.cli.session import session
-from publisher.i18n import N_
+from publisher.i18n import N_, _
 
 
 @click.group("templates")
@@ -25,7 +25,7 @@ def templates_list(as_json: bool) -> None:
         return
     table([[row["kind"], str(row["case"]), row["language"], row["version"], ", ".join(row["required"]) or "-",
             ", ".join(row["optional"]) or "-"] for row in rows],
-          ["kind", "case", "lang", "version", "required", "optional"])
+          [_("kind"), _("case"), _("lang"), _("version"), _("required"), _("optional")])
 
 
 @templates.command("show")

@@ -204,8 +204,8 @@ def is_internal_brief(draft: Draft) -> bool:
 
 def _payload(channel: Channel, text: str, title: str, template: str) -> Payload:
     counting = channel.counting
-    what = (f"channel {channel.name!r}: the {channel.variant} {template} text "
-            f"({DESCRIPTIONS[counting]})")
+    what = _("channel {name!r}: the {variant} {template} text ({unit})").format(
+        name=channel.name, variant=channel.variant, template=template, unit=_(DESCRIPTIONS[counting]))
     check_accepted(text, counting, what)
     parts = fit(text, channel.max_length, lambda value: measure(value, counting), channel.overflow, what)
     return Payload(channel.name, channel.type, channel.audience, channel.variant, title.splitlines()[0],
@@ -304,6 +304,9 @@ def apply_delivery(delivery: Delivery, event: Event) -> None:
 
 def describe_length(payload: Payload) -> str:
     limit = f"/{payload.limit}" if payload.limit else ""
-    split = f", {len(payload.parts)} parts" if len(payload.parts) > 1 else ""
-    return f"{payload.length}{limit} {DESCRIPTIONS[payload.counting]}{split}"
+    unit = _(DESCRIPTIONS[payload.counting])
+    if len(payload.parts) > 1:
+        return _("{length}{limit} {unit}, {parts} parts").format(
+            length=payload.length, limit=limit, unit=unit, parts=len(payload.parts))
+    return f"{payload.length}{limit} {unit}"
 

@@ -24,7 +24,7 @@ from __future__ import annotations
 import re
 from typing import Callable
 
-from publisher.i18n import _
+from publisher.i18n import N_, _
 
 URL_LENGTH = 23
 MASTODON_DOMAIN_MAX = 253
@@ -115,10 +115,10 @@ REFUSALS: dict[str, Callable[[str], str | None]] = {
 }
 
 DESCRIPTIONS = {
-    "x": "X weighted characters",
-    "mastodon": "Mastodon characters",
-    "utf16": "UTF-16 units",
-    "chars": "characters",
+    "x": N_("X weighted characters"),
+    "mastodon": N_("Mastodon characters"),
+    "utf16": N_("UTF-16 units"),
+    "chars": N_("characters"),
 }
 
 
