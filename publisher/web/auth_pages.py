@@ -4,21 +4,12 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
-from publisher.errors import Refused
 from publisher.incident import people
 from publisher.web import security
-from publisher.web.routing import Visitor, call, route
+from publisher.web.routing import Visitor, call, json_body, route
 from publisher.i18n import _
 
 
-async def _json(request: Request) -> dict:
-    try:
-        body = await request.json()
-    except ValueError:
-        raise Refused(_("the request body is not JSON.")) from None
-    if not isinstance(body, dict):
-        raise Refused(_("the request body is not a JSON object."))
-    return body
 
 
 @route("/login", None)
@@ -38,7 +29,7 @@ async def login(request: Request, visitor: Visitor) -> Response:
     client = request.client.host if request.client else "?"
     if not visitor.console.logins.allow(client):
         return JSONResponse({"error": _("Too many login attempts; wait 10 minutes.")}, status_code=429)
-    token, opened = await call(people.login, visitor.console.app, await _json(request))
+    token, opened = await call(people.login, visitor.console.app, await json_body(request))
     response = JSONResponse({"redirect": _next(request), "person": opened.person})
     max_age = int(visitor.console.app.config.console_session_hours * 3600)
     security.set_cookie(response, security.SESSION_COOKIE, token, max_age)
@@ -69,7 +60,7 @@ async def enrol_options(request: Request, visitor: Visitor) -> Response:
 
 @route("/enrol/{token}", None, ("POST",))
 async def enrol(request: Request, visitor: Visitor) -> Response:
-    key = await call(people.enrol, visitor.console.app, request.path_params["token"], await _json(request))
+    key = await call(people.enrol, visitor.console.app, request.path_params["token"], await json_body(request))
     return JSONResponse({"redirect": "/login", "person": key.person})
 
 

@@ -6,20 +6,11 @@ import threading
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from publisher.errors import PublishError, Refused
+from publisher.errors import PublishError
 from publisher.evidence.draft_facts import draft_facts, progress
-from publisher.web.routing import Visitor, call, route
-from publisher.i18n import _
+from publisher.web.routing import Visitor, call, json_body, route
 
 
-async def _body(request: Request) -> dict:
-    try:
-        body = await request.json()
-    except ValueError:
-        body = None
-    if not isinstance(body, dict):
-        raise Refused(_("the request body is not a JSON object."))
-    return body
 
 
 @route("/drafts/{draft}", "view")
@@ -41,7 +32,7 @@ def _signing_routes(action: str) -> None:
     async def options(request: Request, visitor: Visitor) -> Response:
         from publisher.drafting.signed_actions import options as make_options
 
-        body = await _body(request)
+        body = await json_body(request)
         found = await call(make_options, visitor.console.app, action, request.path_params["draft"],
                            visitor.person, body.get("reason"))
         return JSONResponse(found)
@@ -49,7 +40,7 @@ def _signing_routes(action: str) -> None:
     async def submit(request: Request, visitor: Visitor) -> Response:
         from publisher.drafting.signed_actions import act
 
-        body = await _body(request)
+        body = await json_body(request)
         draft_id = request.path_params["draft"]
         record = await call(act, visitor.console.app, action, draft_id, visitor.person,
                             body.get("credential") or {}, body.get("reason"))
@@ -90,7 +81,7 @@ for _action in ("approve", "reject"):
 async def confirm_options(request: Request, visitor: Visitor) -> Response:
     from publisher.delivery.signed_confirm import options
 
-    body = await _body(request)
+    body = await json_body(request)
     return JSONResponse(await call(options, visitor.console.app, request.path_params["draft"],
                                    str(body.get("channel", "")), visitor.person, str(body.get("url", ""))))
 
@@ -99,7 +90,7 @@ async def confirm_options(request: Request, visitor: Visitor) -> Response:
 async def confirm(request: Request, visitor: Visitor) -> Response:
     from publisher.delivery.signed_confirm import act
 
-    body = await _body(request)
+    body = await json_body(request)
     draft_id = request.path_params["draft"]
     await call(act, visitor.console.app, draft_id, str(body.get("channel", "")), visitor.person,
                str(body.get("url", "")), body.get("credential") or {})

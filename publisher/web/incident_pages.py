@@ -5,8 +5,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
-from publisher.web.routing import Visitor, call, route
-from publisher.i18n import _
+from publisher.web.routing import Visitor, call, json_body, route
 
 
 def _overview(app, below: int | None):
@@ -68,8 +67,7 @@ def _render(app, incident_id: str, template: str, language: str | None, variable
         parsed["solutions"] = solutions
     draft = render_draft(app, load_incident(app, incident_id), template, author=author, language=language,
                          variables=parsed)
-    record, _ = save_draft(app, draft)
-    return record
+    return save_draft(app, draft)[0]
 
 
 @route("/incidents/{incident}/render", "render", ("POST",))
@@ -96,13 +94,13 @@ def _incident_signing(action: str) -> None:
     async def options(request: Request, visitor: Visitor) -> Response:
         from publisher.incident.signed_actions import options as make_options
 
-        fields = {**await _json(request), "incident": request.path_params["incident"]}
+        fields = {**await json_body(request), "incident": request.path_params["incident"]}
         return JSONResponse(await call(make_options, visitor.console.app, action, visitor.person, fields))
 
     async def submit(request: Request, visitor: Visitor) -> Response:
         from publisher.incident.signed_actions import act
 
-        body = await _json(request)
+        body = await json_body(request)
         incident = request.path_params["incident"]
         fields = {key: body.get(key) for key in ("reason", "decision")} | {"incident": incident}
         await call(act, visitor.console.app, action, visitor.person, fields, body.get("credential") or {})
@@ -113,16 +111,6 @@ def _incident_signing(action: str) -> None:
     route(f"/incidents/{{incident}}/{action}", action, ("POST",))(submit)
 
 
-async def _json(request: Request) -> dict:
-    from publisher.errors import Refused
-
-    try:
-        body = await request.json()
-    except ValueError:
-        body = None
-    if not isinstance(body, dict):
-        raise Refused(_("the request body is not a JSON object."))
-    return body
 
 
 for _action in ("freeze", "unfreeze", "decide"):

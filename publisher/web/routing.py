@@ -10,6 +10,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
+from publisher.errors import Refused
+from publisher.i18n import _
 from publisher.incident.authority import may
 
 Handler = Callable[[Request, "Visitor"], Awaitable[Response]]
@@ -49,3 +51,14 @@ class Visitor:
 async def call(function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     """Run a core function (blocking: SQLite, the network) off the event loop."""
     return await run_in_threadpool(function, *args, **kwargs)
+
+
+async def json_body(request: Request) -> dict:
+    """The request's JSON object; anything else is refused with one sentence (a 4xx)."""
+    try:
+        body = await request.json()
+    except ValueError:
+        raise Refused(_("the request body is not JSON.")) from None
+    if not isinstance(body, dict):
+        raise Refused(_("the request body is not a JSON object."))
+    return body
