@@ -25,7 +25,7 @@ api_url = "{url}"
 def cabinet(workspace, monkeypatch):
     with FakeServer(lambda request: Reply(200, "ok", {"Content-Type": "text/html"})) as fake:
         monkeypatch.setenv("CABINET_WEBHOOK", f"{fake.url}/services/T0/B0/secret")
-        workspace.write_config(extra=f'\n[channels.cabinet]\ntype = "slack"\naudience = "internal"\n'
+        workspace.write_config(extra='\n[channels.cabinet]\ntype = "slack"\naudience = "internal"\n'
                                      'webhook_url = "${CABINET_WEBHOOK}"\n')
         yield fake
 
