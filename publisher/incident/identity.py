@@ -28,8 +28,6 @@ from publisher.log.store import Event
 if TYPE_CHECKING:
     from publisher.workspace.app import App
 
-SELF_DECLARED = 'unsigned, self-declared ([approvals] signing = "none")'
-
 
 def signing_on(app: App) -> bool:
     return app.config.signing == "ssh"
@@ -158,4 +156,4 @@ def bad_signatures(app: App) -> list[tuple[Event, str]]:
 
 def self_declared(app: App) -> str | None:
     """What to say next to a name shown as having acted, when nothing proves it."""
-    return SELF_DECLARED if not signing_on(app) else None
+    return _('unsigned, self-declared ([approvals] signing = "none")') if not signing_on(app) else None
