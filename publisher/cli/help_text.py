@@ -17,15 +17,25 @@ _swapped = False
 
 
 def commands(root: click.Command) -> Iterator[click.Command]:
+    """The tree's commands loaded so far (a lazy group loads its own when they are asked for)."""
     yield root
     if isinstance(root, click.Group):
-        for command in root.commands.values():
+        for command in list(root.commands.values()):
             yield from commands(command)
+
+
+def every_command(root: click.Command) -> Iterator[click.Command]:
+    """The whole tree, loading what a lazy group has not loaded yet."""
+    yield root
+    if isinstance(root, click.Group):
+        context = click.Context(root)
+        for name in root.list_commands(context):
+            yield from every_command(root.get_command(context, name))
 
 
 def help_texts(root: click.Command) -> Iterator[str]:
     """Every help text of the tree, in English (what the catalogue must translate)."""
-    for command in commands(root):
+    for command in every_command(root):
         for owner, attribute in _texts(command):
             original = owner.__dict__.get(f"_en_{attribute}", getattr(owner, attribute, None))
             if original:
@@ -47,8 +57,20 @@ def start_run(root: click.Command) -> None:
     if current_language() == "en" and not _swapped:
         return
     for command in commands(root):
-        for owner, attribute in _texts(command):
-            original = owner.__dict__.setdefault(f"_en_{attribute}", getattr(owner, attribute, None))
-            if original:
-                setattr(owner, attribute, _(inspect.cleandoc(original)))
+        _swap(command)
     _swapped = True
+
+
+def localise(command: click.Command) -> None:
+    """A command just loaded by a lazy group, in this run's language."""
+    if current_language() == "en" and not _swapped:
+        return
+    for each in commands(command):
+        _swap(each)
+
+
+def _swap(command: click.Command) -> None:
+    for owner, attribute in _texts(command):
+        original = owner.__dict__.setdefault(f"_en_{attribute}", getattr(owner, attribute, None))
+        if original:
+            setattr(owner, attribute, _(inspect.cleandoc(original)))

@@ -4,12 +4,38 @@ from __future__ import annotations
 
 import click
 
-from publisher.cli.errors import PublishGroup
+from publisher.cli.lazy import LazyGroup
 from publisher.cli.session import Session
 from publisher.i18n import N_, _
 
 
-@click.group(cls=PublishGroup, invoke_without_command=True,
+# name -> (module under publisher.cli, which help text, its short form); kept true by tests/test_cli_lazy.py
+COMMANDS = {
+    "approve": ("draft_cmds", "help", "Approve a draft; it is sent once the required approvals are in."),
+    "channels": ("channel_cmds", "help", "Configured channels, with secrets masked."),
+    "confirm": ("draft_cmds", "help", "Record a delivery whose outcome was unknown as found on the platform (approvers "
+                "only; the post is checked with the platform first where the channel can look it up)."),
+    "decide": ("case_cmds", "short_help", "Record the decision to ignore (or answer) a provocation."),
+    "done": ("case_cmds", "short_help", "Mark a step done that happens outside the tool."),
+    "drafts": ("draft_cmds", "help", "Rendered drafts: their payloads, approvals and deliveries."),
+    "freeze": ("case_cmds", "short_help", "Stop every outgoing channel at once."),
+    "incident": ("incident_cmds", "help", "Open, list, show, correct and resolve incidents."),
+    "init": ("workspace_cmds", "help", "Create a workspace: config/publisher.toml, templates/ for overrides, var/."),
+    "keys": ("key_cmds", "help", "The SSH keys enrolled in the log, which signed actions are checked against."),
+    "log": ("log_cmds", "help", "Show the log (oldest first); `publish log verify` checks its hash chain."),
+    "reject": ("draft_cmds", "help", "Reject a draft; it will never be sent."),
+    "report": ("report_cmds", "short_help", "The evidence of an incident: md, html or json."),
+    "send": ("draft_cmds", "help", "Resume delivery of an approved draft: only channels not yet delivered."),
+    "serve": ("console_cmds", "help", "Run the cabinet's web console over this workspace and its store."),
+    "status": ("workspace_cmds", "short_help", "Clocks, deadlines, channels and the checklist."),
+    "store": ("store_cmds", "help", "The log's backend: what it is, and copying it to another one."),
+    "templates": ("template_cmds", "help", "The templates each case uses and their variables, per language."),
+    "unfreeze": ("case_cmds", "short_help", "Lift the freeze (approvers only)."),
+    "users": ("console_cmds", "help", "People on the console: invite them to enrol a passkey, revoke their passkeys."),
+}
+
+
+@click.group(cls=LazyGroup, lazy=COMMANDS, invoke_without_command=True,
              context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.option("--workspace", metavar="DIR", help=N_("Workspace folder (else $PUBLISH_WORKSPACE, else the current one)."))
 @click.option("--case", type=int, metavar="N", help=N_("Crisis case 1-4 of the draft to render."))
@@ -59,24 +85,3 @@ def cli(ctx: click.Context, workspace: str | None, case: int | None, template: s
                    channel_names=channel_names, reply_to=reply_to, dry_run=dry_run, as_json=as_json,
                    solutions=solutions, solutions_file=solutions_file)
 
-
-def _register() -> None:
-    from publisher.cli import case_cmds, channel_cmds, draft_cmds, incident_cmds, log_cmds, report_cmds, workspace_cmds
-    from publisher.cli import console_cmds
-    from publisher.cli import key_cmds, store_cmds
-
-    for module in (incident_cmds, draft_cmds, log_cmds, channel_cmds, workspace_cmds, case_cmds, report_cmds,
-                   console_cmds, store_cmds, key_cmds):
-        for command in module.COMMANDS:
-            cli.add_command(command)
-    _register_templates()
-
-
-def _register_templates() -> None:
-    from publisher.cli import template_cmds
-
-    for command in template_cmds.COMMANDS:
-        cli.add_command(command)
-
-
-_register()
