@@ -47,13 +47,12 @@ def log(ctx: click.Context, incident: str | None, count: int | None, as_json: bo
 def verify(as_json: bool) -> None:
     """Check that no event was edited, deleted or reordered; exit 1 naming the first bad row."""
     from publisher.cli.session import session
-    from publisher.drafting.integrity import trust_problems
+    from publisher.drafting.integrity import verify_with_trust
     from publisher.errors import CheckFailed
     from publisher.workspace.witnessing import outside_problems, verified_words
 
     app = session().app
-    result = app.store.verify()
-    bad = trust_problems(app) if result.ok else []
+    result, bad = verify_with_trust(app)
     outside = outside_problems(app) if result.ok else []
     if as_json:
         emit_json({"ok": result.ok and not bad and not outside, "rows": result.rows, "head": result.head,

@@ -4,8 +4,9 @@ Guarantees: `check_unchanged` recomputes a draft's hash from the very payloads t
 delivery engine is about to send and refuses (exit 1, naming the event that holds
 them) unless it equals the draft's recorded hash, its id, and the hash every counted
 approval bound itself to. A payload edited in the store after approval, even with the
-chain (and its HMAC key) recomputed, is therefore never sent. `tampered_drafts` runs
-the same recomputation over every stored draft for `publish log verify`.
+chain (and its HMAC key) recomputed, is therefore never sent. `verify_with_trust` runs
+the same recomputation over every stored draft for `publish log verify`, with every
+signature check, inside the one streaming walk of the chain.
 """
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 from publisher.drafting.drafts import DraftRecord, _draft_from
 from publisher.errors import CheckFailed
 from publisher.i18n import _
+from publisher.log.store import Event, VerifyResult, read_event
 from publisher.workspace.app import App
 
 
@@ -51,38 +53,73 @@ def check_unchanged(app: App, record: DraftRecord) -> None:
                                                                         problem=problem))
 
 
-def tampered_drafts(app: App) -> list[Tampered]:
-    """Every stored draft whose payloads no longer hash to its recorded hash and id."""
-    found = []
-    for event in app.store.events(kind="draft.rendered"):
-        try:
-            draft = _draft_from(event.data)
-            computed = draft.computed_hash()
-        except (KeyError, TypeError, ValueError, AttributeError):
-            found.append(Tampered(event.seq, event.draft or "", _("its payloads cannot be read")))
-            continue
-        if computed != draft.hash or draft.id != computed[:12] or event.draft != draft.id:
-            found.append(Tampered(event.seq, event.draft or "", _(
-                "its payloads hash to {computed}, not to the recorded {recorded}").format(
-                    computed=computed[:16], recorded=str(draft.hash)[:16])))
-    return found
+def draft_problem(event: Event) -> Tampered | None:
+    """Why one stored draft.rendered event no longer hashes to its recorded hash and id."""
+    try:
+        draft = _draft_from(event.data)
+        computed = draft.computed_hash()
+    except (KeyError, TypeError, ValueError, AttributeError):
+        return Tampered(event.seq, event.draft or "", _("its payloads cannot be read"))
+    if computed != draft.hash or draft.id != computed[:12] or event.draft != draft.id:
+        return Tampered(event.seq, event.draft or "", _(
+            "its payloads hash to {computed}, not to the recorded {recorded}").format(
+                computed=computed[:16], recorded=str(draft.hash)[:16]))
+    return None
 
 
-def trust_problems(app: App) -> list[str]:
-    """For `publish log verify`: every stored draft whose hash no longer fits, every signed
-    action whose signature does not verify, every enrolment that does not count, and an
-    allowed_signers file that differs from the keys the log enrols; one sentence each."""
-    from publisher.incident.identity import bad_signatures, keyring, mirror_problem
+class TrustAudit:
+    """The per-row trust checks of `publish log verify`, fed one row at a time by the
+    chain walk (`Store.verify(visit=...)`), so the log is read once and never held:
+    each draft's hash is recomputed, each signed action's signature checked. A row is
+    parsed only when its kind (read from the canonical body's end) needs it."""
 
-    found = [_("row {seq}: draft {draft} was changed after it was rendered ({reason})").format(
-        seq=item.seq, draft=item.draft, reason=item.reason) for item in tampered_drafts(app)]
-    found += [_("row {seq}: the {kind} by {name} has a bad signature ({reason})").format(
-        seq=event.seq, kind=event.kind, name=event.actor, reason=reason) for event, reason in bad_signatures(app)]
-    found += [_("row {seq}: {reason}").format(seq=seq, reason=reason) for seq, reason in keyring(app).problems]
-    mirror = mirror_problem(app)
-    if mirror:
-        found.append(mirror)
-    return found
+    def __init__(self, app: App) -> None:
+        from publisher.incident.identity import signing_on
+        from publisher.log.signatures import ACTIONS
+
+        self.app = app
+        self.signed = frozenset(kind for kind in ACTIONS if not kind.startswith("key."))
+        self.all_signed = signing_on(app)
+        self.drafts: list[Tampered] = []
+        self.signatures: list[tuple[Event, str]] = []
+
+    def row(self, seq: int, body: str, digest: str) -> None:
+        start = body.rfind('"kind":"') + 8
+        kind = body[start:body.find('"', start)] if start > 7 else read_event(seq, body, digest).kind
+        if kind == "draft.rendered":
+            problem = draft_problem(read_event(seq, body, digest))
+            if problem:
+                self.drafts.append(problem)
+        elif kind in self.signed and (self.all_signed or '"signature":{' in body):
+            self._signature(read_event(seq, body, digest))
+
+    def _signature(self, event: Event) -> None:
+        from publisher.incident.identity import untrusted
+
+        problem = untrusted(self.app, event)
+        if problem:
+            self.signatures.append((event, problem))
+
+    def problems(self) -> list[str]:
+        from publisher.incident.identity import keyring, mirror_problem
+
+        found = [_("row {seq}: draft {draft} was changed after it was rendered ({reason})").format(
+            seq=item.seq, draft=item.draft, reason=item.reason) for item in self.drafts]
+        found += [_("row {seq}: the {kind} by {name} has a bad signature ({reason})").format(
+            seq=event.seq, kind=event.kind, name=event.actor, reason=reason) for event, reason in self.signatures]
+        found += [_("row {seq}: {reason}").format(seq=seq, reason=reason) for seq, reason in keyring(self.app).problems]
+        mirror = mirror_problem(self.app)
+        if mirror:
+            found.append(mirror)
+        return found
+
+
+def verify_with_trust(app: App) -> tuple[VerifyResult, list[str]]:
+    """The chain walk and every trust check in one streaming pass; the trust problems
+    are reported only when the chain itself is intact."""
+    audit = TrustAudit(app)
+    result = app.store.verify(visit=audit.row)
+    return result, (audit.problems() if result.ok else [])
 
 
 def check_sendable(app: App, record: DraftRecord) -> None:

@@ -293,12 +293,13 @@ class Store:
         tries to take it without blocking and says whether it is held."""
         return self.backend.delivery_lock(draft, channel)
 
-    def verify(self) -> VerifyResult:
+    def verify(self, visit: Callable[[int, str, str], None] | None = None) -> VerifyResult:
         """Walk the chain from the first row, stop at the first row that does not fit,
         then check the head files against where the chain ends. The loop is the bare
         read-and-hash loop plus a few slice comparisons: a canonical body ends with
         `,"seq":N,"ts":"<24 characters>"}`, so its own number and time are read from
-        its end; any other shape takes the full parse."""
+        its end; any other shape takes the full parse. `visit(seq, body, hash)` sees
+        each row that fits, in order, in the same pass (checks that read rows stream)."""
         key, sha256 = self.key, hashlib.sha256
         expected_prev, expected_seq, last_ts = GENESIS, 1, ""
         head_seqs = self._head_seqs()
@@ -319,6 +320,8 @@ class Store:
                 return VerifyResult(False, expected_seq - 1, expected_prev, _went_back(seq, ts, last_ts), seq)
             if seq in head_seqs:
                 hashes[seq] = digest
+            if visit is not None:
+                visit(seq, body, digest)
             expected_prev, expected_seq, last_ts = digest, expected_seq + 1, ts
         rows = expected_seq - 1
         problem = self._head_problem(rows, hashes)
@@ -449,6 +452,11 @@ def _row_problem(seq: int, body: str, prev: str, digest: str, body_seq: Any, exp
     if _tail_fields(body)[1] is None:
         return f"row {seq}: it records no time (edited?)"
     return None
+
+
+def read_event(seq: int, body: str, digest: str) -> Event:
+    """One stored row as an Event (for a `verify(visit=...)` that needs the whole event)."""
+    return _event(seq, body, digest)
 
 
 def _event(seq: int, body: str, digest: str) -> Event:
