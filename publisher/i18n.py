@@ -16,14 +16,13 @@ import os
 import re
 from contextvars import ContextVar
 from functools import lru_cache
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from pathlib import Path
     from typing import Callable
 
 DOMAIN = "publish"
-LOCALE_DIR = Path(__file__).resolve().parent / "locale"
 LANGUAGES = ("en", "es")
 
 ESCAPE = re.compile(r"\\(.)")
@@ -54,8 +53,15 @@ def current_language() -> str:
     return _chosen or "en"
 
 
+def locale_dir() -> Path:
+    """Where the catalogues are (pathlib is imported here: English help needs no path)."""
+    from pathlib import Path
+
+    return Path(__file__).resolve().parent / "locale"
+
+
 def catalogue_path(language: str) -> Path:
-    return LOCALE_DIR / language / "LC_MESSAGES" / f"{DOMAIN}.po"
+    return locale_dir() / language / "LC_MESSAGES" / f"{DOMAIN}.po"
 
 
 class Catalogue:

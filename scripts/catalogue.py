@@ -23,7 +23,7 @@ from babel.messages.pofile import read_po, write_po
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from publisher.i18n import DOMAIN, LANGUAGES, LOCALE_DIR, catalogue_path  # noqa: E402
+from publisher.i18n import DOMAIN, LANGUAGES, catalogue_path, locale_dir  # noqa: E402
 
 KEYWORDS = {"_": None, "N_": None, "ngettext": (1, 2)}
 
@@ -59,7 +59,7 @@ def playbook_titles() -> list[str]:
 
 def update(template: Catalog) -> list[Path]:
     written = []
-    with open(LOCALE_DIR / f"{DOMAIN}.pot", "wb") as out:
+    with open(locale_dir() / f"{DOMAIN}.pot", "wb") as out:
         write_po(out, template, omit_header=False, sort_output=True, no_location=True)
     for language in LANGUAGES:
         if language == "en":

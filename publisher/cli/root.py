@@ -5,7 +5,6 @@ from __future__ import annotations
 import click
 
 from publisher.cli.lazy import LazyGroup
-from publisher.cli.session import Session
 from publisher.i18n import N_, _
 
 
@@ -67,6 +66,8 @@ def cli(ctx: click.Context, workspace: str | None, case: int | None, template: s
     Cases:     1 technical fault, not ours      2 technical fault, ours
                3 reputational risk we caused    4 attacks or outside circumstances
     """
+    from publisher.cli.session import Session
+
     overrides = ctx.obj if isinstance(ctx.obj, dict) else {}
     ctx.obj = Session(workspace=workspace, **overrides)
     ctx.call_on_close(ctx.obj.finish)

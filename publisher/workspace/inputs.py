@@ -10,7 +10,6 @@ read until memory runs out.
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 from publisher.errors import BadInput
 from publisher.i18n import _
@@ -37,7 +36,7 @@ def check_text(text: str, what: str) -> str:
 def read_text_file(path: str, what: str, limit: int = MAX_INPUT_FILE) -> str:
     """A UTF-8 text file given as input, read up to `limit` bytes and checked."""
     try:
-        with Path(path).open("rb") as stream:
+        with open(path, "rb") as stream:
             data = stream.read(limit + 1)
     except OSError as error:
         raise BadInput(_("{what} {path}: cannot read it ({reason}).").format(
