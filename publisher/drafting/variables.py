@@ -15,7 +15,6 @@ Guarantees:
 """
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -88,7 +87,7 @@ def check_variables(workspace: Path | None, language: str, case: int, kind: str,
     known = set(found.names) | set(PROVIDED)
     for name in given:
         if name not in known:
-            close = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.6)
+            close = _closest(name, sorted(known), cutoff=0.6)
             hint = _("; did you mean --var {name}=...?").format(name=close[0]) if close else ""
             raise BadInput(_("--var {name}: case {case} {kind} ({language}) has no variable of that name{hint} "
                              "`publish templates show {kind}` lists them.").format(
@@ -141,7 +140,7 @@ def overview(workspace: Path | None, kind: str | None = None) -> list[dict[str, 
     from publisher.incident.playbooks import load_playbooks
 
     if kind is not None and kind not in KINDS:
-        close = difflib.get_close_matches(kind, KINDS, n=1)
+        close = _closest(kind, KINDS)
         hint = _("; did you mean {name}?").format(name=close[0]) if close else ""
         raise BadInput(_("no template kind {kind!r}{hint} Kinds: {kinds}.").format(
             kind=kind, hint=hint, kinds=", ".join(KINDS)))
@@ -159,3 +158,10 @@ def overview(workspace: Path | None, kind: str | None = None) -> list[dict[str, 
                                       for key in found.names},
                              "from": {key: PROVIDED.get(key, "--var") for key in found.names}})
     return rows
+
+
+def _closest(word: str, choices: list[str] | tuple[str, ...], cutoff: float = 0.6) -> list[str]:
+    """The nearest choice, for a refusal's hint (difflib is loaded only to refuse)."""
+    import difflib
+
+    return difflib.get_close_matches(word, choices, n=1, cutoff=cutoff)

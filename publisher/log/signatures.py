@@ -53,16 +53,17 @@ import hashlib
 import importlib
 import json
 import os
-import subprocess
-import tempfile
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from publisher.errors import BadInput, Refused
 from publisher.i18n import _
 from publisher.log.sshsig import verify_ed25519
+
+if TYPE_CHECKING:
+    import subprocess
 
 NAMESPACE = "publish-approval"
 TIMEOUT = 20
@@ -364,6 +365,8 @@ def _ssh_check(message: bytes, armored: str, public_key: str) -> str | None:
 
 
 def _ssh_keygen_check(message: bytes, armored: str, public_key: str) -> str | None:
+    import tempfile
+
     with tempfile.TemporaryDirectory(prefix="publish-sig-") as folder:
         signers = Path(folder) / "allowed_signers"
         signers.write_text(f'signer namespaces="{NAMESPACE}" {public_key}\n', encoding="utf-8")
@@ -380,6 +383,9 @@ register_scheme("ssh", _verify_ssh)
 
 
 def _ssh_keygen(args: list[str], stdin: bytes) -> subprocess.CompletedProcess[bytes]:
+    """ssh-keygen as a child process (subprocess and tempfile load only when one is spawned)."""
+    import subprocess
+
     try:
         return subprocess.run(["ssh-keygen", *args], input=stdin, capture_output=True, timeout=TIMEOUT,
                               env={**os.environ, "SSH_ASKPASS_REQUIRE": "never"})
