@@ -7,13 +7,13 @@ import click
 from publisher.cli.lazy import LazyGroup
 from publisher.i18n import N_, _
 
-
 # name -> (module under publisher.cli, which help text, its short form); kept true by tests/test_cli_lazy.py
 COMMANDS = {
     "approve": ("draft_cmds", "help", "Approve a draft; it is sent once the required approvals are in."),
     "channels": ("channel_cmds", "help", "Configured channels, with secrets masked."),
-    "confirm": ("draft_cmds", "help", "Record a delivery whose outcome was unknown as found on the platform (approvers "
-                "only; the post is checked with the platform first where the channel can look it up)."),
+    "confirm": ("draft_cmds", "help", ("Record a delivery whose outcome was unknown as found on the platform "
+                                       "(approvers only; the post is checked with the platform first where the "
+                                       "channel can look it up).")),
     "decide": ("case_cmds", "short_help", "Record the decision to ignore (or answer) a provocation."),
     "done": ("case_cmds", "short_help", "Mark a step done that happens outside the tool."),
     "drafts": ("draft_cmds", "help", "Rendered drafts: their payloads, approvals and deliveries."),

@@ -17,24 +17,19 @@ from __future__ import annotations
 import hashlib
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from channels.base import Channel
-from publisher.drafting.lengths import DESCRIPTIONS, check_accepted, measure
-from publisher.drafting.phrasing import incident_phrases
-from publisher.drafting.rendering import workspace_renderer
-from publisher.drafting.splitting import fit
-from publisher.drafting.targeting import check_solutions, default_targets
-from publisher.drafting.variables import check_variables
 from publisher.errors import BadInput
-from publisher.incident.cases import check_template, get_case
+from publisher.i18n import _
 from publisher.incident.identity import split_trusted
 from publisher.incident.incidents import Incident
 from publisher.incident.verdict_set import record_public_channels
 from publisher.log.store import Event, canonical
 from publisher.timeparse import from_iso
 from publisher.workspace.app import App
-from publisher.i18n import _
+
+if TYPE_CHECKING:
+    from channels.base import Channel
 
 
 @dataclass(frozen=True)
@@ -167,6 +162,12 @@ def build_context(app: App, incident: Incident, variables: dict[str, Any]) -> di
 def render_draft(app: App, incident: Incident, template: str, *, author: str, language: str | None = None,
                  variables: dict[str, Any] | None = None, channel_names: tuple[str, ...] = (),
                  reply_to: str | None = None) -> Draft:
+    from publisher.drafting.phrasing import incident_phrases
+    from publisher.drafting.rendering import workspace_renderer
+    from publisher.drafting.targeting import check_solutions, default_targets
+    from publisher.drafting.variables import check_variables
+    from publisher.incident.cases import check_template, get_case
+
     check_template(get_case(incident.case, app.workspace), template)
     language = language or incident.language
     variables = dict(variables or {})
@@ -203,6 +204,9 @@ def is_internal_brief(draft: Draft) -> bool:
 
 
 def _payload(channel: Channel, text: str, title: str, template: str) -> Payload:
+    from publisher.drafting.lengths import DESCRIPTIONS, check_accepted, measure
+    from publisher.drafting.splitting import fit
+
     counting = channel.counting
     what = _("channel {name!r}: the {variant} {template} text ({unit})").format(
         name=channel.name, variant=channel.variant, template=template, unit=_(DESCRIPTIONS[counting]))
@@ -303,6 +307,8 @@ def apply_delivery(delivery: Delivery, event: Event) -> None:
 
 
 def describe_length(payload: Payload) -> str:
+    from publisher.drafting.lengths import DESCRIPTIONS
+
     limit = f"/{payload.limit}" if payload.limit else ""
     unit = _(DESCRIPTIONS[payload.counting])
     if len(payload.parts) > 1:
