@@ -293,26 +293,29 @@ class Store:
         tries to take it without blocking and says whether it is held."""
         return self.backend.delivery_lock(draft, channel)
 
-    def verify(self, visit: Callable[[int, str, str], None] | None = None) -> VerifyResult:
+    def verify(self, visit: Callable[[int, str, str], None] | None = None, kinds: tuple[str, ...] = ()) -> VerifyResult:
         """Walk the chain from the first row, stop at the first row that does not fit,
         then check the head files against where the chain ends. The loop is the bare
         read-and-hash loop plus a few slice comparisons: a canonical body ends with
         `,"seq":N,"ts":"<24 characters>"}`, so its own number and time are read from
         its end; any other shape takes the full parse. `visit(seq, body, hash)` sees
-        each row that fits, in order, in the same pass (checks that read rows stream)."""
+        each row that fits and whose kind is one of `kinds` (read from the body's end,
+        in C; every row of another shape), in order, in the same pass, so checks that
+        read rows stream with the walk."""
         key, sha256 = self.key, hashlib.sha256
         expected_prev, expected_seq, last_ts = GENESIS, 1, ""
         head_seqs = self._head_seqs()
         hashes: dict[int, str] = {}
+        marks = tuple(f'"kind":{json.dumps(kind)}' for kind in kinds)
         for seq, body, prev, digest in self.backend.chain():
             message = f"{prev}\n{body}".encode()
             computed = hmac.new(key, message, sha256).hexdigest() if key else sha256(message).hexdigest()
             number = str(seq)
-            ts = body[-26:-2]
+            ts, odd = body[-26:-2], False
             if (seq != expected_seq or prev != expected_prev or computed != digest
                     or body[-33:-26] != ',"ts":"' or body[-1] != "}" or body[-2] != '"'
                     or body[-33 - len(number):-33] != number or body[-40 - len(number):-33 - len(number)] != ',"seq":'):
-                body_seq, ts = _tail_fields(body)
+                (body_seq, ts), odd = _tail_fields(body), True
                 problem = _row_problem(seq, body, prev, digest, body_seq, expected_seq, expected_prev, key)
                 if problem:
                     return VerifyResult(False, expected_seq - 1, expected_prev, problem, seq)
@@ -320,7 +323,7 @@ class Store:
                 return VerifyResult(False, expected_seq - 1, expected_prev, _went_back(seq, ts, last_ts), seq)
             if seq in head_seqs:
                 hashes[seq] = digest
-            if visit is not None:
+            if visit is not None and (odd or body.endswith(marks, 0, len(body) - 40 - len(number))):
                 visit(seq, body, digest)
             expected_prev, expected_seq, last_ts = digest, expected_seq + 1, ts
         rows = expected_seq - 1
