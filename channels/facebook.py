@@ -138,22 +138,21 @@ class FacebookChannel(Channel):
         import facebook
         import requests
 
-        with http.session() as session:
-            wire = _Wire(session, self.api_url)
-            graph = facebook.GraphAPI(access_token=self.settings["token"], timeout=self.timeout, session=wire)
-            graph.version = self.version
+        wire = _Wire(http.shared_session(), self.api_url)
+        graph = facebook.GraphAPI(access_token=self.settings["token"], timeout=self.timeout, session=wire)
+        graph.version = self.version
 
-            def attempt() -> tuple[Any, BaseException | None]:
-                try:
-                    return action(graph), None
-                except json.JSONDecodeError as error:
-                    return None, error
-                except requests.RequestException:
-                    raise
-                except Exception as error:
-                    return None, error
+        def attempt() -> tuple[Any, BaseException | None]:
+            try:
+                return action(graph), None
+            except json.JSONDecodeError as error:
+                return None, error
+            except requests.RequestException:
+                raise
+            except Exception as error:
+                return None, error
 
-            result, error = http.request(attempt, self.redact)
+        result, error = http.request(attempt, self.redact)
         if error is not None:
             raise self._failure(error, wire.response, posting)
         return result

@@ -96,7 +96,7 @@ class HookChannel(Channel):
         """One request to the webhook URL (or `target` under it); transport failures and
         redirects raise."""
         if self._session is None:
-            self._session = http.session()
+            self._session = http.shared_session()
         session = self._session
         sent = dict(headers or {})
         body = None

@@ -7,10 +7,16 @@ in flight (`channels.deadline`); every transport failure becomes a `Retryable` w
 `maybe_delivered` says whether the request could have reached the platform, and an
 answer cut off after its status line is such an unknown outcome, never a refusal.
 Reasons never carry a secret: callers pass them through `Channel.redact`.
+
+Sessions are shared: `shared_session()` gives one per process per TLS setting (`verify`,
+`cert`), so channels with different trust never share one. A shared session keeps no
+cookies and no headers of its own (callers pass headers per request, so no channel's
+secret reaches another), and its pools hold as many connections as the most workers.
 """
 from __future__ import annotations
 
 import functools
+import threading
 from email.utils import parsedate_to_datetime
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Callable
@@ -19,16 +25,35 @@ from channels.base import Permanent, Retryable
 from channels.deadline import Deadline, current_deadline
 
 DEFAULT_TIMEOUT = 20.0
+POOL_SIZE = 256
+HOST_POOLS = 64
+_shared: dict[tuple[Any, Any], "requests.Session"] = {}
+_shared_lock = threading.Lock()
 
 if TYPE_CHECKING:
     import requests
 
 
+def shared_session(verify: bool | str = True, cert: Any = None) -> "requests.Session":
+    """The process's session for these TLS settings, made on first use."""
+    key = (verify, tuple(cert) if isinstance(cert, list) else cert)
+    with _shared_lock:
+        found = _shared.get(key)
+        if found is None:
+            found = _shared[key] = session()
+            found.verify, found.cert = verify, cert
+    return found
+
+
 def session() -> "requests.Session":
+    """A new session that follows no redirect by itself, never retries and keeps no cookie."""
+    from http.cookiejar import DefaultCookiePolicy
+
     import requests
 
     made = requests.Session()
-    adapter = adapter_class()(max_retries=no_retries())
+    made.cookies.set_policy(DefaultCookiePolicy(allowed_domains=[]))
+    adapter = adapter_class()(max_retries=no_retries(), pool_connections=HOST_POOLS, pool_maxsize=POOL_SIZE)
     made.mount("http://", adapter)
     made.mount("https://", adapter)
     return made

@@ -53,12 +53,12 @@ class MastodonChannel(Channel):
 
     def send(self, message: Message) -> Receipt:
         answered = self._status_id(message.reply_to) if message.reply_to and not message.sent_parts else None
-        session = http.session()
+        session = http.shared_session()
         return post_in_parts(message, lambda index, previous: self._post(
             session, message.parts[index], previous, _key(message, index)), answered)
 
     def check(self) -> str:
-        session = http.session()
+        session = http.shared_session()
         response = http.request(lambda: session.get(f"{self.api}/api/v1/accounts/verify_credentials",
                                                     headers=self._headers(), timeout=self.timeout), self.redact)
         self._fail_unless_ok(response)
@@ -72,7 +72,7 @@ class MastodonChannel(Channel):
 
     def lookup(self, reference: str) -> Receipt | None:
         status_id = self._status_id(reference)
-        session = http.session()
+        session = http.shared_session()
         response = http.request(lambda: session.get(f"{self.api}/api/v1/statuses/{status_id}",
                                                     headers=self._headers(), timeout=self.timeout), self.redact)
         if response.status_code == 404:
