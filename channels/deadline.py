@@ -11,14 +11,21 @@ caller reports it as an unknown outcome.
 
 The abort event is per thread (`abort_on`), so the delivery engine sets it around one
 channel's `send()` without the channel knowing about freezes.
+
+One watcher thread per process (`watcher`) serves every deadline and every periodic check
+(`watcher.every`, used for freeze checks): no thread is started per request or attempt.
+A connection is only shut by the deadline that last watched it, so a pooled connection
+reused by another request is not cut by the previous request's deadline.
 """
 from __future__ import annotations
 
+import heapq
+import itertools
 import socket
 import threading
 import time
 from contextlib import contextmanager
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 POLL = 0.2
 _local = threading.local()
@@ -51,7 +58,7 @@ class Deadline:
         self.fired: str | None = None
         self._targets: list[Any] = []
         self._lock = threading.Lock()
-        self._done = threading.Event()
+        self._closed = False
         self._previous: Deadline | None = None
 
     def remaining(self) -> float:
@@ -60,6 +67,10 @@ class Deadline:
     def watch(self, target: Any) -> None:
         """Shut `target` (a socket, or an object whose `sock` is one) down when the
         deadline passes or the abort is set."""
+        try:
+            target._publish_deadline = self
+        except AttributeError:
+            pass
         with self._lock:
             if all(known is not target for known in self._targets):
                 self._targets.append(target)
@@ -80,21 +91,112 @@ class Deadline:
         _local.deadline = self
         if self.abort is not None and self.abort.is_set():
             self.fired = "abort"
-        threading.Thread(target=self._watchdog, name="deadline", daemon=True).start()
+        watcher.add(self)
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._done.set()
+        with self._lock:
+            self._closed = True
+        watcher.remove(self)
         _local.deadline = self._previous
 
-    def _watchdog(self) -> None:
-        while not self._done.wait(POLL if self.fired else min(POLL, max(self.remaining(), 0.01))):
+    def needs_polling(self) -> bool:
+        return self.abort is not None or self.fired is not None
+
+    def tick(self) -> None:
+        """Called by the watcher: fire when due and shut what this deadline still owns."""
+        with self._lock:
+            if self._closed:
+                return
             self.check()
             if self.fired:
-                with self._lock:
-                    targets = list(self._targets)
-                for target in targets:
-                    _shut(target)
+                for target in self._targets:
+                    if getattr(target, "_publish_deadline", self) is self:
+                        _shut(target)
+
+
+class Watcher:
+    """The one thread that ticks every live deadline when it ends (a heap of end times),
+    every `POLL` seconds while one has an abort event or has fired, and runs the
+    registered periodic checks."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._live: dict[Deadline, None] = {}
+        self._heap: list[tuple[float, int, Deadline]] = []
+        self._checks: dict[int, list[Any]] = {}
+        self._order = itertools.count()
+        self._thread: threading.Thread | None = None
+        self.registrations = 0
+        self.threads_started = 0
+
+    def add(self, deadline: Deadline) -> None:
+        with self._cond:
+            self._live[deadline] = None
+            heapq.heappush(self._heap, (deadline.ends, next(self._order), deadline))
+            self.registrations += 1
+            self._wake()
+
+    def remove(self, deadline: Deadline) -> None:
+        with self._cond:
+            self._live.pop(deadline, None)
+
+    def every(self, interval: float, check: Callable[[], bool]) -> int:
+        """Call `check()` on the watcher thread every `interval` seconds until it returns
+        True or `cancel(handle)`; an exception counts as False."""
+        handle = next(self._order)
+        with self._cond:
+            self._checks[handle] = [time.monotonic() + interval, interval, check]
+            self.registrations += 1
+            self._wake()
+        return handle
+
+    def cancel(self, handle: int) -> None:
+        with self._cond:
+            self._checks.pop(handle, None)
+
+    def _wake(self) -> None:
+        if self._thread is None or not self._thread.is_alive():
+            self._thread = threading.Thread(target=self._run, name="deadline-watcher", daemon=True)
+            self._thread.start()
+            self.threads_started += 1
+        self._cond.notify()
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                self._cond.wait(self._wait())
+                now = time.monotonic()
+                due = [(handle, entry[2]) for handle, entry in self._checks.items() if entry[0] <= now]
+                for handle, _check in due:
+                    self._checks[handle][0] = now + self._checks[handle][1]
+                while self._heap and (self._heap[0][0] <= now or self._heap[0][2] not in self._live):
+                    heapq.heappop(self._heap)
+                live = list(self._live)
+            for handle, check in due:
+                if _safely(check):
+                    self.cancel(handle)
+            for deadline in live:
+                deadline.tick()
+
+    def _wait(self) -> float | None:
+        now = time.monotonic()
+        waits = [entry[0] - now for entry in self._checks.values()]
+        if self._heap:
+            waits.append(self._heap[0][0] - now)
+        if any(deadline.needs_polling() for deadline in self._live):
+            waits.append(POLL)
+        return max(0.0, min(waits)) if waits else None
+
+
+def _safely(check: Callable[[], bool]) -> bool:
+    try:
+        return bool(check())
+    except Exception:
+        return False
+
+
+watcher = Watcher()
 
 
 def _shut(target: Any) -> None:
