@@ -85,3 +85,51 @@ def test_log_verify_recomputes_every_drafts_hash(workspace):
     result = workspace.run("log", "verify")
     assert result.exit_code == 1
     assert f"row {_rendered_seq(workspace, draft)}: draft {draft} was changed after it was rendered" in result.output
+
+
+def test_log_verify_names_every_edited_draft_in_its_one_pass(workspace):
+    first = _approved_and_held(workspace)
+    second = workspace.render("--case", "2", "--template", "apology", "--var", "eta=tomorrow")
+    rewrite_log(workspace, _forge_payload)
+    result = workspace.run("log", "verify", "--json")
+    assert result.exit_code == 1
+    named = " ".join(json.JSONDecoder().raw_decode(result.output)[0]["trust_problems"])
+    assert f"draft {first} was changed" in named and f"draft {second} was changed" in named
+
+
+def test_log_verify_names_a_draft_given_a_field_a_draft_does_not_have(workspace):
+    draft = _approved_and_held(workspace)
+
+    def add_field(event: dict) -> dict:
+        if event["kind"] == "draft.rendered":
+            event["data"]["sent_to"] = "scam.example"
+        return event
+
+    rewrite_log(workspace, add_field)
+    result = workspace.run("log", "verify")
+    assert result.exit_code == 1
+    assert f"draft {draft} was changed after it was rendered (its payloads cannot be read)" in result.output
+
+
+def test_log_verify_checks_a_draft_whose_body_is_not_in_canonical_order(workspace):
+    from publisher.log.store import GENESIS, chain_hash
+
+    draft = _approved_and_held(workspace)
+    with workspace.db() as db:
+        rows = db.execute("SELECT seq, body FROM events ORDER BY seq").fetchall()
+        db.execute("DELETE FROM events")
+        prev = GENESIS
+        for seq, body in rows:
+            event = json.loads(body)
+            if event["kind"] == "draft.rendered":
+                event = _forge_payload(event)
+                body = json.dumps({"kind": event.pop("kind"), **event}, separators=(",", ":"))
+            digest = chain_hash(prev, body)
+            db.execute("INSERT INTO events (seq, body, prev, hash) VALUES (?, ?, ?, ?)", (seq, body, prev, digest))
+            prev = digest
+    last = len(rows)
+    (workspace.path / "var" / "publisher.db.head").write_text(json.dumps(
+        {"seq": last, "hash": prev, "mac": chain_hash("head", f"{last}:{prev}")}, separators=(",", ":")))
+    result = workspace.run("log", "verify")
+    assert result.exit_code == 1
+    assert f"draft {draft} was changed after it was rendered" in result.output

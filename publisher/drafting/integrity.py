@@ -72,6 +72,16 @@ DRAFT_FIELDS = frozenset(field.name for field in fields(Draft))
 PAYLOAD_FIELDS = frozenset(field.name for field in fields(Payload))
 
 
+def _kind_of(body: str) -> object:
+    import orjson
+
+    try:
+        event = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return None
+    return event.get("kind") if isinstance(event, dict) else None
+
+
 def draft_fits(body: str) -> bool:
     """The fast path of `draft_problem` for one canonical draft.rendered row (orjson):
     True only when its draft has exactly the fields a Draft has and its payloads hash to
@@ -117,7 +127,7 @@ class TrustAudit:
         start = body.rfind('"kind":"') + 8
         end = body.find('"', start)
         canonical_tail = start > 7 and body.startswith(',"seq":', end + 1)
-        kind = body[start:end] if canonical_tail else read_event(seq, body, digest).kind
+        kind = body[start:end] if canonical_tail else _kind_of(body)
         if kind == "draft.rendered":
             problem = None if draft_fits(body) else draft_problem(read_event(seq, body, digest))
             if problem:

@@ -299,9 +299,10 @@ class Store:
         read-and-hash loop plus a few slice comparisons: a canonical body ends with
         `,"seq":N,"ts":"<24 characters>"}`, so its own number and time are read from
         its end; any other shape takes the full parse. `visit(seq, body, hash)` sees
-        each row that fits and whose kind is one of `kinds` (read from the body's end,
-        in C; every row of another shape), in order, in the same pass, so checks that
-        read rows stream with the walk."""
+        each row that fits and whose kind may be one of `kinds`, in order, in the same
+        pass, so checks that read rows stream with the walk. A row is skipped only when
+        its kind is the string closing right before `,"seq":` (canonical order, read in
+        C without a parse) and is not one of `kinds`; any other shape is visited."""
         key, sha256 = self.key, hashlib.sha256
         expected_prev, expected_seq, last_ts = GENESIS, 1, ""
         head_seqs = self._head_seqs()
@@ -323,8 +324,11 @@ class Store:
                 return VerifyResult(False, expected_seq - 1, expected_prev, _went_back(seq, ts, last_ts), seq)
             if seq in head_seqs:
                 hashes[seq] = digest
-            if visit is not None and (odd or body.endswith(marks, 0, len(body) - 40 - len(number))):
-                visit(seq, body, digest)
+            if visit is not None:
+                tail = len(body) - 40 - len(number)
+                if (odd or body.endswith(marks, 0, tail)
+                        or body.find('"', body.rfind('"kind":"', 0, tail) + 8) != tail - 1):
+                    visit(seq, body, digest)
             expected_prev, expected_seq, last_ts = digest, expected_seq + 1, ts
         rows = expected_seq - 1
         problem = self._head_problem(rows, hashes)
