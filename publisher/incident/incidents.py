@@ -108,11 +108,15 @@ def load_incident(app: App, incident_id: str) -> Incident:
 
 
 def list_incidents(app: App) -> list[Incident]:
-    events = _trusted(app, app.store.events(kind=STATE_KINDS))
-    grouped: dict[str, list[Event]] = {}
-    for event in events:
-        grouped.setdefault(event.incident or "", []).append(event)
-    return [_from_events(group) for group in grouped.values()]
+    """Every incident as its state events tell it, folded one event at a time as the
+    store streams them (memory holds the incidents, not the log)."""
+    found: dict[str, Incident] = {}
+    for event in app.store.each(kind=STATE_KINDS):
+        if event.kind == "incident.edited" and not _trusted(app, [event]):
+            continue
+        key = event.incident or ""
+        found[key] = _applied(found[key], [event]) if key in found else _from_events([event])
+    return list(found.values())
 
 
 def find_incident(app: App, case: int, incident_id: str | None) -> Incident:
@@ -142,7 +146,11 @@ def _from_events(events: list[Event]) -> Incident:
         opened_at=from_iso(opened.ts), opened_by=opened.actor, language=data["language"],
         severity=data.get("severity", "crisis"), source=data.get("source"), author=data.get("author"),
         platform=data.get("platform"), summary=data.get("summary"), what=data.get("what"))
-    for event in events[1:]:
+    return _applied(incident, events[1:])
+
+
+def _applied(incident: Incident, events: list[Event]) -> Incident:
+    for event in events:
         if event.kind == "incident.edited":
             incident = _corrected(incident, event.data.get("changes") or {})
         if event.kind == "incident.resolved":

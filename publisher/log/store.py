@@ -283,6 +283,18 @@ class Store:
         query = Query(kinds, incident, draft, channel, after_seq, limit, newest_first)
         return [_event(*row) for row in self.backend.select(query)]
 
+    def each(self, *, kind: str | tuple[str, ...] | None = None, page: int = 2000) -> Iterator[Event]:
+        """The events of these kinds, oldest first, read a page at a time (keyset on seq),
+        so a caller that folds them holds one page of rows, never the whole log."""
+        kinds = None if kind is None else ((kind,) if isinstance(kind, str) else tuple(kind))
+        after = None
+        while True:
+            rows = self.backend.select(Query(kinds, None, None, None, after, page, False))
+            yield from (_event(*row) for row in rows)
+            if len(rows) < page:
+                return
+            after = rows[-1][0]
+
     def head(self) -> tuple[int, str]:
         """The log's last sequence number and hash, as the database has them now."""
         last = self.backend.last()
