@@ -256,3 +256,47 @@ def test_appends_from_three_processes_at_once_never_fork_the_chain(workspace):
     assert len(notes) == 120 and [e.seq for e in store.events()] == list(range(1, 122))
     assert {e.actor for e in notes} == {"ana", "luis", "marta"}
     assert workspace.run("log", "verify").exit_code == 0
+
+
+FAN_OUT_SCRIPT = """
+import sys, threading
+from pathlib import Path
+from publisher.workspace.app import App
+store = App(Path(sys.argv[1])).store
+said = threading.Lock()
+
+def worker(name):
+    for number in range(10_000):
+        store.append("delivery.attempt", actor="ana", channel=name, data={"number": number})
+        with said:
+            print(name, number, flush=True)
+
+with store.batch():
+    threads = [threading.Thread(target=worker, args=(f"hook{index:02d}",)) for index in range(16)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+"""
+
+
+def test_a_many_thread_fan_out_killed_midway_loses_no_acknowledged_append(workspace):
+    workspace.open_incident(case=2)
+    env = {**os.environ, "PUBLISH_WORKSPACE": str(workspace.path)}
+    process = subprocess.Popen([sys.executable, "-c", FAN_OUT_SCRIPT, str(workspace.path)], cwd=ROOT, env=env,
+                               stdout=subprocess.PIPE, text=True)
+    acknowledged = set()
+    while len(acknowledged) < 300:
+        name, number = process.stdout.readline().split()
+        acknowledged.add((name, int(number)))
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait(10)
+    acknowledged |= {tuple(line.split()[:1]) + (int(line.split()[1]),) for line in process.stdout if
+                     len(line.split()) == 2}
+
+    store = App(workspace.path).store
+    stored = {(e.channel, e.data["number"]) for e in store.events(kind="delivery.attempt")}
+    assert acknowledged <= stored
+    assert len({name for name, _ in acknowledged}) > 1
+    assert [e.seq for e in store.events()] == list(range(1, len(store.events()) + 1))
+    assert workspace.run("log", "verify").exit_code == 0

@@ -3,16 +3,24 @@
 Guarantees:
 - Appends are serialised by `BEGIN IMMEDIATE` (SQLite's one writer lock, shared by
   every process on the machine), so the last row read under it is the true last row.
+- Group commit: appends from this process's threads that arrive while a commit is under
+  way queue up; the next thread to take the writer commits every queued row in one
+  transaction (one WAL sync), each row under its own savepoint so a refused row (a
+  clock gone back, a rollback found) is dropped alone. `append()` returns only after
+  the COMMIT that holds its row, so every row acknowledged is durable; a row whose
+  transaction did not commit was never acknowledged. Rows are made in queue order
+  under the writer, so `seq`/`prev`/`hash` stay consecutive.
 - The database is in WAL mode with `synchronous=FULL`: a committed append survives a
-  crash or power loss, and readers (`status`, `incident list`, `log`) never wait for a
-  writer. Opening the store takes the write lock only when there is something to write
+  crash or power loss. Reads use a connection of their own, so readers (`status`,
+  `incident list`, `log`, a delivery thread reading the log) never wait for a writer,
+  in this process or another. Opening the store takes the write lock only when there is something to write
   (a migration not yet applied, the chain's mode not yet recorded), so a reader opening
   the store while a writer holds a long transaction does not wait either.
 - The columns queries filter on (kind, incident, draft, channel) are generated from
   the body by SQLite itself and cannot disagree with what is hashed.
 - The file is created mode 0600 inside a folder created 0700.
 - The per-(draft, channel) delivery lock is a `flock` on a file in `locks/` beside the
-  database, released by the kernel when its process dies. It is only as wide as one
+  database (the folder is made once per store), released by the kernel when its process dies. It is only as wide as one
   machine: a cabinet on several machines uses the PostgreSQL backend.
 """
 from __future__ import annotations
@@ -72,6 +80,17 @@ class _Tail:
         return self._db.execute("SELECT count(*) FROM events WHERE kind = ?", (kind,)).fetchone()[0]
 
 
+class _Waiting:
+    """One append queued for the next group commit."""
+    __slots__ = ("make", "row", "error", "done")
+
+    def __init__(self, make: Callable[[Any], Row]):
+        self.make = make
+        self.row: Row | None = None
+        self.error: BaseException | None = None
+        self.done = False
+
+
 class SQLiteBackend:
     name = "sqlite"
 
@@ -79,14 +98,24 @@ class SQLiteBackend:
         self.path = path
         self.location = str(path)
         self._lock = threading.RLock()
+        self._read_lock = threading.Lock()
+        self._queue: list[_Waiting] = []
+        self._queue_lock = threading.Lock()
+        self._locks_folder: Path | None = None
         try:
             self._db = _open(path)
+            self._reader = _open_reader(path)
         except sqlite3.DatabaseError as error:
             raise StoreUnavailable(_("{name} cannot be opened as a log ({problem}).").format(
                 name=path.name, problem=error)) from None
 
     def close(self) -> None:
         self._db.close()
+        self._reader.close()
+
+    def _read(self, sql: str, params: Any = ()) -> list[Any]:
+        with self._read_lock:
+            return self._reader.execute(sql, params).fetchall()
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
@@ -101,24 +130,54 @@ class SQLiteBackend:
                 raise
 
     def append(self, make: Callable[[Any], Row]) -> Row:
-        with self._transaction() as db:
-            row = make(_Tail(db))
-            db.execute("INSERT INTO events (seq, body, prev, hash) VALUES (?, ?, ?, ?)", row)
-        return row
+        """Queue the row, then commit it with whatever else is queued (or find it
+        committed by the thread that held the writer before); returns once durable."""
+        waiting = _Waiting(make)
+        with self._queue_lock:
+            self._queue.append(waiting)
+        with self._lock:
+            if not waiting.done:
+                with self._queue_lock:
+                    group, self._queue = self._queue, []
+                self._commit_group(group)
+        if waiting.error is not None:
+            raise waiting.error
+        assert waiting.row is not None
+        return waiting.row
+
+    def _commit_group(self, group: list[_Waiting]) -> None:
+        try:
+            with self._transaction() as db:
+                tail = _Tail(db)
+                for waiting in group:
+                    db.execute("SAVEPOINT row")
+                    try:
+                        waiting.row = waiting.make(tail)
+                        db.execute("INSERT INTO events (seq, body, prev, hash) VALUES (?, ?, ?, ?)", waiting.row)
+                        db.execute("RELEASE row")
+                    except Exception as error:
+                        db.execute("ROLLBACK TO row")
+                        db.execute("RELEASE row")
+                        waiting.row, waiting.error = None, error
+        except BaseException as error:
+            for waiting in group:
+                waiting.row, waiting.error = None, waiting.error or error
+            raise
+        finally:
+            for waiting in group:
+                waiting.done = True
 
     def select(self, query: Query) -> list[tuple[int, str, str]]:
         sql, params = select_sql(query, "?")
-        with self._lock:
-            return self._db.execute(sql, params).fetchall()
+        return self._read(sql, params)
 
     def rows_at(self, seqs: list[int]) -> dict[int, tuple[str, str, str]]:
         found: dict[int, tuple[str, str, str]] = {}
-        with self._lock:
-            for start in range(0, len(seqs), 500):
-                chunk = seqs[start:start + 500]
-                sql = f"SELECT seq, body, prev, hash FROM events WHERE seq IN ({', '.join('?' * len(chunk))})"
-                for seq, body, prev, digest in self._db.execute(sql, chunk):
-                    found[seq] = (body, prev, digest)
+        for start in range(0, len(seqs), 500):
+            chunk = seqs[start:start + 500]
+            sql = f"SELECT seq, body, prev, hash FROM events WHERE seq IN ({', '.join('?' * len(chunk))})"
+            for seq, body, prev, digest in self._read(sql, chunk):
+                found[seq] = (body, prev, digest)
         return found
 
     def chain(self) -> Iterator[Row]:
@@ -129,9 +188,8 @@ class SQLiteBackend:
             reader.close()
 
     def last(self) -> tuple[int, str] | None:
-        with self._lock:
-            row = self._db.execute("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1").fetchone()
-        return (row[0], row[1]) if row else None
+        rows = self._read("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1")
+        return (rows[0][0], rows[0][1]) if rows else None
 
     def claim_mode(self, wanted: str) -> str:
         """The chain's mode; recorded as `wanted` when none is yet, or the log is empty.
@@ -160,8 +218,7 @@ class SQLiteBackend:
     def delivery_lock(self, draft: str, channel: str) -> Iterator[Callable[[], bool]]:
         """Yields a function that tries to take the lock (without blocking) and says
         whether it is held."""
-        folder = self.path.parent / "locks"
-        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        folder = self._locks()
         handle = os.open(folder / f"{draft}--{channel}.lock", os.O_CREAT | os.O_RDWR, 0o600)
         taken = False
 
@@ -180,6 +237,13 @@ class SQLiteBackend:
         finally:
             os.close(handle)
 
+    def _locks(self) -> Path:
+        if self._locks_folder is None:
+            folder = self.path.parent / "locks"
+            folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+            self._locks_folder = folder
+        return self._locks_folder
+
     def import_rows(self, rows: Iterator[Row], mode: str) -> int:
         count = 0
         with self._transaction() as db:
@@ -194,8 +258,7 @@ class SQLiteBackend:
 
     def info(self) -> dict[str, Any]:
         size = sum(p.stat().st_size for p in (self.path, Path(f"{self.path}-wal")) if p.exists())
-        with self._lock:
-            applied = [row[0] for row in self._db.execute("SELECT name FROM migrations ORDER BY name")]
+        applied = [row[0] for row in self._read("SELECT name FROM migrations ORDER BY name")]
         return {"backend": self.name, "location": self.location, "size_bytes": size, "migrations": applied}
 
 
@@ -212,6 +275,13 @@ def _open(path: Path) -> sqlite3.Connection:
     if _pending(db):
         _migrate(db)
     return db
+
+
+def _open_reader(path: Path) -> sqlite3.Connection:
+    """The read connection: autocommit, so each query sees every committed row."""
+    reader = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
+    reader.execute("PRAGMA query_only=1")
+    return reader
 
 
 def _pending(db: sqlite3.Connection) -> list[Callable[[sqlite3.Connection], None]]:

@@ -54,27 +54,43 @@ def refuse_if_rolled_back(app: Any, store: Any = None) -> None:
         raise Refused(problem + ".")
 
 
+class _HeadMoved(Exception):
+    """The log's head is neither the one checked nor one this process wrote: check again."""
+
+
 def guard_writes(app: Any, store: Any) -> Any:
     """Make `store` check the workspace's witnesses before its first write, and again
-    whenever the log's head is not the one this process last wrote (another process
-    wrote since, or the log was swapped under a long-running process such as the
-    console)."""
+    only when the log's head, as the append's own transaction finds it, is neither the
+    head last checked nor the row this process (any of its threads) last made: another
+    process wrote since, or the log was swapped under a long-running process such as the
+    console. The check itself runs outside the transaction; the row is retried after it."""
     append: Callable[..., Any] = store.append
     wrote = threading.Event()
     lock = threading.Lock()
-    last: list[Any] = [None]
+    checked: list[Any] = [None]
+
+    def ensure_checked() -> None:
+        with lock:
+            if checked[0] is None:
+                head = tuple(store.head())
+                refuse_if_rolled_back(app, store)
+                checked[0] = head
+
+    def before_write(tail: tuple[int, str]) -> None:
+        if tail != checked[0] and tail != store.made_here:
+            raise _HeadMoved()
 
     def checked_append(*args: Any, **kwargs: Any) -> Any:
-        with lock:
-            seen = last[0]
-        if seen is None or tuple(store.head()) != seen:
-            refuse_if_rolled_back(app, store)
-        wrote.set()
-        event = append(*args, **kwargs)
-        with lock:
-            last[0] = (event.seq, event.hash)
-        return event
+        while True:
+            ensure_checked()
+            wrote.set()
+            try:
+                return append(*args, **kwargs)
+            except _HeadMoved:
+                with lock:
+                    checked[0] = None
 
+    store.before_write = before_write
     store.append = checked_append
     store.wrote = wrote
     return store
