@@ -65,3 +65,15 @@ def test_channels_share_a_session_only_with_the_same_tls_settings():
     assert not plain.headers.get("Authorization") and len(plain.cookies) == 0
     adapter = plain.get_adapter("https://example.org/")
     assert adapter.max_retries.total == 0 and adapter._pool_maxsize >= 256
+
+
+def test_a_shared_session_follows_the_proxy_environment(monkeypatch):
+    direct = http.shared_session()
+    assert direct.merge_environment_settings("https://hooks.example/x", {}, None, None, None)["proxies"] == {}
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example:3128")
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    proxied = http.shared_session()
+    assert proxied is not direct
+    assert proxied.merge_environment_settings("https://hooks.example/x", {}, None, None, None)["proxies"]["https"] == \
+        "http://proxy.example:3128"
+    assert "https" not in proxied.merge_environment_settings("https://127.0.0.1/x", {}, None, None, None)["proxies"]
