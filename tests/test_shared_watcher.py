@@ -77,3 +77,25 @@ def test_a_shared_session_follows_the_proxy_environment(monkeypatch):
     assert proxied.merge_environment_settings("https://hooks.example/x", {}, None, None, None)["proxies"]["https"] == \
         "http://proxy.example:3128"
     assert "https" not in proxied.merge_environment_settings("https://127.0.0.1/x", {}, None, None, None)["proxies"]
+
+
+def test_channels_sharing_a_session_do_not_pass_each_other_headers_or_cookies(workspace):
+    def answer(request):
+        return Reply(201, {"id": f"evt_{request.path[-1]}"}, {"Set-Cookie": "sid=from-the-platform; Path=/"})
+
+    config = ('[delivery]\nworkers = 1\n\n[channels.hook_a]\ntype = "webhook"\nurl = "${HOOK_URL}/a"\n'
+              'headers = { Authorization = "${HOOK_AUTH}" }\n\n'
+              '[channels.hook_b]\ntype = "webhook"\nurl = "${HOOK_URL}/b"\n')
+    with FakeServer(answer) as server:
+        workspace.write_config(extra=config)
+        env = {"HOOK_URL": f"{server.url}/hooks", "HOOK_AUTH": "Bearer hook-a-only-secret-771"}
+        workspace.open_incident(case=2)
+        draft = workspace.render("--case", "2", "--template", "apology", env=env)
+        result = workspace.run("approve", draft, "--as", "ana", env=env)
+    assert result.exit_code == 0, result.output
+    posts = [request for request in server.requests if request.method == "POST"]
+    assert sorted(request.path for request in posts) == ["/hooks/a", "/hooks/b"]
+    assert all(request.header("Cookie") is None for request in posts)
+    assert [request.header("Authorization") for request in posts if request.path == "/hooks/b"] == [None]
+    assert [request.header("Authorization") for request in posts if request.path == "/hooks/a"] == \
+        ["Bearer hook-a-only-secret-771"]
