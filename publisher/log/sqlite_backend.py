@@ -5,8 +5,9 @@ Guarantees:
   every process on the machine), so the last row read under it is the true last row.
 - Group commit: appends from this process's threads that arrive while a commit is under
   way queue up; the next thread to take the writer commits every queued row in one
-  transaction (one WAL sync), each row under its own savepoint so a refused row (a
-  clock gone back, a rollback found) is dropped alone. `append()` returns only after
+  transaction (one WAL sync); each row is made from the one before it (in the
+  database or made earlier in the group) and a refused row (a clock gone back, a
+  rollback found) is dropped alone, before anything of the group is inserted. `append()` returns only after
   the COMMIT that holds its row, so every row acknowledged is durable; a row whose
   transaction did not commit was never acknowledged. Rows are made in queue order
   under the writer, so `seq`/`prev`/`hash` stay consecutive.
@@ -26,6 +27,7 @@ Guarantees:
 from __future__ import annotations
 
 import fcntl
+import json
 import os
 import sqlite3
 import threading
@@ -78,6 +80,27 @@ class _Tail:
 
     def count(self, kind: str) -> int:
         return self._db.execute("SELECT count(*) FROM events WHERE kind = ?", (kind,)).fetchone()[0]
+
+
+class _GroupTail:
+    """The tail as each row of a group sees it: the database's last row, then the rows
+    made before it in the same group (inserted together at the end, so a row refused
+    while being made leaves nothing behind, and the writer makes one query per group)."""
+
+    def __init__(self, db: sqlite3.Connection):
+        self._db = db
+        self._last = _Tail(db).last()
+        self.made: list[Row] = []
+
+    def last(self) -> tuple[int, str, str] | None:
+        return self._last
+
+    def count(self, kind: str) -> int:
+        return _Tail(self._db).count(kind) + sum(json.loads(row[1]).get("kind") == kind for row in self.made)
+
+    def add(self, row: Row) -> None:
+        self.made.append(row)
+        self._last = (row[0], row[3], row[1])
 
 
 class _Waiting:
@@ -148,17 +171,15 @@ class SQLiteBackend:
     def _commit_group(self, group: list[_Waiting]) -> None:
         try:
             with self._transaction() as db:
-                tail = _Tail(db)
+                tail = _GroupTail(db)
                 for waiting in group:
-                    db.execute("SAVEPOINT row")
                     try:
                         waiting.row = waiting.make(tail)
-                        db.execute("INSERT INTO events (seq, body, prev, hash) VALUES (?, ?, ?, ?)", waiting.row)
-                        db.execute("RELEASE row")
                     except Exception as error:
-                        db.execute("ROLLBACK TO row")
-                        db.execute("RELEASE row")
-                        waiting.row, waiting.error = None, error
+                        waiting.error = error
+                        continue
+                    tail.add(waiting.row)
+                db.executemany("INSERT INTO events (seq, body, prev, hash) VALUES (?, ?, ?, ?)", tail.made)
         except BaseException as error:
             for waiting in group:
                 waiting.row, waiting.error = None, waiting.error or error

@@ -16,8 +16,8 @@ Guarantees:
   one transaction per row. Grouping only changes who syncs: a crash before the group's
   COMMIT loses rows that no caller was told were written (no call was made for them),
   and a crash after it keeps them all. Rows of a group are still made one by one, in
-  order, under the writer lock, each under a savepoint, so a refused row (a clock gone
-  back, a rollback found) is dropped alone and the chain stays consecutive.
+  order, under the writer lock, and a refused row (a clock gone back, a rollback found)
+  is dropped alone before the group is inserted, so the chain stays consecutive.
   tests/test_store.py kills a many-thread fan-out with SIGKILL to prove every
   acknowledged row survives and the log verifies.
 - `before_write`, when set (the rollback guard), is called inside the append's
