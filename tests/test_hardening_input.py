@@ -157,6 +157,14 @@ def test_a_huge_log_count_is_refused(workspace):
     assert workspace.run("log", "-n", "9223372036854775807").exit_code == 0
 
 
+@pytest.mark.parametrize("args, named", [(("log", "-n", "99999999999999999999"), "'-n'"), (("--bogus",), "--bogus"),
+                                         (("nosuchcommand",), "nosuchcommand"), (("drafts", "show"), "DRAFT")])
+def test_a_bad_flag_or_command_is_one_sentence_without_usage_lines(workspace, args, named):
+    result = workspace.run(*args)
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert result.exit_code == 2 and len(lines) == 1 and named in lines[0], result.output
+
+
 @pytest.mark.parametrize("moment", ["0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-12:00",
                                     "0001-01-01T00:00:00Z", "1900-01-01T00:00:00Z"])
 def test_a_first_seen_out_of_any_sensible_range_is_refused(workspace, moment):

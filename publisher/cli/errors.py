@@ -70,7 +70,19 @@ class PublishGroup(click.Group):
         except click.ClickException as error:
             if as_json:
                 raise JsonError(error.format_message(), error.exit_code) from None
+            if isinstance(error, click.UsageError):
+                raise CommandError(error.format_message(), error.exit_code) from None
             raise
+
+    def make_context(self, info_name: str | None, args: list[str], parent: click.Context | None = None,
+                     **extra: Any) -> click.Context:
+        """A bad flag of the command line itself is one sentence too, without click's usage lines."""
+        try:
+            return super().make_context(info_name, args, parent=parent, **extra)
+        except click.UsageError as error:
+            if parent is not None:
+                raise
+            raise CommandError(error.format_message(), error.exit_code) from None
 
     def _invoke_named(self, ctx: click.Context) -> Any:
         try:
