@@ -133,3 +133,26 @@ def test_pages_feed_entries_and_outbox_files_carry_the_head_they_were_written_at
     assert workspace.run("send", draft).exit_code == 0
     assert (workspace.path / "var" / "outbox" / f"{draft}--outbox.txt").read_text() == outbox
     assert workspace.run("log", "verify").exit_code == 0
+
+
+def test_a_long_running_process_checks_again_only_when_the_log_moved_under_it(workspace, slack, tmp_path):
+    """The console keeps its store open: after its first checked write it does not check per
+    append, but a log restored in place under it is caught at its next write."""
+    from publisher.errors import Refused
+    from publisher.workspace.app import App
+
+    draft = approved_once(workspace, {})
+    snapshot(workspace, tmp_path / "backup")
+    store = App(workspace.path).store
+    store.append("note", actor="ana")
+    store.append("note", actor="ana")
+    assert workspace.run("approve", draft, "--as", "luis").exit_code == 0
+    backup = sqlite3.connect(tmp_path / "backup" / "publisher.db")
+    live = sqlite3.connect(workspace.path / "var" / "publisher.db")
+    backup.backup(live)
+    backup.close()
+    live.close()
+    before = store.head()
+    with pytest.raises(Refused, match="records log row"):
+        store.append("note", actor="ana")
+    assert store.head() == before

@@ -61,13 +61,14 @@ class _HeadMoved(Exception):
 def guard_writes(app: Any, store: Any) -> Any:
     """Make `store` check the workspace's witnesses before its first write, and again
     only when the log's head, as the append's own transaction finds it, is neither the
-    head last checked nor the row this process (any of its threads) last made: another
-    process wrote since, or the log was swapped under a long-running process such as the
-    console. The check itself runs outside the transaction; the row is retried after it."""
+    head just checked (until the next write succeeds) nor the row this process (any of
+    its threads) last made: another process wrote since, or the log was swapped under a
+    long-running process such as the console. The check itself runs outside the
+    transaction; the row is retried after it."""
     append: Callable[..., Any] = store.append
     wrote = threading.Event()
     lock = threading.Lock()
-    checked: list[Any] = [None]
+    checked: list[Any] = [None]  # None: check before the next write; a head: the one checked; (): wrote since
 
     def ensure_checked() -> None:
         with lock:
@@ -85,10 +86,14 @@ def guard_writes(app: Any, store: Any) -> Any:
             ensure_checked()
             wrote.set()
             try:
-                return append(*args, **kwargs)
+                event = append(*args, **kwargs)
             except _HeadMoved:
                 with lock:
                     checked[0] = None
+                continue
+            with lock:
+                checked[0] = ()
+            return event
 
     store.before_write = before_write
     store.append = checked_append
