@@ -11,7 +11,8 @@ import pytest
 
 from publisher.log.store import GENESIS, canonical, chain_hash
 
-pytestmark = pytest.mark.skipif(shutil.which("ssh-keygen") is None, reason="ssh-keygen (OpenSSH) is not installed")
+pytestmark = [pytest.mark.skipif(shutil.which("ssh-keygen") is None, reason="ssh-keygen (OpenSSH) is not installed"),
+              pytest.mark.both_stores]
 
 
 @pytest.fixture
@@ -85,6 +86,7 @@ def test_an_unsigned_approval_in_the_log_never_counts(signed, keys):
     assert shown["approved_by"] == []
 
 
+@pytest.mark.sqlite_only
 def test_verify_catches_a_rewritten_approval_even_with_the_chain_recomputed(signed, keys):
     draft = _draft(signed)
     assert signed.run("approve", draft, "--as", "ana", "--key", str(keys["ana"])).exit_code == 0

@@ -12,7 +12,8 @@ import pytest
 
 from tests.trust_support import allowed_signers, forged_signature, make_keys, rewrite_log, turn_signing_on
 
-pytestmark = pytest.mark.skipif(shutil.which("ssh-keygen") is None, reason="ssh-keygen (OpenSSH) is not installed")
+pytestmark = [pytest.mark.skipif(shutil.which("ssh-keygen") is None, reason="ssh-keygen (OpenSSH) is not installed"),
+              pytest.mark.both_stores]
 
 
 @pytest.fixture
