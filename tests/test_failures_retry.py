@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
 
 import pytest
 
 from tests.fakes.server import Reply
 from tests.fakes.webhooks import ReceiverFake
+from tests.trust_support import allowed_signers, make_keys, turn_signing_on
 
 HOOK = """
 [channels.hook]
@@ -111,14 +111,9 @@ def test_retry_is_refused_where_a_plain_send_resumes(workspace, hook):
 
 @pytest.mark.skipif(shutil.which("ssh-keygen") is None, reason="ssh-keygen (OpenSSH) is not installed")
 def test_with_signing_on_a_retry_is_signed_by_the_approver(workspace, hook, tmp_path):
-    keys = {}
-    for name in ("ana", "mallory"):
-        keys[name] = tmp_path / name
-        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", name, "-f", str(keys[name])], check=True)
-    (workspace.path / "config" / "allowed_signers").write_text(
-        f'ana namespaces="publish-approval" {keys["ana"].with_suffix(".pub").read_text().strip()}\n')
-    config = workspace.path / "config" / "publisher.toml"
-    config.write_text(config.read_text().replace("self_approval = false", 'self_approval = false\nsigning = "ssh"'))
+    keys = make_keys(tmp_path / "keys", "ana", "mallory")
+    allowed_signers(workspace, keys, "ana")
+    turn_signing_on(workspace)
     workspace.open_incident()
     draft = workspace.render("--case", "2", "--template", "apology")
     hook.then(Reply(400, {"error": "unknown event schema"}))

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
 from datetime import timedelta
 
 import pytest
 
 from tests.test_cases_flow import SOURCE, T0, Cabinet
+from tests.trust_support import allowed_signers, make_keys, turn_signing_on
 
 # The X post id in SOURCE was published at this moment (its snowflake).
 POSTED = "2024-11-26T02:24:35"
@@ -91,14 +91,9 @@ def test_a_first_seen_before_the_source_post_itself_needs_confirm(workspace):
 
 @pytest.mark.skipif(shutil.which("ssh-keygen") is None, reason="ssh-keygen (OpenSSH) is not installed")
 def test_with_signing_on_a_correction_is_signed_and_verified(workspace, tmp_path):
-    keys = {}
-    for name in ("ana", "mallory"):
-        keys[name] = tmp_path / name
-        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", name, "-f", str(keys[name])], check=True)
-    (workspace.path / "config" / "allowed_signers").write_text(
-        f'ana namespaces="publish-approval" {keys["ana"].with_suffix(".pub").read_text().strip()}\n')
-    config = workspace.path / "config" / "publisher.toml"
-    config.write_text(config.read_text().replace("self_approval = false", 'self_approval = false\nsigning = "ssh"'))
+    keys = make_keys(tmp_path / "keys", "ana", "mallory")
+    allowed_signers(workspace, keys, "ana")
+    turn_signing_on(workspace)
     cabinet = _opened(workspace)
     forged = cabinet.run("incident", "edit", "1", "--summary", "x", "--reason", "r", "--as", "ana",
                          "--key", str(keys["mallory"]))

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
 
 import pytest
 
 from publisher.log.store import GENESIS, canonical, chain_hash
+from tests.trust_support import allowed_signers, make_keys, turn_signing_on
 
 pytestmark = [pytest.mark.skipif(shutil.which("ssh-keygen") is None, reason="ssh-keygen (OpenSSH) is not installed"),
               pytest.mark.both_stores]
@@ -17,24 +17,13 @@ pytestmark = [pytest.mark.skipif(shutil.which("ssh-keygen") is None, reason="ssh
 
 @pytest.fixture
 def keys(tmp_path):
-    folder = tmp_path / "keys"
-    folder.mkdir()
-    made = {}
-    for name in ("ana", "luis", "mallory"):
-        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", name, "-f", str(folder / name)],
-                       check=True)
-        made[name] = folder / name
-    return made
+    return make_keys(tmp_path / "keys", "ana", "luis", "mallory")
 
 
 @pytest.fixture
 def signed(workspace, keys):
-    lines = [f'{name} namespaces="publish-approval" {(keys[name].with_suffix(".pub")).read_text().strip()}'
-             for name in ("ana", "luis")]
-    (workspace.path / "config" / "allowed_signers").write_text("\n".join(lines) + "\n")
-    config = workspace.path / "config" / "publisher.toml"
-    config.write_text(config.read_text().replace("self_approval = false",
-                                                 'self_approval = false\nsigning = "ssh"'))
+    allowed_signers(workspace, keys, "ana", "luis")
+    turn_signing_on(workspace)
     workspace.open_incident(case=2)
     return workspace
 
