@@ -16,7 +16,7 @@ from dataclasses import dataclass, fields
 from publisher.drafting.drafts import Draft, DraftRecord, Payload, _draft_from
 from publisher.errors import CheckFailed
 from publisher.i18n import _
-from publisher.log.store import Event, VerifyResult, read_event
+from publisher.log.store import Event, VerifyResult, chain_hash, read_event
 from publisher.workspace.app import App
 
 
@@ -108,7 +108,7 @@ def draft_fits(body: str) -> bool:
 
 class TrustAudit:
     """The per-row trust checks of `publish log verify`, fed one row at a time by the
-    chain walk (`Store.verify(visit=...)`), so the log is read once and never held:
+    chain walk (`Store.verify(audit)`, in two processes on a long log), so the log is read once and never held:
     each draft's hash is recomputed, each signed action's signature checked. A row is
     parsed only when its kind (read from the canonical body's end) needs it."""
 
@@ -122,6 +122,7 @@ class TrustAudit:
         self.kinds = ("draft.rendered", *sorted(self.signed))
         self.drafts: list[Tampered] = []
         self.signatures: list[tuple[Event, str]] = []
+        self.deferred: list[tuple[int, str]] | None = None
 
     def row(self, seq: int, body: str, digest: str) -> None:
         start = body.rfind('"kind":"') + 8
@@ -133,7 +134,35 @@ class TrustAudit:
             if problem:
                 self.drafts.append(problem)
         elif kind in self.signed and (self.all_signed or '"signature":{' in body):
-            self._signature(read_event(seq, body, digest))
+            if self.deferred is None:
+                self._signature(read_event(seq, body, digest))
+            else:
+                self.deferred.append((seq, digest))
+
+    def apart(self) -> None:
+        """In the store's helper process: a signature check reads the keyring through the
+        app's connection, so it is left to the main process (`merge`)."""
+        self.deferred = []
+
+    def found(self) -> tuple[list[Tampered], list[tuple[int, str]]]:
+        return self.drafts, self.deferred or []
+
+    def merge(self, found: tuple[list[Tampered], list[tuple[int, str]]]) -> None:
+        """The helper's drafts, then its signed rows checked here, read again by number;
+        a row that no longer hashes to what the walk saw is named, not trusted."""
+        drafts, deferred = found
+        self.drafts.extend(drafts)
+        for start in range(0, len(deferred), 500):
+            chunk = deferred[start:start + 500]
+            rows = self.app.store.backend.rows_at([seq for seq, _digest in chunk])
+            for seq, digest in chunk:
+                body, prev, stored = rows.get(seq, ("", "", ""))
+                event = read_event(seq, body, digest) if body else None
+                if event is None or stored != digest or chain_hash(prev, body, self.app.store.key) != digest:
+                    self.signatures.append((event or Event(seq, "", "", None, None, None, None, {}, digest),
+                                            _("its row changed while the log was verified")))
+                else:
+                    self._signature(event)
 
     def _signature(self, event: Event) -> None:
         from publisher.incident.identity import untrusted
@@ -160,7 +189,7 @@ def verify_with_trust(app: App) -> tuple[VerifyResult, list[str]]:
     """The chain walk and every trust check in one streaming pass; the trust problems
     are reported only when the chain itself is intact."""
     audit = TrustAudit(app)
-    result = app.store.verify(visit=audit.row, kinds=audit.kinds)
+    result = app.store.verify(audit)
     return result, (audit.problems() if result.ok else [])
 
 

@@ -59,6 +59,7 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import hmac
+import itertools
 import json
 import os
 import threading
@@ -66,7 +67,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterable, Iterator, Protocol
 
 from publisher.errors import Refused
 from publisher.i18n import _
@@ -77,8 +78,9 @@ from publisher.timeparse import now as utc_now
 GENESIS = "0" * 64
 NEXT_INCIDENT = object()
 CLOCK_SKEW = timedelta(seconds=2)
+SPLIT_ROWS = 100_000
 
-__all__ = ["GENESIS", "NEXT_INCIDENT", "ClockWentBack", "Event", "Store", "StoreKeyError", "StoreUnavailable",
+__all__ = ["Audit", "GENESIS", "NEXT_INCIDENT", "ClockWentBack", "Event", "Store", "StoreKeyError", "StoreUnavailable",
            "VerifyResult", "canonical", "chain_hash", "open_store"]
 
 
@@ -107,6 +109,36 @@ class VerifyResult:
     head: str
     problem: str | None = None
     bad_seq: int | None = None
+
+
+@dataclass
+class _Walked:
+    """Where one walk over (part of) the chain began and ended: the state the next row
+    is checked against (`prev`, `seq`, `ts`), the hashes at head-file rows, and the
+    first problem with its row, if any."""
+    start: tuple[str, int, str]
+    prev: str
+    seq: int
+    ts: str
+    hashes: dict[int, str]
+    problem: str | None = None
+    bad_seq: int | None = None
+
+
+class Audit(Protocol):
+    """Checks that `Store.verify` feeds row by row during its walk."""
+    kinds: tuple[str, ...]
+
+    def row(self, seq: int, body: str, digest: str) -> None: ...
+
+    def apart(self) -> None:
+        """Now in a forked helper process: touch no shared connection; defer such checks."""
+
+    def found(self) -> Any:
+        """What the helper's audit found (and deferred), sent to the main process."""
+
+    def merge(self, found: Any) -> None:
+        """In the main process, after its own rows: the helper's findings, in row order."""
 
 
 def canonical(value: Any) -> str:
@@ -328,22 +360,99 @@ class Store:
         tries to take it without blocking and says whether it is held."""
         return self.backend.delivery_lock(draft, channel)
 
-    def verify(self, visit: Callable[[int, str, str], None] | None = None, kinds: tuple[str, ...] = ()) -> VerifyResult:
+    def verify(self, audit: "Audit | None" = None) -> VerifyResult:
         """Walk the chain from the first row, stop at the first row that does not fit,
         then check the head files against where the chain ends. The loop is the bare
         read-and-hash loop plus a few slice comparisons: a canonical body ends with
         `,"seq":N,"ts":"<24 characters>"}`, so its own number and time are read from
-        its end; any other shape takes the full parse. `visit(seq, body, hash)` sees
-        each row that fits and whose kind may be one of `kinds`, in order, in the same
-        pass, so checks that read rows stream with the walk. A row is skipped only when
-        its kind is the string closing right before `,"seq":` (canonical order, read in
-        C without a parse) and is not one of `kinds`; any other shape is visited."""
-        key, sha256 = self.key, hashlib.sha256
-        expected_prev, expected_seq, last_ts = GENESIS, 1, ""
+        its end; any other shape takes the full parse. `audit.row(seq, body, hash)` sees
+        each row that fits and whose kind may be one of `audit.kinds`, in order, in the
+        same pass, so checks that read rows stream with the walk. A row is skipped only
+        when its kind is the string closing right before `,"seq":` (canonical order, read
+        in C without a parse) and is not one of `kinds`; any other shape is visited.
+
+        A long SQLite log (`SPLIT_ROWS` or more, on Linux) is walked in two parts at
+        once: a forked helper process walks the second half (with `audit` told it is
+        `apart()`), this process the first half and the row where the halves meet. Each
+        row's checks depend only on the row before it, so the first problem of the first
+        half, else of the second, is exactly the problem the single walk finds, with the
+        same row count; the helper's audit findings are merged after this process's own.
+        The helper's first row must be the row this process checked last, or (a helper
+        that failed, a log that changed between the two reads) the second half is walked
+        here as well."""
         head_seqs = self._head_seqs()
+        last = self.backend.last() if getattr(self.backend, "walks_in_parts", False) else None
+        if last is None or last[0] < SPLIT_ROWS or not hasattr(os, "fork") or os.uname().sysname != "Linux":
+            walked = self._walk(self.backend.chain(), (GENESIS, 1, ""), head_seqs, audit)
+        else:
+            walked = self._walk_in_two(last[0] // 2, head_seqs, audit)
+        if walked.problem:
+            return VerifyResult(False, walked.seq - 1, walked.prev, walked.problem, walked.bad_seq)
+        rows = walked.seq - 1
+        problem = self._head_problem(rows, walked.hashes)
+        if problem:
+            return VerifyResult(False, rows, walked.prev, problem, rows + 1)
+        return VerifyResult(True, rows, walked.prev)
+
+    def _walk_in_two(self, split: int, head_seqs: set[int], audit: "Audit | None") -> "_Walked":
+        import multiprocessing
+
+        context = multiprocessing.get_context("fork")
+        reader, writer = context.Pipe(duplex=False)
+        helper = context.Process(target=self._helper, args=(split, head_seqs, audit, writer), daemon=True)
+        helper.start()
+        writer.close()
+        rest = self.backend.chain(after=split)
+        meeting = next(rest, None)
+        rest.close()
+        rows = self.backend.chain(upto=split)
+        first = self._walk(itertools.chain(rows, [meeting] if meeting else []), (GENESIS, 1, ""), head_seqs, audit)
+        try:
+            seen, second, found = reader.recv()
+        except (EOFError, OSError):
+            seen = second = found = None
+        finally:
+            reader.close()
+            helper.join()
+        if first.problem or meeting is None:
+            return first
+        if second is None or seen != tuple(meeting) or second.start != (first.prev, first.seq, first.ts):
+            walked = self._walk(self.backend.chain(after=meeting[0]), (first.prev, first.seq, first.ts),
+                                head_seqs, audit)
+        else:
+            walked = second
+            if audit is not None:
+                audit.merge(found)
+        walked.hashes.update(first.hashes)
+        return walked
+
+    def _helper(self, split: int, head_seqs: set[int], audit: "Audit | None", writer: Any) -> None:
+        """The forked helper of `_walk_in_two`: any failure here only makes the main
+        process walk the second half itself."""
+        try:
+            if audit is not None:
+                audit.apart()
+            rows = self.backend.chain(after=split)
+            meeting = next(rows, None)
+            if meeting is not None:
+                seq, body, _prev, digest = meeting
+                start = (digest, seq + 1, _tail_fields(body)[1] or "")
+                walked = self._walk(rows, start, head_seqs, audit)
+                writer.send((tuple(meeting), walked, audit.found() if audit is not None else None))
+        except BaseException:
+            pass
+        finally:
+            writer.close()
+
+    def _walk(self, chain: Iterable[Row], start: tuple[str, int, str], head_seqs: set[int],
+              audit: "Audit | None") -> "_Walked":
+        """The chain walk of `verify` over `chain`, from the state the row before it left."""
+        key, sha256 = self.key, hashlib.sha256
+        expected_prev, expected_seq, last_ts = start
         hashes: dict[int, str] = {}
-        marks = tuple(f'"kind":{json.dumps(kind)}' for kind in kinds)
-        for seq, body, prev, digest in self.backend.chain():
+        visit = audit.row if audit is not None else None
+        marks = tuple(f'"kind":{json.dumps(kind)}' for kind in (audit.kinds if audit is not None else ()))
+        for seq, body, prev, digest in chain:
             message = f"{prev}\n{body}".encode()
             computed = hmac.new(key, message, sha256).hexdigest() if key else sha256(message).hexdigest()
             number = str(seq)
@@ -354,9 +463,9 @@ class Store:
                 (body_seq, ts), odd = _tail_fields(body), True
                 problem = _row_problem(seq, body, prev, digest, body_seq, expected_seq, expected_prev, key)
                 if problem:
-                    return VerifyResult(False, expected_seq - 1, expected_prev, problem, seq)
+                    return _Walked(start, expected_prev, expected_seq, last_ts, hashes, problem, seq)
             if ts < last_ts:
-                return VerifyResult(False, expected_seq - 1, expected_prev, _went_back(seq, ts, last_ts), seq)
+                return _Walked(start, expected_prev, expected_seq, last_ts, hashes, _went_back(seq, ts, last_ts), seq)
             if seq in head_seqs:
                 hashes[seq] = digest
             if visit is not None:
@@ -365,11 +474,7 @@ class Store:
                         or body.find('"', body.rfind('"kind":"', 0, tail) + 8) != tail - 1):
                     visit(seq, body, digest)
             expected_prev, expected_seq, last_ts = digest, expected_seq + 1, ts
-        rows = expected_seq - 1
-        problem = self._head_problem(rows, hashes)
-        if problem:
-            return VerifyResult(False, rows, expected_prev, problem, rows + 1)
-        return VerifyResult(True, rows, expected_prev)
+        return _Walked(start, expected_prev, expected_seq, last_ts, hashes)
 
     def verify_rows(self, seqs: list[int]) -> VerifyResult:
         """Check only these rows: each one's hash, its link to the row before and the
@@ -497,7 +602,7 @@ def _row_problem(seq: int, body: str, prev: str, digest: str, body_seq: Any, exp
 
 
 def read_event(seq: int, body: str, digest: str) -> Event:
-    """One stored row as an Event (for a `verify(visit=...)` that needs the whole event)."""
+    """One stored row as an Event (for an `Audit` that needs the whole event)."""
     return _event(seq, body, digest)
 
 
