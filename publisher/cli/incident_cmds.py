@@ -5,7 +5,7 @@ from pathlib import Path
 
 import click
 
-from publisher.cli.output import emit_json, say, table, warn, when
+from publisher.cli.output import emit_json, say, warn, when
 from publisher.cli.session import session
 from publisher.errors import NotDelivered
 from publisher.evidence.state_words import state_word
@@ -161,17 +161,19 @@ def incident_edit(incident_id: str, first_seen: str | None, summary: str | None,
 @click.option("--json", "as_json", is_flag=True, help=N_("Print JSON."))
 def incident_list(as_json: bool) -> None:
     """List incidents."""
-    from publisher.incident.incidents import list_incidents
+    from publisher.cli.streamed import streamed_json, streamed_table
+    from publisher.incident.incidents import IncidentStream
 
-    items = list_incidents(session().app)
+    items = IncidentStream(session().app)
     if as_json:
-        emit_json([item.as_dict() for item in items])
+        streamed_json(item.as_dict() for item in items)
         return
-    if not items:
+    if next(iter(items), None) is None:
         say(_("No incidents. Open one with: publish incident open --case N --first-seen TIME"))
         return
-    table([[i.id, str(i.case), i.state, i.severity, when(i.first_seen), i.summary or ""] for i in items],
-          [_("id"), _("case"), _("state"), _("severity"), _("first seen"), _("summary")])
+    streamed_table(lambda: ([i.id, str(i.case), i.state, i.severity, when(i.first_seen), i.summary or ""]
+                            for i in items),
+                   [_("id"), _("case"), _("state"), _("severity"), _("first seen"), _("summary")])
 
 
 @incident.command("show")

@@ -84,12 +84,16 @@ def wrap(text: str, size: int) -> list[str]:
 def table_lines(rows: list[list[str]], headers: list[str], limit: int | None) -> list[str]:
     cells = [[str(cell) for cell in row] for row in [headers, *rows]]
     widths = fit([max(len(cell) for cell in column) for column in zip(*cells)], limit)
+    return [line for row in cells for line in row_lines(row, widths)]
+
+
+def row_lines(row: list[str], widths: list[int]) -> list[str]:
+    """One table row at these column widths: a line per wrapped line of its tallest cell."""
+    wrapped = [wrap(cell, size) for cell, size in zip(row, widths)]
     lines = []
-    for row in cells:
-        wrapped = [wrap(cell, size) for cell, size in zip(row, widths)]
-        for index in range(max(len(parts) for parts in wrapped)):
-            pieces = [parts[index] if index < len(parts) else "" for parts in wrapped]
-            lines.append("  ".join(paint(piece, piece.ljust(size)) for piece, size in zip(pieces, widths)).rstrip())
+    for index in range(max(len(parts) for parts in wrapped)):
+        pieces = [parts[index] if index < len(parts) else "" for parts in wrapped]
+        lines.append("  ".join(paint(piece, piece.ljust(size)) for piece, size in zip(pieces, widths)).rstrip())
     return lines
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Iterator
 
 from publisher.errors import BadInput, Refused
 from publisher.incident.cases import get_case
@@ -108,15 +108,40 @@ def load_incident(app: App, incident_id: str) -> Incident:
 
 
 def list_incidents(app: App) -> list[Incident]:
-    """Every incident as its state events tell it, folded one event at a time as the
-    store streams them (memory holds the incidents, not the log)."""
-    found: dict[str, Incident] = {}
-    for event in app.store.each(kind=STATE_KINDS):
-        if event.kind == "incident.edited" and not _trusted(app, [event]):
-            continue
-        key = event.incident or ""
-        found[key] = _applied(found[key], [event]) if key in found else _from_events([event])
-    return list(found.values())
+    """Every incident as its state events tell it, in the order they were opened."""
+    return list(IncidentStream(app))
+
+
+class IncidentStream:
+    """Every incident, final state included, streamed in the order they were opened, as
+    many times as it is iterated (a table first measures its columns, then prints).
+    Memory holds what changed incidents after they opened (a correction's fields, a
+    resolution's time), never the log and never the list of incidents: the corrections
+    and resolutions are folded once, then each iteration pages through the openings."""
+
+    def __init__(self, app: App) -> None:
+        self.app = app
+        self.later: dict[str, list[tuple[str, str, dict[str, Any] | None]]] = {}
+        for event in app.store.each(kind=STATE_KINDS[1:]):
+            if event.kind == "incident.edited" and not _trusted(app, [event]):
+                continue
+            changes = event.data.get("changes") or {} if event.kind == "incident.edited" else None
+            self.later.setdefault(event.incident or "", []).append((event.kind, event.ts, changes))
+
+    def __iter__(self) -> Iterator[Incident]:
+        seen: set[str] = set()
+        for event in self.app.store.each(kind=STATE_KINDS[0]):
+            key = event.incident or ""
+            if key in seen:
+                continue
+            seen.add(key)
+            incident = _from_events([event])
+            for kind, ts, changes in self.later.get(key, ()):
+                if kind == "incident.edited":
+                    incident = _corrected(incident, changes or {})
+                else:
+                    incident = replace(incident, state="resolved", resolved_at=from_iso(ts))
+            yield incident
 
 
 def find_incident(app: App, case: int, incident_id: str | None) -> Incident:
