@@ -9,7 +9,9 @@
    precision (a 429 asking for 2 s is retried 2.0-2.5 s later, server-side).
 4. A log of 1,000,000 events: `publish log verify` against a bare loop reading and
    hashing the same rows (bench/bare_verify.py); `incident list`, `status ID`,
-   `report ID`, each a whole process with its peak memory.
+   `report ID`, each a whole process with its peak memory. The log is built once per
+   size and builder code (bench/bigstore.py, publisher/log/store.py) under bench/.cache/
+   and copied fresh for each run (the console step appends to it).
 5. The two stores (bench/stores.py): appends per second and `log verify` on the big
    log against the bare loop, SQLite beside PostgreSQL.
 
@@ -20,6 +22,7 @@ log for a quick run; `--skip-big` leaves it out; `--sizes`/`--delays` pick the f
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import shutil
 import statistics
@@ -40,6 +43,8 @@ from bench.reads import start_up  # noqa: E402
 from bench import stores  # noqa: E402
 from bench.table import header, machine, markdown, update_readme  # noqa: E402
 
+CACHE = ROOT / "bench" / ".cache"
+BIG_LOG_CODE = (ROOT / "bench" / "bigstore.py", ROOT / "publisher" / "log" / "store.py")
 CHANNELS = 20
 DELAY = 0.25
 ROUNDS = 5
@@ -96,11 +101,29 @@ def retry_precision(scratch: Path) -> dict:
             "within_2_0_to_2_5": all(2.0 <= gap <= 2.5 for gap in gaps)}
 
 
-def big_log(scratch: Path, events: int) -> dict:
+def cached_big_log(folder: Path, events: int) -> dict:
+    """The big log, built once per (events, builder code) under bench/.cache and copied
+    fresh to `folder` for each run: the console step appends to it. A build cut short
+    leaves no `built.json`, so it is built again; older builds are removed."""
     from bench.bigstore import build
 
+    code = hashlib.sha256(b"".join(path.read_bytes() for path in BIG_LOG_CODE)).hexdigest()[:16]
+    cached = CACHE / f"big-{events}-{code}"
+    if not (cached / "built.json").exists():
+        for old in CACHE.glob(f"big-{events}-*"):
+            shutil.rmtree(old)
+        building = CACHE / f"building-{events}-{code}"
+        shutil.rmtree(building, ignore_errors=True)
+        built = build(building / "workspace", events)
+        (building / "built.json").write_text(json.dumps(built), encoding="utf-8")
+        building.rename(cached)
+    shutil.copytree(cached / "workspace", folder)
+    return json.loads((cached / "built.json").read_text(encoding="utf-8"))
+
+
+def big_log(scratch: Path, events: int) -> dict:
     folder = scratch / "big"
-    built = build(folder, events)
+    built = cached_big_log(folder, events)
     env = {"PUBLISH_WORKSPACE": str(folder), "PUBLISH_USER": "marta"}
     incident = str(built["incidents"] // 2)
     result = {"events": events, "incidents": built["incidents"], "db_mb": built["bytes"] / 1e6,
