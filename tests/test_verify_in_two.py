@@ -21,6 +21,7 @@ class Recorder:
     """An audit that records the rows it is shown, and whether a helper's rows were merged."""
 
     kinds = ("draft.rendered",)
+    needle = None
 
     def __init__(self) -> None:
         self.seen: list[int] = []
@@ -133,3 +134,19 @@ def test_every_edited_draft_in_both_halves_is_named(workspace, monkeypatch):
     named = json.JSONDecoder().raw_decode(result.output)[0]["trust_problems"]
     assert [problem.split(" was changed")[0].split(": ")[1] for problem in named] == [
         f"draft {drafts[0]}", f"draft {drafts[3]}"]
+
+
+@pytest.mark.parametrize("split", (10 ** 9, 2))
+def test_a_signature_present_with_signing_off_is_still_checked(workspace, monkeypatch, split):
+    """With signing off the walk skips unsigned approvals, never a signed one: the forged
+    signature of an approval deep in the second half is named, walked once or in two."""
+    workspace.open_incident(case=2)
+    draft = workspace.render("--case", "2", "--template", "apology")
+    for number in range(3):
+        workspace.render("--case", "2", "--template", "apology", "--var", f"eta=day {number}")
+    monkeypatch.setattr(store_module, "SPLIT_ROWS", split)
+    forged = {"scheme": "ssh", "key": "SHA256:nobody", "signature": "-----BEGIN SSH SIGNATURE-----\nforged"}
+    rewrite_log(workspace, append=({"kind": "draft.approved", "actor": "ana", "incident": "1", "draft": draft,
+                                    "data": {"hash": "0" * 64, "signature": forged}},))
+    result = workspace.run("log", "verify")
+    assert result.exit_code == 1 and "the draft.approved by ana has a bad signature" in result.output

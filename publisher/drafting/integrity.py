@@ -119,7 +119,8 @@ class TrustAudit:
         self.app = app
         self.signed = frozenset(kind for kind in ACTIONS if not kind.startswith("key."))
         self.all_signed = signing_on(app)
-        self.kinds = ("draft.rendered", *sorted(self.signed))
+        self.kinds = ("draft.rendered", *(sorted(self.signed) if self.all_signed else ()))
+        self.needle = None if self.all_signed else '"signature":{'
         self.drafts: list[Tampered] = []
         self.signatures: list[tuple[Event, str]] = []
         self.deferred: list[tuple[int, str]] | None = None

@@ -126,8 +126,10 @@ class _Walked:
 
 
 class Audit(Protocol):
-    """Checks that `Store.verify` feeds row by row during its walk."""
+    """Checks that `Store.verify` feeds row by row during its walk: the rows whose kind
+    may be one of `kinds`, and every row holding `needle` (when not None)."""
     kinds: tuple[str, ...]
+    needle: str | None
 
     def row(self, seq: int, body: str, digest: str) -> None: ...
 
@@ -369,7 +371,8 @@ class Store:
         each row that fits and whose kind may be one of `audit.kinds`, in order, in the
         same pass, so checks that read rows stream with the walk. A row is skipped only
         when its kind is the string closing right before `,"seq":` (canonical order, read
-        in C without a parse) and is not one of `kinds`; any other shape is visited.
+        in C without a parse) and is not one of `kinds` and it holds no
+        `needle`; any other shape is visited.
 
         A long SQLite log (`SPLIT_ROWS` or more, on Linux) is walked in two parts at
         once: a forked helper process walks the second half (with `audit` told it is
@@ -452,6 +455,7 @@ class Store:
         hashes: dict[int, str] = {}
         visit = audit.row if audit is not None else None
         marks = tuple(f'"kind":{json.dumps(kind)}' for kind in (audit.kinds if audit is not None else ()))
+        needle = audit.needle if audit is not None else None
         for seq, body, prev, digest in chain:
             message = f"{prev}\n{body}".encode()
             computed = hmac.new(key, message, sha256).hexdigest() if key else sha256(message).hexdigest()
@@ -471,7 +475,8 @@ class Store:
             if visit is not None:
                 tail = len(body) - 40 - len(number)
                 if (odd or body.endswith(marks, 0, tail)
-                        or body.find('"', body.rfind('"kind":"', 0, tail) + 8) != tail - 1):
+                        or body.find('"', body.rfind('"kind":"', 0, tail) + 8) != tail - 1
+                        or (needle is not None and needle in body)):
                     visit(seq, body, digest)
             expected_prev, expected_seq, last_ts = digest, expected_seq + 1, ts
         return _Walked(start, expected_prev, expected_seq, last_ts, hashes)
