@@ -103,9 +103,8 @@ class HookChannel(Channel):
         if payload is not None:
             body = encode(payload)
             sent.setdefault("Content-Type", "application/json; charset=utf-8")
-        response = http.request(lambda: session.request(
-            method, target or self.target, data=body, params=params, headers=sent,
-            timeout=self.timeout, allow_redirects=False), self.redact)
+        response = http.request(lambda: session.plain_request(
+            method, target or self.target, data=body, params=params, headers=sent, timeout=self.timeout), self.redact)
         if 300 <= response.status_code < 400:
             raise Permanent(f"the request was redirected (HTTP {response.status_code}) instead of "
                             f"answered by {self.platform}; check {self.url_option}")
