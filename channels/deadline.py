@@ -127,6 +127,7 @@ class Watcher:
         self._checks: dict[int, list[Any]] = {}
         self._order = itertools.count()
         self._thread: threading.Thread | None = None
+        self._wakes_at: float | None = None
         self.registrations = 0
         self.threads_started = 0
 
@@ -135,7 +136,7 @@ class Watcher:
             self._live[deadline] = None
             heapq.heappush(self._heap, (deadline.ends, next(self._order), deadline))
             self.registrations += 1
-            self._wake()
+            self._wake(min(deadline.ends, time.monotonic() + POLL) if deadline.needs_polling() else deadline.ends)
 
     def remove(self, deadline: Deadline) -> None:
         with self._cond:
@@ -148,24 +149,31 @@ class Watcher:
         with self._cond:
             self._checks[handle] = [time.monotonic() + interval, interval, check]
             self.registrations += 1
-            self._wake()
+            self._wake(self._checks[handle][0])
         return handle
 
     def cancel(self, handle: int) -> None:
         with self._cond:
             self._checks.pop(handle, None)
 
-    def _wake(self) -> None:
+    def _wake(self, needed_at: float) -> None:
+        """Have the watcher look again by `needed_at`: it is woken only when it would
+        otherwise sleep past that (a fan-out registers hundreds of later deadlines, each
+        of which would otherwise wake it to find nothing due)."""
         if self._thread is None or not self._thread.is_alive():
             self._thread = threading.Thread(target=self._run, name="deadline-watcher", daemon=True)
             self._thread.start()
             self.threads_started += 1
-        self._cond.notify()
+        if self._wakes_at is None or needed_at < self._wakes_at:
+            self._wakes_at = needed_at
+            self._cond.notify()
 
     def _run(self) -> None:
         while True:
             with self._cond:
-                self._cond.wait(self._wait())
+                wait = self._wait()
+                self._wakes_at = None if wait is None else time.monotonic() + wait
+                self._cond.wait(wait)
                 now = time.monotonic()
                 due = [(handle, entry[2]) for handle, entry in self._checks.items() if entry[0] <= now]
                 for handle, _check in due:
