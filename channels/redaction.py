@@ -5,7 +5,8 @@ and nested ones included (the union of all their spans is masked, so no fragment
 secret survives beside a longer one). The cost of one call grows with the length of the
 text and with the few lengths of the secrets that start alike, not with the number of
 secrets: they are indexed once by their first `GRAM` characters and their length, and
-the text is read once. The index for a set of secrets is built
+the text is read once (or, when the secrets start in at most `FIND_LIMIT` ways, searched
+for each start with `str.find`, which reads it in C). The index for a set of secrets is built
 once per process and shared by everything holding that same set (`matcher_for`).
 """
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Iterable
 
 MASK = "***"
 GRAM = 4
+FIND_LIMIT = 48
 CACHED_SETS = 8
 
 
@@ -30,6 +32,7 @@ class SecretMatcher:
                                                                                            reverse=True))
                          for gram, lengths in by_gram.items()}
         self._short = tuple(short)
+        self._few_starts = len(self._by_gram) <= FIND_LIMIT
 
     def __bool__(self) -> bool:
         return bool(self._by_gram or self._short)
@@ -37,8 +40,17 @@ class SecretMatcher:
     def spans(self, text: str) -> list[tuple[int, int]]:
         """Where secrets occur in `text`, as (start, end), the longest at each start."""
         found: list[tuple[int, int]] = []
-        lookup = self._by_gram.get
-        if self._by_gram:
+        if self._few_starts:
+            for gram, bucket in self._by_gram.items():
+                start = text.find(gram)
+                while start >= 0:
+                    for length, same_length in bucket:
+                        if text[start:start + length] in same_length:
+                            found.append((start, start + length))
+                            break
+                    start = text.find(gram, start + 1)
+        else:
+            lookup = self._by_gram.get
             for start in range(len(text) - GRAM + 1):
                 bucket = lookup(text[start:start + GRAM])
                 if bucket:
