@@ -12,6 +12,7 @@ a credential, and masking it would mask that word or date in every statement and
 """
 from __future__ import annotations
 
+import functools
 import re
 from urllib.parse import parse_qsl, unquote, urlsplit
 
@@ -21,8 +22,10 @@ VERSION_KEY = re.compile(r"(api[-_])?version|v", re.IGNORECASE)
 SECRET_QUERY_KEYS = re.compile(r"sig|token|key|secret|pass|auth|code|hash", re.IGNORECASE)
 
 
+@functools.lru_cache(maxsize=4096)
 def url_fragments(url: str) -> frozenset[str]:
-    """The secret parts of `url`; empty when `url` is not a URL with a host."""
+    """The secret parts of `url`; empty when `url` is not a URL with a host (computed once
+    per URL per process: a workspace asks for each of its URLs several times)."""
     try:
         parts = urlsplit(url.strip())
         user, password = parts.username, parts.password

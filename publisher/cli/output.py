@@ -37,7 +37,8 @@ def rule(title: str) -> str:
 
 
 def table(rows: list[list[str]], headers: list[str]) -> None:
+    """The rows under their headers, every cell redacted, written in one piece."""
     current = session()
-    for line in terminal.table_lines([[current.redact(str(cell)) for cell in row] for row in rows],
-                                     headers, terminal.width()):
-        terminal.echo(line)
+    lines = terminal.table_lines([[current.redact(str(cell)) for cell in row] for row in rows], headers,
+                                 terminal.width())
+    terminal.echo("\n".join(lines))

@@ -2,7 +2,8 @@
 
 Building a channel resolves its `${NAME}` references strictly (a missing secret is a
 `BadInput` saying how to set it); every secret of every configured channel that can be
-resolved is given to the redactor first, so no output path can print one.
+resolved is given to the redactor first, so no output path can print one. Each channel's
+settings are resolved once, when the workspace is opened.
 """
 from __future__ import annotations
 
@@ -51,8 +52,13 @@ class App:
         use_language(self.config.language)
         self.secrets = SecretSource(self.config.secrets_file, self._shown(self.config.secrets_file))
         self.redact = Redactor()
-        references = [channel.raw for channel in self.config.channels.values()]
-        for value in references + [self.config.store_key_reference, self.config.store_url]:
+        self._resolved: dict[str, Any] = {}
+        for name, configured in self.config.channels.items():
+            try:
+                self._resolved[name] = self.resolve(configured.raw, f"[channels.{name}]")
+            except BadInput:
+                self.resolve(configured.raw, "", strict=False)
+        for value in (self.config.store_key_reference, self.config.store_url):
             self.resolve(value, "", strict=False)
 
     def resolve(self, value: Any, where: str, strict: bool = True) -> Any:
@@ -91,7 +97,7 @@ class App:
             known = ", ".join(sorted(self.config.channels)) or "none"
             raise BadInput(_("no channel named {name!r} in config/publisher.toml; configured: {known}.").format(
                                name=name, known=known)) from None
-        resolved = self.resolve(configured.raw, f"[channels.{name}]")
+        resolved = self._resolved.get(name) or self.resolve(configured.raw, f"[channels.{name}]")
         cls = channel_class(configured.type)
         try:
             settings = validate_settings(cls.all_options(), resolved)

@@ -34,12 +34,14 @@ class Redactor:
 
     def __init__(self, secrets: set[str] | None = None):
         self.secrets: set[str] = set()
+        self._added: set[str] = set()
         self._frozen: frozenset[str] = frozenset()
         for secret in secrets or ():
             self.add(secret)
 
     def add(self, secret: str) -> None:
-        if len(secret) >= 4:
+        if len(secret) >= 4 and secret not in self._added:
+            self._added.add(secret)
             self.secrets.update({secret, quote(secret, safe=""), quote_plus(secret)})
 
     def frozen(self) -> frozenset[str]:
