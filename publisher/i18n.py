@@ -2,8 +2,9 @@
 
 Guarantees: source strings are English; one catalogue per language,
 `publisher/locale/<lang>/LC_MESSAGES/publish.po`, translates them for the CLI, the
-report and the console alike. It is read directly (no compiled .mo to forget), lazily
-and only for a language other than English, so `publish --help` in English reads no
+report and the console alike. It is read directly (no compiled .mo to forget; its parsed form is kept
+between runs beside it, `publisher.parsed_cache`), lazily and only for a language other
+than English, so `publish --help` in English reads no
 file. The language is `PUBLISH_LANG` when set, else the one the workspace's
 `[organisation] language` chose through `use_language()`, else English; a console
 request speaks its visitor's language (`speaking()`). A sentence with
@@ -122,10 +123,19 @@ def parse_po(text: str) -> Catalogue:
 
 @lru_cache(maxsize=None)
 def catalogue(language: str) -> Catalogue:
+    """One language's catalogue, parsed once per version of its file (`publisher.parsed_cache`)."""
+    from publisher.parsed_cache import parsed
+
     path = catalogue_path(language)
     if language == "en" or not path.exists():
         return Catalogue({}, {})
-    return parse_po(path.read_text(encoding="utf-8"))
+    messages, plurals = parsed(path, _plain_catalogue, "catalogue")
+    return Catalogue(messages, plurals)
+
+
+def _plain_catalogue(text: str) -> tuple[dict[str, str], dict[tuple[str, str], list[str]]]:
+    parsed = parse_po(text)
+    return parsed.messages, parsed.plurals
 
 
 def translator(language: str) -> Callable[[str], str]:
