@@ -17,11 +17,11 @@ from channels import REGISTRY, channel_options
 from channels.base import Option, SettingError, validate_settings
 from publisher.errors import BadInput
 from publisher.i18n import _
-from publisher.log.witness import WitnessSettings
 from publisher.workspace.secrets import setting_problem
 from publisher.workspace.tomlfile import parse_toml
 
 if TYPE_CHECKING:
+    from publisher.log.witness import WitnessSettings
     from zoneinfo import ZoneInfo
 
 CONFIG_FILE = Path("config") / "publisher.toml"
@@ -331,4 +331,6 @@ def _witness(reader: _Reader, workspace: Path, store: dict[str, Any]) -> Witness
                                                             "certificate and its issuer's there (PEM) so "
                                                             "witnesses can be verified offline").format(
                                                               certificate=certificate))
+    from publisher.log.witness import WitnessSettings
+
     return WitnessSettings(url, workspace / certificate, certificate, float(timeout))

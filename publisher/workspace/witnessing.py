@@ -15,11 +15,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from publisher.errors import PublishError
-from publisher.log import witness
 from publisher.log.sightings import contradiction
 from publisher.workspace.rollback import sightings
 
 if TYPE_CHECKING:
+    from publisher.log import witness
     from publisher.log.store import Event
     from publisher.workspace.app import App
 
@@ -29,6 +29,8 @@ def witness_after(app: App, reason: str) -> None:
     settings = app.config.witness
     if settings is None:
         return
+    from publisher.log import witness
+
     missed = getattr(app, "witness_missed", None)
     try:
         if missed:
@@ -43,6 +45,8 @@ def witness_after(app: App, reason: str) -> None:
 
 def trust(app: App) -> witness.Trust | None:
     """The configured certificates tokens are checked against (None without a witness)."""
+    from publisher.log import witness
+
     settings = app.config.witness
     return witness.Trust(settings) if settings else None
 
@@ -52,6 +56,7 @@ def witness_now(app: App) -> Event | None:
     when the TSA cannot be reached."""
     from publisher.errors import BadInput, CheckFailed
     from publisher.i18n import _
+    from publisher.log import witness
 
     settings = app.config.witness
     if settings is None:
@@ -70,6 +75,8 @@ def after_command(app: App) -> str | None:
     store = app.__dict__.get("store")
     if app.config.witness is None or store is None or not getattr(store, "wrote", None) or not store.wrote.is_set():
         return None
+    from publisher.log import witness
+
     missed = getattr(app, "witness_missed", None)
     if missed is None:
         try:
@@ -89,6 +96,8 @@ def after_command(app: App) -> str | None:
 def outside_problems(app: App) -> list[str]:
     """What `publish log verify` finds outside the chain: a witness file the store cannot
     account for, and every time-stamp token that does not verify offline."""
+    from publisher.log import witness
+
     problems = []
     rolled_back = contradiction(app.store, sightings(app))
     if rolled_back:
@@ -99,9 +108,12 @@ def outside_problems(app: App) -> list[str]:
 
 def verified_words(app: App) -> str:
     """What `publish log verify` adds when it checked time-stamps ("" when none)."""
+    if not app.config.witness:
+        return ""
     from publisher.i18n import _
+    from publisher.log import witness
 
-    count = len(app.store.events(kind=witness.WITNESSED)) if app.config.witness else 0
+    count = len(app.store.events(kind=witness.WITNESSED))
     return _("; {count} time-stamps verified offline").format(count=count) if count else ""
 
 
@@ -109,6 +121,8 @@ def unwitnessed_note(app: App) -> str | None:
     """What `publish status` warns when an approval or delivery is not yet time-stamped."""
     if app.config.witness is None:
         return None
+    from publisher.log import witness
+
     since = witness.pending_since(app.store)
     if since is None:
         return None
