@@ -2,7 +2,6 @@
 clock and sleep (tests), and the opened App."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Callable
 
@@ -11,14 +10,15 @@ import click
 from publisher.timeparse import now as utc_now
 
 
-@dataclass
 class Session:
     """What one invocation shares: workspace flag, injected clock and sleep, the App."""
 
-    workspace: str | None = None
-    clock: Callable[[], datetime] = utc_now
-    sleep: Callable[[float], None] | None = None
-    _app: Any = field(default=None, repr=False)
+    def __init__(self, workspace: str | None = None, clock: Callable[[], datetime] = utc_now,
+                 sleep: Callable[[float], None] | None = None):
+        self.workspace = workspace
+        self.clock = clock
+        self.sleep = sleep
+        self._app: Any = None
 
     @property
     def app(self) -> Any:

@@ -40,6 +40,8 @@ class Tail(Protocol):
 
 @dataclass(frozen=True)
 class Query:
+    """The filters of one read of the log (`Store.events`): every one given must hold."""
+
     kinds: tuple[str, ...] | None = None
     incident: str | None = None
     draft: str | None = None

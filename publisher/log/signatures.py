@@ -87,6 +87,8 @@ KEY_EVENTS = ("key.enrolled", "key.revoked", "passkey.enrolled", "passkey.revoke
 
 @dataclass(frozen=True)
 class BadSignature:
+    """An approval (row `seq`) whose signature does not verify, and why."""
+
     seq: int
     approver: str
     draft: str
@@ -95,6 +97,8 @@ class BadSignature:
 
 @dataclass(frozen=True)
 class EnrolledKey:
+    """A key the log enrols for `name` (row `seq`), until it is revoked (`revoked_seq`)."""
+
     name: str
     scheme: str
     public_key: str
@@ -110,6 +114,8 @@ class EnrolledKey:
 
 @dataclass
 class Keyring:
+    """The keys the log enrols now, those it revoked, and the enrolment rows it refused."""
+
     keys: list[EnrolledKey] = field(default_factory=list)
     problems: list[tuple[int, str]] = field(default_factory=list)
     signed_enrolments: int = 0

@@ -86,6 +86,8 @@ __all__ = ["Audit", "GENESIS", "NEXT_INCIDENT", "ClockWentBack", "Event", "Store
 
 @dataclass(frozen=True)
 class Event:
+    """One row of the log, as stored: its body's fields and its chain hash."""
+
     seq: int
     ts: str
     kind: str
@@ -104,6 +106,8 @@ class Event:
 
 @dataclass(frozen=True)
 class VerifyResult:
+    """How a chain walk ended: intact up to `rows`, or the first problem and its row."""
+
     ok: bool
     rows: int
     head: str
