@@ -37,7 +37,7 @@ from channels.hooks import HookChannel, server_error, snippet, stable_id
 from channels.schemas import OPTIONS
 
 if TYPE_CHECKING:
-    import requests
+    from channels.wire import Answer
 
 PACE_LIMIT = 5.0
 EXPLAINED = {
@@ -73,7 +73,7 @@ class DiscordChannel(HookChannel):
     options = OPTIONS["discord"]
 
     def send(self, message: Message) -> Receipt:
-        answers: list["requests.Response"] = []
+        answers: list["Answer"] = []
 
         def post(index: int, previous: str | None) -> Receipt:
             if answers:
@@ -103,7 +103,7 @@ class DiscordChannel(HookChannel):
         stamp = found.get("timestamp") if isinstance(found.get("timestamp"), str) else None
         return Receipt(id=message_id, url=url, platform_time=stamp, extra={"text": str(found.get("content") or "")})
 
-    def _post_part(self, message: Message, index: int) -> tuple[Receipt, "requests.Response"]:
+    def _post_part(self, message: Message, index: int) -> tuple[Receipt, "Answer"]:
         payload: dict[str, Any] = {"content": message.parts[index], "allowed_mentions": {"parse": []}}
         if self.settings.get("username"):
             payload["username"] = self.settings["username"]
@@ -122,7 +122,7 @@ class DiscordChannel(HookChannel):
         timestamp = posted.get("timestamp") if isinstance(posted.get("timestamp"), str) else None
         return Receipt(id=message_id, url=url, platform_time=timestamp, extra={"channel_id": channel_id}), response
 
-    def _pace(self, response: "requests.Response") -> None:
+    def _pace(self, response: "Answer") -> None:
         if response.headers.get("X-RateLimit-Remaining") != "0":
             return
         try:
@@ -134,7 +134,7 @@ class DiscordChannel(HookChannel):
                             "the remaining parts wait", retry_after=wait)
         time.sleep(wait)
 
-    def _error(self, response: "requests.Response", what: str) -> DeliveryError:
+    def _error(self, response: "Answer", what: str) -> DeliveryError:
         status = response.status_code
         answer = http.json_body(response)
         answer = answer if isinstance(answer, dict) else {}

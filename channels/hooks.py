@@ -1,9 +1,9 @@
 """What the four webhook channels (Slack, Discord, Teams, generic webhook) share.
 
 Guarantees:
-- a POST goes out once: the session comes from `channels.http` (no urllib3 retries),
-  redirects are never followed (requests would replay a redirected POST as a GET), and
-  every call carries the channel's timeout;
+- a POST goes out once: requests go through `channels.wire` (no retries), redirects
+  are never followed (a redirected POST would be replayed as a GET), and every call
+  carries the channel's timeout;
 - a webhook URL is a credential: its parts (`channels.url_secrets`: every path segment
   and query value from 6 characters that is not a plain word, `sig=`, a password) join
   the channel's redaction set, urllib3's logger (which
@@ -22,12 +22,12 @@ from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any, ClassVar, Mapping
 from urllib.parse import urlsplit
 
-from channels import http
+from channels import http, wire
 from channels.base import Channel, Message, Permanent, Retryable, quiet_loggers
 from channels.url_secrets import url_fragments
 
 if TYPE_CHECKING:
-    import requests
+    from channels.wire import Answer
 
 QUIET_LOGGERS = ("urllib3", "requests", "charset_normalizer")
 
@@ -49,7 +49,7 @@ def encode(payload: Any) -> bytes:
     return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
-def answer_time(response: "requests.Response") -> str | None:
+def answer_time(response: "Answer") -> str | None:
     """The platform's clock at the answer (its Date header), ISO 8601."""
     try:
         return parsedate_to_datetime(response.headers["Date"]).isoformat()
@@ -63,14 +63,14 @@ def stable_id(prefix: str, message: Message, index: int = 0) -> str:
     return f"{prefix}-{digest}" + (f"-{index}" if index else "")
 
 
-def server_error(reason: str, response: "requests.Response") -> Retryable:
+def server_error(reason: str, response: "Answer") -> Retryable:
     """A 5xx/408 answer. Only a gateway timeout (504) leaves the outcome open: the
     platform behind the gateway may have posted before the gateway gave up."""
     return Retryable(reason, http.retry_after_seconds(response.headers.get("Retry-After")),
                      maybe_delivered=response.status_code == 504)
 
 
-def snippet(response: "requests.Response", limit: int = 200) -> str:
+def snippet(response: "Answer", limit: int = 200) -> str:
     return " ".join((response.text or "")[:limit].split())
 
 
@@ -84,7 +84,6 @@ class HookChannel(Channel):
         super().__init__(name, settings, secrets)
         self.url: str = self.settings[self.url_option]
         self.secrets = frozenset(secrets) | url_secrets(self.url)
-        self._session: "requests.Session | None" = None
         quiet_loggers(*QUIET_LOGGERS)
 
     @property
@@ -92,19 +91,16 @@ class HookChannel(Channel):
         return rebase(self.url, self.settings.get("api_url"))
 
     def call(self, method: str, payload: Any = None, *, params: Mapping[str, str] | None = None,
-             headers: Mapping[str, str] | None = None, target: str | None = None) -> "requests.Response":
+             headers: Mapping[str, str] | None = None, target: str | None = None) -> Answer:
         """One request to the webhook URL (or `target` under it); transport failures and
         redirects raise."""
-        if self._session is None:
-            self._session = http.shared_session()
-        session = self._session
         sent = dict(headers or {})
         body = None
         if payload is not None:
             body = encode(payload)
             sent.setdefault("Content-Type", "application/json; charset=utf-8")
-        response = http.request(lambda: session.plain_request(
-            method, target or self.target, data=body, params=params, headers=sent, timeout=self.timeout), self.redact)
+        response = wire.send(method, target or self.target, body=body, params=params, headers=sent,
+                             timeout=self.timeout, redact=self.redact)
         if 300 <= response.status_code < 400:
             raise Permanent(f"the request was redirected (HTTP {response.status_code}) instead of "
                             f"answered by {self.platform}; check {self.url_option}")

@@ -71,15 +71,12 @@ def session_class() -> type:
 
     import requests
     from requests.sessions import merge_setting
-    from requests.structures import CaseInsensitiveDict
-    from requests.utils import get_netrc_auth
 
     class OnceSession(requests.Session):
         def __init__(self) -> None:
             super().__init__()
             self.env_proxies = bool(urllib.request.getproxies_environment())
             self.env_ca = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
-            self.netrc_present = netrc_present()
 
         def merge_environment_settings(self, url: Any, proxies: Any, stream: Any, verify: Any, cert: Any) -> Any:
             if self.env_proxies or not self.trust_env:
@@ -89,37 +86,7 @@ def session_class() -> type:
             return {"proxies": merge_setting(proxies, self.proxies), "stream": merge_setting(stream, self.stream),
                     "verify": merge_setting(verify, self.verify), "cert": merge_setting(cert, self.cert)}
 
-        def plain_request(self, method: str, url: str, *, data: Any = None, params: Any = None,
-                          headers: Any = None, timeout: Any = None) -> Any:
-            """`request(..., allow_redirects=False)` for a session that holds no headers,
-            params, auth, cookies or hooks of its own (a shared session): the request is
-            prepared alone, which is what `request` would prepare, without its per-call
-            merging of session settings (a third of a request's CPU). With a proxy in the
-            environment, or settings of its own, it is `request` itself."""
-            if self.env_proxies or self.auth or self.params or len(self.cookies) or any(self.hooks.values()):
-                return self.request(method, url, data=data, params=params, headers=headers, timeout=timeout,
-                                    allow_redirects=False)
-            merged = CaseInsensitiveDict(self.headers)
-            merged.update(headers or {})
-            prepared = requests.PreparedRequest()
-            prepared.prepare(method=method, url=url, data=data, params=params, auth=self._netrc_auth(url),
-                             headers={name: value for name, value in merged.items() if value is not None})
-            verify = self.env_ca or self.verify if self.verify is True else self.verify
-            return self.send(prepared, timeout=timeout, allow_redirects=False, proxies={}, stream=False,
-                             verify=verify, cert=self.cert)
-
-        def _netrc_auth(self, url: str) -> Any:
-            return get_netrc_auth(url) if self.trust_env and self.netrc_present else None
-
     return OnceSession
-
-
-def netrc_present() -> bool:
-    """Whether a netrc file requests would read exists ($NETRC, ~/.netrc, ~/_netrc)."""
-    import os
-
-    candidates = [os.environ["NETRC"]] if os.environ.get("NETRC") else ["~/.netrc", "~/_netrc"]
-    return any(os.path.exists(os.path.expanduser(path)) for path in candidates)
 
 
 def no_retries() -> Any:
@@ -135,28 +102,8 @@ def adapter_class() -> type:
     whole request (connect, send, the whole answer, read before `send` returns) and a
     freeze (`channels.deadline.abort_on`) stops it in flight."""
     from requests.adapters import HTTPAdapter
-    from urllib3.connection import HTTPConnection, HTTPSConnection
-    from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
-    def watched(base: type) -> type:
-        class Watched(base):  # type: ignore[misc, valid-type]
-            def connect(self) -> None:
-                _watch(self)
-                super().connect()
-
-            def request(self, *args: Any, **kwargs: Any) -> None:
-                _watch(self)
-                super().request(*args, **kwargs)
-
-        return Watched
-
-    class WatchedHTTPPool(HTTPConnectionPool):
-        ConnectionCls = watched(HTTPConnection)
-
-    class WatchedHTTPSPool(HTTPSConnectionPool):
-        ConnectionCls = watched(HTTPSConnection)
-
-    pools = {"http": WatchedHTTPPool, "https": WatchedHTTPSPool}
+    pools = watched_pools()
 
     class BoundedAdapter(HTTPAdapter):
         def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
@@ -183,6 +130,34 @@ def adapter_class() -> type:
             return response
 
     return BoundedAdapter
+
+
+@functools.cache
+def watched_pools() -> dict[str, type]:
+    """urllib3's connection pools by scheme, with connections that hand themselves to the
+    current deadline (`channels.deadline`) as they connect and send."""
+    from urllib3.connection import HTTPConnection, HTTPSConnection
+    from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+
+    def watched(base: type) -> type:
+        class Watched(base):  # type: ignore[misc, valid-type]
+            def connect(self) -> None:
+                _watch(self)
+                super().connect()
+
+            def request(self, *args: Any, **kwargs: Any) -> None:
+                _watch(self)
+                super().request(*args, **kwargs)
+
+        return Watched
+
+    class WatchedHTTPPool(HTTPConnectionPool):
+        ConnectionCls = watched(HTTPConnection)
+
+    class WatchedHTTPSPool(HTTPSConnectionPool):
+        ConnectionCls = watched(HTTPSConnection)
+
+    return {"http": WatchedHTTPPool, "https": WatchedHTTPSPool}
 
 
 @functools.cache

@@ -28,7 +28,7 @@ from channels.hooks import HookChannel, answer_time, server_error, snippet, stab
 from channels.schemas import OPTIONS
 
 if TYPE_CHECKING:
-    import requests
+    from channels.wire import Answer
 
 MIN_REDACTED_HEADER = 6
 
@@ -72,7 +72,7 @@ class WebhookChannel(HookChannel):
             raise server_error(reason, response)
         raise Permanent(reason)
 
-    def _receipt(self, response: "requests.Response", key: str) -> Receipt:
+    def _receipt(self, response: "Answer", key: str) -> Receipt:
         answer = http.json_body(response)
         answer = answer if isinstance(answer, dict) else {}
         given, link = answer.get("id"), answer.get("url")
