@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
-from typing import Any, Callable, ClassVar, Mapping, Sequence
+from typing import Any, Callable, ClassVar, Iterable, Mapping, Sequence
 
 from channels.redaction import SecretMatcher, matcher_for, redact
 
@@ -211,9 +211,10 @@ class Channel:
         self.name = name
         self.settings = dict(settings)
         self.audience = self.settings.get("audience", "public")
-        self.secrets = secrets
-        self._shared_secrets = frozenset(secrets)
-        self._matchers: tuple[frozenset[str], tuple[SecretMatcher, ...]] | None = None
+        self._shared_secrets = secrets if isinstance(secrets, frozenset) else frozenset(secrets)
+        self._own_secrets: frozenset[str] = frozenset()
+        self._all_secrets: frozenset[str] | None = None
+        self._own_matcher: SecretMatcher | None = None
 
     @classmethod
     def all_options(cls) -> dict[str, Option]:
@@ -227,16 +228,35 @@ class Channel:
     def timeout(self) -> float:
         return float(self.settings.get("timeout", 20))
 
+    @property
+    def secrets(self) -> frozenset[str]:
+        """Every secret this channel masks: the workspace's (one set shared by every
+        channel) and the channel's own few."""
+        if not self._own_secrets:
+            return self._shared_secrets
+        if self._all_secrets is None:
+            self._all_secrets = self._shared_secrets | self._own_secrets
+        return self._all_secrets
+
+    @secrets.setter
+    def secrets(self, value: Iterable[str]) -> None:
+        self.add_secrets(frozenset(value) - self._shared_secrets)
+
+    def add_secrets(self, found: Iterable[str]) -> None:
+        """Mask these too (the channel's own: its token, its URL's parts); what was
+        masked before stays masked."""
+        added = frozenset(secret for secret in found if secret) - self._own_secrets - self._shared_secrets
+        if added:
+            self._own_secrets |= added
+            self._all_secrets = None
+            self._own_matcher = None
+
     def redact(self, text: str) -> str:
         """`text` with every secret of this channel masked, in one pass: the workspace's
-        secrets (shared by every channel) and the channel's own few."""
-        cached = self._matchers
-        if cached is None or cached[0] is not self.secrets:
-            secrets = frozenset(self.secrets)
-            own = secrets - self._shared_secrets
-            shared = self._shared_secrets if self._shared_secrets <= secrets else self._shared_secrets & secrets
-            cached = self._matchers = (self.secrets, (matcher_for(shared), SecretMatcher(own)))
-        return redact(text, *cached[1])
+        secrets (their index built once per process) and the channel's own few."""
+        if self._own_matcher is None:
+            self._own_matcher = SecretMatcher(self._own_secrets)
+        return redact(text, matcher_for(self._shared_secrets), self._own_matcher)
 
     def send(self, message: Message) -> Receipt:  # pragma: no cover - abstract
         raise NotImplementedError

@@ -72,7 +72,7 @@ class EmailChannel(Channel):
             raise SettingError("security", "\"none\" would send the password in clear; use starttls or ssl")
         if password:
             extra = {password, _b64(password), _b64(f"\0{self.username}\0{password}")}
-            self.secrets = frozenset(self.secrets | extra)
+            self.add_secrets(extra)
 
     def __repr__(self) -> str:
         return f"<EmailChannel {self.name!r} {self.host}:{self.port} {self.security}>"

@@ -60,7 +60,7 @@ class FacebookChannel(Channel):
 
     def __init__(self, name, settings, secrets=frozenset()):
         super().__init__(name, settings, secrets)
-        self.secrets = self.secrets | {self.settings["token"], quote(self.settings["token"], safe="")}
+        self.add_secrets({self.settings["token"], quote(self.settings["token"], safe="")})
         self.page_id = str(self.settings["page_id"]).strip()
         if not self.page_id.isdigit():
             raise SettingError("page_id", f"the Page's numeric id, got {self.page_id!r}")

@@ -83,7 +83,7 @@ class HookChannel(Channel):
     def __init__(self, name: str, settings: Mapping[str, Any], secrets: frozenset[str] = frozenset()):
         super().__init__(name, settings, secrets)
         self.url: str = self.settings[self.url_option]
-        self.secrets = frozenset(secrets) | url_secrets(self.url)
+        self.add_secrets(url_secrets(self.url))
         quiet_loggers(*QUIET_LOGGERS)
 
     @property

@@ -48,7 +48,7 @@ class MastodonChannel(Channel):
         self.host = host.hostname.lower()
         self.max_length = self.settings["max_length"]
         self.api = str(self.settings.get("api_url") or self.instance).rstrip("/")
-        self.secrets = frozenset(secrets) | {str(self.settings["token"])}
+        self.add_secrets({str(self.settings["token"])})
         quiet_loggers("urllib3")
 
     def send(self, message: Message) -> Receipt:

@@ -58,7 +58,7 @@ class TelegramChannel(Channel):
     def __init__(self, name, settings, secrets=frozenset()):
         super().__init__(name, settings, secrets)
         token = self.settings["token"]
-        self.secrets = self.secrets | {token, quote(token, safe=""), token.partition(":")[2]}
+        self.add_secrets({token, quote(token, safe=""), token.partition(":")[2]})
         chat = self.settings["chat"]
         if isinstance(chat, str):
             chat = chat.strip()

@@ -48,7 +48,7 @@ class WebhookChannel(HookChannel):
         for key, value in self.headers.items():
             if not isinstance(key, str) or not isinstance(value, str) or any(c in key + value for c in "\r\n"):
                 raise SettingError("headers", "expected a table of single-line text values")
-        self.secrets = self.secrets | {v for v in self.headers.values() if len(v) >= MIN_REDACTED_HEADER}
+        self.add_secrets(v for v in self.headers.values() if len(v) >= MIN_REDACTED_HEADER)
 
     def send(self, message: Message) -> Receipt:
         key = message.idempotency_key or stable_id("webhook", message)

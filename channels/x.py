@@ -47,7 +47,7 @@ class XChannel(Channel):
         super().__init__(name, settings, secrets)
         own = {str(self.settings[key]) for key, option in self.options.items()
                if option.secret and self.settings.get(key)}
-        self.secrets = frozenset(secrets) | own
+        self.add_secrets(own)
         self.username = str(self.settings.get("username") or "").lstrip("@")
         self._client: Any = None
         quiet_loggers(*QUIET_LOGGERS)
