@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test install bench clean chromium postgresql openssl openssh catalogue
+.PHONY: demo test install bench clean chromium postgresql openssl openssh catalogue timetool
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -52,7 +52,14 @@ test: install chromium postgresql openssl openssh
 
 # Apprise (the comparison) comes from PyPI through the `bench` extra, pinned; the run
 # prints one table, keeps it in bench/results/ and rewrites the README's Performance table.
-bench: $(BIN)/python
+# Peak memory of each measured process comes from /usr/bin/time (Debian's time).
+timetool:
+	@test -x /usr/bin/time || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq time; \
+	} || echo "time could not be installed: peak memory falls back to the kernel's count, which includes the bench's own"
+
+bench: $(BIN)/python timetool
 	$(BIN)/python -m pip install -q -e '.[test,bench]'
 	$(BIN)/python bench/run.py --readme
 
