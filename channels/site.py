@@ -31,7 +31,6 @@ from typing import Any, Iterator
 
 from channels.base import Channel, Message, Permanent, Receipt, SettingError, Sighting
 from channels.files import write_atomically
-from channels.site_pages import render_site
 from channels.schemas import OPTIONS
 
 MANIFEST = "statements.json"
@@ -66,6 +65,7 @@ class SiteChannel(Channel):
                     entry = self._entry(message)
                     entries.append(entry)
                     self._write(MANIFEST, json.dumps(entries, ensure_ascii=False, indent=2) + "\n")
+                from channels.site_pages import render_site  # Jinja2, needed only to write pages
                 files = render_site(entries, title_for=lambda language: self.title or default_title(
                                         message.organisation, language),
                                     language=self.language or entries[0]["language"],
