@@ -150,3 +150,17 @@ def test_a_signature_present_with_signing_off_is_still_checked(workspace, monkey
                                     "data": {"hash": "0" * 64, "signature": forged}},))
     result = workspace.run("log", "verify")
     assert result.exit_code == 1 and "the draft.approved by ana has a bad signature" in result.output
+
+
+def test_a_helper_that_never_answers_is_stopped_and_its_half_walked_here(tmp_path, monkeypatch):
+    import time
+
+    path = _filled(tmp_path)
+    once, _twice = _both(path, monkeypatch)
+    monkeypatch.setattr(store_module, "SPLIT_ROWS", 2)
+    monkeypatch.setattr(store_module, "HELPER_PATIENCE_MIN", 0.5)
+    monkeypatch.setattr(Store, "_helper", lambda self, *args: time.sleep(3600))
+    store, audit = Store(path), Recorder()
+    result = store.verify(audit)
+    store.close()
+    assert result == once[0] and audit.merged == 0 and audit.seen == once[1]

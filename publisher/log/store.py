@@ -63,6 +63,7 @@ import itertools
 import json
 import os
 import threading
+import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -79,6 +80,8 @@ GENESIS = "0" * 64
 NEXT_INCIDENT = object()
 CLOCK_SKEW = timedelta(seconds=2)
 SPLIT_ROWS = 100_000
+HELPER_PATIENCE = 3
+HELPER_PATIENCE_MIN = 5.0
 
 __all__ = ["Audit", "GENESIS", "NEXT_INCIDENT", "ClockWentBack", "Event", "Store", "StoreKeyError", "StoreUnavailable",
            "VerifyResult", "canonical", "chain_hash", "open_store"]
@@ -386,7 +389,10 @@ class Store:
         same row count; the helper's audit findings are merged after this process's own.
         The helper's first row must be the row this process checked last, or (a helper
         that failed, a log that changed between the two reads) the second half is walked
-        here as well."""
+        here as well. So is it when the helper has not answered long after this process
+        finished its own half (`HELPER_PATIENCE` times as long, at least `HELPER_PATIENCE_MIN` s): a fork
+        copies no other thread, and in a process that had some (the console) a lock one
+        of them held would never be released in the helper; it is then stopped."""
         head_seqs = self._head_seqs()
         last = self.backend.last() if getattr(self.backend, "walks_in_parts", False) else None
         if last is None or last[0] < SPLIT_ROWS or not hasattr(os, "fork") or os.uname().sysname != "Linux":
@@ -413,13 +419,19 @@ class Store:
         meeting = next(rest, None)
         rest.close()
         rows = self.backend.chain(upto=split)
+        started = time.monotonic()
         first = self._walk(itertools.chain(rows, [meeting] if meeting else []), (GENESIS, 1, ""), head_seqs, audit)
+        patience = max(HELPER_PATIENCE_MIN, HELPER_PATIENCE * (time.monotonic() - started))
         try:
+            if not reader.poll(patience):
+                raise TimeoutError
             seen, second, found = reader.recv()
         except (EOFError, OSError):
             seen = second = found = None
         finally:
             reader.close()
+            if helper.is_alive() and seen is None:
+                helper.kill()
             helper.join()
         if first.problem or meeting is None:
             return first
