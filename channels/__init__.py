@@ -10,7 +10,8 @@ import importlib
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from channels.base import Channel, Option
+    from channels.base import Channel
+    from channels.options import Option
 
 REGISTRY: dict[str, str] = {
     "outbox": "channels.outbox:OutboxChannel",
@@ -37,7 +38,7 @@ def channel_class(type_name: str) -> type[Channel]:
 def channel_options(type_name: str) -> dict[str, Option]:
     """Every option a channel of `type_name` takes (the common ones included), read from
     `channels.schemas` without importing the channel's module; KeyError when unknown."""
-    from channels.base import COMMON_OPTIONS
+    from channels.options import COMMON_OPTIONS
     from channels.schemas import OPTIONS
 
     return {**COMMON_OPTIONS, **OPTIONS[type_name]}

@@ -3,7 +3,7 @@ config can be validated (and `publish status` run) without importing the code of
 channel nobody uses. Each channel class takes its `options` from here."""
 from __future__ import annotations
 
-from channels.base import NETWORK_OPTIONS, Option
+from channels.options import NETWORK_OPTIONS, Option
 
 TWEEPY_HOST = "https://api.twitter.com"
 GRAPH_URL = "https://graph.facebook.com"

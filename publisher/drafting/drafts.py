@@ -14,7 +14,6 @@ Guarantees:
 """
 from __future__ import annotations
 
-import hashlib
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -134,6 +133,8 @@ class DraftRecord:
 
 def draft_hash(incident: str, template: str, language: str, reply_to: str | None,
                payloads: dict[str, Payload]) -> str:
+    import hashlib
+
     content = {"incident": incident, "template": template, "language": language, "reply_to": reply_to,
                "payloads": {name: payload.hashed() for name, payload in sorted(payloads.items())}}
     return hashlib.sha256(canonical(content).encode("utf-8")).hexdigest()

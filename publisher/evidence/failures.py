@@ -9,8 +9,7 @@ Rejected and superseded drafts are not listed: they will never be sent.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from publisher.delivery.next_steps import next_step
 
@@ -19,8 +18,7 @@ if TYPE_CHECKING:
     from publisher.workspace.app import App
 
 
-@dataclass(frozen=True)
-class Undelivered:
+class Undelivered(NamedTuple):
     """A channel a draft has not reached, and why."""
 
     draft: str
@@ -34,7 +32,7 @@ class Undelivered:
     next: str
 
     def as_dict(self) -> dict[str, Any]:
-        return dict(vars(self))
+        return self._asdict()
 
 
 def undelivered(app: App, records: list[DraftRecord], frozen: bool) -> list[Undelivered]:

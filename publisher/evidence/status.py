@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
-from typing import Any
+from typing import Any, NamedTuple
 
 from publisher.drafting.drafts import DraftRecord, list_drafts
 from publisher.evidence.failures import Undelivered, undelivered
@@ -30,8 +30,7 @@ from publisher.workspace.witnessing import unwitnessed_note
 WARN_BEFORE = timedelta(hours=2)
 
 
-@dataclass(frozen=True)
-class Clock:
+class Clock(NamedTuple):
     """One of the two deadlines (prepare, publish) of an incident and when it was met."""
 
     name: str
@@ -64,8 +63,7 @@ class Clock:
                 "waived": self.waived}
 
 
-@dataclass
-class ChannelState:
+class ChannelState(NamedTuple):
     """Where one public channel stands for an incident."""
 
     name: str
@@ -76,8 +74,7 @@ class ChannelState:
     draft: str | None = None
 
 
-@dataclass(frozen=True)
-class Unconfirmed:
+class Unconfirmed(NamedTuple):
     """A delivery whose last attempt has no known outcome."""
 
     draft: str
@@ -125,8 +122,8 @@ class Status:
         return {"incident": self.incident.as_dict(), "now": iso(self.now),
                 "hours_since_first_seen": hours(self.now - self.incident.first_seen),
                 "prepared": self.prepared.as_dict(), "published": self.published.as_dict(),
-                "channels": [vars(channel) for channel in self.channels], "warnings": self.warnings,
-                "unconfirmed": [vars(item) for item in self.unconfirmed],
+                "channels": [channel._asdict() for channel in self.channels], "warnings": self.warnings,
+                "unconfirmed": [item._asdict() for item in self.unconfirmed],
                 "drafts": [{"id": record.draft.id, "template": record.draft.template, "status": record.status}
                            for record in self.drafts],
                 "checklist": [item.as_dict() for item in self.checklist],

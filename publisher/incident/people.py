@@ -17,7 +17,6 @@ Guarantees:
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import secrets
 from dataclasses import dataclass
@@ -67,6 +66,8 @@ class ConsoleSession:
 
 
 def digest(token: str) -> str:
+    import hashlib
+
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 

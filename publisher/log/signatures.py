@@ -47,9 +47,7 @@ rewritten enrolment no longer matches `config/allowed_signers` (see `mirror_diff
 """
 from __future__ import annotations
 
-import base64
 import binascii
-import hashlib
 import importlib
 import json
 import os
@@ -60,7 +58,6 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from publisher.errors import BadInput, Refused
 from publisher.i18n import _
-from publisher.log.sshsig import verify_ed25519
 
 if TYPE_CHECKING:
     import subprocess
@@ -156,6 +153,8 @@ def _scheme(name: str) -> Verifier | None:
 
 
 def _digest(payload: str | dict[str, Any]) -> str:
+    import hashlib
+
     if isinstance(payload, str):
         return payload
     text = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
@@ -263,6 +262,9 @@ def _apply_key_event(ring: Keyring, event: Any) -> str | None:
 
 def ssh_fingerprint(public_key: str) -> str | None:
     """`SHA256:...` of an OpenSSH public key line, or None when it is not one."""
+    import base64
+    import hashlib
+
     parts = public_key.split()
     if len(parts) < 2:
         return None
@@ -364,6 +366,8 @@ def _verify_ssh(message: bytes, signature: dict, key: EnrolledKey) -> str | None
 
 @lru_cache(maxsize=4096)
 def _ssh_check(message: bytes, armored: str, public_key: str) -> str | None:
+    from publisher.log.sshsig import verify_ed25519
+
     fast = verify_ed25519(message, armored, public_key, NAMESPACE)
     if fast is not None:
         return None if fast else _("the signature does not verify with this key")

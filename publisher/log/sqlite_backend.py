@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import errno
 import fcntl
-import hashlib
 import json
 import os
 import sqlite3
@@ -303,6 +302,8 @@ _FLOCK_STRUCT = struct.Struct("hhqqi4x")
 
 def channel_offset(channel: str) -> int:
     """The byte of a draft's lock file that stands for `channel` (the same in every process)."""
+    import hashlib
+
     return int.from_bytes(hashlib.sha256(channel.encode()).digest()[:7], "big")
 
 

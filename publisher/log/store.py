@@ -57,8 +57,6 @@ All reads go through `events()`, one function with keyword filters.
 from __future__ import annotations
 
 import fcntl
-import hashlib
-import hmac
 import itertools
 import json
 import os
@@ -155,6 +153,9 @@ def canonical(value: Any) -> str:
 
 
 def chain_hash(prev: str, body: str, key: bytes | None = None) -> str:
+    import hashlib
+    import hmac
+
     message = f"{prev}\n{body}".encode("utf-8")
     if key:
         return hmac.new(key, message, hashlib.sha256).hexdigest()
@@ -313,6 +314,8 @@ class Store:
         return None
 
     def _one_head_problem(self, path: Path, rows: int, hashes: dict[int, str]) -> str | None:
+        import hmac
+
         name = path.name if path == self.head_path else str(path)
         try:
             head = _parse_head(path.read_bytes())
@@ -466,6 +469,9 @@ class Store:
     def _walk(self, chain: Iterable[Row], start: tuple[str, int, str], head_seqs: set[int],
               audit: "Audit | None") -> "_Walked":
         """The chain walk of `verify` over `chain`, from the state the row before it left."""
+        import hashlib
+        import hmac
+
         key, sha256 = self.key, hashlib.sha256
         expected_prev, expected_seq, last_ts = start
         hashes: dict[int, str] = {}
@@ -607,6 +613,8 @@ def _went_back(seq: int, ts: str, earlier: str) -> str:
 
 def _row_problem(seq: int, body: str, prev: str, digest: str, body_seq: Any, expected_seq: int,
                  expected_prev: str, key: bytes | None) -> str | None:
+    import hmac
+
     if seq != expected_seq:
         if seq > expected_seq:
             return f"row {seq}: rows {expected_seq}..{seq - 1} are missing (deleted?)"

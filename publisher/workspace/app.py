@@ -12,10 +12,10 @@ import os
 from datetime import datetime
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from channels import channel_class
-from channels.base import Channel, SettingError, validate_settings
+from channels.options import SettingError, validate_settings
 from publisher.errors import BadInput
 from publisher.log.store import Store, StoreKeyError, StoreUnavailable, open_store
 from publisher.timeparse import now as utc_now
@@ -25,6 +25,9 @@ from publisher.workspace.discovery import enclosing_workspace
 from publisher.workspace.secrets import Redactor, SecretSource
 from publisher.workspace.rollback import guard_writes
 from publisher.i18n import _, use_language
+
+if TYPE_CHECKING:
+    from channels.base import Channel
 
 PATH_OPTIONS = ("path", "tls_ca_file")
 

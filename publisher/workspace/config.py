@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from channels import REGISTRY, channel_options
-from channels.base import Option, SettingError, validate_settings
+from channels.options import Option, SettingError, validate_settings
 from publisher.errors import BadInput
 from publisher.i18n import _
 from publisher.workspace.secrets import setting_problem

@@ -14,13 +14,16 @@ import re
 from publisher.errors import BadInput
 from publisher.i18n import _
 
-FORBIDDEN = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+FORBIDDEN = "[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]"
 MAX_INPUT_FILE = 1_000_000
 
 
 def forbidden_character(text: str) -> str | None:
-    """The first forbidden character of `text` as U+XXXX, or None."""
-    found = FORBIDDEN.search(text)
+    """The first forbidden character of `text` as U+XXXX, or None. Printable ASCII (most
+    flags and names) holds none and is passed without the search."""
+    if text.isascii() and text.isprintable():
+        return None
+    found = re.search(FORBIDDEN, text)
     return f"U+{ord(found.group()):04X}" if found else None
 
 

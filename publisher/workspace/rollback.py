@@ -14,11 +14,13 @@ from __future__ import annotations
 import threading
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
-from channels.base import Sighting
 from publisher.errors import BadInput, Refused
 from publisher.log.sightings import contradiction
+
+if TYPE_CHECKING:
+    from channels.base import Sighting
 
 
 KEEPS_FILES = ("site", "outbox")
