@@ -264,8 +264,6 @@ def backoff(attempt: int) -> float:
 
 def _deliver_one(app: App, record: DraftRecord, channel: Channel, delivery: Delivery, actor: str,
                  clock: RunClock, progress: Progress) -> Outcome:
-    from tenacity import Retrying, retry_if_exception
-
     draft = record.draft
     state: dict[str, Any] = {"attempt": delivery.attempts, "sent_parts": list(delivery.sent_parts),
                              "waited": None, "stopped": None}
@@ -322,10 +320,8 @@ def _deliver_one(app: App, record: DraftRecord, channel: Channel, delivery: Deli
         state["waited"] = next_wait
         return False
 
-    retrying = Retrying(retry=retry_if_exception(should_retry), wait=wait, stop=stop, sleep=clock.sleep,
-                        reraise=True)
     try:
-        receipt = retrying(attempt)
+        receipt = _first_then_retrying(attempt, lambda: _retrying(should_retry, wait, stop, clock.sleep))
     except Frozen:
         progress(channel.name, "held", "publishing is frozen")
         return Outcome(channel.name, "held", "publishing is frozen; `publish send "
@@ -344,6 +340,30 @@ def _deliver_one(app: App, record: DraftRecord, channel: Channel, delivery: Deli
         return Outcome(channel.name, "failed-permanent", error.reason, attempts=state["attempt"])
     progress(channel.name, "delivered", receipt.url or receipt.id)
     return Outcome(channel.name, "delivered", receipt.id, receipt.url, state["attempt"])
+
+
+def _retrying(should_retry: Callable[[BaseException], bool], wait: Callable[[Any], float],
+              stop: Callable[[Any], bool], sleep: Callable[[float], None]) -> Any:
+    from tenacity import Retrying, retry_if_exception
+
+    return Retrying(retry=retry_if_exception(should_retry), wait=wait, stop=stop, sleep=sleep, reraise=True)
+
+
+def _first_then_retrying(attempt: Callable[[], Receipt], retrying: Callable[[], Any]) -> Receipt:
+    """`retrying()(attempt)`, with the first attempt made before tenacity is involved (most
+    deliveries succeed at once): when it fails, tenacity is handed that same failure as
+    its first attempt, so waits, stops and what is re-raised are exactly its own."""
+    try:
+        return attempt()
+    except BaseException as error:  # handed to tenacity, which re-raises what it does not retry
+        first: list[BaseException] = [error]
+
+    def replayed() -> Receipt:
+        if first:
+            raise first.pop()
+        return attempt()
+
+    return retrying()(replayed)
 
 
 def _merge_parts(known: list[dict[str, Any]], sent: tuple[Receipt, ...]) -> list[dict[str, Any]]:
