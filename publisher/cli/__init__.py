@@ -3,11 +3,21 @@ core and prints; the core's named errors become exit codes here (2 bad input or
 refused, 1 not delivered or check failed) with one sentence and no traceback."""
 from __future__ import annotations
 
+import gc
+
 from publisher.cli.root import cli
 
 
 def main() -> None:
-    cli(prog_name="publish")
+    """The console script. The cyclic garbage collector waits until the workspace is
+    open (`Session.app`): what a command loads before that (its modules, the config, the
+    channels) lives as long as the process, and collecting it again and again is wasted
+    work; it is then frozen out of later collections."""
+    gc.disable()
+    try:
+        cli(prog_name="publish")
+    finally:
+        gc.enable()
 
 
 __all__ = ["cli", "main"]

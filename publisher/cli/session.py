@@ -2,6 +2,7 @@
 clock and sleep (tests), and the opened App."""
 from __future__ import annotations
 
+import gc
 from datetime import datetime
 from typing import Any, Callable
 
@@ -26,6 +27,9 @@ class Session:
             from publisher.workspace.app import App, resolve_workspace
 
             self._app = App(resolve_workspace(self.workspace), clock=self.clock)
+            if not gc.isenabled():
+                gc.freeze()
+                gc.enable()
         return self._app
 
     def finish(self) -> None:
