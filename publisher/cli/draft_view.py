@@ -129,7 +129,8 @@ def deliver(draft_id: str, *, actor: str, as_json: bool, resend: tuple[str, ...]
     from publisher.errors import NotDelivered
 
     current = session()
-    names = list(load_draft(current.app, draft_id).deliveries)
+    record = load_draft(current.app, draft_id)
+    names = list(record.deliveries)
     stream = sys.stdout
     live = not as_json and stream.isatty()
     if not as_json:
@@ -138,7 +139,7 @@ def deliver(draft_id: str, *, actor: str, as_json: bool, resend: tuple[str, ...]
     quiet = lambda channel, state, detail: None  # noqa: E731
     with shown:
         outcomes = send_draft(current.app, draft_id, actor, resend=resend, progress=quiet if as_json else shown,
-                              sleep=current.sleep)
+                              sleep=current.sleep, record=record)
     elapsed = round(shown.elapsed(), 3)
     unconfirmed = [o.channel for o in outcomes if o.state == "unknown"]
     missing = [o.channel for o in outcomes if o.state != "delivered"]

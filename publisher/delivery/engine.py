@@ -129,9 +129,11 @@ class RunClock:
 
 def send_draft(app: App, draft_id: str, actor: str, *, resend: tuple[str, ...] = (),
                progress: Progress = lambda channel, state, detail: None,
-               sleep: Callable[[float], None] | None = None) -> list[Outcome]:
-    """Deliver an approved draft to every channel not yet delivered."""
-    record = load_draft(app, draft_id)
+               sleep: Callable[[float], None] | None = None, record: DraftRecord | None = None) -> list[Outcome]:
+    """Deliver an approved draft to every channel not yet delivered (`record`: the draft
+    as the caller just loaded it, so it is not read twice)."""
+    if record is None or record.draft.id != draft_id:
+        record = load_draft(app, draft_id)
     if record.rejection or record.superseded_by:
         raise Refused(_("draft {draft_id} is {status} and will not be sent.").format(
                           draft_id=draft_id, status=record.status))
