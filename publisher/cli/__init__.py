@@ -4,20 +4,29 @@ refused, 1 not delivered or check failed) with one sentence and no traceback."""
 from __future__ import annotations
 
 import gc
-
-from publisher.cli.root import cli
+from typing import Any
 
 
 def main() -> None:
     """The console script. The cyclic garbage collector waits until the workspace is
-    open (`Session.app`): what a command loads before that (its modules, the config, the
-    channels) lives as long as the process, and collecting it again and again is wasted
-    work; it is then frozen out of later collections."""
+    open (`Session.app`): what a command loads before that (click, its modules, the
+    config, the channels) lives as long as the process, and collecting it again and
+    again is wasted work; it is then frozen out of later collections."""
     gc.disable()
     try:
+        from publisher.cli.root import cli
+
         cli(prog_name="publish")
     finally:
         gc.enable()
+
+
+def __getattr__(name: str) -> Any:
+    if name == "cli":
+        from publisher.cli.root import cli
+
+        return cli
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 __all__ = ["cli", "main"]
