@@ -1,7 +1,9 @@
 """Live progress of a delivery run: one line per channel.
 
 On a terminal the lines update in place (rich, imported only here and only then);
-otherwise every change is printed as one plain line, so logs and pipes read well.
+otherwise every change is printed as one plain line, so logs and pipes read well (the
+lines saying channels are queued are not flushed one by one: they go out with the first
+line that follows them, moments later).
 Each line says what the channel is doing (waiting, sending, retry in N s, delivered
 with its URL, failed with the reason) and the time since the run began. Every text
 passes through the redactor before it is shown.
@@ -63,7 +65,8 @@ class LiveProgress:
                 self._display.refresh()
             else:
                 self.stream.write(f"  {line.at:6.1f} s  {channel}: {state} - {detail}\n")
-                self.stream.flush()
+                if state != "waiting" or detail != "queued":
+                    self.stream.flush()
 
     def __enter__(self) -> "LiveProgress":
         if self.live:
@@ -80,6 +83,8 @@ class LiveProgress:
         if self._display is not None:
             self._display.stop()
             self._display = None
+        else:
+            self.stream.flush()
 
     def _renderable(self) -> Any:
         from rich.table import Table
