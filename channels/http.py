@@ -186,7 +186,38 @@ def _ended(deadline: Deadline) -> Exception:
     whole_timeout_error, interrupted = ended_errors()
     if deadline.fired == "abort":
         return interrupted("publishing was frozen while the request was in flight")
-    return whole_timeout_error(f"the whole request took longer than {deadline.total:g} s")
+    return whole_timeout_error(took_longer(deadline.total))
+
+
+def took_longer(total: float) -> str:
+    return f"the whole request took longer than {total:g} s"
+
+
+def no_answer(detail: str | None = None) -> Retryable:
+    """The request went out and no answer came in time: the outcome is unknown."""
+    why = f" ({detail})" if detail else ""
+    return Retryable(f"no answer from the platform before the timeout{why}", maybe_delivered=True)
+
+
+def frozen_in_flight() -> Retryable:
+    return Retryable("stopped in flight by a freeze; the platform may have received it", maybe_delivered=True)
+
+
+def cut_off() -> Retryable:
+    return Retryable("the platform's answer was cut off before its end; the post may exist", maybe_delivered=True)
+
+
+def not_accepted() -> Retryable:
+    return Retryable("the platform did not accept the connection in time", maybe_delivered=False)
+
+
+def refused() -> Retryable:
+    return Retryable("the platform refused the connection", maybe_delivered=False)
+
+
+def broke() -> Retryable:
+    """The connection failed after the request may have gone out."""
+    return Retryable("the connection broke before an answer", maybe_delivered=True)
 
 
 def whole_timeout(timeout: Any) -> float:
@@ -206,22 +237,20 @@ def request(call: Callable[[], "requests.Response"], redact: Callable[[str], str
     try:
         return call()
     except whole_timeout_error as error:
-        raise Retryable(f"no answer from the platform before the timeout ({error})", maybe_delivered=True) from None
+        raise no_answer(str(error)) from None
     except interrupted:
-        raise Retryable("stopped in flight by a freeze; the platform may have received it",
-                        maybe_delivered=True) from None
+        raise frozen_in_flight() from None
     except (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError):
-        raise Retryable("the platform's answer was cut off before its end; the post may exist",
-                        maybe_delivered=True) from None
+        raise cut_off() from None
     except requests.exceptions.ConnectTimeout:
-        raise Retryable("the platform did not accept the connection in time", maybe_delivered=False) from None
+        raise not_accepted() from None
     except requests.exceptions.ReadTimeout:
-        raise Retryable("no answer from the platform before the timeout", maybe_delivered=True) from None
+        raise no_answer() from None
     except requests.exceptions.ConnectionError as error:
         text = str(error)
-        refused = "refused" in text.lower() or "NewConnectionError" in text or "Name or service" in text
-        reason = "the platform refused the connection" if refused else "the connection broke before an answer"
-        raise Retryable(redact(reason), maybe_delivered=not refused) from None
+        if "refused" in text.lower() or "NewConnectionError" in text or "Name or service" in text:
+            raise refused() from None
+        raise broke() from None
     except requests.exceptions.RequestException as error:
         raise Permanent(redact(f"request failed: {type(error).__name__}")) from None
 

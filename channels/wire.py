@@ -100,8 +100,7 @@ def send(method: str, url: str, *, body: bytes | None, headers: Mapping[str, str
         except Exception:
             deadline.check()
             raw.close()
-            raise _ended(deadline) or Retryable("the platform's answer was cut off before its end; the post may exist",
-                                                maybe_delivered=True) from None
+            raise _ended(deadline) or http.cut_off() from None
         raw.release_conn()
     return Answer(raw.status, raw.headers, content)
 
@@ -141,10 +140,9 @@ def _without_userinfo(url: str) -> tuple[str, str | None]:
 
 def _ended(deadline: Deadline) -> Retryable | None:
     if deadline.fired == "abort":
-        return Retryable("stopped in flight by a freeze; the platform may have received it", maybe_delivered=True)
+        return http.frozen_in_flight()
     if deadline.fired:
-        return Retryable(f"no answer from the platform before the timeout (the whole request took longer than "
-                         f"{deadline.total:g} s)", maybe_delivered=True)
+        return http.no_answer(http.took_longer(deadline.total))
     return None
 
 
@@ -158,13 +156,13 @@ def _unanswered(error: Exception, deadline: Deadline, redact: Callable[[str], st
     if ended:
         return ended
     if isinstance(error, exceptions.NewConnectionError):
-        return Retryable("the platform refused the connection", maybe_delivered=False)
+        return http.refused()
     if isinstance(error, exceptions.ConnectTimeoutError):
-        return Retryable("the platform did not accept the connection in time", maybe_delivered=False)
+        return http.not_accepted()
     if isinstance(error, exceptions.ReadTimeoutError):
-        return Retryable("no answer from the platform before the timeout", maybe_delivered=True)
+        return http.no_answer()
     if isinstance(error, (exceptions.ProtocolError, exceptions.SSLError, exceptions.ProxyError, OSError)):
-        return Retryable("the connection broke before an answer", maybe_delivered=True)
+        return http.broke()
     if isinstance(error, exceptions.LocationValueError):
         return Permanent("request failed: InvalidURL")
     return Permanent(redact(f"request failed: {type(error).__name__}"))

@@ -3,6 +3,7 @@ on the wire, what is never carried from one request to the next, and what each f
 means for the outcome."""
 from __future__ import annotations
 
+import base64
 import socket
 
 import pytest
@@ -39,8 +40,6 @@ def test_a_user_and_password_in_the_url_become_basic_authorization_and_leave_the
         host = server.url.split("//", 1)[1]
         answer = _send(f"http://hook%20user:{SECRET}@{host}/hooks/a")
     assert answer.text == "ok"
-    import base64
-
     (request,) = server.requests
     assert request.header("Authorization") == "Basic " + base64.b64encode(f"hook user:{SECRET}".encode()).decode()
     assert SECRET not in request.path and "@" not in (request.header("Host") or "")
