@@ -215,6 +215,12 @@ def refused() -> Retryable:
     return Retryable("the platform refused the connection", maybe_delivered=False)
 
 
+def tls_failed(detail: str) -> Retryable:
+    """The TLS handshake failed (an untrusted certificate, a host name it does not
+    cover): nothing was sent."""
+    return Retryable(f"the TLS handshake with the platform failed ({detail})", maybe_delivered=False)
+
+
 def broke() -> Retryable:
     """The connection failed after the request may have gone out."""
     return Retryable("the connection broke before an answer", maybe_delivered=True)
