@@ -29,6 +29,7 @@ Guarantees (those `channels.http` gives, kept here):
 """
 from __future__ import annotations
 
+import functools
 import json
 import os
 import select
@@ -115,27 +116,35 @@ class _Target:
     __slots__ = ("key", "host", "port", "tls", "host_header", "path", "authorization")
 
     def __init__(self, url: str, params: Mapping[str, str] | None):
-        parts = urlsplit(url)
-        scheme = parts.scheme.lower()
-        if scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError("not an http(s) URL")
-        self.tls = scheme == "https"
-        self.host = parts.hostname.encode("idna").decode("ascii")
-        self.port = parts.port or (443 if self.tls else 80)
-        userinfo, _, self.host_header = parts.netloc.rpartition("@")
-        if not self.host_header.isascii():
-            self.host_header = self.host if self.port == (443 if self.tls else 80) else f"{self.host}:{self.port}"
-        query = parts.query
+        scheme, self.host, self.port, self.host_header, self.path, self.authorization = _parsed(url)
         if params:
-            query += ("&" if query else "") + urlencode(params)
-        self.path = quote(parts.path or "/", safe=PATH_SAFE) + (f"?{quote(query, safe=PATH_SAFE)}" if query else "")
-        self.authorization = None
-        if userinfo:
-            user, _, password = userinfo.partition(":")
-            token = b64encode(f"{unquote(user)}:{unquote(password)}".encode("latin-1", "replace")).decode("ascii")
-            self.authorization = f"Basic {token}"
+            self.path += ("&" if "?" in self.path else "?") + quote(urlencode(params), safe=PATH_SAFE)
+        self.tls = scheme == "https"
         bundle = next((os.environ[name] for name in CA_VARIABLES if os.environ.get(name)), "") if self.tls else ""
         self.key = (scheme, self.host, self.port, bundle)
+
+
+@functools.lru_cache(maxsize=1024)
+def _parsed(url: str) -> tuple[str, str, int, str, str, str | None]:
+    """(scheme, host, port, Host header, request path, Basic authorization) of a URL (a
+    channel posts to the same few URLs again and again)."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    if scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError("not an http(s) URL")
+    default_port = 443 if scheme == "https" else 80
+    host = parts.hostname.encode("idna").decode("ascii")
+    port = parts.port or default_port
+    userinfo, _, host_header = parts.netloc.rpartition("@")
+    if not host_header.isascii():
+        host_header = host if port == default_port else f"{host}:{port}"
+    path = quote(parts.path or "/", safe=PATH_SAFE) + (f"?{quote(parts.query, safe=PATH_SAFE)}" if parts.query else "")
+    authorization = None
+    if userinfo:
+        user, _, password = userinfo.partition(":")
+        token = b64encode(f"{unquote(user)}:{unquote(password)}".encode("latin-1", "replace")).decode("ascii")
+        authorization = f"Basic {token}"
+    return scheme, host, port, host_header, path, authorization
 
 
 def send(method: str, url: str, *, body: bytes | None, headers: Mapping[str, str], timeout: float,

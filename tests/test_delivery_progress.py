@@ -55,3 +55,28 @@ def test_json_prints_no_progress(workspace):
     result = workspace.run("approve", draft, "--as", "ana", "--json")
     assert result.exit_code == 0
     assert result.output.lstrip().startswith("{") and "sending - attempt" not in result.output
+
+
+def _arrived(reader: int, within: float) -> bytes:
+    import select
+
+    ready, _, _ = select.select([reader], [], [], within)
+    return os.read(reader, 65536) if ready else b""
+
+
+def test_plain_lines_reach_a_pipe_soon_and_a_retry_at_once():
+    from publisher.delivery.progress import FLUSH_EVERY, LiveProgress
+
+    reader, writer = os.pipe()
+    stream = os.fdopen(writer, "w")
+    try:
+        with LiveProgress(["hook"], lambda text: text, stream) as progress:
+            progress("hook", "sending", "attempt 1")
+            assert b"hook: sending - attempt 1" in _arrived(reader, FLUSH_EVERY * 10)
+            progress("hook", "retrying", "retry in 30.0 s: HTTP 503")
+            assert b"retry in 30.0 s" in _arrived(reader, 0)
+            progress("hook", "delivered", "https://status.example.org/e/1")
+        assert b"hook: delivered" in _arrived(reader, 0)
+    finally:
+        stream.close()
+        os.close(reader)

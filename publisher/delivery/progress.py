@@ -1,9 +1,9 @@
 """Live progress of a delivery run: one line per channel.
 
 On a terminal the lines update in place (rich, imported only here and only then);
-otherwise every change is printed as one plain line, so logs and pipes read well (the
-lines saying channels are queued are not flushed one by one: they go out with the first
-line that follows them, moments later).
+otherwise every change is printed as one plain line, so logs and pipes read well; those
+lines reach the stream within `FLUSH_EVERY` seconds (a line that precedes a wait, such
+as a retry's, at once), not each in a write of its own.
 Each line says what the channel is doing (waiting, sending, retry in N s, delivered
 with its URL, failed with the reason) and the time since the run began. Every text
 passes through the redactor before it is shown.
@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from typing import Any, Callable, TextIO
 
 RETRY_IN = re.compile(r"^retry in ([0-9.]+) s")
+FLUSH_EVERY = 0.2
+FLUSHED_AT_ONCE = ("retrying", "failed", "unknown", "held")
 STYLES = {"waiting": "dim", "sending": "cyan", "retrying": "yellow", "delivered": "green", "failed": "red",
           "unknown": "magenta", "held": "yellow"}
 
@@ -50,6 +52,8 @@ class LiveProgress:
         self._lock = threading.Lock()
         self._started = time.monotonic()
         self._display: Any = None
+        self._unflushed = False
+        self._ticker: int | None = None
 
     def elapsed(self) -> float:
         return time.monotonic() - self._started
@@ -65,8 +69,9 @@ class LiveProgress:
                 self._display.refresh()
             else:
                 self.stream.write(f"  {line.at:6.1f} s  {channel}: {state} - {detail}\n")
-                if state != "waiting" or detail != "queued":
-                    self.stream.flush()
+                self._unflushed = True
+                if state in FLUSHED_AT_ONCE or (state == "waiting" and detail != "queued"):
+                    self._flush()
 
     def __enter__(self) -> "LiveProgress":
         if self.live:
@@ -77,6 +82,10 @@ class LiveProgress:
             self._display = Live(console=console, refresh_per_second=8, transient=True,
                                  get_renderable=self._renderable)
             self._display.start()
+        else:
+            from channels.deadline import watcher
+
+            self._ticker = watcher.every(FLUSH_EVERY, self._flush_pending)
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -84,7 +93,23 @@ class LiveProgress:
             self._display.stop()
             self._display = None
         else:
-            self.stream.flush()
+            if self._ticker is not None:
+                from channels.deadline import watcher
+
+                watcher.cancel(self._ticker)
+                self._ticker = None
+            with self._lock:
+                self._flush()
+
+    def _flush_pending(self) -> bool:
+        with self._lock:
+            if self._unflushed:
+                self._flush()
+        return False
+
+    def _flush(self) -> None:
+        self._unflushed = False
+        self.stream.flush()
 
     def _renderable(self) -> Any:
         from rich.table import Table
