@@ -85,3 +85,16 @@ def test_an_unreadable_copy_only_means_click_renders():
         assert _help("--help") == (rendered, True)
     finally:
         Path(quick_help.KEPT).unlink(missing_ok=True)
+
+
+def test_a_reader_that_leaves_early_ends_the_help_quietly():
+    for kept in (False, True):
+        if not kept:
+            Path(quick_help.KEPT).unlink(missing_ok=True)
+        reader, writer = os.pipe()
+        os.close(reader)
+        result = subprocess.run([sys.executable, "-c", PROBE, "--help"], stdout=writer, stderr=subprocess.PIPE,
+                                text=True, cwd=ROOT)
+        os.close(writer)
+        assert result.returncode == 1 and "Traceback" not in result.stderr and "Error" not in result.stderr
+        assert Path(quick_help.KEPT).exists()

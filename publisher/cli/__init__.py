@@ -20,8 +20,11 @@ def main() -> None:
         if sys.argv[1:] in HELP_FLAGS:
             from publisher.cli import quick_help
 
-            if not quick_help.shown():
-                quick_help.render_and_keep()
+            try:
+                if not quick_help.shown():
+                    quick_help.render_and_keep()
+            except BrokenPipeError:
+                quick_help.reader_gone()
             return
         _run()
     finally:

@@ -45,9 +45,16 @@ def render_and_keep() -> None:
     start_run(cli)
     with cli.make_context("publish", ["--help"], resilient_parsing=True) as context:
         text, color = context.get_help(), context.color
-    click.echo(text, color=color)
     if "\x1b" not in text:
         _keep(inputs, text + "\n")
+    click.echo(text, color=color)
+
+
+def reader_gone() -> None:
+    """The help's reader left before its end (`publish --help | head -1`): exit 1 without
+    a word, as click does, the rest of the output going nowhere."""
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    raise SystemExit(1)
 
 
 def _inputs() -> tuple[object, ...]:
