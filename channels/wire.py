@@ -245,18 +245,14 @@ class _Exchange:
         reading = _Reading()
         while not reading.complete:
             data = self.sock.recv(READ_SIZE)
-            if reading.status_seen:
-                self.stage = "rest"
             if not data:
                 if reading.headers_done and reading.until_close:
+                    self._ended_by_close()
                     break
                 raise ConnectionResetError("the connection closed before the answer's end")
             reading.parser.feed_data(data)
             if reading.status_seen:
                 self.stage = "rest"
-        self.deadline.check()
-        if self.deadline.fired:
-            raise TimeoutError("the deadline passed")
         headers = Headers(reading.headers)
         content = _decoded(b"".join(reading.body), headers.get("Content-Encoding"))
         if reading.until_close or not reading.keep_alive:
@@ -265,6 +261,13 @@ class _Exchange:
             connections.give(self.target.key, self.sock)
             self.sock = None
         return Answer(reading.parser.get_status_code(), headers, content)
+
+    def _ended_by_close(self) -> None:
+        """An answer whose end is the connection's close: a close made by the deadline
+        (time up, or a freeze) is not that end."""
+        self.deadline.check()
+        if self.deadline.fired:
+            raise TimeoutError("the deadline closed the connection")
 
     def discard(self) -> None:
         if self.sock is not None:
