@@ -71,11 +71,6 @@ class Headers:
     def __getitem__(self, name: str) -> str:
         return self._values[name.lower()]
 
-    def __contains__(self, name: object) -> bool:
-        return isinstance(name, str) and name.lower() in self._values
-
-    def items(self) -> Iterable[tuple[str, str]]:
-        return self._values.items()
 
 
 class Answer:

@@ -107,6 +107,7 @@ class ScriptedServer:
         self.answers = list(answers)
         self.connections = 0
         self.requests: list[bytes] = []
+        self.closed = threading.Event()
         self._listener = socket.create_server(("127.0.0.1", 0))
         self._tls = tls
         self._thread = threading.Thread(target=self._serve, daemon=True)
@@ -154,6 +155,8 @@ class ScriptedServer:
                     return
                 if isinstance(answer, tuple):
                     connection.sendall(answer[0])
+                    connection.close()
+                    self.closed.set()
                     return
                 connection.sendall(answer)
 
@@ -168,12 +171,21 @@ def test_one_kept_alive_connection_carries_requests_one_after_another():
     assert server.connections == 1
 
 
-def test_a_connection_the_server_closed_while_idle_is_not_reused():
+def test_an_answer_saying_connection_close_leaves_its_connection():
     closing = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok"
     with ScriptedServer(closing, OK) as server:
         first, second = _send(f"{server.url}/hooks/a"), _send(f"{server.url}/hooks/b")
     assert (first.text, second.json()) == ("ok", {"id": "1"})
     assert server.connections == 2
+
+
+def test_a_kept_alive_connection_the_server_closed_while_idle_is_not_reused():
+    with ScriptedServer((OK, "close"), OK) as server:
+        first = _send(f"{server.url}/hooks/a")
+        assert server.closed.wait(5)
+        second = _send(f"{server.url}/hooks/b")
+    assert first.json() == second.json() == {"id": "1"}
+    assert server.connections == 2 and len(server.requests) == 2
 
 
 def test_chunked_gzipped_and_close_delimited_answers_are_read_whole():
