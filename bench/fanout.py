@@ -1,16 +1,18 @@
 """Fan-out, whole process: one approved draft to N loopback webhooks with `publish send`
-against `apprise -t ... -b ... json://...` to the same receiver, for every N and answer
-delay. Each side is one fresh process, measured from the outside: wall time, CPU time
+against `apprise -t ... -b ... json://...` to the same receiver, for each (N, answer
+delay) case. Each side is one fresh process, measured from the outside: wall time, CPU time
 (user + system, from the kernel's accounting of the child) and peak RSS. The receiver
 runs in a third process (bench/receiver.py) so its work is billed to neither."""
 from __future__ import annotations
 
+import json
 import os
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -22,15 +24,22 @@ BODY = "We apologise: a payment outage blocked card purchases."
 
 
 class LoopbackReceiver:
-    """bench/receiver.py as a child process; `url(i)` is the i-th webhook's address."""
+    """bench/receiver.py as a child process (`spec`: a delay in seconds, or its JSON
+    spec); `url(i)` is the i-th webhook's address, under `prefix` when given."""
 
-    def __init__(self, delay: float):
-        self.process = subprocess.Popen([PYTHON, str(ROOT / "bench" / "receiver.py"), str(delay)],
+    def __init__(self, spec: float | dict):
+        argument = json.dumps(spec) if isinstance(spec, dict) else str(spec)
+        self.process = subprocess.Popen([PYTHON, str(ROOT / "bench" / "receiver.py"), argument],
                                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         self.port = int(self.process.stdout.readline())
 
-    def url(self, index: int, scheme: str = "http") -> str:
-        return f"{scheme}://127.0.0.1:{self.port}/hooks/{index:04d}"
+    def url(self, index: int, scheme: str = "http", prefix: str = "") -> str:
+        return f"{scheme}://127.0.0.1:{self.port}{prefix}/hooks/{index:04d}"
+
+    def accepted(self, prefix: str) -> int:
+        """How many POSTs under `prefix` the receiver answered 200."""
+        with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/count{prefix}", timeout=5) as answer:
+            return json.loads(answer.read())["accepted"]
 
     def stop(self) -> None:
         self.process.stdin.close()
@@ -99,19 +108,17 @@ def summarise(side: str, runs: list[dict]) -> dict:
             f"{side}_peak_mb": max(r["peak_mb"] for r in runs)}
 
 
-def fan_out(scratch: Path, apprise_cli: Path, sizes: tuple[int, ...], delays: tuple[float, ...],
-            rounds: int) -> list[dict]:
-    return [one_size(scratch, apprise_cli, n, delay, rounds) for delay in delays for n in sizes]
+def fan_out(scratch: Path, apprise_cli: Path, cases: tuple[tuple[int, float], ...], rounds: int) -> list[dict]:
+    """One row per (channels, answer delay) case."""
+    return [one_size(scratch, apprise_cli, n, delay, rounds) for n, delay in cases]
 
 
 if __name__ == "__main__":
-    import json
-
-    sizes = tuple(int(n) for n in (sys.argv[1] if len(sys.argv) > 1 else "10,50,200,500").split(","))
-    delays = tuple(float(d) for d in (sys.argv[2] if len(sys.argv) > 2 else "0,0.25").split(","))
+    cases = tuple((int(n), float(d)) for n, d in (case.split("@") for case in
+                  (sys.argv[1] if len(sys.argv) > 1 else "50@0.25,500@0").split(",")))
     cli = Path(PYTHON).parent / "apprise"
     with tempfile.TemporaryDirectory(prefix="publish-fan-") as scratch:
-        for row in fan_out(Path(scratch), cli, sizes, delays, int(os.environ.get("ROUNDS", "3"))):
+        for row in fan_out(Path(scratch), cli, cases, int(os.environ.get("ROUNDS", "3"))):
             row = {k: round(v, 4) if isinstance(v, float) else v for k, v in row.items()}
             row["ratio"] = round(row["publish_wall_s"] / row["apprise_wall_s"], 2)
             print(json.dumps(row), flush=True)

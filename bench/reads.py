@@ -32,7 +32,7 @@ def start_up(scratch: Path, apprise_cli: Path, rounds: int) -> dict:
     env = {"PUBLISH_WORKSPACE": str(folder), "PUBLISH_USER": "marta"}
     runs: dict[str, list[float]] = {name: [] for name in [*COMMANDS, "apprise --help"]}
     peaks: dict[str, float] = {name: 0.0 for name in runs}
-    for round_number in range(rounds + 1):
+    for _round in range(rounds + 1):
         for name, args in COMMANDS.items():
             run = measured(publish_command() + args, env)
             if run["code"] != 0:

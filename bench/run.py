@@ -1,12 +1,14 @@
 """`make bench`: publish against Apprise and against the bare loop, every figure in one table.
 
-1. Fan-out, whole process: `publish send` of one approved draft to N loopback webhooks
-   against `apprise -t -b json://...` to the same receiver (bench/fanout.py), for N in
-   10, 50, 200, 500 and answers after 0 and 250 ms: wall time, CPU per channel, peak RSS.
-2. Start-up: `publish --help`, `status`, `log -n 20`, `drafts list`, `incident list`
+1. A statement (bench/statement.py): one approved draft to 12 webhooks answering after
+   80 to 800 ms, one of them 429 `Retry-After: 2` first, `publish send` as a whole
+   process against the slowest channel's own total; Apprise beside it with what it
+   delivered.
+2. Fan-out, whole process (bench/fanout.py): one draft to 50 webhooks answering after
+   250 ms and to 500 answering at once, against `apprise -t -b json://...` to the same
+   receiver: wall time, peak RSS.
+3. Start-up: `publish --help`, `status`, `log -n 20`, `drafts list`, `incident list`
    against `apprise --help`, whole processes (bench/reads.py).
-3. In-process fan-out to 20 channels x 250 ms against the slowest channel, and retry
-   precision (a 429 asking for 2 s is retried 2.0-2.5 s later, server-side).
 4. A log of 1,000,000 events: `publish log verify` against a bare loop reading and
    hashing the same rows (bench/bare_verify.py); `incident list`, `status ID`,
    `report ID`, each a whole process with its peak memory. The log is built once per
@@ -17,7 +19,7 @@
 
 The table goes to stdout and bench/results/ (summary.md, a dated copy, results.json);
 `--readme` also rewrites the README's Performance table. `--events N` shrinks the big
-log for a quick run; `--skip-big` leaves it out; `--sizes`/`--delays` pick the fan-outs.
+log for a quick run; `--skip-big` leaves it out; `--rounds 1` for a quick look.
 """
 from __future__ import annotations
 
@@ -34,71 +36,17 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import PYTHON, RESULTS, ROOT, bench_python, webhook_workspace  # noqa: E402
-from bench.fanout import fan_out as fan_out_whole  # noqa: E402
-from bench.fanout import measured, publish_command  # noqa: E402
+from bench.common import PYTHON, RESULTS, ROOT, bench_python  # noqa: E402
+from bench.fanout import fan_out, measured, publish_command  # noqa: E402
 from bench import console as console_pages  # noqa: E402
-from bench.loopback import Receiver  # noqa: E402
 from bench.reads import start_up  # noqa: E402
+from bench.statement import statement  # noqa: E402
 from bench import stores  # noqa: E402
 from bench.table import header, machine, markdown, update_readme  # noqa: E402
 
 CACHE = ROOT / "bench" / ".cache"
 BIG_LOG_CODE = (ROOT / "bench" / "bigstore.py", ROOT / "publisher" / "log" / "store.py")
-CHANNELS = 20
-DELAY = 0.25
-ROUNDS = 5
-
-
-def fan_out(scratch: Path, apprise_python: Path) -> dict:
-    receivers = [Receiver(delay=DELAY) for _ in range(CHANNELS)]
-    urls = [receiver.url for receiver in receivers]
-    try:
-        ours, sequential, apprise, slowest = [], [], [], []
-        for round_number in range(ROUNDS):
-            folder = scratch / f"fanout-{round_number}"
-            draft = webhook_workspace(folder, urls, workers=32, summary=f"a payment outage, round {round_number}")
-            run = json.loads(subprocess.run([PYTHON, str(ROOT / "bench" / "ours_fanout.py"), str(folder), draft],
-                                            capture_output=True, text=True, check=True).stdout)
-            assert run["delivered"] == CHANNELS, run
-            ours.append(run["wall"])
-            slowest.append(run["slowest_channel"])
-            answer = json.loads(subprocess.run([str(apprise_python), str(ROOT / "bench" / "apprise_fanout.py"),
-                                                *[url.replace("http://", "json://") for url in urls]],
-                                               capture_output=True, text=True, check=True).stdout)
-            assert answer["ok"], answer
-            apprise.append(answer["wall"])
-        for round_number in range(2):
-            folder = scratch / f"sequential-{round_number}"
-            draft = webhook_workspace(folder, urls, workers=1, summary=f"a payment outage, one by one {round_number}")
-            run = json.loads(subprocess.run([PYTHON, str(ROOT / "bench" / "ours_fanout.py"), str(folder), draft],
-                                            capture_output=True, text=True, check=True).stdout)
-            sequential.append(run["wall"])
-    finally:
-        for receiver in receivers:
-            receiver.stop()
-    wall, slow = statistics.median(ours), statistics.median(slowest)
-    return {"channels": CHANNELS, "answer_delay_s": DELAY, "ours_s": wall, "slowest_channel_s": slow,
-            "sequential_s": statistics.median(sequential), "apprise_s": statistics.median(apprise),
-            "ratio_vs_slowest": wall / slow, "ratio_vs_answer_delay": wall / DELAY,
-            "ratio_vs_sequential": wall / statistics.median(sequential),
-            "ratio_vs_apprise": wall / statistics.median(apprise), "apprise_version": answer.get("version")}
-
-
-def retry_precision(scratch: Path) -> dict:
-    gaps = []
-    for round_number in range(3):
-        receiver = Receiver(first_statuses=(429,), retry_after="2")
-        try:
-            folder = scratch / f"retry-{round_number}"
-            draft = webhook_workspace(folder, [receiver.url], workers=1, summary=f"a rate limit, round {round_number}")
-            subprocess.run([PYTHON, str(ROOT / "bench" / "ours_fanout.py"), str(folder), draft],
-                           capture_output=True, text=True, check=True)
-            gaps.append(receiver.arrivals[1] - receiver.arrivals[0])
-        finally:
-            receiver.stop()
-    return {"asked_s": 2.0, "retried_after_s": gaps, "min_s": min(gaps), "max_s": max(gaps),
-            "within_2_0_to_2_5": all(2.0 <= gap <= 2.5 for gap in gaps)}
+FAN_OUTS = ((50, 0.25), (500, 0.0))
 
 
 def cached_big_log(folder: Path, events: int) -> dict:
@@ -148,37 +96,10 @@ def big_log(scratch: Path, events: int) -> dict:
     return result
 
 
-def cpu_per_channel(rows: list[dict]) -> dict:
-    """The CPU one more channel costs, for each delay: the least-squares slope of CPU time
-    over every N measured (each point a median), so no single noisy size decides it; the
-    two-point difference between the smallest and largest N is kept beside it."""
-    figures = {}
-    for delay in sorted({row["delay_ms"] for row in rows}):
-        same = sorted((row for row in rows if row["delay_ms"] == delay), key=lambda row: row["channels"])
-        if len(same) < 2:
-            continue
-        figure = {}
-        for side in ("publish", "apprise"):
-            points = [(row["channels"], row[f"{side}_cpu_s"]) for row in same]
-            figure[f"{side}_ms"] = _slope(points) * 1000
-            span = same[-1]["channels"] - same[0]["channels"]
-            figure[f"{side}_two_point_ms"] = (points[-1][1] - points[0][1]) / span * 1000
-        figures[str(delay)] = figure
-    return figures
-
-
-def _slope(points: list[tuple[int, float]]) -> float:
-    mean_x = sum(x for x, _ in points) / len(points)
-    mean_y = sum(y for _, y in points) / len(points)
-    return (sum((x - mean_x) * (y - mean_y) for x, y in points) / sum((x - mean_x) ** 2 for x, _ in points))
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--skip-big", action="store_true")
-    parser.add_argument("--sizes", default="10,50,200,500", help="webhook counts of the whole-process fan-out")
-    parser.add_argument("--delays", default="0,0.25", help="answer delays (s) of the whole-process fan-out")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--readme", action="store_true", help="rewrite the README's Performance table")
     options = parser.parse_args()
@@ -191,17 +112,13 @@ def main() -> int:
     results: dict = {"when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "machine": machine(),
                      "apprise_version": apprise_version(apprise_python)}
     try:
-        sizes = tuple(int(n) for n in options.sizes.split(","))
-        delays = tuple(float(d) for d in options.delays.split(","))
-        whole = fan_out_whole(scratch, apprise_cli, sizes, delays, options.rounds)
+        results["statement"] = statement(scratch, apprise_cli, options.rounds)
+        whole = fan_out(scratch, apprise_cli, FAN_OUTS, options.rounds)
         results["fan_out_whole"] = whole
-        results["cpu_per_channel"] = cpu_per_channel(whole)
-        largest = [row for row in whole if row["channels"] == max(sizes)]
-        results["peak_memory"] = {"channels": max(sizes), "publish_mb": max(r["publish_peak_mb"] for r in largest),
-                                  "apprise_mb": max(r["apprise_peak_mb"] for r in largest)}
+        largest = max(whole, key=lambda row: row["channels"])
+        results["peak_memory"] = {"channels": largest["channels"], "publish_mb": largest["publish_peak_mb"],
+                                  "apprise_mb": largest["apprise_peak_mb"]}
         results["start_up"] = start_up(scratch, apprise_cli, 15)
-        results["fan_out"] = fan_out(scratch, apprise_python)
-        results["retry"] = retry_precision(scratch)
         if not options.skip_big:
             results["big_log"] = big_log(scratch, options.events)
             for name, step in (("console", lambda: console_pages.measure(scratch / "big")),
