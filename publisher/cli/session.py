@@ -36,7 +36,7 @@ class Session:
         """After the command: a time witness still owed is asked for again (never fails);
         one still missing is said on stderr."""
         if self._app is not None:
-            from publisher.workspace.witnessing import after_command
+            from publisher.workspace.witness import after_command
 
             warning = after_command(self._app)
             if warning:

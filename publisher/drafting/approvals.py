@@ -18,7 +18,7 @@ from publisher.errors import Refused
 from publisher.incident.identity import append_signed, bad_signatures, signed_data
 from publisher.log import signatures as signing
 from publisher.workspace.app import App
-from publisher.workspace.witnessing import witness_after
+from publisher.workspace.witness import witness_after
 from publisher.i18n import _
 
 

@@ -25,7 +25,7 @@ from publisher.incident.playbooks import Item, checklist
 from publisher.log.store import Event
 from publisher.timeparse import for_people, from_iso, hours, human_hours, iso
 from publisher.workspace.app import App
-from publisher.workspace.witnessing import unwitnessed_note
+from publisher.workspace.witness import unwitnessed_note
 
 WARN_BEFORE = timedelta(hours=2)
 

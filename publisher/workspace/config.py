@@ -21,7 +21,6 @@ from publisher.workspace.secrets import setting_problem
 from publisher.workspace.tomlfile import parse_toml
 
 if TYPE_CHECKING:
-    from publisher.log.witness import WitnessSettings
     from zoneinfo import ZoneInfo
 
 CONFIG_FILE = Path("config") / "publisher.toml"
@@ -87,6 +86,16 @@ class ChannelConfig:
     audience: str
     enabled: bool
     raw: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class WitnessSettings:
+    """`[store] witness`, `witness_certificate`, `witness_timeout`."""
+
+    url: str
+    certificate: Path
+    shown_certificate: str
+    timeout: float = 5.0
 
 
 @dataclass(frozen=True)
@@ -331,6 +340,4 @@ def _witness(reader: _Reader, workspace: Path, store: dict[str, Any]) -> Witness
                                                             "certificate and its issuer's there (PEM) so "
                                                             "witnesses can be verified offline").format(
                                                               certificate=certificate))
-    from publisher.log.witness import WitnessSettings
-
     return WitnessSettings(url, workspace / certificate, certificate, float(timeout))
