@@ -41,7 +41,7 @@ def build_report(app: App, incident_id: str, scope: str = "incident") -> dict[st
     from publisher.incident.corrections import corrections
     from publisher.evidence.report_trust import trust_facts
     from publisher.evidence.status import incident_status
-    from publisher.incident.cases import get_case
+    from publisher.incident.playbooks import get_case
 
     if scope == "full":
         verified = app.store.verify()

@@ -17,7 +17,7 @@ from publisher.drafting.drafts import DraftRecord, list_drafts
 from publisher.evidence.failures import Undelivered, undelivered
 from publisher.evidence.facts import case_facts, event_dict, is_public, required_channels, waiver
 from publisher.i18n import _
-from publisher.incident.cases import get_case
+from publisher.incident.playbooks import get_case
 from publisher.incident.decisions import latest_decision
 from publisher.incident.freeze import active_freeze
 from publisher.incident.incidents import Incident, load_incident

@@ -1,10 +1,12 @@
-"""The playbooks of the four cases, read from `config/playbooks.toml`, and each
-incident's checklist.
+"""The playbooks of the four cases, read from `config/playbooks.toml`, the case each
+command names, and each incident's checklist.
 
 Guarantees:
 - The shipped file is always read; a workspace's own `config/playbooks.toml` replaces
   whole `[cases.N]` tables. A file that does not load is one `BadInput` sentence naming
   the file, the case, the step and the key.
+- A case number outside 1-4 and a template its playbook does not name are refused
+  with the list of what exists (`get_case`, `check_template`).
 - A checklist is derived from the log alone (the facts given to `checklist()`), never
   stored apart: a step is done when its event is in the log, late when its deadline has
   passed without it, due otherwise, waived when the cabinet decided not to answer.
@@ -18,9 +20,9 @@ from typing import Any
 
 from publisher.errors import BadInput
 from publisher.timeparse import iso
-from publisher.workspace.shipped import shipped_path
+from publisher.workspace.folder import shipped_path
 from publisher.workspace.tomlfile import parse_toml
-from publisher.i18n import _
+from publisher.i18n import N_, _
 
 PLAYBOOKS_FILE = Path("config") / "playbooks.toml"
 DONE_MARKS = ("manual", "prepared", "published", "frozen", "decided")
@@ -28,6 +30,7 @@ SEVERITIES = ("single", "crisis")
 REPEATS = ("daily", "update_every")
 STEP_KEYS = ("id", "title", "deadline", "done", "severity", "repeat", "waivable")
 DAY = timedelta(hours=24)
+CASE_HELP = N_("(1 fault not ours, 2 fault ours, 3 reputational risk we caused, 4 attacks or outside circumstances)")
 MAX_HOURS = 24 * 366
 
 
@@ -339,3 +342,23 @@ def _every(step: Step, facts: Facts) -> Item:
     state = "late" if facts.now > deadline else ("done" if last else "due")
     note = _("next update by {deadline}").format(deadline=iso(deadline))
     return Item(step.id, title, state, deadline, last, None, note, step.manual)
+
+
+def shipped_cases() -> dict[int, Playbook]:
+    """The four shipped playbooks, by case number."""
+    return load_playbooks(None)
+
+
+def get_case(number: int, workspace: Path | None = None) -> Playbook:
+    if number not in (1, 2, 3, 4):
+        raise BadInput(_("--case {number} does not exist; cases are 1 to 4 {CASE_HELP}.").format(
+                           number=number, CASE_HELP=_(CASE_HELP)))
+    return playbook(workspace, number)
+
+
+def check_template(case: Playbook, template: str) -> None:
+    if template not in case.templates:
+        raise BadInput(_("--template {template!r} is not part of case {number} ({title}); its templates "
+                         "are {names}.").format(
+                           template=template, number=case.number, title=case.title,
+                           names=', '.join(case.templates)))

@@ -21,7 +21,7 @@ from publisher.log.store import Store, StoreKeyError, StoreUnavailable, open_sto
 from publisher.timeparse import now as utc_now
 from publisher.workspace.config import Config, load_config
 from publisher.workspace.inputs import check_text
-from publisher.workspace.discovery import enclosing_workspace
+from publisher.workspace.folder import enclosing_workspace
 from publisher.workspace.secrets import Redactor, SecretSource
 from publisher.workspace.rollback import guard_writes
 from publisher.i18n import _, use_language
@@ -116,7 +116,7 @@ class App:
         """The channels a draft goes to: the named ones, else every enabled one."""
         if names:
             chosen = [self.config.channels.get(name) for name in names]
-            for name, channel in zip(names, chosen):
+            for name, channel in zip(names, chosen, strict=True):
                 if channel is None:
                     self.channel(name)
                 elif not channel.enabled:

@@ -17,13 +17,13 @@ from channels import REGISTRY, channel_options
 from channels.options import Option, SettingError, validate_settings
 from publisher.errors import BadInput
 from publisher.i18n import _
+from publisher.workspace.folder import CONFIG_FILE
 from publisher.workspace.secrets import setting_problem
 from publisher.workspace.tomlfile import parse_toml
 
 if TYPE_CHECKING:
     from zoneinfo import ZoneInfo
 
-CONFIG_FILE = Path("config") / "publisher.toml"
 MAX_HOURS = 24 * 366
 
 SECTIONS: dict[str, dict[str, Option]] = {
