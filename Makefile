@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test install bench clean chromium postgresql openssl openssh catalogue timetool
+.PHONY: demo test lint install bench clean chromium postgresql openssl openssh catalogue timetool
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -49,6 +49,12 @@ openssh:
 
 test: install chromium postgresql openssl openssh
 	$(BIN)/python -m pytest
+
+# ruff (pyflakes, bugbear, syntax errors) and mypy on publisher/ and channels/, as
+# configured in pyproject.toml; both must pass.
+lint: install
+	$(BIN)/ruff check publisher channels
+	$(BIN)/mypy
 
 # Apprise (the comparison) comes from PyPI through the `bench` extra, pinned; the run
 # prints one table, keeps it in bench/results/ and rewrites the README's Performance table.

@@ -117,17 +117,19 @@ class Message:
 
 
 class Channel:
-    """Base class. Subclasses set the class attributes and implement `send`.
+    """Base class. Subclasses set the class attributes and implement `send`; the length
+    rule (`variant`, `max_length`, `counting`, `overflow`) is declared by the class and
+    may be set per instance from the channel's own settings (outbox, Mastodon).
 
     Build one with `Channel.build(name, raw_settings, secrets)`: it validates the
     settings against `all_options()` and fills defaults. `secrets` holds every secret
     value the settings were resolved from, for redaction."""
 
     type: ClassVar[str] = ""
-    variant: ClassVar[str] = "long"
-    max_length: ClassVar[int | None] = None
-    counting: ClassVar[str] = "chars"
-    overflow: ClassVar[str] = "reject"
+    variant: str = "long"
+    max_length: int | None = None
+    counting: str = "chars"
+    overflow: str = "reject"
     supports_reply: ClassVar[bool] = False
     idempotent: ClassVar[bool] = False
     options: ClassVar[dict[str, Option]] = {}

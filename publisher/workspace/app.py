@@ -55,6 +55,8 @@ class App:
         use_language(self.config.language)
         self.secrets = SecretSource(self.config.secrets_file, self._shown(self.config.secrets_file))
         self.redact = Redactor()
+        self.witness_missed: str | None = None
+        """Why the TSA could not witness the head during this command (asked once per command)."""
         self._resolved: dict[str, Any] = {}
         for name, configured in self.config.channels.items():
             try:

@@ -226,8 +226,8 @@ def _build(workspace: Path, data: dict[str, Any], reader: _Reader) -> Config:
         raise reader.fail("approvals", "approvers",
                           _("names {count} approver(s) but required = {required}").format(
                               count=len(set(approvers)), required=approvals['required']))
-    key = sections["store"].get("hmac_key")
-    problem = setting_problem(key, secret=True)
+    hmac_key = sections["store"].get("hmac_key")
+    problem = setting_problem(hmac_key, secret=True)
     if problem:
         raise reader.fail("store", "hmac_key", problem)
     if sections["delivery"]["budget"] <= 0 or sections["delivery"]["workers"] < 1:

@@ -285,7 +285,7 @@ def witness_after(app: App, reason: str) -> None:
     settings = app.config.witness
     if settings is None:
         return
-    missed = getattr(app, "witness_missed", None)
+    missed = app.witness_missed
     try:
         if missed:
             record_miss(app.store, settings, reason, missed)
@@ -323,7 +323,7 @@ def after_command(app: App) -> str | None:
     store = app.__dict__.get("store")
     if app.config.witness is None or store is None or not getattr(store, "wrote", None) or not store.wrote.is_set():
         return None
-    missed = getattr(app, "witness_missed", None)
+    missed = app.witness_missed
     if missed is None:
         try:
             catch_up(store, app.config.witness)
