@@ -13,6 +13,8 @@ from publisher.log.store import Store
 from publisher.workspace.witness import head_message
 from tests.fakes.tsa import TimeStampAuthority, make_authority
 
+pytestmark = pytest.mark.servers
+
 
 @pytest.fixture(scope="module")
 def authority(tmp_path_factory: pytest.TempPathFactory):
