@@ -2,7 +2,6 @@
 clock and sleep (tests), and the opened App."""
 from __future__ import annotations
 
-import gc
 from datetime import datetime
 from typing import Any, Callable
 
@@ -27,9 +26,6 @@ class Session:
             from publisher.workspace.app import App, resolve_workspace
 
             self._app = App(resolve_workspace(self.workspace), clock=self.clock)
-            if not gc.isenabled():
-                gc.freeze()
-                gc.enable()
         return self._app
 
     def finish(self) -> None:
