@@ -4,7 +4,11 @@ it, and an edit is seen even when it keeps the file's size."""
 from __future__ import annotations
 
 import os
-import tomllib
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10
+    import tomli as tomllib
 
 from publisher.incident.playbooks import load_playbooks
 from publisher.workspace.shipped import shipped_path
