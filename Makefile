@@ -70,7 +70,8 @@ bench: $(BIN)/python timetool
 	$(BIN)/python bench/run.py --readme
 
 # The interface's sentences: extract them with Babel (babel.cfg) into publisher/locale/publish.pot
-# and update each language's .po; `--check` names every sentence still without a translation.
+# and update each language's .po and the .mo compiled from it; `--check` names every sentence still
+# without a translation and every .mo not compiled from its .po.
 catalogue: install
 	$(BIN)/python scripts/catalogue.py
 	$(BIN)/python scripts/catalogue.py --check

@@ -3,7 +3,6 @@ clock and sleep (tests), the opened App, and the `--key` option of every command
 action is signed when `[approvals] signing = "ssh"`."""
 from __future__ import annotations
 
-import gc
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Callable
@@ -35,9 +34,6 @@ class Session:
             from publisher.workspace.app import App, resolve_workspace
 
             self._app = App(resolve_workspace(self.workspace), clock=self.clock)
-            if not gc.isenabled():
-                gc.freeze()
-                gc.enable()
         return self._app
 
     def finish(self) -> None:

@@ -93,7 +93,7 @@ def load_playbooks(workspace: Path | None = None) -> dict[int, Playbook]:
         own = _read(workspace / PLAYBOOKS_FILE, str(PLAYBOOKS_FILE))
     if set(own) >= {1, 2, 3, 4}:
         return own
-    return {**_read(shipped_path("config") / "playbooks.toml", "the shipped config/playbooks.toml", shipped=True),
+    return {**_read(shipped_path("config") / "playbooks.toml", "the shipped config/playbooks.toml"),
             **own}
 
 
@@ -108,32 +108,26 @@ def playbook(workspace: Path | None, case: int) -> Playbook:
 _PARSED: dict[tuple[str, int, int], dict[int, Playbook]] = {}
 
 
-def _read(path: Path, shown: str, shipped: bool = False) -> dict[int, Playbook]:
-    """Parsed once per version of the file (path, mtime, size): a page listing twenty
-    incidents must not parse the playbooks twenty times; the shipped file's TOML is also
-    kept between runs (`publisher.parsed_cache`)."""
+def _read(path: Path, shown: str) -> dict[int, Playbook]:
+    """Parsed from the file once per version of it in this process (path, mtime, size): a
+    page listing twenty incidents must not parse the playbooks twenty times."""
     try:
         stat = path.stat()
     except OSError:
         return _parse(path, shown)
     key = (str(path), stat.st_mtime_ns, stat.st_size)
     if key not in _PARSED:
-        _PARSED[key] = _parse(path, shown, shipped)
+        _PARSED[key] = _parse(path, shown)
     return dict(_PARSED[key])
 
 
-def _parse(path: Path, shown: str, shipped: bool = False) -> dict[int, Playbook]:
-    if shipped:
-        from publisher.parsed_cache import parsed
-
-        data = parsed(path, lambda text: parse_toml(text, shown), "toml")
-    else:
-        try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as error:
-            raise BadInput(_("cannot read {shown}: {value}.").format(
-                               shown=shown, value=getattr(error, 'strerror', None) or error)) from None
-        data = parse_toml(text, shown)
+def _parse(path: Path, shown: str) -> dict[int, Playbook]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise BadInput(_("cannot read {shown}: {value}.").format(
+                           shown=shown, value=getattr(error, 'strerror', None) or error)) from None
+    data = parse_toml(text, shown)
     cases = data.get("cases")
     if set(data) - {"cases"} or not isinstance(cases, dict):
         raise BadInput(_("{shown}: expected only [cases.N] tables.").format(shown=shown))
