@@ -1,5 +1,6 @@
-"""The wheel carries the shipped templates and the example config, so `pip install .`
-then `publish init DIR` gives a working workspace anywhere."""
+"""The wheel carries the shipped templates, the example config and the report's own
+templates, so `pip install .` then `publish init DIR` gives a working workspace anywhere,
+and its reports render."""
 from __future__ import annotations
 
 import subprocess
@@ -20,6 +21,7 @@ def test_wheel_ships_templates_and_config_and_works_from_anywhere(tmp_path):
     assert "publisher/_shipped/templates/es/case2/apology.short.j2" in names
     assert "publisher/_shipped/templates/en/case2/apology.long.j2" in names
     assert any(name.startswith("channels/") for name in names)
+    assert {f"publisher/evidence/templates/{name}" for name in ("report.html.j2", "report.md.j2", "report.css")} <= set(names)
 
     unpacked = tmp_path / "site-packages"
     zipfile.ZipFile(wheel).extractall(unpacked)
@@ -40,3 +42,7 @@ def test_wheel_ships_templates_and_config_and_works_from_anywhere(tmp_path):
     assert rendered.returncode == 0, rendered.stderr
     assert "Pedimos disculpas por la caída de los pagos." in rendered.stdout
     assert str(ROOT) not in rendered.stdout
+    markdown = publish("report", "1")
+    assert markdown.returncode == 0 and "## Veredictos" in markdown.stdout, markdown.stderr
+    page = publish("report", "1", "--format", "html")
+    assert page.returncode == 0 and page.stdout.startswith("<!DOCTYPE html>") and "<svg" in page.stdout, page.stderr
