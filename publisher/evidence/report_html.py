@@ -159,16 +159,19 @@ def timeline(data: dict[str, Any]) -> dict[str, Any]:
         "width": width, "height": axis_y + 18 + 14 * max(bottom_rows) + 16, "left": left, "axis_end": width - right,
         "lane_word_x": left - 8, "lanes_top": top - 6, "lanes_height": lane_h * max(1, len(lanes)) + 6,
         "axis_y": axis_y, "tick_end": axis_y + 5, "now": x(now), "ticks": [x(tick) for tick in ticks],
-        "freezes": [{"x": x(start), "width": max(2.0, x(end) - x(start))} for start, end in _freeze_spans(data, first, now)],
+        "freezes": [{"x": x(start), "width": max(2.0, x(end) - x(start))}
+                    for start, end in _freeze_spans(data, first, now)],
         "lanes": [{"y": lane_y[lane], "word_y": lane_y[lane] + 4, "word": _(LANE_WORDS[lane])} for lane in lanes],
         "axis_labels": [{"x": label_x, "y": axis_y + 18 + 14 * row, "anchor": anchor, "text": text,
                          "colour": "#1d232a" if text == _("report") else "#5b6570"}
-                        for (label_x, text, anchor), row in zip(bottom, bottom_rows)],
+                        for (label_x, text, anchor), row in zip(bottom, bottom_rows, strict=True)],
         "deadlines": [{"x": x(limit), "top": 26 + 16 * row - 10, "label_x": x(limit) + 4, "label_y": 26 + 16 * row,
-                       "colour": colour, "label": label} for (limit, label, colour), row in zip(deadline_labels, top_rows)],
+                       "colour": colour, "label": label}
+                      for (limit, label, colour), row in zip(deadline_labels, top_rows, strict=True)],
         "points": [{"x": x(at), "y": lane_y[entry["category"]], "colour": COLOURS[entry["category"]],
-                    "title": f"{for_people(entry['at'], zone)} (+{at:.1f} h) {entry.get('actor') or ''}: {entry['text']}"}
-                   for entry, at in zip(data["timeline"], times)],
+                    "title": f"{for_people(entry['at'], zone)} (+{at:.1f} h) {entry.get('actor') or ''}: "
+                             f"{entry['text']}"}
+                   for entry, at in zip(data["timeline"], times, strict=True)],
     }
 
 
