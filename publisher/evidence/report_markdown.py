@@ -3,7 +3,7 @@ template `templates/report.md.j2`, rendered by Jinja2 without autoescape.
 Every value from the log, the config or a platform goes through the template's `|md`
 (`_md` here): it stays on its line and shows as text, so no summary, name, reason or
 platform answer can draw a fake row or table, a link, or raw HTML. Jinja2 is imported on a
-process's first Markdown report, never for another command (compiling the template:
+process's first Markdown report (read commands never load it; compiling the template:
 about 40 ms of CPU, measured as in `report_html`)."""
 from __future__ import annotations
 
