@@ -1,5 +1,6 @@
 """The wheel carries the shipped templates, the example config and the compiled
-catalogue, so `pip install .` then `publish init DIR` gives a working workspace anywhere;
+catalogue and the report's own templates, so `pip install .` then `publish init DIR`
+gives a working workspace anywhere and its reports render;
 and running the installed `publish` never writes into its own package (issue 20 item 2):
 the package folder may be read-only, shared, or someone else's."""
 from __future__ import annotations
@@ -46,6 +47,7 @@ def test_wheel_ships_templates_and_config_and_works_from_anywhere(wheel, tmp_pat
     assert "publisher/_shipped/templates/es/case2/apology.short.j2" in names
     assert "publisher/_shipped/templates/en/case2/apology.long.j2" in names
     assert "publisher/locale/es/LC_MESSAGES/publish.mo" in names
+    assert {f"publisher/evidence/templates/{name}" for name in ("report.html.j2", "report.md.j2", "report.css")} <= set(names)
     assert any(name.startswith("channels/") for name in names)
 
     _unpacked, workspace, publish = installed(wheel, tmp_path)
@@ -59,6 +61,10 @@ def test_wheel_ships_templates_and_config_and_works_from_anywhere(wheel, tmp_pat
     assert str(ROOT) not in rendered.stdout
     spanish = publish("status", PUBLISH_LANG="es")
     assert spanish.returncode == 0 and "Lista de tareas:" in spanish.stdout and "Rastrear el origen" in spanish.stdout
+    markdown = publish("report", "1")
+    assert markdown.returncode == 0 and "## Veredictos" in markdown.stdout, markdown.stderr
+    page = publish("report", "1", "--format", "html")
+    assert page.returncode == 0 and page.stdout.startswith("<!DOCTYPE html>") and "<svg" in page.stdout, page.stderr
 
 
 def listing(folder: Path) -> dict[str, tuple[int, int]]:
