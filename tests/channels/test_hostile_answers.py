@@ -259,3 +259,54 @@ def test_a_run_whose_receiver_streams_without_end_records_an_unknown_outcome(wor
     assert all("longer than 1 MiB" in json.dumps(event["data"]) for event in failed)
     assert "failed-permanent" not in workspace.run("log", "--json", env=env).output
     assert [server.posts(path) for path in ("/hooks/a", "/hooks/b", "/hooks/c", "/hooks/d")] == [1, 1, 1, 1]
+
+
+# --- Telegram (python-telegram-bot over httpx) ------------------------------------------------
+
+
+TELEGRAM_TOKEN = "7012345678:CANARY-hostile-3c2b1a"
+
+
+def _telegram(server: HostileServer):
+    from channels.telegram import TelegramChannel
+
+    return TelegramChannel.build("telegram-main", {"type": "telegram", "token": TELEGRAM_TOKEN, "chat": "@acme",
+                                                   "api_url": server.url, "timeout": 10},
+                                 secrets=frozenset({TELEGRAM_TOKEN}))
+
+
+def _posted(message_id: int) -> bytes:
+    return json.dumps({"ok": True, "result": {"message_id": message_id, "date": 1795000000, "text": "x",
+                                              "chat": {"id": -1001, "type": "channel", "username": "acme"}}}).encode()
+
+
+def test_telegram_never_reads_an_unsolicited_answer_as_the_next_part_s():
+    answers = iter([(answer(200, _posted(41)), answer(200, _posted(999)), 0),
+                    (answer(400, b'{"ok": false, "error_code": 400, "description": "Bad Request: too long"}'),
+                     b"", 0)])
+    with HostileServer(lambda path: next(answers)) as server:
+        channel = _telegram(server)
+        try:
+            channel.send(Message(draft_id="d-1", channel="telegram-main", parts=("1/2 Restored.", "2/2 Thanks."),
+                                 title="", incident_id="1", template="update", language="en", case=2))
+        except Permanent as error:
+            outcome = error
+    assert "too long" in outcome.reason.lower() and [part.id for part in outcome.sent_parts] == ["41"]
+    assert len(server.requests) == 2
+
+
+@pytest.mark.parametrize("body", ["endless-chunks", "gzip-bomb"])
+def test_telegram_reads_an_answer_without_end_in_bounded_memory(body):
+    sender = _endless_chunks if body == "endless-chunks" else _sending(BOMB, "Content-Encoding: gzip")
+    with HostileServer(lambda path: (sender, b"", 0)) as server:
+        channel = _telegram(server)
+        tracemalloc.start()
+        try:
+            before = tracemalloc.get_traced_memory()[0]
+            with pytest.raises(Retryable) as too_long:
+                channel.send(_message("telegram-main"))
+            peak = tracemalloc.get_traced_memory()[1] - before
+        finally:
+            tracemalloc.stop()
+    assert too_long.value.maybe_delivered and "longer than 1 MiB" in too_long.value.reason
+    assert peak < MEMORY_BOUND, f"{peak / 2**20:.0f} MiB allocated reading one answer"
