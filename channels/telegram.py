@@ -45,7 +45,7 @@ from urllib.parse import quote, urlsplit
 from channels import http
 from channels.base import (Channel, combined_receipt, DeliveryError, Message, Permanent,
                            quiet_loggers, Receipt, Retryable, SettingError)
-from channels.deadline import POLL, current_abort
+from channels.deadline import POLL, Deadline, current_abort
 from channels.schemas import OPTIONS
 
 _PUBLIC_LINK = re.compile(r"/(?:s/)?(?P<name>[A-Za-z][A-Za-z0-9_]{3,})/(?:\d+/)?(?P<id>\d+)/?")
@@ -213,22 +213,22 @@ def _recording_request(timeout: float) -> Any:
 
 
 async def _bounded(awaitable: Any, total: float, abort: Any) -> Any:
-    """`awaitable`'s result, or PTB's `TimedOut` once `total` seconds have passed or the
-    freeze `abort` is set: httpx's timeouts are per read, so a trickling answer is cut here."""
+    """`awaitable`'s result, or PTB's `TimedOut` once the whole-request `Deadline` of
+    `total` seconds fires (time up, or the freeze `abort` set): httpx's timeouts are per
+    read, so a trickling answer is cut here. The deadline's rules are `channels.deadline`'s;
+    only its cut differs (the task is cancelled, there is no socket to shut)."""
     from telegram.error import TimedOut
 
     task = asyncio.ensure_future(awaitable)
-    loop = asyncio.get_running_loop()
-    ends = loop.time() + total
+    deadline = Deadline(total, abort)
     while True:
-        left = ends - loop.time()
-        done, _ = await asyncio.wait({task}, timeout=max(0.0, min(POLL, left)))
+        done, _ = await asyncio.wait({task}, timeout=min(POLL, deadline.remaining()))
         if done:
             return task.result()
-        stopped = abort is not None and abort.is_set()
-        if stopped or loop.time() >= ends:
+        deadline.check()
+        if deadline.fired:
             task.cancel()
-            raise TimedOut("stopped in flight by a freeze" if stopped else
+            raise TimedOut("stopped in flight by a freeze" if deadline.fired == "abort" else
                            f"no whole answer from Telegram within {total:g} s")
 
 

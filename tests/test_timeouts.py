@@ -107,6 +107,21 @@ def test_a_success_cut_after_its_status_line_is_an_unknown_outcome(kind):
     assert outcome.maybe_delivered, f"{kind}: {outcome.reason}"
 
 
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_freeze_stops_each_channel_s_request_in_flight(kind):
+    from channels.deadline import abort_on
+
+    status, body = SUCCESS[kind]
+    frozen = threading.Event()
+    with FakeServer(lambda request: Reply(status, body, trickle=1.0)) as server:
+        channel = _build(kind, server.url, timeout=60)
+        threading.Timer(0.5, frozen.set).start()
+        with abort_on(frozen):
+            outcome, took = _timed(lambda: _outcome(channel))
+    assert isinstance(outcome, Retryable) and outcome.maybe_delivered, outcome
+    assert took < 10, f"{kind} held the send {took:.1f} s after a freeze"
+
+
 class TricklingSmtp:
     """An SMTP server that sends an endless greeting one byte a second."""
 
