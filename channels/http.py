@@ -131,11 +131,13 @@ def adapter_class() -> type:
             manager.pool_classes_by_scheme = dict(pools)
             return manager
 
-        def send(self, request: Any, stream: bool = False, timeout: Any = None, **kwargs: Any) -> Any:
+        def send(self, request: Any, stream: bool = False, timeout: Any = None, verify: bool | str = True,
+                 cert: Any = None, proxies: Mapping[str, str] | None = None) -> Any:
             total = whole_timeout(timeout)
             with Deadline(total) as deadline:
                 try:
-                    response = super().send(request, stream=True, timeout=(total, total), **kwargs)
+                    response = super().send(request, stream=True, timeout=(total, total), verify=verify, cert=cert,
+                                            proxies=proxies)
                     _read_whole(response, deadline)
                 except Exception as error:
                     deadline.check()
@@ -187,7 +189,7 @@ def watched_pools() -> dict[str, type]:
     answers = final_answers()
 
     def watched(base: type) -> type:
-        class Watched(base):  # type: ignore[misc, valid-type]
+        class Watched(base):
             response_class = answers
 
             def connect(self) -> None:
@@ -216,9 +218,10 @@ def final_answers() -> type:
     import http.client
 
     class FinalAnswer(http.client.HTTPResponse):
+        # The one hook http.client offers for this (since Python 3.0); typeshed omits it.
         def _read_status(self) -> tuple[str, int, str]:
             while True:
-                version, status, reason = super()._read_status()
+                version, status, reason = super()._read_status()  # type: ignore[misc]
                 if not 100 < status < 200 or status == 101:
                     return version, status, reason
                 http.client.parse_headers(self.fp)

@@ -31,7 +31,7 @@ def _send(url: str, **extra):
 def test_a_post_carries_its_body_headers_and_query_and_nothing_else():
     with FakeServer(lambda request: Reply(201, {"id": "evt_1"}, {"Set-Cookie": "sid=abc; Path=/"})) as server:
         first = _send(f"{server.url}/hooks/a", params={"wait": "true"}, headers={"Idempotency-Key": "k-1"})
-        second = _send(f"{server.url}/hooks/b")
+        _send(f"{server.url}/hooks/b")
     assert first.status_code == 201 and first.json() == {"id": "evt_1"}
     assert first.headers.get("set-cookie") == "sid=abc; Path=/"
     posted, again = server.requests
