@@ -30,7 +30,7 @@ import functools
 import threading
 from email.utils import parsedate_to_datetime
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any, Callable, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Mapping, TypeVar
 
 from channels.base import Permanent, Retryable
 from channels.deadline import Deadline, current_deadline
@@ -43,6 +43,7 @@ POOL_SIZE = 256
 HOST_POOLS = 64
 ENVIRONMENT = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "all_proxy",
                "no_proxy", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")
+Result = TypeVar("Result")
 _shared: dict[tuple[Any, ...], "requests.Session"] = {}
 _shared_lock = threading.Lock()
 
@@ -331,7 +332,7 @@ def send(method: str, url: str, *, body: bytes | None, headers: Mapping[str, str
                                                     timeout=timeout, allow_redirects=False), redact)
 
 
-def request(call: Callable[[], "requests.Response"], redact: Callable[[str], str]) -> "requests.Response":
+def request(call: Callable[[], Result], redact: Callable[[str], str]) -> Result:
     """Run `call` and turn transport failures into `Retryable`: the one classifier of the
     HTTP channels. A failure before the request went out (refused, not accepted in time,
     a failed TLS handshake) was not delivered; one after it (no answer in time, an answer

@@ -20,6 +20,8 @@ from channels import http
 from channels.base import Message, Permanent, Receipt, Retryable
 from channels.webhook import WebhookChannel
 
+pytestmark = pytest.mark.servers
+
 MEMORY_BOUND = 50 * 1024 * 1024
 
 
