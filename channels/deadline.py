@@ -7,7 +7,8 @@ set. A blocked connect, send or read then fails at once, so a server that trickl
 answer one byte a second cannot hold a run longer than the channel's `timeout`, and a
 freeze stops requests already on the wire. `deadline.fired` says which of the two
 ended it ("timeout" or "abort"); since the request may have reached the platform, the
-caller reports it as an unknown outcome.
+caller reports it as an unknown outcome. `deadline.sent` says whether the transport began
+to send a request under it (what a failure means for the outcome depends on it).
 
 The abort event is per thread (`abort_on`), so the delivery engine sets it around one
 channel's `send()` without the channel knowing about freezes.
@@ -56,6 +57,7 @@ class Deadline:
         self.abort = abort if abort is not None else current_abort()
         self.ends = time.monotonic() + total
         self.fired: str | None = None
+        self.sent = False
         self._targets: list[Any] = []
         self._lock = threading.Lock()
         self._closed = False

@@ -37,7 +37,7 @@ from channels.hooks import HookChannel, server_error, snippet, stable_id
 from channels.schemas import OPTIONS
 
 if TYPE_CHECKING:
-    from channels.wire import Answer
+    from requests import Response as Answer
 
 PACE_LIMIT = 5.0
 EXPLAINED = {

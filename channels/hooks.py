@@ -1,7 +1,7 @@
 """What the four webhook channels (Slack, Discord, Teams, generic webhook) share.
 
 Guarantees:
-- a POST goes out once: requests go through `channels.wire` (no retries), redirects
+- a POST goes out once: requests go through `channels.http` (no retries), redirects
   are never followed (a redirected POST would be replayed as a GET), and every call
   carries the channel's timeout;
 - a webhook URL is a credential: its parts (`channels.url_secrets`: every path segment
@@ -22,12 +22,12 @@ from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any, ClassVar, Mapping
 from urllib.parse import urlsplit
 
-from channels import http, wire
+from channels import http
 from channels.base import Channel, Message, Permanent, Retryable, quiet_loggers
 from channels.url_secrets import url_fragments
 
 if TYPE_CHECKING:
-    from channels.wire import Answer
+    from requests import Response as Answer
 
 QUIET_LOGGERS = ("urllib3", "requests", "charset_normalizer")
 
@@ -91,7 +91,7 @@ class HookChannel(Channel):
         return rebase(self.url, self.settings.get("api_url"))
 
     def call(self, method: str, payload: Any = None, *, params: Mapping[str, str] | None = None,
-             headers: Mapping[str, str] | None = None, target: str | None = None) -> Answer:
+             headers: Mapping[str, str] | None = None, target: str | None = None) -> "Answer":
         """One request to the webhook URL (or `target` under it); transport failures and
         redirects raise."""
         sent = dict(headers or {})
@@ -99,7 +99,7 @@ class HookChannel(Channel):
         if payload is not None:
             body = encode(payload)
             sent.setdefault("Content-Type", "application/json; charset=utf-8")
-        response = wire.send(method, target or self.target, body=body, params=params, headers=sent,
+        response = http.send(method, target or self.target, body=body, params=params, headers=sent,
                              timeout=self.timeout, redact=self.redact)
         if 300 <= response.status_code < 400:
             raise Permanent(f"the request was redirected (HTTP {response.status_code}) instead of "

@@ -1,4 +1,5 @@
-"""HTTP plumbing shared by the channels that speak to a platform with `requests`.
+"""The one HTTP transport of the channels (requests and urllib3): the webhook family
+through `send()`, Mastodon, Facebook and X through the sessions made here.
 
 Guarantees: a session made here never resends a request by itself (urllib3 retries
 are off, so a POST goes out once per call); its `timeout` bounds the whole request, not
@@ -7,6 +8,16 @@ in flight (`channels.deadline`); every transport failure becomes a `Retryable` w
 `maybe_delivered` says whether the request could have reached the platform, and an
 answer cut off after its status line is such an unknown outcome, never a refusal.
 Reasons never carry a secret: callers pass them through `Channel.redact`.
+
+Answers are bounded: a body is read up to `MAX_ANSWER` bytes after decompression, in
+pieces (a gzip bomb is never inflated whole); a longer one is not read further, its
+connection is closed, and the outcome is unknown (`too_large`). An interim 1xx answer
+is set aside for the final one. A connection goes back to the pool only after an answer
+that ended cleanly (any failure while reading closes it), and a pooled connection with
+anything waiting to be read (the server closed it, or sent what nobody asked for) is
+closed instead of reused (urllib3 checks it before every reuse), so no request ever
+reads another's answer. Proxies (`HTTP_PROXY`, `NO_PROXY`...) and TLS verification
+(certifi's bundle, or `REQUESTS_CA_BUNDLE` / `CURL_CA_BUNDLE`) are requests' own.
 
 Sessions are shared: `shared_session()` gives one per process per TLS setting (`verify`,
 `cert`), so channels with different trust never share one. A shared session keeps no
@@ -19,16 +30,20 @@ import functools
 import threading
 from email.utils import parsedate_to_datetime
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, Mapping, TypeVar
 
 from channels.base import Permanent, Retryable
 from channels.deadline import Deadline, current_deadline
 
 DEFAULT_TIMEOUT = 20.0
+MAX_ANSWER = 1 << 20
+READ_CHUNK = 16384
+USER_AGENT = "publish (crisis response publisher)"
 POOL_SIZE = 256
 HOST_POOLS = 64
 ENVIRONMENT = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "all_proxy",
                "no_proxy", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")
+Result = TypeVar("Result")
 _shared: dict[tuple[Any, ...], "requests.Session"] = {}
 _shared_lock = threading.Lock()
 
@@ -99,11 +114,13 @@ def no_retries() -> Any:
 @functools.cache
 def adapter_class() -> type:
     """The transport adapter every requests-based channel mounts: `timeout` bounds the
-    whole request (connect, send, the whole answer, read before `send` returns) and a
-    freeze (`channels.deadline.abort_on`) stops it in flight."""
+    whole request (connect, send, the whole answer, read before `send` returns, bounded
+    by `MAX_ANSWER`) and a freeze (`channels.deadline.abort_on`) stops it in flight."""
+    import requests
     from requests.adapters import HTTPAdapter
 
     pools = watched_pools()
+    failures = errors()
 
     class BoundedAdapter(HTTPAdapter):
         def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
@@ -115,38 +132,73 @@ def adapter_class() -> type:
             manager.pool_classes_by_scheme = dict(pools)
             return manager
 
-        def send(self, request: Any, stream: bool = False, timeout: Any = None, **kwargs: Any) -> Any:
+        def send(self, request: Any, stream: bool = False, timeout: Any = None, verify: bool | str = True,
+                 cert: Any = None, proxies: Mapping[str, str] | None = None) -> Any:
             total = whole_timeout(timeout)
             with Deadline(total) as deadline:
                 try:
-                    response = super().send(request, stream=True, timeout=(total, total), **kwargs)
-                    if not stream:
-                        response.content
-                except Exception:
+                    response = super().send(request, stream=True, timeout=(total, total), verify=verify, cert=cert,
+                                            proxies=proxies)
+                    _read_whole(response, deadline)
+                except Exception as error:
                     deadline.check()
                     if deadline.fired:
                         raise _ended(deadline) from None
+                    if deadline.sent and isinstance(error, requests.exceptions.SSLError):
+                        raise failures.BrokeAfterSending("the TLS connection broke after the request went out") \
+                            from None
                     raise
             return response
 
     return BoundedAdapter
 
 
+def _read_whole(response: "requests.Response", deadline: Deadline) -> None:
+    """Read the answer's body into `response.content`, decompressed piece by piece and at
+    most `MAX_ANSWER` bytes; past that the connection is closed and `TooLarge` raised."""
+    pieces: list[bytes] = []
+    size = 0
+    for piece in response.iter_content(READ_CHUNK):
+        size += len(piece)
+        if size > MAX_ANSWER:
+            response.raw.close()
+            response.close()
+            raise errors().TooLarge(f"the answer is longer than {MAX_ANSWER} bytes")
+        pieces.append(piece)
+    deadline.check()
+    if deadline.fired and _ends_at_close(response):
+        raise _ended(deadline)
+    response._content = b"".join(pieces)
+
+
+def _ends_at_close(response: "requests.Response") -> bool:
+    """Whether the answer's end is its connection's close (no length, not chunked): a
+    close made by the deadline would look like that end."""
+    headers = response.headers
+    return ("Content-Length" not in headers and "chunked" not in headers.get("Transfer-Encoding", "").lower()
+            and response.status_code not in (204, 304) and response.request.method != "HEAD")
+
+
 @functools.cache
 def watched_pools() -> dict[str, type]:
     """urllib3's connection pools by scheme, with connections that hand themselves to the
-    current deadline (`channels.deadline`) as they connect and send."""
+    current deadline (`channels.deadline`) as they connect and send, and read answers
+    with `final_answers()`."""
     from urllib3.connection import HTTPConnection, HTTPSConnection
     from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
+    answers = final_answers()
+
     def watched(base: type) -> type:
-        class Watched(base):  # type: ignore[misc, valid-type]
+        class Watched(base):
+            response_class = answers
+
             def connect(self) -> None:
                 _watch(self)
                 super().connect()
 
             def request(self, *args: Any, **kwargs: Any) -> None:
-                _watch(self)
+                _watch(self, sending=True)
                 super().request(*args, **kwargs)
 
         return Watched
@@ -161,32 +213,62 @@ def watched_pools() -> dict[str, type]:
 
 
 @functools.cache
-def ended_errors() -> tuple[type, type]:
-    """(WholeTimeout, Interrupted): requests exceptions (so SDK wrappers pass them on
-    like any transport failure) for a request that outlived its timeout, and one a
-    freeze stopped in flight."""
-    import requests
+def final_answers() -> type:
+    """http.client's answer reader, setting every interim 1xx answer aside for the final
+    one (http.client itself only skips 100 Continue; 101 is final)."""
+    import http.client
 
-    class WholeTimeout(requests.exceptions.ReadTimeout):
-        pass
+    class FinalAnswer(http.client.HTTPResponse):
+        # The one hook http.client offers for this (since Python 3.0); typeshed omits it.
+        def _read_status(self) -> tuple[str, int, str]:
+            while True:
+                version, status, reason = super()._read_status()  # type: ignore[misc]
+                if not 100 < status < 200 or status == 101:
+                    return version, status, reason
+                http.client.parse_headers(self.fp)
 
-    class Interrupted(requests.exceptions.ReadTimeout):
-        pass
-
-    return WholeTimeout, Interrupted
+    return FinalAnswer
 
 
-def _watch(connection: Any) -> None:
+class _Errors:
+    """requests exceptions (so SDK wrappers pass them on like any transport failure) for
+    what the adapter knows and requests does not say."""
+
+    def __init__(self) -> None:
+        import requests
+
+        class WholeTimeout(requests.exceptions.ReadTimeout):
+            """The request outlived its timeout."""
+
+        class Interrupted(requests.exceptions.ReadTimeout):
+            """A freeze stopped the request in flight."""
+
+        class TooLarge(requests.exceptions.RequestException):
+            """The answer was longer than `MAX_ANSWER`."""
+
+        class BrokeAfterSending(requests.exceptions.ConnectionError):
+            """The connection failed after the request began to go out."""
+
+        self.WholeTimeout, self.Interrupted = WholeTimeout, Interrupted
+        self.TooLarge, self.BrokeAfterSending = TooLarge, BrokeAfterSending
+
+
+@functools.cache
+def errors() -> _Errors:
+    return _Errors()
+
+
+def _watch(connection: Any, sending: bool = False) -> None:
     deadline = current_deadline()
     if deadline is not None:
         deadline.watch(connection)
+        deadline.sent = deadline.sent or sending
 
 
 def _ended(deadline: Deadline) -> Exception:
-    whole_timeout_error, interrupted = ended_errors()
     if deadline.fired == "abort":
-        return interrupted("publishing was frozen while the request was in flight")
-    return whole_timeout_error(took_longer(deadline.total))
+        return errors().Interrupted("publishing was frozen while the request was in flight")
+    return errors().WholeTimeout(took_longer(deadline.total))
 
 
 def took_longer(total: float) -> str:
@@ -205,6 +287,13 @@ def frozen_in_flight() -> Retryable:
 
 def cut_off() -> Retryable:
     return Retryable("the platform's answer was cut off before its end; the post may exist", maybe_delivered=True)
+
+
+def too_large() -> Retryable:
+    """The answer was longer than `MAX_ANSWER` and was not read to its end: the request
+    reached the platform, what it did is unknown."""
+    return Retryable(f"the platform's answer was longer than {MAX_ANSWER // (1 << 20)} MiB and was not read to "
+                     "its end; the post may exist", maybe_delivered=True)
 
 
 def not_accepted() -> Retryable:
@@ -233,25 +322,43 @@ def whole_timeout(timeout: Any) -> float:
     return float(timeout) if timeout else DEFAULT_TIMEOUT
 
 
-def request(call: Callable[[], "requests.Response"], redact: Callable[[str], str]) -> "requests.Response":
-    """Run `call` and turn transport failures into `Retryable`. A failure after the request
-    went out (no answer in time, an answer cut off after its status line, a freeze
-    stopping it in flight) leaves the outcome unknown: `maybe_delivered`."""
+def send(method: str, url: str, *, body: bytes | None, headers: Mapping[str, str], timeout: float,
+         redact: Callable[[str], str], params: Mapping[str, str] | None = None) -> "requests.Response":
+    """One request of the webhook channels through the shared session: the answer
+    whatever its status (a redirect is returned, not followed); a failure raises what
+    `request()` says. A user name and password in the URL become Basic authorization."""
+    sent = {"User-Agent": USER_AGENT, **headers}
+    return request(lambda: shared_session().request(method, url, data=body, params=params, headers=sent,
+                                                    timeout=timeout, allow_redirects=False), redact)
+
+
+def request(call: Callable[[], Result], redact: Callable[[str], str]) -> Result:
+    """Run `call` and turn transport failures into `Retryable`: the one classifier of the
+    HTTP channels. A failure before the request went out (refused, not accepted in time,
+    a failed TLS handshake) was not delivered; one after it (no answer in time, an answer
+    cut off after its status line or too long, a freeze stopping it in flight, a broken
+    connection) leaves the outcome unknown: `maybe_delivered`."""
     import requests
 
-    whole_timeout_error, interrupted = ended_errors()
+    failures = errors()
     try:
         return call()
-    except whole_timeout_error as error:
+    except failures.WholeTimeout as error:
         raise no_answer(str(error)) from None
-    except interrupted:
+    except failures.Interrupted:
         raise frozen_in_flight() from None
+    except failures.TooLarge:
+        raise too_large() from None
+    except failures.BrokeAfterSending:
+        raise broke() from None
     except (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError):
         raise cut_off() from None
     except requests.exceptions.ConnectTimeout:
         raise not_accepted() from None
     except requests.exceptions.ReadTimeout:
         raise no_answer() from None
+    except requests.exceptions.SSLError as error:
+        raise tls_failed(redact(_tls_detail(error))) from None
     except requests.exceptions.ConnectionError as error:
         text = str(error)
         if "refused" in text.lower() or "NewConnectionError" in text or "Name or service" in text:
@@ -259,6 +366,23 @@ def request(call: Callable[[], "requests.Response"], redact: Callable[[str], str
         raise broke() from None
     except requests.exceptions.RequestException as error:
         raise Permanent(redact(f"request failed: {type(error).__name__}")) from None
+
+
+def _tls_detail(error: BaseException) -> str:
+    """What the TLS library said about a failed handshake ("self-signed certificate"...)."""
+    import ssl
+
+    seen: list[BaseException] = []
+    found: BaseException | None = error
+    while found is not None and found not in seen:
+        seen.append(found)
+        if isinstance(found, ssl.SSLError):
+            said = getattr(found, "verify_message", None) or found.reason
+            return str(said or type(found).__name__)
+        inner = [part for part in found.args if isinstance(part, BaseException)]
+        found = getattr(found, "reason", None) if isinstance(getattr(found, "reason", None), BaseException) \
+            else (inner[0] if inner else found.__cause__ or found.__context__)
+    return type(error).__name__
 
 
 def retry_after_seconds(value: str | None, now: datetime | None = None) -> float | None:

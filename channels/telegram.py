@@ -11,6 +11,12 @@ Guarantees:
   also bounds each whole request (a trickling answer is cut), as a freeze does for a
   request in flight (`channels.deadline`); httpx does not retry, so every request goes
   out once.
+- An answer is read up to `channels.http.MAX_ANSWER` bytes, asked for without compression
+  (`Accept-Encoding: identity`; a body compressed anyway is not inflated, so it is not a
+  Bot API answer); a longer one is not read further and its outcome is unknown. Nothing
+  is kept alive between requests (httpx would read an unsolicited answer the server
+  appended to the previous one as the next request's), so a split message opens a
+  connection per part.
 - Answers are classified from PTB's exception and the HTTP status seen on the wire:
   429 with `parameters.retry_after` is `Retryable(retry_after=...)`; a rejected token
   (401/404), 403 (bot not a member, blocked) and 400 (chat not found, message too long)
@@ -36,9 +42,10 @@ import re
 from typing import Any
 from urllib.parse import quote, urlsplit
 
+from channels import http
 from channels.base import (Channel, combined_receipt, DeliveryError, Message, Permanent,
                            quiet_loggers, Receipt, Retryable, SettingError)
-from channels.deadline import POLL, current_abort
+from channels.deadline import POLL, Deadline, current_abort
 from channels.schemas import OPTIONS
 
 _PUBLIC_LINK = re.compile(r"/(?:s/)?(?P<name>[A-Za-z][A-Za-z0-9_]{3,})/(?:\d+/)?(?P<id>\d+)/?")
@@ -171,6 +178,8 @@ class TelegramChannel(Channel):
         if status is not None:
             return Permanent(f"Telegram answered HTTP {status}: {said}", sent_parts)
         cause = error.__cause__
+        if isinstance(cause, _too_large()):
+            return Retryable(http.too_large().reason, sent_parts=sent_parts, maybe_delivered=sending)
         if isinstance(cause, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)):
             return Retryable("could not connect to Telegram", sent_parts=sent_parts)
         if isinstance(error, tg.TimedOut):
@@ -193,30 +202,71 @@ def _run(coroutine: Any) -> Any:
 
 
 def _recording_request(timeout: float) -> Any:
+    import httpx
+
     request = _recording_class()(connect_timeout=timeout, read_timeout=timeout, write_timeout=timeout,
-                                 pool_timeout=timeout)
+                                 pool_timeout=timeout,
+                                 httpx_kwargs={"limits": httpx.Limits(max_keepalive_connections=0),
+                                               "headers": {"Accept-Encoding": "identity"}})
     request.whole_timeout, request.abort = timeout, current_abort()
     return request
 
 
 async def _bounded(awaitable: Any, total: float, abort: Any) -> Any:
-    """`awaitable`'s result, or PTB's `TimedOut` once `total` seconds have passed or the
-    freeze `abort` is set: httpx's timeouts are per read, so a trickling answer is cut here."""
+    """`awaitable`'s result, or PTB's `TimedOut` once the whole-request `Deadline` of
+    `total` seconds fires (time up, or the freeze `abort` set): httpx's timeouts are per
+    read, so a trickling answer is cut here. The deadline's rules are `channels.deadline`'s;
+    only its cut differs (the task is cancelled, there is no socket to shut)."""
     from telegram.error import TimedOut
 
     task = asyncio.ensure_future(awaitable)
-    loop = asyncio.get_running_loop()
-    ends = loop.time() + total
+    deadline = Deadline(total, abort)
     while True:
-        left = ends - loop.time()
-        done, _ = await asyncio.wait({task}, timeout=max(0.0, min(POLL, left)))
+        done, _ = await asyncio.wait({task}, timeout=min(POLL, deadline.remaining()))
         if done:
             return task.result()
-        stopped = abort is not None and abort.is_set()
-        if stopped or loop.time() >= ends:
+        deadline.check()
+        if deadline.fired:
             task.cancel()
-            raise TimedOut("stopped in flight by a freeze" if stopped else
+            raise TimedOut("stopped in flight by a freeze" if deadline.fired == "abort" else
                            f"no whole answer from Telegram within {total:g} s")
+
+
+@functools.cache
+def _too_large() -> type:
+    import httpx
+
+    class AnswerTooLarge(httpx.HTTPError):
+        """The answer was longer than `channels.http.MAX_ANSWER`."""
+
+    return AnswerTooLarge
+
+
+@functools.cache
+def _bounded_client() -> type:
+    import httpx
+
+    class BoundedClient(httpx.AsyncClient):
+        """An httpx client that reads each answer's body up to `channels.http.MAX_ANSWER`
+        bytes, as they came (never inflated), and closes its connection past that."""
+
+        async def send(self, request: Any, *, stream: bool = False, **kwargs: Any) -> Any:
+            response = await super().send(request, stream=True, **kwargs)
+            if stream:
+                return response
+            pieces, size = [], 0
+            try:
+                async for piece in response.aiter_raw():
+                    size += len(piece)
+                    if size > http.MAX_ANSWER:
+                        raise _too_large()(f"the answer is longer than {http.MAX_ANSWER} bytes")
+                    pieces.append(piece)
+            finally:
+                await response.aclose()
+            response._content = b"".join(pieces)
+            return response
+
+    return BoundedClient
 
 
 @functools.cache
@@ -224,13 +274,19 @@ def _recording_class() -> type:
     from telegram.error import TelegramError
     from telegram.request import HTTPXRequest
 
+    client = _bounded_client()
+
     class RecordingRequest(HTTPXRequest):
         """HTTPXRequest that keeps the last HTTP status and body, which PTB's exceptions
-        do not carry, and does not log an unreadable body (PTB logs it whole at ERROR)."""
+        do not carry, reads answers through the bounded client, and does not log an
+        unreadable body (PTB logs it whole at ERROR)."""
 
         answer: tuple[int, bytes] | None = None
         whole_timeout: float = 20.0
         abort: Any = None
+
+        def _build_client(self) -> Any:
+            return client(**self._client_kwargs)
 
         async def do_request(self, *args: Any, **kwargs: Any) -> tuple[int, bytes]:
             self.answer = await _bounded(super().do_request(*args, **kwargs), self.whole_timeout, self.abort)

@@ -28,7 +28,7 @@ from channels.hooks import HookChannel, answer_time, server_error, snippet, stab
 from channels.schemas import OPTIONS
 
 if TYPE_CHECKING:
-    from channels.wire import Answer
+    from requests import Response as Answer
 
 MIN_REDACTED_HEADER = 6
 

@@ -1,5 +1,6 @@
 """`timeout` bounds a whole request, a freeze stops requests in flight, and an answer cut
-after its status line is an unknown outcome (issue 10, items 10 and 11).
+after its status line or longer than 1 MiB is an unknown outcome (issue 10, items 10 and
+11; issue 20, item 1).
 
 Every network channel is sent to a loopback server that either trickles its answer one
 byte a second (status line included) or sends a 200 and resets the connection halfway
@@ -105,6 +106,33 @@ def test_a_success_cut_after_its_status_line_is_an_unknown_outcome(kind):
         assert len([r for r in server.requests if r.method == "POST"]) == 1
     assert isinstance(outcome, Retryable), f"{kind}: {outcome!r}"
     assert outcome.maybe_delivered, f"{kind}: {outcome.reason}"
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_success_longer_than_the_answer_bound_is_an_unknown_outcome(kind):
+    status, body = SUCCESS[kind]
+    encoded = body.encode() if isinstance(body, str) else json.dumps(body).encode()
+    padded = encoded + b" " * (2 << 20)
+    with FakeServer(lambda request: Reply(status, padded, {"Content-Type": "application/json"})) as server:
+        outcome = _outcome(_build(kind, server.url, timeout=5))
+        assert len([r for r in server.requests if r.method == "POST"]) == 1
+    assert isinstance(outcome, Retryable), f"{kind}: {outcome!r}"
+    assert outcome.maybe_delivered and "longer than 1 MiB" in outcome.reason, f"{kind}: {outcome.reason}"
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_freeze_stops_each_channel_s_request_in_flight(kind):
+    from channels.deadline import abort_on
+
+    status, body = SUCCESS[kind]
+    frozen = threading.Event()
+    with FakeServer(lambda request: Reply(status, body, trickle=1.0)) as server:
+        channel = _build(kind, server.url, timeout=60)
+        threading.Timer(0.5, frozen.set).start()
+        with abort_on(frozen):
+            outcome, took = _timed(lambda: _outcome(channel))
+    assert isinstance(outcome, Retryable) and outcome.maybe_delivered, outcome
+    assert took < 10, f"{kind} held the send {took:.1f} s after a freeze"
 
 
 class TricklingSmtp:

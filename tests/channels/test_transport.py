@@ -1,6 +1,6 @@
-"""The webhook channels' transport (`channels.wire`) against a loopback server: what goes
-on the wire, what is never carried from one request to the next, and what each failure
-means for the outcome."""
+"""The channels' one HTTP transport (`channels.http.send`, as the webhook channels use it)
+against a loopback server: what goes on the wire, what is never carried from one request
+to the next, and what each failure means for the outcome."""
 from __future__ import annotations
 
 import base64
@@ -11,27 +11,27 @@ import threading
 
 import pytest
 
-from channels import wire
+from channels import http
 from channels.base import Permanent, Retryable
 from tests.fakes.server import FakeServer, Reply
 from tests.fakes.smtp_server import self_signed_cert, server_context
 
 pytestmark = pytest.mark.servers
 
-SECRET = "CANARY-wire-5d1e0a"
+SECRET = "CANARY-transport-5d1e0a"
 
 
 def _send(url: str, **extra):
     options = {"body": b'{"text": "Service is restored."}', "headers": {"Content-Type": "application/json"},
                "timeout": 5, "redact": lambda text: text.replace(SECRET, "***")}
     options.update(extra)
-    return wire.send("POST", url, **options)
+    return http.send("POST", url, **options)
 
 
 def test_a_post_carries_its_body_headers_and_query_and_nothing_else():
     with FakeServer(lambda request: Reply(201, {"id": "evt_1"}, {"Set-Cookie": "sid=abc; Path=/"})) as server:
         first = _send(f"{server.url}/hooks/a", params={"wait": "true"}, headers={"Idempotency-Key": "k-1"})
-        second = _send(f"{server.url}/hooks/b")
+        _send(f"{server.url}/hooks/b")
     assert first.status_code == 201 and first.json() == {"id": "evt_1"}
     assert first.headers.get("set-cookie") == "sid=abc; Path=/"
     posted, again = server.requests
@@ -100,6 +100,12 @@ def test_an_answer_in_another_charset_is_read_in_it():
         answer.json()
 
 
+def forget_connections() -> None:
+    """Close the shared sessions' idle connections (each test counts its own)."""
+    for session in list(http._shared.values()):
+        session.close()
+
+
 class ScriptedServer:
     """A loopback HTTP/1.1 server answering each request with the next scripted bytes
     (`None`: close the connection without answering; `(bytes, "close")`: answer, then
@@ -124,7 +130,7 @@ class ScriptedServer:
 
     def __exit__(self, *exc) -> None:
         self._listener.close()
-        wire.connections._idle.clear()
+        forget_connections()
 
     def _serve(self) -> None:
         while self.answers:
