@@ -237,8 +237,12 @@ def load_draft(app: App, draft_id: str) -> DraftRecord:
     """The draft as its events tell it, each signed action's signature checked here."""
     events = app.store.events(draft=draft_id)
     if not events or events[0].kind != "draft.rendered":
-        raise BadInput(_("no draft {draft_id!r}; `publish drafts list` shows them.").format(draft_id=draft_id))
+        raise no_draft(draft_id)
     return draft_record(app, *split_trusted(app, events))
+
+
+def no_draft(draft_id: str) -> BadInput:
+    return BadInput(_("no draft {draft_id!r}; `publish drafts list` shows them.").format(draft_id=draft_id))
 
 
 def draft_record(app: App, counted: list[Event], unverified: list[tuple[Event, str]]) -> DraftRecord:

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from publisher.drafting.drafts import DraftRecord, draft_record
+from publisher.drafting.drafts import DraftRecord, draft_record, no_draft
 from publisher.incident.decisions import chained
 from publisher.incident.freeze import active_freeze
 from publisher.incident.identity import split_trusted
@@ -132,6 +132,13 @@ class IncidentView:
                 for event in self.rows.incident if event.kind == "incident.edited"
                 for name, change in (event.data.get("changes") or {}).items()]
 
+    def draft(self, draft_id: str) -> DraftRecord:
+        """One of the incident's drafts; `BadInput` when it has none by that id."""
+        found = next((record for record in self.drafts if record.draft.id == draft_id), None)
+        if found is None:
+            raise no_draft(draft_id)
+        return found
+
     def delivery_event(self, draft: str, channel: str, at: str) -> Event | None:
         """The delivery or confirmation of `draft` on `channel` recorded at `at`."""
         return next((event for event in self.rows.incident
@@ -147,6 +154,15 @@ def view(app: App, incident_id: str, rows: Rows | None = None) -> IncidentView:
     incident = incident_from(incident_id, trusted)
     return IncidentView(app, rows, incident, app.clock(), trusted, _drafts(app, trusted, unverified),
                         chained(trusted), judged_from(app, rows.incident), active_freeze(app))
+
+
+def draft_view(app: App, draft_id: str) -> tuple[IncidentView, DraftRecord]:
+    """The view of the incident a draft belongs to, and the draft in it."""
+    rendered = app.store.events(draft=draft_id, kind="draft.rendered", limit=1)
+    if not rendered:
+        raise no_draft(draft_id)
+    seen = view(app, rendered[0].incident or "")
+    return seen, seen.draft(draft_id)
 
 
 def _drafts(app: App, trusted: list[Event], unverified: list[tuple[Event, str]]) -> list[DraftRecord]:
