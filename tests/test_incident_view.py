@@ -19,7 +19,7 @@ from publisher.log.store import Store
 from publisher.workspace.app import App
 from publisher.workspace.rollback import guard_writes
 from tests.console.support import HttpConsole, configure, free_port
-from tests.test_cases_flow import CABINET_CHANNEL, T0, Cabinet
+from tests.test_cases_flow import CABINET_CHANNEL, Cabinet
 from tests.trust_support import allowed_signers, make_keys, turn_signing_on
 
 needs_ssh = pytest.mark.skipif(shutil.which("ssh-keygen") is None, reason="ssh-keygen (OpenSSH) is not installed")

@@ -9,6 +9,7 @@ sent (what is sent is the draft's own payloads, byte for byte)."""
 from __future__ import annotations
 
 import difflib
+from functools import partial
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -77,14 +78,14 @@ def _other_platforms(record: DraftRecord, present: set[str]) -> list[Preview]:
     found = []
     for platform in [name for name in LOOKS if name not in present]:
         cls = channel_class(platform)
-        text, parts, note = texts.get(cls.variant), (), None
+        text, note = texts.get(cls.variant), None
+        parts: tuple[str, ...] = ()
         if text is None:
             note = _("this draft has no {variant} text to preview; a {platform} channel would get one.").format(
                 variant=cls.variant, platform=platform)
         else:
             try:
-                parts = fit(text, cls.max_length, lambda value: measure(value, cls.counting), cls.overflow,
-                            platform)
+                parts = fit(text, cls.max_length, partial(measure, counting=cls.counting), cls.overflow, platform)
             except BadInput as error:
                 note = str(error)
         limit = f"/{cls.max_length}" if cls.max_length else ""

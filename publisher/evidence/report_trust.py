@@ -33,13 +33,11 @@ CLOCK_TOLERANCE = timedelta(minutes=5)
 
 def trust_facts(seen: IncidentView, status: Status) -> dict[str, Any]:
     """The report's `witness`, `clock_checks` and `judged_against` entries."""
-    app = seen.app
+    app, unreadable = seen.app, None
     try:
         checker = trust(app)
     except BadInput as error:
         checker, unreadable = None, str(error)
-    else:
-        unreadable = None
     return {"witness": {"prepared": _witnessed(app, checker, status.prepared.done_at, _prepared_seq(status),
                                                unreadable),
                         "published": _witnessed(app, checker, status.published.done_at, _published_seq(seen, status),

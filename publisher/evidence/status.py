@@ -208,7 +208,8 @@ def incident_page(app: App, below: int | None = None, size: int = PAGE) -> tuple
 
 def _newest_incident(app: App) -> int:
     newest = app.store.events(kind="incident.opened", newest_first=True, limit=1)
-    return int(newest[0].incident) if newest and str(newest[0].incident).isdigit() else 0
+    number = str(newest[0].incident) if newest else ""
+    return int(number) if number.isdigit() else 0
 
 
 def _channel_state(name: str, type_name: str, records: list[DraftRecord]) -> ChannelState:
