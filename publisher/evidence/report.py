@@ -1,9 +1,11 @@
 """The compliance report of one incident: the evidence that the playbook was followed.
 
 Guarantees:
-- Everything in it comes from the log (and the config's list of public channels): the
-  timeline is the incident's events in log order, with the workspace's freezes; each
-  delivery carries the platform's id, URL, time and the number of attempts.
+- Everything in it comes from the log (and the config's list of public channels), read
+  once through the incident's view (`publisher.evidence.view`), the same view `publish
+  status` and the console read: the timeline is the incident's events in log order,
+  with the workspace's freezes; each delivery carries the platform's id, URL, time and
+  the number of attempts.
 - Verdicts: prepared PASS when a public draft had its approvals by the prepare deadline,
   each required public channel PASS when it had a delivery by the publish deadline,
   FAIL when the deadline passed without it, PENDING while it has not passed, WAIVED
