@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test install bench clean chromium postgresql openssl openssh catalogue timetool
+.PHONY: demo test lint install bench clean chromium postgresql openssl openssh catalogue timetool
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -50,6 +50,12 @@ openssh:
 test: install chromium postgresql openssl openssh
 	$(BIN)/python -m pytest
 
+# ruff (pyflakes, bugbear, syntax errors) and mypy on publisher/ and channels/, as
+# configured in pyproject.toml; both must pass.
+lint: install
+	$(BIN)/ruff check publisher channels
+	$(BIN)/mypy
+
 # Apprise (the comparison) comes from PyPI through the `bench` extra, pinned; the run
 # prints one table, keeps it in bench/results/ and rewrites the README's Performance table.
 # Peak memory of each measured process comes from /usr/bin/time (Debian's time).
@@ -64,7 +70,8 @@ bench: $(BIN)/python timetool
 	$(BIN)/python bench/run.py --readme
 
 # The interface's sentences: extract them with Babel (babel.cfg) into publisher/locale/publish.pot
-# and update each language's .po; `--check` names every sentence still without a translation.
+# and update each language's .po and the .mo compiled from it; `--check` names every sentence still
+# without a translation and every .mo not compiled from its .po.
 catalogue: install
 	$(BIN)/python scripts/catalogue.py
 	$(BIN)/python scripts/catalogue.py --check

@@ -5,15 +5,20 @@ what happens to an over-long text), lists the options its config section takes, 
 implements one `send()`. `send()` either returns a `Receipt` or raises exactly one of
 `Retryable`, `Permanent` or `Duplicate`, so the delivery engine always knows *why* a
 post did not go out. Platform SDKs are imported inside the module's functions, never at
-import time: loading a channel class must stay cheap.
+import time: loading a channel class must stay cheap. The channels that keep files of
+their own (`site`, `outbox`) write them with `write_atomically`.
 """
 from __future__ import annotations
 
+import os
 import re
+import tempfile
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Callable, ClassVar, Iterable, Mapping, Sequence
 
-from channels.options import COMMON_OPTIONS, NETWORK_OPTIONS, Option, SettingError, validate_settings
+from channels.options import COMMON_OPTIONS, Option, validate_settings
+from channels.options import SettingError as SettingError  # part of every channel module's shape
 from channels.redaction import SecretMatcher, matcher_for, redact
 
 
@@ -112,17 +117,19 @@ class Message:
 
 
 class Channel:
-    """Base class. Subclasses set the class attributes and implement `send`.
+    """Base class. Subclasses set the class attributes and implement `send`; the length
+    rule (`variant`, `max_length`, `counting`, `overflow`) is declared by the class and
+    may be set per instance from the channel's own settings (outbox, Mastodon).
 
     Build one with `Channel.build(name, raw_settings, secrets)`: it validates the
     settings against `all_options()` and fills defaults. `secrets` holds every secret
     value the settings were resolved from, for redaction."""
 
     type: ClassVar[str] = ""
-    variant: ClassVar[str] = "long"
-    max_length: ClassVar[int | None] = None
-    counting: ClassVar[str] = "chars"
-    overflow: ClassVar[str] = "reject"
+    variant: str = "long"
+    max_length: int | None = None
+    counting: str = "chars"
+    overflow: str = "reject"
     supports_reply: ClassVar[bool] = False
     idempotent: ClassVar[bool] = False
     options: ClassVar[dict[str, Option]] = {}
@@ -258,3 +265,21 @@ def mask(value: Any) -> str:
     if match and "@" not in text.split("//", 1)[1].split("/", 1)[0]:
         return match.group(1) + "/****"
     return "****"
+
+
+def write_atomically(target: Path, data: bytes, mode: int = 0o644) -> None:
+    """Write `data` to `target` so that readers see the old file or the new one, never a
+    mix: a temporary file in the same folder, fsync, then rename over the target."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.chmod(temporary, mode)
+        os.replace(temporary, target)
+    except BaseException:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+        raise

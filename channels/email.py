@@ -182,12 +182,15 @@ class EmailChannel(Channel):
         import smtplib
 
         context = self._tls_context() if self.security != "none" else None
+        smtp: smtplib.SMTP
         if self.security == "ssl":
             smtp = smtplib.SMTP_SSL(timeout=self.timeout, context=context)
         else:
             smtp = smtplib.SMTP(timeout=self.timeout)
         smtp.set_debuglevel(0)
-        smtp._host = self.host  # what the constructor would set: TLS checks the certificate against it
+        # what the constructor would set (a private attribute smtplib's stubs do not declare):
+        # TLS checks the certificate against it
+        smtp._host = self.host  # type: ignore[attr-defined]
         deadline.watch(smtp)
         try:
             code, greeting = smtp.connect(self.host, self.port)
@@ -200,7 +203,7 @@ class EmailChannel(Channel):
                                     "(set security = \"ssl\" or fix the server)")
                 smtp.starttls(context=context)
                 smtp.ehlo_or_helo_if_needed()
-            if self._password:
+            if self._password and self.username:
                 smtp.login(self.username, self._password)
         except BaseException:
             self._close(smtp)

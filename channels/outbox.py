@@ -13,8 +13,7 @@ import re
 from datetime import datetime, timezone
 from pathlib import Path
 
-from channels.base import Channel, Message, Permanent, Receipt, Sighting
-from channels.files import write_atomically
+from channels.base import Channel, Message, Permanent, Receipt, Sighting, write_atomically
 from channels.schemas import OPTIONS
 
 SEPARATOR = "\n\n-----\n\n"

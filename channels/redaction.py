@@ -52,9 +52,9 @@ class SecretMatcher:
         else:
             lookup = self._by_gram.get
             for start in range(len(text) - GRAM + 1):
-                bucket = lookup(text[start:start + GRAM])
-                if bucket:
-                    for length, same_length in bucket:
+                candidates = lookup(text[start:start + GRAM])
+                if candidates:
+                    for length, same_length in candidates:
                         if text[start:start + length] in same_length:
                             found.append((start, start + length))
                             break

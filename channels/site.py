@@ -29,8 +29,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterator
 
-from channels.base import Channel, Message, Permanent, Receipt, SettingError, Sighting
-from channels.files import write_atomically
+from channels.base import Channel, Message, Permanent, Receipt, SettingError, Sighting, write_atomically
 from channels.schemas import OPTIONS
 
 MANIFEST = "statements.json"

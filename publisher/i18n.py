@@ -1,33 +1,32 @@
 """The interface's language: every user-facing sentence goes through `_()`.
 
-Guarantees: source strings are English; one catalogue per language,
-`publisher/locale/<lang>/LC_MESSAGES/publish.po`, translates them for the CLI, the
-report and the console alike. It is read directly (no compiled .mo to forget; its parsed form is kept
-between runs beside it, `publisher.parsed_cache`), lazily and only for a language other
-than English, so `publish --help` in English reads no
-file. The language is `PUBLISH_LANG` when set, else the one the workspace's
-`[organisation] language` chose through `use_language()`, else English; a console
-request speaks its visitor's language (`speaking()`). A sentence with
-no translation is shown in English, never dropped. Messages with values are written
-`_("... {name} ...").format(name=value)` so the catalogue holds one entry.
+Guarantees: source strings are English; one catalogue per language translates them for
+the CLI, the report and the console alike. Translators edit
+`publisher/locale/<lang>/LC_MESSAGES/publish.po`; Babel compiles it to the `publish.mo`
+beside it (`scripts/catalogue.py --compile`, committed and shipped with the package), and
+stdlib `gettext` reads that `.mo`, plural forms by the catalogue's own `Plural-Forms`
+header. Nothing is written at run time. The catalogue is read lazily and only for a
+language other than English, so `publish --help` in English reads no file. The language
+is `PUBLISH_LANG` when set, else the one the workspace's `[organisation] language` chose
+through `use_language()`, else English; a console request speaks its visitor's language
+(`speaking()`). A sentence with no translation (or a fuzzy one) is shown in English,
+never dropped. Messages with values are written `_("... {name} ...").format(name=value)`
+so the catalogue holds one entry.
 """
 from __future__ import annotations
 
 import os
-import re
 from contextvars import ContextVar
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from gettext import NullTranslations
     from pathlib import Path
     from typing import Callable
 
 DOMAIN = "publish"
 LANGUAGES = ("en", "es")
-
-ESCAPE = re.compile(r"\\(.)")
-ESCAPES = {"n": "\n", "t": "\t"}
 
 _chosen: str | None = None
 _speaking: ContextVar[str | None] = ContextVar("publish_speaking", default=None)
@@ -62,80 +61,34 @@ def locale_dir() -> Path:
 
 
 def catalogue_path(language: str) -> Path:
+    """The catalogue translators edit (its source)."""
     return locale_dir() / language / "LC_MESSAGES" / f"{DOMAIN}.po"
 
 
-class Catalogue:
-    """One language's translations: msgid -> msgstr, plurals as (singular, plural) -> forms."""
-
-    def __init__(self, messages: dict[str, str], plurals: dict[tuple[str, str], list[str]]):
-        self.messages = messages
-        self.plurals = plurals
-
-    def gettext(self, message: str) -> str:
-        return self.messages.get(message) or message
-
-    def ngettext(self, singular: str, plural: str, count: int) -> str:
-        forms = self.plurals.get((singular, plural))
-        index = 0 if count == 1 else 1
-        if forms and index < len(forms) and forms[index]:
-            return forms[index]
-        return singular if count == 1 else plural
+def compiled_path(language: str) -> Path:
+    """The compiled catalogue read at run time."""
+    return locale_dir() / language / "LC_MESSAGES" / f"{DOMAIN}.mo"
 
 
-def _unquote(text: str) -> str:
-    body = text.strip()[1:-1]
-    if "\\" not in body:
-        return body
-    return ESCAPE.sub(lambda found: ESCAPES.get(found.group(1), found.group(1)), body)
+def read_catalogue(path: Path) -> NullTranslations:
+    """A compiled catalogue; none (every sentence in English) when there is no such file."""
+    from gettext import GNUTranslations, NullTranslations
 
-
-def parse_po(text: str) -> Catalogue:
-    """A gettext .po file (multi-line strings, plurals; fuzzy and obsolete entries skipped)."""
-    messages: dict[str, str] = {}
-    plurals: dict[tuple[str, str], list[str]] = {}
-    for block in text.split("\n\n"):
-        fields: dict[str, str] = {}
-        current = None
-        fuzzy = False
-        for line in block.splitlines():
-            line = line.strip()
-            if line.startswith("#,") and "fuzzy" in line:
-                fuzzy = True
-            if not line or line.startswith("#"):
-                continue
-            if line.startswith('"') and current:
-                fields[current] += _unquote(line)
-                continue
-            key, _space, rest = line.partition(" ")
-            current = key
-            fields[key] = _unquote(rest)
-        source = fields.get("msgid")
-        if fuzzy or not source:
-            continue
-        if "msgid_plural" in fields:
-            forms = [fields[key] for key in sorted(k for k in fields if k.startswith("msgstr["))]
-            plurals[(source, fields["msgid_plural"])] = forms
-        elif fields.get("msgstr"):
-            messages[source] = fields["msgstr"]
-    return Catalogue(messages, plurals)
+    try:
+        with open(path, "rb") as compiled:
+            return GNUTranslations(compiled)
+    except FileNotFoundError:
+        return NullTranslations()
 
 
 @lru_cache(maxsize=None)
-def catalogue(language: str) -> Catalogue:
-    """One language's catalogue, parsed once per version of its file (`publisher.parsed_cache`)."""
-    from publisher.parsed_cache import parsed
+def catalogue(language: str) -> NullTranslations:
+    """One language's catalogue, read once per process."""
+    if language == "en":
+        from gettext import NullTranslations
 
-    path = catalogue_path(language)
-    if language == "en" or not path.exists():
-        return Catalogue({}, {})
-    messages, plurals = parsed(path, _plain_catalogue, "catalogue")
-    return Catalogue(messages, plurals)
-
-
-def _plain_catalogue(text: str) -> tuple[dict[str, str], dict[tuple[str, str], list[str]]]:
-    parsed = parse_po(text)
-    return parsed.messages, parsed.plurals
+        return NullTranslations()
+    return read_catalogue(compiled_path(language))
 
 
 def translator(language: str) -> Callable[[str], str]:

@@ -111,7 +111,8 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     definition = metafunc.definition
     if ("store_backend" in metafunc.fixturenames and definition.get_closest_marker("both_stores")
             and not definition.get_closest_marker("sqlite_only")):
-        metafunc.parametrize("store_backend", ["sqlite", "postgresql"], indirect=True)
+        metafunc.parametrize("store_backend", ["sqlite", pytest.param("postgresql", marks=pytest.mark.servers)],
+                             indirect=True)
 
 
 @pytest.fixture

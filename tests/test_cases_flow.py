@@ -9,6 +9,8 @@ import pytest
 
 from tests.fakes.x_api import FakeX
 
+pytestmark = pytest.mark.servers
+
 T0 = datetime(2026, 11, 20, 8, 0, tzinfo=timezone.utc)
 X_SECRETS = {"X_API_KEY": "xk-1", "X_API_SECRET": "xs-2", "X_ACCESS_TOKEN": "1580661436132757506-xt",
              "X_ACCESS_SECRET": "xa-4"}

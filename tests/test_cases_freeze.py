@@ -14,7 +14,7 @@ from tests.fakes.server import Reply
 from tests.fakes.webhooks import ReceiverFake
 from tests.test_cases_flow import T0, Cabinet
 
-pytestmark = pytest.mark.both_stores
+pytestmark = [pytest.mark.servers, pytest.mark.both_stores]
 
 HOOK = """
 [channels.hook]

@@ -3,11 +3,13 @@ any SDK); the root's table of commands says what the commands themselves say."""
 from __future__ import annotations
 
 import importlib
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 import click
+import pytest
 
 from publisher.cli import cli
 from publisher.cli.root import COMMANDS
@@ -69,3 +71,20 @@ def test_help_lists_the_commands_in_spanish(workspace):
     result = workspace.run("--help", env={"PUBLISH_LANG": "es"})
     assert "Relojes, plazos, canales y la lista de tareas." in result.output
     assert "Clocks, deadlines" not in result.output
+
+
+def test_help_in_spanish_translates_the_root_and_its_options(workspace):
+    result = workspace.run("--help", env={"PUBLISH_LANG": "es"})
+    assert result.exit_code == 0 and "Publicador de respuesta a crisis" in result.output
+    assert "Crisis response publisher" not in result.output
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_a_reader_that_leaves_early_ends_the_help_quietly(language):
+    """`publish --help | head -1`: exit 1 without a word, as click does."""
+    reader, writer = os.pipe()
+    os.close(reader)
+    result = subprocess.run([sys.executable, "-m", "publisher", "--help"], stdout=writer, stderr=subprocess.PIPE,
+                            text=True, cwd=ROOT, env={**os.environ, "PUBLISH_LANG": language})
+    os.close(writer)
+    assert result.returncode == 1 and result.stderr == ""

@@ -14,7 +14,7 @@ from tests.delivery_support import Fakes, delivery_events, machines
 from tests.fakes.server import Reply
 
 ROOT = Path(__file__).resolve().parent.parent
-pytestmark = pytest.mark.both_stores
+pytestmark = [pytest.mark.servers, pytest.mark.both_stores]
 
 
 def _slow(fake, seconds: float) -> None:

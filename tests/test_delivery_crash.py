@@ -12,6 +12,8 @@ import pytest
 from tests.crash_harness import CrashHarness
 from tests.delivery_support import Fakes
 
+pytestmark = pytest.mark.servers
+
 TRIALS = int(os.environ.get("CRASH_TRIALS", "30"))
 PG_TRIALS = int(os.environ.get("CRASH_TRIALS_PG", "10"))
 

@@ -14,7 +14,7 @@ from tests.delivery_support import Fakes, delivery_events, first_json
 from tests.fakes.server import Reply
 from tests.fakes.webhooks import slack_rate_limited
 
-pytestmark = pytest.mark.both_stores
+pytestmark = [pytest.mark.servers, pytest.mark.both_stores]
 
 SLOW_OK = Reply(200, "ok", {"Content-Type": "text/html"}, delay=1.6)
 

@@ -20,7 +20,7 @@ from tests.delivery_support import (
 from tests.fakes.server import Reply
 from tests.fakes.webhooks import slack_rate_limited
 
-pytestmark = pytest.mark.both_stores
+pytestmark = [pytest.mark.servers, pytest.mark.both_stores]
 
 
 @pytest.fixture

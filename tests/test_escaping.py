@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ElementTree
 
+import pytest
+
 from tests.fakes.smtp_server import SmtpServer
+
+pytestmark = pytest.mark.servers
 
 SCRIPT = '<script>alert("pwned")</script> & <img src=x onerror=alert(1)>'
 

@@ -12,6 +12,8 @@ from tests.fakes.server import Reply
 from tests.fakes.webhooks import ReceiverFake
 from tests.trust_support import allowed_signers, make_keys, turn_signing_on
 
+pytestmark = pytest.mark.servers
+
 HOOK = """
 [channels.hook]
 type = "webhook"

@@ -12,7 +12,7 @@ from publisher.workspace.app import App
 from tests.fakes.server import Reply
 from tests.fakes.webhooks import ReceiverFake
 
-pytestmark = pytest.mark.both_stores
+pytestmark = [pytest.mark.servers, pytest.mark.both_stores]
 
 RETRY_AFTER = 60
 

@@ -11,6 +11,8 @@ import pytest
 
 from tests.fakes.server import FakeServer, Reply
 
+pytestmark = pytest.mark.servers
+
 TOKENS = ("T0AB12", "Zx81Qa", "Kq7mW2")
 PASSWORD = "pw9xyz"
 

@@ -1,7 +1,8 @@
 """The interface in the user's language (issue 13 item 10): one gettext catalogue per
-language (publisher/locale/<lang>/LC_MESSAGES/publish.po), extracted with Babel; every
-sentence a person reads goes through it; the organisation's `language` chooses it and
-PUBLISH_LANG overrides it, for the CLI, its help, the report and the console."""
+language (publisher/locale/<lang>/LC_MESSAGES/publish.po), extracted with Babel and
+compiled by Babel to the publish.mo beside it that stdlib gettext reads (issue 20 item 6);
+every sentence a person reads goes through it; the organisation's `language` chooses it
+and PUBLISH_LANG overrides it, for the CLI, its help, the report and the console."""
 from __future__ import annotations
 
 import ast
@@ -13,7 +14,7 @@ from pathlib import Path
 import pytest
 from babel.messages.pofile import read_po
 
-from publisher.i18n import catalogue, catalogue_path, parse_po, translator
+from publisher.i18n import catalogue, catalogue_path, compiled_path, read_catalogue, translator
 from tests.test_cases_flow import Cabinet
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -55,19 +56,80 @@ def test_each_translation_keeps_the_placeholders_of_its_source():
 
 
 def test_the_runtime_reader_agrees_with_babel_on_the_catalogue():
-    text = catalogue_path("es").read_text(encoding="utf-8")
     with open(catalogue_path("es"), "rb") as source:
-        expected = {m.id: m.string for m in read_po(source) if m.id and m.string and isinstance(m.id, str)}
-    assert parse_po(text).messages == expected and len(expected) > 500
+        expected = {m.id: m.string for m in read_po(source)
+                    if m.id and m.string and not m.fuzzy and isinstance(m.id, str)}
+    spanish = catalogue("es")
+    assert {msgid: spanish.gettext(msgid) for msgid in expected} == expected and len(expected) > 500
 
 
-def test_the_reader_skips_fuzzy_entries_and_reads_plurals_and_continued_lines():
-    found = parse_po('msgid ""\nmsgstr "Language: es\\n"\n\n#, fuzzy\nmsgid "Old"\nmsgstr "Viejo"\n\n'
-                     'msgid "a \\"b\\""\nmsgstr ""\n"una \\"b\\"\\n"\n"dos"\n\n'
-                     'msgid "{n} day"\nmsgid_plural "{n} days"\nmsgstr[0] "{n} día"\nmsgstr[1] "{n} días"\n')
-    assert found.gettext("Old") == "Old" and found.gettext('a "b"') == 'una "b"\ndos'
-    assert found.ngettext("{n} day", "{n} days", 1) == "{n} día"
-    assert found.ngettext("{n} day", "{n} days", 3) == "{n} días"
+def test_the_compiled_catalogue_is_in_step_with_its_source():
+    assert catalogue_script.stale("es") == [], "publish.po was edited without recompiling: " \
+                                              "run python scripts/catalogue.py --compile"
+
+
+def test_an_edit_of_the_po_without_recompiling_is_caught(tmp_path):
+    source, target = tmp_path / "publish.po", tmp_path / "publish.mo"
+    source.write_bytes(catalogue_path("es").read_bytes())
+    assert catalogue_script.out_of_step(source, target, "es") == ["publish.mo is missing"]
+    assert catalogue_script.compile_catalogue(source, target, "es")
+    assert target.read_bytes() == compiled_path("es").read_bytes()
+    assert catalogue_script.out_of_step(source, target, "es") == []
+    assert not catalogue_script.compile_catalogue(source, target, "es")
+    text = source.read_text(encoding="utf-8")
+    source.write_text(text.replace('msgstr "Incidencias"', 'msgstr "Incidentes"'), encoding="utf-8")
+    assert catalogue_script.out_of_step(source, target, "es") == ["Incidents"]
+    source.write_text(text.replace("plural=(n != 1)", "plural=(n > 1)"), encoding="utf-8")
+    assert catalogue_script.out_of_step(source, target, "es") == ["Plural-Forms"]
+
+
+SPANISH_PLURALS = """msgid ""
+msgstr ""
+"Language: es\\n"
+"Plural-Forms: nplurals=3; plural=(n == 1 ? 0 : n != 0 && n % 1000000 == 0 ? 1 : 2);\\n"
+"Content-Type: text/plain; charset=utf-8\\n"
+
+#, fuzzy
+msgid "Old"
+msgstr "Viejo"
+
+msgid "a \\"b\\""
+msgstr ""
+"una \\"b\\"\\n"
+"dos"
+
+msgid "{n} day"
+msgid_plural "{n} days"
+msgstr[0] "{n} día"
+msgstr[1] "{n} de días"
+msgstr[2] "{n} días"
+"""
+
+
+def test_plural_forms_follow_the_catalogues_own_header(tmp_path):
+    """CLDR's Spanish rule has a third form for whole millions: the header says which form
+    a count takes, not a built-in "one or other"."""
+    source, target = tmp_path / "publish.po", tmp_path / "publish.mo"
+    source.write_text(SPANISH_PLURALS, encoding="utf-8")
+    catalogue_script.compile_catalogue(source, target, "es")
+    spanish = read_catalogue(target)
+    assert [spanish.ngettext("{n} day", "{n} days", count) for count in (1, 3, 0, 1000000)] == \
+        ["{n} día", "{n} días", "{n} días", "{n} de días"]
+    assert spanish.ngettext("{n} hour", "{n} hours", 1) == "{n} hour"
+    assert spanish.ngettext("{n} hour", "{n} hours", 1000000) == "{n} hours"
+    assert spanish.gettext("Old") == "Old" and spanish.gettext('a "b"') == 'una "b"\ndos'
+
+
+def test_the_shipped_catalogue_counts_by_its_header():
+    with open(catalogue_path("es"), "rb") as source:
+        assert read_po(source).plural_forms == "nplurals=2; plural=(n != 1);"
+    assert [catalogue("es").plural(count) for count in (0, 1, 2, 1000000)] == [1, 0, 1, 1]
+
+
+def test_a_language_without_a_compiled_catalogue_is_english(tmp_path):
+    english = read_catalogue(tmp_path / "publish.mo")
+    assert english.gettext("Incidents") == "Incidents"
+    assert english.ngettext("{n} day", "{n} days", 2) == "{n} days"
 
 
 def _name(node: ast.AST) -> str | None:

@@ -9,6 +9,7 @@ from datetime import timedelta
 
 import pytest
 
+from publisher.log.signatures import _ssh_keygen_check, action_message
 from tests.test_cases_flow import SOURCE, T0, Cabinet
 from tests.trust_support import allowed_signers, make_keys, turn_signing_on
 
@@ -102,5 +103,10 @@ def test_with_signing_on_a_correction_is_signed_and_verified(workspace, tmp_path
                "--key", str(keys["ana"]))
     [event] = [e for e in json.loads(cabinet.ok("log", "--json").output) if e["kind"] == "incident.edited"]
     assert event["data"]["signature"]["scheme"] == "ssh"
+    signed = {key: value for key, value in event["data"].items() if key != "signature"}
+    public = " ".join(open(str(keys["ana"]) + ".pub").read().split()[:2])
+    message = action_message("edit", event["incident"], signed, "ana")
+    assert message.startswith(f"publish edit\nsubject {event['incident']}\n".encode())
+    assert _ssh_keygen_check(message, event["data"]["signature"]["signature"], public) is None
     assert cabinet.status()["incident"]["summary"] == "cards failed"
     assert cabinet.run("log", "verify").exit_code == 0

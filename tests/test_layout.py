@@ -12,7 +12,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 # Lowest first: a module may import its own stage or a lower one, never a higher one.
 STAGES = ["foundation", "channels", "log", "workspace", "incident", "drafting", "delivery", "evidence", "face"]
-FOUNDATION = {"publisher", "publisher.errors", "publisher.timeparse", "publisher.i18n", "publisher.parsed_cache"}
+FOUNDATION = {"publisher", "publisher.errors", "publisher.timeparse", "publisher.i18n"}
 
 
 def module_name(path: Path) -> str:

@@ -14,6 +14,8 @@ from tests.fakes.telegram_api import FakeTelegram
 from tests.fakes.webhooks import DiscordFake, ReceiverFake, SlackFake, TeamsFake
 from tests.fakes.x_api import FakeX
 
+pytestmark = pytest.mark.servers
+
 SECRETS = {
     "X_API_KEY": "CANARY-xkey-4f1d", "X_API_SECRET": "CANARY-xsecret-9a7b",
     "X_ACCESS_TOKEN": "1580661436132757506-CANARYxtoken", "X_ACCESS_SECRET": "CANARY-xaccess-5e2c",

@@ -14,6 +14,8 @@ import pytest
 
 from tests.test_report import _case_2
 
+pytestmark = pytest.mark.servers
+
 CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
 
 

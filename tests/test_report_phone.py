@@ -18,6 +18,8 @@ from publisher.evidence.report_html import html_report, label_rows, text_width
 from tests.test_report import _case_2
 from tests.test_report_html import CHROMIUM, _ink
 
+pytestmark = pytest.mark.servers
+
 PHONE = 390
 FRAME = """<!DOCTYPE html><html><body style="margin:0;background:#888">
 <iframe id="phone" style="width:{width}px;height:{height}px;border:0;display:block" srcdoc="{page}"></iframe>

@@ -14,6 +14,8 @@ import pytest
 
 from tests.fakes.webhooks import SlackFake
 
+pytestmark = pytest.mark.servers
+
 SLACK_PATH = "/services/T0001/B0001/abcdefghijklmnopqrstuvwx"
 SLACK = '\n[channels.cabinet]\ntype = "slack"\nwebhook_url = "${SLACK_URL}"\n'
 

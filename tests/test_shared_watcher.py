@@ -7,8 +7,12 @@ import json
 import sys
 import threading
 
+import pytest
+
 from channels import http
 from tests.fakes.server import FakeServer, Reply
+
+pytestmark = pytest.mark.servers
 
 CHANNELS = 12
 WORKERS = 3

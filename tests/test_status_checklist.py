@@ -6,9 +6,13 @@ from __future__ import annotations
 import json
 import re
 
+import pytest
+
 from tests.fakes.server import Reply
 from tests.fakes.webhooks import ReceiverFake
 from tests.test_cases_flow import Cabinet
+
+pytestmark = pytest.mark.servers
 
 
 def test_status_text_shows_clocks_channels_checklist_and_how_to_mark(workspace):

@@ -16,7 +16,7 @@ import pytest
 from publisher.workspace.app import App
 from tests.fakes.server import FakeServer, Reply
 
-pytestmark = pytest.mark.both_stores
+pytestmark = [pytest.mark.servers, pytest.mark.both_stores]
 ROOT = Path(__file__).resolve().parent.parent
 HOOKS = 40
 KILL_AT = 25

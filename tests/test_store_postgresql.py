@@ -15,6 +15,8 @@ from tests.fakes.server import Reply, Request
 from tests.fakes.webhooks import ReceiverFake
 from tests.pg_cluster import PASSWORD
 
+pytestmark = pytest.mark.servers
+
 ROOT = Path(__file__).resolve().parent.parent
 HOOK = '\n[channels.hook]\ntype = "webhook"\nurl = "${HOOK_URL}"\n'
 

@@ -9,8 +9,8 @@ import pytest
 from jinja2 import Environment, meta
 
 from publisher.drafting.variables import declaration
-from publisher.incident.cases import shipped_cases
-from publisher.workspace.shipped import shipped_path
+from publisher.incident.playbooks import shipped_cases
+from publisher.workspace.folder import shipped_path
 
 ALWAYS = {"organisation", "website", "ustedes", "case", "incident_id", "language", "first_seen", "subject",
           "details", "update_number"}

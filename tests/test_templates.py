@@ -11,13 +11,13 @@ import re
 
 import pytest
 
-from publisher.incident.cases import shipped_cases
+from publisher.incident.playbooks import shipped_cases
 
 CASES = shipped_cases()
 from publisher.drafting.lengths import mastodon_length, x_length
 from publisher.drafting.rendering import Renderer
 from publisher.errors import BadInput
-from publisher.workspace.shipped import shipped_path
+from publisher.workspace.folder import shipped_path
 
 LANGUAGES = ("es", "en")
 VARIANTS = ("title", "short", "long")

@@ -22,6 +22,8 @@ import pytest
 from channels.base import Channel, Message, Permanent, Receipt, Retryable
 from tests.fakes.server import FakeServer, Reply
 
+pytestmark = pytest.mark.servers
+
 ROOT = Path(__file__).resolve().parents[1]
 SECRET = "CANARY-timeouts-7b6a5c"
 

@@ -10,8 +10,10 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from publisher.log.store import Store
-from publisher.log.witness import head_message
+from publisher.workspace.witness import head_message
 from tests.fakes.tsa import TimeStampAuthority, make_authority
+
+pytestmark = pytest.mark.servers
 
 
 @pytest.fixture(scope="module")
@@ -145,7 +147,8 @@ def test_verify_refuses_a_token_from_an_authority_the_config_does_not_trust(work
     with TimeStampAuthority(stranger) as other:
         store = Store(workspace.path / "var" / "publisher.db")
         seq, digest = store.head()
-        from publisher.log.witness import Trust, WitnessSettings, request_token
+        from publisher.workspace.config import WitnessSettings
+        from publisher.workspace.witness import Trust, request_token
 
         (tmp_path / "stranger.pem").write_bytes(stranger.bundle())
         settings = WitnessSettings(other.url, tmp_path / "stranger.pem", "stranger.pem")

@@ -3,35 +3,11 @@ core and prints; the core's named errors become exit codes here (2 bad input or
 refused, 1 not delivered or check failed) with one sentence and no traceback."""
 from __future__ import annotations
 
-import gc
-import sys
-
-HELP_FLAGS = (["--help"], ["-h"])
-
 
 def main() -> None:
-    """The console script. The cyclic garbage collector waits until the workspace is
-    open (`Session.app`): what a command loads before that (click, its modules, the
-    config, the channels) lives as long as the process, and collecting it again and
-    again is wasted work; it is then frozen out of later collections. The root help is
-    printed from its kept copy while that is still true (`quick_help`)."""
-    gc.disable()
-    try:
-        if sys.argv[1:] in HELP_FLAGS:
-            from publisher.cli import quick_help
-
-            try:
-                if not quick_help.shown():
-                    quick_help.render_and_keep()
-            except BrokenPipeError:
-                quick_help.reader_gone()
-            return
-        _run()
-    finally:
-        gc.enable()
-
-
-def _run() -> None:
+    """The console script: click renders everything, `--help` included, and nothing is
+    written anywhere to speed up the next run. A reader that leaves early
+    (`publish --help | head -1`) ends it with exit 1 and no traceback, as click does."""
     from publisher.cli.root import cli
 
     cli(prog_name="publish")

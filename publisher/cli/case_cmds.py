@@ -4,8 +4,7 @@ from __future__ import annotations
 import click
 
 from publisher.cli.output import emit_json, say, when
-from publisher.cli.session import session
-from publisher.cli.signing_opts import key_option
+from publisher.cli.session import key_option, session
 from publisher.i18n import N_, _
 
 AS_HELP = N_("Who does it (else $PUBLISH_USER, else your login).")

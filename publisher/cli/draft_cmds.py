@@ -7,8 +7,7 @@ import click
 
 from publisher.cli.draft_view import deliver, preview, record_summary
 from publisher.cli.output import emit_json, say, table, warn, when
-from publisher.cli.session import session
-from publisher.cli.signing_opts import key_option
+from publisher.cli.session import key_option, session
 from publisher.evidence.state_words import state_word
 from publisher.i18n import N_, _
 
@@ -42,7 +41,7 @@ def drafts_list(incident: str | None, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help=N_("Print JSON."))
 def drafts_show(draft_id: str, as_json: bool) -> None:
     """Show a draft's final payload per channel, with lengths and thread split."""
-    from publisher.drafting.attribution import approved_by, not_counted
+    from publisher.drafting.approvals import approved_by, not_counted
     from publisher.drafting.drafts import load_draft
 
     app = session().app

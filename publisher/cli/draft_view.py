@@ -82,7 +82,7 @@ def render_command(*, case: int, template: str, incident_id: str | None, languag
     from publisher.drafting.cautions import rendering_cautions
     from publisher.drafting.drafts import render_draft, save_draft
     from publisher.drafting.rendering import parse_vars
-    from publisher.incident.cases import check_template, get_case
+    from publisher.incident.playbooks import check_template, get_case
     from publisher.incident.incidents import find_incident
     from publisher.workspace.app import current_user
 

@@ -6,8 +6,7 @@ from pathlib import Path
 import click
 
 from publisher.cli.output import emit_json, say, table
-from publisher.cli.session import session
-from publisher.cli.signing_opts import key_option
+from publisher.cli.session import key_option, session
 from publisher.i18n import N_, _
 
 

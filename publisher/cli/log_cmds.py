@@ -49,7 +49,7 @@ def verify(as_json: bool) -> None:
     from publisher.cli.session import session
     from publisher.drafting.integrity import verify_with_trust
     from publisher.errors import CheckFailed
-    from publisher.workspace.witnessing import outside_problems, verified_words
+    from publisher.workspace.witness import outside_problems, verified_words
 
     app = session().app
     result, bad = verify_with_trust(app)
@@ -77,7 +77,7 @@ def witness() -> None:
     """Time-stamp the log's head with the TSA now, if an approval or delivery is not yet witnessed."""
     from publisher.cli.session import session
     from publisher.i18n import _
-    from publisher.workspace.witnessing import witness_now
+    from publisher.workspace.witness import witness_now
 
     event = witness_now(session().app)
     if event is None:

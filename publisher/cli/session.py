@@ -1,14 +1,21 @@
 """What one invocation shares between its commands: the workspace flag, injected
-clock and sleep (tests), and the opened App."""
+clock and sleep (tests), the opened App, and the `--key` option of every command whose
+action is signed when `[approvals] signing = "ssh"`."""
 from __future__ import annotations
 
-import gc
 from datetime import datetime
+from pathlib import Path
 from typing import Any, Callable
 
 import click
 
+from publisher.i18n import N_
 from publisher.timeparse import now as utc_now
+
+key_option = click.option(
+    "--key", type=click.Path(dir_okay=False, path_type=Path), metavar="PATH",
+    help=N_('SSH private key to sign with when [approvals] signing = "ssh" (else $PUBLISH_SSH_KEY, '
+         "else ~/.ssh/id_ed25519)."))
 
 
 class Session:
@@ -27,16 +34,13 @@ class Session:
             from publisher.workspace.app import App, resolve_workspace
 
             self._app = App(resolve_workspace(self.workspace), clock=self.clock)
-            if not gc.isenabled():
-                gc.freeze()
-                gc.enable()
         return self._app
 
     def finish(self) -> None:
         """After the command: a time witness still owed is asked for again (never fails);
         one still missing is said on stderr."""
         if self._app is not None:
-            from publisher.workspace.witnessing import after_command
+            from publisher.workspace.witness import after_command
 
             warning = after_command(self._app)
             if warning:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -17,16 +18,28 @@ from publisher.timeparse import for_people
 def init(directory: str) -> None:
     """Create a workspace: config/publisher.toml, templates/ for overrides, var/. When you
     have an SSH key, signing is turned on and your key is enrolled in the log."""
-    from publisher.cli.init_view import say_signing
     from publisher.incident.keys import init_signing
     from publisher.workspace.app import App, current_user
-    from publisher.workspace.init import create_workspace
+    from publisher.workspace.folder import create_workspace
 
     created = create_workspace(Path(directory))
     say(_("Created a workspace in {created}.").format(created=created))
     say_signing(init_signing(App(created), current_user()))
     say(_("Edit {value}, then: publish --workspace {created} incident open ...").format(
             value=created / 'config' / 'publisher.toml', created=created))
+
+
+def say_signing(done: Any) -> None:
+    """What `publish init` says about signing."""
+    if done is None:
+        say(_('Signing is off ([approvals] signing = "none"): approvals, freezes and decisions are unsigned and '
+              "self-declared. With an SSH key (ssh-keygen -t ed25519), set signing = \"ssh\" and enrol it: "
+              "publish keys add NAME ~/.ssh/id_ed25519.pub"))
+        return
+    say(_('Signing is on ([approvals] signing = "ssh"): your key {fingerprint} ({key}) is enrolled in the log as '
+          "{user}.").format(fingerprint=done.fingerprint, key=done.key, user=done.user))
+    say(_("Enrol each other approver's public key (you sign the enrolment): publish keys add NAME THEIR_KEY.pub "
+          "--as {user}").format(user=done.user))
 
 
 @click.command("status", short_help=N_("Clocks, deadlines, channels and the checklist."))
@@ -56,7 +69,7 @@ CHANNEL_WORDS = {"delivered": "delivered", "unknown": "unconfirmed", "sending": 
 
 
 def _print_status(report) -> None:
-    from publisher.incident.cases import get_case
+    from publisher.incident.playbooks import get_case
     from publisher.timeparse import hours, human_hours
 
     incident = report.incident
@@ -117,7 +130,7 @@ def _print_undelivered(report) -> None:
 
 
 def _print_approvals(report) -> None:
-    from publisher.drafting.attribution import approved_by, not_counted
+    from publisher.drafting.approvals import approved_by, not_counted
 
     app = session().app
     for record in report.drafts:

@@ -47,7 +47,7 @@ from publisher.incident.identity import trusted_events
 from publisher.incident.incidents import load_incident
 from publisher.workspace.app import App
 from publisher.workspace.rollback import refuse_if_rolled_back
-from publisher.workspace.witnessing import witness_after
+from publisher.workspace.witness import witness_after
 from publisher.i18n import _
 
 MAX_ATTEMPTS = 10

@@ -3,7 +3,7 @@ notification rather than a statement, so it needs no approval."""
 from __future__ import annotations
 
 from publisher.drafting.drafts import Draft, DraftRecord, render_draft, save_draft
-from publisher.incident.cases import get_case
+from publisher.incident.playbooks import get_case
 from publisher.incident.incidents import Incident
 from publisher.workspace.app import App
 

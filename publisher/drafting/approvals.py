@@ -7,7 +7,10 @@ hash it approved; only approvals of the current hash count. With
 `[approvals] signing = "ssh"` the approval and the rejection are signed with the actor's
 SSH key (or come signed by passkey from the console) and checked against the key the log
 enrolled before they are recorded; only approvals whose signature verifies count (see
-`publisher.incident.identity`).
+`publisher.incident.identity`). The names attached to a draft's approvals are stated as
+proven by a signature, or as unsigned and self-declared (`[approvals] signing =
+"none"`), with the recorded approvals that do not count and why (`approved_by`,
+`not_counted`).
 """
 from __future__ import annotations
 
@@ -15,10 +18,10 @@ from pathlib import Path
 
 from publisher.drafting.drafts import DraftRecord, load_draft
 from publisher.errors import Refused
-from publisher.incident.identity import append_signed, bad_signatures, signed_data
+from publisher.incident.identity import append_signed, bad_signatures, self_declared, signed_data
 from publisher.log import signatures as signing
 from publisher.workspace.app import App
-from publisher.workspace.witnessing import witness_after
+from publisher.workspace.witness import witness_after
 from publisher.i18n import _
 
 
@@ -88,3 +91,16 @@ def reject(app: App, draft_id: str, actor: str, reason: str, signature: dict | N
     append_signed(app, "draft.rejected", actor, {"reason": reason.strip()}, key=key, signature=signature,
                   incident=record.draft.incident, draft=draft_id)
     return load_draft(app, draft_id)
+
+
+def approved_by(app: App, record: DraftRecord) -> str:
+    names = ", ".join(sorted(set(record.valid_approvers())))
+    if not names:
+        return _("nobody yet")
+    unproven = self_declared(app)
+    return f"{names} ({_(unproven)})" if unproven else _("{names} (signed, verified)").format(names=names)
+
+
+def not_counted(record: DraftRecord) -> list[str]:
+    return [_("{kind} by {name} (#{seq}) does not count: {reason}").format(
+        kind=event.kind, name=event.actor, seq=event.seq, reason=reason) for event, reason in record.unverified]

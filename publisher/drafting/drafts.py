@@ -167,7 +167,7 @@ def render_draft(app: App, incident: Incident, template: str, *, author: str, la
     from publisher.drafting.rendering import workspace_renderer
     from publisher.drafting.targeting import check_solutions, default_targets
     from publisher.drafting.variables import check_variables
-    from publisher.incident.cases import check_template, get_case
+    from publisher.incident.playbooks import check_template, get_case
 
     check_template(get_case(incident.case, app.workspace), template)
     language = language or incident.language

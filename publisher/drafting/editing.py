@@ -147,7 +147,7 @@ def _changed(old: Draft, new: Draft) -> list[str]:
 
 def edit_diff(old: Draft, new: Draft) -> str:
     """A unified diff of every changed title and text, channel by channel."""
-    chunks = []
+    chunks: list[str] = []
     for name in _changed(old, new):
         before, after = old.payloads[name], new.payloads[name]
         chunks += difflib.unified_diff(

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from publisher.errors import BadInput
-from publisher.workspace.shipped import shipped_path
+from publisher.workspace.folder import shipped_path
 from publisher.i18n import _
 
 KINDS = ("apology", "external-causes", "reassurance", "update", "resolution", "notice", "reply", "advisor")

@@ -21,7 +21,7 @@ from typing import Any
 
 from publisher.errors import BadInput
 from publisher.i18n import _
-from publisher.workspace.shipped import shipped_path
+from publisher.workspace.folder import shipped_path
 
 DECLARATIONS = "variables.toml"
 # Names the tool gives every template, and where each comes from.

@@ -43,7 +43,7 @@ def build_report(app: App, incident_id: str, scope: str = "incident") -> dict[st
     from publisher.evidence.report_trust import trust_facts
     from publisher.evidence.status import status_of
     from publisher.evidence.view import read, view
-    from publisher.incident.cases import get_case
+    from publisher.incident.playbooks import get_case
 
     rows = read(app, incident_id)
     verified = app.store.verify() if scope == "full" else app.store.verify_rows(rows.seqs)

@@ -15,7 +15,7 @@ from dataclasses import fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable
 
-from channels.files import write_atomically
+from channels.base import write_atomically
 from publisher.errors import BadInput
 from publisher.i18n import _
 

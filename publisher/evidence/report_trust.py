@@ -19,9 +19,9 @@ from urllib.parse import urlsplit
 
 from publisher.errors import BadInput
 from publisher.i18n import _
-from publisher.log import witness
+from publisher.workspace import witness
 from publisher.timeparse import from_iso, human_hours, iso
-from publisher.workspace.witnessing import trust
+from publisher.workspace.witness import trust
 
 if TYPE_CHECKING:
     from publisher.evidence.status import Status

@@ -19,13 +19,12 @@ from publisher.delivery.next_steps import next_step
 from publisher.drafting.drafts import DraftRecord
 from publisher.evidence.view import IncidentView, view
 from publisher.i18n import _
-from publisher.incident.cases import get_case
 from publisher.incident.incidents import Incident
-from publisher.incident.playbooks import Facts, Item, checklist
+from publisher.incident.playbooks import Facts, Item, checklist, get_case
 from publisher.log.store import Event
 from publisher.timeparse import for_people, from_iso, hours, human_hours, iso
 from publisher.workspace.app import App
-from publisher.workspace.witnessing import unwitnessed_note
+from publisher.workspace.witness import unwitnessed_note
 
 WARN_BEFORE = timedelta(hours=2)
 PAGE = 10

@@ -7,11 +7,15 @@ field, the value it replaces and the new one, so the original stays in the log a
 report shows both, with who and why. The clock moves with `first_seen`: every deadline
 is counted from the corrected time. A `--first-seen` more than 7 days ago, or earlier
 than the source post's own time (when its URL carries it), is refused unless the
-approver adds `--confirm`; one in the future is refused always.
+approver adds `--confirm`; one in the future is refused always. The source post's time
+is read from its URL where the platform puts it in the post id: X (a snowflake,
+milliseconds since 2010-11-04 in its upper bits) and Mastodon (milliseconds since 1970
+in the id's upper 48 bits); unknown otherwise.
 """
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+import re
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -20,7 +24,6 @@ from publisher.i18n import _
 from publisher.incident.authority import require_approver, require_reason
 from publisher.incident.identity import append_signed
 from publisher.incident.incidents import Incident, load_incident
-from publisher.incident.source_time import source_post_time
 from publisher.timeparse import iso, parse_instant
 
 if TYPE_CHECKING:
@@ -28,6 +31,10 @@ if TYPE_CHECKING:
     from publisher.workspace.app import App
 
 CONFIRM_AFTER = timedelta(days=7)
+X_EPOCH_MS = 1288834974657
+X_POST = re.compile(r"^https?://(?:www\.|mobile\.)?(?:x|twitter)\.com/[^/]+/status(?:es)?/(\d{15,20})(?:[/?#]|$)")
+MASTODON_POST = re.compile(r"^https?://[^/]+/@[^/]+/(\d{16,19})(?:[/?#]|$)")
+EARLIEST = datetime(2006, 3, 21, tzinfo=timezone.utc)
 
 
 def edit_incident(app: App, incident_id: str, actor: str, reason: str | None, *, first_seen: str | None = None,
@@ -66,3 +73,23 @@ def _check_first_seen(app: App, moment: datetime, source: str | None, confirm: b
                         "URL); if that is right, run it again with --confirm.").format(
             moment=iso(moment), posted=iso(posted)))
 
+
+def source_post_time(url: str | None, now: datetime) -> datetime | None:
+    """When the source post was published, from its URL; None when unknown."""
+    if not url:
+        return None
+    found = X_POST.match(url.strip())
+    if found:
+        return _plausible(((int(found.group(1)) >> 22) + X_EPOCH_MS) / 1000, now)
+    found = MASTODON_POST.match(url.strip())
+    if found:
+        return _plausible((int(found.group(1)) >> 16) / 1000, now)
+    return None
+
+
+def _plausible(seconds: float, now: datetime) -> datetime | None:
+    try:
+        moment = datetime.fromtimestamp(seconds, tz=timezone.utc)
+    except (OverflowError, OSError, ValueError):
+        return None
+    return moment if EARLIEST <= moment <= now + timedelta(days=1) else None

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from publisher.errors import BadInput, Refused
 from publisher.incident.authority import require_approver, require_reason
-from publisher.incident.cases import get_case
+from publisher.incident.playbooks import get_case
 from publisher.incident.identity import append_signed, untrusted
 from publisher.incident.incidents import Incident, list_incidents, load_incident
 from publisher.timeparse import from_iso

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any, Iterator
 
 from publisher.errors import BadInput, Refused
-from publisher.incident.cases import get_case
+from publisher.incident.playbooks import get_case
 from publisher.incident.verdict_set import live_public
 from publisher.log.store import NEXT_INCIDENT, Event
 from publisher.timeparse import from_iso, iso, parse_instant

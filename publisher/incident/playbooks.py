@@ -1,10 +1,12 @@
-"""The playbooks of the four cases, read from `config/playbooks.toml`, and each
-incident's checklist.
+"""The playbooks of the four cases, read from `config/playbooks.toml`, the case each
+command names, and each incident's checklist.
 
 Guarantees:
 - The shipped file is always read; a workspace's own `config/playbooks.toml` replaces
   whole `[cases.N]` tables. A file that does not load is one `BadInput` sentence naming
   the file, the case, the step and the key.
+- A case number outside 1-4 and a template its playbook does not name are refused
+  with the list of what exists (`get_case`, `check_template`).
 - A checklist is derived from the log alone (the facts given to `checklist()`), never
   stored apart: a step is done when its event is in the log, late when its deadline has
   passed without it, due otherwise, waived when the cabinet decided not to answer.
@@ -18,9 +20,9 @@ from typing import Any
 
 from publisher.errors import BadInput
 from publisher.timeparse import iso
-from publisher.workspace.shipped import shipped_path
+from publisher.workspace.folder import shipped_path
 from publisher.workspace.tomlfile import parse_toml
-from publisher.i18n import _
+from publisher.i18n import N_, _
 
 PLAYBOOKS_FILE = Path("config") / "playbooks.toml"
 DONE_MARKS = ("manual", "prepared", "published", "frozen", "decided")
@@ -28,6 +30,7 @@ SEVERITIES = ("single", "crisis")
 REPEATS = ("daily", "update_every")
 STEP_KEYS = ("id", "title", "deadline", "done", "severity", "repeat", "waivable")
 DAY = timedelta(hours=24)
+CASE_HELP = N_("(1 fault not ours, 2 fault ours, 3 reputational risk we caused, 4 attacks or outside circumstances)")
 MAX_HOURS = 24 * 366
 
 
@@ -90,7 +93,7 @@ def load_playbooks(workspace: Path | None = None) -> dict[int, Playbook]:
         own = _read(workspace / PLAYBOOKS_FILE, str(PLAYBOOKS_FILE))
     if set(own) >= {1, 2, 3, 4}:
         return own
-    return {**_read(shipped_path("config") / "playbooks.toml", "the shipped config/playbooks.toml", shipped=True),
+    return {**_read(shipped_path("config") / "playbooks.toml", "the shipped config/playbooks.toml"),
             **own}
 
 
@@ -105,32 +108,26 @@ def playbook(workspace: Path | None, case: int) -> Playbook:
 _PARSED: dict[tuple[str, int, int], dict[int, Playbook]] = {}
 
 
-def _read(path: Path, shown: str, shipped: bool = False) -> dict[int, Playbook]:
-    """Parsed once per version of the file (path, mtime, size): a page listing twenty
-    incidents must not parse the playbooks twenty times; the shipped file's TOML is also
-    kept between runs (`publisher.parsed_cache`)."""
+def _read(path: Path, shown: str) -> dict[int, Playbook]:
+    """Parsed from the file once per version of it in this process (path, mtime, size): a
+    page listing twenty incidents must not parse the playbooks twenty times."""
     try:
         stat = path.stat()
     except OSError:
         return _parse(path, shown)
     key = (str(path), stat.st_mtime_ns, stat.st_size)
     if key not in _PARSED:
-        _PARSED[key] = _parse(path, shown, shipped)
+        _PARSED[key] = _parse(path, shown)
     return dict(_PARSED[key])
 
 
-def _parse(path: Path, shown: str, shipped: bool = False) -> dict[int, Playbook]:
-    if shipped:
-        from publisher.parsed_cache import parsed
-
-        data = parsed(path, lambda text: parse_toml(text, shown), "toml")
-    else:
-        try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as error:
-            raise BadInput(_("cannot read {shown}: {value}.").format(
-                               shown=shown, value=getattr(error, 'strerror', None) or error)) from None
-        data = parse_toml(text, shown)
+def _parse(path: Path, shown: str) -> dict[int, Playbook]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise BadInput(_("cannot read {shown}: {value}.").format(
+                           shown=shown, value=getattr(error, 'strerror', None) or error)) from None
+    data = parse_toml(text, shown)
     cases = data.get("cases")
     if set(data) - {"cases"} or not isinstance(cases, dict):
         raise BadInput(_("{shown}: expected only [cases.N] tables.").format(shown=shown))
@@ -339,3 +336,23 @@ def _every(step: Step, facts: Facts) -> Item:
     state = "late" if facts.now > deadline else ("done" if last else "due")
     note = _("next update by {deadline}").format(deadline=iso(deadline))
     return Item(step.id, title, state, deadline, last, None, note, step.manual)
+
+
+def shipped_cases() -> dict[int, Playbook]:
+    """The four shipped playbooks, by case number."""
+    return load_playbooks(None)
+
+
+def get_case(number: int, workspace: Path | None = None) -> Playbook:
+    if number not in (1, 2, 3, 4):
+        raise BadInput(_("--case {number} does not exist; cases are 1 to 4 {CASE_HELP}.").format(
+                           number=number, CASE_HELP=_(CASE_HELP)))
+    return playbook(workspace, number)
+
+
+def check_template(case: Playbook, template: str) -> None:
+    if template not in case.templates:
+        raise BadInput(_("--template {template!r} is not part of case {number} ({title}); its templates "
+                         "are {names}.").format(
+                           template=template, number=case.number, title=case.title,
+                           names=', '.join(case.templates)))

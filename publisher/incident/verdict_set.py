@@ -50,7 +50,8 @@ def judged_from(app: App, events: list[Event]) -> JudgedSet:
     if not recorded:
         return JudgedSet(tuple(_configs(live_public(app))), "config")
     event = recorded[-1]
-    return JudgedSet(tuple(_configs(event.data.get("public_channels", event.data.get("channels")))), "log",
+    configs = event.data.get("public_channels", event.data.get("channels"))
+    return JudgedSet(tuple(_configs(configs if isinstance(configs, list) else [])), "log",
                      event.ts, event.seq)
 
 

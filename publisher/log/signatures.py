@@ -75,7 +75,6 @@ ACTIONS: dict[str, tuple[str, str]] = {
     "delivery.confirmed": ("confirm", "draft/channel"),
     "delivery.retry": ("retry", "draft/channel"),
     "incident.edited": ("edit", "incident"),
-    "incident.edited": ("edit", "incident"),
     "key.enrolled": ("enrol", "name"),
     "key.revoked": ("revoke", "name"),
 }

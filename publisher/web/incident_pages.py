@@ -25,7 +25,7 @@ async def incidents_page(request: Request, visitor: Visitor) -> Response:
 
 def _incident(app, incident_id: str):
     from publisher.evidence.status import incident_status
-    from publisher.incident.cases import get_case
+    from publisher.incident.playbooks import get_case
 
     status = incident_status(app, incident_id)
     return status, get_case(status.incident.case, app.workspace)

@@ -23,6 +23,7 @@ import secrets
 import threading
 import time
 from collections import defaultdict, deque
+from typing import Any, MutableMapping
 
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
@@ -56,11 +57,11 @@ async def csrf_ok(request: Request) -> bool:
         return True
     if not (request.cookies.get(SESSION_COOKIE) or request.cookies.get(PRE_COOKIE)):
         return False
-    sent = request.headers.get(CSRF_HEADER)
+    sent: str | None = request.headers.get(CSRF_HEADER)
     if sent is None and request.headers.get("content-type", "").startswith(
             ("application/x-www-form-urlencoded", "multipart/form-data")):
         sent = str((await request.form()).get("csrf", ""))
-    return bool(sent) and hmac.compare_digest(sent, csrf_token(request))
+    return bool(sent and hmac.compare_digest(sent, csrf_token(request)))
 
 
 def set_cookie(response: Response, name: str, value: str, max_age: int | None) -> None:
@@ -84,7 +85,7 @@ class SecurityHeaders:
             pre = secrets.token_urlsafe(24)
         scope.setdefault("state", {})["pre"] = pre
 
-        async def send_with_headers(message: dict) -> None:
+        async def send_with_headers(message: MutableMapping[str, Any]) -> None:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
                 present = {k.decode().lower() for k, _ in headers}

@@ -5,7 +5,11 @@ Every route is declared with `route(path, action)`: `action` is what `authority.
 must allow (None: open to a visitor). The guard runs before the handler: CSRF for
 every state change, a live session, the permission. Handlers are thin: they call one
 core function and map its named errors (`BadInput`, `Refused`) to a page or a JSON
-`{"error": ...}` with status 400/409."""
+`{"error": ...}` with status 400/409.
+
+The console's language is `?lang=es|en` (kept in a cookie), else the organisation's;
+the translations are the interface's one catalogue (`publisher.i18n`), and a string
+with no translation is shown in English, never dropped."""
 from __future__ import annotations
 
 import threading
@@ -25,11 +29,11 @@ from publisher.incident import people
 from publisher.incident.authority import roles_of
 from publisher.timeparse import for_people, from_iso
 from publisher.web import security
-from publisher.web.locale import LANG_COOKIE, choose_language, translator
 from publisher.web.routing import ROUTES, RouteSpec, Visitor
-from publisher.i18n import _, speaking
+from publisher.i18n import LANGUAGES, _, speaking, translator
 
 HERE = Path(__file__).resolve().parent
+LANG_COOKIE = "publish_lang"
 
 
 class SessionIndex:
@@ -121,6 +125,13 @@ class Console:
                 request.headers.get("content-type", "").startswith("application/json"):
             return JSONResponse({"error": message}, status_code=status)
         return self.page(request, visitor, "refused.html", status_code=status, message=message)
+
+
+def choose_language(request: Request, default: str) -> str:
+    for wanted in (request.query_params.get("lang"), request.cookies.get(LANG_COOKIE)):
+        if wanted is not None and wanted in LANGUAGES:
+            return wanted
+    return default if default in LANGUAGES else "en"
 
 
 def create_app(app: Any, on_approved: Callable[[str, str], None] | None = None, herald: bool = False) -> Starlette:

@@ -21,7 +21,7 @@ from publisher.log.store import Store, StoreKeyError, StoreUnavailable, open_sto
 from publisher.timeparse import now as utc_now
 from publisher.workspace.config import Config, load_config
 from publisher.workspace.inputs import check_text
-from publisher.workspace.discovery import enclosing_workspace
+from publisher.workspace.folder import enclosing_workspace
 from publisher.workspace.secrets import Redactor, SecretSource
 from publisher.workspace.rollback import guard_writes
 from publisher.i18n import _, use_language
@@ -55,6 +55,8 @@ class App:
         use_language(self.config.language)
         self.secrets = SecretSource(self.config.secrets_file, self._shown(self.config.secrets_file))
         self.redact = Redactor()
+        self.witness_missed: str | None = None
+        """Why the TSA could not witness the head during this command (asked once per command)."""
         self._resolved: dict[str, Any] = {}
         for name, configured in self.config.channels.items():
             try:
@@ -116,7 +118,7 @@ class App:
         """The channels a draft goes to: the named ones, else every enabled one."""
         if names:
             chosen = [self.config.channels.get(name) for name in names]
-            for name, channel in zip(names, chosen):
+            for name, channel in zip(names, chosen, strict=True):
                 if channel is None:
                     self.channel(name)
                 elif not channel.enabled:

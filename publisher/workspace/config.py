@@ -17,14 +17,13 @@ from channels import REGISTRY, channel_options
 from channels.options import Option, SettingError, validate_settings
 from publisher.errors import BadInput
 from publisher.i18n import _
+from publisher.workspace.folder import CONFIG_FILE
 from publisher.workspace.secrets import setting_problem
 from publisher.workspace.tomlfile import parse_toml
 
 if TYPE_CHECKING:
-    from publisher.log.witness import WitnessSettings
     from zoneinfo import ZoneInfo
 
-CONFIG_FILE = Path("config") / "publisher.toml"
 MAX_HOURS = 24 * 366
 
 SECTIONS: dict[str, dict[str, Option]] = {
@@ -87,6 +86,16 @@ class ChannelConfig:
     audience: str
     enabled: bool
     raw: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class WitnessSettings:
+    """`[store] witness`, `witness_certificate`, `witness_timeout`."""
+
+    url: str
+    certificate: Path
+    shown_certificate: str
+    timeout: float = 5.0
 
 
 @dataclass(frozen=True)
@@ -217,8 +226,8 @@ def _build(workspace: Path, data: dict[str, Any], reader: _Reader) -> Config:
         raise reader.fail("approvals", "approvers",
                           _("names {count} approver(s) but required = {required}").format(
                               count=len(set(approvers)), required=approvals['required']))
-    key = sections["store"].get("hmac_key")
-    problem = setting_problem(key, secret=True)
+    hmac_key = sections["store"].get("hmac_key")
+    problem = setting_problem(hmac_key, secret=True)
     if problem:
         raise reader.fail("store", "hmac_key", problem)
     if sections["delivery"]["budget"] <= 0 or sections["delivery"]["workers"] < 1:
@@ -331,6 +340,4 @@ def _witness(reader: _Reader, workspace: Path, store: dict[str, Any]) -> Witness
                                                             "certificate and its issuer's there (PEM) so "
                                                             "witnesses can be verified offline").format(
                                                               certificate=certificate))
-    from publisher.log.witness import WitnessSettings
-
     return WitnessSettings(url, workspace / certificate, certificate, float(timeout))

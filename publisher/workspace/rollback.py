@@ -1,7 +1,14 @@
-"""The rollback guard: the log heads the workspace's site and outbox files carry, checked
-against the store before anything is written or sent.
+"""The rollback guard: the log heads (sequence number, hash) the workspace's site and
+outbox files carry (statement pages, feed entries, outbox files: the log's sightings),
+checked against the store before anything is written or sent.
 
-Guarantees: before the first write of every command (before any send, and before any
+Guarantees: `contradiction()` names the first sighting the store cannot account for,
+either a row the store does not have (an older copy was restored, or rows were cut or
+emptied, head file and all) or a row whose hash differs (the store was replaced). A
+sighting is written after its row is committed, so the store that wrote it always
+accounts for it: any contradiction means the store is not the one that wrote it.
+
+Before the first write of every command (before any send, and before any
 write that does not follow this process's own last one), every head
 the workspace's site and outbox folders carry is compared with the store; when one is
 ahead of it or at odds with it (an older copy restored, with or without its head file;
@@ -14,18 +21,36 @@ from __future__ import annotations
 import threading
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 from publisher.errors import BadInput, Refused
-from publisher.log.sightings import contradiction
+from publisher.i18n import _
 
 if TYPE_CHECKING:
     from channels.base import Sighting
+    from publisher.log.store import Store
 
 
 KEEPS_FILES = ("site", "outbox")
 """The channel types that write files of their own and read back the log heads in them
 (their classes implement `Channel.log_heads`); no other channel module is imported."""
+
+
+def contradiction(store: Store, sightings: Iterable[Sighting]) -> str | None:
+    """One sentence naming the first sighting ahead of, or at odds with, the store."""
+    head_seq, _head_hash = store.head()
+    ordered = sorted(sightings, key=lambda sighting: -sighting.seq)
+    for sighting in ordered:
+        if sighting.seq > head_seq:
+            return _("{where} records log row {seq}, but the log ends at row {head}: an older copy of the log was "
+                     "restored, or rows were cut; nothing is written or sent until the log that wrote it is back"
+                     ).format(where=sighting.where, seq=sighting.seq, head=head_seq)
+        rows = store.events(after_seq=sighting.seq - 1, limit=1)
+        if not rows or rows[0].seq != sighting.seq or rows[0].hash != sighting.hash:
+            return _("{where} records log row {seq} with hash {hash}, but the log's row {seq} differs: the log was "
+                     "replaced; nothing is written or sent until the log that wrote it is back").format(
+                         where=sighting.where, seq=sighting.seq, hash=sighting.hash[:12])
+    return None
 
 
 def sightings(app: Any) -> list[Sighting]:

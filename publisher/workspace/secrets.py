@@ -25,7 +25,6 @@ from publisher.i18n import _
 
 REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 MALFORMED = re.compile(r"\$\{(?![A-Za-z_][A-Za-z0-9_]*\})")
-MASK = "***"
 
 
 class Redactor:

@@ -17,8 +17,7 @@ from publisher.errors import BadInput, CheckFailed
 from publisher.i18n import _
 from publisher.log.store import Store, StoreKeyError, StoreUnavailable, open_store
 from publisher.workspace.app import App
-
-WITNESSED = "log.witnessed"  # the kind publisher.log.witness records
+from publisher.workspace.witness import WITNESSED
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,8 @@ from tests.channels import case_table
 from tests.channels.case_table import assert_loads_no_sdk, fake_fixtures, replay, run_case
 from tests.fakes.webhooks import HTML, DiscordFake, attempt, discord_rate_limited, discord_reply, make_message
 
+pytestmark = pytest.mark.servers
+
 CANARY = "CANARY-discord-9f8e7d6c5b4a"
 WEBHOOK_ID = "1180000000000000999"
 HOOK = f"/api/webhooks/{WEBHOOK_ID}/{CANARY}"

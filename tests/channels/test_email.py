@@ -16,6 +16,8 @@ from channels.base import Message, Permanent, Receipt, Retryable, SettingError
 from channels.email import EmailChannel
 from tests.fakes.smtp_server import ScriptedServer, SmtpServer, free_port, self_signed_cert
 
+pytestmark = pytest.mark.servers
+
 USER = "press@acme.example"
 GOOD = "right-horse-battery"
 CANARY = "CANARY-email-9f8e7d"

@@ -13,6 +13,8 @@ from tests.channels.case_table import assert_loads_no_sdk, fake_fixtures, refuse
 from tests.fakes.graph_api import FakeGraph
 from tests.fakes.server import Reply
 
+pytestmark = pytest.mark.servers
+
 CANARY = "CANARY-facebook-9f8e7d"
 PAGE = "104857600123456"
 FIRST = f"{PAGE}_987654321000001"

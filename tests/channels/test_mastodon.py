@@ -15,6 +15,8 @@ from tests.fakes.mastodon_api import (FakeMastodon, bad_gateway, not_allowed, te
                                       too_many_requests)
 from tests.fakes.server import Reply
 
+pytestmark = pytest.mark.servers
+
 TOKEN = "CANARY-mastodon-9f8e7d"
 SECRETS = frozenset({TOKEN})
 TEXT = "Hola. Sabemos que el servicio falla desde las 9:00 y lo estamos arreglando."

@@ -12,6 +12,8 @@ from tests.fakes.server import Reply
 from tests.channels.case_table import Case, assert_loads_no_sdk, fake_fixtures, refused_url, replay, run_case
 from tests.fakes.webhooks import HTML, SlackFake, attempt, make_message, slack_rate_limited, slack_reply
 
+pytestmark = pytest.mark.servers
+
 CANARY = "CANARY-slack-9f8e7d6c5b4a"
 HOOK = f"/services/T0ABC1234/B0DEF5678/{CANARY}"
 URL = f"https://hooks.slack.com{HOOK}"

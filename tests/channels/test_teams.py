@@ -14,6 +14,8 @@ from tests.channels import case_table
 from tests.channels.case_table import assert_loads_no_sdk, fake_fixtures, replay, run_case
 from tests.fakes.webhooks import HTML, TeamsFake, attempt, logic_apps_error, make_message
 
+pytestmark = pytest.mark.servers
+
 CANARY = "CANARY-teams-9f8e7d6c5b4a"
 WORKFLOW = "6f1c2d3e4a5b4c6d8e9f0a1b2c3d4e5f"
 TRIGGER = f"/workflows/{WORKFLOW}/triggers/manual/paths/invoke"

@@ -13,6 +13,8 @@ from tests.channels.case_table import assert_loads_no_sdk, fake_fixtures, refuse
 from tests.fakes.server import Reply
 from tests.fakes.telegram_api import FakeTelegram
 
+pytestmark = pytest.mark.servers
+
 CANARY = "CANARY-telegram-9f8e7d"
 TOKEN = f"7012345678:{CANARY}"
 PATH = f"/bot{TOKEN}/sendMessage"

@@ -14,6 +14,8 @@ from tests.channels import case_table
 from tests.channels.case_table import assert_loads_no_sdk, fake_fixtures, replay, run_case
 from tests.fakes.webhooks import HTML, ReceiverFake, attempt, make_message
 
+pytestmark = pytest.mark.servers
+
 CANARY = "CANARY-webhook-9f8e7d"
 HEADER_CANARY = "CANARY-webhook-hdr-5c4b3a"
 URL = f"https://tools.example.org/hooks/incident?token={CANARY}"

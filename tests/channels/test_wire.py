@@ -16,6 +16,8 @@ from channels.base import Permanent, Retryable
 from tests.fakes.server import FakeServer, Reply
 from tests.fakes.smtp_server import self_signed_cert, server_context
 
+pytestmark = pytest.mark.servers
+
 SECRET = "CANARY-wire-5d1e0a"
 
 

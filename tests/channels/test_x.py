@@ -14,6 +14,8 @@ from tests.fakes.server import Reply
 from tests.fakes.x_api import (TOO_MANY, FakeX, client_not_enrolled, created, invalid_request, server_error,
                                too_many_requests)
 
+pytestmark = pytest.mark.servers
+
 CREDENTIALS = {
     "api_key": "CANARY-x-key-9f8e7d",
     "api_secret": "CANARY-x-secret-9f8e7d",

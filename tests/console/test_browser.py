@@ -13,6 +13,8 @@ import pytest
 
 from tests.console.support import configure, free_port, running_console
 
+pytestmark = pytest.mark.servers
+
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTEFACTS = Path(__file__).resolve().parents[1] / "artefacts" / "console"
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",

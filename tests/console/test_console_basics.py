@@ -9,7 +9,11 @@ import sys
 import zipfile
 from pathlib import Path
 
+import pytest
+
 from tests.console.support import HttpConsole, configure, free_port
+
+pytestmark = pytest.mark.servers
 
 ROOT = Path(__file__).resolve().parents[2]
 CONSOLE_MODULES = ("starlette", "uvicorn", "webauthn", "publisher.web", "cbor2")

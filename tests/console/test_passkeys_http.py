@@ -5,7 +5,11 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from tests.console.support import HttpConsole, configure, free_port
+
+pytestmark = pytest.mark.servers
 
 
 def setup(workspace, required: int = 1) -> HttpConsole:

@@ -9,7 +9,7 @@ import pytest
 
 from tests.console.support import Clock
 
-pytestmark = pytest.mark.both_stores
+pytestmark = [pytest.mark.servers, pytest.mark.both_stores]
 from tests.fakes.server import FakeServer, Reply
 
 INTERNAL = """

@@ -9,7 +9,7 @@ import pytest
 from publisher.web.routing import ROUTES
 from tests.console.support import HttpConsole, configure, free_port
 
-pytestmark = pytest.mark.both_stores
+pytestmark = [pytest.mark.servers, pytest.mark.both_stores]
 
 ROLES = {"anonymous": None, "viewer": "vera", "operator": "marta", "approver": "ana"}
 CANARY = "https://hooks.example/CANARY-7f3a9c"

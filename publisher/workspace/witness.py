@@ -1,4 +1,5 @@
-"""The outside time witness: the log's head time-stamped by an RFC 3161 authority (TSA).
+"""The outside time witness: the log's head time-stamped by an RFC 3161 authority (TSA),
+`[store] witness`, and the hooks that call it from every command.
 
 Guarantees:
 - A witness is a `log.witnessed` event holding the TSA's whole signed answer (DER,
@@ -8,16 +9,22 @@ Guarantees:
   signature chaining to the configured certificates, a critical timeStamping key
   usage), and again offline by `check_witnesses` from the stored bytes and the
   certificates in the config only: no network is needed to verify.
+- After each approval and after each delivery run that delivered something the head is
+  time-stamped (`witness_after`); after any other command that wrote to the log, a head
+  not yet covered is witnessed then (`after_command`).
 - A TSA that cannot be reached (or answers badly) never stops a command: the miss is
-  recorded once (`log.witness_missed`, with why) and the head is witnessed later by
+  recorded once (`log.witness_missed`, with why; later hooks of the same command record
+  the miss without waiting again), said as a warning, and the head is witnessed later by
   `catch_up` (after the next command that writes, or `publish log witness`). Since a
   witness covers every row before it, one later token covers every earlier miss.
 - The local clock is compared with the TSA's at each witness: a witness event whose
   local time differs from the TSA's by more than `CLOCK_TOLERANCE` is named by
   `check_witnesses` (the clock was set wrong when the log was written).
+- Without `[store] witness` every hook does nothing.
 
 The token format is parsed and verified by `rfc3161-client` (Trail of Bits; used by
-sigstore-python), never by hand.
+sigstore-python), never by hand. `outside_problems` is everything `publish log verify`
+checks beyond the chain: these tokens and the rollback guard's sightings (`rollback`).
 """
 from __future__ import annotations
 
@@ -26,31 +33,23 @@ import binascii
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from publisher.errors import BadInput
+from publisher.errors import BadInput, CheckFailed, PublishError
 from publisher.i18n import _
 from publisher.timeparse import from_iso, human_hours, iso
+from publisher.workspace.config import WitnessSettings
+from publisher.workspace.rollback import contradiction, sightings
 
 if TYPE_CHECKING:
     from publisher.log.store import Event, Store
+    from publisher.workspace.app import App
 
 WITNESSED = "log.witnessed"
 MISSED = "log.witness_missed"
 POINTS = ("draft.approved", "delivery.delivered", "delivery.confirmed")
 CLOCK_TOLERANCE = timedelta(minutes=5)
 MAX_REPLY = 256 * 1024
-
-
-@dataclass(frozen=True)
-class WitnessSettings:
-    """`[store] witness`, `witness_certificate`, `witness_timeout`."""
-
-    url: str
-    certificate: Path
-    shown_certificate: str
-    timeout: float = 5.0
 
 
 @dataclass(frozen=True)
@@ -279,3 +278,92 @@ def _problem(store: Store, trust: Trust | None, event: Event) -> str | None:
             .format(gap=human_hours(abs((local - moment).total_seconds()) / 3600), direction=direction,
                     tsa=iso(moment))
     return None
+
+
+def witness_after(app: App, reason: str) -> None:
+    """The hook after an approval (`reason` "approval") or a delivery run ("delivery")."""
+    settings = app.config.witness
+    if settings is None:
+        return
+    missed = app.witness_missed
+    try:
+        if missed:
+            record_miss(app.store, settings, reason, missed)
+            return
+        event = witness_head(app.store, settings, reason)
+    except PublishError:
+        return
+    if event.kind == MISSED:
+        app.witness_missed = event.data.get("reason")
+
+
+def trust(app: App) -> Trust | None:
+    """The configured certificates tokens are checked against (None without a witness)."""
+    settings = app.config.witness
+    return Trust(settings) if settings else None
+
+
+def witness_now(app: App) -> Event | None:
+    """`publish log witness`: witness the head if anything is not yet covered; say why not
+    when the TSA cannot be reached."""
+    settings = app.config.witness
+    if settings is None:
+        raise BadInput(_("no time witness is configured; set [store] witness = \"https://…\" (an RFC 3161 TSA) "
+                         "and [store] witness_certificate in config/publisher.toml."))
+    try:
+        return catch_up(app.store, settings)
+    except WitnessFailed as error:
+        raise CheckFailed(_("the log's head was not witnessed: {reason}; try again later.").format(
+            reason=error)) from None
+
+
+def after_command(app: App) -> str | None:
+    """The end of every command: when it wrote to the log, witness what is not yet
+    covered. Returns a warning to show when the head stays unwitnessed."""
+    store = app.__dict__.get("store")
+    if app.config.witness is None or store is None or not getattr(store, "wrote", None) or not store.wrote.is_set():
+        return None
+    missed = app.witness_missed
+    if missed is None:
+        try:
+            catch_up(store, app.config.witness)
+        except WitnessFailed as error:
+            missed = str(error)
+        except Exception:  # the command is done and has printed its result; a witness is retried later
+            return None
+    if missed is None:
+        return None
+    return _("the log's head is not time-stamped yet: {reason}; the next command that writes, or "
+             "`publish log witness`, tries again.").format(reason=missed)
+
+
+def outside_problems(app: App) -> list[str]:
+    """What `publish log verify` finds outside the chain: a witness file the store cannot
+    account for, and every time-stamp token that does not verify offline."""
+    problems = []
+    rolled_back = contradiction(app.store, sightings(app))
+    if rolled_back:
+        problems.append(rolled_back)
+    problems += [problem.text for problem in check_witnesses(app.store, trust(app))]
+    return problems
+
+
+def verified_words(app: App) -> str:
+    """What `publish log verify` adds when it checked time-stamps ("" when none)."""
+    if not app.config.witness:
+        return ""
+    count = len(app.store.events(kind=WITNESSED))
+    return _("; {count} time-stamps verified offline").format(count=count) if count else ""
+
+
+def unwitnessed_note(app: App) -> str | None:
+    """What `publish status` warns when an approval or delivery is not yet time-stamped."""
+    if app.config.witness is None:
+        return None
+    since = pending_since(app.store)
+    if since is None:
+        return None
+    missed = app.store.events(kind=MISSED, after_seq=since, newest_first=True, limit=1)
+    why = f" ({missed[0].data.get('reason')})" if missed else ""
+    return _("the log is not time-stamped by the TSA since row {row}{why}; `publish log witness` tries again").format(
+        row=since, why=why)
