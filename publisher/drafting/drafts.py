@@ -234,16 +234,27 @@ def save_draft(app: App, draft: Draft) -> tuple[DraftRecord, bool]:
 
 
 def load_draft(app: App, draft_id: str) -> DraftRecord:
+    """The draft as its events tell it, each signed action's signature checked here."""
     events = app.store.events(draft=draft_id)
     if not events or events[0].kind != "draft.rendered":
-        raise BadInput(_("no draft {draft_id!r}; `publish drafts list` shows them.").format(draft_id=draft_id))
+        raise no_draft(draft_id)
+    return draft_record(app, *split_trusted(app, events))
+
+
+def no_draft(draft_id: str) -> BadInput:
+    return BadInput(_("no draft {draft_id!r}; `publish drafts list` shows them.").format(draft_id=draft_id))
+
+
+def draft_record(app: App, counted: list[Event], unverified: list[tuple[Event, str]]) -> DraftRecord:
+    """The draft told by `counted`, its events whose signatures were already checked
+    (the first one its `draft.rendered`), and `unverified`, its signed actions that do
+    not count (with why); no signature is checked again here."""
     required = app.config.approvals_required
-    if is_internal_brief(_draft_from(events[0].data)):
+    if is_internal_brief(_draft_from(counted[0].data)):
         required = 0
-    counted, record_unverified = split_trusted(app, events)
     record = _record(counted, required)
     record.signed_only = app.config.signing == "ssh"
-    record.unverified = record_unverified
+    record.unverified = unverified
     return record
 
 

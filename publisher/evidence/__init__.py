@@ -1,2 +1,3 @@
-"""What the log proves: an incident's clocks and checklist, and the report in every
-format (Markdown, JSON, HTML)."""
+"""What the log proves: one view of an incident (`view`), read once from the log, and
+what is said from it: its clocks and checklist, and the report in every format
+(Markdown, JSON, HTML)."""

@@ -9,10 +9,12 @@ sent (what is sent is the draft's own payloads, byte for byte)."""
 from __future__ import annotations
 
 import difflib
+from functools import partial
 from dataclasses import dataclass, field
 from typing import Any
 
 from publisher.drafting.drafts import DraftRecord, describe_length, load_draft
+from publisher.evidence.view import IncidentView, draft_view
 from publisher.i18n import _
 from publisher.workspace.app import App
 
@@ -45,7 +47,9 @@ class DraftFacts:
 
 
 def draft_facts(app: App, draft_id: str) -> DraftFacts:
-    record = load_draft(app, draft_id)
+    """From the view of the draft's incident (`publisher.evidence.view`): the draft and
+    the one it superseded come from the same rows, each signature checked once."""
+    seen, record = draft_view(app, draft_id)
     draft = record.draft
     previews = [Preview(p.channel, p.type, LOOKS.get(p.type, "plain"), p.audience, p.title, p.parts,
                         describe_length(p))
@@ -56,7 +60,7 @@ def draft_facts(app: App, draft_id: str) -> DraftFacts:
                 and (name != draft.author or config.self_approval)]
     previews += _other_platforms(record, {p.type for p in previews})
     facts = DraftFacts(record, previews, approved, max(0, record.required - len(approved)), eligible)
-    _add_changes(app, facts)
+    _add_changes(seen, facts)
     return facts
 
 
@@ -74,14 +78,14 @@ def _other_platforms(record: DraftRecord, present: set[str]) -> list[Preview]:
     found = []
     for platform in [name for name in LOOKS if name not in present]:
         cls = channel_class(platform)
-        text, parts, note = texts.get(cls.variant), (), None
+        text, note = texts.get(cls.variant), None
+        parts: tuple[str, ...] = ()
         if text is None:
             note = _("this draft has no {variant} text to preview; a {platform} channel would get one.").format(
                 variant=cls.variant, platform=platform)
         else:
             try:
-                parts = fit(text, cls.max_length, lambda value: measure(value, cls.counting), cls.overflow,
-                            platform)
+                parts = fit(text, cls.max_length, partial(measure, counting=cls.counting), cls.overflow, platform)
             except BadInput as error:
                 note = str(error)
         limit = f"/{cls.max_length}" if cls.max_length else ""
@@ -92,11 +96,11 @@ def _other_platforms(record: DraftRecord, present: set[str]) -> list[Preview]:
     return found
 
 
-def _add_changes(app: App, facts: DraftFacts) -> None:
+def _add_changes(seen: IncidentView, facts: DraftFacts) -> None:
     """The differences, line by line, from the draft this one superseded."""
-    for event in app.store.events(kind="draft.superseded", incident=facts.record.draft.incident):
-        if event.data.get("by") == facts.record.draft.id and event.draft:
-            older = load_draft(app, event.draft).draft
+    for event in seen.rows.incident:
+        if event.kind == "draft.superseded" and event.data.get("by") == facts.record.draft.id and event.draft:
+            older = seen.draft(event.draft).draft
             facts.previous = older.id
             for name, payload in facts.record.draft.payloads.items():
                 before = older.payloads.get(name)

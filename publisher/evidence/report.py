@@ -1,9 +1,11 @@
 """The compliance report of one incident: the evidence that the playbook was followed.
 
 Guarantees:
-- Everything in it comes from the log (and the config's list of public channels): the
-  timeline is the incident's events in log order, with the workspace's freezes; each
-  delivery carries the platform's id, URL, time and the number of attempts.
+- Everything in it comes from the log (and the config's list of public channels), read
+  once through the incident's view (`publisher.evidence.view`), the same view `publish
+  status` and the console read: the timeline is the incident's events in log order,
+  with the workspace's freezes; each delivery carries the platform's id, URL, time and
+  the number of attempts.
 - Verdicts: prepared PASS when a public draft had its approvals by the prepare deadline,
   each required public channel PASS when it had a delivery by the publish deadline,
   FAIL when the deadline passed without it, PENDING while it has not passed, WAIVED
@@ -21,11 +23,13 @@ from typing import TYPE_CHECKING, Any
 
 from publisher.drafting.integrity import mismatch
 from publisher.evidence.report_words import confirmation, proof
+from publisher.evidence.view import decision_dict
 from publisher.timeparse import from_iso, hours, iso
 from publisher.i18n import _
 
 if TYPE_CHECKING:
     from publisher.evidence.status import Clock, Status
+    from publisher.evidence.view import IncidentView
     from publisher.log.store import Event
     from publisher.workspace.app import App
 
@@ -36,20 +40,16 @@ def build_report(app: App, incident_id: str, scope: str = "incident") -> dict[st
     """`scope` "incident" checks the incident's rows (and the freezes), their links to
     their neighbours and the head anchor; "full" walks the whole chain."""
     from publisher.errors import BadInput, CheckFailed
-    from publisher.evidence.facts import decision_dict
-    from publisher.incident.decisions import counted_decisions
-    from publisher.incident.corrections import corrections
     from publisher.evidence.report_trust import trust_facts
-    from publisher.evidence.status import incident_status
+    from publisher.evidence.status import status_of
+    from publisher.evidence.view import read, view
     from publisher.incident.playbooks import get_case
 
-    if scope == "full":
-        verified = app.store.verify()
-    else:
-        rows = app.store.events(incident=incident_id) + app.store.events(kind=("freeze", "unfreeze"))
-        verified = app.store.verify_rows([event.seq for event in rows])
+    rows = read(app, incident_id)
+    verified = app.store.verify() if scope == "full" else app.store.verify_rows(rows.seqs)
     try:
-        status = incident_status(app, incident_id)
+        seen = view(app, incident_id, rows)
+        status = status_of(seen)
     except (BadInput, KeyError, TypeError, ValueError) as error:
         if verified.ok:
             raise
@@ -70,13 +70,13 @@ def build_report(app: App, incident_id: str, scope: str = "incident") -> dict[st
         "published": _clock(status.published),
         "channels": _channels(status),
         "drafts": [_draft(record) for record in status.drafts],
-        "timeline": timeline(app, status),
+        "timeline": timeline(seen),
         "checklist": [item.as_dict() for item in status.checklist],
-        "decision": _decision(status.decision),
-        "decisions": [decision_dict(event) for event in counted_decisions(app, incident.id)],
-        "corrections": corrections(app, incident.id),
+        "decision": decision_dict(status.decision) if status.decision else None,
+        "decisions": [decision_dict(event) for event in seen.decisions],
+        "corrections": seen.corrections(),
         "warnings": status.warnings,
-        **trust_facts(app, status),
+        **trust_facts(seen, status),
         "log": {"ok": verified.ok, "scope": scope, "rows": verified.rows, "head": app.store.head()[1],
                 "verified_head": verified.head, "problem": verified.problem},
     }
@@ -139,26 +139,18 @@ def _draft(record: Any) -> dict[str, Any]:
                            for name, delivery in record.deliveries.items()]}
 
 
-def _decision(event: Event | None) -> dict[str, Any] | None:
-    if event is None:
-        return None
-    return {"decision": event.data.get("decision"), "reason": event.data.get("reason"), "by": event.actor,
-            "at": event.ts}
-
-
 # --- the timeline ---------------------------------------------------------------------------------------
 
-def timeline(app: App, status: Status) -> list[dict[str, Any]]:
-    incident = status.incident
+def timeline(seen: IncidentView) -> list[dict[str, Any]]:
+    incident = seen.incident
     source = ", ".join(part for part in (incident.platform, incident.author, incident.source) if part)
     entries = [{"at": iso(incident.first_seen), "category": "message", "actor": incident.author,
                 "text": _("First negative message ({source})").format(source=source) if source
                 else _("First negative message"), "seq": 0}]
-    end = incident.resolved_at or status.now
-    own = app.store.events(incident=incident.id)
-    freezes = [event for event in app.store.events(kind=("freeze", "unfreeze"))
+    end = incident.resolved_at or seen.now
+    freezes = [event for event in seen.rows.freezes
                if event.incident != incident.id and incident.first_seen <= from_iso(event.ts) <= end]
-    for event in sorted(own + freezes, key=lambda item: item.seq):
+    for event in sorted(seen.rows.incident + freezes, key=lambda item: item.seq):
         entry = _entry(event)
         if entry is not None:
             entries.append(entry)

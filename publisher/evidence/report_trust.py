@@ -19,32 +19,31 @@ from urllib.parse import urlsplit
 
 from publisher.errors import BadInput
 from publisher.i18n import _
-from publisher.incident.verdict_set import judged_set
 from publisher.workspace import witness
 from publisher.timeparse import from_iso, human_hours, iso
 from publisher.workspace.witness import trust
 
 if TYPE_CHECKING:
     from publisher.evidence.status import Status
+    from publisher.evidence.view import IncidentView
     from publisher.workspace.app import App
 
 CLOCK_TOLERANCE = timedelta(minutes=5)
 
 
-def trust_facts(app: App, status: Status) -> dict[str, Any]:
+def trust_facts(seen: IncidentView, status: Status) -> dict[str, Any]:
     """The report's `witness`, `clock_checks` and `judged_against` entries."""
+    app, unreadable = seen.app, None
     try:
         checker = trust(app)
     except BadInput as error:
         checker, unreadable = None, str(error)
-    else:
-        unreadable = None
     return {"witness": {"prepared": _witnessed(app, checker, status.prepared.done_at, _prepared_seq(status),
                                                unreadable),
-                        "published": _witnessed(app, checker, status.published.done_at, _published_seq(app, status),
+                        "published": _witnessed(app, checker, status.published.done_at, _published_seq(seen, status),
                                                 unreadable)},
             "clock_checks": clock_checks(status),
-            "judged_against": judged_set(app, status.incident.id).as_dict()}
+            "judged_against": seen.judged.as_dict()}
 
 
 def _prepared_seq(status: Status) -> int | None:
@@ -55,16 +54,15 @@ def _prepared_seq(status: Status) -> int | None:
                 if from_iso(event.ts) == done), default=None)
 
 
-def _published_seq(app: App, status: Status) -> int | None:
+def _published_seq(seen: IncidentView, status: Status) -> int | None:
     done = status.published.done_at
     if done is None:
         return None
     for state in status.channels:
         if state.at and from_iso(state.at) == done and state.draft:
-            for event in app.store.events(draft=state.draft, channel=state.name,
-                                          kind=("delivery.delivered", "delivery.confirmed")):
-                if event.ts == state.at:
-                    return event.seq
+            event = seen.delivery_event(state.draft, state.name, state.at)
+            if event is not None:
+                return event.seq
     return None
 
 

@@ -6,6 +6,8 @@ draft of the incident had all its required approvals; "published" is the first m
 by which every enabled public channel had received one of the incident's drafts.
 Every delivery whose last attempt has an unknown outcome on a channel where a resend is
 not safe is listed as unconfirmed (and warned about) until a person confirms or resends it.
+It reads only the incident's view (`publisher.evidence.view`), as the report and the
+console do.
 """
 from __future__ import annotations
 
@@ -13,21 +15,19 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
 from typing import Any, NamedTuple
 
-from publisher.drafting.drafts import DraftRecord, list_drafts
-from publisher.evidence.failures import Undelivered, undelivered
-from publisher.evidence.facts import case_facts, event_dict, is_public, required_channels, waiver
+from publisher.delivery.next_steps import next_step
+from publisher.drafting.drafts import DraftRecord
+from publisher.evidence.view import IncidentView, view
 from publisher.i18n import _
-from publisher.incident.playbooks import get_case
-from publisher.incident.decisions import latest_decision
-from publisher.incident.freeze import active_freeze
-from publisher.incident.incidents import Incident, load_incident
-from publisher.incident.playbooks import Item, checklist
+from publisher.incident.incidents import Incident
+from publisher.incident.playbooks import Facts, Item, checklist, get_case
 from publisher.log.store import Event
 from publisher.timeparse import for_people, from_iso, hours, human_hours, iso
 from publisher.workspace.app import App
 from publisher.workspace.witness import unwitnessed_note
 
 WARN_BEFORE = timedelta(hours=2)
+PAGE = 10
 
 
 class Clock(NamedTuple):
@@ -89,6 +89,23 @@ class Unconfirmed(NamedTuple):
                 f"`publish send {self.draft} --resend {self.channel}`")
 
 
+class Undelivered(NamedTuple):
+    """A channel an approved draft has not reached, and why."""
+
+    draft: str
+    template: str
+    channel: str
+    state: str
+    reason: str | None
+    attempts: int
+    at: str | None
+    held: bool
+    next: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return self._asdict()
+
+
 @dataclass
 class Status:
     """Everything `publish status` shows for one incident."""
@@ -148,31 +165,50 @@ def ready_at(app: App, record: DraftRecord) -> datetime | None:
 
 
 def incident_status(app: App, incident_id: str) -> Status:
-    incident = load_incident(app, incident_id)
-    now = app.clock()
-    records = list_drafts(app, incident_id)
+    return status_of(view(app, incident_id))
+
+
+def status_of(seen: IncidentView) -> Status:
+    """What `publish status` shows, from the incident's view."""
+    app, incident, now, records = seen.app, seen.incident, seen.now, seen.drafts
     prepared_times = [moment for moment in (ready_at(app, record) for record in records if is_public(record))
                       if moment]
-    public, counted = required_channels(app, incident, records)
+    public, counted = seen.required_channels()
     states = [_channel_state(channel.name, channel.type, counted) for channel in public]
     delivered = [from_iso(state.at) for state in states if state.state == "delivered" and state.at]
     published_at = max(delivered) if public and len(delivered) == len(public) else None
     start = incident.first_seen
-    facts = case_facts(app, incident, records, now, min(prepared_times) if prepared_times else None, published_at)
+    facts = seen.facts(min(prepared_times) if prepared_times else None, published_at)
     book = get_case(incident.case, app.workspace)
     waived = {step.done: waiver(facts) for step in book.steps_for(incident.severity)
               if step.waivable and facts.ignored}
-    frozen = active_freeze(app.store)
     return Status(
         incident, now,
         Clock("prepare", app.config.prepare_hours, start + timedelta(hours=app.config.prepare_hours),
               facts.prepared_at, now, waived.get("prepared")),
         Clock("publish", app.config.publish_hours, start + timedelta(hours=app.config.publish_hours),
               published_at, now, waived.get("published")),
-        states, records, checklist=checklist(book, facts), decision=latest_decision(app, incident.id),
-        frozen=frozen, unconfirmed=unconfirmed_deliveries(app, records),
-        undelivered=undelivered(app, records, frozen is not None), unwitnessed=unwitnessed_note(app),
+        states, records, checklist=checklist(book, facts), decision=seen.decision,
+        frozen=seen.frozen, unconfirmed=unconfirmed_deliveries(app, records),
+        undelivered=undelivered(app, records, seen.frozen is not None), unwitnessed=unwitnessed_note(app),
         zone=app.config.timezone)
+
+
+def incident_page(app: App, below: int | None = None, size: int = PAGE) -> tuple[list[Status], int | None]:
+    """The console's incident list: statuses of the `size` newest incidents numbered
+    below `below`, read by id (incident ids are consecutive numbers), so the page costs
+    the same with ten incidents or ten thousand in the log; and where the next page
+    starts (None when this is the last)."""
+    top = min(below - 1, _newest_incident(app)) if below else _newest_incident(app)
+    numbers = range(top, max(0, top - size), -1)
+    statuses = [incident_status(app, str(number)) for number in numbers]
+    return statuses, (numbers[-1] if numbers and numbers[-1] > 1 else None)
+
+
+def _newest_incident(app: App) -> int:
+    newest = app.store.events(kind="incident.opened", newest_first=True, limit=1)
+    number = str(newest[0].incident) if newest else ""
+    return int(number) if number.isdigit() else 0
 
 
 def _channel_state(name: str, type_name: str, records: list[DraftRecord]) -> ChannelState:
@@ -201,18 +237,60 @@ def unconfirmed_deliveries(app: App, records: list[DraftRecord]) -> list[Unconfi
         for name, delivery in record.deliveries.items():
             if delivery.state not in ("unknown", "sending") or record.rejection:
                 continue
-            from channels import channel_class
             from publisher.delivery.engine import channel_busy
 
-            configured = app.config.channels.get(name)
-            try:
-                idempotent = configured is not None and channel_class(configured.type).idempotent
-            except KeyError:
-                idempotent = False
-            if idempotent or (delivery.state == "sending" and channel_busy(app, record.draft.id, name)):
+            if _resend_safe(app, name) or (delivery.state == "sending" and channel_busy(app, record.draft.id, name)):
                 continue
             found.append(Unconfirmed(record.draft.id, name, delivery.attempts, delivery.at))
     return found
+
+
+def undelivered(app: App, records: list[DraftRecord], frozen: bool) -> list[Undelivered]:
+    """Every approved draft that has not reached all of its channels, channel by
+    channel: nothing approved and undelivered is hidden behind another draft's success
+    (the public-channel table shows the best delivery per channel for the 48 h proof;
+    this list shows each draft's own). Each entry says the channel's state and what to
+    run, in the words `publish send` uses (`delivery.next_steps`). Rejected and
+    superseded drafts are not listed: they will never be sent."""
+    found = []
+    for record in records:
+        if not record.approved or record.rejection or record.superseded_by:
+            continue
+        for name, delivery in record.deliveries.items():
+            if delivery.state == "delivered":
+                continue
+            state = "not sent" if delivery.state == "pending" else delivery.state
+            step = next_step(record.draft.id, name, state, frozen=frozen, resend_safe=_resend_safe(app, name))
+            found.append(Undelivered(record.draft.id, record.draft.template, name, state, delivery.reason,
+                                     delivery.attempts, delivery.at, frozen, step))
+    return found
+
+
+def _resend_safe(app: App, name: str) -> bool:
+    """Whether the channel's platform makes a resend safe (an idempotency key, a
+    duplicate rejection, our own files)."""
+    from channels import channel_class
+
+    configured = app.config.channels.get(name)
+    try:
+        return configured is not None and channel_class(configured.type).idempotent
+    except KeyError:
+        return False
+
+
+def is_public(record: DraftRecord) -> bool:
+    return any(payload.audience == "public" for payload in record.draft.payloads.values())
+
+
+def waiver(facts: Facts) -> dict[str, Any]:
+    decision = facts.decision or {}
+    return {"by": decision.get("by"), "at": decision.get("at"), "reason": decision.get("reason")}
+
+
+def event_dict(event: Event | None) -> dict[str, Any] | None:
+    if event is None:
+        return None
+    return {"kind": event.kind, "at": event.ts, "by": event.actor, **event.data}
 
 
 def single_proof_warnings(status: Status) -> list[str]:

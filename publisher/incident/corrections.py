@@ -74,16 +74,6 @@ def _check_first_seen(app: App, moment: datetime, source: str | None, confirm: b
             moment=iso(moment), posted=iso(posted)))
 
 
-def corrections(app: App, incident_id: str) -> list[dict[str, Any]]:
-    """Every correction of the incident, one row per field, oldest first."""
-    rows = []
-    for event in app.store.events(kind="incident.edited", incident=incident_id):
-        for field, change in (event.data.get("changes") or {}).items():
-            rows.append({"field": field, "from": change.get("from"), "to": change.get("to"), "by": event.actor,
-                         "at": event.ts, "reason": event.data.get("reason")})
-    return rows
-
-
 def source_post_time(url: str | None, now: datetime) -> datetime | None:
     """When the source post was published, from its URL; None when unknown."""
     if not url:

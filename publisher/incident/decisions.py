@@ -100,10 +100,17 @@ def decision_data(current: Event | None, decision: str, reason: str) -> dict:
 def counted_decisions(app: App, incident_id: str) -> list[Event]:
     """The decisions that count, oldest first: signed (with signing on) and each naming
     the one before it, so an old signed decision copied to the end of the log does not."""
+    return chained([event for event in app.store.events(kind="incident.decided", incident=incident_id)
+                    if untrusted(app, event) is None])
+
+
+def chained(trusted: list[Event]) -> list[Event]:
+    """Of `trusted` (events whose signatures were already checked, any kinds, log
+    order), the decisions that count: each naming the one counted before it."""
     counted: list[Event] = []
-    for event in app.store.events(kind="incident.decided", incident=incident_id):
+    for event in trusted:
         before = counted[-1].seq if counted else 0
-        if event.data.get("previous", before) == before and untrusted(app, event) is None:
+        if event.kind == "incident.decided" and event.data.get("previous", before) == before:
             counted.append(event)
     return counted
 

@@ -100,7 +100,13 @@ def resolve_incident(app: App, incident_id: str, actor: str, note: str | None = 
 
 
 def load_incident(app: App, incident_id: str) -> Incident:
-    events = _trusted(app, app.store.events(incident=incident_id, kind=STATE_KINDS))
+    return incident_from(incident_id, _trusted(app, app.store.events(incident=incident_id, kind=STATE_KINDS)))
+
+
+def incident_from(incident_id: str, trusted: list[Event]) -> Incident:
+    """The incident its events describe; `trusted`: its events (any kinds, log order)
+    whose signatures were already checked, so none is checked again here."""
+    events = [event for event in trusted if event.kind in STATE_KINDS]
     if not events:
         raise BadInput(_("no incident {incident_id!r}; `publish incident list` shows them.").format(
                            incident_id=incident_id))

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from publisher.log.store import Event
 from publisher.workspace.app import App
 from publisher.workspace.config import ChannelConfig
 
@@ -39,8 +40,13 @@ def live_public(app: App) -> list[dict[str, str]]:
 
 
 def judged_set(app: App, incident_id: str) -> JudgedSet:
-    recorded = [event for event in app.store.events(kind=("incident.opened", KIND), incident=incident_id)
-                if isinstance(event.data.get("public_channels", event.data.get("channels")), list)]
+    return judged_from(app, app.store.events(kind=("incident.opened", KIND), incident=incident_id))
+
+
+def judged_from(app: App, events: list[Event]) -> JudgedSet:
+    """The set recorded by the latest of the incident's `events` (any kinds, log order)."""
+    recorded = [event for event in events if event.kind in ("incident.opened", KIND)
+                and isinstance(event.data.get("public_channels", event.data.get("channels")), list)]
     if not recorded:
         return JudgedSet(tuple(_configs(live_public(app))), "config")
     event = recorded[-1]

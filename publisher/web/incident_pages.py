@@ -9,7 +9,7 @@ from publisher.web.routing import Visitor, call, json_body, route
 
 
 def _overview(app, below: int | None):
-    from publisher.evidence.overview import incident_page
+    from publisher.evidence.status import incident_page
     from publisher.incident.freeze import active_freeze
 
     statuses, older = incident_page(app, below)
