@@ -23,7 +23,7 @@ from publisher.i18n import _
 from publisher.incident.identity import split_trusted
 from publisher.incident.incidents import Incident
 from publisher.incident.verdict_set import record_public_channels
-from publisher.log.store import Event, canonical
+from publisher.log.store import Event, canonical_bytes
 from publisher.timeparse import from_iso
 from publisher.workspace.app import App
 
@@ -131,7 +131,7 @@ class DraftRecord:
 def draft_hash(incident: str, template: str, language: str, reply_to: str | None,
                payloads: Mapping[str, Payload | Mapping[str, Any]]) -> str:
     """A draft's hash, defined here once: rendering, editing, the check before a send and
-    `publish log verify` all call this. sha256 over the canonical JSON (`canonical`) of
+    `publish log verify` all call this. sha256 over the canonical JSON (`canonical_bytes`) of
     the incident, template, language, reply target and each channel's payload type,
     title and parts. A payload is a `Payload`, or as stored in a draft.rendered event."""
     import hashlib
@@ -142,7 +142,7 @@ def draft_hash(incident: str, template: str, language: str, reply_to: str | None
               for name, payload in payloads.items()}
     content = {"incident": incident, "template": template, "language": language, "reply_to": reply_to,
                "payloads": hashed}
-    return hashlib.sha256(canonical(content).encode("utf-8")).hexdigest()
+    return hashlib.sha256(canonical_bytes(content)).hexdigest()
 
 
 def build_context(app: App, incident: Incident, variables: dict[str, Any]) -> dict[str, Any]:
