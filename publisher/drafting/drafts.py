@@ -16,14 +16,14 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Mapping
 
 from publisher.errors import BadInput
 from publisher.i18n import _
 from publisher.incident.identity import split_trusted
 from publisher.incident.incidents import Incident
 from publisher.incident.verdict_set import record_public_channels
-from publisher.log.store import Event, canonical
+from publisher.log.store import Event, canonical_bytes
 from publisher.timeparse import from_iso
 from publisher.workspace.app import App
 
@@ -48,9 +48,6 @@ class Payload:
     @property
     def text(self) -> str:
         return "\n\n".join(self.parts)
-
-    def hashed(self) -> dict[str, Any]:
-        return {"type": self.type, "title": self.title, "parts": list(self.parts)}
 
 
 @dataclass(frozen=True)
@@ -132,12 +129,20 @@ class DraftRecord:
 
 
 def draft_hash(incident: str, template: str, language: str, reply_to: str | None,
-               payloads: dict[str, Payload]) -> str:
+               payloads: Mapping[str, Payload | Mapping[str, Any]]) -> str:
+    """A draft's hash, defined here once: rendering, editing, the check before a send and
+    `publish log verify` all call this. sha256 over the canonical JSON (`canonical_bytes`) of
+    the incident, template, language, reply target and each channel's payload type,
+    title and parts. A payload is a `Payload`, or as stored in a draft.rendered event."""
     import hashlib
 
+    hashed = {name: {"type": payload.type, "title": payload.title, "parts": payload.parts}
+              if isinstance(payload, Payload) else
+              {"type": payload["type"], "title": payload["title"], "parts": tuple(payload["parts"])}
+              for name, payload in payloads.items()}
     content = {"incident": incident, "template": template, "language": language, "reply_to": reply_to,
-               "payloads": {name: payload.hashed() for name, payload in sorted(payloads.items())}}
-    return hashlib.sha256(canonical(content).encode("utf-8")).hexdigest()
+               "payloads": hashed}
+    return hashlib.sha256(canonical_bytes(content)).hexdigest()
 
 
 def build_context(app: App, incident: Incident, variables: dict[str, Any]) -> dict[str, Any]:

@@ -205,17 +205,11 @@ class SQLiteBackend:
                 found[seq] = (body, prev, digest)
         return found
 
-    walks_in_parts = True
-
-    def chain(self, after: int | None = None, upto: int | None = None) -> Iterator[Row]:
-        """Every row in storage order; `after`/`upto` bound the rowid, so two processes
-        can each read one part of the chain (`Store.verify`)."""
+    def chain(self) -> Iterator[Row]:
+        """Every row in storage order, through a read-only connection of its own."""
         reader = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True)
-        bounds = [(f"rowid {sign} ?", value) for sign, value in ((">", after), ("<=", upto)) if value is not None]
-        where = " WHERE " + " AND ".join(clause for clause, _value in bounds) if bounds else ""
         try:
-            yield from reader.execute(f"SELECT seq, body, prev, hash FROM events{where} ORDER BY rowid",
-                                      [value for _clause, value in bounds])
+            yield from reader.execute("SELECT seq, body, prev, hash FROM events ORDER BY rowid")
         finally:
             reader.close()
 
