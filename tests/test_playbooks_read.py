@@ -11,7 +11,7 @@ except ModuleNotFoundError:  # Python 3.10
     import tomli as tomllib
 
 from publisher.incident.playbooks import load_playbooks
-from publisher.workspace.shipped import shipped_path
+from publisher.workspace.folder import shipped_path
 
 OWN = """[cases.2]
 title = "{title}"
