@@ -12,7 +12,7 @@ from publisher.errors import PublishError
 class CommandError(click.ClickException):
     def __init__(self, message: str, exit_code: int):
         super().__init__(message)
-        self.exit_code = exit_code
+        self.exit_code = exit_code  # type: ignore[misc]  # click types it as a class constant; each error carries its own
 
 
 class JsonError(click.ClickException):
@@ -20,7 +20,7 @@ class JsonError(click.ClickException):
 
     def __init__(self, message: str, exit_code: int):
         super().__init__(message)
-        self.exit_code = exit_code
+        self.exit_code = exit_code  # type: ignore[misc]  # click types it as a class constant; each error carries its own
 
     def show(self, file: Any = None) -> None:
         import json

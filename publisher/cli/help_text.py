@@ -30,7 +30,9 @@ def every_command(root: click.Command) -> Iterator[click.Command]:
     if isinstance(root, click.Group):
         context = click.Context(root)
         for name in root.list_commands(context):
-            yield from every_command(root.get_command(context, name))
+            command = root.get_command(context, name)
+            if command is not None:
+                yield from every_command(command)
 
 
 def help_texts(root: click.Command) -> Iterator[str]:

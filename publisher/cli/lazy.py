@@ -57,7 +57,7 @@ class LazyGroup(PublishGroup):
 
 
 def _stand_in(name: str, kind: str, text: str) -> click.Command:
-    return click.Command(name, **{kind: text})
+    return click.Command(name, help=text) if kind == "help" else click.Command(name, short_help=text)
 
 
 def _section_title() -> str:

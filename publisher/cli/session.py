@@ -51,4 +51,6 @@ class Session:
 
 
 def session() -> Session:
-    return click.get_current_context().find_object(Session)
+    found = click.get_current_context().find_object(Session)
+    assert found is not None, "every command runs under the root group, which makes the Session"
+    return found

@@ -20,7 +20,7 @@ def streamed_table(rows: Callable[[], Iterable[list[str]]], headers: list[str]) 
     redact = session().redact
     widths = [len(str(header)) for header in headers]
     for row in rows():
-        widths = [max(size, len(redact(str(cell)))) for size, cell in zip(widths, row)]
+        widths = [max(size, len(redact(str(cell)))) for size, cell in zip(widths, row, strict=True)]
     widths = terminal.fit(widths, terminal.width())
     cells = ([redact(str(cell)) for cell in row] for row in rows())
     _echo_batches(line for row in _with_first([str(header) for header in headers], cells)

@@ -92,17 +92,17 @@ def wrap(text: str, size: int) -> list[str]:
 
 def table_lines(rows: list[list[str]], headers: list[str], limit: int | None) -> list[str]:
     cells = [[str(cell) for cell in row] for row in [headers, *rows]]
-    widths = fit([max(len(cell) for cell in column) for column in zip(*cells)], limit)
+    widths = fit([max(len(cell) for cell in column) for column in zip(*cells, strict=True)], limit)
     return [line for row in cells for line in row_lines(row, widths)]
 
 
 def row_lines(row: list[str], widths: list[int]) -> list[str]:
     """One table row at these column widths: a line per wrapped line of its tallest cell."""
-    wrapped = [wrap(cell, size) for cell, size in zip(row, widths)]
+    wrapped = [wrap(cell, size) for cell, size in zip(row, widths, strict=True)]
     lines = []
     for index in range(max(len(parts) for parts in wrapped)):
         pieces = [parts[index] if index < len(parts) else "" for parts in wrapped]
-        lines.append("  ".join(paint(piece, piece.ljust(size)) for piece, size in zip(pieces, widths)).rstrip())
+        lines.append("  ".join(paint(piece, piece.ljust(size)) for piece, size in zip(pieces, widths, strict=True)).rstrip())
     return lines
 
 

@@ -200,7 +200,7 @@ def render_draft(app: App, incident: Incident, template: str, *, author: str, la
     kept = {key: [str(item) for item in value] if isinstance(value, (list, tuple)) else str(value)
             for key, value in variables.items()}
     return Draft(digest[:12], digest, incident.id, incident.case, template, language, author,
-                 kept, reply_to, payloads)  # type: ignore[arg-type]
+                 kept, reply_to, payloads)
 
 
 def is_internal_brief(draft: Draft) -> bool:

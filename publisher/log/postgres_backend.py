@@ -45,7 +45,7 @@ from publisher.log.backend import Query, Row, StoreUnavailable, select_sql
 from publisher.timeparse import iso
 from publisher.timeparse import now as utc_now
 
-CONNECT = {"connect_timeout": 5, "keepalives": 1, "keepalives_idle": 10, "keepalives_interval": 5,
+CONNECT: dict[str, Any] = {"connect_timeout": 5, "keepalives": 1, "keepalives_idle": 10, "keepalives_interval": 5,
            "keepalives_count": 3, "application_name": "publish"}
 FETCH = 10_000
 
@@ -97,9 +97,9 @@ def describe(url: str) -> tuple[str, str, str]:
         parts = conninfo_to_dict(url)
     except psycopg.Error:
         raise StoreUnavailable(_bad_url()) from None
-    host = parts.get("host") or "localhost"
+    host = str(parts.get("host") or "localhost")
     server = f"{host}:{parts['port']}" if parts.get("port") else host
-    return server, parts.get("user") or _("(your login name)"), parts.get("dbname") or _("(the user's name)")
+    return server, str(parts.get("user") or _("(your login name)")), str(parts.get("dbname") or _("(the user's name)"))
 
 
 def _bad_url() -> str:
@@ -135,7 +135,14 @@ class _Tail:
         return (row[0], row[1], row[2]) if row else None
 
     def count(self, kind: str) -> int:
-        return self._db.execute("SELECT count(*) FROM events WHERE kind = %s", (kind,)).fetchone()[0]
+        return _scalar(self._db.execute("SELECT count(*) FROM events WHERE kind = %s", (kind,)))
+
+
+def _scalar(cursor: psycopg.Cursor) -> Any:
+    """The one value a query that always answers one row gives."""
+    row = cursor.fetchone()
+    assert row is not None, "an aggregate or SHOW query answers one row"
+    return row[0]
 
 
 class PostgresBackend:
@@ -240,7 +247,7 @@ class PostgresBackend:
             nonlocal taken
             if not taken:
                 with self._errors():
-                    taken = bool(session.execute("SELECT pg_try_advisory_lock(%s)", (key,)).fetchone()[0])
+                    taken = bool(_scalar(session.execute("SELECT pg_try_advisory_lock(%s)", (key,))))
             return taken
 
         try:
@@ -265,9 +272,9 @@ class PostgresBackend:
 
     def info(self) -> dict[str, Any]:
         with self._connection() as db:
-            size = db.execute("SELECT pg_total_relation_size('events')").fetchone()[0]
+            size = _scalar(db.execute("SELECT pg_total_relation_size('events')"))
             applied = [row[0] for row in db.execute("SELECT name FROM migrations ORDER BY name")]
-            version = db.execute("SHOW server_version").fetchone()[0]
+            version = _scalar(db.execute("SHOW server_version"))
         return {"backend": self.name, "location": self.location, "size_bytes": size, "migrations": applied,
                 "server_version": version}
 

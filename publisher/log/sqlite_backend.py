@@ -290,7 +290,7 @@ class SQLiteBackend:
         return {"backend": self.name, "location": self.location, "size_bytes": size, "migrations": applied}
 
 
-OFD_SETLK = getattr(fcntl, "F_OFD_SETLK", None)
+OFD_SETLK: int | None = getattr(fcntl, "F_OFD_SETLK", None)
 _FLOCK_STRUCT = struct.Struct("hhqqi4x")
 
 
@@ -306,7 +306,7 @@ def _try_lock(handle: int, offset: int | None) -> bool:
     open-file-description lock (released when this descriptor is closed, whichever
     thread or process holds it), or the whole file with `flock` when `offset` is None."""
     try:
-        if offset is None:
+        if offset is None or OFD_SETLK is None:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         else:
             fcntl.fcntl(handle, OFD_SETLK, _FLOCK_STRUCT.pack(fcntl.F_WRLCK, os.SEEK_SET, offset, 1, 0))
