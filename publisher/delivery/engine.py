@@ -42,7 +42,7 @@ from publisher.drafting.drafts import Delivery, DraftRecord, apply_delivery, loa
 from publisher.drafting.integrity import check_sendable
 from publisher.errors import BadInput, PublishError, Refused
 from publisher.delivery.interrupt import freeze_stops
-from publisher.incident.freeze import active_freeze
+from publisher.incident.freeze import active_freeze, frozen_after
 from publisher.incident.identity import trusted_events
 from publisher.incident.incidents import load_incident
 from publisher.workspace.app import App
@@ -271,6 +271,7 @@ def _deliver_one(app: App, record: DraftRecord, channel: Channel, delivery: Deli
                              "waited": None, "stopped": None}
 
     def attempt() -> Receipt:
+        seen = app.store.head()[0]
         if active_freeze(app):
             raise Frozen()
         state["attempt"] += 1
@@ -282,7 +283,7 @@ def _deliver_one(app: App, record: DraftRecord, channel: Channel, delivery: Deli
         message = _message(record, channel, state["sent_parts"], app.config.organisation, (started.seq, started.hash))
         progress(channel.name, "sending", f"attempt {state['attempt']}")
         try:
-            with freeze_stops(lambda: active_freeze(app.store) is not None):
+            with freeze_stops(lambda: frozen_after(app.store, seen)):
                 receipt = channel.send(message)
         except Duplicate as error:
             receipt = error.receipt or Receipt(id=f"duplicate:{message.idempotency_key}")

@@ -162,7 +162,7 @@ def incident_status(app: App, incident_id: str) -> Status:
     book = get_case(incident.case, app.workspace)
     waived = {step.done: waiver(facts) for step in book.steps_for(incident.severity)
               if step.waivable and facts.ignored}
-    frozen = active_freeze(app.store)
+    frozen = active_freeze(app)
     return Status(
         incident, now,
         Clock("prepare", app.config.prepare_hours, start + timedelta(hours=app.config.prepare_hours),
