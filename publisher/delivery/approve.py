@@ -13,6 +13,8 @@ reports to.
 """
 from __future__ import annotations
 
+import queue
+import threading
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
@@ -105,3 +107,34 @@ def decision_sentence(approval: Approval) -> str:
     if approval.refused is not None:
         return _("{approved}, but it was not sent: {reason}").format(approved=counted, reason=approval.refused)
     return _("{approved}; it is being sent.").format(approved=counted)
+
+
+def decided_then_in_background(start: Callable[[Callable[[Approval], None]], object],
+                               then: Callable[[], None] = lambda: None, name: str = "deliver") -> Approval:
+    """Run `start(announce)` (an `approve_and_send`) on a thread of its own and return
+    its decision as soon as it is announced, while the channels are sent behind it (the
+    console then polls their progress from the log); what `start` raises before deciding
+    is raised here. After the decision, a failure is raised on that thread (reported by
+    Python, never dropped) and `then` is not called; otherwise `then()` runs when done."""
+    told: queue.Queue[Approval | Exception] = queue.Queue(maxsize=1)
+    announced = threading.Event()
+
+    def announce(approval: Approval) -> None:
+        announced.set()
+        told.put(approval)
+
+    def run() -> None:
+        try:
+            start(announce)
+        except Exception as error:
+            if not announced.is_set():
+                told.put(error)
+                return
+            raise
+        then()
+
+    threading.Thread(target=run, name=name, daemon=True).start()
+    decided = told.get()
+    if isinstance(decided, Exception):
+        raise decided
+    return decided

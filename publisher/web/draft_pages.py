@@ -1,14 +1,11 @@
 """A draft: per-platform previews, changes, approvals, signing by passkey, delivery progress."""
 from __future__ import annotations
 
-import asyncio
-import threading
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from publisher.delivery.approve import decision_sentence
 from publisher.evidence.draft_facts import draft_facts, progress
 from publisher.web.routing import Visitor, call, json_body, route
 
@@ -54,35 +51,17 @@ def _signing_routes(action: str) -> None:
 
 
 async def approve_and_send(console: Any, actor: str, fields: dict[str, Any], credential: dict[str, Any]) -> Response:
-    """Approve with a passkey, then send unless frozen (`publisher.delivery.approve`).
-    The answer says what was decided as soon as it is (a refused approval is the usual
-    error; a refusal to send is an error the page shows, never dropped); the channels
-    are then sent in the background while the page polls their progress."""
+    """Approve with a passkey, then send unless frozen (`publisher.delivery.approve`):
+    the answer says what was decided (a refusal to send is an error the page shows);
+    the channels are sent in the background while the page polls their progress."""
+    from publisher.delivery.approve import decided_then_in_background, decision_sentence
     from publisher.delivery.signed_actions import act
 
-    loop = asyncio.get_running_loop()
-    decided: asyncio.Future = loop.create_future()
     draft_id = fields["draft"]
-
-    def tell(outcome: object) -> None:
-        if not decided.done():
-            if isinstance(outcome, BaseException):
-                decided.set_exception(outcome)
-            else:
-                decided.set_result(outcome)
-
-    def run() -> None:
-        try:
-            act(console.app, "approve", actor, fields, credential,
-                announce=lambda approval: loop.call_soon_threadsafe(tell, approval))
-        except Exception as error:  # the page is told while it waits; after that the log holds the outcome
-            loop.call_soon_threadsafe(tell, error)
-            return
-        if console.on_approved:
-            console.on_approved(draft_id, actor)
-
-    threading.Thread(target=run, name=f"deliver-{draft_id}", daemon=True).start()
-    approval = await decided
+    then = (lambda: console.on_approved(draft_id, actor)) if console.on_approved else (lambda: None)
+    approval = await call(decided_then_in_background,
+                          lambda announce: act(console.app, "approve", actor, fields, credential, announce=announce),
+                          then, f"deliver-{draft_id}")
     said = decision_sentence(approval)
     if approval.refused is not None:
         return JSONResponse({"error": said, "result": approval.result, "status": approval.record.status},
