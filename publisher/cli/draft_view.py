@@ -123,20 +123,16 @@ def deliver(draft_id: str, *, actor: str, as_json: bool, resend: tuple[str, ...]
     """Run the delivery of one draft with live progress (none with --json), then print
     the summary: delivered URLs, failures with their reasons, unconfirmed channels
     (with --json, appended to `collect` instead when it is given)."""
-    from publisher.delivery.engine import send_draft
+    from publisher.delivery.engine import no_progress, send_draft
     from publisher.drafting.drafts import load_draft
 
     current = session()
     record = load_draft(current.app, draft_id)
     shown = sending_display(draft_id, list(record.deliveries), as_json)
     with shown:
-        outcomes = send_draft(current.app, draft_id, actor, resend=resend, progress=_quiet if as_json else shown,
+        outcomes = send_draft(current.app, draft_id, actor, resend=resend, progress=no_progress if as_json else shown,
                               sleep=current.sleep, record=record)
     summarise(draft_id, outcomes, shown.elapsed(), as_json, collect)
-
-
-def _quiet(channel: str, state: str, detail: str) -> None:
-    return None
 
 
 def sending_display(draft_id: str, names: list[str], as_json: bool) -> LiveProgress:

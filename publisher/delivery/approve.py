@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
-from publisher.delivery.engine import Outcome, Progress, send_draft
+from publisher.delivery.engine import Outcome, Progress, no_progress, send_draft
 from publisher.drafting.approvals import approve
 from publisher.drafting.cautions import approval_cautions
 from publisher.errors import Refused
@@ -32,10 +32,6 @@ if TYPE_CHECKING:
     from publisher.workspace.app import App
 
 AWAITING, HELD, REFUSED, SENDING = "awaiting approvals", "held by a freeze", "sending refused", "sent"
-
-
-def _quiet(channel: str, state: str, detail: str) -> None:
-    return None
 
 
 @dataclass(frozen=True)
@@ -77,10 +73,10 @@ def approve_and_send(app: App, draft_id: str, approver: str, *, key: Path | None
         return approval
     told: list[Progress] = []
 
-    def progress(channel: str, state: str, detail: str) -> None:
+    def progress(channel: str, state: str, detail: str, retry_in: float | None = None) -> None:
         if not told:
-            told.append(announce(approval) or _quiet)
-        told[0](channel, state, detail)
+            told.append(announce(approval) or no_progress)
+        told[0](channel, state, detail, retry_in=retry_in)
 
     try:
         outcomes = send_draft(app, draft_id, approver, progress=progress, sleep=sleep, record=record)
