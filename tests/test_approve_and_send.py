@@ -11,6 +11,8 @@ import pytest
 
 from tests.trust_support import allowed_signers, make_keys, turn_signing_on
 
+pytestmark = pytest.mark.servers
+
 
 def _draft(workspace) -> str:
     workspace.open_incident(case=2)

@@ -10,6 +10,8 @@ import pytest
 
 from tests.console.support import https_console
 
+pytestmark = pytest.mark.servers
+
 
 def _approve(console, workspace, person: str = "ana"):
     workspace.open_incident(case=2)
