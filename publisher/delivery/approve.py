@@ -63,6 +63,8 @@ def approve_and_send(app: App, draft_id: str, approver: str, *, key: Path | None
                      signature: dict[str, Any] | None = None,
                      announce: Callable[[Approval], Progress | None] = lambda approval: None,
                      sleep: Callable[[float], None] | None = None) -> Approval:
+    """Approve as `approver` (signed with `key`, or with a passkey `signature` already
+    checked), then send unless frozen; see the module's guarantees."""
     record = approve(app, draft_id, approver, key, signature=signature)
     approval = Approval(record, len(set(record.valid_approvers())), app.config.approvals_required,
                         tuple(approval_cautions(app, record)))
@@ -105,13 +107,15 @@ def decision_sentence(approval: Approval) -> str:
     return _("{approved}; it is being sent.").format(approved=counted)
 
 
-def decided_then_in_background(start: Callable[[Callable[[Approval], None]], object],
-                               then: Callable[[], None] = lambda: None, name: str = "deliver") -> Approval:
+def decided_then_in_background(start: Callable[[Callable[[Approval], None]], Approval],
+                               then: Callable[[Approval], None] = lambda approval: None,
+                               name: str = "deliver") -> Approval:
     """Run `start(announce)` (an `approve_and_send`) on a thread of its own and return
     its decision as soon as it is announced, while the channels are sent behind it (the
     console then polls their progress from the log); what `start` raises before deciding
     is raised here. After the decision, a failure is raised on that thread (reported by
-    Python, never dropped) and `then` is not called; otherwise `then()` runs when done."""
+    Python, never dropped) and `then` is not called; otherwise `then(final approval)`
+    runs when done."""
     told: queue.Queue[Approval | Exception] = queue.Queue(maxsize=1)
     announced = threading.Event()
 
@@ -121,13 +125,13 @@ def decided_then_in_background(start: Callable[[Callable[[Approval], None]], obj
 
     def run() -> None:
         try:
-            start(announce)
+            finished = start(announce)
         except Exception as error:
             if not announced.is_set():
                 told.put(error)
                 return
             raise
-        then()
+        then(finished)
 
     threading.Thread(target=run, name=name, daemon=True).start()
     decided = told.get()

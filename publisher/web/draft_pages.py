@@ -58,7 +58,11 @@ async def approve_and_send(console: Any, actor: str, fields: dict[str, Any], cre
     from publisher.delivery.signed_actions import act
 
     draft_id = fields["draft"]
-    then = (lambda: console.on_approved(draft_id, actor)) if console.on_approved else (lambda: None)
+
+    def then(approval: Any) -> None:
+        if console.on_approved and approval.outcomes is not None:
+            console.on_approved(draft_id, actor)
+
     approval = await call(decided_then_in_background,
                           lambda announce: act(console.app, "approve", actor, fields, credential, announce=announce),
                           then, f"deliver-{draft_id}")
