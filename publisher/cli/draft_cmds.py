@@ -70,7 +70,8 @@ def approve(draft_id: str, as_user: str | None, key: Path | None, as_json: bool)
     """Approve a draft; it is sent once the required approvals are in."""
     from contextlib import ExitStack
 
-    from publisher.delivery.approve import HELD, REFUSED, SENDING, Approval, approve_and_send
+    from publisher.delivery.approve import HELD, REFUSED, SENDING, Approval
+    from publisher.delivery.signed_actions import act
     from publisher.errors import Refused
     from publisher.workspace.app import current_user
 
@@ -85,7 +86,7 @@ def approve(draft_id: str, as_user: str | None, key: Path | None, as_json: bool)
             shown.append(running.enter_context(sending_display(draft_id, list(approval.record.deliveries), as_json)))
             return None if as_json else shown[0]
 
-        done = approve_and_send(app, draft_id, approver, key=key, announce=announce, sleep=session().sleep)
+        done = act(app, "approve", approver, {"draft": draft_id}, key=key, announce=announce, sleep=session().sleep)
     if done.result == HELD:
         _say_held(draft_id, done.frozen, as_json)
     elif done.result == REFUSED:
@@ -123,11 +124,11 @@ def _say_held(draft_id: str, freeze, as_json: bool) -> None:
 @key_option
 def reject(draft_id: str, reason: str, as_user: str | None, key: Path | None) -> None:
     """Reject a draft; it will never be sent."""
-    from publisher.drafting.approvals import reject as reject_draft
+    from publisher.delivery.signed_actions import act
     from publisher.workspace.app import current_user
 
     actor = current_user(as_user)
-    reject_draft(session().app, draft_id, actor, reason, key=key)
+    act(session().app, "reject", actor, {"draft": draft_id, "reason": reason}, key=key)
     say(_("Rejected draft {draft_id} as {actor}: {reason}").format(
             draft_id=draft_id, actor=actor, reason=reason))
 
@@ -171,11 +172,12 @@ def send(draft_id: str, resend: tuple[str, ...], retry: tuple[str, ...], reason:
 def confirm(draft_id: str, channel: str, url: str, as_user: str | None, key: Path | None) -> None:
     """Record a delivery whose outcome was unknown as found on the platform (approvers only;
     the post is checked with the platform first where the channel can look it up)."""
-    from publisher.delivery.confirm import confirm_delivery
+    from publisher.delivery.signed_actions import act
     from publisher.i18n import _
     from publisher.workspace.app import current_user
 
-    done = confirm_delivery(session().app, draft_id, channel, current_user(as_user), url, key=key)
+    done = act(session().app, "confirm", current_user(as_user), {"draft": draft_id, "channel": channel, "url": url},
+               key=key)
     checked = _("checked with the platform") if done.checked else _("not checked: this channel cannot look posts up")
     say(_("Recorded draft {draft} on {channel} as delivered at {url}, confirmed by {actor} ({checked}).").format(
         draft=draft_id, channel=channel, url=done.url, actor=done.actor, checked=checked))

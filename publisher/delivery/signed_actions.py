@@ -1,18 +1,20 @@
-"""Every action signed with a passkey (the console's path), in one place: freeze,
-unfreeze, decide, approve (then send unless frozen), reject, confirm.
+"""Every signed action in one place, for both faces: freeze, unfreeze, decide,
+approve (then send unless frozen), reject, confirm; signed by passkey on the console,
+by SSH key on the command line.
 
 Guarantees: the message signed is `signatures.action_message` over exactly the data the
 event will record (a reason, a decision, the freeze lifted, an approval's draft hash,
 a confirmation's post), so an assertion made for one action, draft or freeze never
 counts for another and verifies offline in `publish log verify`; it is checked by
 `people.signed_action` (fresh, never used, the person's own enrolled passkey) and then
-recorded by the same core function the command line calls with an SSH key (`freeze`,
-`unfreeze`, `decide`, `approve_and_send`, `reject`, `confirm_delivery`), so the console
-and the command line never disagree. It lives here, the lowest stage that holds every
+recorded by the same `act` the command line calls with an SSH key, through `freeze`,
+`unfreeze`, `decide`, `approve_and_send`, `reject` and `confirm_delivery` (which sign
+with the key when signing is on), so the console and the command line never disagree. It lives here, the lowest stage that holds every
 one of those functions.
 """
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
 from publisher.delivery.approve import Approval, approve_and_send
@@ -79,24 +81,31 @@ def options(app: App, action: str, person: str, fields: Fields) -> dict[str, Any
     return people.action_options(app, person, message(app, action, person, fields))
 
 
-def act(app: App, action: str, person: str, fields: Fields, credential: dict[str, Any],
-        announce: Callable[[Approval], Any] = lambda approval: None) -> Any:
-    """Check the passkey assertion over this action's message, then record it (an
-    approval is then sent unless frozen; `announce` is told the decision as in
-    `approve_and_send`). Returns what the core function returned."""
-    signature = people.signed_action(app, person, message(app, action, person, fields), credential)
+def act(app: App, action: str, person: str, fields: Fields, *, credential: dict[str, Any] | None = None,
+        key: Path | None = None, announce: Callable[[Approval], Any] = lambda approval: None,
+        sleep: Callable[[float], None] | None = None) -> Any:
+    """Record `action` by `person`, signed by the passkey assertion `credential` (the
+    console: checked over this action's message first) or else, when signing is on, by
+    the SSH key `key` (the command line). An approval is then sent unless frozen
+    (`announce` and `sleep` as in `approve_and_send`). Returns what the core function
+    returned."""
+    signature = None
+    if credential is not None:
+        signature = people.signed_action(app, person, message(app, action, person, fields), credential)
     reason = _text(fields, "reason")
     incident = _text(fields, "incident") or None
     draft_id = _text(fields, "draft")
     if action == "freeze":
-        return freeze(app, person, reason, incident, signature=signature)
+        return freeze(app, person, reason, incident, signature=signature, key=key)
     if action == "unfreeze":
-        return unfreeze(app, person, reason, signature=signature)
+        return unfreeze(app, person, reason, signature=signature, key=key)
     if action == "decide":
-        return decide(app, incident, _text(fields, "decision"), person, reason, signature=signature)
+        return decide(app, incident, _text(fields, "decision"), person, reason, signature=signature, key=key)
     if action == "approve":
-        return approve_and_send(app, draft_id, person, signature=signature, announce=announce)
+        return approve_and_send(app, draft_id, person, key=key, signature=signature, announce=announce, sleep=sleep)
     if action == "reject":
-        return reject(app, draft_id, person, reason, signature=signature)
-    return confirm_delivery(app, draft_id, _text(fields, "channel"), person, _text(fields, "url"),
-                            signature=signature)
+        return reject(app, draft_id, person, reason, signature=signature, key=key)
+    if action == "confirm":
+        return confirm_delivery(app, draft_id, _text(fields, "channel"), person, _text(fields, "url"), key=key,
+                                signature=signature)
+    raise BadInput(_("unknown action {action!r}.").format(action=action))

@@ -42,7 +42,7 @@ def _signing_routes(action: str) -> None:
         if action == "approve":
             return await approve_and_send(visitor.console, visitor.person or "", fields,
                                           body.get("credential") or {})
-        done = await call(act, visitor.console.app, action, visitor.person, fields, body.get("credential") or {})
+        done = await call(act, visitor.console.app, action, visitor.person, fields, credential=body.get("credential") or {})
         return JSONResponse({"redirect": f"/drafts/{draft_id}"} | ({"status": done.status} if action == "reject" else {}))
 
     options.__name__, submit.__name__ = f"{action}_options", action
@@ -64,7 +64,7 @@ async def approve_and_send(console: Any, actor: str, fields: dict[str, Any], cre
             console.on_approved(draft_id, actor)
 
     approval = await call(decided_then_in_background,
-                          lambda announce: act(console.app, "approve", actor, fields, credential, announce=announce),
+                          lambda announce: act(console.app, "approve", actor, fields, credential=credential, announce=announce),
                           then, f"deliver-{draft_id}")
     said = decision_sentence(approval)
     if approval.refused is not None:

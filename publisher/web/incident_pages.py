@@ -103,7 +103,7 @@ def _incident_signing(action: str) -> None:
         body = await json_body(request)
         incident = request.path_params["incident"]
         fields = {key: body.get(key) for key in ("reason", "decision")} | {"incident": incident}
-        await call(act, visitor.console.app, action, visitor.person, fields, body.get("credential") or {})
+        await call(act, visitor.console.app, action, visitor.person, fields, credential=body.get("credential") or {})
         return JSONResponse({"redirect": f"/incidents/{incident}"})
 
     options.__name__, submit.__name__ = f"{action}_options", action
