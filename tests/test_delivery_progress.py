@@ -73,10 +73,19 @@ def test_plain_lines_reach_a_pipe_soon_and_a_retry_at_once():
         with LiveProgress(["hook"], lambda text: text, stream) as progress:
             progress("hook", "sending", "attempt 1")
             assert b"hook: sending - attempt 1" in _arrived(reader, FLUSH_EVERY * 10)
-            progress("hook", "retrying", "retry in 30.0 s: HTTP 503")
-            assert b"retry in 30.0 s" in _arrived(reader, 0)
+            progress("hook", "retrying", "HTTP 503", retry_in=30.0)
+            assert b"hook: retrying - retry in 30.0 s: HTTP 503" in _arrived(reader, 0)
             progress("hook", "delivered", "https://status.example.org/e/1")
         assert b"hook: delivered" in _arrived(reader, 0)
     finally:
         stream.close()
         os.close(reader)
+
+
+def test_a_live_line_counts_a_retry_down_from_the_wait_it_was_given():
+    from publisher.delivery.progress import Line
+
+    line = Line("retrying", "HTTP 429", at=2.0, retry_at=32.0)
+    assert line.shown(12.4) == "retry in 20 s: HTTP 429"
+    assert line.shown(40.0) == "retry in 0 s: HTTP 429"
+    assert Line("sending", "attempt 1").shown(5.0) == "attempt 1"

@@ -20,14 +20,14 @@ AS_APPROVER_HELP = N_("Who does it (else $PUBLISH_USER, else your login). Must b
 def freeze(reason: str, incident_id: str | None, as_user: str | None, key, as_json: bool) -> None:
     """Stop every outgoing channel at once: retries in flight abort, sends are refused,
     approved drafts wait until an approver runs `publish unfreeze`."""
-    from publisher.incident.freeze import freeze as freeze_all
+    from publisher.delivery.signed_actions import act
     from publisher.incident.incidents import load_incident
     from publisher.workspace.app import current_user
 
     app = session().app
     if incident_id:
         load_incident(app, incident_id)
-    event = freeze_all(app, current_user(as_user), reason, incident_id, key=key)
+    event = act(app, "freeze", current_user(as_user), {"reason": reason, "incident": incident_id}, key=key)
     if as_json:
         emit_json(event.as_dict())
         return
@@ -50,11 +50,11 @@ def unfreeze(reason: str, as_user: str | None, key, send_now: bool, as_json: boo
     from publisher.drafting.drafts import waiting_drafts
     from publisher.errors import NotDelivered
     from publisher.i18n import _
-    from publisher.incident.freeze import unfreeze as lift
+    from publisher.delivery.signed_actions import act
     from publisher.workspace.app import current_user
 
     app = session().app
-    event = lift(app, current_user(as_user), reason, key=key)
+    event = act(app, "unfreeze", current_user(as_user), {"reason": reason}, key=key)
     waiting = waiting_drafts(app)
     if as_json and not send_now:
         emit_json({"event": event.as_dict(), "waiting": [record.draft.id for record in waiting]})
@@ -113,10 +113,11 @@ def done(step: str, note: str | None, incident_id: str | None, as_user: str | No
 def decide(decision: str, reason: str, incident_id: str | None, as_user: str | None, key, as_json: bool) -> None:
     """Record the cabinet's choice: `ignore` a provocation on purpose (the steps it waives
     are reported as waived, with who and when), or `respond` after all."""
-    from publisher.incident.decisions import decide as record
+    from publisher.delivery.signed_actions import act
     from publisher.workspace.app import current_user
 
-    incident, event = record(session().app, incident_id, decision, current_user(as_user), reason, key=key)
+    incident, event = act(session().app, "decide", current_user(as_user),
+                          {"decision": decision, "reason": reason, "incident": incident_id}, key=key)
     if as_json:
         emit_json(event.as_dict())
         return

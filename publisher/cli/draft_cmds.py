@@ -5,7 +5,7 @@ from pathlib import Path
 
 import click
 
-from publisher.cli.draft_view import deliver, preview, record_summary
+from publisher.cli.draft_view import deliver, preview, record_summary, sending_display, summarise
 from publisher.cli.output import emit_json, say, table, warn, when
 from publisher.cli.session import key_option, session
 from publisher.evidence.state_words import state_word
@@ -68,35 +68,53 @@ def drafts_show(draft_id: str, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help=N_("Print the delivery summary as JSON."))
 def approve(draft_id: str, as_user: str | None, key: Path | None, as_json: bool) -> None:
     """Approve a draft; it is sent once the required approvals are in."""
-    from publisher.drafting.approvals import approve as approve_draft
-    from publisher.drafting.cautions import approval_cautions
-    from publisher.incident.freeze import active_freeze
+    from contextlib import ExitStack
+
+    from publisher.delivery.approve import HELD, REFUSED, SENDING, Approval
+    from publisher.delivery.signed_actions import act
+    from publisher.errors import Refused
     from publisher.workspace.app import current_user
 
     app = session().app
     approver = current_user(as_user)
-    record = approve_draft(app, draft_id, approver, key)
-    have, need = len(set(record.valid_approvers())), app.config.approvals_required
+    shown: list = []
+    with ExitStack() as running:
+        def announce(approval: Approval):
+            _say_approved(app, approval, approver, as_json)
+            if approval.result != SENDING:
+                return None
+            shown.append(running.enter_context(sending_display(draft_id, list(approval.record.deliveries), as_json)))
+            return None if as_json else shown[0]
+
+        done = act(app, "approve", approver, {"draft": draft_id}, key=key, announce=announce, sleep=session().sleep)
+    if done.result == HELD:
+        _say_held(draft_id, done.frozen, as_json)
+    elif done.result == REFUSED:
+        raise Refused(done.refused or "")
+    elif done.result == SENDING:
+        summarise(draft_id, done.outcomes or (), shown[0].elapsed() if shown else 0.0, as_json)
+
+
+def _say_approved(app, approval, approver: str, as_json: bool) -> None:
     if not as_json:
         from publisher.incident.identity import self_declared
 
         unproven = self_declared(app)
         approved = _("Approved draft {draft} as {approver} ({have} of {need})").format(
-            draft=draft_id, approver=approver, have=have, need=need)
+            draft=approval.record.draft.id, approver=approver, have=approval.approvals, need=approval.required)
         say(f"{approved}; {unproven}." if unproven else f"{approved}.")
-    warn(approval_cautions(app, record), as_json)
-    freeze = active_freeze(app.store)
-    if record.approved and freeze:
-        if as_json:
-            emit_json({"draft": draft_id, "approved": True, "held": True, "frozen_by": freeze.actor,
-                       "reason": freeze.data.get("reason")})
-        else:
-            say(_("Publishing is frozen since {ts} by {actor}: {data}. The draft waits: after `publish "
-                  "unfreeze`, `publish send {draft_id}` sends it. `publish unfreeze --reason TEXT --send` "
-                  "lifts the freeze and sends every waiting draft.").format(
-                    ts=when(freeze.ts), actor=freeze.actor, data=freeze.data.get('reason'), draft_id=draft_id))
-    elif record.approved:
-        deliver(draft_id, actor=approver, as_json=as_json)
+    warn(list(approval.cautions), as_json)
+
+
+def _say_held(draft_id: str, freeze, as_json: bool) -> None:
+    if as_json:
+        emit_json({"draft": draft_id, "approved": True, "held": True, "frozen_by": freeze.actor,
+                   "reason": freeze.data.get("reason")})
+        return
+    say(_("Publishing is frozen since {ts} by {actor}: {data}. The draft waits: after `publish "
+          "unfreeze`, `publish send {draft_id}` sends it. `publish unfreeze --reason TEXT --send` "
+          "lifts the freeze and sends every waiting draft.").format(
+            ts=when(freeze.ts), actor=freeze.actor, data=freeze.data.get('reason'), draft_id=draft_id))
 
 
 @click.command("reject")
@@ -106,11 +124,11 @@ def approve(draft_id: str, as_user: str | None, key: Path | None, as_json: bool)
 @key_option
 def reject(draft_id: str, reason: str, as_user: str | None, key: Path | None) -> None:
     """Reject a draft; it will never be sent."""
-    from publisher.drafting.approvals import reject as reject_draft
+    from publisher.delivery.signed_actions import act
     from publisher.workspace.app import current_user
 
     actor = current_user(as_user)
-    reject_draft(session().app, draft_id, actor, reason, key=key)
+    act(session().app, "reject", actor, {"draft": draft_id, "reason": reason}, key=key)
     say(_("Rejected draft {draft_id} as {actor}: {reason}").format(
             draft_id=draft_id, actor=actor, reason=reason))
 
@@ -154,11 +172,12 @@ def send(draft_id: str, resend: tuple[str, ...], retry: tuple[str, ...], reason:
 def confirm(draft_id: str, channel: str, url: str, as_user: str | None, key: Path | None) -> None:
     """Record a delivery whose outcome was unknown as found on the platform (approvers only;
     the post is checked with the platform first where the channel can look it up)."""
-    from publisher.delivery.confirm import confirm_delivery
+    from publisher.delivery.signed_actions import act
     from publisher.i18n import _
     from publisher.workspace.app import current_user
 
-    done = confirm_delivery(session().app, draft_id, channel, current_user(as_user), url, key=key)
+    done = act(session().app, "confirm", current_user(as_user), {"draft": draft_id, "channel": channel, "url": url},
+               key=key)
     checked = _("checked with the platform") if done.checked else _("not checked: this channel cannot look posts up")
     say(_("Recorded draft {draft} on {channel} as delivered at {url}, confirmed by {actor} ({checked}).").format(
         draft=draft_id, channel=channel, url=done.url, actor=done.actor, checked=checked))

@@ -1,13 +1,15 @@
 """Showing drafts and running deliveries, shared by the commands that do either."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Sequence
 
 from publisher.cli.output import emit_json, rule, say, table, warn
 from publisher.cli.session import session
 from publisher.i18n import _
 
 if TYPE_CHECKING:
+    from publisher.delivery.engine import Outcome
+    from publisher.delivery.progress import LiveProgress
     from publisher.drafting.drafts import Draft, DraftRecord
 
 
@@ -121,26 +123,38 @@ def deliver(draft_id: str, *, actor: str, as_json: bool, resend: tuple[str, ...]
     """Run the delivery of one draft with live progress (none with --json), then print
     the summary: delivered URLs, failures with their reasons, unconfirmed channels
     (with --json, appended to `collect` instead when it is given)."""
-    import sys
-
-    from publisher.delivery.engine import send_draft
-    from publisher.delivery.progress import LiveProgress
+    from publisher.delivery.engine import no_progress, send_draft
     from publisher.drafting.drafts import load_draft
-    from publisher.errors import NotDelivered
 
     current = session()
     record = load_draft(current.app, draft_id)
-    names = list(record.deliveries)
+    shown = sending_display(draft_id, list(record.deliveries), as_json)
+    with shown:
+        outcomes = send_draft(current.app, draft_id, actor, resend=resend, progress=no_progress if as_json else shown,
+                              sleep=current.sleep, record=record)
+    summarise(draft_id, outcomes, shown.elapsed(), as_json, collect)
+
+
+def sending_display(draft_id: str, names: list[str], as_json: bool) -> LiveProgress:
+    """Say a draft is being sent and make its live progress (quiet with --json: it then
+    only times the run); enter it around the run."""
+    import sys
+
+    from publisher.delivery.progress import LiveProgress
+
     stream = sys.stdout
-    live = not as_json and stream.isatty()
     if not as_json:
         say(_("Sending draft {draft_id}:").format(draft_id=draft_id))
-    shown = LiveProgress(names, current.redact, stream, live=live, title=f"Sending draft {draft_id}")
-    quiet = lambda channel, state, detail: None  # noqa: E731
-    with shown:
-        outcomes = send_draft(current.app, draft_id, actor, resend=resend, progress=quiet if as_json else shown,
-                              sleep=current.sleep, record=record)
-    elapsed = round(shown.elapsed(), 3)
+    return LiveProgress(names, session().redact, stream, live=not as_json and stream.isatty(),
+                        title=f"Sending draft {draft_id}")
+
+
+def summarise(draft_id: str, outcomes: Sequence[Outcome], elapsed: float, as_json: bool,
+              collect: list[dict[str, Any]] | None = None) -> None:
+    """Print how a run ended; `NotDelivered` (exit 1) when a channel was left short."""
+    from publisher.errors import NotDelivered
+
+    elapsed = round(elapsed, 3)
     unconfirmed = [o.channel for o in outcomes if o.state == "unknown"]
     missing = [o.channel for o in outcomes if o.state != "delivered"]
     if as_json:
@@ -165,7 +179,7 @@ def deliver(draft_id: str, *, actor: str, as_json: bool, resend: tuple[str, ...]
         from publisher.incident.freeze import active_freeze
 
         states = {o.channel: o.state for o in outcomes}
-        raise NotDelivered(not_delivered_sentence(draft_id, states, frozen=active_freeze(current.app.store) is not None))
+        raise NotDelivered(not_delivered_sentence(draft_id, states, frozen=active_freeze(session().app) is not None))
 
 
 def send_each(draft_ids: list[str], actor: str, as_json: bool) -> tuple[list[dict[str, Any]], list[str]]:

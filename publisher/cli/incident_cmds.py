@@ -41,7 +41,7 @@ def incident_open(case: int, first_seen: str, source: str | None, author: str | 
                   lang: str | None, severity: str, as_user: str | None, as_json: bool) -> None:
     """Open an incident from its first negative message."""
     from publisher.drafting.phrasing import what_phrases
-    from publisher.incident.cautions import opening_cautions
+    from publisher.drafting.cautions import opening_cautions
     from publisher.incident.incidents import open_incident
     from publisher.workspace.app import current_user
 
@@ -83,7 +83,7 @@ def incident_open(case: int, first_seen: str, source: str | None, author: str | 
 def _frozen_by(app, incident_id: str):
     from publisher.incident.freeze import active_freeze
 
-    current = active_freeze(app.store)
+    current = active_freeze(app)
     return current if current is not None and current.incident == incident_id else None
 
 

@@ -35,14 +35,14 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, Callable, ContextManager
+from typing import TYPE_CHECKING, Any, Callable, ContextManager, Protocol
 
 from channels.base import Channel, DeliveryError, Duplicate, Message, Permanent, Receipt, Retryable
 from publisher.drafting.drafts import Delivery, DraftRecord, apply_delivery, load_draft
 from publisher.drafting.integrity import check_sendable
 from publisher.errors import BadInput, PublishError, Refused
 from publisher.delivery.interrupt import freeze_stops
-from publisher.incident.freeze import active_freeze
+from publisher.incident.freeze import active_freeze, frozen_after
 from publisher.incident.identity import trusted_events
 from publisher.incident.incidents import load_incident
 from publisher.workspace.app import App
@@ -50,12 +50,25 @@ from publisher.workspace.rollback import refuse_if_rolled_back
 from publisher.workspace.witness import witness_after
 from publisher.i18n import _
 
+if TYPE_CHECKING:
+    from tenacity import RetryCallState
+
 MAX_ATTEMPTS = 10
 BACKOFF_INITIAL = 1.0
 BACKOFF_MAX = 60.0
 LOCK_POLL = 0.05
 FREEZE_POLL = 0.5
-Progress = Callable[[str, str, str], None]
+
+
+class Progress(Protocol):
+    """What the engine reports as a channel moves on: its state, a detail for people,
+    and, when it is about to wait before retrying, the wait in seconds (`retry_in`)."""
+
+    def __call__(self, channel: str, state: str, detail: str, retry_in: float | None = None) -> None: ...
+
+
+def no_progress(channel: str, state: str, detail: str, retry_in: float | None = None) -> None:
+    return None
 
 
 class Frozen(Exception):
@@ -128,7 +141,7 @@ class RunClock:
 
 
 def send_draft(app: App, draft_id: str, actor: str, *, resend: tuple[str, ...] = (),
-               progress: Progress = lambda channel, state, detail: None,
+               progress: Progress = no_progress,
                sleep: Callable[[float], None] | None = None, record: DraftRecord | None = None) -> list[Outcome]:
     """Deliver an approved draft to every channel not yet delivered (`record`: the draft
     as the caller just loaded it, so it is not read twice)."""
@@ -264,108 +277,105 @@ def backoff(attempt: int) -> float:
     return min(BACKOFF_MAX, BACKOFF_INITIAL * 2.0 ** (attempt - 1)) + random.uniform(0, 1)
 
 
-def _deliver_one(app: App, record: DraftRecord, channel: Channel, delivery: Delivery, actor: str,
-                 clock: RunClock, progress: Progress) -> Outcome:
-    draft = record.draft
-    state: dict[str, Any] = {"attempt": delivery.attempts, "sent_parts": list(delivery.sent_parts),
-                             "waited": None, "stopped": None}
+class _ChannelRun:
+    """One channel's attempts in one run, as tenacity drives them: `send` is one
+    attempt (recorded before and after), `retryable`, `wait` and `stop` decide what
+    follows a failure, `before_sleep` reports the wait."""
 
-    def attempt() -> Receipt:
+    def __init__(self, app: App, record: DraftRecord, channel: Channel, delivery: Delivery, actor: str,
+                 clock: RunClock, progress: Progress):
+        self.app, self.record, self.channel, self.actor = app, record, channel, actor
+        self.clock, self.progress = clock, progress
+        self.attempt = delivery.attempts
+        self.sent_parts = list(delivery.sent_parts)
+        self.waited: float | None = None
+        self.stopped: str | None = None
+
+    def send(self) -> Receipt:
+        app, draft, channel = self.app, self.record.draft, self.channel
+        seen = app.store.head()[0]
         if active_freeze(app):
             raise Frozen()
-        state["attempt"] += 1
-        data: dict[str, Any] = {"attempt": state["attempt"], "type": channel.type}
-        if state["waited"] is not None:
-            data["waited"] = round(state["waited"], 3)
-        started = app.store.append("delivery.started", actor=actor, incident=draft.incident, draft=draft.id,
+        self.attempt += 1
+        data: dict[str, Any] = {"attempt": self.attempt, "type": channel.type}
+        if self.waited is not None:
+            data["waited"] = round(self.waited, 3)
+        started = app.store.append("delivery.started", actor=self.actor, incident=draft.incident, draft=draft.id,
                                    channel=channel.name, data=data)
-        message = _message(record, channel, state["sent_parts"], app.config.organisation, (started.seq, started.hash))
-        progress(channel.name, "sending", f"attempt {state['attempt']}")
+        message = _message(self.record, channel, self.sent_parts, app.config.organisation, (started.seq, started.hash))
+        self.progress(channel.name, "sending", f"attempt {self.attempt}")
         try:
-            with freeze_stops(lambda: active_freeze(app.store) is not None):
+            with freeze_stops(lambda: frozen_after(app.store, seen)):
                 receipt = channel.send(message)
         except Duplicate as error:
             receipt = error.receipt or Receipt(id=f"duplicate:{message.idempotency_key}")
-            _record_delivered(app, draft, channel, state["attempt"], receipt, duplicate=True)
+            _record_delivered(app, draft, channel, self.attempt, receipt, duplicate=True)
             return receipt
         except DeliveryError as error:
-            state["sent_parts"] = _merge_parts(state["sent_parts"], error.sent_parts)
-            _record_failed(app, draft, channel, state, error)
+            self.sent_parts = _merge_parts(self.sent_parts, error.sent_parts)
+            _record_failed(app, draft, channel, self.attempt, self.sent_parts, error)
             raise
         except Exception as error:
             failure = Permanent(channel.redact(f"unexpected {type(error).__name__}: {error}"))
-            _record_failed(app, draft, channel, state, failure)
+            _record_failed(app, draft, channel, self.attempt, self.sent_parts, failure)
             raise failure from None
-        _record_delivered(app, draft, channel, state["attempt"], receipt)
+        _record_delivered(app, draft, channel, self.attempt, receipt)
         return receipt
 
-    def should_retry(error: BaseException) -> bool:
-        return isinstance(error, Retryable) and (channel.idempotent or not error.maybe_delivered)
+    def retryable(self, error: BaseException) -> bool:
+        return isinstance(error, Retryable) and (self.channel.idempotent or not error.maybe_delivered)
 
-    def wait(retry_state: Any) -> float:
-        error = retry_state.outcome.exception()
+    def wait(self, retry_state: RetryCallState) -> float:
+        """Exactly what the platform asked for, else exponential backoff with jitter."""
+        error = retry_state.outcome.exception() if retry_state.outcome else None
         if isinstance(error, Retryable) and error.retry_after is not None:
             return max(0.0, float(error.retry_after))
         return backoff(retry_state.attempt_number)
 
-    def stop(retry_state: Any) -> bool:
+    def stop(self, retry_state: RetryCallState) -> bool:
         next_wait = retry_state.upcoming_sleep
         if retry_state.attempt_number >= MAX_ATTEMPTS:
-            state["stopped"] = f"gave up after {retry_state.attempt_number} attempts in this run"
+            self.stopped = f"gave up after {retry_state.attempt_number} attempts in this run"
             return True
-        why = clock.limit_passed_by(next_wait)
+        why = self.clock.limit_passed_by(next_wait)
         if why:
-            state["stopped"] = f"stopped retrying: the next wait ({next_wait:.1f} s) {why}"
-            return True
-        error = retry_state.outcome.exception()
-        progress(channel.name, "retrying", f"retry in {next_wait:.1f} s: {getattr(error, 'reason', error)}")
-        state["waited"] = next_wait
-        return False
+            self.stopped = f"stopped retrying: the next wait ({next_wait:.1f} s) {why}"
+        return why is not None
 
+    def before_sleep(self, retry_state: RetryCallState) -> None:
+        error = retry_state.outcome.exception() if retry_state.outcome else None
+        self.waited = retry_state.upcoming_sleep
+        self.progress(self.channel.name, "retrying", str(getattr(error, "reason", error)), retry_in=self.waited)
+
+
+def _deliver_one(app: App, record: DraftRecord, channel: Channel, delivery: Delivery, actor: str,
+                 clock: RunClock, progress: Progress) -> Outcome:
+    from tenacity import Retrying, retry_if_exception
+
+    draft = record.draft
+    run = _ChannelRun(app, record, channel, delivery, actor, clock, progress)
+    retrying = Retrying(retry=retry_if_exception(run.retryable), wait=run.wait, stop=run.stop,
+                        before_sleep=run.before_sleep, sleep=clock.sleep, reraise=True)
     try:
-        receipt = _first_then_retrying(attempt, lambda: _retrying(should_retry, wait, stop, clock.sleep))
+        receipt = retrying(run.send)
     except Frozen:
         progress(channel.name, "held", "publishing is frozen")
         return Outcome(channel.name, "held", "publishing is frozen; `publish send "
-                       f"{draft.id}` resumes after `publish unfreeze`", attempts=state["attempt"])
+                       f"{draft.id}` resumes after `publish unfreeze`", attempts=run.attempt)
     except Retryable as error:
         if error.maybe_delivered and not channel.idempotent:
             progress(channel.name, "unknown", error.reason)
             return Outcome(channel.name, "unknown", f"{error.reason}; {unconfirmed_hint(draft.id, channel.name)}",
-                           attempts=state["attempt"])
-        stopped = f"; {state['stopped']}" if state["stopped"] else ""
+                           attempts=run.attempt)
+        stopped = f"; {run.stopped}" if run.stopped else ""
         detail = f"{error.reason}{stopped}; `publish send {draft.id}` resumes"
         progress(channel.name, "failed", detail)
-        return Outcome(channel.name, "failed-retryable", detail, attempts=state["attempt"])
+        return Outcome(channel.name, "failed-retryable", detail, attempts=run.attempt)
     except DeliveryError as error:
         progress(channel.name, "failed", error.reason)
-        return Outcome(channel.name, "failed-permanent", error.reason, attempts=state["attempt"])
+        return Outcome(channel.name, "failed-permanent", error.reason, attempts=run.attempt)
     progress(channel.name, "delivered", receipt.url or receipt.id)
-    return Outcome(channel.name, "delivered", receipt.id, receipt.url, state["attempt"])
-
-
-def _retrying(should_retry: Callable[[BaseException], bool], wait: Callable[[Any], float],
-              stop: Callable[[Any], bool], sleep: Callable[[float], None]) -> Any:
-    from tenacity import Retrying, retry_if_exception
-
-    return Retrying(retry=retry_if_exception(should_retry), wait=wait, stop=stop, sleep=sleep, reraise=True)
-
-
-def _first_then_retrying(attempt: Callable[[], Receipt], retrying: Callable[[], Any]) -> Receipt:
-    """`retrying()(attempt)`, with the first attempt made before tenacity is involved (most
-    deliveries succeed at once): when it fails, tenacity is handed that same failure as
-    its first attempt, so waits, stops and what is re-raised are exactly its own."""
-    try:
-        return attempt()
-    except BaseException as error:  # handed to tenacity, which re-raises what it does not retry
-        first: list[BaseException] = [error]
-
-    def replayed() -> Receipt:
-        if first:
-            raise first.pop()
-        return attempt()
-
-    return retrying()(replayed)
+    return Outcome(channel.name, "delivered", receipt.id, receipt.url, run.attempt)
 
 
 def _merge_parts(known: list[dict[str, Any]], sent: tuple[Receipt, ...]) -> list[dict[str, Any]]:
@@ -387,10 +397,11 @@ def _record_delivered(app: App, draft: Any, channel: Channel, attempt: int, rece
                      channel=channel.name, data=data)
 
 
-def _record_failed(app: App, draft: Any, channel: Channel, state: dict[str, Any], error: DeliveryError) -> None:
-    data: dict[str, Any] = {"attempt": state["attempt"], "reason": channel.redact(error.reason),
+def _record_failed(app: App, draft: Any, channel: Channel, attempt: int, sent_parts: list[dict[str, Any]],
+                   error: DeliveryError) -> None:
+    data: dict[str, Any] = {"attempt": attempt, "reason": channel.redact(error.reason),
                             "error": "retryable" if isinstance(error, Retryable) else "permanent",
-                            "sent_parts": state["sent_parts"]}
+                            "sent_parts": sent_parts}
     if isinstance(error, Retryable):
         data["retry_after"] = error.retry_after
         data["maybe_delivered"] = error.maybe_delivered

@@ -10,13 +10,11 @@ passes through the redactor before it is shown.
 """
 from __future__ import annotations
 
-import re
 import threading
 import time
 from dataclasses import dataclass
 from typing import Any, Callable, TextIO
 
-RETRY_IN = re.compile(r"^retry in ([0-9.]+) s")
 FLUSH_EVERY = 0.2
 FLUSHED_AT_ONCE = ("retrying", "failed", "unknown", "held")
 STYLES = {"waiting": "dim", "sending": "cyan", "retrying": "yellow", "delivered": "green", "failed": "red",
@@ -31,16 +29,15 @@ class Line:
     retry_at: float | None = None
 
     def shown(self, now: float) -> str:
-        """The detail, with a retry's wait counting down."""
+        """The detail, after a retry's wait counting down."""
         if self.retry_at is None:
             return self.detail
-        left = max(0.0, self.retry_at - now)
-        return RETRY_IN.sub(f"retry in {left:.0f} s", self.detail, count=1)
+        return f"retry in {max(0.0, self.retry_at - now):.0f} s: {self.detail}"
 
 
 class LiveProgress:
-    """Callable as the engine's `progress(channel, state, detail)`; use as a context
-    manager around the run."""
+    """Callable as the engine's `progress(channel, state, detail, retry_in)`; use as a
+    context manager around the run."""
 
     def __init__(self, channels: list[str], redact: Callable[[str], str], stream: TextIO,
                  live: bool = False, title: str = ""):
@@ -58,17 +55,17 @@ class LiveProgress:
     def elapsed(self) -> float:
         return time.monotonic() - self._started
 
-    def __call__(self, channel: str, state: str, detail: str) -> None:
+    def __call__(self, channel: str, state: str, detail: str, retry_in: float | None = None) -> None:
         detail = self.redact(detail)
         with self._lock:
             line = self.lines.setdefault(channel, Line())
             line.state, line.detail, line.at = state, detail, self.elapsed()
-            wait = RETRY_IN.match(detail) if state == "retrying" else None
-            line.retry_at = line.at + float(wait.group(1)) if wait else None
+            line.retry_at = line.at + retry_in if retry_in is not None else None
             if self._display is not None:
                 self._display.refresh()
             else:
-                self.stream.write(f"  {line.at:6.1f} s  {channel}: {state} - {detail}\n")
+                shown = f"retry in {retry_in:.1f} s: {detail}" if retry_in is not None else detail
+                self.stream.write(f"  {line.at:6.1f} s  {channel}: {state} - {shown}\n")
                 self._unflushed = True
                 if state in FLUSHED_AT_ONCE or (state == "waiting" and detail != "queued"):
                     self._flush()

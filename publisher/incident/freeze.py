@@ -20,20 +20,27 @@ if TYPE_CHECKING:
     from publisher.workspace.app import App
 
 
-def active_freeze(source: App | Store) -> Event | None:
+def active_freeze(app: App) -> Event | None:
     """The `freeze` event in force, or None when it was lifted. A freeze always counts
-    (stopping is safe); an unfreeze counts only when it names the freeze in force and,
-    given the App, when its signature verifies (`publisher.incident.identity`)."""
-    app = source if hasattr(source, "store") else None
-    store: Store = source.store if app is not None else source  # type: ignore[union-attr,assignment]
+    (stopping is safe); an unfreeze counts only when it names the freeze in force and its
+    signature verifies (`publisher.incident.identity.untrusted`), so every face, the
+    engine and the report agree on whether publishing is frozen."""
     current: Event | None = None
-    for event in store.events(kind=("freeze", "unfreeze")):
+    for event in app.store.events(kind=("freeze", "unfreeze")):
         if event.kind == "freeze" and current is None:
             current = event
         elif event.kind == "unfreeze" and current is not None and event.data.get("freeze") == current.seq \
-                and (app is None or untrusted(app, event) is None):
+                and untrusted(app, event) is None:
             current = None
     return current
+
+
+def frozen_after(store: Store, seq: int) -> bool:
+    """Whether a `freeze` was recorded after `seq`. For a request in flight that began
+    once `active_freeze` found no freeze with the log at `seq`: a freeze always stops,
+    so only a new freeze event matters and no signature needs checking (safe to ask
+    from another thread: it only reads the store)."""
+    return bool(store.events(kind="freeze", after_seq=seq, limit=1))
 
 
 def freeze(app: App, actor: str, reason: str | None, incident: str | None = None,

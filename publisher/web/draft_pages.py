@@ -1,16 +1,13 @@
 """A draft: per-platform previews, changes, approvals, signing by passkey, delivery progress."""
 from __future__ import annotations
 
-import threading
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from publisher.errors import PublishError
 from publisher.evidence.draft_facts import draft_facts, progress
 from publisher.web.routing import Visitor, call, json_body, route
-
-
 
 
 @route("/drafts/{draft}", "view")
@@ -29,69 +26,53 @@ async def draft_progress(request: Request, visitor: Visitor) -> Response:
 
 
 def _signing_routes(action: str) -> None:
+    """POST /drafts/{draft}/<action>/options and /<action>: signed by passkey."""
     async def options(request: Request, visitor: Visitor) -> Response:
-        from publisher.drafting.signed_actions import options as make_options
+        from publisher.delivery.signed_actions import options as make_options
 
-        body = await json_body(request)
-        found = await call(make_options, visitor.console.app, action, request.path_params["draft"],
-                           visitor.person, body.get("reason"))
-        return JSONResponse(found)
+        fields = {**await json_body(request), "draft": request.path_params["draft"]}
+        return JSONResponse(await call(make_options, visitor.console.app, action, visitor.person, fields))
 
     async def submit(request: Request, visitor: Visitor) -> Response:
-        from publisher.drafting.signed_actions import act
+        from publisher.delivery.signed_actions import act
 
         body = await json_body(request)
         draft_id = request.path_params["draft"]
-        record = await call(act, visitor.console.app, action, draft_id, visitor.person,
-                            body.get("credential") or {}, body.get("reason"))
-        if action == "approve" and record.approved:
-            start_delivery(visitor.console, draft_id, visitor.person or "")
-        return JSONResponse({"redirect": f"/drafts/{draft_id}", "status": record.status})
+        fields = {key: body.get(key) for key in ("reason", "channel", "url")} | {"draft": draft_id}
+        if action == "approve":
+            return await approve_and_send(visitor.console, visitor.person or "", fields,
+                                          body.get("credential") or {})
+        done = await call(act, visitor.console.app, action, visitor.person, fields, credential=body.get("credential") or {})
+        return JSONResponse({"redirect": f"/drafts/{draft_id}"} | ({"status": done.status} if action == "reject" else {}))
 
     options.__name__, submit.__name__ = f"{action}_options", action
     route(f"/drafts/{{draft}}/{action}/options", action, ("POST",))(options)
     route(f"/drafts/{{draft}}/{action}", action, ("POST",))(submit)
 
 
-def start_delivery(console, draft_id: str, actor: str) -> None:
-    """Send an approved draft in the background (the page polls its progress); a freeze
-    holds it exactly as on the command line."""
-    from publisher.delivery.engine import send_draft
-    from publisher.incident.freeze import active_freeze
+async def approve_and_send(console: Any, actor: str, fields: dict[str, Any], credential: dict[str, Any]) -> Response:
+    """Approve with a passkey, then send unless frozen (`publisher.delivery.approve`):
+    the answer says what was decided (a refusal to send is an error the page shows);
+    the channels are sent in the background while the page polls their progress."""
+    from publisher.delivery.approve import decided_then_in_background, decision_sentence
+    from publisher.delivery.signed_actions import act
 
-    if active_freeze(console.app.store):
-        return
+    draft_id = fields["draft"]
 
-    def run() -> None:
-        try:
-            send_draft(console.app, draft_id, actor)
-        except PublishError:
-            pass
-        if console.on_approved:
+    def then(approval: Any) -> None:
+        if console.on_approved and approval.outcomes is not None:
             console.on_approved(draft_id, actor)
 
-    threading.Thread(target=run, name=f"deliver-{draft_id}", daemon=True).start()
+    approval = await call(decided_then_in_background,
+                          lambda announce: act(console.app, "approve", actor, fields, credential=credential, announce=announce),
+                          then, f"deliver-{draft_id}")
+    said = decision_sentence(approval)
+    if approval.refused is not None:
+        return JSONResponse({"error": said, "result": approval.result, "status": approval.record.status},
+                            status_code=409)
+    return JSONResponse({"redirect": f"/drafts/{draft_id}", "status": approval.record.status,
+                         "result": approval.result, "message": said})
 
 
-for _action in ("approve", "reject"):
+for _action in ("approve", "reject", "confirm"):
     _signing_routes(_action)
-
-
-@route("/drafts/{draft}/confirm/options", "confirm", ("POST",))
-async def confirm_options(request: Request, visitor: Visitor) -> Response:
-    from publisher.delivery.signed_confirm import options
-
-    body = await json_body(request)
-    return JSONResponse(await call(options, visitor.console.app, request.path_params["draft"],
-                                   str(body.get("channel", "")), visitor.person, str(body.get("url", ""))))
-
-
-@route("/drafts/{draft}/confirm", "confirm", ("POST",))
-async def confirm(request: Request, visitor: Visitor) -> Response:
-    from publisher.delivery.signed_confirm import act
-
-    body = await json_body(request)
-    draft_id = request.path_params["draft"]
-    await call(act, visitor.console.app, draft_id, str(body.get("channel", "")), visitor.person,
-               str(body.get("url", "")), body.get("credential") or {})
-    return JSONResponse({"redirect": f"/drafts/{draft_id}"})

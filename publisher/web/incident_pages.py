@@ -92,18 +92,18 @@ async def step_done(request: Request, visitor: Visitor) -> Response:
 def _incident_signing(action: str) -> None:
     """POST /incidents/{incident}/<action>/options and /<action>: signed by passkey."""
     async def options(request: Request, visitor: Visitor) -> Response:
-        from publisher.incident.signed_actions import options as make_options
+        from publisher.delivery.signed_actions import options as make_options
 
         fields = {**await json_body(request), "incident": request.path_params["incident"]}
         return JSONResponse(await call(make_options, visitor.console.app, action, visitor.person, fields))
 
     async def submit(request: Request, visitor: Visitor) -> Response:
-        from publisher.incident.signed_actions import act
+        from publisher.delivery.signed_actions import act
 
         body = await json_body(request)
         incident = request.path_params["incident"]
         fields = {key: body.get(key) for key in ("reason", "decision")} | {"incident": incident}
-        await call(act, visitor.console.app, action, visitor.person, fields, body.get("credential") or {})
+        await call(act, visitor.console.app, action, visitor.person, fields, credential=body.get("credential") or {})
         return JSONResponse({"redirect": f"/incidents/{incident}"})
 
     options.__name__, submit.__name__ = f"{action}_options", action

@@ -29,6 +29,17 @@ def configure(workspace, port: int, extra: str = "") -> None:
     path.write_text(text, encoding="utf-8")
 
 
+def https_console(workspace, required: int = 1, extra: str = "") -> HttpConsole:
+    """`configure`d for https://console.test, with `required` approvals, in-process."""
+    configure(workspace, free_port(), extra)
+    path = workspace.path / "config" / "publisher.toml"
+    text = path.read_text(encoding="utf-8").replace('base_url = "http://localhost', 'base_url = "https://console.test')
+    text = text.replace("required = 1", f"required = {required}")
+    text = text.rsplit(":", 1)[0] + '"\n' if "console.test:" in text else text
+    path.write_text(text, encoding="utf-8")
+    return HttpConsole(workspace)
+
+
 @contextmanager
 def running_console(workspace_path: Path, port: int) -> Iterator[object]:
     import uvicorn

@@ -7,19 +7,13 @@ import json
 
 import pytest
 
-from tests.console.support import HttpConsole, configure, free_port
+from tests.console.support import HttpConsole, https_console
 
 pytestmark = pytest.mark.servers
 
 
 def setup(workspace, required: int = 1) -> HttpConsole:
-    configure(workspace, free_port())
-    path = workspace.path / "config" / "publisher.toml"
-    text = path.read_text(encoding="utf-8").replace('base_url = "http://localhost', 'base_url = "https://console.test')
-    text = text.replace("required = 1", f"required = {required}")
-    text = text.rsplit(":", 1)[0] + '"\n' if "console.test:" in text else text
-    path.write_text(text, encoding="utf-8")
-    return HttpConsole(workspace)
+    return https_console(workspace, required)
 
 
 def kinds(workspace) -> list[str]:
