@@ -57,8 +57,10 @@ def verify(as_json: bool) -> None:
     if as_json:
         emit_json({"ok": result.ok and not bad and not outside, "rows": result.rows, "head": result.head,
                    "problem": result.problem, "bad_row": result.bad_seq,
-                   "trust_problems": bad, "outside_problems": outside})
-    elif result.ok and not bad and not outside:
+                   "trust_problems": bad, "outside_problems": outside, "note": result.note})
+    elif result.note:
+        say(result.note)
+    if not as_json and result.ok and not bad and not outside:
         signed = _(" and every signature") if app.config.signing == "ssh" else ""
         say(_("Log intact{signed}: {rows} events, head {head}{verified_words}.").format(
                 signed=signed, rows=result.rows, head=result.head, verified_words=verified_words(app)))

@@ -9,7 +9,9 @@ in `publisher.log.store`. A backend only:
 - reads rows by a `Query` (one SQL shape for both, built by `select_sql`), by sequence
   numbers, or the whole chain in storage order;
 - holds the per-(draft, channel) delivery lock, which dies with its process;
-- records which named migrations it applied, and the chain's mode (`meta`).
+- records which named migrations it applied, and the chain's mode (`meta`);
+- counts attempts (the console's logins) in a small table outside the chain
+  (`attempts`): never hashed, never shown in the log or a report, pruned as they age.
 """
 from __future__ import annotations
 
@@ -76,6 +78,8 @@ def select_sql(query: Query, mark: str) -> tuple[str, list[Any]]:
 class Backend(Protocol):
     name: str
     location: str
+    shared: bool
+    """True when machines other than this one append to the same log (PostgreSQL)."""
 
     def append(self, make: Callable[[Tail], Row]) -> Row: ...
 
@@ -90,6 +94,8 @@ class Backend(Protocol):
     def claim_mode(self, wanted: str) -> str: ...
 
     def delivery_lock(self, draft: str, channel: str) -> AbstractContextManager[Callable[[], bool]]: ...
+
+    def attempt(self, key: str, limit: int, window: float, now: float) -> bool: ...
 
     def import_rows(self, rows: Iterator[Row], mode: str) -> int: ...
 

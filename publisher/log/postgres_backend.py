@@ -21,6 +21,8 @@ Guarantees:
   killed (the kernel closes its socket), or its machine goes away (noticed by the
   server's TCP keepalives, `tcp_keepalives_idle`). Advisory locks are per database, so
   two workspaces on two databases never block each other.
+- Login attempts (`attempt`) are counted in a table of their own, outside the chain,
+  by the server's clock: every console server of the cabinet shares one count.
 - Migrations are named and ordered, recorded in `migrations`, and applied at open
   under their own transaction-level advisory lock, so two machines opening a new
   database at once apply each migration exactly once.
@@ -55,6 +57,7 @@ def _lock_key(name: str) -> int:
 
 
 APPEND_LOCK = _lock_key("publish:append")
+ATTEMPTS_LOCK = _lock_key("publish:attempts")
 MIGRATE_LOCK = _lock_key("publish:migrate")
 FIELD_FUNCTION = r"""
     CREATE OR REPLACE FUNCTION publish_field(body text, name text) RETURNS text
@@ -88,7 +91,14 @@ def _m003_incident_kind(db: psycopg.Connection) -> None:
     db.execute("CREATE INDEX IF NOT EXISTS events_incident_kind ON events(incident, kind, seq)")
 
 
-MIGRATIONS: list[Callable[[psycopg.Connection], None]] = [_m001_events, _m002_meta, _m003_incident_kind]
+def _m004_attempts(db: psycopg.Connection) -> None:
+    db.execute("CREATE TABLE attempts (key text NOT NULL, at double precision NOT NULL)")
+    db.execute("CREATE INDEX attempts_key ON attempts(key, at)")
+    db.execute("CREATE INDEX attempts_at ON attempts(at)")
+
+
+MIGRATIONS: list[Callable[[psycopg.Connection], None]] = [_m001_events, _m002_meta, _m003_incident_kind,
+                                                          _m004_attempts]
 
 
 def describe(url: str) -> tuple[str, str, str]:
@@ -147,6 +157,7 @@ def _scalar(cursor: psycopg.Cursor) -> Any:
 
 class PostgresBackend:
     name = "postgresql"
+    shared = True
 
     def __init__(self, url: str):
         self.url = url
@@ -254,6 +265,22 @@ class PostgresBackend:
             yield take
         finally:
             session.close()
+
+    def attempt(self, key: str, limit: int, window: float, now: float) -> bool:
+        """Record one attempt under `key` unless `limit` were made in the `window`
+        seconds before it; say whether it was recorded. Timed by the server's clock
+        (`clock_timestamp()`, the one clock every machine of the cabinet shares; `now`,
+        this machine's, is not used), under a transaction-level advisory lock of its own,
+        so two console servers counting at once never both take the last place."""
+        with self._connection() as db, db.transaction():
+            db.execute("SELECT pg_advisory_xact_lock(%s)", (ATTEMPTS_LOCK,))
+            at = float(_scalar(db.execute("SELECT extract(epoch FROM clock_timestamp())")))
+            db.execute("DELETE FROM attempts WHERE at <= %s", (at - window,))
+            made = _scalar(db.execute("SELECT count(*) FROM attempts WHERE key = %s", (key,)))
+            if made >= limit:
+                return False
+            db.execute("INSERT INTO attempts VALUES (%s, %s)", (key, at))
+            return True
 
     def import_rows(self, rows: Iterator[Row], mode: str) -> int:
         count = 0

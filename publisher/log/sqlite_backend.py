@@ -20,6 +20,8 @@ Guarantees:
 - The columns queries filter on (kind, incident, draft, channel) are generated from
   the body by SQLite itself and cannot disagree with what is hashed.
 - The file is created mode 0600 inside a folder created 0700.
+- Attempts (`attempt`) are counted in a table of their own, outside the chain, by this
+  machine's clock under the writer lock: every process using the file shares one count.
 - The per-(draft, channel) delivery lock lives in `locks/` beside the database: on Linux
   one byte per channel of one file per draft, locked as an open-file-description lock
   (exclusive between threads and processes alike); elsewhere a `flock` on a file per
@@ -70,7 +72,14 @@ def _m003_incident_kind(db: sqlite3.Connection) -> None:
     db.execute("CREATE INDEX IF NOT EXISTS events_incident_kind ON events(incident, kind, seq)")
 
 
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_m001_events, _m002_meta, _m003_incident_kind]
+def _m004_attempts(db: sqlite3.Connection) -> None:
+    db.execute("CREATE TABLE attempts (key TEXT NOT NULL, at REAL NOT NULL)")
+    db.execute("CREATE INDEX attempts_key ON attempts(key, at)")
+    db.execute("CREATE INDEX attempts_at ON attempts(at)")
+
+
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_m001_events, _m002_meta, _m003_incident_kind,
+                                                          _m004_attempts]
 LAST_ROW = "SELECT seq, hash, body FROM events ORDER BY seq DESC LIMIT 1"
 
 
@@ -120,6 +129,7 @@ class _Waiting:
 
 class SQLiteBackend:
     name = "sqlite"
+    shared = False
 
     def __init__(self, path: Path):
         self.path = path
@@ -264,6 +274,19 @@ class SQLiteBackend:
             yield take
         finally:
             os.close(handle)
+
+    def attempt(self, key: str, limit: int, window: float, now: float) -> bool:
+        """Record one attempt under `key` at `now` (this machine's clock, the one every
+        process of the file shares) unless `limit` were made in the `window` seconds
+        before it; say whether it was recorded. Under the writer lock, so processes
+        counting at once never both take the last place."""
+        with self._transaction() as db:
+            db.execute("DELETE FROM attempts WHERE at <= ?", (now - window,))
+            made = db.execute("SELECT count(*) FROM attempts WHERE key = ?", (key,)).fetchone()[0]
+            if made >= limit:
+                return False
+            db.execute("INSERT INTO attempts VALUES (?, ?)", (key, now))
+            return True
 
     def _locks(self) -> Path:
         if self._locks_folder is None:

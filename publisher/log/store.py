@@ -50,6 +50,21 @@ Guarantees:
   rows of a batch are covered from the batch's end (or from the next append after a
   crash); until then, cutting exactly those newest rows off is the one thing the head
   files cannot see. tests/test_store.py kills a batch with SIGKILL to prove it.
+- A machine joining a shared log (PostgreSQL) has no head file until its first write:
+  a head file it has never held is not a deleted one. Every head file a workspace
+  writes for a shared log is recorded in a marker beside it (`<store>.joined`, e.g.
+  `var/postgresql.joined`), and every head file leaves its lock file (`<head>.lock`)
+  behind. A missing head file that either of them names is reported as deleted, as
+  before; one that neither names is this machine's first: `verify()` (having walked
+  the chain up to it) and `verify_rows()` take the log's head as the server holds it,
+  write it, and say so in `VerifyResult.note` ("No head file yet on this machine"). A SQLite log is never joined: its head file sits beside it from its first
+  row, so a missing one is always reported. What deleting the head file, its lock file
+  and the marker together buys an attacker who also cuts rows off the shared log:
+  this one machine adopts the cut log as its first head, and says so where `publish log
+  verify` prints; every other machine's head file, the anchor (`[store] anchor`, on
+  another disk) and the log heads this workspace's site and outbox files carry (the
+  rollback guard, checked before every write and by `publish log verify`) still name
+  the cut rows. It buys silence on one machine, never on the cabinet.
 - Every string in an event passes through the redactor before it is written.
 
 All reads go through `events()`, one function with keyword filters.
@@ -109,6 +124,8 @@ class VerifyResult:
     head: str
     problem: str | None = None
     bad_seq: int | None = None
+    note: str | None = None
+    """A sentence to show beside the verdict: this machine wrote its first head file."""
 
 
 class Audit(Protocol):
@@ -218,6 +235,8 @@ class Store:
         self._batch_lock = threading.Lock()
         self.before_write: Callable[[tuple[int, str]], None] | None = None
         self.made_here: tuple[int, str] | None = None
+        self.joined_path = head_path.with_name(head_path.name.removesuffix(".head") + ".joined")
+        self._joined: set[str] = set()
         self._check_keying()
 
     @property
@@ -303,18 +322,51 @@ class Store:
         data = canonical({"seq": seq, "hash": digest, "mac": self._head_mac(seq, digest)}).encode()
         for path in self.head_files:
             _advance_head_file(path, seq, data)
+        self._record_joined()
 
-    def _head_problem(self, rows: int, hashes: dict[int, str]) -> str | None:
+    def _shown_name(self, path: Path) -> str:
+        return path.name if path == self.head_path else str(path)
+
+    def _record_joined(self) -> None:
+        """Name every head file in the marker of a shared log (once per store object)."""
+        names = {self._shown_name(path) for path in self.head_files}
+        if not self.backend.shared or names <= self._joined:
+            return
+        recorded = _read_joined(self.joined_path)
+        if not names <= recorded:
+            _replace_file(self.joined_path, canonical({"heads": sorted(recorded | names)}).encode())
+        self._joined = recorded | names
+
+    def _never_held(self, path: Path) -> bool:
+        """True when this workspace has never held this head file of a shared log: it is
+        missing, no lock file of it is left, and the marker does not name it."""
+        if not self.backend.shared or path.exists():
+            return False
+        if path.with_name(path.name + ".lock").exists():
+            return False
+        return self._shown_name(path) not in _read_joined(self.joined_path)
+
+    def _head_problem(self, rows: int, hashes: dict[int, str], last_hash: str) -> tuple[str | None, str | None]:
+        """The first problem of the head files (or None), and the note when this machine
+        writes its first head file now (a shared log it has never held one of)."""
+        first = [path for path in self.head_files if rows and self._never_held(path)]
         for path in self.head_files:
+            if path in first:
+                continue
             problem = self._one_head_problem(path, rows, hashes)
             if problem:
-                return problem
-        return None
+                return problem, None
+        if not first:
+            return None, None
+        self._write_heads(rows, last_hash)
+        return None, _("No head file yet on this machine; the log's head is row {seq} ({hash}), checked against "
+                       "the server, and {name} now records it.").format(
+                           seq=rows, hash=last_hash[:12], name=", ".join(self._shown_name(path) for path in first))
 
     def _one_head_problem(self, path: Path, rows: int, hashes: dict[int, str]) -> str | None:
         import hmac
 
-        name = path.name if path == self.head_path else str(path)
+        name = self._shown_name(path)
         try:
             head = _parse_head(path.read_bytes())
         except FileNotFoundError:
@@ -364,6 +416,18 @@ class Store:
         """The log's last sequence number and hash, as the database has them now."""
         last = self.backend.last()
         return last if last else (0, GENESIS)
+
+    def attempt(self, key: str, limit: int, window: timedelta) -> bool:
+        """Count one attempt under `key` (a login from one address) unless `limit` were
+        counted in the `window` before it; True when it was counted. The count lives in
+        the store, outside the chain (no event, nothing in the log or a report), so every
+        process and every console server of one log shares it. The key is stored as its
+        sha256: no address in clear (though an address can still be matched by trying
+        it); attempts older than the window are deleted as the next one is counted."""
+        import hashlib
+
+        digest = hashlib.sha256(key.encode("utf-8")).hexdigest()
+        return self.backend.attempt(digest, limit, window.total_seconds(), self.clock().timestamp())
 
     def delivery_lock(self, draft: str, channel: str):
         """The per-(draft, channel) lock held for one delivery; yields a function that
@@ -415,10 +479,10 @@ class Store:
                 visit(seq, body, fields, digest)
             expected_prev, expected_seq, last_ts = digest, seq + 1, ts
         rows = expected_seq - 1
-        problem = self._head_problem(rows, hashes)
+        problem, note = self._head_problem(rows, hashes, expected_prev)
         if problem:
             return VerifyResult(False, rows, expected_prev, problem, rows + 1)
-        return VerifyResult(True, rows, expected_prev)
+        return VerifyResult(True, rows, expected_prev, note=note)
 
     def verify_rows(self, seqs: list[int]) -> VerifyResult:
         """Check only these rows: each one's hash, its link to the row before and the
@@ -448,10 +512,10 @@ class Store:
                 return VerifyResult(False, 0, last_hash, problem, seq)
         heads = self._head_seqs() | {last_seq}
         found = self.backend.rows_at(sorted(s for s in heads if 0 < s <= last_seq))
-        problem = self._head_problem(last_seq, {seq: found[seq][2] for seq in found})
+        problem, note = self._head_problem(last_seq, {seq: found[seq][2] for seq in found}, last_hash)
         if problem:
             return VerifyResult(False, len(wanted), last_hash, problem, last_seq + 1)
-        return VerifyResult(True, len(wanted), last_hash)
+        return VerifyResult(True, len(wanted), last_hash, note=note)
 
     def info(self) -> dict[str, Any]:
         """What `publish store info` shows: backend, where, size, head, head files."""
@@ -485,16 +549,32 @@ def _advance_head_file(path: Path, seq: int, data: bytes) -> None:
             current = None
         if current and current[0] >= seq:
             return
-        temporary = path.with_name(path.name + ".tmp")
-        out = os.open(temporary, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
-        try:
-            os.write(out, data)
-            os.fsync(out)
-        finally:
-            os.close(out)
-        os.replace(temporary, path)
+        _replace_file(path, data, path.with_name(path.name + ".tmp"))
     finally:
         os.close(handle)
+
+
+def _replace_file(path: Path, data: bytes, temporary: Path | None = None) -> None:
+    """Write `data` to a temporary file (synced; one of this thread's own unless named)
+    and rename it over `path`, so a crash never leaves `path` half written."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    temporary = temporary or path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    out = os.open(temporary, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
+    try:
+        os.write(out, data)
+        os.fsync(out)
+    finally:
+        os.close(out)
+    os.replace(temporary, path)
+
+
+def _read_joined(path: Path) -> set[str]:
+    """The head files a shared log's marker names (none when it is missing or unreadable)."""
+    try:
+        heads = json.loads(path.read_bytes()).get("heads")
+    except (FileNotFoundError, ValueError, AttributeError):
+        return set()
+    return {str(name) for name in heads} if isinstance(heads, list) else set()
 
 
 def _parse_head(data: bytes) -> tuple[int, str, str] | None:

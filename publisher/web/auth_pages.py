@@ -27,7 +27,7 @@ async def login_options(request: Request, visitor: Visitor) -> Response:
 @route("/login", None, ("POST",))
 async def login(request: Request, visitor: Visitor) -> Response:
     client = request.client.host if request.client else "?"
-    if not visitor.console.logins.allow(client):
+    if not await call(visitor.console.logins.allow, client):
         return JSONResponse({"error": _("Too many login attempts; wait 10 minutes.")}, status_code=429)
     token, opened = await call(people.login, visitor.console.app, await json_body(request))
     response = JSONResponse({"redirect": _next(request), "person": opened.person})
@@ -65,5 +65,4 @@ async def enrol(request: Request, visitor: Visitor) -> Response:
 
 
 def _next(request: Request) -> str:
-    wanted = request.query_params.get("next", "/")
-    return wanted if wanted.startswith("/") and not wanted.startswith("//") else "/"
+    return security.console_path(request.query_params.get("next"))

@@ -9,8 +9,12 @@
   `csrf` field) equal to sha256("csrf" + the session token), or for a visitor not yet
   logged in, of the pre-session cookie. Another site can neither read the page that
   holds it nor send our cookies (SameSite=Strict): a forged request is refused 403.
-- Login: at most `LOGIN_ATTEMPTS` passkey answers per client address per 10 minutes
-  (per server), then 429.
+- Login: at most `LOGIN_ATTEMPTS` passkey answers per client address per 10 minutes,
+  then 429. The attempts are counted in the store (`Store.attempt`: a table outside the
+  chain), so every console server of one log shares the count and a restart does not
+  reset it.
+- After login the browser goes to `next` only when it is a path on the console itself
+  (`console_path`); anything else goes to the home page.
 - Headers: a Content-Security-Policy allowing only this origin's scripts and styles (no
   inline script, no eval, no framing), `X-Content-Type-Options: nosniff`,
   `Referrer-Policy: no-referrer` (enrolment links carry their token), no caching.
@@ -20,10 +24,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-import threading
-import time
-from collections import defaultdict, deque
+from datetime import timedelta
 from typing import Any, MutableMapping
+from urllib.parse import unquote, urlsplit
 
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
@@ -34,7 +37,7 @@ PRE_COOKIE = "publish_pre"
 CSRF_HEADER = "x-csrf-token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 LOGIN_ATTEMPTS = 10
-LOGIN_WINDOW = 600.0
+LOGIN_WINDOW = timedelta(minutes=10)
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
        "frame-ancestors 'none'; base-uri 'none'; form-action 'self'; object-src 'none'")
@@ -101,24 +104,36 @@ class SecurityHeaders:
 
 
 class RateLimit:
-    """At most `limit` events per key in a sliding window (per server process)."""
+    """At most `limit` attempts per key in a sliding window, counted in the workspace's
+    store: every server of one log, and every restart, sees the same count."""
 
-    def __init__(self, limit: int = LOGIN_ATTEMPTS, window: float = LOGIN_WINDOW,
-                 clock=time.monotonic):
-        self.limit, self.window, self.clock = limit, window, clock
-        self._seen: dict[str, deque[float]] = defaultdict(deque)
-        self._lock = threading.Lock()
+    def __init__(self, app: Any, limit: int = LOGIN_ATTEMPTS, window: timedelta = LOGIN_WINDOW):
+        self.app, self.limit, self.window = app, limit, window
 
     def allow(self, key: str) -> bool:
-        now = self.clock()
-        with self._lock:
-            seen = self._seen[key]
-            while seen and now - seen[0] > self.window:
-                seen.popleft()
-            if len(seen) >= self.limit:
-                return False
-            seen.append(now)
-            return True
+        """Count one attempt under `key`; False (nothing counted) when the limit is reached."""
+        return bool(self.app.store.attempt(f"login\n{key}", self.limit, self.window))
+
+
+def console_path(wanted: str | None) -> str:
+    """`wanted` when it is a path on the console itself, else the home page `/`.
+
+    A path on the console: printable ASCII without spaces (no control character, no
+    look-alike letter), starting with `/`, with no `//` and no backslash anywhere (a
+    browser reads `/\\host` as `//host`), and with neither a scheme nor a host once
+    parsed; the same holds for its percent-decoded form, so an encoded `//` or `\\`
+    cannot pass either."""
+    if not wanted:
+        return "/"
+    for form in (wanted, unquote(wanted)):
+        if not all("!" <= char <= "~" for char in form) or "\\" in form:
+            return "/"
+        if not form.startswith("/") or "//" in form:
+            return "/"
+        parts = urlsplit(form)
+        if parts.scheme or parts.netloc:
+            return "/"
+    return wanted
 
 
 def refused(status: int, text: str) -> Response:

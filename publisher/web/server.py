@@ -71,7 +71,7 @@ class Console:
     def __init__(self, app: Any, on_approved: Callable[[str, str], None] | None = None):
         self.app = app
         self.sessions = SessionIndex()
-        self.logins = security.RateLimit()
+        self.logins = security.RateLimit(app)
         self.on_approved = on_approved
         self.templates = Environment(loader=FileSystemLoader(HERE / "templates"),
                                      autoescape=select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True)
