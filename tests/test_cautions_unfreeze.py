@@ -7,15 +7,16 @@ import json
 
 
 def test_a_second_open_incident_of_the_same_case_is_warned_about(workspace):
-    first = workspace.run("incident", "open", "--case", "2", "--first-seen", "2026-01-01T10:00:00Z")
+    first = workspace.run("incident", "open", "--case", "2", "--first-seen", "2026-01-01T10:00:00Z", "--confirm")
     assert first.exit_code == 0 and "WARNING" not in first.output
-    second = workspace.run("incident", "open", "--case", "2", "--first-seen", "2026-01-01T11:00:00Z")
+    second = workspace.run("incident", "open", "--case", "2", "--first-seen", "2026-01-01T11:00:00Z", "--confirm")
     assert second.exit_code == 0
     assert "WARNING: case 2 already has an open incident (1); this opened another one" in second.output
     assert "publish incident resolve 2" in second.output
-    other_case = workspace.run("incident", "open", "--case", "1", "--first-seen", "2026-01-01T11:00:00Z")
+    other_case = workspace.run("incident", "open", "--case", "1", "--first-seen", "2026-01-01T11:00:00Z", "--confirm")
     assert "WARNING" not in other_case.output
-    as_json = workspace.run("incident", "open", "--case", "1", "--first-seen", "2026-01-01T12:00:00Z", "--json")
+    as_json = workspace.run("incident", "open", "--case", "1", "--first-seen", "2026-01-01T12:00:00Z", "--confirm",
+                            "--json")
     assert json.loads(as_json.stdout)["id"] == "4" and "WARNING: case 1 already" in as_json.stderr
 
 

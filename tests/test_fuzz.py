@@ -100,7 +100,8 @@ def test_generated_first_seen_times(text):
 @given(st.lists(st.text(max_size=30), max_size=4))
 def test_generated_var_flags(pairs):
     sandbox = Sandbox()
-    assert sandbox.run("incident", "open", "--case", "2", "--first-seen", "2026-01-01T10:00:00Z").exit_code == 0
+    assert sandbox.run("incident", "open", "--case", "2", "--first-seen", "2026-01-01T10:00:00Z",
+                       "--confirm").exit_code == 0
     before = sandbox.events()
     args = ["--case", "2", "--template", "apology", "--dry-run"]
     for pair in pairs:
@@ -117,7 +118,8 @@ def test_generated_var_flags(pairs):
     max_size=30).map(" ".join))
 def test_generated_template_sources(source):
     sandbox = Sandbox()
-    assert sandbox.run("incident", "open", "--case", "2", "--first-seen", "2026-01-01T10:00:00Z").exit_code == 0
+    assert sandbox.run("incident", "open", "--case", "2", "--first-seen", "2026-01-01T10:00:00Z",
+                       "--confirm").exit_code == 0
     folder = sandbox.path / "templates" / "en" / "case2"
     folder.mkdir(parents=True)
     (folder / "apology.long.j2").write_text(source, encoding="utf-8")

@@ -26,7 +26,8 @@ def test_open_list_show_resolve(workspace, iso_hours_ago):
 
 
 def test_first_seen_keeps_its_offset(workspace):
-    result = workspace.run("incident", "open", "--case", "1", "--first-seen", "2026-01-05T08:30:00+01:00", "--json")
+    result = workspace.run("incident", "open", "--case", "1", "--first-seen", "2026-01-05T08:30:00+01:00", "--confirm",
+                           "--json")
     assert result.exit_code == 0, result.output
     assert json.loads(result.output)["first_seen"] == "2026-01-05T07:30:00Z"
 
@@ -41,7 +42,8 @@ def test_naive_time_is_refused_without_a_configured_timezone(workspace):
 def test_naive_time_uses_the_configured_timezone(workspace):
     config = workspace.path / "config" / "publisher.toml"
     config.write_text(config.read_text().replace('language = "en"', 'language = "en"\ntimezone = "Europe/Madrid"'))
-    result = workspace.run("incident", "open", "--case", "2", "--first-seen", "2026-01-05T08:30:00", "--json")
+    result = workspace.run("incident", "open", "--case", "2", "--first-seen", "2026-01-05T08:30:00", "--confirm",
+                           "--json")
     assert result.exit_code == 0, result.output
     assert json.loads(result.output)["first_seen"] == "2026-01-05T07:30:00Z"
 
@@ -79,3 +81,18 @@ def test_unknown_incident(workspace):
 
 def test_incident_numbers_are_sequential(workspace):
     assert [workspace.open_incident(case=case) for case in (1, 2, 3)] == ["1", "2", "3"]
+
+
+def test_a_void_incident_is_not_an_open_one(workspace, iso_hours_ago):
+    mistaken = workspace.open_incident(case=2)
+    again = workspace.run("incident", "open", "--case", "2", "--first-seen", iso_hours_ago(2), "--json")
+    assert "WARNING" in again.output and "WARNING" not in again.stdout
+    meant = json.loads(again.stdout)["id"]
+    assert workspace.run("incident", "void", mistaken, "--reason", "opened twice", user="ana").exit_code == 0
+    statuses = json.loads(workspace.run("status", "--json").output)
+    assert [status["incident"]["id"] for status in statuses] == [meant]
+    rendered = workspace.run("--case", "2", "--template", "notice", "--json")
+    assert rendered.exit_code == 0, rendered.output
+    assert json.loads(rendered.output)["draft"]["incident"] == meant
+    listed = json.loads(workspace.run("incident", "list", "--all", "--json").output)
+    assert [(item["id"], item["state"]) for item in listed] == [(mistaken, "void"), (meant, "open")]

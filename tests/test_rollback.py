@@ -90,7 +90,8 @@ def test_every_command_that_writes_refuses_while_reads_still_work(workspace, sla
     assert workspace.run("approve", draft, "--as", "luis", env=env).exit_code == 0
     restore(workspace, tmp_path / "backup", with_head=True)
     before = workspace.events()
-    refused = workspace.run("incident", "open", "--case", "1", "--first-seen", "2026-01-01T00:00:00Z", env=env)
+    refused = workspace.run("incident", "open", "--case", "1", "--first-seen", "2026-01-01T00:00:00Z", "--confirm",
+                            env=env)
     assert refused.exit_code == 2 and "records log row" in refused.output
     assert workspace.run("freeze", "--reason", "test", "--as", "ana", env=env).exit_code == 2
     assert workspace.events() == before
@@ -113,7 +114,7 @@ def test_an_emptied_log_with_its_head_removed_fails_verify(workspace, keyed, mon
     verify = workspace.run("log", "verify", env=env)
     assert verify.exit_code == 1
     assert "records log row" in verify.output and "the log ends at row 0" in verify.output
-    assert workspace.run("incident", "open", "--case", "1", "--first-seen", "2026-01-01T00:00:00Z",
+    assert workspace.run("incident", "open", "--case", "1", "--first-seen", "2026-01-01T00:00:00Z", "--confirm",
                          env=env).exit_code == 2
 
 

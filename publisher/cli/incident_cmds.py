@@ -1,4 +1,4 @@
-"""`publish incident open|list|show|resolve`."""
+"""`publish incident open|list|show|edit|void|resolve`."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -14,7 +14,7 @@ from publisher.i18n import N_, _
 
 @click.group("incident")
 def incident() -> None:
-    """Open, list, show, correct and resolve incidents."""
+    """Open, list, show, correct, void and resolve incidents."""
 
 
 @incident.command("open")
@@ -34,11 +34,13 @@ def incident() -> None:
 @click.option("--lang", metavar="LANG", help=N_("Language of the response (default: the organisation's)."))
 @click.option("--severity", type=click.Choice(["single", "crisis"]), default="crisis", show_default=True,
               help=N_("single: an isolated complaint; crisis: the full playbook."))
+@click.option("--confirm", is_flag=True,
+              help=N_("Accept a --first-seen over 7 days ago or whose day and month could be swapped."))
 @click.option("--as", "as_user", metavar="NAME", help=N_("Who opens it (else $PUBLISH_USER, else your login)."))
 @click.option("--json", "as_json", is_flag=True, help=N_("Print JSON."))
 def incident_open(case: int, first_seen: str, source: str | None, author: str | None, platform: str | None,
                   summary: str | None, what: str | None, what_en: str | None, what_es: str | None,
-                  lang: str | None, severity: str, as_user: str | None, as_json: bool) -> None:
+                  lang: str | None, severity: str, confirm: bool, as_user: str | None, as_json: bool) -> None:
     """Open an incident from its first negative message."""
     from publisher.drafting.phrasing import what_phrases
     from publisher.drafting.cautions import opening_cautions
@@ -49,7 +51,8 @@ def incident_open(case: int, first_seen: str, source: str | None, author: str | 
     actor = current_user(as_user)
     phrases = what_phrases(lang or app.config.language, what, {"en": what_en, "es": what_es})
     opened = open_incident(app, case=case, first_seen=first_seen, actor=actor, source=source, author=author,
-                           platform=platform, summary=summary, language=lang, severity=severity, what=phrases)
+                           platform=platform, summary=summary, language=lang, severity=severity, what=phrases,
+                           confirm=confirm)
     frozen = _frozen_by(app, opened.id)
     warn(opening_cautions(app, opened), as_json)
     brief = _brief_advisor(app, opened, actor)
@@ -157,23 +160,49 @@ def incident_edit(incident_id: str, first_seen: str | None, summary: str | None,
             publish=when(corrected.prepare_deadline(app.config.publish_hours))))
 
 
+@incident.command("void", short_help=N_("Void an incident opened by mistake (approvers only, signed)."))
+@click.argument("incident_id", metavar="ID")
+@click.option("--reason", required=True, metavar="TEXT", help=N_("Why the incident is void (logged, in the report)."))
+@click.option("--as", "as_user", metavar="NAME", help=N_("Who voids it (an approver)."))
+@click.option("--key", type=click.Path(dir_okay=False, path_type=Path), metavar="PATH",
+              help=N_('SSH key to sign with when [approvals] signing = "ssh" (else $PUBLISH_SSH_KEY).'))
+@click.option("--json", "as_json", is_flag=True, help=N_("Print the recorded event as JSON."))
+def incident_void(incident_id: str, reason: str, as_user: str | None, key: Path | None, as_json: bool) -> None:
+    """Void an incident opened by mistake (approvers only): it stays in the log and in
+    `incident list --all`, shown as void, with no verdict, no new drafts and no sends."""
+    from publisher.incident.corrections import void_incident
+    from publisher.workspace.app import current_user
+
+    voided, event = void_incident(session().app, incident_id, current_user(as_user), reason, key=key)
+    if as_json:
+        emit_json(event.as_dict())
+        return
+    say(_("Voided incident {id} ({actor}: {reason}); it stays in the log and in `publish incident list --all`, "
+          "with no verdict, no new drafts and no sends.").format(id=voided.id, actor=event.actor,
+                                                                  reason=event.data["reason"]))
+
+
 @incident.command("list")
+@click.option("--all", "show_all", is_flag=True, help=N_("Include void incidents."))
 @click.option("--json", "as_json", is_flag=True, help=N_("Print JSON."))
-def incident_list(as_json: bool) -> None:
-    """List incidents."""
+def incident_list(show_all: bool, as_json: bool) -> None:
+    """List incidents (void ones only with --all)."""
     from publisher.cli.streamed import streamed_json, streamed_table
     from publisher.incident.incidents import IncidentStream
 
-    items = IncidentStream(session().app)
+    items = IncidentStream(session().app, include_void=show_all)
     if as_json:
         streamed_json(item.as_dict() for item in items)
         return
     if next(iter(items), None) is None:
         say(_("No incidents. Open one with: publish incident open --case N --first-seen TIME"))
-        return
-    streamed_table(lambda: ([i.id, str(i.case), i.state, i.severity, when(i.first_seen), i.summary or ""]
-                            for i in items),
-                   [_("id"), _("case"), _("state"), _("severity"), _("first seen"), _("summary")])
+    else:
+        streamed_table(lambda: ([i.id, str(i.case), i.state, i.severity, when(i.first_seen), i.summary or ""]
+                                for i in items),
+                       [_("id"), _("case"), _("state"), _("severity"), _("first seen"), _("summary")])
+    hidden = 0 if show_all else items.void_count()
+    if hidden:
+        say(_("{count} void incident(s) not shown; `publish incident list --all` shows them.").format(count=hidden))
 
 
 @incident.command("show")
@@ -189,15 +218,20 @@ def incident_show(incident_id: str, as_json: bool) -> None:
         return
     times = ("first_seen", "opened_at", "resolved_at")
     for key, value in item.as_dict().items():
-        if value is not None:
+        if value is None:
+            continue
+        if key == "void":
+            shown = _("voided by {by} at {at}: {reason}").format(by=value["by"], at=when(value["at"]),
+                                                                 reason=value["reason"])
+        else:
             shown = when(value) if key in times else state_word(value) if key in ("state", "severity") else value
-            say(f"{_(FIELDS.get(key, key))}: {shown}")
+        say(f"{_(FIELDS.get(key, key))}: {shown}")
 
 
 FIELDS = {"id": N_("id"), "case": N_("case"), "first_seen": N_("first seen"), "opened_at": N_("opened at"),
           "opened_by": N_("opened by"), "language": N_("language"), "severity": N_("severity"),
           "source": N_("source"), "author": N_("author"), "platform": N_("platform"), "summary": N_("summary"),
-          "what": N_("what"), "state": N_("state"), "resolved_at": N_("resolved at")}
+          "what": N_("what"), "state": N_("state"), "resolved_at": N_("resolved at"), "void": N_("void")}
 
 
 @incident.command("resolve")

@@ -18,7 +18,7 @@ COMMANDS = {
     "done": ("case_cmds", "short_help", "Mark a step done that happens outside the tool."),
     "drafts": ("draft_cmds", "help", "Rendered drafts: their payloads, approvals and deliveries."),
     "freeze": ("case_cmds", "short_help", "Stop every outgoing channel at once."),
-    "incident": ("incident_cmds", "help", "Open, list, show, correct and resolve incidents."),
+    "incident": ("incident_cmds", "help", "Open, list, show, correct, void and resolve incidents."),
     "init": ("workspace_cmds", "help", "Create a workspace: config/publisher.toml, templates/ for overrides, var/."),
     "keys": ("key_cmds", "help", "The SSH keys enrolled in the log, which signed actions are checked against."),
     "log": ("log_cmds", "help", "Show the log (oldest first); `publish log verify` checks its hash chain."),

@@ -52,7 +52,7 @@ def status(incident_id: str | None, as_json: bool) -> None:
     from publisher.incident.incidents import list_incidents
 
     app = session().app
-    ids = [incident_id] if incident_id else [i.id for i in list_incidents(app) if i.state != "resolved"]
+    ids = [incident_id] if incident_id else [i.id for i in list_incidents(app) if i.state == "open"]
     reports = [incident_status(app, one) for one in ids]
     if as_json:
         emit_json([report.as_dict() for report in reports])
@@ -83,7 +83,9 @@ def _print_status(report) -> None:
     say(f"{seen} - {incident.source}" if incident.source else seen)
     for clock in (report.prepared, report.published):
         label = (_("Prepared") if clock.name == "prepare" else _("Published")).ljust(len(_("Published")))
-        if clock.done_at is not None:
+        if clock.void:
+            say(_("{label}: VOID (a void incident has no verdict)").format(label=label))
+        elif clock.done_at is not None:
             say(_("{label}: after {human_hours} (limit {limit_hours:g} h) {verdict}").format(
                     label=label, human_hours=human_hours(clock.after_hours), limit_hours=clock.limit_hours,
                     verdict=clock.verdict))

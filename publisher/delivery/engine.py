@@ -44,7 +44,7 @@ from publisher.errors import BadInput, PublishError, Refused
 from publisher.delivery.interrupt import freeze_stops
 from publisher.incident.freeze import active_freeze, frozen_after
 from publisher.incident.identity import trusted_events
-from publisher.incident.incidents import load_incident
+from publisher.incident.incidents import load_incident, refuse_void
 from publisher.workspace.app import App
 from publisher.workspace.rollback import refuse_if_rolled_back
 from publisher.workspace.witness import witness_after
@@ -150,6 +150,7 @@ def send_draft(app: App, draft_id: str, actor: str, *, resend: tuple[str, ...] =
     if record.rejection or record.superseded_by:
         raise Refused(_("draft {draft_id} is {status} and will not be sent.").format(
                           draft_id=draft_id, status=record.status))
+    refuse_void(load_incident(app, record.draft.incident))
     if not record.approved:
         have, need = len(set(record.valid_approvers())), app.config.approvals_required
         raise Refused(_("draft {draft_id} has {have} of {need} required approval(s); `publish approve "

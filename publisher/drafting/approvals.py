@@ -19,6 +19,7 @@ from pathlib import Path
 from publisher.drafting.drafts import DraftRecord, load_draft
 from publisher.errors import Refused
 from publisher.incident.identity import append_signed, bad_signatures, self_declared, signed_data
+from publisher.incident.incidents import load_incident, refuse_void
 from publisher.log import signatures as signing
 from publisher.workspace.app import App
 from publisher.workspace.witness import witness_after
@@ -46,6 +47,7 @@ def approve(app: App, draft_id: str, approver: str, key: Path | None = None,
     (the console); without it, SSH signing applies when configured."""
     record = load_draft(app, draft_id)
     _check_open(record)
+    refuse_void(load_incident(app, record.draft.incident))
     config = app.config
     if approver not in config.approvers:
         names = ", ".join(config.approvers) or "nobody"

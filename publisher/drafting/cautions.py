@@ -20,7 +20,7 @@ WAITING = ("awaiting approval", "approved, not sent")
 
 def opening_cautions(app: App, opened: Incident) -> list[str]:
     others = [item for item in list_incidents(app)
-              if item.case == opened.case and item.state != "resolved" and item.id != opened.id]
+              if item.case == opened.case and item.state == "open" and item.id != opened.id]
     if not others:
         return []
     ids = ", ".join(item.id for item in others)

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, Mapping
 from publisher.errors import BadInput
 from publisher.i18n import _
 from publisher.incident.identity import split_trusted
-from publisher.incident.incidents import Incident
+from publisher.incident.incidents import Incident, refuse_void
 from publisher.incident.verdict_set import record_public_channels
 from publisher.log.store import Event, canonical_bytes
 from publisher.timeparse import from_iso
@@ -174,6 +174,7 @@ def render_draft(app: App, incident: Incident, template: str, *, author: str, la
     from publisher.drafting.variables import check_variables
     from publisher.incident.playbooks import check_template, get_case
 
+    refuse_void(incident)
     check_template(get_case(incident.case, app.workspace), template)
     language = language or incident.language
     variables = dict(variables or {})

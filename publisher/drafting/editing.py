@@ -23,6 +23,7 @@ from publisher.drafting.lengths import DESCRIPTIONS, check_accepted, measure
 from publisher.drafting.splitting import fit
 from publisher.errors import BadInput, Refused
 from publisher.i18n import _
+from publisher.incident.incidents import load_incident, refuse_void
 from publisher.workspace.app import App
 from publisher.workspace.inputs import check_text
 
@@ -129,6 +130,7 @@ def _payload(app: App, old: Payload, title: str, text: str, template: str) -> Pa
 
 def _save(app: App, record: DraftRecord, draft: Draft) -> DraftRecord:
     old = record.draft
+    refuse_void(load_incident(app, old.incident))
     if app.store.events(draft=draft.id, kind="draft.rendered", limit=1):
         raise BadInput(_("the edited text is the same as draft {draft}, which already exists.").format(draft=draft.id))
     app.store.append("draft.rendered", actor=draft.author, incident=draft.incident, draft=draft.id,

@@ -62,7 +62,7 @@ def due_reminders(app: App) -> list[Notice]:
     now = app.clock()
     found: list[Notice] = []
     for incident in list_incidents(app):
-        if incident.state == "resolved":
+        if incident.state != "open":
             continue
         status = incident_status(app, incident.id)
         link = f"{app.config.console_base_url}/incidents/{incident.id}"

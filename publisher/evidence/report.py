@@ -10,6 +10,9 @@ Guarantees:
   each required public channel PASS when it had a delivery by the publish deadline,
   FAIL when the deadline passed without it, PENDING while it has not passed, WAIVED
   when the cabinet decided not to answer (with who, when and why).
+- A void incident (`incident.voided`, counted only when its signature verifies) has no
+  verdict: the clocks and every channel say VOID, and every format says who voided it,
+  when and why.
 - The log's head hash and a verification are part of it (the incident's rows, their
   links and the head anchor by default, the whole chain with `--verify full`); a broken
   chain is stated in the report, never hidden.
@@ -91,7 +94,6 @@ def _clock(clock: Clock) -> dict[str, Any]:
 
 
 def _channels(status: Status) -> list[dict[str, Any]]:
-    deadline = status.published.deadline
     by_draft = {record.draft.id: record for record in status.drafts}
     rows = []
     for channel in status.channels:
@@ -110,13 +112,20 @@ def _channels(status: Status) -> list[dict[str, Any]]:
             row.update(delivered_at=channel.at, url=receipt.get("url"), platform_id=receipt.get("id"),
                        platform_time=receipt.get("platform_time"))
             row.update(confirmation(receipt))
-            row["verdict"] = "PASS" if from_iso(channel.at) <= deadline else "FAIL"
-        elif status.published.waived:
-            row["verdict"] = "WAIVED"
-        else:
-            row["verdict"] = "FAIL" if status.now > deadline else "PENDING"
+        row["verdict"] = _channel_verdict(status, row["delivered_at"])
         rows.append(row)
     return rows
+
+
+def _channel_verdict(status: Status, delivered_at: str | None) -> str:
+    deadline = status.published.deadline
+    if status.published.void:
+        return "VOID"
+    if delivered_at:
+        return "PASS" if from_iso(delivered_at) <= deadline else "FAIL"
+    if status.published.waived:
+        return "WAIVED"
+    return "FAIL" if status.now > deadline else "PENDING"
 
 
 def _draft(record: Any) -> dict[str, Any]:
@@ -171,6 +180,7 @@ def _entry(event: Event) -> dict[str, Any] | None:
                               else _("Incident resolved")),
         "incident.edited": ("incident", _("Incident corrected ({changes}): {why}").format(
             changes=changes, why=data.get("reason"))),
+        "incident.voided": ("incident", _("Incident voided: {why}").format(why=data.get("reason"))),
         "delivery.retry": ("delivery", _("Retry of draft {draft} on {channel} authorised: {why}").format(
             draft=draft, channel=channel, why=data.get("reason"))),
         "incident.decided": ("decision", _("Decided not to answer") if data.get("decision") == "ignore"

@@ -42,7 +42,7 @@ LANES = ["message", "incident", "draft", "approval", "delivery", "failure", "fre
 LANE_WORDS = {"message": N_("message"), "incident": N_("incident"), "draft": N_("draft"),
               "approval": N_("approval"), "delivery": N_("delivery"), "failure": N_("failure"),
               "freeze": N_("freeze"), "step": N_("step"), "decision": N_("decision")}
-VERDICT_CLASS = {"PASS": "pass", "FAIL": "fail", "PENDING": "pending", "WAIVED": "waived"}
+VERDICT_CLASS = {"PASS": "pass", "FAIL": "fail", "PENDING": "pending", "WAIVED": "waived", "VOID": "waived"}
 CHAR_WIDTH = 0.62
 """A text's width in em, per character: wider than system-ui's average, so the label
 boxes computed here contain the drawn text."""

@@ -1,5 +1,6 @@
 """The clocks of an incident: prepared (approved) and published (delivered on every
-enabled public channel), each against its deadline from `first_seen`.
+enabled public channel), each against its deadline from `first_seen`; a void incident's
+clocks do not run: every verdict of it is VOID.
 
 Guarantees: the figures come only from the log. "Prepared" is the first moment a
 draft of the incident had all its required approvals; "published" is the first moment
@@ -11,7 +12,7 @@ console do.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, tzinfo
 from typing import Any, NamedTuple
 
@@ -39,6 +40,7 @@ class Clock(NamedTuple):
     done_at: datetime | None
     now: datetime
     waived: dict[str, Any] | None = None
+    void: bool = False
 
     @property
     def after_hours(self) -> float | None:
@@ -46,6 +48,8 @@ class Clock(NamedTuple):
 
     @property
     def verdict(self) -> str:
+        if self.void:
+            return "VOID"
         if self.done_at is not None:
             return "PASS" if self.done_at <= self.deadline else "FAIL"
         if self.waived:
@@ -59,7 +63,7 @@ class Clock(NamedTuple):
     def as_dict(self) -> dict[str, Any]:
         return {"limit_hours": self.limit_hours, "deadline": iso(self.deadline),
                 "done_at": iso(self.done_at) if self.done_at else None, "after_hours": self.after_hours,
-                "verdict": self.verdict, "hours_left": None if self.done_at else self.hours_left,
+                "verdict": self.verdict, "hours_left": None if self.done_at or self.void else self.hours_left,
                 "waived": self.waived}
 
 
@@ -129,6 +133,8 @@ class Status:
     def warnings(self) -> list[str]:
         notes = [_("UNCONFIRMED {hint}").format(hint=item.hint) for item in self.unconfirmed] + single_proof_warnings(self)
         notes += [self.unwitnessed] if self.unwitnessed else []
+        if self.incident.void is not None:
+            return [void_sentence(self.incident, self.zone)] + notes
         for clock in (self.prepared, self.published):
             if clock.done_at is None and not clock.waived and timedelta(0) < clock.deadline - self.now < WARN_BEFORE:
                 notes.append(_("the {name} deadline is less than 2 h away ({deadline})").format(
@@ -182,13 +188,16 @@ def status_of(seen: IncidentView) -> Status:
     book = get_case(incident.case, app.workspace)
     waived = {step.done: waiver(facts) for step in book.steps_for(incident.severity)
               if step.waivable and facts.ignored}
+    void = incident.void is not None
+    items = [replace(item, state="void") if void and item.state in ("due", "late") else item
+             for item in checklist(book, facts)]
     return Status(
         incident, now,
         Clock("prepare", app.config.prepare_hours, start + timedelta(hours=app.config.prepare_hours),
-              facts.prepared_at, now, waived.get("prepared")),
+              facts.prepared_at, now, waived.get("prepared"), void),
         Clock("publish", app.config.publish_hours, start + timedelta(hours=app.config.publish_hours),
-              published_at, now, waived.get("published")),
-        states, records, checklist=checklist(book, facts), decision=seen.decision,
+              published_at, now, waived.get("published"), void),
+        states, records, checklist=items, decision=seen.decision,
         frozen=seen.frozen, unconfirmed=unconfirmed_deliveries(app, records),
         undelivered=undelivered(app, records, seen.frozen is not None), unwitnessed=unwitnessed_note(app),
         zone=app.config.timezone)
@@ -291,6 +300,14 @@ def event_dict(event: Event | None) -> dict[str, Any] | None:
     if event is None:
         return None
     return {"kind": event.kind, "at": event.ts, "by": event.actor, **event.data}
+
+
+def void_sentence(incident: Incident, zone: tzinfo | None) -> str:
+    """What every face says about a void incident."""
+    void = incident.void or {}
+    return _("VOID: {by} voided incident {id} at {at} ({reason}); it has no verdict, its deadlines do not run, "
+             "and it gets no new draft or send.").format(by=void.get("by"), id=incident.id,
+                                                         at=for_people(void.get("at"), zone), reason=void.get("reason"))
 
 
 def single_proof_warnings(status: Status) -> list[str]:

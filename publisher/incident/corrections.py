@@ -1,16 +1,23 @@
 """Correcting an incident after it was opened: the time of the first negative message,
-the summary, the source post.
+the summary, the source post; and voiding an incident opened by mistake.
 
 Guarantees: only an approver corrects, with a reason; a correction is one
 `incident.edited` event (signed like an approval when signing is on) holding, per
 field, the value it replaces and the new one, so the original stays in the log and the
 report shows both, with who and why. The clock moves with `first_seen`: every deadline
-is counted from the corrected time. A `--first-seen` more than 7 days ago, or earlier
-than the source post's own time (when its URL carries it), is refused unless the
-approver adds `--confirm`; one in the future is refused always. The source post's time
-is read from its URL where the platform puts it in the post id: X (a snowflake,
-milliseconds since 2010-11-04 in its upper bits) and Mastodon (milliseconds since 1970
-in the id's upper 48 bits); unknown otherwise.
+is counted from the corrected time. A `--first-seen` more than 7 days ago, one whose day
+and month could be swapped into a time closer to now (`incidents.check_first_seen`, the
+rule `incident open` follows too), or one earlier than the source post's own time (when
+its URL carries it), is refused unless the approver adds `--confirm`; one in the future
+is refused always. The source post's time is read from its URL where the platform puts
+it in the post id: X (a snowflake, milliseconds since 2010-11-04 in its upper bits) and
+Mastodon (milliseconds since 1970 in the id's upper 48 bits); unknown otherwise.
+
+Voiding: only an approver voids an incident, with a reason, once; it is one
+`incident.voided` event, signed like a correction when signing is on, and it counts only
+when its signature verifies (a forged or, with signing on, unsigned one is ignored and
+named by `publish log verify`). The incident and its events stay in the log; from then on
+it is shown as void, has no verdict and gets no draft or send (`incidents.refuse_void`).
 """
 from __future__ import annotations
 
@@ -23,14 +30,13 @@ from publisher.errors import BadInput, Refused
 from publisher.i18n import _
 from publisher.incident.authority import require_approver, require_reason
 from publisher.incident.identity import append_signed
-from publisher.incident.incidents import Incident, load_incident
+from publisher.incident.incidents import Incident, check_first_seen, load_incident, refuse_void
 from publisher.timeparse import iso, parse_instant
 
 if TYPE_CHECKING:
     from publisher.log.store import Event
     from publisher.workspace.app import App
 
-CONFIRM_AFTER = timedelta(days=7)
 X_EPOCH_MS = 1288834974657
 X_POST = re.compile(r"^https?://(?:www\.|mobile\.)?(?:x|twitter)\.com/[^/]+/status(?:es)?/(\d{15,20})(?:[/?#]|$)")
 MASTODON_POST = re.compile(r"^https?://[^/]+/@[^/]+/(\d{16,19})(?:[/?#]|$)")
@@ -43,6 +49,7 @@ def edit_incident(app: App, incident_id: str, actor: str, reason: str | None, *,
     reason = require_reason(reason, _("the incident is corrected"))
     require_approver(app, actor, _("correct an incident"))
     incident = load_incident(app, incident_id)
+    refuse_void(incident)
     changes: dict[str, dict[str, Any]] = {}
     for field, value in (("summary", summary), ("source", source)):
         if value is not None and value.strip() != (getattr(incident, field) or ""):
@@ -64,14 +71,26 @@ def _check_first_seen(app: App, moment: datetime, source: str | None, confirm: b
     if confirm:
         return
     now = app.clock()
-    if now - moment > CONFIRM_AFTER:
-        raise Refused(_("--first-seen {moment} is more than 7 days ago, so every deadline has long passed; if that "
-                        "is right, run it again with --confirm.").format(moment=iso(moment)))
+    check_first_seen(moment, now, confirm)
     posted = source_post_time(source, now)
     if posted is not None and moment < posted:
         raise Refused(_("--first-seen {moment} is earlier than the source post itself ({posted}, read from its "
                         "URL); if that is right, run it again with --confirm.").format(
             moment=iso(moment), posted=iso(posted)))
+
+
+def void_incident(app: App, incident_id: str, actor: str, reason: str | None, *, key: Path | None = None,
+                  signature: dict[str, Any] | None = None) -> tuple[Incident, Event]:
+    """Void an incident opened by mistake (approvers only, with a reason, once)."""
+    reason = require_reason(reason, _("the incident is voided"))
+    require_approver(app, actor, _("void an incident"))
+    incident = load_incident(app, incident_id)
+    if incident.void is not None:
+        raise Refused(_("incident {id} was already voided by {by} at {at}; it stays void.").format(
+            id=incident.id, by=incident.void.get("by"), at=incident.void.get("at")))
+    event = append_signed(app, "incident.voided", actor, {"reason": reason}, key=key, signature=signature,
+                          incident=incident.id)
+    return load_incident(app, incident.id), event
 
 
 def source_post_time(url: str | None, now: datetime) -> datetime | None:

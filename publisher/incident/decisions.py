@@ -29,7 +29,7 @@ def open_incident_for(app: App, incident_id: str | None) -> Incident:
     """`--incident ID`, else the only open incident."""
     if incident_id:
         return load_incident(app, incident_id)
-    open_ones = [item for item in list_incidents(app) if item.state != "resolved"]
+    open_ones = [item for item in list_incidents(app) if item.state == "open"]
     if not open_ones:
         raise BadInput(_("no open incident; open one with `publish incident open --case N --first-seen TIME`."))
     if len(open_ones) > 1:

@@ -1,9 +1,15 @@
 """Incidents: opened with the time of the first negative message, read back from the log.
 
 An incident's state is never stored apart from the log: it is derived from its events
-(`incident.opened`, `incident.edited`, `incident.resolved`), so the log is the only source
-of truth; a correction (`incident.edited`, see `corrections`) counts only when its
-signature verifies.
+(`incident.opened`, `incident.edited`, `incident.resolved`, `incident.voided`), so the log
+is the only source of truth; a correction (`incident.edited`) or a voiding
+(`incident.voided`, see `corrections`) counts only when its signature verifies.
+
+Guarantees: a void incident keeps every event and stays listed (state "void", who voided
+it, when and why); it gets no new draft and nothing of it is sent (`refuse_void`). A
+`--first-seen` whose day and month could be swapped into a time closer to now, or one
+more than 7 days ago, is refused unless `--confirm` is given (`check_first_seen`), so a
+mistyped date never silently opens an incident that is already long late.
 """
 from __future__ import annotations
 
@@ -15,14 +21,16 @@ from publisher.errors import BadInput, Refused
 from publisher.incident.playbooks import get_case
 from publisher.incident.verdict_set import live_public
 from publisher.log.store import NEXT_INCIDENT, Event
-from publisher.timeparse import from_iso, iso, parse_instant
+from publisher.timeparse import from_iso, hours, human_hours, iso, parse_instant
 from publisher.workspace.app import App
 from publisher.workspace.inputs import check_text
 from publisher.i18n import _
 
 LANGUAGES = ("es", "en")
-STATE_KINDS = ("incident.opened", "incident.edited", "incident.resolved")
+STATE_KINDS = ("incident.opened", "incident.edited", "incident.resolved", "incident.voided")
+SIGNED_STATE_KINDS = ("incident.edited", "incident.voided")
 OLDEST_FIRST_SEEN = timedelta(days=3653)
+CONFIRM_AFTER = timedelta(days=7)
 
 
 @dataclass(frozen=True)
@@ -43,6 +51,8 @@ class Incident:
     what: dict[str, str] | None = None
     state: str = "open"
     resolved_at: datetime | None = None
+    void: dict[str, Any] | None = None
+    """Who voided the incident, when and why ({"by", "at", "reason"}); None unless void."""
 
     def prepare_deadline(self, hours: float) -> datetime:
         return self.first_seen + timedelta(hours=hours)
@@ -51,13 +61,16 @@ class Incident:
         data = asdict(self)
         for key in ("first_seen", "opened_at", "resolved_at"):
             data[key] = iso(data[key]) if data[key] else None
+        if data["void"] is None:
+            del data["void"]
         return data
 
 
 def open_incident(app: App, *, case: int, first_seen: str, actor: str, source: str | None = None,
                   author: str | None = None, platform: str | None = None, summary: str | None = None,
                   language: str | None = None, severity: str = "crisis",
-                  what: dict[str, str] | None = None) -> Incident:
+                  what: dict[str, str] | None = None, confirm: bool = False) -> Incident:
+    """`confirm`: accept a `first_seen` that `check_first_seen` would question."""
     for flag, text in (("--source", source), ("--author", author), ("--platform", platform), ("--summary", summary)):
         if text is not None:
             check_text(text, flag)
@@ -68,6 +81,7 @@ def open_incident(app: App, *, case: int, first_seen: str, actor: str, source: s
                            language=language, names=', '.join(LANGUAGES)))
     moment = parse_instant(first_seen, "--first-seen", app.config.timezone, not_after=app.clock(),
                            not_before=app.clock() - OLDEST_FIRST_SEEN)
+    check_first_seen(moment, app.clock(), confirm)
     data = {"case": case, "first_seen": iso(moment), "language": language, "severity": severity,
             "source": source, "author": author, "platform": platform, "summary": summary, "what": what,
             "public_channels": live_public(app)}
@@ -92,11 +106,50 @@ def freeze_on_open(app: App, incident: Incident, actor: str) -> Event | None:
 def resolve_incident(app: App, incident_id: str, actor: str, note: str | None = None) -> Incident:
     check_text(note or "", "--note")
     incident = load_incident(app, incident_id)
+    refuse_void(incident)
     if incident.state == "resolved":
         raise Refused(_("incident {incident_id} is already resolved.").format(incident_id=incident_id))
     app.store.append("incident.resolved", actor=actor, incident=incident_id,
                      data={"note": note} if note else {})
     return load_incident(app, incident_id)
+
+
+def check_first_seen(moment: datetime, now: datetime, confirm: bool) -> None:
+    """Refuse (unless `confirm`) a first negative message whose day and month could be
+    swapped into a time closer to now, or one more than 7 days ago: either opens an
+    incident whose deadlines have long passed."""
+    if confirm:
+        return
+    swapped = swapped_date(moment, now)
+    if swapped is not None:
+        raise Refused(_("--first-seen {moment} could be {swapped} with its day and month swapped, which is "
+                        "{ago} closer to now; if {day} is right, run it again with --confirm.").format(
+            moment=moment.isoformat(timespec="minutes"), swapped=swapped.isoformat(timespec="minutes"),
+            ago=human_hours(hours(swapped - moment)), day=moment.date().isoformat()))
+    if now - moment > CONFIRM_AFTER:
+        raise Refused(_("--first-seen {moment} is more than 7 days ago ({age}), so every deadline has long "
+                        "passed; if that is right, run it again with --confirm.").format(
+            moment=moment.isoformat(timespec="minutes"), age=human_hours(hours(now - moment))))
+
+
+def swapped_date(moment: datetime, now: datetime) -> datetime | None:
+    """`moment` with its day and month swapped (as written, in its own offset) when that
+    is another real date, not after `now` and closer to it; else None."""
+    if moment.day > 12 or moment.day == moment.month:
+        return None
+    try:
+        swapped = moment.replace(month=moment.day, day=moment.month)
+    except ValueError:
+        return None
+    return swapped if moment < swapped <= now else None
+
+
+def refuse_void(incident: Incident) -> None:
+    """Refuse any new draft, send or change for a void incident, in one sentence."""
+    if incident.void is not None:
+        raise Refused(_("incident {id} is void (voided by {by}: {reason}); it gets no new draft and nothing of it "
+                        "is sent.").format(id=incident.id, by=incident.void.get("by"),
+                                           reason=incident.void.get("reason")))
 
 
 def load_incident(app: App, incident_id: str) -> Incident:
@@ -121,18 +174,18 @@ def list_incidents(app: App) -> list[Incident]:
 class IncidentStream:
     """Every incident, final state included, streamed in the order they were opened, as
     many times as it is iterated (a table first measures its columns, then prints).
-    Memory holds what changed incidents after they opened (a correction's fields, a
-    resolution's time), never the log and never the list of incidents: the corrections
-    and resolutions are folded once, then each iteration pages through the openings."""
+    Memory holds the events that changed incidents after they opened (corrections,
+    resolutions, voidings), never the log and never the list of incidents: they are read once, then each iteration pages through the openings.
+    `include_void`: False leaves out the incidents voided by a counted `incident.voided`."""
 
-    def __init__(self, app: App) -> None:
+    def __init__(self, app: App, include_void: bool = True) -> None:
         self.app = app
-        self.later: dict[str, list[tuple[str, str, dict[str, Any] | None]]] = {}
+        self.include_void = include_void
+        self.later: dict[str, list[Event]] = {}
         for event in app.store.each(kind=STATE_KINDS[1:]):
-            if event.kind == "incident.edited" and not _trusted(app, [event]):
+            if event.kind in SIGNED_STATE_KINDS and not _trusted(app, [event]):
                 continue
-            changes = event.data.get("changes") or {} if event.kind == "incident.edited" else None
-            self.later.setdefault(event.incident or "", []).append((event.kind, event.ts, changes))
+            self.later.setdefault(event.incident or "", []).append(event)
 
     def __iter__(self) -> Iterator[Incident]:
         seen: set[str] = set()
@@ -142,12 +195,13 @@ class IncidentStream:
                 continue
             seen.add(key)
             incident = _from_events([event])
-            for kind, ts, changes in self.later.get(key, ()):
-                if kind == "incident.edited":
-                    incident = _corrected(incident, changes or {})
-                else:
-                    incident = replace(incident, state="resolved", resolved_at=from_iso(ts))
-            yield incident
+            incident = _applied(incident, self.later.get(key, []))
+            if self.include_void or incident.void is None:
+                yield incident
+
+    def void_count(self) -> int:
+        """How many incidents a counted `incident.voided` made void."""
+        return sum(1 for events in self.later.values() if any(event.kind == "incident.voided" for event in events))
 
 
 def find_incident(app: App, case: int, incident_id: str | None) -> Incident:
@@ -158,7 +212,7 @@ def find_incident(app: App, case: int, incident_id: str | None) -> Incident:
             raise BadInput(_("incident {incident_id} is case {case}, not case {case2}.").format(
                                incident_id=incident_id, case=incident.case, case2=case))
         return incident
-    open_ones = [item for item in list_incidents(app) if item.case == case and item.state != "resolved"]
+    open_ones = [item for item in list_incidents(app) if item.case == case and item.state == "open"]
     if not open_ones:
         raise BadInput(_("no open case {case} incident; open one with `publish incident open --case {case} "
                          "--first-seen TIME --source URL`.").format(case=case))
@@ -185,7 +239,10 @@ def _applied(incident: Incident, events: list[Event]) -> Incident:
         if event.kind == "incident.edited":
             incident = _corrected(incident, event.data.get("changes") or {})
         if event.kind == "incident.resolved":
-            incident = replace(incident, state="resolved", resolved_at=from_iso(event.ts))
+            incident = replace(incident, state="void" if incident.void else "resolved", resolved_at=from_iso(event.ts))
+        if event.kind == "incident.voided" and incident.void is None:
+            incident = replace(incident, state="void", void={"by": event.actor, "at": event.ts,
+                                                             "reason": event.data.get("reason")})
     return incident
 
 
@@ -197,8 +254,8 @@ def _corrected(incident: Incident, changes: dict[str, Any]) -> Incident:
 
 
 def _trusted(app: App, events: list[Event]) -> list[Event]:
-    if not any(event.kind == "incident.edited" for event in events):
+    if not any(event.kind in SIGNED_STATE_KINDS for event in events):
         return events
     from publisher.incident.identity import untrusted
 
-    return [event for event in events if event.kind != "incident.edited" or untrusted(app, event) is None]
+    return [event for event in events if event.kind not in SIGNED_STATE_KINDS or untrusted(app, event) is None]

@@ -75,6 +75,7 @@ ACTIONS: dict[str, tuple[str, str]] = {
     "delivery.confirmed": ("confirm", "draft/channel"),
     "delivery.retry": ("retry", "draft/channel"),
     "incident.edited": ("edit", "incident"),
+    "incident.voided": ("void", "incident"),
     "key.enrolled": ("enrol", "name"),
     "key.revoked": ("revoke", "name"),
 }

@@ -45,7 +45,7 @@ async def open_incident(request: Request, visitor: Visitor) -> Response:
     case = str(form.get("case", ""))
     incident = await call(open_one, visitor.console.app, case=int(case) if case.isdigit() else 0,
                           first_seen=str(form.get("first_seen", "")), actor=visitor.person,
-                          language=str(form.get("lang", "")) or None, **fields)
+                          language=str(form.get("lang", "")) or None, confirm=bool(form.get("confirm")), **fields)
     return RedirectResponse(f"/incidents/{incident.id}", status_code=303)
 
 

@@ -85,7 +85,7 @@ def test_a_state_change_without_the_csrf_token_is_refused(console, workspace):
     other = console.login("ana")
     stolen = console.csrf(other, "/")
     before = workspace.events()
-    form = {"case": "2", "first_seen": "2026-01-01T00:00:00+00:00"}
+    form = {"case": "2", "first_seen": "2026-01-01T00:00:00+00:00", "confirm": "1"}
     assert client.post("/incidents", data=form).status_code == 403
     assert client.post("/incidents", data={**form, "csrf": "0" * 64}).status_code == 403
     assert client.post("/incidents", data=form, headers={"X-CSRF-Token": "forged"}).status_code == 403
