@@ -42,7 +42,7 @@ def test_a_deadline_witnessed_only_after_it_passed_is_not_proven(workspace, auth
     act_with_the_clock_back(workspace, authority)
     unwitnessed = status(workspace)
     assert unwitnessed["prepared"]["verdict"] == "NOT PROVEN" and unwitnessed["prepared"]["witnessed_at"] is None
-    assert any("prepared NOT PROVEN" in warning and "no time-stamp covers it" in warning
+    assert any("prepared NOT PROVEN" in warning and "no time-stamp that verifies covers it" in warning
                for warning in unwitnessed["warnings"])
 
     use_witness(workspace, authority, tsa.url)
@@ -60,6 +60,7 @@ def test_a_deadline_witnessed_only_after_it_passed_is_not_proven(workspace, auth
     data = report(workspace)
     assert data["prepared"]["verdict"] == "NOT PROVEN" and data["published"]["verdict"] == "NOT PROVEN"
     assert data["witness"]["prepared"]["verdict"] == "NOT PROVEN"
+    assert {row["verdict"] for row in data["channels"]} == {"NOT PROVEN"}
     markdown = workspace.run("report", "1", "--format", "md").output
     assert "**NOT PROVEN**" in markdown and "**PASS**" not in markdown.split("## ")[1]
     assert "after the deadline" in markdown and "Prepared at " in markdown

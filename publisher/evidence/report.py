@@ -8,6 +8,8 @@ Guarantees:
   the number of attempts.
 - Verdicts: prepared PASS when a public draft had its approvals by the prepare deadline,
   each required public channel PASS when it had a delivery by the publish deadline,
+  NOT PROVEN instead where the time witness bounds that approval or delivery only after
+  the deadline (`publisher.evidence.status`),
   FAIL when the deadline passed without it, PENDING while it has not passed, WAIVED
   when the cabinet decided not to answer (with who, when and why).
 - The log's head hash and a verification are part of it (the incident's rows, their
@@ -68,7 +70,7 @@ def build_report(app: App, incident_id: str, scope: str = "incident") -> dict[st
         "hours_since_first_seen": round(hours(status.now - incident.first_seen), 2),
         "prepared": _clock(status.prepared),
         "published": _clock(status.published),
-        "channels": _channels(status),
+        "channels": _channels(status, seen),
         "drafts": [_draft(record) for record in status.drafts],
         "timeline": timeline(seen),
         "checklist": [item.as_dict() for item in status.checklist],
@@ -90,7 +92,9 @@ def _clock(clock: Clock) -> dict[str, Any]:
     return {**clock.as_dict(), "verdict": _verdict(clock), "status_verdict": clock.verdict}
 
 
-def _channels(status: Status) -> list[dict[str, Any]]:
+def _channels(status: Status, seen: IncidentView) -> list[dict[str, Any]]:
+    from publisher.evidence.status import witness_bound
+
     deadline = status.published.deadline
     by_draft = {record.draft.id: record for record in status.drafts}
     rows = []
@@ -110,7 +114,10 @@ def _channels(status: Status) -> list[dict[str, Any]]:
             row.update(delivered_at=channel.at, url=receipt.get("url"), platform_id=receipt.get("id"),
                        platform_time=receipt.get("platform_time"))
             row.update(confirmation(receipt))
-            row["verdict"] = "PASS" if from_iso(channel.at) <= deadline else "FAIL"
+            event = seen.delivery_event(channel.draft, channel.name, channel.at) if channel.draft else None
+            proof = witness_bound(seen.app, event.seq if event else None)
+            row["verdict"] = status.published._replace(done_at=from_iso(channel.at), witnessed_at=proof[0],
+                                                       owed=proof[1]).verdict
         elif status.published.waived:
             row["verdict"] = "WAIVED"
         else:

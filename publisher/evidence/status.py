@@ -13,7 +13,9 @@ in the first time-stamp covering the approval or delivery row (`witness_of`); wh
 after the deadline, or a witness was attempted, none covers the row yet and the deadline
 has passed (any later time-stamp can only be later still), the verdict is NOT PROVEN, and
 both times are kept (`done_at`, `witnessed_at`). Tokens in the log count whether or not
-the config still names a witness, so removing `[store] witness` does not restore a PASS.
+the config still names a witness, so removing `[store] witness` does not restore a PASS;
+a token that cannot be verified (no certificates configured to check it) can make a
+verdict NOT PROVEN, never a PASS.
 It reads only the incident's view (`publisher.evidence.view`), as the report and the
 console do.
 """
@@ -51,7 +53,7 @@ class Clock(NamedTuple):
     witnessed_at: datetime | None = None
     """The TSA's time in the first time-stamp covering the row `done_at` comes from."""
     owed: bool = False
-    """A witness was attempted for that row and none covers it yet."""
+    """A witness was attempted for that row and no verified one covers it."""
 
     @property
     def after_hours(self) -> float | None:
@@ -64,7 +66,7 @@ class Clock(NamedTuple):
                 return "FAIL"
             if self.witnessed_at is not None and self.witnessed_at > self.deadline:
                 return "NOT PROVEN"
-            if self.witnessed_at is None and self.owed and self.now > self.deadline:
+            if self.owed and self.now > self.deadline:
                 return "NOT PROVEN"
             return "PASS"
         if self.waived:
@@ -190,13 +192,13 @@ def unproven_words(clock: Clock, zone: tzinfo | None) -> str | None:
     if clock.verdict != "NOT PROVEN" or clock.done_at is None:
         return None
     label = _("prepared") if clock.name == "prepare" else _("published")
-    if clock.witnessed_at is not None:
+    if clock.witnessed_at is not None and clock.witnessed_at > clock.deadline:
         return _("{label} NOT PROVEN: done at {done} by this machine's clock, but the first time-stamp that covers it "
                  "is from {witnessed}, after the deadline {deadline}").format(
                      label=label, done=for_people(clock.done_at, zone), witnessed=for_people(clock.witnessed_at, zone),
                      deadline=for_people(clock.deadline, zone))
-    return _("{label} NOT PROVEN: done at {done} by this machine's clock, but no time-stamp covers it and the "
-             "deadline {deadline} has passed").format(label=label, done=for_people(clock.done_at, zone),
+    return _("{label} NOT PROVEN: done at {done} by this machine's clock, but no time-stamp that verifies covers "
+             "it and the deadline {deadline} has passed").format(label=label, done=for_people(clock.done_at, zone),
                                                       deadline=for_people(clock.deadline, zone))
 
 
@@ -254,7 +256,8 @@ def published_seq(seen: IncidentView, states: list[ChannelState], done: datetime
 
 def witness_bound(app: App, seq: int | None) -> tuple[datetime | None, bool]:
     """The TSA's time of the first time-stamp covering row `seq` that holds, and whether
-    a witness was attempted for it without one (a miss, or a token that does not verify)."""
+    no verified one covers it though a witness was attempted (a miss, a token that does
+    not verify, or one there are no certificates to verify)."""
     if seq is None:
         return None, False
     try:
@@ -262,7 +265,9 @@ def witness_bound(app: App, seq: int | None) -> tuple[datetime | None, bool]:
     except BadInput:
         checker = None
     token, why = witness_of(app.store, checker, seq)
-    return (token.time, False) if token is not None else (None, why is not None)
+    if token is not None:
+        return token.time, checker is None
+    return None, why is not None
 
 
 def incident_page(app: App, below: int | None = None, size: int = PAGE) -> tuple[list[Status], int | None]:
