@@ -41,17 +41,27 @@ import binascii
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from publisher.errors import BadInput, CheckFailed, PublishError
 from publisher.i18n import _
 from publisher.timeparse import from_iso, human_hours, iso
-from publisher.workspace.config import WitnessSettings
+from publisher.workspace.config import Config, WitnessSettings
 from publisher.workspace.rollback import contradiction, sightings
 
 if TYPE_CHECKING:
     from publisher.log.store import Event, Store
-    from publisher.workspace.app import App
+
+
+class App(Protocol):
+    """What the hooks read of the opened workspace (`publisher.workspace.app.App`, which
+    imports this module to ask the TSA for its time, so it is described, not imported)."""
+
+    config: Config
+    witness_missed: str | None
+
+    @property
+    def store(self) -> Store: ...
 
 WITNESSED = "log.witnessed"
 MISSED = "log.witness_missed"
