@@ -53,7 +53,7 @@ def verify(as_json: bool) -> None:
 
     app = session().app
     result, bad = verify_with_trust(app)
-    outside = outside_problems(app) if result.ok else []
+    outside = (list(result.future) + outside_problems(app)) if result.ok else []
     if as_json:
         emit_json({"ok": result.ok and not bad and not outside, "rows": result.rows, "head": result.head,
                    "problem": result.problem, "bad_row": result.bad_seq,

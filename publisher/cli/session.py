@@ -37,11 +37,14 @@ class Session:
         return self._app
 
     def finish(self) -> None:
-        """After the command: a time witness still owed is asked for again (never fails);
-        one still missing is said on stderr."""
+        """After the command: a log dated ahead of the outside clock is said on stderr; a
+        time witness still owed is asked for again (never fails); one still missing is
+        said on stderr."""
         if self._app is not None:
-            from publisher.workspace.witness import after_command
+            from publisher.workspace.witness import after_command, clock_warnings
 
+            for note in clock_warnings(self._app):
+                click.echo(self.redact(f"WARNING: {note}"), err=True)
             warning = after_command(self._app)
             if warning:
                 click.echo(self.redact(f"WARNING: {warning}"), err=True)

@@ -69,6 +69,7 @@ CHANNEL_WORDS = {"delivered": "delivered", "unknown": "unconfirmed", "sending": 
 
 
 def _print_status(report) -> None:
+    from publisher.evidence.report_words import verdict_word
     from publisher.incident.playbooks import get_case
     from publisher.timeparse import hours, human_hours
 
@@ -88,7 +89,7 @@ def _print_status(report) -> None:
         elif clock.done_at is not None:
             say(_("{label}: after {human_hours} (limit {limit_hours:g} h) {verdict}").format(
                     label=label, human_hours=human_hours(clock.after_hours), limit_hours=clock.limit_hours,
-                    verdict=clock.verdict))
+                    verdict=verdict_word(clock.verdict)))
         elif clock.waived:
             say(_("{label}: WAIVED by decision not to answer ({by}, {at})").format(
                     label=label, by=clock.waived['by'], at=for_people(clock.waived['at'], zone)))

@@ -8,6 +8,8 @@ Guarantees:
   the number of attempts.
 - Verdicts: prepared PASS when a public draft had its approvals by the prepare deadline,
   each required public channel PASS when it had a delivery by the publish deadline,
+  NOT PROVEN instead where the time witness bounds that approval or delivery only after
+  the deadline (`publisher.evidence.status`),
   FAIL when the deadline passed without it, PENDING while it has not passed, WAIVED
   when the cabinet decided not to answer (with who, when and why).
 - A void incident (`incident.voided`, counted only when its signature verifies) has no
@@ -71,7 +73,7 @@ def build_report(app: App, incident_id: str, scope: str = "incident") -> dict[st
         "hours_since_first_seen": round(hours(status.now - incident.first_seen), 2),
         "prepared": _clock(status.prepared),
         "published": _clock(status.published),
-        "channels": _channels(status),
+        "channels": _channels(status, seen),
         "drafts": [_draft(record) for record in status.drafts],
         "timeline": timeline(seen),
         "checklist": [item.as_dict() for item in status.checklist],
@@ -93,7 +95,7 @@ def _clock(clock: Clock) -> dict[str, Any]:
     return {**clock.as_dict(), "verdict": _verdict(clock), "status_verdict": clock.verdict}
 
 
-def _channels(status: Status) -> list[dict[str, Any]]:
+def _channels(status: Status, seen: IncidentView) -> list[dict[str, Any]]:
     by_draft = {record.draft.id: record for record in status.drafts}
     rows = []
     for channel in status.channels:
@@ -112,17 +114,24 @@ def _channels(status: Status) -> list[dict[str, Any]]:
             row.update(delivered_at=channel.at, url=receipt.get("url"), platform_id=receipt.get("id"),
                        platform_time=receipt.get("platform_time"))
             row.update(confirmation(receipt))
-        row["verdict"] = _channel_verdict(status, row["delivered_at"])
+        row["verdict"] = _channel_verdict(status, seen, channel, row["delivered_at"])
         rows.append(row)
     return rows
 
 
-def _channel_verdict(status: Status, delivered_at: str | None) -> str:
+def _channel_verdict(status: Status, seen: IncidentView, channel: Any, delivered_at: str | None) -> str:
+    """One channel's 48 h verdict: its delivery judged like the published clock, on the
+    time witness's bound for that delivery's row (NOT PROVEN when it came after)."""
+    from publisher.evidence.status import witness_bound
+
     deadline = status.published.deadline
     if status.published.void:
         return "VOID"
     if delivered_at:
-        return "PASS" if from_iso(delivered_at) <= deadline else "FAIL"
+        event = seen.delivery_event(channel.draft, channel.name, channel.at) if channel.draft else None
+        proof = witness_bound(seen.app, event.seq if event else None)
+        return status.published._replace(done_at=from_iso(delivered_at), witnessed_at=proof[0],
+                                         owed=proof[1]).verdict
     if status.published.waived:
         return "WAIVED"
     return "FAIL" if status.now > deadline else "PENDING"

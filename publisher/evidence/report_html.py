@@ -29,7 +29,7 @@ from jinja2.ext import Extension
 from markupsafe import Markup
 
 from publisher.evidence.report_markdown import verified_what
-from publisher.evidence.report_words import approval_words, draft_warnings, receipt_words
+from publisher.evidence.report_words import approval_words, draft_warnings, receipt_words, verdict_word
 from publisher.evidence.state_words import state_word
 from publisher.i18n import N_, _, current_language
 from publisher.timeparse import for_people, from_iso, hours
@@ -42,7 +42,8 @@ LANES = ["message", "incident", "draft", "approval", "delivery", "failure", "fre
 LANE_WORDS = {"message": N_("message"), "incident": N_("incident"), "draft": N_("draft"),
               "approval": N_("approval"), "delivery": N_("delivery"), "failure": N_("failure"),
               "freeze": N_("freeze"), "step": N_("step"), "decision": N_("decision")}
-VERDICT_CLASS = {"PASS": "pass", "FAIL": "fail", "PENDING": "pending", "WAIVED": "waived", "VOID": "waived"}
+VERDICT_CLASS = {"PASS": "pass", "FAIL": "fail", "PENDING": "pending", "WAIVED": "waived", "VOID": "waived",
+                 "NOT PROVEN": "fail"}
 CHAR_WIDTH = 0.62
 """A text's width in em, per character: wider than system-ui's average, so the label
 boxes computed here contain the drawn text."""
@@ -94,7 +95,7 @@ def html_report(data: dict[str, Any]) -> str:
         _=_, data=data, incident=incident, prepared=data["prepared"], published=data["published"],
         case_title=_(data["case_title"]), language=current_language(), verdict_class=VERDICT_CLASS,
         timeline=timeline(data), extra_sections=extra_sections(data), state_word=state_word,
-        receipt_words=receipt_words, verified_what=verified_what,
+        receipt_words=receipt_words, verified_what=verified_what, verdict_word=verdict_word,
         local=lambda value: for_people(value, zone),
         platform_time=lambda value: _platform_time(value, zone),
         after=lambda at: _after(data, at),

@@ -12,7 +12,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from publisher.evidence.report_words import approval_words, draft_warnings, local_time, receipt_words
+from publisher.evidence.report_words import (approval_words, draft_warnings, local_time, receipt_words,
+                                             verdict_word)
 from publisher.evidence.state_words import state_word
 from publisher.i18n import _
 from publisher.timeparse import from_iso, hours
@@ -69,5 +70,5 @@ def markdown_report(data: dict[str, Any]) -> str:
         _=_, data=data, incident=data["incident"], prepared=data["prepared"], published=data["published"],
         case_title=_(data["case_title"]), extra_sections=extra_sections(data), state_word=state_word,
         receipt_words=receipt_words, draft_warnings=draft_warnings, verified_what=verified_what,
-        local=lambda value: local_time(data, value), after=lambda at: _hours_after(data, at),
+        verdict_word=verdict_word, local=lambda value: local_time(data, value), after=lambda at: _hours_after(data, at),
         approval_words=lambda approval: approval_words(approval, data))

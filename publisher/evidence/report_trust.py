@@ -6,8 +6,14 @@ Guarantees:
   verified offline against the configured TSA certificates ("prepared at T, witnessed
   by TSA at G"), or why there is none (the TSA could not be reached, a token that does
   not verify, no witness configured).
+- Where the witness bounds the approval or delivery only after its deadline (or none
+  covers it once the deadline has passed), the witness entry says NOT PROVEN beside
+  both times, as the verdict does (`publisher.evidence.status`).
 - Every delivery's local time is compared with the platform's own time (the receipt's
   `platform_time`); a difference over `CLOCK_TOLERANCE` is flagged.
+- On PostgreSQL every row records the server's clock beside the machine's: each row of
+  the incident where the two differ by more than `CLOCK_TOLERANCE` is named
+  (`server_clock`).
 - The public channels the 48 h verdict was judged against are listed, with when they
   were recorded (or that they come from the config, for an incident older than that).
 """
@@ -18,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from publisher.errors import BadInput
+from publisher.evidence.report_words import NOT_PROVEN, verdict_word
 from publisher.i18n import _
 from publisher.workspace import witness
 from publisher.timeparse import from_iso, human_hours, iso
@@ -38,32 +45,26 @@ def trust_facts(seen: IncidentView, status: Status) -> dict[str, Any]:
         checker = trust(app)
     except BadInput as error:
         checker, unreadable = None, str(error)
-    return {"witness": {"prepared": _witnessed(app, checker, status.prepared.done_at, _prepared_seq(status),
-                                               unreadable),
-                        "published": _witnessed(app, checker, status.published.done_at, _published_seq(seen, status),
-                                                unreadable)},
+    prepared = _witnessed(app, checker, status.prepared.done_at, _prepared_seq(status), unreadable)
+    published = _witnessed(app, checker, status.published.done_at, _published_seq(seen, status), unreadable)
+    for entry, clock in ((prepared, status.prepared), (published, status.published)):
+        entry["deadline"], entry["verdict"] = iso(clock.deadline), clock.verdict
+    return {"witness": {"prepared": prepared, "published": published},
             "clock_checks": clock_checks(status),
+            "server_clock": server_clock(seen),
             "judged_against": seen.judged.as_dict()}
 
 
 def _prepared_seq(status: Status) -> int | None:
-    done = status.prepared.done_at
-    if done is None:
-        return None
-    return min((event.seq for record in status.drafts for event in record.approvals
-                if from_iso(event.ts) == done), default=None)
+    from publisher.evidence.status import prepared_seq
+
+    return prepared_seq(status.drafts, status.prepared.done_at)
 
 
 def _published_seq(seen: IncidentView, status: Status) -> int | None:
-    done = status.published.done_at
-    if done is None:
-        return None
-    for state in status.channels:
-        if state.at and from_iso(state.at) == done and state.draft:
-            event = seen.delivery_event(state.draft, state.name, state.at)
-            if event is not None:
-                return event.seq
-    return None
+    from publisher.evidence.status import published_seq
+
+    return published_seq(seen, status.channels, status.published.done_at)
 
 
 def _witnessed(app: App, checker: witness.Trust | None, done: Any, seq: int | None,
@@ -104,6 +105,23 @@ def clock_checks(status: Status) -> list[dict[str, Any]]:
     return checks
 
 
+def server_clock(seen: IncidentView) -> list[dict[str, Any]]:
+    """The incident's rows whose time differs from the PostgreSQL server's clock,
+    recorded with the row, by more than `CLOCK_TOLERANCE`."""
+    found = []
+    for event in seen.rows.incident:
+        if not event.server_time:
+            continue
+        try:
+            gap = from_iso(event.ts) - from_iso(event.server_time)
+        except (TypeError, ValueError):
+            continue
+        if abs(gap) > CLOCK_TOLERANCE:
+            found.append({"row": event.seq, "kind": event.kind, "local_time": event.ts,
+                          "server_time": event.server_time, "difference_seconds": round(gap.total_seconds(), 3)})
+    return found
+
+
 def trust_sections(data: dict[str, Any]) -> list[tuple[str, list[str], list[list[str]]]]:
     """(title, headers, rows) for the Markdown and HTML reports."""
     sections = []
@@ -119,6 +137,13 @@ def trust_sections(data: dict[str, Any]) -> list[tuple[str, list[str], list[list
                          [_("draft"), _("channel"), _("local time"), _("platform time"), _("difference")],
                          [[item["draft"], item["channel"], item["local_time"], item["platform_time"] or "—",
                            _difference_words(item)] for item in checks]))
+    server = data.get("server_clock") or []
+    if server:
+        sections.append((_("Clock check: this machine against the PostgreSQL server"),
+                         [_("row"), _("event"), _("local time"), _("server time"), _("difference")],
+                         [[str(item["row"]), item["kind"], item["local_time"], item["server_time"],
+                           _("{gap} — over 5 min: FLAGGED").format(gap=human_hours(item["difference_seconds"] / 3600))]
+                          for item in server]))
     judged = data.get("judged_against")
     if judged:
         source = (_("recorded in the log at {at}").format(at=judged["recorded_at"]) if judged["source"] == "log"
@@ -132,9 +157,13 @@ def trust_sections(data: dict[str, Any]) -> list[tuple[str, list[str], list[list
 def _witness_words(entry: dict[str, Any]) -> str:
     found = entry.get("witness")
     if not found:
-        return entry.get("witness_note") or "—"
+        note = entry.get("witness_note") or "—"
+        return f"{note}; {verdict_word(NOT_PROVEN)}" if entry.get("verdict") == NOT_PROVEN else note
     words = _("witnessed by {tsa} at {time} (log row {row})").format(
         tsa=urlsplit(found["tsa"]).netloc or found["tsa"], time=found["time"], row=found["row"])
+    if entry.get("verdict") == NOT_PROVEN:
+        words += "; " + _("after the deadline {deadline}: {verdict}").format(deadline=entry["deadline"],
+                                                                             verdict=verdict_word(NOT_PROVEN))
     return words + (f"; {entry['witness_note']}" if entry.get("witness_note") else "")
 
 

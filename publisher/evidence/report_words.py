@@ -1,13 +1,25 @@
 """How the report states who acted: an approval's proof (signed, or unsigned and
-self-declared), and a delivery confirmed by a person, never shown as a platform's receipt."""
+self-declared), and a delivery confirmed by a person, never shown as a platform's receipt;
+and the verdict words people read (the JSON keeps the English tokens: PASS, FAIL, ...;
+NOT PROVEN, a verdict of its own, is said in the interface's language)."""
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from publisher.i18n import _
+from publisher.i18n import N_, _
 
 if TYPE_CHECKING:
     from publisher.log.store import Event
+
+
+NOT_PROVEN = "NOT PROVEN"
+VERDICT_WORDS = {NOT_PROVEN: N_("NOT PROVEN")}
+
+
+def verdict_word(verdict: str) -> str:
+    """A verdict as people read it: NOT PROVEN in the interface's language ("NO PROBADO"),
+    the other verdicts as the JSON has them."""
+    return _(VERDICT_WORDS[verdict]) if verdict in VERDICT_WORDS else verdict
 
 
 def proof(event: Event) -> str:

@@ -7,6 +7,16 @@ draft of the incident had all its required approvals; "published" is the first m
 by which every enabled public channel had received one of the incident's drafts.
 Every delivery whose last attempt has an unknown outcome on a channel where a resend is
 not safe is listed as unconfirmed (and warned about) until a person confirms or resends it.
+
+Verdicts rest on proof, not on one machine's clock: a deadline met by the local clock is
+PASS only when no time witness bounds it after the deadline. The bound is the TSA's time
+in the first time-stamp covering the approval or delivery row (`witness_of`); where it is
+after the deadline, or a witness was attempted, none covers the row yet and the deadline
+has passed (any later time-stamp can only be later still), the verdict is NOT PROVEN, and
+both times are kept (`done_at`, `witnessed_at`). Tokens in the log count whether or not
+the config still names a witness, so removing `[store] witness` does not restore a PASS;
+a token that cannot be verified (no certificates configured to check it) can make a
+verdict NOT PROVEN, never a PASS.
 It reads only the incident's view (`publisher.evidence.view`), as the report and the
 console do.
 """
@@ -18,6 +28,7 @@ from typing import Any, NamedTuple
 
 from publisher.delivery.next_steps import next_step
 from publisher.drafting.drafts import DraftRecord
+from publisher.errors import BadInput
 from publisher.evidence.view import IncidentView, view
 from publisher.i18n import _
 from publisher.incident.incidents import Incident
@@ -25,7 +36,7 @@ from publisher.incident.playbooks import Facts, Item, checklist, get_case
 from publisher.log.store import Event
 from publisher.timeparse import for_people, from_iso, hours, human_hours, iso
 from publisher.workspace.app import App
-from publisher.workspace.witness import unwitnessed_note
+from publisher.workspace.witness import trust, unwitnessed_note, witness_of
 
 WARN_BEFORE = timedelta(hours=2)
 PAGE = 10
@@ -41,6 +52,10 @@ class Clock(NamedTuple):
     now: datetime
     waived: dict[str, Any] | None = None
     void: bool = False
+    witnessed_at: datetime | None = None
+    """The TSA's time in the first time-stamp covering the row `done_at` comes from."""
+    owed: bool = False
+    """A witness was attempted for that row and no verified one covers it."""
 
     @property
     def after_hours(self) -> float | None:
@@ -51,7 +66,13 @@ class Clock(NamedTuple):
         if self.void:
             return "VOID"
         if self.done_at is not None:
-            return "PASS" if self.done_at <= self.deadline else "FAIL"
+            if self.done_at > self.deadline:
+                return "FAIL"
+            if self.witnessed_at is not None and self.witnessed_at > self.deadline:
+                return "NOT PROVEN"
+            if self.owed and self.now > self.deadline:
+                return "NOT PROVEN"
+            return "PASS"
         if self.waived:
             return "WAIVED"
         return "LATE" if self.now > self.deadline else "DUE"
@@ -64,7 +85,7 @@ class Clock(NamedTuple):
         return {"limit_hours": self.limit_hours, "deadline": iso(self.deadline),
                 "done_at": iso(self.done_at) if self.done_at else None, "after_hours": self.after_hours,
                 "verdict": self.verdict, "hours_left": None if self.done_at or self.void else self.hours_left,
-                "waived": self.waived}
+                "waived": self.waived, "witnessed_at": iso(self.witnessed_at) if self.witnessed_at else None}
 
 
 class ChannelState(NamedTuple):
@@ -135,6 +156,8 @@ class Status:
         notes += [self.unwitnessed] if self.unwitnessed else []
         if self.incident.void is not None:
             return [void_sentence(self.incident, self.zone)] + notes
+        notes += [words for words in (unproven_words(clock, self.zone) for clock in (self.prepared, self.published))
+                  if words]
         for clock in (self.prepared, self.published):
             if clock.done_at is None and not clock.waived and timedelta(0) < clock.deadline - self.now < WARN_BEFORE:
                 notes.append(_("the {name} deadline is less than 2 h away ({deadline})").format(
@@ -170,6 +193,21 @@ def ready_at(app: App, record: DraftRecord) -> datetime | None:
     return None
 
 
+def unproven_words(clock: Clock, zone: tzinfo | None) -> str | None:
+    """Why a deadline met by the local clock is NOT PROVEN, with both times."""
+    if clock.verdict != "NOT PROVEN" or clock.done_at is None:
+        return None
+    label = _("prepared") if clock.name == "prepare" else _("published")
+    if clock.witnessed_at is not None and clock.witnessed_at > clock.deadline:
+        return _("{label} NOT PROVEN: done at {done} by this machine's clock, but the first time-stamp that covers it "
+                 "is from {witnessed}, after the deadline {deadline}").format(
+                     label=label, done=for_people(clock.done_at, zone), witnessed=for_people(clock.witnessed_at, zone),
+                     deadline=for_people(clock.deadline, zone))
+    return _("{label} NOT PROVEN: done at {done} by this machine's clock, but no time-stamp that verifies covers "
+             "it and the deadline {deadline} has passed").format(label=label, done=for_people(clock.done_at, zone),
+                                                      deadline=for_people(clock.deadline, zone))
+
+
 def incident_status(app: App, incident_id: str) -> Status:
     return status_of(view(app, incident_id))
 
@@ -185,6 +223,8 @@ def status_of(seen: IncidentView) -> Status:
     published_at = max(delivered) if public and len(delivered) == len(public) else None
     start = incident.first_seen
     facts = seen.facts(min(prepared_times) if prepared_times else None, published_at)
+    prepared_proof = witness_bound(app, prepared_seq(records, facts.prepared_at))
+    published_proof = witness_bound(app, published_seq(seen, states, published_at))
     book = get_case(incident.case, app.workspace)
     waived = {step.done: waiver(facts) for step in book.steps_for(incident.severity)
               if step.waivable and facts.ignored}
@@ -194,13 +234,49 @@ def status_of(seen: IncidentView) -> Status:
     return Status(
         incident, now,
         Clock("prepare", app.config.prepare_hours, start + timedelta(hours=app.config.prepare_hours),
-              facts.prepared_at, now, waived.get("prepared"), void),
+              facts.prepared_at, now, waived.get("prepared"), void, *prepared_proof),
         Clock("publish", app.config.publish_hours, start + timedelta(hours=app.config.publish_hours),
-              published_at, now, waived.get("published"), void),
+              published_at, now, waived.get("published"), void, *published_proof),
         states, records, checklist=items, decision=seen.decision,
         frozen=seen.frozen, unconfirmed=unconfirmed_deliveries(app, records),
         undelivered=undelivered(app, records, seen.frozen is not None), unwitnessed=unwitnessed_note(app),
         zone=app.config.timezone)
+
+
+def prepared_seq(records: list[DraftRecord], done: datetime | None) -> int | None:
+    """The approval row "prepared" comes from."""
+    if done is None:
+        return None
+    return min((event.seq for record in records for event in record.approvals if from_iso(event.ts) == done),
+               default=None)
+
+
+def published_seq(seen: IncidentView, states: list[ChannelState], done: datetime | None) -> int | None:
+    """The delivery row "published" comes from (the last public channel reached)."""
+    if done is None:
+        return None
+    for state in states:
+        if state.at and from_iso(state.at) == done and state.draft:
+            event = seen.delivery_event(state.draft, state.name, state.at)
+            if event is not None:
+                return event.seq
+    return None
+
+
+def witness_bound(app: App, seq: int | None) -> tuple[datetime | None, bool]:
+    """The TSA's time of the first time-stamp covering row `seq` that holds, and whether
+    no verified one covers it though a witness was attempted (a miss, a token that does
+    not verify, or one there are no certificates to verify)."""
+    if seq is None:
+        return None, False
+    try:
+        checker = trust(app)
+    except BadInput:
+        checker = None
+    token, why = witness_of(app.store, checker, seq)
+    if token is not None:
+        return token.time, checker is None
+    return None, why is not None
 
 
 def incident_page(app: App, below: int | None = None, size: int = PAGE) -> tuple[list[Status], int | None]:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Callable, Iterator, Protocol
 
 from publisher.errors import PublishError
@@ -38,6 +39,10 @@ class Tail(Protocol):
 
     def count(self, kind: str) -> int:
         """How many events of this kind the log holds."""
+
+    def server_time(self) -> datetime | None:
+        """The database server's own clock now, inside the append's transaction (None
+        for an embedded database, whose clock is this machine's)."""
 
 
 @dataclass(frozen=True)

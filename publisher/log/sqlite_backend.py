@@ -94,6 +94,9 @@ class _Tail:
     def count(self, kind: str) -> int:
         return self._db.execute("SELECT count(*) FROM events WHERE kind = ?", (kind,)).fetchone()[0]
 
+    def server_time(self) -> None:
+        return None
+
 
 class _GroupTail:
     """The tail as each row of a group sees it: the database's last row, then the rows
@@ -110,6 +113,9 @@ class _GroupTail:
 
     def count(self, kind: str) -> int:
         return _Tail(self._db).count(kind) + sum(json.loads(row[1]).get("kind") == kind for row in self.made)
+
+    def server_time(self) -> None:
+        return None
 
     def add(self, row: Row) -> None:
         self.made.append(row)

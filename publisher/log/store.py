@@ -37,6 +37,24 @@ Guarantees:
   naming by how much). A difference up to `CLOCK_SKEW` (two machines' clocks a
   moment apart) is absorbed by recording the last event's time instead. `verify()`
   names any row whose time is earlier than the row before it.
+- No single clock bends the log. Where an outside clock answers (PostgreSQL's own
+  clock, read inside the append's transaction; on SQLite the time-stamp authority,
+  asked through `outside_clock` only when this machine is behind the last event), an
+  event this machine would date more than `FUTURE_LIMIT` ahead of it is refused
+  (`ClockAhead`, naming that clock), and a log whose last event is already dated more
+  than `FUTURE_LIMIT` ahead of it does not block anyone: the row is written at the last
+  event's time (times stay monotonic, the chain keeps its order) with a `clock` note in
+  its body (this machine's time, the outside clock's, the row it continues after and
+  the future-dated row that began the run),
+  and the anomaly is said once per row (`clock_notes`, printed as a warning). Without
+  an outside clock, a machine behind the last event is refused as before: nothing can
+  tell its clock set back from the last event's set ahead.
+- On PostgreSQL every row's body holds `server_time`, the server's clock when the row
+  was made. It is in the hashed body, so it cannot be changed afterwards without
+  breaking the chain, and a log copied to SQLite carries it and verifies identically;
+  rows written before it existed hold no such key and keep their hashes. The server
+  clock is `clock_timestamp()`, not `now()`: `now()` is fixed when the transaction
+  starts, before the wait for the append lock.
 - The head (last sequence number and hash, MAC'd when keyed) is kept outside the
   database in a head file (`<store>.head`) and, with `[store] anchor = PATH`, in a
   second one on another disk, so rows cut off the end, or a whole log emptied, are
@@ -90,9 +108,11 @@ from publisher.timeparse import now as utc_now
 GENESIS = "0" * 64
 NEXT_INCIDENT = object()
 CLOCK_SKEW = timedelta(seconds=2)
+FUTURE_LIMIT = timedelta(minutes=5)
 
-__all__ = ["Audit", "GENESIS", "NEXT_INCIDENT", "ClockWentBack", "Event", "Store", "StoreKeyError", "StoreUnavailable",
-           "VerifyResult", "canonical", "canonical_bytes", "chain_hash", "open_store", "read_event"]
+__all__ = ["Audit", "GENESIS", "NEXT_INCIDENT", "ClockAhead", "ClockWentBack", "Event", "FUTURE_LIMIT", "Store",
+           "StoreKeyError", "StoreUnavailable", "VerifyResult", "canonical", "canonical_bytes", "chain_hash",
+           "clock_name", "open_store", "read_event"]
 
 
 @dataclass(frozen=True)
@@ -108,11 +128,20 @@ class Event:
     channel: str | None
     data: dict[str, Any]
     hash: str
+    server_time: str | None = None
+    """PostgreSQL's clock when the row was made (None on rows SQLite wrote)."""
+    clock: dict[str, Any] | None = None
+    """The note of a row written at the last event's later time (see `Store`)."""
 
     def as_dict(self) -> dict[str, Any]:
-        return {"seq": self.seq, "ts": self.ts, "kind": self.kind, "actor": self.actor,
-                "incident": self.incident, "draft": self.draft, "channel": self.channel,
-                "data": self.data, "hash": self.hash}
+        shown = {"seq": self.seq, "ts": self.ts, "kind": self.kind, "actor": self.actor,
+                 "incident": self.incident, "draft": self.draft, "channel": self.channel,
+                 "data": self.data, "hash": self.hash}
+        if self.server_time:
+            shown["server_time"] = self.server_time
+        if self.clock:
+            shown["clock"] = self.clock
+        return shown
 
 
 @dataclass(frozen=True)
@@ -126,6 +155,8 @@ class VerifyResult:
     bad_seq: int | None = None
     note: str | None = None
     """A sentence to show beside the verdict: this machine wrote its first head file."""
+    future: tuple[str, ...] = ()
+    """Rows dated ahead of an outside clock (a finding; the chain itself is intact)."""
 
 
 class Audit(Protocol):
@@ -185,6 +216,20 @@ class ClockWentBack(Refused):
     """This machine's clock is earlier than the log's last event: nothing was written."""
 
 
+class ClockAhead(Refused):
+    """This machine's clock is ahead of the outside clock by more than `FUTURE_LIMIT`:
+    nothing was written."""
+
+
+OutsideTime = tuple[datetime, str]
+"""An outside clock's time and which clock it is: "postgresql" or "tsa"."""
+
+
+def clock_name(which: str) -> str:
+    """An outside clock as people read it."""
+    return _("the PostgreSQL server's clock") if which == "postgresql" else _("the time-stamp authority's clock")
+
+
 def how_long(delta: timedelta) -> str:
     seconds = int(delta.total_seconds())
     if seconds >= 3600:
@@ -237,6 +282,9 @@ class Store:
         self.made_here: tuple[int, str] | None = None
         self.joined_path = head_path.with_name(head_path.name.removesuffix(".head") + ".joined")
         self._joined: set[str] = set()
+        self.outside_clock: Callable[[], OutsideTime | None] | None = None
+        self.clock_notes: list[str] = []
+        self._offset: tuple[timedelta, str] | None = None
         self._check_keying()
 
     @property
@@ -261,6 +309,7 @@ class Store:
         """Write one event in its own transaction and return it as stored.
         `incident=NEXT_INCIDENT` assigns the next incident number inside that transaction."""
         clean = self.redact(data or {})
+        asked: list[OutsideTime | None] = []
 
         def make(tail: Tail) -> Row:
             last = tail.last()
@@ -268,25 +317,73 @@ class Store:
             if self.before_write is not None:
                 self.before_write((seq - 1, prev))
             number = str(tail.count("incident.opened") + 1) if incident is NEXT_INCIDENT else incident
-            fields = {"seq": seq, "ts": self._timestamp(last[2] if last else None), "kind": kind, "actor": actor,
-                      "incident": number, "draft": draft, "channel": channel, "data": clean}
+            server = tail.server_time()
+            outside = (server, "postgresql") if server else (asked[0] if asked else None)
+            ts, note = self._timestamp(last[2] if last else None, last[0] if last else 0, outside)
+            fields: dict[str, Any] = {"seq": seq, "ts": ts, "kind": kind, "actor": actor, "incident": number,
+                                      "draft": draft, "channel": channel, "data": clean}
+            if server:
+                fields["server_time"] = iso(server, "milliseconds")
+            if note:
+                fields["clock"] = note
             body = canonical(fields)
             digest = chain_hash(prev, body, self.key)
             self.made_here = (seq, digest)
             return seq, body, prev, digest
 
-        seq, body, _prev, digest = self.backend.append(make)
+        while True:
+            try:
+                seq, body, _prev, digest = self.backend.append(make)
+                break
+            except ClockWentBack:
+                if asked or self.outside_clock is None:
+                    raise
+                asked.append(self._outside_now())
+                if asked[0] is None:
+                    raise
         self._advance_heads(seq, digest)
         return _event(seq, body, digest)
 
-    def _timestamp(self, last_body: str | None) -> str:
-        stamp = iso(self.clock(), "milliseconds")
+    def _outside_now(self) -> OutsideTime | None:
+        """The outside clock's time now: asked once per store (`outside_clock`), then
+        carried forward by this machine's clock."""
+        if self._offset is None and self.outside_clock is not None:
+            answer = self.outside_clock()
+            if answer is not None:
+                self._offset = (answer[0] - self.clock(), answer[1])
+        if self._offset is None:
+            return None
+        return self.clock() + self._offset[0], self._offset[1]
+
+    def _timestamp(self, last_body: str | None, last_seq: int,
+                   outside: OutsideTime | None) -> tuple[str, dict[str, Any] | None]:
+        """The new row's time and, when it continues after a future-dated last event,
+        its `clock` note; `ClockAhead` or `ClockWentBack` when the row is refused."""
+        local = self.clock()
+        stamp = iso(local, "milliseconds")
+        if outside is not None and local - outside[0] > FUTURE_LIMIT:
+            raise ClockAhead(_("This machine's clock is {gap} ahead of {clock} ({reference}), more than 5 min; set "
+                               "the system clock right (nothing was written).").format(
+                                   gap=how_long(local - outside[0]), clock=clock_name(outside[1]),
+                                   reference=iso(outside[0])))
         last_ts = _number_and_time(last_body)[1] if last_body else None
         if last_ts is None or stamp >= last_ts:
-            return stamp
-        behind = from_iso(last_ts) - from_iso(stamp)
+            return stamp, None
+        behind = from_iso(last_ts) - local
         if behind <= CLOCK_SKEW:
-            return last_ts
+            return last_ts, None
+        if outside is not None and from_iso(last_ts) - outside[0] > FUTURE_LIMIT:
+            ahead = from_iso(last_ts) - outside[0]
+            before = _parsed(last_body or "null")
+            earlier = before.get("clock") if isinstance(before, dict) else None
+            origin = earlier.get("origin", last_seq) if isinstance(earlier, dict) else last_seq
+            self.clock_notes.append(_("the log holds an event dated {last} (row {row}), {gap} ahead of {clock} "
+                                      "({reference}): a clock was set ahead when it was written; this event is "
+                                      "recorded at that later time so the log keeps its order.").format(
+                                          row=origin, last=last_ts, gap=how_long(ahead), clock=clock_name(outside[1]),
+                                          reference=iso(outside[0])))
+            return last_ts, {"local": stamp, "after": last_seq, "origin": origin,
+                             "reference": iso(outside[0], "milliseconds"), "by": outside[1]}
         raise ClockWentBack(_("The clock went back by {behind}: the log's last event is at {last}, this machine "
                               "says {now}; set the system clock right (nothing was written).").format(
                                   behind=how_long(behind), last=last_ts, now=stamp))
@@ -451,6 +548,8 @@ class Store:
         kinds, visit = (audit.kinds, audit.row) if audit is not None else (frozenset(), None)
         head_seqs = self._head_seqs()
         hashes: dict[int, str] = {}
+        future: list[str] = []
+        continued: set[int] = set()
         expected_prev, expected_seq, last_ts = GENESIS, 1, ""
         for seq, body, prev, digest in self.backend.chain():
             message = f"{prev}\n{body}".encode()
@@ -477,12 +576,16 @@ class Store:
                 hashes[seq] = digest
             if audited and visit is not None:
                 visit(seq, body, fields, digest)
+            if "clock" in fields or "server_time" in fields:
+                found = _future_row(seq, fields, last_ts, continued)
+                if found:
+                    future.append(found)
             expected_prev, expected_seq, last_ts = digest, seq + 1, ts
         rows = expected_seq - 1
         problem, note = self._head_problem(rows, hashes, expected_prev)
         if problem:
-            return VerifyResult(False, rows, expected_prev, problem, rows + 1)
-        return VerifyResult(True, rows, expected_prev, note=note)
+            return VerifyResult(False, rows, expected_prev, problem, rows + 1, future=tuple(future))
+        return VerifyResult(True, rows, expected_prev, note=note, future=tuple(future))
 
     def verify_rows(self, seqs: list[int]) -> VerifyResult:
         """Check only these rows: each one's hash, its link to the row before and the
@@ -610,6 +713,36 @@ def _number_and_time(body: str) -> tuple[Any, str | None]:
     return fields.get("seq"), ts if isinstance(ts, str) else None
 
 
+def _future_row(seq: int, fields: dict[str, Any], last_ts: str, continued: set[int]) -> str | None:
+    """The row a verify walk names as dated ahead of an outside clock, from this row's
+    fields: the row a `clock` note continues after (unless that row itself continued
+    after an earlier one), or this row when its own `server_time` is more than
+    `FUTURE_LIMIT` behind its time and it is not a continuation."""
+    note = fields.get("clock")
+    if isinstance(note, dict):
+        continued.add(seq)
+        after = note.get("after")
+        if not isinstance(after, int) or after in continued:
+            return None
+        try:
+            gap = how_long(from_iso(last_ts) - from_iso(str(note.get("reference"))))
+        except (TypeError, ValueError):
+            gap = "?"
+        return _("row {row}: dated {ts}, {gap} ahead of {clock} ({reference}) as row {seq} found it; the rows after "
+                 "it continue from that time").format(row=after, ts=last_ts, gap=gap,
+                                                       clock=clock_name(str(note.get("by"))),
+                                                       reference=note.get("reference"), seq=seq)
+    try:
+        ahead = from_iso(str(fields["ts"])) - from_iso(str(fields["server_time"]))
+    except (KeyError, TypeError, ValueError):
+        return None
+    if ahead <= FUTURE_LIMIT:
+        return None
+    return _("row {row}: dated {ts}, {gap} ahead of {clock} ({reference})").format(
+        row=seq, ts=fields["ts"], gap=how_long(ahead), clock=clock_name("postgresql"),
+        reference=fields["server_time"])
+
+
 def _went_back(seq: int, ts: str, earlier: str) -> str:
     behind = how_long(from_iso(earlier) - from_iso(ts))
     return f"row {seq}: its time {ts} is earlier than the row before it ({earlier}): the clock went back by {behind}"
@@ -644,4 +777,5 @@ def read_event(seq: int, body: str, digest: str) -> Event:
 def _event(seq: int, body: str, digest: str) -> Event:
     fields = json.loads(body)
     return Event(seq, fields["ts"], fields["kind"], fields.get("actor"), fields.get("incident"),
-                 fields.get("draft"), fields.get("channel"), fields.get("data") or {}, digest)
+                 fields.get("draft"), fields.get("channel"), fields.get("data") or {}, digest,
+                 fields.get("server_time"), fields.get("clock"))

@@ -93,6 +93,10 @@ class App:
             raise BadInput(f"{self._shown(self.config.store_path)}: {error}.") from None
         except StoreUnavailable as error:
             raise BadInput(self.redact.scrub(str(error))) from None
+        if self.config.witness is not None and not url:
+            from publisher.workspace.witness import tsa_time
+
+            store.outside_clock = lambda: tsa_time(self)
         return guard_writes(self, store)
 
     def channel(self, name: str) -> Channel:

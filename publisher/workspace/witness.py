@@ -20,6 +20,14 @@ Guarantees:
 - The local clock is compared with the TSA's at each witness: a witness event whose
   local time differs from the TSA's by more than `CLOCK_TOLERANCE` is named by
   `check_witnesses` (the clock was set wrong when the log was written).
+- A row cannot have been written after a time-stamp of a head that includes it: a row
+  dated more than `FUTURE_LIMIT` after the TSA's time of the first token covering it was
+  dated by a clock set ahead, and `log verify` names it (`ahead_of_witness`). Row times
+  only grow, so each stretch of rows a token newly covers is searched by bisection:
+  a few reads per token, never a walk of the log.
+- On SQLite, when this machine is behind the log's last event, the store asks the TSA
+  for its time (`tsa_time`, the store's `outside_clock`) to tell a clock set back (the
+  write is refused) from a last event dated ahead (the write continues after it, noted).
 - Without `[store] witness` every hook does nothing.
 
 The token format is parsed and verified by `rfc3161-client` (Trail of Bits; used by
@@ -33,17 +41,27 @@ import binascii
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from publisher.errors import BadInput, CheckFailed, PublishError
 from publisher.i18n import _
 from publisher.timeparse import from_iso, human_hours, iso
-from publisher.workspace.config import WitnessSettings
+from publisher.workspace.config import Config, WitnessSettings
 from publisher.workspace.rollback import contradiction, sightings
 
 if TYPE_CHECKING:
     from publisher.log.store import Event, Store
-    from publisher.workspace.app import App
+
+
+class App(Protocol):
+    """What the hooks read of the opened workspace (`publisher.workspace.app.App`, which
+    imports this module to ask the TSA for its time, so it is described, not imported)."""
+
+    config: Config
+    witness_missed: str | None
+
+    @property
+    def store(self) -> Store: ...
 
 WITNESSED = "log.witnessed"
 MISSED = "log.witness_missed"
@@ -280,6 +298,77 @@ def _problem(store: Store, trust: Trust | None, event: Event) -> str | None:
     return None
 
 
+def tsa_time(app: App) -> tuple[datetime, str] | None:
+    """The TSA's time now, from a checked time-stamp of a throwaway message; None when
+    no witness is configured or it cannot be reached (the miss is remembered)."""
+    settings = app.config.witness
+    if settings is None or app.witness_missed:
+        return None
+    try:
+        _reply, moment = request_token(settings, Trust(settings), f"publish clock check {time.time_ns()}\n".encode())
+    except (WitnessFailed, BadInput) as error:
+        app.witness_missed = str(error)
+        return None
+    return moment, "tsa"
+
+
+def ahead_of_witness(store: Store) -> list[str]:
+    """Rows dated more than `FUTURE_LIMIT` after the TSA's time of a token covering
+    them (the first such row of each stretch; a row the next row's `clock` note already
+    names is left to `Store.verify`)."""
+    from publisher.log.store import FUTURE_LIMIT
+
+    found, start = [], 0
+    for event in store.events(kind=WITNESSED):
+        token = _token(event)
+        if token is None or token.seq <= start:
+            continue
+        limit = token.time + FUTURE_LIMIT
+        first = _first_after(store, start + 1, token.seq, limit)
+        start = token.seq
+        if first is None or first.clock:
+            continue
+        following = store.events(after_seq=first.seq, limit=1)
+        if following and (following[0].clock or {}).get("after") == first.seq:
+            continue
+        found.append(_("row {row}: dated {ts}, {gap} after the time-stamp authority's time ({tsa}) for a head that "
+                       "includes it (row {witness}): a clock was set ahead when it was written").format(
+                           row=first.seq, ts=first.ts, gap=human_hours(hours_between(token.time, first.ts)),
+                           tsa=iso(token.time), witness=event.seq))
+    return found
+
+
+def _first_after(store: Store, low: int, high: int, limit: datetime) -> Event | None:
+    """The first row in `low..high` dated after `limit` (rows' times only grow)."""
+    def at(seq: int) -> Event | None:
+        rows = store.events(after_seq=seq - 1, limit=1)
+        return rows[0] if rows and rows[0].seq == seq else None
+
+    last = at(high)
+    if last is None or from_iso(last.ts) <= limit:
+        return None
+    while low < high:
+        middle = (low + high) // 2
+        row = at(middle)
+        if row is not None and from_iso(row.ts) > limit:
+            high = middle
+        else:
+            low = middle + 1
+    return at(low)
+
+
+def hours_between(earlier: datetime, later: str) -> float:
+    return (from_iso(later) - earlier).total_seconds() / 3600
+
+
+def clock_warnings(app: App) -> list[str]:
+    """What this command's writes said about a log dated ahead of the outside clock
+    (each said once)."""
+    store = app.__dict__.get("store")
+    notes = getattr(store, "clock_notes", None) or []
+    return list(dict.fromkeys(notes))
+
+
 def witness_after(app: App, reason: str) -> None:
     """The hook after an approval (`reason` "approval") or a delivery run ("delivery")."""
     settings = app.config.witness
@@ -345,7 +434,7 @@ def outside_problems(app: App) -> list[str]:
     if rolled_back:
         problems.append(rolled_back)
     problems += [problem.text for problem in check_witnesses(app.store, trust(app))]
-    return problems
+    return problems + ahead_of_witness(app.store)
 
 
 def verified_words(app: App) -> str:
