@@ -70,7 +70,8 @@ def local_time(data: dict[str, Any], value: Any) -> str:
 def draft_warnings(draft: dict[str, Any]) -> str:
     """What the report must say against a draft: its payloads changed after rendering,
     signed actions recorded for it that do not count."""
-    said = [] if draft.get("payloads_match_hash", True) else ["ITS PAYLOADS NO LONGER MATCH ITS HASH"]
-    said += [f"#{item['seq']} {item['kind']} by {item['by']} does not count ({item['reason']})"
+    said = [] if draft.get("payloads_match_hash", True) else [_("ITS PAYLOADS NO LONGER MATCH ITS HASH")]
+    said += [_("#{seq} {kind} by {by} does not count ({reason})").format(
+                 seq=item["seq"], kind=item["kind"], by=item["by"], reason=item["reason"])
              for item in draft.get("not_counted", [])]
     return "; ".join(said)
