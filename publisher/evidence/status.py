@@ -7,7 +7,8 @@ the case's playbook names as the response (`Playbook.kinds`): "prepared" is the 
 moment a public draft of a prepared kind had all its required approvals (approvals
 whose signature does not verify never count; one held by a freeze counts); "published"
 is the first moment by which every required public channel had received a draft of a
-published kind. A superseded or rejected draft never counts for either. Each clock
+published kind whose approvals count. A superseded or rejected draft never counts for
+either. Each clock
 names the drafts it rests on (`Basis`: the draft, its kind and the approvals that made
 it count, with their signatures), or, with none, the kinds that would satisfy it.
 Every delivery whose last attempt has an unknown outcome on a channel where a resend is
@@ -268,7 +269,8 @@ def status_of(seen: IncidentView) -> Status:
     published_kinds = book.kinds("published", incident.severity)
     prepared = prepared_by(app, records, prepared_kinds)
     public, required = seen.required_channels()
-    counted = [record for record in required if record.draft.template in published_kinds and counts(record)]
+    counted = [record for record in required if record.draft.template in published_kinds
+               and _ready(app, record) is not None]
     states = [_channel_state(channel.name, channel.type, counted) for channel in public]
     delivered = [from_iso(state.at) for state in states if state.state == "delivered" and state.at]
     published_at = max(delivered) if public and len(delivered) == len(public) else None

@@ -114,13 +114,16 @@ def _at(shown: str, text: str, case: int, key: str, kind: str | None = None) -> 
 
 def line_of(text: str, case: int, key: str, kind: str | None = None) -> int | None:
     """The line of `text` where case `case`'s response gives `key` (the one naming `kind`
-    when given: an array may run over several lines)."""
-    tables = {f"[cases.{case}]", f"[cases.{case}.response]"}
+    when given: an array may run over several lines); else the line of its table."""
+    table = f"[cases.{case}.response]"
     inside = in_key = False
+    header = None
     for number, line in enumerate(text.splitlines(), 1):
         code = line.split("#", 1)[0]
         if code.strip().startswith("["):
-            inside, in_key = code.strip().replace(" ", "") in tables, False
+            name = code.strip().replace(" ", "")
+            inside, in_key = name in (f"[cases.{case}]", table), False
+            header = number if name == table else header
             continue
         if not inside:
             continue
@@ -131,4 +134,4 @@ def line_of(text: str, case: int, key: str, kind: str | None = None) -> int | No
             in_key = True
         if in_key and (kind is None or f'"{kind}"' in code or f"'{kind}'" in code):
             return number
-    return None
+    return header
