@@ -8,9 +8,8 @@ moment a public draft of a prepared kind had all its required approvals (approva
 whose signature does not verify never count; one held by a freeze counts); "published"
 is the first moment by which every required public channel had received a draft of a
 published kind whose approvals count. A superseded or rejected draft never counts for
-either. Each clock
-names the drafts it rests on (`Basis`: the draft, its kind and the approvals that made
-it count, with their signatures), or, with none, the kinds that would satisfy it.
+either. Each clock names the drafts it rests on (`Basis`: the draft, its kind and the
+approvals that made it count, with their signatures) and the kinds that would satisfy it.
 Every delivery whose last attempt has an unknown outcome on a channel where a resend is
 not safe is listed as unconfirmed (and warned about) until a person confirms or resends it.
 
