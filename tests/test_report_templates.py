@@ -4,7 +4,10 @@ hand-written report printed: `tests/report_golden/` holds one incident's report 
 single note, confirmed and platform deliveries, a signed action that does not count, an
 internal brief) with every free-text value hostile (`<b>`, quotes, `|`, Markdown
 punctuation, a line break, braces), and the Markdown and HTML reports the f-string code
-rendered from it, in English and Spanish."""
+rendered from it, in English and Spanish. Issue 21 item 5 added the verdicts' "statement"
+column (the draft each verdict rests on): data.json gained `kinds` and `rests_on` for both
+clocks and the four reports were rendered again from it by the templates, that column the
+only change."""
 from __future__ import annotations
 
 import json

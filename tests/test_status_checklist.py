@@ -48,7 +48,7 @@ def test_late_steps_and_late_completion(workspace):
     status = cabinet.status()
     assert status["prepared"]["verdict"] == "FAIL" and status["prepared"]["after_hours"] == 14
     assert cabinet.steps()["prepare"] == "done late" and cabinet.steps()["notice"] == "done late"
-    assert status["published"]["verdict"] == "PASS"
+    assert status["published"]["verdict"] == "DUE" and status["published"]["kinds"] == ["apology"]
 
 
 def test_done_marks_manual_steps_with_who_and_note(workspace):

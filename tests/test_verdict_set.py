@@ -52,12 +52,12 @@ def test_a_channel_enabled_while_open_counts_from_the_next_draft(workspace):
     cabinet = _published_case(workspace)
     workspace.write_config(extra=LATE_CHANNEL)
     assert _report(cabinet.at(4))["published"]["verdict"] == "PASS"
-    update = cabinet.at(5).render("--case", "2", "--template", "update", "--var", "progress=fixing")
+    apology = cabinet.at(5).render("--case", "2", "--template", "apology", "--var", "eta=tonight")
     assert [kind for _, kind in workspace.events()].count("incident.channels") == 1
     report = _report(cabinet.at(6))
     assert [row["channel"] for row in report["channels"]] == ["web", "outbox", "later"]
     assert report["published"]["verdict"] == "PENDING"
-    cabinet.at(7).ok("approve", update, "--as", "ana")
+    cabinet.at(7).ok("approve", apology, "--as", "ana")
     assert _report(cabinet.at(8))["published"]["verdict"] == "PASS"
 
 

@@ -69,7 +69,7 @@ CHANNEL_WORDS = {"delivered": "delivered", "unknown": "unconfirmed", "sending": 
 
 
 def _print_status(report) -> None:
-    from publisher.evidence.report_words import verdict_word
+    from publisher.evidence.report_words import statement_words
     from publisher.incident.playbooks import get_case
     from publisher.timeparse import hours, human_hours
 
@@ -83,23 +83,8 @@ def _print_status(report) -> None:
         at=for_people(incident.first_seen, zone), ago=human_hours(hours(report.now - incident.first_seen)))
     say(f"{seen} - {incident.source}" if incident.source else seen)
     for clock in (report.prepared, report.published):
-        label = (_("Prepared") if clock.name == "prepare" else _("Published")).ljust(len(_("Published")))
-        if clock.void:
-            say(_("{label}: VOID (a void incident has no verdict)").format(label=label))
-        elif clock.done_at is not None:
-            say(_("{label}: after {human_hours} (limit {limit_hours:g} h) {verdict}").format(
-                    label=label, human_hours=human_hours(clock.after_hours), limit_hours=clock.limit_hours,
-                    verdict=verdict_word(clock.verdict)))
-        elif clock.waived:
-            say(_("{label}: WAIVED by decision not to answer ({by}, {at})").format(
-                    label=label, by=clock.waived['by'], at=for_people(clock.waived['at'], zone)))
-        elif clock.verdict == "LATE":
-            say(_("{label}: not yet, {human_hours} late (limit {limit_hours:g} h) LATE").format(
-                    label=label, human_hours=human_hours(-clock.hours_left), limit_hours=clock.limit_hours))
-        else:
-            say(_("{label}: not yet, {human_hours} left (limit {limit_hours:g} h, deadline {iso})").format(
-                    label=label, human_hours=human_hours(clock.hours_left), limit_hours=clock.limit_hours,
-                    iso=for_people(clock.deadline, zone)))
+        statement = statement_words(clock.as_dict())
+        say(_clock_line(clock, zone) + (f"; {statement}" if statement else ""))
     if incident.severity == "single":
         say(_("Severity single (an isolated complaint): the public reply is what is required; the 48 h "
               "proof covers {value}.").format(value=', '.join(c.name for c in report.channels) or _('no channel')))
@@ -114,6 +99,29 @@ def _print_status(report) -> None:
         say(_("WARNING: {warning}").format(warning=warning))
     say(_("Evidence: publish report {id} --format html -o incident-{id}.html").format(id=incident.id))
     say()
+
+
+def _clock_line(clock, zone) -> str:
+    """One clock of `publish status`: its verdict against the deadline."""
+    from publisher.evidence.report_words import verdict_word
+    from publisher.timeparse import human_hours
+
+    label = (_("Prepared") if clock.name == "prepare" else _("Published")).ljust(len(_("Published")))
+    if clock.void:
+        return _("{label}: VOID (a void incident has no verdict)").format(label=label)
+    if clock.done_at is not None:
+        return _("{label}: after {human_hours} (limit {limit_hours:g} h) {verdict}").format(
+            label=label, human_hours=human_hours(clock.after_hours), limit_hours=clock.limit_hours,
+            verdict=verdict_word(clock.verdict))
+    if clock.waived:
+        return _("{label}: WAIVED by decision not to answer ({by}, {at})").format(
+            label=label, by=clock.waived['by'], at=for_people(clock.waived['at'], zone))
+    if clock.verdict == "LATE":
+        return _("{label}: not yet, {human_hours} late (limit {limit_hours:g} h) LATE").format(
+            label=label, human_hours=human_hours(-clock.hours_left), limit_hours=clock.limit_hours)
+    return _("{label}: not yet, {human_hours} left (limit {limit_hours:g} h, deadline {iso})").format(
+        label=label, human_hours=human_hours(clock.hours_left), limit_hours=clock.limit_hours,
+        iso=for_people(clock.deadline, zone))
 
 
 def _print_undelivered(report) -> None:

@@ -21,7 +21,6 @@ from publisher.errors import BadInput
 from publisher.workspace.folder import shipped_path
 from publisher.i18n import _
 
-KINDS = ("apology", "external-causes", "reassurance", "update", "resolution", "notice", "reply", "advisor")
 VARIANTS = ("short", "long", "title")
 MAX_TEXT = 100_000
 VAR_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")

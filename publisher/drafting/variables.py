@@ -136,7 +136,7 @@ def _has_case_version(workspace: Path | None, language: str, case: int, kind: st
 def overview(workspace: Path | None, kind: str | None = None) -> list[dict[str, Any]]:
     """One row per (kind, case, language) a workspace's playbooks use: its variables and where
     each comes from. `kind` narrows to one kind; an unknown kind is `BadInput`."""
-    from publisher.drafting.rendering import KINDS
+    from publisher.incident.response import TEMPLATE_KINDS as KINDS
     from publisher.incident.playbooks import load_playbooks
 
     if kind is not None and kind not in KINDS:

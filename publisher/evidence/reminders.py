@@ -70,8 +70,9 @@ def due_reminders(app: App) -> list[Notice]:
         if prepared.done_at is None and not prepared.waived and prepared.deadline - now <= PREPARE_BEFORE:
             found.append(Notice(f"prepare:{incident.id}", _("Incident {id}: approve a response").format(id=incident.id),
                                 _("Incident {id}: the prepare deadline ({deadline}) is less than 2 hours away and "
-                                  "nothing is approved. {link}").format(id=incident.id, deadline=iso(prepared.deadline),
-                                                                        link=link), incident.id))
+                                  "no draft of the response ({kinds}) is approved. {link}").format(
+                                    id=incident.id, deadline=iso(prepared.deadline), kinds=", ".join(prepared.kinds),
+                                    link=link), incident.id))
         if published.done_at is None and not published.waived and published.deadline - now <= PUBLISH_BEFORE:
             missing = ", ".join(c.name for c in status.channels if c.state != "delivered") or "-"
             found.append(Notice(f"publish:{incident.id}", _("Incident {id}: publish everywhere").format(id=incident.id),

@@ -6,8 +6,11 @@ Guarantees:
   status` and the console read: the timeline is the incident's events in log order,
   with the workspace's freezes; each delivery carries the platform's id, URL, time and
   the number of attempts.
-- Verdicts: prepared PASS when a public draft had its approvals by the prepare deadline,
-  each required public channel PASS when it had a delivery by the publish deadline,
+- Verdicts: prepared PASS when a public draft of the case's response (`[cases.N.response]`)
+  had its approvals by the prepare deadline, each required public channel PASS when it
+  had a delivery of such a draft by the publish deadline; superseded and rejected drafts
+  never count, and each verdict names the draft it rests on with its kind and signature
+  state, or the kinds that would satisfy it;
   NOT PROVEN instead where the time witness bounds that approval or delivery only after
   the deadline (`publisher.evidence.status`),
   FAIL when the deadline passed without it, PENDING while it has not passed, WAIVED

@@ -29,7 +29,8 @@ from jinja2.ext import Extension
 from markupsafe import Markup
 
 from publisher.evidence.report_markdown import verified_what
-from publisher.evidence.report_words import approval_words, draft_warnings, receipt_words, verdict_word
+from publisher.evidence.report_words import (approval_words, draft_warnings, receipt_words, statement_words,
+                                             verdict_word)
 from publisher.evidence.state_words import state_word
 from publisher.i18n import N_, _, current_language
 from publisher.timeparse import for_people, from_iso, hours
@@ -95,7 +96,7 @@ def html_report(data: dict[str, Any]) -> str:
         _=_, data=data, incident=incident, prepared=data["prepared"], published=data["published"],
         case_title=_(data["case_title"]), language=current_language(), verdict_class=VERDICT_CLASS,
         timeline=timeline(data), extra_sections=extra_sections(data), state_word=state_word,
-        receipt_words=receipt_words, verified_what=verified_what, verdict_word=verdict_word,
+        receipt_words=receipt_words, statement_words=statement_words, verified_what=verified_what, verdict_word=verdict_word,
         local=lambda value: for_people(value, zone),
         platform_time=lambda value: _platform_time(value, zone),
         after=lambda at: _after(data, at),

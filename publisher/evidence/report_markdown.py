@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from publisher.evidence.report_words import (approval_words, draft_warnings, local_time, receipt_words,
-                                             verdict_word)
+                                             statement_words, verdict_word)
 from publisher.evidence.state_words import state_word
 from publisher.i18n import _
 from publisher.timeparse import from_iso, hours
@@ -69,6 +69,6 @@ def markdown_report(data: dict[str, Any]) -> str:
     return environment().get_template("report.md.j2").render(
         _=_, data=data, incident=data["incident"], prepared=data["prepared"], published=data["published"],
         case_title=_(data["case_title"]), extra_sections=extra_sections(data), state_word=state_word,
-        receipt_words=receipt_words, draft_warnings=draft_warnings, verified_what=verified_what,
+        receipt_words=receipt_words, statement_words=statement_words, draft_warnings=draft_warnings, verified_what=verified_what,
         verdict_word=verdict_word, local=lambda value: local_time(data, value), after=lambda at: _hours_after(data, at),
         approval_words=lambda approval: approval_words(approval, data))

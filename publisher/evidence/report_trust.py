@@ -45,26 +45,14 @@ def trust_facts(seen: IncidentView, status: Status) -> dict[str, Any]:
         checker = trust(app)
     except BadInput as error:
         checker, unreadable = None, str(error)
-    prepared = _witnessed(app, checker, status.prepared.done_at, _prepared_seq(status), unreadable)
-    published = _witnessed(app, checker, status.published.done_at, _published_seq(seen, status), unreadable)
+    prepared = _witnessed(app, checker, status.prepared.done_at, status.prepared.row, unreadable)
+    published = _witnessed(app, checker, status.published.done_at, status.published.row, unreadable)
     for entry, clock in ((prepared, status.prepared), (published, status.published)):
         entry["deadline"], entry["verdict"] = iso(clock.deadline), clock.verdict
     return {"witness": {"prepared": prepared, "published": published},
             "clock_checks": clock_checks(status),
             "server_clock": server_clock(seen),
             "judged_against": seen.judged.as_dict()}
-
-
-def _prepared_seq(status: Status) -> int | None:
-    from publisher.evidence.status import prepared_seq
-
-    return prepared_seq(status.drafts, status.prepared.done_at)
-
-
-def _published_seq(seen: IncidentView, status: Status) -> int | None:
-    from publisher.evidence.status import published_seq
-
-    return published_seq(seen, status.channels, status.published.done_at)
 
 
 def _witnessed(app: App, checker: witness.Trust | None, done: Any, seq: int | None,

@@ -1,5 +1,7 @@
 """How the report states who acted: an approval's proof (signed, or unsigned and
-self-declared), and a delivery confirmed by a person, never shown as a platform's receipt;
+self-declared), the draft each verdict rests on (its kind and how its approvals are
+proven) or the kinds that would satisfy it, and a delivery confirmed by a person, never
+shown as a platform's receipt;
 and the verdict words people read (the JSON keeps the English tokens: PASS, FAIL, ...;
 NOT PROVEN, a verdict of its own, is said in the interface's language)."""
 from __future__ import annotations
@@ -28,6 +30,34 @@ def proof(event: Event) -> str:
     if isinstance(signature, dict) and signature.get("scheme"):
         return _("signed ({scheme})").format(scheme=signature["scheme"])
     return _("unsigned, self-declared")
+
+
+def statement_words(clock: dict[str, Any]) -> str:
+    """The statement a verdict rests on, in one phrase: each draft with its template kind
+    and how its approvals are proven; with none, the kinds that would satisfy it (nothing
+    for a waived or void clock)."""
+    rests = clock.get("rests_on") or []
+    if rests:
+        return _("rests on {drafts}").format(drafts="; ".join(
+            _("draft {id} ({kind}), {signatures}").format(id=basis["draft"], kind=basis["template"],
+                                                          signatures=signature_words(basis)) for basis in rests))
+    kinds = list(clock.get("kinds") or [])
+    if not kinds or clock.get("verdict") in ("WAIVED", "VOID") or clock.get("waived"):
+        return ""
+    listed = kinds[0] if len(kinds) == 1 else _("{first} or {last}").format(first=", ".join(kinds[:-1]),
+                                                                           last=kinds[-1])
+    return _("no draft satisfies it yet; only drafts of kind {kinds} count").format(kinds=listed)
+
+
+def signature_words(basis: dict[str, Any]) -> str:
+    """How the approvals of a draft a verdict rests on are proven: signed by whom, or
+    unsigned and self-declared."""
+    approvals = basis.get("approvals") or []
+    if not approvals:
+        return _("no approval required") if not basis.get("approvals_required") else _("no approval")
+    return ", ".join(_("signed by {who} ({scheme})").format(who=item["by"], scheme=item["scheme"])
+                     if item.get("scheme") else _("unsigned, self-declared by {who}").format(who=item["by"])
+                     for item in approvals)
 
 
 def confirmation(receipt: dict[str, Any]) -> dict[str, Any]:

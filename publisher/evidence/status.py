@@ -2,9 +2,14 @@
 enabled public channel), each against its deadline from `first_seen`; a void incident's
 clocks do not run: every verdict of it is VOID.
 
-Guarantees: the figures come only from the log. "Prepared" is the first moment a
-draft of the incident had all its required approvals; "published" is the first moment
-by which every enabled public channel had received one of the incident's drafts.
+Guarantees: the figures come only from the log. A verdict counts only the statement
+the case's playbook names as the response (`Playbook.kinds`): "prepared" is the first
+moment a public draft of a prepared kind had all its required approvals (approvals
+whose signature does not verify never count; one held by a freeze counts); "published"
+is the first moment by which every required public channel had received a draft of a
+published kind whose approvals count. A superseded or rejected draft never counts for
+either. Each clock names the drafts it rests on (`Basis`: the draft, its kind and the
+approvals that made it count, with their signatures) and the kinds that would satisfy it.
 Every delivery whose last attempt has an unknown outcome on a channel where a resend is
 not safe is listed as unconfirmed (and warned about) until a person confirms or resends it.
 
@@ -42,6 +47,21 @@ WARN_BEFORE = timedelta(hours=2)
 PAGE = 10
 
 
+class Basis(NamedTuple):
+    """A draft a verdict rests on: its kind, and the counted approvals of its hash (each
+    kept with its signature, so who approved it is stated as proven or self-declared)."""
+
+    draft: str
+    template: str
+    approvals: tuple[Event, ...]
+    required: int
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"draft": self.draft, "template": self.template, "approvals_required": self.required,
+                "approvals": [{"by": event.actor, "at": event.ts, "scheme": scheme(event)}
+                              for event in self.approvals]}
+
+
 class Clock(NamedTuple):
     """One of the two deadlines (prepare, publish) of an incident and when it was met."""
 
@@ -56,6 +76,12 @@ class Clock(NamedTuple):
     """The TSA's time in the first time-stamp covering the row `done_at` comes from."""
     owed: bool = False
     """A witness was attempted for that row and no verified one covers it."""
+    kinds: tuple[str, ...] = ()
+    """The template kinds that are the response this clock counts."""
+    basis: tuple[Basis, ...] = ()
+    """The drafts `done_at` rests on (none while the clock is not met)."""
+    row: int | None = None
+    """The approval or delivery row `done_at` comes from."""
 
     @property
     def after_hours(self) -> float | None:
@@ -85,7 +111,8 @@ class Clock(NamedTuple):
         return {"limit_hours": self.limit_hours, "deadline": iso(self.deadline),
                 "done_at": iso(self.done_at) if self.done_at else None, "after_hours": self.after_hours,
                 "verdict": self.verdict, "hours_left": None if self.done_at or self.void else self.hours_left,
-                "waived": self.waived, "witnessed_at": iso(self.witnessed_at) if self.witnessed_at else None}
+                "waived": self.waived, "witnessed_at": iso(self.witnessed_at) if self.witnessed_at else None,
+                "kinds": list(self.kinds), "rests_on": [basis.as_dict() for basis in self.basis]}
 
 
 class ChannelState(NamedTuple):
@@ -177,20 +204,41 @@ class Status:
                 "undelivered": [item.as_dict() for item in self.undelivered]}
 
 
-def ready_at(app: App, record: DraftRecord) -> datetime | None:
-    """When the draft reached its required approvals (its rendering, with none required)."""
-    if record.rejection:
+def _ready(app: App, record: DraftRecord) -> tuple[datetime, Event | None] | None:
+    """When the draft reached its required approvals and the approval that completed them
+    (none with no approval required); None for a draft that is not, or can never be, ready."""
+    if not counts(record):
         return None
     required = app.config.approvals_required
     if required == 0:
-        return record.created_at
+        return record.created_at, None
     approvers: set[str] = set()
-    for event in record.approvals:
-        if event.data.get("hash") == record.draft.hash:
-            approvers.add(event.actor or "")
-            if len(approvers) >= required:
-                return from_iso(event.ts)
+    for event in counted_approvals(record):
+        approvers.add(event.actor or "")
+        if len(approvers) >= required:
+            return from_iso(event.ts), event
     return None
+
+
+def counts(record: DraftRecord) -> bool:
+    """Whether a draft can be the response at all: a superseded or rejected one never is."""
+    return record.rejection is None and not record.superseded_by
+
+
+def counted_approvals(record: DraftRecord) -> list[Event]:
+    """The approvals of the draft's current hash; only those whose signature verifies are
+    in `record.approvals` (`publisher.incident.identity.split_trusted`)."""
+    return [event for event in record.approvals if event.data.get("hash") == record.draft.hash]
+
+
+def basis_of(record: DraftRecord) -> Basis:
+    return Basis(record.draft.id, record.draft.template, tuple(counted_approvals(record)), record.required)
+
+
+def scheme(event: Event) -> str | None:
+    """The scheme of an approval's signature (ssh, webauthn), None when it is unsigned."""
+    signature = event.data.get("signature")
+    return str(signature.get("scheme")) if isinstance(signature, dict) and signature.get("scheme") else None
 
 
 def unproven_words(clock: Clock, zone: tzinfo | None) -> str | None:
@@ -215,40 +263,58 @@ def incident_status(app: App, incident_id: str) -> Status:
 def status_of(seen: IncidentView) -> Status:
     """What `publish status` shows, from the incident's view."""
     app, incident, now, records = seen.app, seen.incident, seen.now, seen.drafts
-    prepared_times = [moment for moment in (ready_at(app, record) for record in records if is_public(record))
-                      if moment]
-    public, counted = seen.required_channels()
+    book = get_case(incident.case, app.workspace)
+    prepared_kinds = book.kinds("prepared", incident.severity)
+    published_kinds = book.kinds("published", incident.severity)
+    prepared = prepared_by(app, records, prepared_kinds)
+    public, required = seen.required_channels()
+    counted = [record for record in required if record.draft.template in published_kinds
+               and _ready(app, record) is not None]
     states = [_channel_state(channel.name, channel.type, counted) for channel in public]
     delivered = [from_iso(state.at) for state in states if state.state == "delivered" and state.at]
     published_at = max(delivered) if public and len(delivered) == len(public) else None
     start = incident.first_seen
-    facts = seen.facts(min(prepared_times) if prepared_times else None, published_at)
-    prepared_proof = witness_bound(app, prepared_seq(records, facts.prepared_at))
-    published_proof = witness_bound(app, published_seq(seen, states, published_at))
-    book = get_case(incident.case, app.workspace)
+    facts = seen.facts(prepared[0] if prepared else None, published_at)
+    prepared_row = prepared[1].seq if prepared and prepared[1] else None
+    published_row = published_seq(seen, states, published_at)
+    prepared_proof = witness_bound(app, prepared_row)
+    published_proof = witness_bound(app, published_row)
     waived = {step.done: waiver(facts) for step in book.steps_for(incident.severity)
               if step.waivable and facts.ignored}
     void = incident.void is not None
     items = [replace(item, state="void") if void and item.state in ("due", "late") else item
              for item in checklist(book, facts)]
+    published_basis = tuple(basis_of(record) for record in counted
+                            if published_at and any(state.draft == record.draft.id for state in states))
     return Status(
         incident, now,
         Clock("prepare", app.config.prepare_hours, start + timedelta(hours=app.config.prepare_hours),
-              facts.prepared_at, now, waived.get("prepared"), void, *prepared_proof),
+              facts.prepared_at, now, waived.get("prepared"), void, *prepared_proof, prepared_kinds,
+              (basis_of(prepared[2]),) if prepared else (), prepared_row),
         Clock("publish", app.config.publish_hours, start + timedelta(hours=app.config.publish_hours),
-              published_at, now, waived.get("published"), void, *published_proof),
+              published_at, now, waived.get("published"), void, *published_proof, published_kinds,
+              published_basis, published_row),
         states, records, checklist=items, decision=seen.decision,
         frozen=seen.frozen, unconfirmed=unconfirmed_deliveries(app, records),
         undelivered=undelivered(app, records, seen.frozen is not None), unwitnessed=unwitnessed_note(app),
         zone=app.config.timezone)
 
 
-def prepared_seq(records: list[DraftRecord], done: datetime | None) -> int | None:
-    """The approval row "prepared" comes from."""
-    if done is None:
+def prepared_by(app: App, records: list[DraftRecord],
+                kinds: tuple[str, ...]) -> tuple[datetime, Event | None, DraftRecord] | None:
+    """The first moment a public draft of a response kind was ready, the approval row that
+    made it so, and the draft: the statement "prepared" rests on."""
+    found = []
+    for record in records:
+        if record.draft.template not in kinds or not is_public(record):
+            continue
+        ready = _ready(app, record)
+        if ready is not None:
+            found.append((ready[0], ready[1].seq if ready[1] else 0, ready[1], record))
+    if not found:
         return None
-    return min((event.seq for record in records for event in record.approvals if from_iso(event.ts) == done),
-               default=None)
+    moment, _seq, event, record = min(found, key=lambda item: (item[0], item[1]))
+    return moment, event, record
 
 
 def published_seq(seen: IncidentView, states: list[ChannelState], done: datetime | None) -> int | None:
@@ -301,7 +367,7 @@ def _channel_state(name: str, type_name: str, records: list[DraftRecord]) -> Cha
     rank = {"not sent": 0, "pending": 1, "failed-permanent": 2, "failed-retryable": 3, "sending": 4, "unknown": 5}
     for record in records:
         delivery = record.deliveries.get(name)
-        if delivery is None or record.rejection:
+        if delivery is None or not counts(record):
             continue
         if delivery.state == "delivered":
             at = delivery.at

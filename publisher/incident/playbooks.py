@@ -7,18 +7,22 @@ Guarantees:
   the file, the case, the step and the key.
 - A case number outside 1-4 and a template its playbook does not name are refused
   with the list of what exists (`get_case`, `check_template`).
+- Each case says which template kinds are the response its 12 h and 48 h verdicts
+  count (`Playbook.kinds`, read and checked by `publisher.incident.response`); a
+  workspace case without its own keeps the shipped one.
 - A checklist is derived from the log alone (the facts given to `checklist()`), never
   stored apart: a step is done when its event is in the log, late when its deadline has
   passed without it, due otherwise, waived when the cabinet decided not to answer.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from publisher.errors import BadInput
+from publisher.incident.response import Response, inherit, parse_response
 from publisher.timeparse import iso
 from publisher.workspace.folder import shipped_path
 from publisher.workspace.tomlfile import parse_toml
@@ -69,10 +73,18 @@ class Playbook:
     templates: tuple[str, ...]
     steps: tuple[Step, ...]
     source: str
+    response: Response | None = None
 
     @property
     def number(self) -> int:
         return self.case
+
+    def kinds(self, clock: str, severity: str) -> tuple[str, ...]:
+        """The template kinds that are the response `clock` ("prepared", "published") counts."""
+        if self.response is None:
+            raise BadInput(_("{shown}: [cases.{case}] has no [cases.{case}.response].").format(
+                shown=self.source, case=self.case))
+        return self.response.kinds(clock, severity)
 
     def steps_for(self, severity: str) -> list[Step]:
         return [step for step in self.steps if severity in step.severity]
@@ -91,10 +103,14 @@ def load_playbooks(workspace: Path | None = None) -> dict[int, Playbook]:
     own: dict[int, Playbook] = {}
     if workspace is not None and (workspace / PLAYBOOKS_FILE).is_file():
         own = _read(workspace / PLAYBOOKS_FILE, str(PLAYBOOKS_FILE))
-    if set(own) >= {1, 2, 3, 4}:
+    if set(own) >= {1, 2, 3, 4} and all(book.response for book in own.values()):
         return own
-    return {**_read(shipped_path("config") / "playbooks.toml", "the shipped config/playbooks.toml"),
-            **own}
+    shipped = _read(shipped_path("config") / "playbooks.toml", "the shipped config/playbooks.toml")
+    for case, book in own.items():
+        base = shipped.get(case)
+        own[case] = replace(book, response=inherit(book.response, base.response if base else None, case,
+                                                   book.templates, book.source))
+    return {**shipped, **own}
 
 
 def playbook(workspace: Path | None, case: int) -> Playbook:
@@ -136,15 +152,15 @@ def _parse(path: Path, shown: str) -> dict[int, Playbook]:
         if key not in ("1", "2", "3", "4") or not isinstance(table, dict):
             raise BadInput(_("{shown}: [cases.{key}]: cases are tables numbered 1 to 4.").format(
                                shown=shown, key=key))
-        books[int(key)] = _playbook(int(key), table, shown)
+        books[int(key)] = _playbook(int(key), table, shown, text)
     return books
 
 
-def _playbook(case: int, table: dict[str, Any], shown: str) -> Playbook:
+def _playbook(case: int, table: dict[str, Any], shown: str, text: str) -> Playbook:
     where = f"{shown}: [cases.{case}]"
-    unknown = set(table) - {"title", "templates", "steps"}
+    unknown = set(table) - {"title", "templates", "response", "steps"}
     if unknown:
-        raise BadInput(_("{where}: unknown key {value!r}; expected title, templates, steps.").format(
+        raise BadInput(_("{where}: unknown key {value!r}; expected title, templates, response, steps.").format(
                            where=where, value=sorted(unknown)[0]))
     title, templates, steps = table.get("title"), table.get("templates"), table.get("steps", [])
     if not isinstance(title, str) or not title.strip():
@@ -161,7 +177,8 @@ def _playbook(case: int, table: dict[str, Any], shown: str) -> Playbook:
     if duplicate:
         raise BadInput(_("{where}: two steps are named {duplicate!r}; step ids must be unique in a case.").format(
                            where=where, duplicate=duplicate))
-    return Playbook(case, title.strip(), tuple(templates), tuple(parsed), shown)
+    response = parse_response(table.get("response"), case, tuple(templates), shown, text)
+    return Playbook(case, title.strip(), tuple(templates), tuple(parsed), shown, response)
 
 
 def _step(raw: Any, where: str) -> Step:

@@ -51,8 +51,11 @@ async def open_incident(request: Request, visitor: Visitor) -> Response:
 
 @route("/incidents/{incident}", "view")
 async def incident_page(request: Request, visitor: Visitor) -> Response:
+    from publisher.evidence.report_words import statement_words
+
     status, book = await call(_incident, visitor.console.app, request.path_params["incident"])
-    return visitor.console.page(request, visitor, "incident.html", status=status, book=book)
+    return visitor.console.page(request, visitor, "incident.html", status=status, book=book,
+                                statement=lambda clock: statement_words(clock.as_dict()))
 
 
 def _render(app, incident_id: str, template: str, language: str | None, variables: str, author: str):
