@@ -1,5 +1,7 @@
 """Hermetic tests: every test gets its own workspace in tmp_path, drives the real CLI
-with CliRunner, and asserts on exit codes, output, files and log rows."""
+with CliRunner, and asserts on exit codes, output, files and log rows. The default
+workspace is a practice one (`[workspace] practice = true`, `signing = "none"`); a test of
+signing turns it into a signed one (`tests.trust_support.turn_signing_on`)."""
 from __future__ import annotations
 
 import sqlite3
@@ -14,6 +16,9 @@ from click.testing import CliRunner, Result
 from publisher.cli import cli
 
 BASE_CONFIG = """
+[workspace]
+practice = true
+
 [organisation]
 name = "Acme"
 language = "en"
@@ -26,6 +31,7 @@ publish = 48
 required = {required}
 approvers = ["ana", "luis"]
 self_approval = {self_approval}
+signing = "none"
 
 [store]
 path = "var/publisher.db"

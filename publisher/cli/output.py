@@ -16,13 +16,16 @@ from publisher.i18n import _
 
 
 def herald() -> None:
-    """The practice line, once, before a practice workspace's first line on stdout."""
+    """The practice line, once, before a practice workspace's first line on stdout
+    (wrapped to the terminal's width, like a table)."""
     current = session()
     if current.practice and not current.heralded:
         from publisher.workspace.practice import notice
 
         current.heralded = True
-        terminal.echo(terminal.paint_line(notice()))
+        size = terminal.width()
+        lines = terminal.wrap(notice(), size) if size else [notice()]
+        terminal.echo("\n".join(terminal.paint_line(line) for line in lines))
 
 
 def practice_json(value: Any) -> Any:

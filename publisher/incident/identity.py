@@ -126,9 +126,15 @@ def untrusted(app: App, event: Event) -> str | None:
     that is there must verify; with signing on, one must be there."""
     if event.kind not in sig.ACTIONS:
         return None
-    if not isinstance(event.data.get("signature"), dict) and not signing_on(app):
+    if not isinstance(event.data.get("signature"), dict) and (not signing_on(app) or _playbook_freeze(event)):
         return None
     return sig.check_event(event, keyring(app))
+
+
+def _playbook_freeze(event: Event) -> bool:
+    """The playbook's own freeze as an incident opens (case 3): recorded unsigned by
+    whoever opened it, since a freeze only stops; lifting it takes a signed unfreeze."""
+    return event.kind == "freeze" and event.data.get("automatic") is True and bool(event.incident)
 
 
 def split_trusted(app: App, events: Iterable[Event]) -> tuple[list[Event], list[tuple[Event, str]]]:
