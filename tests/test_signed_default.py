@@ -29,7 +29,7 @@ def home(tmp_path, monkeypatch):
     def person(name: str) -> dict[str, str]:
         folder = tmp_path / f"home-{name}"
         folder.mkdir(exist_ok=True)
-        return {"HOME": str(folder), "XDG_CONFIG_HOME": str(folder / "xdg")}
+        return {"HOME": str(folder), "XDG_CONFIG_HOME": str(folder / "xdg"), "PUBLISH_LANG": "en"}
     return person
 
 
