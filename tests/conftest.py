@@ -157,7 +157,7 @@ def pg_url(pg_cluster) -> Any:
 def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, store_backend: str,
               request: pytest.FixtureRequest) -> Workspace:
     monkeypatch.delenv("PUBLISH_WORKSPACE", raising=False)
-    monkeypatch.setenv("PUBLISH_SSH_KEY", str(tmp_path / "no-ssh-key"))  # init must not find the tester's own key
+    monkeypatch.setenv("PUBLISH_SSH_KEY", str(tmp_path / "no-ssh-key"))  # init makes its key here, never the tester's
     root = tmp_path / "ws"
     (root / "config").mkdir(parents=True)
     ws = Workspace(root, CliRunner(), [])
