@@ -12,8 +12,10 @@ Guarantees, with `[approvals] signing = "ssh"`:
   every signed action and every send is refused, naming the difference.
 - The first keys come from `publish init` or, when the log enrols none yet, from the
   existing `allowed_signers` file, imported once by the first signed action.
-With `signing = "none"` nothing is signed, and `self_declared` says so wherever a name
-is shown as having acted.
+With `signing = "none"` (a practice workspace only, `publisher.workspace.practice`)
+nothing is signed, and `self_declared` says so wherever a name is shown as having acted.
+The one unsigned action that counts with signing on is the playbook's freeze as a case 3
+incident opens: it only stops, and lifting it takes a signed unfreeze.
 """
 from __future__ import annotations
 

@@ -4,7 +4,7 @@ workspace a folder belongs to, and creating one from the shipped example.
 Guarantees: a workspace is the nearest folder, the given one or one of its parents,
 that holds `config/publisher.toml`; nothing else (a stray `config/` folder without that
 file) makes one. `publish init` never nests a workspace inside another, and never
-overwrites an existing config. A wheel carries the shipped files in
+overwrites an existing config; a practice workspace is marked as one in its config. A wheel carries the shipped files in
 `publisher/_shipped/`; a source checkout (and an editable install) has them at the
 repository root.
 """
