@@ -92,6 +92,12 @@ def test_init_finds_the_ssh_key_the_person_already_has(workspace, home, tmp_path
     assert not (Path(ana["XDG_CONFIG_HOME"]) / "publish").exists()
 
 
+def test_init_by_someone_who_is_not_an_approver_says_who_can_enrol_the_others(workspace, home, tmp_path):
+    result = workspace.run("init", str(tmp_path / "crisis"), user="marta", env=home("marta"))
+    assert result.exit_code == 0, result.output
+    assert "WARNING: marta is not in [approvals] approvers (ana, luis): only an approver can enrol" in result.output
+
+
 def test_without_a_signing_line_approvals_must_be_signed(workspace, tmp_path):
     config = workspace.path / "config" / "publisher.toml"
     config.write_text(config.read_text().replace('signing = "none"\n', "").replace("[workspace]\npractice = true\n",
