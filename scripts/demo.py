@@ -1,8 +1,9 @@
 """`make demo`: the main job end to end in a fresh temporary workspace.
 
 A case 2 incident whose first negative message was three hours ago; the community
-manager renders the apology, an approver approves it, it is published on the outbox
-and the company's statements page; then the log, its verification and the deadlines.
+manager renders the apology, an approver approves it, signed with her own key (which
+`publish init` makes in a temporary folder), it is published on the outbox and the
+company's statements page; then the log, its verification and the deadlines.
 """
 from __future__ import annotations
 
@@ -20,7 +21,8 @@ PUBLISH = str(Path(sys.executable).with_name("publish"))
 
 def run(*args: str, user: str = "marta", show: bool = True) -> str:
     if show:
-        print(f"\n$ publish {' '.join(shlex.quote(arg) for arg in args)}", flush=True)
+        prefix = "" if user == "marta" else f"PUBLISH_USER={user} "
+        print(f"\n$ {prefix}publish {' '.join(shlex.quote(arg) for arg in args)}", flush=True)
     env = {**os.environ, "PUBLISH_USER": user}
     result = subprocess.run([PUBLISH, *args], env=env, text=True, capture_output=True)
     if show:
@@ -35,8 +37,9 @@ def run(*args: str, user: str = "marta", show: bool = True) -> str:
 def main() -> None:
     workspace = Path(tempfile.mkdtemp(prefix="publish-demo-"))
     os.environ["PUBLISH_WORKSPACE"] = str(workspace)
-    print(f"Demo workspace: {workspace}")
-    run("init", str(workspace))
+    os.environ["PUBLISH_SSH_KEY"] = str(Path(tempfile.mkdtemp(prefix="publish-demo-key-")) / "ana")
+    print(f"Demo workspace: {workspace}\nThe approver ana's signing key: {os.environ['PUBLISH_SSH_KEY']} (made by init)")
+    run("init", str(workspace), user="ana")
     first_seen = (datetime.now(timezone.utc) - timedelta(hours=3)).astimezone().isoformat(timespec="seconds")
     run("incident", "open", "--case", "2", "--first-seen", first_seen,
         "--source", "https://x.com/maria_garcia/status/1861234567890123456", "--author", "@maria_garcia",
@@ -44,7 +47,7 @@ def main() -> None:
         "--what", "la caída del sistema de pagos")
     run("--case", "2", "--template", "apology", "--var", "next_update=las 14:00")
     draft = json.loads(run("drafts", "list", "--json", show=False))[-1]["id"]
-    run("approve", draft, "--as", "ana", user="ana")
+    run("approve", draft, user="ana")
 
     outbox = workspace / "var" / "outbox" / f"{draft}--outbox.txt"
     print(f"\n--- the outbox file {outbox} ---\n{outbox.read_text(encoding='utf-8').rstrip()}")

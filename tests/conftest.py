@@ -1,5 +1,7 @@
 """Hermetic tests: every test gets its own workspace in tmp_path, drives the real CLI
-with CliRunner, and asserts on exit codes, output, files and log rows."""
+with CliRunner, and asserts on exit codes, output, files and log rows. The default
+workspace is a practice one (`[workspace] practice = true`, `signing = "none"`); a test of
+signing turns it into a signed one (`tests.trust_support.turn_signing_on`)."""
 from __future__ import annotations
 
 import sqlite3
@@ -14,6 +16,9 @@ from click.testing import CliRunner, Result
 from publisher.cli import cli
 
 BASE_CONFIG = """
+[workspace]
+practice = true
+
 [organisation]
 name = "Acme"
 language = "en"
@@ -26,6 +31,7 @@ publish = 48
 required = {required}
 approvers = ["ana", "luis"]
 self_approval = {self_approval}
+signing = "none"
 
 [store]
 path = "var/publisher.db"
@@ -151,7 +157,7 @@ def pg_url(pg_cluster) -> Any:
 def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, store_backend: str,
               request: pytest.FixtureRequest) -> Workspace:
     monkeypatch.delenv("PUBLISH_WORKSPACE", raising=False)
-    monkeypatch.setenv("PUBLISH_SSH_KEY", str(tmp_path / "no-ssh-key"))  # init must not find the tester's own key
+    monkeypatch.setenv("PUBLISH_SSH_KEY", str(tmp_path / "no-ssh-key"))  # init makes its key here, never the tester's
     root = tmp_path / "ws"
     (root / "config").mkdir(parents=True)
     ws = Workspace(root, CliRunner(), [])

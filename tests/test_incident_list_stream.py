@@ -9,6 +9,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from publisher.cli import streamed, terminal
+from publisher.workspace.practice import notice
 
 LONG = "an outage of the payment system that blocked card purchases for two hours in {}"
 
@@ -46,7 +47,8 @@ def test_the_table_is_the_whole_lists_table_printed_row_by_row(three, monkeypatc
     headers = ["id", "case", "state", "severity", "first seen", "summary"]
     result = three.run("incident", "list", env={"COLUMNS": columns})
     assert result.exit_code == 0
-    assert result.output == "\n".join(terminal.table_lines(rows, headers, int(columns))) + "\n"
+    practice = terminal.wrap(notice(), int(columns))
+    assert result.output == "\n".join(practice + terminal.table_lines(rows, headers, int(columns))) + "\n"
 
 
 def test_the_json_is_the_whole_lists_json_written_item_by_item(three, monkeypatch):

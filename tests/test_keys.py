@@ -87,12 +87,14 @@ def test_init_turns_signing_on_with_the_users_key(workspace, keys, tmp_path):
     assert [k["name"] for k in json.loads(listed.output)["keys"]] == ["ana"]
 
 
-def test_init_without_a_key_says_signing_is_off(workspace, tmp_path):
+def test_init_makes_the_key_publish_ssh_key_names_when_it_is_not_there_yet(workspace, tmp_path):
     target = tmp_path / "fresh"
-    result = workspace.run("init", str(target), env={"PUBLISH_SSH_KEY": str(tmp_path / "none"),
-                                                              "PUBLISH_LANG": "en"})
-    assert result.exit_code == 0 and "Signing is off" in result.output
-    assert 'signing = "ssh"' not in (target / "config" / "publisher.toml").read_text()
+    key = tmp_path / "keys" / "mine"
+    result = workspace.run("init", str(target), user="ana", env={"PUBLISH_SSH_KEY": str(key), "PUBLISH_LANG": "en"})
+    assert result.exit_code == 0 and f"Made your signing key {key} (SHA256:" in result.output
+    assert key.exists() and 'signing = "ssh"' in (target / "config" / "publisher.toml").read_text()
+    assert (target / "config" / "allowed_signers").read_text() == \
+        f'ana namespaces="publish-approval" {" ".join((tmp_path / "keys" / "mine.pub").read_text().split()[:2])}\n'
 
 
 def test_a_revoked_key_signs_nothing_new_but_its_past_approvals_stand(enrolled, keys):

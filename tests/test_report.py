@@ -11,6 +11,9 @@ from tests.test_cases_flow import Cabinet
 
 pytestmark = pytest.mark.both_stores
 
+PRACTICE = "**PRACTICE: a practice workspace (\\[workspace\\] practice = true), a rehearsal whose approvals may be " \
+           "unsigned and self-declared; nothing it records is evidence.**"
+"""The Markdown report of the tests' practice workspace starts with the practice line."""
 CABINET_CHANNEL = '\n[channels.cabinet]\ntype = "outbox"\npath = "var/cabinet"\naudience = "internal"\n'
 
 
@@ -66,7 +69,7 @@ def test_late_and_missing_deadlines_fail(workspace):
 def test_markdown_report_states_verdicts_channels_and_log(workspace):
     cabinet = _case_2(workspace, approve_at=13)
     text = cabinet.at(14).ok("report", "1").output
-    assert text.startswith("# Incident 1: case 2 (technical fault, clearly ours)")
+    assert text.startswith(PRACTICE + "\n\n# Incident 1: case 2 (technical fault, clearly ours)")
     assert "| prepared (approved) within 12 h | 2026-11-20 20:00 UTC | 2026-11-20 21:00 UTC +13.0 h | **FAIL** |" in text
     assert re.search(r"\| web \| site \| \*\*PASS\*\* \| 2026-11-20 21:00 UTC \|", text)
     assert "| trace-source — Trace the source" in text and "| marta | forum thread, then a blog post |" in text
@@ -92,7 +95,7 @@ def test_report_to_a_file_and_bad_paths(workspace, tmp_path):
     target = tmp_path / "evidence.md"
     written = cabinet.ok("report", "1", "-o", str(target))
     assert f"Wrote the md report of incident 1 to {target}." in written.output
-    assert target.read_text(encoding="utf-8").startswith("# Incident 1")
+    assert target.read_text(encoding="utf-8").startswith(PRACTICE + "\n\n# Incident 1")
     bad = cabinet.run("report", "1", "-o", str(tmp_path / "missing" / "dir" / "x.md"))
     assert bad.exit_code == 2 and "cannot write it" in bad.output
     unknown = cabinet.run("report", "9")

@@ -68,9 +68,10 @@ def test_an_unsigned_approval_is_refused(signed, tmp_path):
 def test_an_unsigned_approval_in_the_log_never_counts(signed, keys):
     draft = _draft(signed)
     config = signed.path / "config" / "publisher.toml"
-    config.write_text(config.read_text().replace('signing = "ssh"', 'signing = "none"'))
+    signed_text = config.read_text()
+    config.write_text("[workspace]\npractice = true\n" + signed_text.replace('signing = "ssh"', 'signing = "none"'))
     assert signed.run("approve", draft, "--as", "ana").exit_code == 0
-    config.write_text(config.read_text().replace('signing = "none"', 'signing = "ssh"'))
+    config.write_text(signed_text)
     shown = json.loads(signed.run("drafts", "list", "--json").output)[0]
     assert shown["approved_by"] == []
 

@@ -60,5 +60,7 @@ def allowed_signers(workspace: Any, keys: dict[str, Path], *names: str) -> None:
 
 
 def turn_signing_on(workspace: Any) -> None:
+    """The default practice workspace becomes a signed one: `signing = "ssh"`, no practice marker."""
     config = workspace.path / "config" / "publisher.toml"
-    config.write_text(config.read_text().replace("self_approval = false", 'self_approval = false\nsigning = "ssh"'))
+    text = config.read_text().replace('signing = "none"', 'signing = "ssh"').replace("[workspace]\npractice = true\n", "")
+    config.write_text(text)

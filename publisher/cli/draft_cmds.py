@@ -62,9 +62,7 @@ def drafts_show(draft_id: str, as_json: bool) -> None:
 @click.command("approve")
 @click.argument("draft_id", metavar="DRAFT")
 @click.option("--as", "as_user", metavar="NAME", help=N_("Approver (else $PUBLISH_USER, else your login)."))
-@click.option("--key", type=click.Path(dir_okay=False, path_type=Path), metavar="PATH",
-              help=N_("SSH key to sign with when [approvals] signing = \"ssh\" (else $PUBLISH_SSH_KEY, "
-                   "else ~/.ssh/id_ed25519)."))
+@key_option
 @click.option("--json", "as_json", is_flag=True, help=N_("Print the delivery summary as JSON."))
 def approve(draft_id: str, as_user: str | None, key: Path | None, as_json: bool) -> None:
     """Approve a draft; it is sent once the required approvals are in."""

@@ -114,8 +114,12 @@ def render_command(*, case: int, template: str, incident_id: str | None, languag
         approvers = ", ".join(name for name in app.config.approvers if name != draft.author
                               or app.config.self_approval)
         say(_("Needs {required} approval(s) from: {approvers}.").format(required=required, approvers=approvers))
-        say(_("Approve with: publish approve {id} --as NAME   (reject: publish reject {id} --reason TEXT)").format(
-                id=draft.id))
+        if app.config.signing == "ssh":
+            say(_("Each approver approves as themselves, signed with their own key: publish approve {id}   "
+                  "(reject: publish reject {id} --reason TEXT)").format(id=draft.id))
+        else:
+            say(_("Approve with: publish approve {id} --as NAME   (reject: publish reject {id} --reason TEXT)").format(
+                    id=draft.id))
 
 
 def deliver(draft_id: str, *, actor: str, as_json: bool, resend: tuple[str, ...] = (),

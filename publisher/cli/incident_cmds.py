@@ -6,7 +6,7 @@ from pathlib import Path
 import click
 
 from publisher.cli.output import emit_json, say, warn, when
-from publisher.cli.session import session
+from publisher.cli.session import key_option, session
 from publisher.errors import NotDelivered
 from publisher.evidence.state_words import state_word
 from publisher.i18n import N_, _
@@ -133,8 +133,7 @@ def _say_brief(brief: dict) -> None:
 @click.option("--reason", required=True, metavar="TEXT", help=N_("Why the record is corrected (logged, in the report)."))
 @click.option("--confirm", is_flag=True, help=N_("Accept a --first-seen over 7 days ago or before the source post."))
 @click.option("--as", "as_user", metavar="NAME", help=N_("Who corrects it (an approver)."))
-@click.option("--key", type=click.Path(dir_okay=False, path_type=Path), metavar="PATH",
-              help=N_('SSH key to sign with when [approvals] signing = "ssh" (else $PUBLISH_SSH_KEY).'))
+@key_option
 @click.option("--json", "as_json", is_flag=True, help=N_("Print the recorded event as JSON."))
 def incident_edit(incident_id: str, first_seen: str | None, summary: str | None, source: str | None, reason: str,
                   confirm: bool, as_user: str | None, key: Path | None, as_json: bool) -> None:
@@ -164,8 +163,7 @@ def incident_edit(incident_id: str, first_seen: str | None, summary: str | None,
 @click.argument("incident_id", metavar="ID")
 @click.option("--reason", required=True, metavar="TEXT", help=N_("Why the incident is void (logged, in the report)."))
 @click.option("--as", "as_user", metavar="NAME", help=N_("Who voids it (an approver)."))
-@click.option("--key", type=click.Path(dir_okay=False, path_type=Path), metavar="PATH",
-              help=N_('SSH key to sign with when [approvals] signing = "ssh" (else $PUBLISH_SSH_KEY).'))
+@key_option
 @click.option("--json", "as_json", is_flag=True, help=N_("Print the recorded event as JSON."))
 def incident_void(incident_id: str, reason: str, as_user: str | None, key: Path | None, as_json: bool) -> None:
     """Void an incident opened by mistake (approvers only): it stays in the log and in

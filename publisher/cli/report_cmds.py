@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import click
 
-from publisher.cli.output import say
+from publisher.cli.output import document, say
 from publisher.cli.session import session
 from publisher.i18n import N_, _
 
@@ -31,7 +31,7 @@ def report(incident_id: str, fmt: str, output: str | None, scope: str) -> None:
         say(_("Wrote the {fmt} report of incident {incident_id} to {output}.").format(
                 fmt=fmt, incident_id=incident_id, output=output))
     else:
-        click.echo(text, nl=not text.endswith("\n"))
+        document(text)
     if not data["log"]["ok"]:
         raise CheckFailed(_("the log does not verify: {problem}; the report says so.").format(
                               problem=data['log']['problem']))

@@ -1,6 +1,6 @@
 """What one invocation shares between its commands: the workspace flag, injected
-clock and sleep (tests), the opened App, and the `--key` option of every command whose
-action is signed when `[approvals] signing = "ssh"`."""
+clock and sleep (tests), the opened App (and whether it is a practice workspace), and the
+`--key` option of every command whose action is signed when `[approvals] signing = "ssh"`."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -14,8 +14,8 @@ from publisher.timeparse import now as utc_now
 
 key_option = click.option(
     "--key", type=click.Path(dir_okay=False, path_type=Path), metavar="PATH",
-    help=N_('SSH private key to sign with when [approvals] signing = "ssh" (else $PUBLISH_SSH_KEY, '
-         "else ~/.ssh/id_ed25519)."))
+    help=N_('SSH private key to sign with (else $PUBLISH_SSH_KEY, else ~/.ssh/id_ed25519, else the key '
+         "`publish init` made in ~/.config/publish)."))
 
 
 class Session:
@@ -27,6 +27,8 @@ class Session:
         self.clock = clock
         self.sleep = sleep
         self._app: Any = None
+        self.heralded = False
+        """Whether this invocation's output has said it is a practice workspace."""
 
     @property
     def app(self) -> Any:
@@ -48,6 +50,11 @@ class Session:
             warning = after_command(self._app)
             if warning:
                 click.echo(self.redact(f"WARNING: {warning}"), err=True)
+
+    @property
+    def practice(self) -> bool:
+        """Whether the workspace this invocation opened is a practice one."""
+        return self._app is not None and self._app.config.practice
 
     def redact(self, text: str) -> str:
         return self._app.redact(text) if self._app is not None else text

@@ -10,6 +10,7 @@ import json
 from typing import Any, Callable, Iterable, Iterator
 
 from publisher.cli import terminal
+from publisher.cli.output import herald, practice_json
 from publisher.cli.session import session
 
 BATCH = 500
@@ -17,6 +18,7 @@ BATCH = 500
 
 def streamed_table(rows: Callable[[], Iterable[list[str]]], headers: list[str]) -> None:
     """`rows()` is read twice: once to measure the columns, once to print each row."""
+    herald()
     redact = session().redact
     widths = [len(str(header)) for header in headers]
     for row in rows():
@@ -30,7 +32,7 @@ def streamed_table(rows: Callable[[], Iterable[list[str]]], headers: list[str]) 
 def streamed_json(items: Iterable[Any]) -> None:
     """A JSON array of `items`, indented as `emit_json` indents a list."""
     redact = session().redact
-    texts = (json.dumps(item, indent=2, ensure_ascii=False, default=str) for item in items)
+    texts = (json.dumps(practice_json(item), indent=2, ensure_ascii=False, default=str) for item in items)
     first = next(texts, None)
     if first is None:
         terminal.echo(redact("[]"))

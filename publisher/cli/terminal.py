@@ -31,8 +31,9 @@ STATE_COLOURS = {
     "WARNING": YELLOW, "UNCONFIRMED": YELLOW, "DUE": YELLOW, "PENDING": YELLOW, "unconfirmed": YELLOW,
     "unknown": YELLOW, "failed-retryable": YELLOW, "held": YELLOW, "not sent": YELLOW, "busy": YELLOW,
     "ok": GREEN, "delivered": GREEN, "PASS": GREEN, "DONE": GREEN, "WAIVED": GREEN,
+    "PRACTICE": YELLOW, "PRÁCTICA": YELLOW,
 }
-LINE_PREFIXES = ("WARNING", "UNCONFIRMED")
+LINE_PREFIXES = ("WARNING", "UNCONFIRMED", "PRACTICE", "PRÁCTICA")
 
 
 def width() -> int | None:
@@ -106,11 +107,11 @@ def row_lines(row: list[str], widths: list[int]) -> list[str]:
     return lines
 
 
-def echo(text: str, err: bool = False) -> None:
+def echo(text: str, err: bool = False, nl: bool = True) -> None:
     """click.echo that drops the rest of the output quietly once the reader has gone."""
     stream: IO[str] = sys.stderr if err else sys.stdout
     try:
-        click.echo(text, err=err)
+        click.echo(text, err=err, nl=nl)
     except BrokenPipeError:
         _to_devnull(stream)
 

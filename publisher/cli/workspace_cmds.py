@@ -15,31 +15,48 @@ from publisher.timeparse import for_people
 
 @click.command("init")
 @click.argument("directory", metavar="[DIR]", required=False, default=".")
-def init(directory: str) -> None:
-    """Create a workspace: config/publisher.toml, templates/ for overrides, var/. When you
-    have an SSH key, signing is turned on and your key is enrolled in the log."""
-    from publisher.incident.keys import init_signing
+@click.option("--practice", is_flag=True,
+              help=N_('A practice workspace: [approvals] signing = "none", and every output says PRACTICE first.'))
+def init(directory: str, practice: bool) -> None:
+    """Create a workspace: config/publisher.toml, templates/ for overrides, var/. Signing
+    is on: your SSH key (made in your config folder when you have none) is enrolled in
+    the log. `--practice` makes a rehearsal workspace whose approvals are unsigned."""
+    from publisher.incident.keys import init_signing, signing_key
     from publisher.workspace.app import App, current_user
     from publisher.workspace.folder import create_workspace
+    from publisher.workspace.practice import notice
 
-    created = create_workspace(Path(directory))
-    say(_("Created a workspace in {created}.").format(created=created))
-    say_signing(init_signing(App(created), current_user()))
+    user = current_user()
+    if practice:
+        created = create_workspace(Path(directory), practice=True)
+        App(created)
+        say(notice())
+        say(_('Created a practice workspace in {created}: [approvals] signing = "none", so approvals are unsigned '
+              "and self-declared.").format(created=created))
+    else:
+        found = signing_key(user)
+        created = create_workspace(Path(directory))
+        app = App(created)
+        init_signing(app, user, found)
+        say(_("Created a workspace in {created}.").format(created=created))
+        say_signing(app, user, found)
     say(_("Edit {value}, then: publish --workspace {created} incident open ...").format(
             value=created / 'config' / 'publisher.toml', created=created))
 
 
-def say_signing(done: Any) -> None:
-    """What `publish init` says about signing."""
-    if done is None:
-        say(_('Signing is off ([approvals] signing = "none"): approvals, freezes and decisions are unsigned and '
-              "self-declared. With an SSH key (ssh-keygen -t ed25519), set signing = \"ssh\" and enrol it: "
-              "publish keys add NAME ~/.ssh/id_ed25519.pub"))
-        return
-    say(_('Signing is on ([approvals] signing = "ssh"): your key {fingerprint} ({key}) is enrolled in the log as '
-          "{user}.").format(fingerprint=done.fingerprint, key=done.key, user=done.user))
+def say_signing(app: Any, user: str, found: Any) -> None:
+    """What `publish init` says about the key it made or found and enrolled."""
+    words = _("Made your signing key {key} ({fingerprint}); keep it private, it proves your approvals.") \
+        if found.made else _("Your signing key: {key} ({fingerprint}).")
+    say(words.format(key=found.key, fingerprint=found.fingerprint))
+    say(_('Signing is on ([approvals] signing = "ssh"): this key is enrolled in the log as {user}.').format(
+        user=user))
     say(_("Enrol each other approver's public key (you sign the enrolment): publish keys add NAME THEIR_KEY.pub "
-          "--as {user}").format(user=done.user))
+          "--as {user}").format(user=user))
+    if user not in app.config.approvers:
+        say(_("WARNING: {user} is not in [approvals] approvers ({names}): only an approver can enrol the others' "
+              "keys, so add {user} there or run init as an approver (PUBLISH_USER=NAME).").format(
+            user=user, names=", ".join(app.config.approvers) or "-"))
 
 
 @click.command("status", short_help=N_("Clocks, deadlines, channels and the checklist."))

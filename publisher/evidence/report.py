@@ -67,6 +67,7 @@ def build_report(app: App, incident_id: str, scope: str = "incident") -> dict[st
                               value=error if isinstance(error, BadInput) else type(error).__name__)) from None
     incident = status.incident
     return {
+        **({"practice": True} if app.config.practice else {}),
         "report_version": REPORT_VERSION,
         "organisation": app.config.organisation,
         "timezone": app.config.timezone.key if app.config.timezone else "UTC",

@@ -63,6 +63,13 @@ def verified_what(log: dict[str, Any]) -> str:
              "`publish log verify` walks the whole chain").format(rows=log["rows"])
 
 
+def practice_line(data: dict[str, Any]) -> str:
+    """The report's first line when its workspace is a practice one, else nothing."""
+    from publisher.workspace.practice import notice
+
+    return notice() if data.get("practice") else ""
+
+
 def markdown_report(data: dict[str, Any]) -> str:
     from publisher.evidence.report_sections import extra_sections
 
@@ -71,4 +78,4 @@ def markdown_report(data: dict[str, Any]) -> str:
         case_title=_(data["case_title"]), extra_sections=extra_sections(data), state_word=state_word,
         receipt_words=receipt_words, statement_words=statement_words, draft_warnings=draft_warnings, verified_what=verified_what,
         verdict_word=verdict_word, local=lambda value: local_time(data, value), after=lambda at: _hours_after(data, at),
-        approval_words=lambda approval: approval_words(approval, data))
+        approval_words=lambda approval: approval_words(approval, data), practice=practice_line(data))

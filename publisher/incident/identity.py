@@ -12,8 +12,10 @@ Guarantees, with `[approvals] signing = "ssh"`:
   every signed action and every send is refused, naming the difference.
 - The first keys come from `publish init` or, when the log enrols none yet, from the
   existing `allowed_signers` file, imported once by the first signed action.
-With `signing = "none"` nothing is signed, and `self_declared` says so wherever a name
-is shown as having acted.
+With `signing = "none"` (a practice workspace only, `publisher.workspace.practice`)
+nothing is signed, and `self_declared` says so wherever a name is shown as having acted.
+The one unsigned action that counts with signing on is the playbook's freeze as a case 3
+incident opens: it only stops, and lifting it takes a signed unfreeze.
 """
 from __future__ import annotations
 
@@ -126,9 +128,15 @@ def untrusted(app: App, event: Event) -> str | None:
     that is there must verify; with signing on, one must be there."""
     if event.kind not in sig.ACTIONS:
         return None
-    if not isinstance(event.data.get("signature"), dict) and not signing_on(app):
+    if not isinstance(event.data.get("signature"), dict) and (not signing_on(app) or _playbook_freeze(event)):
         return None
     return sig.check_event(event, keyring(app))
+
+
+def _playbook_freeze(event: Event) -> bool:
+    """The playbook's own freeze as an incident opens (case 3): recorded unsigned by
+    whoever opened it, since a freeze only stops; lifting it takes a signed unfreeze."""
+    return event.kind == "freeze" and event.data.get("automatic") is True and bool(event.incident)
 
 
 def split_trusted(app: App, events: Iterable[Event]) -> tuple[list[Event], list[tuple[Event, str]]]:

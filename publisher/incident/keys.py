@@ -1,5 +1,5 @@
 """Enrolling people's SSH keys in the log: `publish keys add|list|export`, and the first
-key at `publish init`.
+key at `publish init` (found where every signing path looks, `default_key`, or made there).
 
 Guarantees: a key is enrolled only by an approver whose own enrolled key signs the
 enrolment (the very first key of a log is proven by signing its own enrolment, or comes
@@ -28,10 +28,14 @@ if TYPE_CHECKING:
 
 
 @dataclass(frozen=True)
-class InitSigning:
-    user: str
-    fingerprint: str | None
+class SigningKey:
+    """A person's SSH key: the private key's path, its public line and fingerprint, and
+    whether `publish init` made it just now."""
+
     key: Path
+    public_key: str
+    fingerprint: str
+    made: bool
 
 
 def enrol_key(app: App, name: str, public_key_file: Path, actor: str, key: Path | None = None) -> Event:
@@ -95,19 +99,24 @@ def list_keys(app: App) -> list[sig.EnrolledKey]:
     return list(keyring(app).keys)
 
 
-def init_signing(app: App, user: str, key: Path | None = None) -> InitSigning | None:
-    """At `publish init`: when `user` has an SSH key, turn signing on and enrol it."""
-    key = key or sig.default_key()
-    public = Path(str(key) + ".pub")
-    if not public.exists():
-        return None
-    line, fingerprint = sig.read_public_key(public)
+def signing_key(user: str) -> SigningKey:
+    """The key `user` signs with (`default_key`), made there (Ed25519, no passphrase, as
+    `ssh-keygen` would) when there is none yet; read before a workspace is created."""
+    key = sig.default_key()
+    made = not key.exists()
+    if made:
+        sig.make_key(key, f"{user}@publish")
+    line, fingerprint = sig.read_public_key(Path(str(key) + ".pub"))
+    return SigningKey(key, line, fingerprint, made)
+
+
+def init_signing(app: App, user: str, found: SigningKey) -> None:
+    """At `publish init`: turn signing on and enrol `user`'s key in the log."""
     config = app.workspace / "config" / "publisher.toml"
     text = config.read_text(encoding="utf-8")
     if not re.search(r"(?m)^signing\s*=", text):
         text = re.sub(r"(?m)^\[approvals\]\n", '[approvals]\nsigning = "ssh"               '
                       "# approvals, freezes, decisions and confirmations are signed\n", text, count=1)
         config.write_text(text, encoding="utf-8")
-    enrol_first(app, user, line, "init")
+    enrol_first(app, user, found.public_key, "init")
     write_mirror(app)
-    return InitSigning(user, fingerprint, key)

@@ -335,9 +335,36 @@ def mirror_difference(keyring: Keyring, path: Path) -> str | None:
     return None
 
 
+def config_folder() -> Path:
+    """The user's own folder for publish: `$XDG_CONFIG_HOME/publish`, else `~/.config/publish`."""
+    base = os.environ.get("XDG_CONFIG_HOME", "")
+    return (Path(base) if os.path.isabs(base) else Path.home() / ".config") / "publish"
+
+
 def default_key() -> Path:
+    """The SSH private key a person signs with when no `--key` is given, the one lookup
+    every signing path uses: `$PUBLISH_SSH_KEY`, else `~/.ssh/id_ed25519` when it exists,
+    else `id_ed25519` in the user's config folder (where `publish init` makes one)."""
     chosen = os.environ.get("PUBLISH_SSH_KEY")
-    return Path(chosen).expanduser() if chosen else Path.home() / ".ssh" / "id_ed25519"
+    if chosen:
+        return Path(chosen).expanduser()
+    ssh = Path.home() / ".ssh" / "id_ed25519"
+    return ssh if ssh.exists() else config_folder() / "id_ed25519"
+
+
+def make_key(key: Path, comment: str) -> None:
+    """An Ed25519 key pair at `key` and `key.pub`, as `ssh-keygen -t ed25519 -N ''` makes
+    it: no passphrase, the private key 0600 in a folder it creates 0700."""
+    try:
+        key.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    except OSError as error:
+        raise BadInput(_("cannot make the folder {folder} for a signing key: {reason}.").format(
+            folder=key.parent, reason=error.strerror or error)) from None
+    result = _ssh_keygen(["-q", "-t", "ed25519", "-N", "", "-C", comment, "-f", str(key)], b"")
+    if result.returncode != 0 or not key.exists():
+        raise BadInput(_("ssh-keygen could not make a signing key at {key}: {reason}").format(
+            key=key, reason=_first_line(result.stderr)))
+    key.chmod(0o600)
 
 
 def sign(message: bytes, key: Path) -> str:

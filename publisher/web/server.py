@@ -92,12 +92,18 @@ class Console:
         html = self.templates.get_template(template).render(
             _=gettext, request=request, visitor=visitor, csrf=security.csrf_token(request),
             roles=roles_of(self.app.config, visitor.person), organisation=self.app.config.organisation,
-            language=visitor.language, path=request.url.path, **context)
+            language=visitor.language, path=request.url.path, practice=self.practice(), **context)
         response = HTMLResponse(html, status_code=status_code)
         if request.query_params.get("lang") == visitor.language:
             response.set_cookie(LANG_COOKIE, visitor.language, max_age=365 * 86400, secure=True, httponly=True,
                                 samesite="strict")
         return response
+
+    def practice(self) -> str | None:
+        """The practice line every page shows above its header, in a practice workspace."""
+        from publisher.workspace.practice import notice
+
+        return notice() if self.app.config.practice else None
 
     def guarded(self, spec: RouteSpec) -> Callable[[Request], Awaitable[Response]]:
         async def endpoint(request: Request) -> Response:

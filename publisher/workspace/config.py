@@ -18,6 +18,7 @@ from channels.options import Option, SettingError, validate_settings
 from publisher.errors import BadInput
 from publisher.i18n import _
 from publisher.workspace.folder import CONFIG_FILE
+from publisher.workspace.practice import MARKER
 from publisher.workspace.secrets import setting_problem
 from publisher.workspace.tomlfile import parse_toml
 
@@ -44,7 +45,7 @@ SECTIONS: dict[str, dict[str, Option]] = {
         "operators": Option(list, default=[]),
         "viewers": Option(list, default=[]),
         "self_approval": Option(bool, default=False),
-        "signing": Option(str, default="none", choices=("none", "ssh")),
+        "signing": Option(str, default="ssh", choices=("ssh", "none")),
         "allowed_signers": Option(str, default="config/allowed_signers"),
     },
     "store": {
@@ -64,6 +65,9 @@ SECTIONS: dict[str, dict[str, Option]] = {
     "console": {
         "base_url": Option(str, default="http://localhost:8400", help="the console's address, used in links"),
         "session_hours": Option((int, float), default=12),
+    },
+    "workspace": {
+        "practice": Option(bool, default=False, help="a practice workspace: the only one where signing may be off"),
     },
     "delivery": {
         "budget": Option((int, float), default=15, bounds=(0, 24 * 60), help="minutes one run may spend retrying"),
@@ -130,6 +134,7 @@ class Config:
     console_base_url: str = "http://localhost:8400"
     console_session_hours: float = 12.0
     register: str = "vosotros"
+    practice: bool = False
 
     def enabled_channels(self) -> list[ChannelConfig]:
         return [channel for channel in self.channels.values() if channel.enabled]
@@ -226,6 +231,11 @@ def _build(workspace: Path, data: dict[str, Any], reader: _Reader) -> Config:
         raise reader.fail("approvals", "approvers",
                           _("names {count} approver(s) but required = {required}").format(
                               count=len(set(approvers)), required=approvals['required']))
+    practice = sections["workspace"]["practice"]
+    if approvals["signing"] == "none" and not practice:
+        raise reader.fail("approvals", "signing", _('"none" is only for a practice workspace ({marker}, which '
+                                                     '`publish init --practice` writes), so remove this line to '
+                                                     "sign approvals with SSH keys").format(marker=MARKER))
     hmac_key = sections["store"].get("hmac_key")
     problem = setting_problem(hmac_key, secret=True)
     if problem:
@@ -262,6 +272,7 @@ def _build(workspace: Path, data: dict[str, Any], reader: _Reader) -> Config:
         console_base_url=_base_url(reader, sections["console"]),
         console_session_hours=float(sections["console"]["session_hours"]),
         witness=_witness(reader, workspace, sections["store"]),
+        practice=practice,
     )
 
 

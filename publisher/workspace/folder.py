@@ -4,7 +4,7 @@ workspace a folder belongs to, and creating one from the shipped example.
 Guarantees: a workspace is the nearest folder, the given one or one of its parents,
 that holds `config/publisher.toml`; nothing else (a stray `config/` folder without that
 file) makes one. `publish init` never nests a workspace inside another, and never
-overwrites an existing config. A wheel carries the shipped files in
+overwrites an existing config; a practice workspace is marked as one in its config. A wheel carries the shipped files in
 `publisher/_shipped/`; a source checkout (and an editable install) has them at the
 repository root.
 """
@@ -49,7 +49,14 @@ def refuse_nested(directory: Path) -> None:
                          "choose a folder outside it.").format(directory=directory, outer=outer))
 
 
-def create_workspace(directory: Path) -> Path:
+PRACTICE_TABLE = ("[workspace]\npractice = true                 # a rehearsal: signing may be off, every output "
+                  "says PRACTICE first\n\n")
+PRACTICE_SIGNING = 'signing = "none"                # unsigned, self-declared approvals (practice only)\n'
+
+
+def create_workspace(directory: Path, practice: bool = False) -> Path:
+    """A workspace from the shipped example config; with `practice`, a practice one
+    (`[workspace] practice = true` and `[approvals] signing = "none"`)."""
     directory = directory.expanduser().resolve()
     target = directory / CONFIG_FILE
     if target.exists():
@@ -59,6 +66,8 @@ def create_workspace(directory: Path) -> Path:
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(shipped_path("config") / "publisher.toml", target)
+        if practice:
+            _make_practice(target)
         (directory / "templates").mkdir(exist_ok=True)
         (directory / "templates" / "README.txt").write_text(TEMPLATES_README, encoding="utf-8")
         (directory / "var").mkdir(mode=0o700, exist_ok=True)
@@ -69,3 +78,12 @@ def create_workspace(directory: Path) -> Path:
         raise BadInput(_("cannot create a workspace in {directory}: {strerror}.").format(
                            directory=directory, strerror=error.strerror)) from None
     return directory
+
+
+def _make_practice(config: Path) -> None:
+    import re
+
+    text = config.read_text(encoding="utf-8")
+    text = re.sub(r"(?m)^\[organisation\]\n", lambda found: PRACTICE_TABLE + found.group(0), text, count=1)
+    text = re.sub(r"(?m)^\[approvals\]\n", lambda found: found.group(0) + PRACTICE_SIGNING, text, count=1)
+    config.write_text(text, encoding="utf-8")
