@@ -19,12 +19,15 @@ def init(directory: str) -> None:
     """Create a workspace: config/publisher.toml, templates/ for overrides, var/. When you
     have an SSH key, signing is turned on and your key is enrolled in the log."""
     from publisher.incident.keys import init_signing
+    from publisher.incident.roster import record_first_people
     from publisher.workspace.app import App, current_user
     from publisher.workspace.folder import create_workspace
 
     created = create_workspace(Path(directory))
     say(_("Created a workspace in {created}.").format(created=created))
-    say_signing(init_signing(App(created), current_user()))
+    app = App(created)
+    say_signing(init_signing(app, current_user()))
+    record_first_people(app, "publish init")
     say(_("Edit {value}, then: publish --workspace {created} incident open ...").format(
             value=created / 'config' / 'publisher.toml', created=created))
 

@@ -38,7 +38,7 @@ def enrol_key(app: App, name: str, public_key_file: Path, actor: str, key: Path 
     """Enrol `name`'s SSH public key, signed by `actor` (an approver with an enrolled key)."""
     if not signing_on(app):
         raise Refused(_('`publish keys add` needs [approvals] signing = "ssh" in config/publisher.toml.'))
-    if name not in people(app.config):
+    if name not in people(app):
         raise BadInput(_("{name!r} has no role: add the name to [approvals] approvers, operators or viewers "
                          "first.").format(name=name))
     require_approver(app, actor, _("enrol a key"))
