@@ -19,9 +19,9 @@ from pathlib import Path
 
 from publisher.drafting.drafts import DraftRecord, load_draft
 from publisher.errors import Refused
-from publisher.incident.identity import append_signed, bad_signatures, self_declared, signed_data
+from publisher.incident.identity import append_signed, bad_signatures, self_declared
 from publisher.incident.incidents import load_incident, refuse_void
-from publisher.incident.roster import FOREVER, founded
+from publisher.incident.roster import FOREVER, checked
 from publisher.log import signatures as signing
 from publisher.workspace.app import App
 from publisher.workspace.witness import witness_after
@@ -51,7 +51,7 @@ def approve(app: App, draft_id: str, approver: str, key: Path | None = None,
     _check_open(record)
     refuse_void(load_incident(app, record.draft.incident))
     config = app.config
-    made = founded(app)
+    made = checked(app)
     if made.role_at(approver, FOREVER) != "approver":
         names = ", ".join(made.approvers()) or _("nobody")
         raise Refused(_("{approver!r} is not an approver; the approvers are {names} (`publish people list`).").format(
@@ -67,9 +67,8 @@ def approve(app: App, draft_id: str, approver: str, key: Path | None = None,
         raise Refused(_("draft {draft_id} already has its {approvals_required} approval(s); `publish send "
                         "{draft_id}` resumes its delivery.").format(
                           draft_id=draft_id, approvals_required=config.approvals_required))
-    data = signed_data(app, "draft.approved", approver, {"hash": record.draft.hash}, key=key, signature=signature,
-                       incident=record.draft.incident, draft=draft_id)
-    app.store.append("draft.approved", actor=approver, incident=record.draft.incident, draft=draft_id, data=data)
+    append_signed(app, "draft.approved", approver, {"hash": record.draft.hash}, key=key, signature=signature,
+                  incident=record.draft.incident, draft=draft_id)
     witness_after(app, "approval")
     return load_draft(app, draft_id)
 
@@ -85,7 +84,7 @@ def reject(app: App, draft_id: str, actor: str, reason: str, signature: dict | N
            key: Path | None = None) -> DraftRecord:
     record = load_draft(app, draft_id)
     _check_open(record)
-    if founded(app).role_at(actor, FOREVER) != "approver" and actor != record.draft.author:
+    if checked(app).role_at(actor, FOREVER) != "approver" and actor != record.draft.author:
         raise Refused(_("{actor!r} is neither an approver nor the draft's author and cannot reject it.").format(
                           actor=actor))
     if not reason.strip():

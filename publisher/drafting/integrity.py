@@ -18,6 +18,7 @@ from typing import Any
 
 from publisher.drafting.drafts import Draft, DraftRecord, Payload, draft_hash
 from publisher.errors import CheckFailed
+from publisher.incident.identity import APPROVER_ACTIONS
 from publisher.i18n import _
 from publisher.log.store import Event, VerifyResult, read_event
 from publisher.workspace.app import App
@@ -87,7 +88,8 @@ class TrustAudit:
     (`Store.verify(audit)`) in its one pass, so the log is read once and never held:
     each draft's hash is recomputed from the walk's own parse of its row, and each
     signed action's signature is checked (its row read exactly, `read_event`) when
-    signing is on or the row carries a signature."""
+    signing is on or the row carries a signature, and every action that needs an
+    approver is checked against the cabinet at its row."""
 
     def __init__(self, app: App) -> None:
         from publisher.incident.identity import signing_on
@@ -109,7 +111,8 @@ class TrustAudit:
                 self.drafts.append(problem)
             return
         data = event.get("data")
-        if self.all_signed or (isinstance(data, dict) and isinstance(data.get("signature"), dict)):
+        if self.all_signed or event["kind"] in APPROVER_ACTIONS or \
+                (isinstance(data, dict) and isinstance(data.get("signature"), dict)):
             self._signature(read_event(seq, body, digest))
 
     def _signature(self, event: Event) -> None:

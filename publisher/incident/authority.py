@@ -5,7 +5,7 @@ Guarantees: every answer to "is X an approver", "may X do Y" and "who are the
 approvers" comes from the cabinet in the log (`publisher.incident.roster`), never from
 one machine's config, and is asked here by every face. An action that needs a role
 first records the log's first people if it has none and refuses when the config's
-lists differ from the log (`roster.founded`). Roles rank viewer < operator < approver;
+lists differ from the log (`roster.checked`). Roles rank viewer < operator < approver;
 each may do what the roles below it may."""
 from __future__ import annotations
 
@@ -63,7 +63,7 @@ def may(app: App, name: str | None, action: str) -> bool:
 
 
 def require(app: App, name: str | None, action: str) -> None:
-    made = roster.founded(app)
+    made = roster.checked(app)
     person = made.people.get(name or "")
     if person is None or action not in PERMISSIONS[person.role]:
         allowed = [_(ROLE_WORDS[role]) for role in ROLES if action in PERMISSIONS[role]]
@@ -72,7 +72,7 @@ def require(app: App, name: str | None, action: str) -> None:
 
 
 def require_approver(app: App, actor: str, what: str) -> None:
-    made = roster.founded(app)
+    made = roster.checked(app)
     person = made.people.get(actor)
     if person is None or person.role != "approver":
         names = ", ".join(made.approvers()) or _("nobody")

@@ -107,9 +107,11 @@ def signed_data(app: App, kind: str, actor: str, data: dict[str, Any], *, key: P
 def append_signed(app: App, kind: str, actor: str, data: dict[str, Any], *, key: Path | None = None,
                   signature: dict[str, Any] | None = None, incident: str | None = None, draft: str | None = None,
                   channel: str | None = None) -> Event:
-    """Sign (when signing is on) and record one action."""
+    """Sign (when signing is on) and record one action (after the log's first people,
+    when it has none: `roster.settle`)."""
     signed = signed_data(app, kind, actor, data, key=key, signature=signature, incident=incident, draft=draft,
                          channel=channel)
+    roster.settle(app)
     return app.store.append(kind, actor=actor, incident=incident, draft=draft, channel=channel, data=signed)
 
 

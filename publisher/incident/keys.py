@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 from publisher.errors import BadInput, Refused
 from publisher.i18n import _
 from publisher.incident.authority import people, require_approver
+from publisher.incident.roster import settle
 from publisher.incident.identity import append_signed, enrol_first, import_allowed_signers, keyring, signing_on
 from publisher.log import signatures as sig
 from publisher.log.store import Event
@@ -58,6 +59,7 @@ def enrol_key(app: App, name: str, public_key_file: Path, actor: str, key: Path 
         if problem:
             raise Refused(_("the first key must sign its own enrolment ({problem}); give --key with the private "
                             "key of {file}.").format(problem=problem, file=public_key_file))
+        settle(app)
         event = app.store.append("key.enrolled", actor=actor, data=signed)
     else:
         event = append_signed(app, "key.enrolled", actor, data, key=key)

@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Any
 from publisher.errors import BadInput, Refused
 from publisher.incident import roster
 from publisher.incident.authority import require_approver
-from publisher.incident.identity import append_signed, signed_data
+from publisher.incident.identity import append_signed
 from publisher.log import passkeys
 from publisher.log import signatures as sig
 from publisher.log.passkeys import Origin, PasskeyError
@@ -240,8 +240,7 @@ def confirm(app: App, name: str, actor: str, fingerprint: str | None, key: Path 
     from then on."""
     require_approver(app, actor, _("confirm a passkey"))
     data = confirmation_data(app, name, actor, fingerprint)
-    return app.store.append("passkey.confirmed", actor=actor,
-                            data=signed_data(app, "passkey.confirmed", actor, data, key=key, signature=signature))
+    return append_signed(app, "passkey.confirmed", actor, data, key=key, signature=signature)
 
 
 def revoke(app: App, name: str, actor: str, key: Path | None = None) -> Event:

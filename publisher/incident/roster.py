@@ -7,7 +7,8 @@ Guarantees:
   every machine of one log sees the same cabinet; a machine's config grants nothing.
 - `people.bootstrap` {people: [{name, role}], source}: the config's `[approvals]
   approvers`, `operators` and `viewers` become the first people of a log that has
-  none, once (`founded`). It counts only as the log's first cabinet event, and stands
+  none, once: at `publish init`, else just before the first action that counts roles
+  is recorded (`settle`), never by a read or a refused action. It counts only as the log's first cabinet event, and stands
   for every row before it too, so a log written before people lived in it keeps its
   approvals. Until a log has one, reading falls back to the config's lists (nothing is
   written by a read).
@@ -426,15 +427,19 @@ def passkey_fingerprint(public_key: str) -> str:
     return "-".join(digest[index:index + 4] for index in range(0, 16, 4))
 
 
-def founded(app: App) -> Cabinet:
-    """The cabinet for an action that counts roles: the log's first people recorded from
-    the config when it has none, then the config's lists checked against the log."""
+def checked(app: App) -> Cabinet:
+    """The cabinet for an action that counts roles, refused while the config's lists
+    of people differ from the log's (nothing is written: see `settle`)."""
     made = cabinet(app)
-    if made.bootstrapped is None:
-        record_first_people(app, "config/publisher.toml")
-        made = cabinet(app)
     check_mirror(app, made)
     return made
+
+
+def settle(app: App) -> None:
+    """Before an action that counts roles is recorded: the config's lists become the
+    log's first people when it has none (they stand for every row, earlier ones too)."""
+    if cabinet(app).bootstrapped is None:
+        record_first_people(app, "config/publisher.toml")
 
 
 def record_first_people(app: App, source: str) -> Event | None:

@@ -113,7 +113,7 @@ class Console:
                     return self.page(request, visitor, "refused.html", status_code=403, action=spec.action)
             try:
                 if spec.action is not None and request.method == "POST":
-                    await run_in_threadpool(roster.founded, self.app)
+                    await run_in_threadpool(roster.checked, self.app)
                 return await spec.handler(request, visitor)
             except PublishError as error:
                 return self.failure(request, visitor, str(error), error)
