@@ -67,8 +67,8 @@ def require(app: App, name: str | None, action: str) -> None:
     person = made.people.get(name or "")
     if person is None or action not in PERMISSIONS[person.role]:
         allowed = [_(ROLE_WORDS[role]) for role in ROLES if action in PERMISSIONS[role]]
-        raise Refused(_("{name!r} may not {action}: only {names}s may (`publish people list` shows each "
-                        "person's role).").format(name=name, action=action, names=" or ".join(allowed)))
+        raise Refused(_("{name!r} may not {action}: that needs the role {roles} (`publish people list` shows each "
+                        "person's role).").format(name=name, action=action, roles=" / ".join(allowed)))
 
 
 def require_approver(app: App, actor: str, what: str) -> None:
