@@ -62,15 +62,6 @@ def may(app: App, name: str | None, action: str) -> bool:
     return role is not None and action in PERMISSIONS[role]
 
 
-def require(app: App, name: str | None, action: str) -> None:
-    made = roster.checked(app)
-    person = made.people.get(name or "")
-    if person is None or action not in PERMISSIONS[person.role]:
-        allowed = [_(ROLE_WORDS[role]) for role in ROLES if action in PERMISSIONS[role]]
-        raise Refused(_("{name!r} may not {action}: that needs the role {roles} (`publish people list` shows each "
-                        "person's role).").format(name=name, action=action, roles=" / ".join(allowed)))
-
-
 def require_approver(app: App, actor: str, what: str) -> None:
     made = roster.checked(app)
     person = made.people.get(actor)
