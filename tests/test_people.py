@@ -133,7 +133,6 @@ def test_attack_2_an_approver_added_to_one_machines_config_is_refused_and_never_
     """Issue 21, attack 2: on one shared log, `mallory` added to `[approvals] approvers`
     on one machine let mallory approve and send, and the other machine counted it."""
     made = draft(workspace)
-    assert workspace.run("people", "list").exit_code == 0
     assert workspace.run("freeze", "--reason", "review first", "--as", "ana").exit_code == 0
     other = second_machine(workspace, lambda text: text.replace('approvers = ["ana", "luis"]',
                                                                'approvers = ["ana", "luis", "mallory"]'))
@@ -208,3 +207,56 @@ def test_people_list_in_spanish(workspace):
     assert workspace.run("people", "add", "marta", "--role", "operator", "--as", "ana").exit_code == 0
     listed = workspace.run("people", "list", env={"PUBLISH_LANG": "es"})
     assert listed.exit_code == 0 and "aprobador" in listed.output and "operador" in listed.output
+
+
+def test_a_forged_co_signature_does_not_make_a_change_take_effect(workspace):
+    workspace.write_config(required=2)
+    assert workspace.run("people", "add", "eva", "--role", "approver", "--as", "ana").exit_code == 0
+    change = people(workspace)["pending"][0]
+    from publisher.incident.roster import cabinet
+    from publisher.workspace.app import App
+
+    app = App(workspace.path)
+    digest = cabinet(app).pending[change["change"]].digest
+    app.store.append("people.approved", actor="marta", data={"change": change["change"], "name": "eva",
+                                                           "proposal": digest})
+    assert "eva" not in roles(workspace) and people(workspace)["pending"][0]["signed_by"] == ["ana"]
+    verified = workspace.run("log", "verify")
+    assert verified.exit_code == 1
+    assert "the people.approved by marta does not count: marta was not an approver at row" in verified.output
+
+
+@pytest.mark.servers
+@pytest.mark.skipif(__import__("shutil").which("ssh-keygen") is None, reason="ssh-keygen (OpenSSH) is not installed")
+def test_with_signing_on_every_change_is_signed_and_an_unsigned_one_never_counts(workspace, tmp_path):
+    from tests.trust_support import allowed_signers, make_keys, turn_signing_on
+
+    keys = make_keys(tmp_path / "keys", "ana", "luis")
+    allowed_signers(workspace, keys, "ana", "luis")
+    turn_signing_on(workspace)
+    unsigned = workspace.run("people", "add", "vera", "--role", "viewer", "--as", "ana")
+    assert unsigned.exit_code == 2 and "no SSH key at" in unsigned.output
+    added = workspace.run("people", "add", "vera", "--role", "viewer", "--as", "ana", "--key", str(keys["ana"]))
+    assert added.exit_code == 0, added.output
+    assert "unsigned" not in added.output
+    event = next(e for e in json.loads(workspace.run("log", "--json").output) if e["kind"] == "person.added")
+    assert event["data"]["signature"]["scheme"] == "ssh"
+    from publisher.workspace.app import App
+
+    App(workspace.path).store.append("person.added", actor="ana",
+                                     data={"name": "mallory", "role": "operator", "needs": 1})
+    assert "mallory" not in roles(workspace)
+    verified = workspace.run("log", "verify")
+    assert verified.exit_code == 1
+    assert "the person.added by ana does not count: its signature does not verify (it is not signed)" in \
+        verified.output
+
+
+@pytest.mark.sqlite_only
+def test_init_records_the_shipped_configs_people_as_the_first(workspace, tmp_path):
+    target = tmp_path / "crisis"
+    assert workspace.run("init", str(target)).exit_code == 0
+    listed = workspace.run("people", "list", "--json", env={"PUBLISH_WORKSPACE": str(target)})
+    made = json.loads(listed.output)
+    assert made["recorded"] is True and {p["name"]: p["role"] for p in made["people"]} == \
+        {"ana": "approver", "luis": "approver"}

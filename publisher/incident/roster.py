@@ -443,8 +443,11 @@ def settle(app: App) -> None:
 
 
 def record_first_people(app: App, source: str) -> Event | None:
-    """Record the config's lists as the log's first people, unless the log has some.
-    Serialised across processes and machines by the store's lock for it."""
+    """Record the config's lists (as the file says now: `publish init` may just have
+    written it) as the log's first people, unless the log has some. Serialised across
+    processes and machines by the store's lock for it."""
+    from publisher.workspace.config import load_config
+
     for _attempt in range(50):
         with app.store.delivery_lock("people", "bootstrap") as take:
             if not take():
@@ -452,7 +455,7 @@ def record_first_people(app: App, source: str) -> Event | None:
                 continue
             if app.store.events(kind=PEOPLE_KINDS, limit=1):
                 return None
-            listed = [{"name": name, "role": role} for name, role in config_roles(app.config).items()]
+            listed = [{"name": name, "role": role} for name, role in config_roles(load_config(app.workspace)).items()]
             return app.store.append("people.bootstrap", actor=None, data={"people": listed, "source": source})
     raise Refused(_("another command is recording the cabinet's first people; try again."))
 
