@@ -31,7 +31,7 @@ def test_non_approver_is_refused(workspace):
     before = workspace.events()
     result = workspace.run("approve", draft, "--as", "mallory")
     assert result.exit_code == 2
-    assert "'mallory' is not an approver; [approvals] approvers lists ana, luis" in result.output
+    assert "'mallory' is not an approver; the approvers are ana, luis" in result.output
     assert workspace.events() == before
 
 

@@ -71,8 +71,12 @@ def test_an_unsigned_unfreeze_lifts_no_freeze_on_any_face(workspace, tmp_path):
 
     from tests.console.support import HttpConsole, https_console
 
+    for name, role in (("marta", "operator"), ("vera", "viewer")):
+        added = workspace.run("people", "add", name, "--role", role, "--as", "ana", "--key", str(keys["ana"]))
+        assert added.exit_code == 0, added.output
     https_console(workspace)
     turn_signing_on(workspace)
     console = HttpConsole(workspace)
+    console.ssh_keys = keys
     page = console.login("vera").get("/")
     assert page.status_code == 200 and "Publishing is frozen since" in page.text and "legal review" in page.text

@@ -29,8 +29,9 @@ def test_log_lists_every_event_with_filters(workspace):
     workspace.open_incident(case=1)
     events = json.loads(workspace.run("log", "--json").output)
     kinds = [event["kind"] for event in events]
-    assert kinds[:3] == ["incident.opened", "draft.rendered", "draft.approved"] and kinds[-1] == "incident.opened"
-    assert sorted(kinds[3:-1]) == ["delivery.delivered"] * 2 + ["delivery.started"] * 2
+    assert kinds[:4] == ["incident.opened", "draft.rendered", "people.bootstrap", "draft.approved"]
+    assert kinds[-1] == "incident.opened"
+    assert sorted(kinds[4:-1]) == ["delivery.delivered"] * 2 + ["delivery.started"] * 2
     delivered = [event for event in events if event["kind"] == "delivery.delivered"]
     assert {event["channel"] for event in delivered} == {"web", "outbox"}
     assert all(event["data"]["id"] and event["data"]["url"] for event in delivered)
@@ -46,7 +47,7 @@ def test_log_lists_every_event_with_filters(workspace):
 def test_verify_passes_on_an_untouched_log(workspace):
     _history(workspace)
     result = workspace.run("log", "verify")
-    assert result.exit_code == 0 and "Log intact: 7 events" in result.output
+    assert result.exit_code == 0 and "Log intact: 8 events" in result.output
 
 
 def test_verify_detects_an_edited_row(workspace):

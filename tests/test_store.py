@@ -96,8 +96,8 @@ def test_an_emptied_log_without_its_head_file_is_caught_by_the_anchor(workspace,
     db.close()
     result = workspace.run("log", "verify")
     assert result.exit_code == 1
-    assert "rows 1..7 are missing at the end (truncated?)" in result.output
-    anchor.write_text(anchor.read_text().replace('"seq":7', '"seq":3'))
+    assert "rows 1..8 are missing at the end (truncated?)" in result.output
+    anchor.write_text(anchor.read_text().replace('"seq":8', '"seq":3'))
     assert "does not match its own check (edited?)" in workspace.run("log", "verify").output
 
 
@@ -223,11 +223,11 @@ def test_store_info_names_the_backend_and_head(workspace):
     _history(workspace)
     info = json.loads(workspace.run("store", "info", "--json").output)
     assert info["backend"] == ("postgresql" if workspace.store_url else "sqlite")
-    assert info["events"] == 7 and info["head"]["seq"] == 7 and len(info["head"]["hash"]) == 64
+    assert info["events"] == 8 and info["head"]["seq"] == 8 and len(info["head"]["hash"]) == 64
     assert info["last_witness"] is None and info["size_bytes"] > 0
     assert info["migrations"] == ["_m001_events", "_m002_meta", "_m003_incident_kind", "_m004_attempts"]
     text = workspace.run("store", "info").output
-    assert "Head: row 7" in text and "Last witness: none" in text
+    assert "Head: row 8" in text and "Last witness: none" in text
     if workspace.store_url:
         from tests.pg_cluster import PASSWORD
 

@@ -91,7 +91,8 @@ def test_a_server_gone_mid_run_cuts_the_run_loses_nothing_and_send_resumes(works
         assert len(receiver.requests) == 1
 
         kinds = [kind for _, kind in workspace.events()]
-        assert kinds[:4] == ["incident.opened", "draft.rendered", "draft.approved", "delivery.started"]
+        assert kinds[:5] == ["incident.opened", "draft.rendered", "people.bootstrap", "draft.approved",
+                             "delivery.started"]
         resumed = workspace.run("send", draft, env=env)
         assert resumed.exit_code in (0, 1), resumed.output
         assert "hook" in resumed.output
@@ -104,7 +105,7 @@ def test_store_copy_moves_a_sqlite_log_into_postgresql_with_the_same_head(worksp
     source = json.loads(workspace.run("store", "info", "--json").output)
     copied = workspace.run("store", "copy", "--to", pg_url)
     assert copied.exit_code == 0, copied.output
-    assert "Copied 7 events" in copied.output and source["head"]["hash"] in copied.output
+    assert "Copied 8 events" in copied.output and source["head"]["hash"] in copied.output
     assert PASSWORD not in copied.output
 
     again = workspace.run("store", "copy", "--to", pg_url)

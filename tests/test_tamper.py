@@ -104,7 +104,9 @@ def test_a_deleted_head_file_is_detected(workspace):
 
 
 def _rewrite_chain(workspace, upto: int, key: bytes | None = None) -> None:
-    """What an attacker does: change row 2, then recompute every hash after it and the head."""
+    """What an attacker does: change row 2 (its approval given to the other approver: a
+    name outside the cabinet would be caught as not an approver), then recompute every
+    hash after it and the head."""
     with _db(workspace) as db:
         prev = GENESIS
         for seq, body in db.execute("SELECT seq, body FROM events ORDER BY seq").fetchall():
@@ -112,7 +114,7 @@ def _rewrite_chain(workspace, upto: int, key: bytes | None = None) -> None:
                 db.execute("DELETE FROM events WHERE seq = ?", (seq,))
                 continue
             if seq == 2:
-                body = body.replace('"ana"', '"eve"')
+                body = body.replace('"ana"', '"luis"')
             digest = chain_hash(prev, body, key)
             db.execute("UPDATE events SET body = ?, prev = ?, hash = ? WHERE seq = ?", (body, prev, digest, seq))
             prev = digest

@@ -227,7 +227,7 @@ def test_without_a_key_a_whole_chain_rewrite_is_caught_by_the_time_stamps(worksp
     db = sqlite3.connect(workspace.path / "var" / "publisher.db", isolation_level=None)
     prev = GENESIS
     for seq, body in db.execute("SELECT seq, body FROM events ORDER BY seq").fetchall():
-        body = body.replace('"actor":"ana"', '"actor":"eve"')
+        body = body.replace('"actor":"ana"', '"actor":"luis"')
         digest = chain_hash(prev, body)
         db.execute("UPDATE events SET body = ?, prev = ?, hash = ? WHERE seq = ?", (body, prev, digest, seq))
         prev, last = digest, seq

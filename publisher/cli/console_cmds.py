@@ -1,10 +1,13 @@
-"""`publish serve` (the cabinet's web console) and `publish users invite|revoke`."""
+"""`publish serve` (the cabinet's web console) and `publish users invite|confirm|revoke`."""
 from __future__ import annotations
+
+from pathlib import Path
 
 import click
 
 from publisher.cli.output import say
-from publisher.cli.session import session
+from publisher.cli.people_cmds import CONTACT_WORDS, say_unsigned
+from publisher.cli.session import key_option, session
 from publisher.i18n import N_, _
 
 
@@ -26,42 +29,76 @@ def serve(host: str, port: int) -> None:
 
 @click.group("users")
 def users() -> None:
-    """People on the console: invite them to enrol a passkey, revoke their passkeys."""
+    """People on the console: invite them to enrol a passkey, confirm it, revoke their access."""
 
 
 @users.command("invite")
 @click.argument("name")
-@click.option("--send", "channel", metavar="CHANNEL", help=N_("Send the link over this internal channel too."))
-@click.option("--as", "as_user", metavar="NAME", help=N_("Who invites (else $PUBLISH_USER, else your login)."))
-def invite(name: str, channel: str | None, as_user: str | None) -> None:
-    """Print a one-time link (valid 15 minutes) that enrols NAME's passkey."""
-    from publisher.incident.people import invite as make_invite
+@click.option("--in-person", is_flag=True, help=N_("Print the link for you to hand over in person, even when NAME "
+                                                   "has a contact in the log."))
+@click.option("--as", "as_user", metavar="NAME", help=N_("The approver who invites (else $PUBLISH_USER, else your "
+                                                         "login)."))
+@key_option
+def invite(name: str, in_person: bool, as_user: str | None, key: Path | None) -> None:
+    """Invite NAME to enrol a passkey (an approver, signed): the one-time link (valid 15
+    minutes) goes to NAME's own e-mail or Telegram contact in the log; with no contact,
+    or --in-person, it is printed for you to hand over in person. The passkey counts
+    once another approver confirms it."""
+    from publisher.delivery.direct import invite as send_invite
     from publisher.workspace.app import current_user
 
     app = session().app
-    token, link, expires = make_invite(app, name, current_user(as_user))
+    made, channel = send_invite(app, name, current_user(as_user), key, in_person)
+    say_unsigned(app)
+    until = made.expires.strftime("%Y-%m-%d %H:%M")
     if channel:
-        from publisher.delivery.notify import notify
+        say(_("Sent {name}'s one-time enrolment link to their own {contact} through {channel} (valid until {until} "
+              "UTC).").format(name=name, contact=_(CONTACT_WORDS[made.delivery]), channel=channel, until=until))
+    say(_("Once {name} has enrolled, another approver compares the fingerprint {name} sees and confirms it: "
+          "publish users confirm {name} --fingerprint FINGERPRINT").format(name=name))
+    if not channel:
+        say(_("Enrolment link for {name}, valid until {until} UTC (one use); hand it over in person:").format(
+            name=name, until=until))
+        click.echo(made.link)
 
-        notify(app, f"invite:{token[:8]}", _("Console invitation for {name}").format(name=name),
-               _("{name}: enrol your passkey on the crisis console (valid 15 minutes): {link}").format(
-                   name=name, link=link), only=(channel,))
-        say(_("Sent {name}'s enrolment link over {channel}.").format(name=name, channel=channel))
-    say(_("Enrolment link for {name}, valid until {until} UTC (one use):").format(
-        name=name, until=expires.strftime("%Y-%m-%d %H:%M")))
-    click.echo(link)
+
+@users.command("confirm")
+@click.argument("name")
+@click.option("--fingerprint", metavar="FINGERPRINT", help=N_("The passkey's fingerprint as NAME reads it from "
+                                                              "their enrolment page (at least 8 digits)."))
+@click.option("--as", "as_user", metavar="NAME", help=N_("The approver who confirms (else $PUBLISH_USER, else your "
+                                                         "login)."))
+@key_option
+def confirm(name: str, fingerprint: str | None, as_user: str | None, key: Path | None) -> None:
+    """Confirm NAME's passkey (an approver other than NAME and the inviter, signed),
+    after comparing its fingerprint and device with what NAME sees; it counts from then on."""
+    from publisher.incident.people import confirm as confirm_passkey
+    from publisher.workspace.app import current_user
+
+    app = session().app
+    event = confirm_passkey(app, name, current_user(as_user), fingerprint, key)
+    say_unsigned(app)
+    say(_("Confirmed {name}'s passkey {fingerprint} made on {device!r} (row {seq}, by {actor}); it counts from "
+          "now on.").format(name=name, fingerprint=event.data["fingerprint"], device=event.data["device"],
+                            seq=event.seq, actor=event.actor))
 
 
 @users.command("revoke")
 @click.argument("name")
-@click.option("--as", "as_user", metavar="NAME", help=N_("Who revokes (else $PUBLISH_USER, else your login)."))
-def revoke(name: str, as_user: str | None) -> None:
-    """Revoke every passkey of NAME; their console sessions end."""
-    from publisher.incident.people import revoke as revoke_keys
+@click.option("--as", "as_user", metavar="NAME", help=N_("The approver who revokes (else $PUBLISH_USER, else your "
+                                                         "login)."))
+@key_option
+def revoke(name: str, as_user: str | None, key: Path | None) -> None:
+    """Revoke NAME's console access (an approver, signed): every passkey, invitation and
+    session of NAME ends at once, on every console server."""
+    from publisher.incident.people import revoke as revoke_access
     from publisher.workspace.app import current_user
 
-    revoked = revoke_keys(session().app, name, current_user(as_user))
-    say(_("Revoked {count} passkey(s) of {name}.").format(count=len(revoked), name=name))
+    app = session().app
+    event = revoke_access(app, name, current_user(as_user), key)
+    say_unsigned(app)
+    say(_("Revoked {name}'s passkeys, invitations and console sessions (row {seq}, by {actor}).").format(
+        name=name, seq=event.seq, actor=event.actor))
 
 
 COMMANDS = [serve, users]

@@ -111,7 +111,9 @@ def render_command(*, case: int, template: str, incident_id: str | None, languag
     if required == 0 and new:
         deliver(draft.id, actor=draft.author, as_json=as_json)
     elif not as_json and record.status == "awaiting approval":
-        approvers = ", ".join(name for name in app.config.approvers if name != draft.author
+        from publisher.incident.authority import approvers as cabinet_approvers
+
+        approvers = ", ".join(name for name in cabinet_approvers(app) if name != draft.author
                               or app.config.self_approval)
         say(_("Needs {required} approval(s) from: {approvers}.").format(required=required, approvers=approvers))
         if app.config.signing == "ssh":

@@ -21,6 +21,8 @@ COMMANDS = {
     "incident": ("incident_cmds", "help", "Open, list, show, correct, void and resolve incidents."),
     "init": ("workspace_cmds", "help", "Create a workspace: config/publisher.toml, templates/ for overrides, var/."),
     "keys": ("key_cmds", "help", "The SSH keys enrolled in the log, which signed actions are checked against."),
+    "people": ("people_cmds", "help", "The cabinet: who is in it, with which role and contact (in the log, changed "
+                                      "by approvers)."),
     "log": ("log_cmds", "help", "Show the log (oldest first); `publish log verify` checks its hash chain."),
     "reject": ("draft_cmds", "help", "Reject a draft; it will never be sent."),
     "report": ("report_cmds", "short_help", "The evidence of an incident: md, html or json."),
@@ -30,7 +32,8 @@ COMMANDS = {
     "store": ("store_cmds", "help", "The log's backend: what it is, and copying it to another one."),
     "templates": ("template_cmds", "help", "The templates each case uses and their variables, per language."),
     "unfreeze": ("case_cmds", "short_help", "Lift the freeze (approvers only)."),
-    "users": ("console_cmds", "help", "People on the console: invite them to enrol a passkey, revoke their passkeys."),
+    "users": ("console_cmds", "help", "People on the console: invite them to enrol a passkey, confirm it, revoke "
+                                      "their access."),
 }
 
 

@@ -22,6 +22,7 @@ def init(directory: str, practice: bool) -> None:
     is on: your SSH key (made in your config folder when you have none) is enrolled in
     the log. `--practice` makes a rehearsal workspace whose approvals are unsigned."""
     from publisher.incident.keys import init_signing, signing_key
+    from publisher.incident.roster import record_first_people
     from publisher.workspace.app import App, current_user
     from publisher.workspace.folder import create_workspace
     from publisher.workspace.practice import notice
@@ -29,7 +30,7 @@ def init(directory: str, practice: bool) -> None:
     user = current_user()
     if practice:
         created = create_workspace(Path(directory), practice=True)
-        App(created)
+        record_first_people(App(created), "publish init")
         say(notice())
         say(_('Created a practice workspace in {created}: [approvals] signing = "none", so approvals are unsigned '
               "and self-declared.").format(created=created))
@@ -38,6 +39,7 @@ def init(directory: str, practice: bool) -> None:
         created = create_workspace(Path(directory))
         app = App(created)
         init_signing(app, user, found)
+        record_first_people(app, "publish init")
         say(_("Created a workspace in {created}.").format(created=created))
         say_signing(app, user, found)
     say(_("Edit {value}, then: publish --workspace {created} incident open ...").format(

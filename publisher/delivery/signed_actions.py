@@ -1,6 +1,6 @@
 """Every signed action in one place, for both faces: freeze, unfreeze, decide,
-approve (then send unless frozen), reject, confirm; signed by passkey on the console,
-by SSH key on the command line.
+approve (then send unless frozen), reject, confirm, and confirming someone's passkey;
+signed by passkey on the console, by SSH key on the command line.
 
 Guarantees: the message signed is `signatures.action_message` over exactly the data the
 event will record (a reason, a decision, the freeze lifted, an approval's draft hash,
@@ -32,7 +32,7 @@ from publisher.log.signatures import action_message
 if TYPE_CHECKING:
     from publisher.workspace.app import App
 
-ACTIONS = ("freeze", "unfreeze", "decide", "approve", "reject", "confirm")
+ACTIONS = ("freeze", "unfreeze", "decide", "approve", "reject", "confirm", "confirm-passkey")
 Fields = dict[str, Any]
 
 
@@ -63,6 +63,8 @@ def message(app: App, action: str, person: str, fields: Fields) -> bytes:
                              require_reason(reason, _("the cabinet decides to {decision}").format(
                                                         decision=decision)))
         return action_message("decide", incident.id, data, person)
+    if action == "confirm-passkey":
+        return people.confirmation_message(app, _text(fields, "name"), person, _text(fields, "fingerprint"))
     draft_id = _text(fields, "draft")
     if action == "approve":
         return action_message("approve", draft_id, load_draft(app, draft_id).draft.hash, person)
@@ -108,4 +110,7 @@ def act(app: App, action: str, person: str, fields: Fields, *, credential: dict[
     if action == "confirm":
         return confirm_delivery(app, draft_id, _text(fields, "channel"), person, _text(fields, "url"), key=key,
                                 signature=signature)
+    if action == "confirm-passkey":
+        return people.confirm(app, _text(fields, "name"), person, _text(fields, "fingerprint"), key=key,
+                              signature=signature)
     raise BadInput(_("unknown action {action!r}.").format(action=action))

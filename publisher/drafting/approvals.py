@@ -1,7 +1,8 @@
 """Approvals: who may approve a draft, and when a draft is ready to send.
 
 Guarantees: an approval is recorded only for a draft whose stored payloads still hash
-to its id, by a person named in `[approvals] approvers`, never by the draft's author
+to its id, by an approver of the log's cabinet (`publisher.incident.authority`; and
+counted only when its actor was one at that row), never by the draft's author
 when `self_approval = false`, and at most once per person. Each approval carries the
 hash it approved; only approvals of the current hash count. With
 `[approvals] signing = "ssh"` the approval and the rejection are signed with the actor's
@@ -18,8 +19,9 @@ from pathlib import Path
 
 from publisher.drafting.drafts import DraftRecord, load_draft
 from publisher.errors import Refused
-from publisher.incident.identity import append_signed, bad_signatures, self_declared, signed_data
+from publisher.incident.identity import append_signed, bad_signatures, self_declared
 from publisher.incident.incidents import load_incident, refuse_void
+from publisher.incident.roster import FOREVER, checked
 from publisher.log import signatures as signing
 from publisher.workspace.app import App
 from publisher.workspace.witness import witness_after
@@ -49,9 +51,10 @@ def approve(app: App, draft_id: str, approver: str, key: Path | None = None,
     _check_open(record)
     refuse_void(load_incident(app, record.draft.incident))
     config = app.config
-    if approver not in config.approvers:
-        names = ", ".join(config.approvers) or "nobody"
-        raise Refused(_("{approver!r} is not an approver; [approvals] approvers lists {names}.").format(
+    made = checked(app)
+    if made.role_at(approver, FOREVER) != "approver":
+        names = ", ".join(made.approvers()) or _("nobody")
+        raise Refused(_("{approver!r} is not an approver; the approvers are {names} (`publish people list`).").format(
                           approver=approver, names=names))
     if approver == record.draft.author and not config.self_approval:
         raise Refused(_("{approver!r} wrote draft {draft_id} and cannot approve it ([approvals] "
@@ -64,9 +67,8 @@ def approve(app: App, draft_id: str, approver: str, key: Path | None = None,
         raise Refused(_("draft {draft_id} already has its {approvals_required} approval(s); `publish send "
                         "{draft_id}` resumes its delivery.").format(
                           draft_id=draft_id, approvals_required=config.approvals_required))
-    data = signed_data(app, "draft.approved", approver, {"hash": record.draft.hash}, key=key, signature=signature,
-                       incident=record.draft.incident, draft=draft_id)
-    app.store.append("draft.approved", actor=approver, incident=record.draft.incident, draft=draft_id, data=data)
+    append_signed(app, "draft.approved", approver, {"hash": record.draft.hash}, key=key, signature=signature,
+                  incident=record.draft.incident, draft=draft_id)
     witness_after(app, "approval")
     return load_draft(app, draft_id)
 
@@ -82,7 +84,7 @@ def reject(app: App, draft_id: str, actor: str, reason: str, signature: dict | N
            key: Path | None = None) -> DraftRecord:
     record = load_draft(app, draft_id)
     _check_open(record)
-    if actor not in app.config.approvers and actor != record.draft.author:
+    if checked(app).role_at(actor, FOREVER) != "approver" and actor != record.draft.author:
         raise Refused(_("{actor!r} is neither an approver nor the draft's author and cannot reject it.").format(
                           actor=actor))
     if not reason.strip():

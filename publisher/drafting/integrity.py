@@ -7,7 +7,9 @@ approval bound itself to. A payload edited in the store after approval, even wit
 chain (and its HMAC key) recomputed, is therefore never sent. `verify_with_trust` runs
 the same recomputation (`drafts.draft_hash`, the one definition) over every stored
 draft for `publish log verify`, with every signature check, inside the one streaming
-walk of the chain.
+walk of the chain, with every change of the cabinet and every credential re-checked
+(`publisher.incident.roster`: signed, by an approver at that row, with enough approvers'
+signatures before a change took effect).
 """
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ from typing import Any
 
 from publisher.drafting.drafts import Draft, DraftRecord, Payload, draft_hash
 from publisher.errors import CheckFailed
+from publisher.incident.identity import APPROVER_ACTIONS
 from publisher.i18n import _
 from publisher.log.store import Event, VerifyResult, read_event
 from publisher.workspace.app import App
@@ -85,18 +88,21 @@ class TrustAudit:
     (`Store.verify(audit)`) in its one pass, so the log is read once and never held:
     each draft's hash is recomputed from the walk's own parse of its row, and each
     signed action's signature is checked (its row read exactly, `read_event`) when
-    signing is on or the row carries a signature."""
+    signing is on or the row carries a signature, and every action that needs an
+    approver is checked against the cabinet at its row."""
 
     def __init__(self, app: App) -> None:
         from publisher.incident.identity import signing_on
+        from publisher.incident.roster import CABINET_KINDS
         from publisher.log.signatures import ACTIONS
 
         self.app = app
-        self.signed = frozenset(kind for kind in ACTIONS if not kind.startswith("key."))
+        self.signed = frozenset(kind for kind in ACTIONS if kind not in CABINET_KINDS)
         self.all_signed = signing_on(app)
         self.kinds = self.signed | {"draft.rendered"}
         self.drafts: list[Tampered] = []
         self.signatures: list[tuple[Event, str]] = []
+        self.roles: list[tuple[Event, str]] = []
 
     def row(self, seq: int, body: str, event: dict[str, Any], digest: str) -> None:
         if event["kind"] == "draft.rendered":
@@ -105,27 +111,36 @@ class TrustAudit:
                 self.drafts.append(problem)
             return
         data = event.get("data")
-        if self.all_signed or (isinstance(data, dict) and isinstance(data.get("signature"), dict)):
+        if self.all_signed or event["kind"] in APPROVER_ACTIONS or \
+                (isinstance(data, dict) and isinstance(data.get("signature"), dict)):
             self._signature(read_event(seq, body, digest))
 
     def _signature(self, event: Event) -> None:
-        from publisher.incident.identity import untrusted
+        from publisher.incident.identity import role_problem, untrusted
 
+        role = role_problem(self.app, event)
+        if role:
+            self.roles.append((event, role))
+            return
         problem = untrusted(self.app, event)
         if problem:
             self.signatures.append((event, problem))
 
     def problems(self) -> list[str]:
-        from publisher.incident.identity import keyring, mirror_problem
+        from publisher.incident.identity import mirror_problem
+        from publisher.incident.roster import cabinet, mirror_difference
 
         found = [_("row {seq}: draft {draft} was changed after it was rendered ({reason})").format(
             seq=item.seq, draft=item.draft, reason=item.reason) for item in self.drafts]
         found += [_("row {seq}: the {kind} by {name} has a bad signature ({reason})").format(
             seq=event.seq, kind=event.kind, name=event.actor, reason=reason) for event, reason in self.signatures]
-        found += [_("row {seq}: {reason}").format(seq=seq, reason=reason) for seq, reason in keyring(self.app).problems]
-        mirror = mirror_problem(self.app)
-        if mirror:
-            found.append(mirror)
+        found += [_("row {seq}: the {kind} by {name} does not count ({reason})").format(
+            seq=event.seq, kind=event.kind, name=event.actor, reason=reason) for event, reason in self.roles]
+        made = cabinet(self.app)
+        found += [_("row {seq}: {reason}").format(seq=seq, reason=reason) for seq, reason in made.problems]
+        for mirror in (mirror_problem(self.app), mirror_difference(self.app.config, made)):
+            if mirror:
+                found.append(mirror)
         return found
 
 

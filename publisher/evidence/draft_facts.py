@@ -16,6 +16,7 @@ from typing import Any
 from publisher.drafting.drafts import DraftRecord, describe_length, load_draft
 from publisher.evidence.view import IncidentView, draft_view
 from publisher.i18n import _
+from publisher.incident.authority import approvers
 from publisher.workspace.app import App
 
 LOOKS = {"x": "x", "mastodon": "mastodon", "telegram": "telegram", "facebook": "facebook", "site": "site",
@@ -56,7 +57,7 @@ def draft_facts(app: App, draft_id: str) -> DraftFacts:
                 for p in draft.payloads.values()]
     approved = sorted(set(record.valid_approvers()))
     config = app.config
-    eligible = [name for name in config.approvers if name not in approved
+    eligible = [name for name in approvers(app) if name not in approved
                 and (name != draft.author or config.self_approval)]
     previews += _other_platforms(record, {p.type for p in previews})
     facts = DraftFacts(record, previews, approved, max(0, record.required - len(approved)), eligible)

@@ -21,6 +21,7 @@ from publisher.delivery.notify import notify
 from publisher.drafting.drafts import is_internal_brief, load_draft
 from publisher.evidence.status import incident_status
 from publisher.i18n import _
+from publisher.incident.authority import approvers
 from publisher.incident.incidents import list_incidents
 from publisher.timeparse import iso
 from publisher.workspace.app import App
@@ -47,14 +48,13 @@ def rendered_notices(app: App, after_seq: int) -> tuple[list[Notice], int]:
         if is_internal_brief(record.draft) or record.status != "awaiting approval":
             continue
         draft = record.draft
-        approvers = ", ".join(name for name in app.config.approvers
-                              if name != draft.author or app.config.self_approval)
+        names = ", ".join(name for name in approvers(app) if name != draft.author or app.config.self_approval)
         link = f"{app.config.console_base_url}/drafts/{draft.id}"
         notices.append(Notice(
             f"rendered:{draft.id}", _("Draft {id} waits for approval").format(id=draft.id),
             _("Incident {incident} (case {case}): the {template} draft {id} waits for approval by {approvers}. "
               "{link}").format(incident=draft.incident, case=draft.case, template=draft.template, id=draft.id,
-                               approvers=approvers, link=link), draft.incident))
+                               approvers=names, link=link), draft.incident))
     return notices, last
 
 

@@ -1,17 +1,34 @@
 """Who may do what: actions that need a reason, actions only an approver may take, and
-the console's roles (approvers decide, operators run the playbook, viewers read), each
-read from `[approvals]` in the config and checked by the same `may()` in every face."""
+the console's roles (approvers decide, operators run the playbook, viewers read).
+
+Guarantees: every answer to "is X an approver", "may X do Y" and "who are the
+approvers" comes from the cabinet in the log (`publisher.incident.roster`), never from
+one machine's config, and is asked here by every face. An action that needs a role
+first records the log's first people if it has none and refuses when the config's
+lists differ from the log (`roster.checked`). Roles rank viewer < operator < approver;
+each may do what the roles below it may."""
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
 from publisher.errors import BadInput, Refused
-from publisher.i18n import _
+from publisher.i18n import N_, _
+from publisher.incident import roster
+from publisher.incident.roster import ROLES
 from publisher.workspace.inputs import check_text
 
 if TYPE_CHECKING:
     from publisher.workspace.app import App
-    from publisher.workspace.config import Config
+
+ROLE_WORDS = {"approver": N_("approver"), "operator": N_("operator"), "viewer": N_("viewer")}
+
+# What each role adds to the roles below it.
+PERMISSIONS: dict[str, frozenset[str]] = {
+    "viewer": frozenset({"view"}),
+    "operator": frozenset({"view", "open", "render", "done"}),
+    "approver": frozenset({"view", "open", "render", "done", "approve", "reject", "freeze", "unfreeze", "decide",
+                           "confirm", "people"}),
+}
 
 
 def require_reason(reason: str | None, what: str) -> str:
@@ -20,42 +37,35 @@ def require_reason(reason: str | None, what: str) -> str:
     return check_text(reason, "--reason").strip()
 
 
+def approvers(app: App) -> list[str]:
+    """The approvers the log has now."""
+    return roster.cabinet(app).approvers()
+
+
+def people(app: App) -> list[str]:
+    return roster.cabinet(app).names()
+
+
+def role_of(app: App, name: str | None) -> str | None:
+    found = roster.cabinet(app).people.get(name or "")
+    return found.role if found else None
+
+
+def roles_of(app: App, name: str | None) -> tuple[str, ...]:
+    """The roles this person holds: theirs and every role below it."""
+    role = role_of(app, name)
+    return ROLES[:ROLES.index(role) + 1] if role else ()
+
+
+def may(app: App, name: str | None, action: str) -> bool:
+    role = role_of(app, name)
+    return role is not None and action in PERMISSIONS[role]
+
+
 def require_approver(app: App, actor: str, what: str) -> None:
-    if actor not in app.config.approvers:
-        names = ", ".join(app.config.approvers) or "nobody"
-        raise Refused(_("only an approver can {what}; {actor!r} is not one ([approvals] approvers lists "
-                        "{names}).").format(what=what, actor=actor, names=names))
-
-
-ROLES = ("approver", "operator", "viewer")
-
-# What each role may do; a person listed under several roles may do what each allows.
-PERMISSIONS: dict[str, frozenset[str]] = {
-    "approver": frozenset({"view", "approve", "reject", "freeze", "unfreeze", "decide", "confirm"}),
-    "operator": frozenset({"view", "open", "render", "done"}),
-    "viewer": frozenset({"view"}),
-}
-
-
-def roles_of(config: Config, name: str | None) -> tuple[str, ...]:
-    """The roles `[approvals] approvers`, `operators` and `viewers` give this person."""
-    if not name:
-        return ()
-    lists = {"approver": config.approvers, "operator": config.operators, "viewer": config.viewers}
-    return tuple(role for role in ROLES if name in lists[role])
-
-
-def people(config: Config) -> tuple[str, ...]:
-    return tuple(dict.fromkeys((*config.approvers, *config.operators, *config.viewers)))
-
-
-def may(config: Config, name: str | None, action: str) -> bool:
-    return any(action in PERMISSIONS[role] for role in roles_of(config, name))
-
-
-def require(config: Config, name: str | None, action: str) -> None:
-    if not may(config, name, action):
-        allowed = [role for role in ROLES if action in PERMISSIONS[role]]
-        raise Refused(_("{name!r} may not {action}: only {names}s may ([approvals] approvers, operators, "
-                        "viewers in config/publisher.toml).").format(
-                          name=name, action=action, names=' or '.join(allowed)))
+    made = roster.checked(app)
+    person = made.people.get(actor)
+    if person is None or person.role != "approver":
+        names = ", ".join(made.approvers()) or _("nobody")
+        raise Refused(_("only an approver can {what}; {actor!r} is not one (the approvers are {names}: "
+                        "`publish people list`).").format(what=what, actor=actor, names=names))

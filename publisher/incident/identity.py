@@ -7,7 +7,9 @@ Guarantees, with `[approvals] signing = "ssh"`:
   for that actor, and refuses before anything is recorded when it does not verify.
 - `untrusted` says why a recorded signed action must not count; every place that counts
   approvals, confirmations, decisions or an unfreeze asks it, so a signature forged into
-  the store (even with the chain recomputed) never counts.
+  the store (even with the chain recomputed) never counts, nor an action that needs an
+  approver by someone who was not one in the log's cabinet at that row (whatever the
+  signing mode).
 - `config/allowed_signers` is a mirror of the keys enrolled in the log: when it differs,
   every signed action and every send is refused, naming the difference.
 - The first keys come from `publish init` or, when the log enrols none yet, from the
@@ -24,6 +26,7 @@ from typing import TYPE_CHECKING, Any, Iterable
 
 from publisher.errors import Refused
 from publisher.i18n import _
+from publisher.incident import roster
 from publisher.log import signatures as sig
 from publisher.log.store import Event
 
@@ -36,14 +39,8 @@ def signing_on(app: App) -> bool:
 
 
 def keyring(app: App) -> sig.Keyring:
-    """The keys the log enrols, read again only when the log has grown."""
-    head = app.store.head()[0]
-    cached = getattr(app, "_identity_keyring", None)
-    if cached is not None and cached[0] == head:
-        return cached[1]
-    ring = sig.read_keyring(app.store)
-    app._identity_keyring = (head, ring)  # type: ignore[attr-defined]
-    return ring
+    """The keys the log enrols (`publisher.incident.roster`: read again only when the log has grown)."""
+    return roster.cabinet(app).keyring
 
 
 def mirror_problem(app: App) -> str | None:
@@ -64,7 +61,7 @@ def check_mirror(app: App) -> None:
 
 def import_allowed_signers(app: App) -> None:
     """With no key in the log yet, enrol the existing allowed_signers file's keys."""
-    if sig.read_keyring(app.store).keys or app.store.events(kind=sig.KEY_EVENTS, limit=1):
+    if keyring(app).keys or app.store.events(kind=sig.KEY_EVENTS, limit=1):
         return
     path = app.config.allowed_signers
     if not path.exists():
@@ -112,9 +109,11 @@ def signed_data(app: App, kind: str, actor: str, data: dict[str, Any], *, key: P
 def append_signed(app: App, kind: str, actor: str, data: dict[str, Any], *, key: Path | None = None,
                   signature: dict[str, Any] | None = None, incident: str | None = None, draft: str | None = None,
                   channel: str | None = None) -> Event:
-    """Sign (when signing is on) and record one action."""
+    """Sign (when signing is on) and record one action (after the log's first people,
+    when it has none: `roster.settle`)."""
     signed = signed_data(app, kind, actor, data, key=key, signature=signature, incident=incident, draft=draft,
                          channel=channel)
+    roster.settle(app)
     return app.store.append(kind, actor=actor, incident=incident, draft=draft, channel=channel, data=signed)
 
 
@@ -123,11 +122,27 @@ def _pending(kind: str, actor: str, incident: str | None, draft: str | None, cha
     return Event(2 ** 62, "", kind, actor, incident, draft, channel, data, "")
 
 
+APPROVER_ACTIONS = frozenset({"draft.approved", "unfreeze", "incident.decided", "delivery.confirmed",
+                              "delivery.retry", "incident.edited", "incident.voided"})
+"""Recorded actions that count only when their actor was an approver at that row."""
+
+
+def role_problem(app: App, event: Event) -> str | None:
+    """Why `event`'s actor could not take this action at its row, in the log's cabinet."""
+    if event.kind not in APPROVER_ACTIONS or roster.cabinet(app).role_at(event.actor, event.seq) == "approver":
+        return None
+    return _("{actor} was not an approver at row {seq}").format(actor=event.actor, seq=event.seq)
+
+
 def untrusted(app: App, event: Event) -> str | None:
-    """Why a recorded signed action must not count; None when it counts. A signature
-    that is there must verify; with signing on, one must be there."""
+    """Why a recorded signed action must not count; None when it counts. Its actor must
+    have held the role it needs at that row; a signature that is there must verify; with
+    signing on, one must be there."""
     if event.kind not in sig.ACTIONS:
         return None
+    problem = role_problem(app, event)
+    if problem:
+        return problem
     if not isinstance(event.data.get("signature"), dict) and (not signing_on(app) or _playbook_freeze(event)):
         return None
     return sig.check_event(event, keyring(app))
@@ -158,7 +173,7 @@ def trusted_events(app: App, events: Iterable[Event]) -> list[Event]:
 
 def bad_signatures(app: App) -> list[tuple[Event, str]]:
     """Every signed action in the log whose signature does not verify (for `log verify`)."""
-    kinds = tuple(kind for kind in sig.ACTIONS if not kind.startswith("key."))
+    kinds = tuple(kind for kind in sig.ACTIONS if kind not in roster.CABINET_KINDS)
     return split_trusted(app, app.store.events(kind=kinds))[1]
 
 

@@ -20,6 +20,7 @@ from publisher.errors import BadInput, Refused
 from publisher.i18n import _
 from publisher.incident.authority import people, require_approver
 from publisher.incident.identity import append_signed, enrol_first, import_allowed_signers, keyring, signing_on
+from publisher.incident.roster import settle
 from publisher.log import signatures as sig
 from publisher.log.store import Event
 
@@ -42,9 +43,9 @@ def enrol_key(app: App, name: str, public_key_file: Path, actor: str, key: Path 
     """Enrol `name`'s SSH public key, signed by `actor` (an approver with an enrolled key)."""
     if not signing_on(app):
         raise Refused(_('`publish keys add` needs [approvals] signing = "ssh" in config/publisher.toml.'))
-    if name not in people(app.config):
-        raise BadInput(_("{name!r} has no role: add the name to [approvals] approvers, operators or viewers "
-                         "first.").format(name=name))
+    if name not in people(app):
+        raise BadInput(_("{name!r} is not in the cabinet: an approver adds them first with `publish people add "
+                         "{name} --role ROLE`.").format(name=name))
     require_approver(app, actor, _("enrol a key"))
     line, fingerprint = sig.read_public_key(public_key_file)
     import_allowed_signers(app)
@@ -62,6 +63,7 @@ def enrol_key(app: App, name: str, public_key_file: Path, actor: str, key: Path 
         if problem:
             raise Refused(_("the first key must sign its own enrolment ({problem}); give --key with the private "
                             "key of {file}.").format(problem=problem, file=public_key_file))
+        settle(app)
         event = app.store.append("key.enrolled", actor=actor, data=signed)
     else:
         event = append_signed(app, "key.enrolled", actor, data, key=key)

@@ -25,7 +25,9 @@ The contract (the command line and the web console both follow it):
    it is needed, and that module calls `register_scheme` when imported. An unknown
    scheme never verifies.
 
-4. The keyring is the log. `read_keyring(store)` replays, in order:
+4. The keyring is the log. `publisher.incident.roster` replays the log's cabinet
+   events in order and applies each key event with `apply_key_event` (after its own
+   check that the actor was an approver at that row):
    - `key.enrolled` {name, scheme, public_key, fingerprint, signature | bootstrap}: counts
      when signed (action "enrol", subject the new key's name) by a key already enrolled
      for the event's actor, or when it is a bootstrap enrolment (`bootstrap`: "init" or
@@ -33,9 +35,9 @@ The contract (the command line and the web console both follow it):
    - `key.revoked` {name, fingerprint, signature}: signed the same way (by an approver);
      the key stops counting from that event on (what it signed before still verifies);
    - `passkey.enrolled` {name (else the actor), scheme (else "webauthn"), public_key,
-     fingerprint (else credential_id), ...}: counts when the scheme's registered
-     `check_enrolment(event, keyring) -> None | str` accepts it (the console defines what
-     proves it); without one it never counts;
+     fingerprint (else credential_id), ...}: `passkey_key` reads it and the scheme's
+     registered `check_enrolment(event, keyring) -> None | str` says whether its
+     registration verifies; the roster decides when it counts (once confirmed);
    - `passkey.revoked` {credential_id}: the passkey stops counting from that event on
      (revoking only ever removes trust, so it needs no signature).
    An enrolment that does not count is listed in `Keyring.problems`, never used.
@@ -78,6 +80,13 @@ ACTIONS: dict[str, tuple[str, str]] = {
     "incident.voided": ("void", "incident"),
     "key.enrolled": ("enrol", "name"),
     "key.revoked": ("revoke", "name"),
+    "person.added": ("person-add", "name"),
+    "person.changed": ("person-change", "name"),
+    "person.removed": ("person-remove", "name"),
+    "people.approved": ("people-approve", "name"),
+    "person.invited": ("invite", "name"),
+    "passkey.confirmed": ("passkey-confirm", "name"),
+    "user.revoked": ("users-revoke", "name"),
 }
 KEY_EVENTS = ("key.enrolled", "key.revoked", "passkey.enrolled", "passkey.revoked")
 
@@ -212,17 +221,9 @@ def check_event(event: Any, keyring: Keyring) -> str | None:
     return None if any(problem is None for problem in problems) else problems[-1]
 
 
-def read_keyring(store: Any) -> Keyring:
-    """Replay the log's key events into the keys that count (see the contract)."""
-    ring = Keyring()
-    for event in store.events(kind=KEY_EVENTS):
-        problem = _apply_key_event(ring, event)
-        if problem:
-            ring.problems.append((event.seq, problem))
-    return ring
-
-
-def _apply_key_event(ring: Keyring, event: Any) -> str | None:
+def apply_key_event(ring: Keyring, event: Any) -> str | None:
+    """Apply one `key.enrolled`, `key.revoked` or `passkey.revoked` event to `ring`;
+    why it does not count, or None (see the contract)."""
     data = event.data
     if event.kind == "passkey.revoked":
         ring.revoke(event.seq, lambda key: key.scheme != "ssh" and key.fingerprint == data.get("credential_id"))
@@ -233,22 +234,10 @@ def _apply_key_event(ring: Keyring, event: Any) -> str | None:
             return f"the revocation by {event.actor} does not verify ({problem})"
         ring.revoke(event.seq, lambda key: key.name == data.get("name") and key.fingerprint == data.get("fingerprint"))
         return None
-    passkey = event.kind == "passkey.enrolled"
-    name = data.get("name") or (event.actor if passkey else None)
-    scheme = data.get("scheme") or ("webauthn" if passkey else None)
-    fingerprint = data.get("fingerprint") or (data.get("credential_id") if passkey else None)
-    missing = [field for field, value in (("name", name), ("scheme", scheme), ("public_key", data.get("public_key")),
-                                          ("fingerprint", fingerprint)) if not value]
-    if missing:
-        return f"the enrolment has no {missing[0]}"
-    key = EnrolledKey(str(name), str(scheme), str(data["public_key"]), str(fingerprint), event.seq, event.actor,
-                      {k: v for k, v in data.items() if k != "signature"})
-    if key.scheme == "ssh" and ssh_fingerprint(key.public_key) != key.fingerprint:
-        return f"the enrolled key of {key.name} does not match its fingerprint"
-    if passkey:
-        check = ENROLMENT_CHECKS.get(key.scheme) if _scheme(key.scheme) else None
-        problem = check(event, ring) if check else f"no enrolment check for scheme {key.scheme!r}"
-    elif data.get("bootstrap"):
+    key, problem = _enrolled(event, "ssh")
+    if key is None:
+        return problem
+    if data.get("bootstrap"):
         problem = "a first key enrolled after signed enrolments" if ring.signed_enrolments else None
     else:
         problem = check_event(event, ring)
@@ -258,6 +247,36 @@ def _apply_key_event(ring: Keyring, event: Any) -> str | None:
         return f"the enrolment of {key.name}'s key does not count ({problem})"
     ring.keys.append(key)
     return None
+
+
+def passkey_key(event: Any, ring: Keyring) -> tuple[EnrolledKey | None, str | None]:
+    """The key a `passkey.enrolled` event enrols, once its scheme's check accepts its
+    registration; else (None, why not)."""
+    key, problem = _enrolled(event, "webauthn")
+    if key is None:
+        return None, problem
+    check = ENROLMENT_CHECKS.get(key.scheme) if _scheme(key.scheme) else None
+    problem = check(event, ring) if check else f"no enrolment check for scheme {key.scheme!r}"
+    if problem:
+        return None, f"the enrolment of {key.name}'s key does not count ({problem})"
+    return key, None
+
+
+def _enrolled(event: Any, default_scheme: str) -> tuple[EnrolledKey | None, str | None]:
+    data = event.data
+    passkey = event.kind == "passkey.enrolled"
+    name = data.get("name") or (event.actor if passkey else None)
+    scheme = data.get("scheme") or (default_scheme if passkey else None)
+    fingerprint = data.get("fingerprint") or (data.get("credential_id") if passkey else None)
+    missing = [field for field, value in (("name", name), ("scheme", scheme), ("public_key", data.get("public_key")),
+                                          ("fingerprint", fingerprint)) if not value]
+    if missing:
+        return None, f"the enrolment has no {missing[0]}"
+    key = EnrolledKey(str(name), str(scheme), str(data["public_key"]), str(fingerprint), event.seq, event.actor,
+                      {k: v for k, v in data.items() if k != "signature"})
+    if key.scheme == "ssh" and ssh_fingerprint(key.public_key) != key.fingerprint:
+        return None, f"the enrolled key of {key.name} does not match its fingerprint"
+    return key, None
 
 
 def ssh_fingerprint(public_key: str) -> str | None:

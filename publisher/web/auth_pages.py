@@ -1,15 +1,15 @@
-"""Enrolment (from a one-time link), login and logout by passkey."""
+"""Enrolment (from a one-time link, naming the device), what became of an enrolled
+passkey, login and logout by passkey."""
 from __future__ import annotations
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
+from publisher.errors import Refused
 from publisher.incident import people
 from publisher.web import security
 from publisher.web.routing import Visitor, call, json_body, route
 from publisher.i18n import _
-
-
 
 
 @route("/login", None)
@@ -49,7 +49,7 @@ async def logout(request: Request, visitor: Visitor) -> Response:
 @route("/enrol/{token}", None)
 async def enrol_page(request: Request, visitor: Visitor) -> Response:
     invitation = await call(people.open_invite, visitor.console.app, request.path_params["token"])
-    return visitor.console.page(request, visitor, "enrol.html", invited=invitation.person,
+    return visitor.console.page(request, visitor, "enrol.html", invited=invitation.name,
                                 token=request.path_params["token"])
 
 
@@ -60,8 +60,22 @@ async def enrol_options(request: Request, visitor: Visitor) -> Response:
 
 @route("/enrol/{token}", None, ("POST",))
 async def enrol(request: Request, visitor: Visitor) -> Response:
-    key = await call(people.enrol, visitor.console.app, request.path_params["token"], await json_body(request))
-    return JSONResponse({"redirect": "/login", "person": key.person})
+    body = await json_body(request)
+    credential = body.get("credential")
+    if not isinstance(credential, dict):
+        raise Refused(_("the passkey answer is malformed."))
+    key = await call(people.enrol, visitor.console.app, request.path_params["token"], credential, body.get("device"))
+    return JSONResponse({"redirect": f"/enrolled/{key.credential_id}", "person": key.person,
+                         "fingerprint": key.fingerprint})
+
+
+@route("/enrolled/{credential}", None)
+async def enrolled_page(request: Request, visitor: Visitor) -> Response:
+    found = await call(people.enrolled, visitor.console.app, request.path_params["credential"])
+    if found is None:
+        raise Refused(_("this passkey is not enrolled here (or was revoked)."))
+    key, counts = found
+    return visitor.console.page(request, visitor, "enrolled.html", key=key, counts=counts)
 
 
 def _next(request: Request) -> str:

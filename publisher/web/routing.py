@@ -45,7 +45,7 @@ class Visitor:
     language: str
 
     def may(self, action: str) -> bool:
-        return may(self.console.app.config, self.person, action)
+        return may(self.console.app, self.person, action)
 
 
 async def call(function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:

@@ -3,7 +3,8 @@ table with each route's permission, the session lookup and the page rendering.
 
 Every route is declared with `route(path, action)`: `action` is what `authority.may`
 must allow (None: open to a visitor). The guard runs before the handler: CSRF for
-every state change, a live session, the permission. Handlers are thin: they call one
+every state change, a live session, the permission (from the log's cabinet; a state
+change is refused while the config's lists of people differ from it). Handlers are thin: they call one
 core function and map its named errors (`BadInput`, `Refused`) to a page or a JSON
 `{"error": ...}` with status 400/409.
 
@@ -25,7 +26,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from publisher.errors import PublishError
-from publisher.incident import people
+from publisher.incident import people, roster
 from publisher.incident.authority import roles_of
 from publisher.timeparse import for_people, from_iso
 from publisher.web import security
@@ -37,7 +38,9 @@ LANG_COOKIE = "publish_lang"
 
 
 class SessionIndex:
-    """Sessions from the log, read incrementally (one indexed query per request)."""
+    """Sessions from the log, read incrementally (one indexed query per request); each
+    one found is alive only while the log's cabinet still counts its passkey and person
+    (`people.session_alive`), so a revocation on any server ends it here at once."""
 
     def __init__(self) -> None:
         self.after = 0
@@ -53,12 +56,8 @@ class SessionIndex:
                     self.by_hash[data["session_hash"]] = people.ConsoleSession(
                         event.actor or "", data["session_hash"], from_iso(data["expires"]),
                         str(data.get("credential_id")))
-                elif event.kind == "console.logout":
-                    self.by_hash.pop(str(data.get("session_hash")), None)
                 else:
-                    for key, found in list(self.by_hash.items()):
-                        if found.credential_id == data.get("credential_id"):
-                            del self.by_hash[key]
+                    self.by_hash.pop(str(data.get("session_hash")), None)
 
     def find(self, app: Any, token: str | None) -> people.ConsoleSession | None:
         if not token:
@@ -91,7 +90,7 @@ class Console:
         gettext = translator(visitor.language)
         html = self.templates.get_template(template).render(
             _=gettext, request=request, visitor=visitor, csrf=security.csrf_token(request),
-            roles=roles_of(self.app.config, visitor.person), organisation=self.app.config.organisation,
+            roles=roles_of(self.app, visitor.person), organisation=self.app.config.organisation,
             language=visitor.language, path=request.url.path, practice=self.practice(), **context)
         response = HTMLResponse(html, status_code=status_code)
         if request.query_params.get("lang") == visitor.language:
@@ -119,6 +118,8 @@ class Console:
                 if not visitor.may(spec.action):
                     return self.page(request, visitor, "refused.html", status_code=403, action=spec.action)
             try:
+                if spec.action is not None and request.method == "POST":
+                    await run_in_threadpool(roster.checked, self.app)
                 return await spec.handler(request, visitor)
             except PublishError as error:
                 return self.failure(request, visitor, str(error), error)
@@ -143,7 +144,7 @@ def choose_language(request: Request, default: str) -> str:
 def create_app(app: Any, on_approved: Callable[[str, str], None] | None = None, herald: bool = False) -> Starlette:
     """The ASGI application of the console over an opened workspace `App`; with
     `herald`, it also tells the internal channels about new drafts and reminders."""
-    from publisher.web import auth_pages, draft_pages, incident_pages, log_pages  # noqa: F401
+    from publisher.web import auth_pages, draft_pages, incident_pages, log_pages, people_pages  # noqa: F401
 
     console = Console(app, on_approved)
     routes: list[Any] = [Route(spec.path, console.guarded(spec), methods=list(spec.methods), name=spec.name)

@@ -99,7 +99,9 @@ class App:
             store.outside_clock = lambda: tsa_time(self)
         return guard_writes(self, store)
 
-    def channel(self, name: str) -> Channel:
+    def channel(self, name: str, address: dict[str, Any] | None = None) -> Channel:
+        """The configured channel `name`; `address` replaces its recipients (an e-mail
+        channel's `recipients`, a Telegram channel's `chat`) to reach one person."""
         try:
             configured = self.config.channels[name]
         except KeyError:
@@ -107,6 +109,7 @@ class App:
             raise BadInput(_("no channel named {name!r} in config/publisher.toml; configured: {known}.").format(
                                name=name, known=known)) from None
         resolved = self._resolved.get(name) or self.resolve(configured.raw, f"[channels.{name}]")
+        resolved = {**resolved, **(address or {})}
         cls = channel_class(configured.type)
         try:
             settings = validate_settings(cls.all_options(), resolved)

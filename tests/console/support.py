@@ -101,6 +101,8 @@ class HttpConsole:
         self.app = App(workspace.path, clock=self.clock)
         self.web = create_app(self.app)
         self.keys: dict[str, object] = {}
+        self.ssh_keys: dict[str, Path] = {}
+        """With signing on: each approver's SSH private key, for the invitations and confirmations."""
 
     def client(self):
         from starlette.testclient import TestClient
@@ -115,11 +117,13 @@ class HttpConsole:
         return re.search(r'name="csrf-token" content="([0-9a-f]+)"', page.text).group(1)
 
     def invite(self, name: str) -> str:
-        result = self.workspace.run("users", "invite", name, user="ana", clock=self.clock)
+        result = self.workspace.run("users", "invite", name, *self._signed("ana"), user="ana", clock=self.clock)
         assert result.exit_code == 0, result.output
         return result.output.strip().splitlines()[-1].rsplit("/", 1)[1]
 
-    def enrol(self, name: str):
+    def enrol(self, name: str, confirm: bool = True):
+        """Invite `name` (by ana), enrol a software passkey named "test device", and have
+        another approver confirm it (luis, or ana for luis: the cabinet has no third)."""
         from tests.console.authenticator import SoftPasskey
 
         token = self.invite(name)
@@ -127,10 +131,20 @@ class HttpConsole:
         headers = {"X-CSRF-Token": self.csrf(client, f"/enrol/{token}")}
         options = client.post(f"/enrol/{token}/options", headers=headers).json()
         key = SoftPasskey(ORIGIN, "console.test")
-        answer = client.post(f"/enrol/{token}", json=key.create(options), headers=headers)
+        answer = client.post(f"/enrol/{token}", json={"credential": key.create(options), "device": "test device"},
+                             headers=headers)
         assert answer.status_code == 200, answer.text
+        key.fingerprint = answer.json()["fingerprint"]
+        if confirm:
+            confirmer = "ana" if name == "luis" else "luis"
+            done = self.workspace.run("users", "confirm", name, "--fingerprint", key.fingerprint,
+                                      *self._signed(confirmer), user=confirmer, clock=self.clock)
+            assert done.exit_code == 0, done.output
         self.keys[name] = key
         return key
+
+    def _signed(self, name: str) -> tuple[str, ...]:
+        return ("--key", str(self.ssh_keys[name])) if name in self.ssh_keys else ()
 
     def login(self, name: str):
         """A client logged in as `name` (enrolled first if needed)."""

@@ -69,8 +69,11 @@ def test_a_refusal_to_send_is_shown_not_dropped(workspace, tmp_path):
     key = ("--as", "ana", "--key", str(keys["ana"]))
     assert workspace.run("freeze", "--reason", "drill", *key).exit_code == 0
     assert workspace.run("unfreeze", "--reason", "drill over", *key).exit_code == 0
+    console.ssh_keys = keys
+    console.enrol("ana")
     allowed_signers(workspace, keys, "ana")
-    console = type(console)(workspace)
+    enrolled, console = console, type(console)(workspace)
+    console.keys = enrolled.keys
     draft, _, answer = _approve(console, workspace)
     assert answer.status_code == 409, answer.text
     said = answer.json()

@@ -1,6 +1,6 @@
 """The cabinet's console in a real browser: Debian's Chromium (Playwright pointed at
 it) with the DevTools virtual authenticator. Invite, enrol a passkey, log in, open a
-pending draft at 390x844, approve it with the passkey, watch it reach the outbox and
+pending draft at 390x844 (the passkey confirmed first by another approver, comparing its fingerprint), approve it with the passkey, watch it reach the outbox and
 the statements page, then `publish log verify` re-checks the passkey signature.
 Screenshots at phone and desktop width go to tests/artefacts/console/."""
 from __future__ import annotations
@@ -55,7 +55,7 @@ def test_invite_enrol_login_approve_deliver_verify(workspace):
     configure(workspace, port, extra=THREAD)
     incident = workspace.open_incident(case=2)
     draft = workspace.render("--case", "2", "--template", "apology", user="marta")
-    invited = workspace.run("users", "invite", "ana", user="marta")
+    invited = workspace.run("users", "invite", "ana", user="luis")
     assert invited.exit_code == 0, invited.output
     link = invited.output.strip().splitlines()[-1]
     assert link.startswith(f"http://localhost:{port}/enrol/")
@@ -69,7 +69,18 @@ def test_invite_enrol_login_approve_deliver_verify(workspace):
         add_authenticator(page)
         page.goto(link)
         shot(page, "1-enrol-phone")
+        device = page.get_by_label("This device's name")
+        assert device.input_value(), "the device's name defaults to the browser's platform"
+        device.fill("ana's phone")
         page.get_by_role("button", name="Create my passkey").click()
+        page.wait_for_url("**/enrolled/**")
+        fingerprint = page.locator(".fingerprint").inner_text()
+        assert "ana's phone" in page.content().replace("&#39;", "'")
+        shot(page, "1b-enrolled-waits-for-confirmation-phone")
+        confirmed = workspace.run("users", "confirm", "ana", "--fingerprint", fingerprint, user="luis")
+        assert confirmed.exit_code == 0, confirmed.output
+        page.reload()
+        page.get_by_role("link", name="Log in").last.click()
         page.wait_for_url("**/login")
         page.get_by_role("button", name="Log in with a passkey").click()
         page.wait_for_url(f"http://localhost:{port}/")

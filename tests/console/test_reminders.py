@@ -151,12 +151,29 @@ def test_a_case_2_update_reminder_fires_once_when_due(workspace, cabinet):
     assert sum("progress update was due" in text for text in texts(cabinet)) == 1
 
 
-def test_an_invitation_link_can_be_sent_over_an_internal_channel(workspace, cabinet):
-    workspace.write_config(extra='\n[channels.cabinet]\ntype = "slack"\naudience = "internal"\n'
-                                 'webhook_url = "${CABINET_WEBHOOK}"\n')
-    result = workspace.run("users", "invite", "luis", "--send", "cabinet", user="ana")
-    assert result.exit_code == 0, result.output
-    link = result.output.strip().splitlines()[-1]
-    assert [text for text in texts(cabinet) if link in text]
+def test_an_invitation_goes_only_to_the_persons_own_address_never_to_a_shared_channel(workspace, cabinet):
+    """Issue 21, item 2: the link goes to the invited person's own e-mail address in the
+    log, through the workspace's e-mail channel addressed to that person alone; the
+    shared channel hears nothing and the inviter's screen shows no link."""
+    from tests.fakes.smtp_server import SmtpServer
+
+    with SmtpServer("none") as smtp:
+        workspace.write_config(extra='\n[channels.cabinet]\ntype = "slack"\naudience = "internal"\n'
+                                     'webhook_url = "${CABINET_WEBHOOK}"\n'
+                                     f'\n[channels.press]\ntype = "email"\nhost = "127.0.0.1"\nport = {smtp.port}\n'
+                                     'security = "none"\nsender = "Acme <crisis@acme.example>"\n'
+                                     'recipients = ["newsroom@example.org"]\n')
+        assert workspace.run("people", "add", "vera", "--role", "viewer", "--email", "vera@acme.example",
+                             "--as", "ana").exit_code == 0
+        result = workspace.run("users", "invite", "vera", user="ana")
+        assert result.exit_code == 0, result.output
+        assert "/enrol/" not in result.output and "to their own e-mail address through press" in result.output
+        assert [mail.rcpt_tos for mail in smtp.received] == [["vera@acme.example"]]
+        body = smtp.received[0].message.get_body(("plain",)).get_content()
+    token = body.split("/enrol/", 1)[1].split()[0]
+    assert not texts(cabinet)
     stored = "\n".join(body for (body,) in workspace.db().execute("SELECT body FROM events"))
-    assert link.rsplit("/", 1)[1] not in stored
+    assert token not in stored and '"delivery":"email"' in stored
+    in_person = workspace.run("users", "invite", "vera", "--in-person", user="ana")
+    assert in_person.exit_code == 0 and "hand it over in person" in in_person.output
+    assert in_person.output.strip().splitlines()[-1].startswith("http")

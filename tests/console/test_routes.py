@@ -33,7 +33,8 @@ def console(workspace, monkeypatch):
     draft = workspace.render("--case", "2", "--template", "apology", "--channel", "web", "--channel", "outbox",
                              user="marta")
     made = HttpConsole(workspace)
-    made.params = {"incident": incident, "draft": draft, "token": made.invite("luis")}
+    made.params = {"incident": incident, "draft": draft, "token": made.invite("luis"), "credential": "unknown",
+                   "name": "vera"}
     return made
 
 
@@ -47,7 +48,7 @@ CONSOLE_CONFIG: list = []
 
 
 def test_every_route_for_every_role(console):
-    CONSOLE_CONFIG[:] = [console.app.config]
+    CONSOLE_CONFIG[:] = [console.app]
     specs = sorted(ROUTES, key=lambda spec: spec.path == "/logout")
     seen = 0
     for role, person in ROLES.items():

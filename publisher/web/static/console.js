@@ -1,6 +1,8 @@
 // Passkey ceremonies for the console: enrol, log in, sign an action. No inline script:
 // buttons carry data-passkey, data-options (POST: WebAuthn options as JSON) and
 // data-submit (POST: the browser's answer); the server answers {redirect} or {error}.
+// An enrolment sends the device's name with the new passkey (by default the platform
+// the browser reports, which the person can change).
 (function () {
   "use strict";
   function csrf() { return document.querySelector('meta[name="csrf-token"]').content; }
@@ -47,6 +49,14 @@
                    userHandle: c.response.userHandle ? toText(c.response.userHandle) : null}};
     });
   }
+  function deviceField() { return document.querySelector("input[data-default-device]"); }
+  function deviceName() { var field = deviceField(); return field ? field.value : ""; }
+  function fillDevice() {
+    var field = deviceField();
+    if (field && !field.value) {
+      field.value = (navigator.userAgentData && navigator.userAgentData.platform) || navigator.platform || "";
+    }
+  }
   function fail(element, error) {
     var box = element.closest("main").querySelector(".error[role=alert]");
     if (box) { box.textContent = error.message || String(error); box.hidden = false; }
@@ -56,11 +66,14 @@
     post(element.dataset.options, fields).then(function (options) {
       return kind === "enrol" ? creation(options) : assertion(options);
     }).then(function (answer) {
-      var body = kind === "sign" ? Object.assign({credential: answer}, fields) : answer;
+      var body = kind === "sign" ? Object.assign({credential: answer}, fields)
+        : kind === "enrol" ? {credential: answer, device: deviceName()} : answer;
       return post(element.dataset.submit, body);
     }).then(function (done) { window.location.assign(done.redirect || "/"); })
       .catch(function (error) { element.disabled = false; fail(element, error); });
   }
+  if (document.readyState === "loading") { document.addEventListener("DOMContentLoaded", fillDevice); }
+  else { fillDevice(); }
   document.addEventListener("click", function (event) {
     var button = event.target.closest("button[data-passkey]");
     if (button) { event.preventDefault(); run(button, button.dataset.passkey, {}); }

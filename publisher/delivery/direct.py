@@ -1,0 +1,70 @@
+"""One message to one person: a console invitation sent to that person's own contact
+in the log, never to a shared channel.
+
+Guarantees: the message goes through a configured `email` channel (for an e-mail
+address) or `telegram` channel (for a chat id) of the workspace, with its recipients
+replaced by the person's own address or chat id as the log records it, so nobody else
+receives it; no other channel type (a shared room, a webhook) can carry it, and the
+address never comes from the command line. An internal channel is preferred to a
+public one. A failure is said with the platform's reason; nothing is retried.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from channels.base import DeliveryError, Message
+from publisher.errors import NotDelivered, Refused
+from publisher.i18n import _
+from publisher.incident import people, roster
+
+if TYPE_CHECKING:
+    from publisher.incident.roster import Person
+    from publisher.workspace.app import App
+
+ADDRESSING = {"email": "recipients", "telegram": "chat"}
+
+
+def channel_for(app: App, how: str) -> str:
+    """The channel that can reach a person by `how` ("email" or "telegram")."""
+    found = sorted((channel.audience != "internal", channel.name) for channel in app.config.enabled_channels()
+                   if channel.type == how)
+    if not found:
+        raise Refused(_("no enabled {type} channel is configured to reach them; add one, or hand the link over "
+                        "in person with --in-person.").format(type=how))
+    return found[0][1]
+
+
+def send_to(app: App, person: Person, how: str, key: str, title: str, text: str) -> str:
+    """Send `text` to `person`'s own `how` contact; return the channel it went through."""
+    address = person.email if how == "email" else person.telegram
+    if not address:
+        raise Refused(_("{name} has no {type} contact in the log.").format(name=person.name, type=how))
+    name = channel_for(app, how)
+    value: object = [address] if how == "email" else int(address)
+    channel = app.channel(name, {ADDRESSING[how]: value})
+    message = Message(draft_id=key, channel=name, parts=(text,), title=title, incident_id="", template="notice",
+                      language=app.config.language, case=0, organisation=app.config.organisation)
+    try:
+        channel.send(message)
+    except DeliveryError as error:
+        raise NotDelivered(_("the invitation for {name} was not sent over {channel}: {reason}").format(
+            name=person.name, channel=name, reason=app.redact(str(error)))) from None
+    return name
+
+
+def invite(app: App, name: str, actor: str, key: Path | None = None,
+           in_person: bool = False) -> tuple[people.Invitation, str | None]:
+    """Record `actor`'s invitation of `name` and send its link to `name`'s own contact;
+    the channel it went through, or None when it is for the inviter to hand over in
+    person. A contact no channel can reach is refused before anything is recorded."""
+    how = people.delivery_for(roster.cabinet(app).people.get(name), in_person)
+    if how != "in person":
+        channel_for(app, how)
+    made = people.invite(app, name, actor, key, in_person)
+    if made.delivery == "in person":
+        return made, None
+    text = _("{name}: enrol your passkey on the crisis console of {organisation} (one use, valid 15 minutes): "
+             "{link}").format(name=name, organisation=app.config.organisation, link=made.link)
+    title = _("Crisis console invitation for {name}").format(name=name)
+    return made, send_to(app, made.person, made.delivery, f"invite-{made.event.seq}", title, text)
