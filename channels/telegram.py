@@ -177,6 +177,9 @@ class TelegramChannel(Channel):
             return Retryable(f"Telegram had a server error: {said}", sent_parts=sent_parts)
         if status is not None:
             return Permanent(f"Telegram answered HTTP {status}: {said}", sent_parts)
+        refused_certificate = http.certificate_problem(error, urlsplit(self.api_url).hostname)
+        if refused_certificate:
+            return Permanent(self.redact(refused_certificate), sent_parts)
         cause = error.__cause__
         if isinstance(cause, _too_large()):
             return Retryable(http.too_large().reason, sent_parts=sent_parts, maybe_delivered=sending)
