@@ -46,7 +46,8 @@ OPTIONS: dict[str, dict[str, Option]] = {
         "token": Option(str, required=True, secret=True, help="bot token from @BotFather"),
         "chat": Option((str, int), required=True, help="\"@channelname\" or a numeric chat id"),
         "parse_mode": Option(str, choices=("HTML", "MarkdownV2", "Markdown"),
-                             help="how Telegram reads the text; plain text when unset"),
+                             help="how Telegram reads the text; the approved text is escaped for it, so "
+                                  "the message shows it exactly as approved; plain text when unset"),
         **NETWORK_OPTIONS,
         "api_url": Option(str, default=BOT_API_URL, help=NETWORK_OPTIONS["api_url"].help),
     },
