@@ -53,7 +53,9 @@ OPTIONS: dict[str, dict[str, Option]] = {
     },
     "mastodon": {
         "instance": Option(str, required=True, help="base URL of the account's server, e.g. https://mastodon.social"),
-        "token": Option(str, required=True, secret=True, help="access token with the write:statuses scope"),
+        "token": Option(str, required=True, secret=True,
+                        help="access token with the write:statuses, read:statuses and read:accounts scopes "
+                             "(check, and looking a post up before a resend)"),
         "visibility": Option(str, default="public", choices=("public", "unlisted", "private", "direct")),
         "max_length": Option(int, default=500, help="the server's character limit (500 unless it allows more)"),
         **NETWORK_OPTIONS,
