@@ -124,13 +124,7 @@ class MastodonChannel(Channel):
             account = self._account_id(session)
             older_than: str | None = None
             for _ in range(LOOKUP_PAGES):
-                params = {"limit": str(PAGE_SIZE), "exclude_reblogs": "true"}
-                if older_than:
-                    params["max_id"] = older_than
-                response = http.request(lambda: session.get(f"{self.api}/api/v1/accounts/{account}/statuses",
-                                                            params=params, headers=self._headers(),
-                                                            timeout=self.timeout), self.redact)
-                self._fail_unless_ok(response)
+                response = self._statuses_page(session, account, older_than)
                 page = http.json_body(response)
                 if not isinstance(page, list) or not all(isinstance(status, dict) for status in page):
                     raise Retryable(f"Mastodon's list of the account's posts (HTTP {response.status_code}) could "
@@ -154,6 +148,17 @@ class MastodonChannel(Channel):
                             "nothing was posted again", error.retry_after, maybe_delivered=True) from None
         raise Retryable(f"the account has more than {LOOKUP_PAGES * PAGE_SIZE} posts since the first attempt; "
                         "cannot tell whether it made this one, so nothing was posted again", maybe_delivered=True)
+
+    def _statuses_page(self, session: Any, account: str, older_than: str | None) -> Any:
+        """One page of the account's statuses, newest first, older than `older_than`."""
+        params = {"limit": str(PAGE_SIZE), "exclude_reblogs": "true"}
+        if older_than:
+            params["max_id"] = older_than
+        response = http.request(lambda: session.get(f"{self.api}/api/v1/accounts/{account}/statuses",
+                                                    params=params, headers=self._headers(), timeout=self.timeout),
+                                self.redact)
+        self._fail_unless_ok(response)
+        return response
 
     def _account_id(self, session: Any) -> str:
         response = http.request(lambda: session.get(f"{self.api}/api/v1/accounts/verify_credentials",
