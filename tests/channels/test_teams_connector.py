@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from functools import partial
 
 import pytest
 
@@ -92,7 +93,8 @@ def test_send(fake: ConnectorFake, case: Case) -> None:
 
 def test_a_burst_past_the_connectors_rate_is_not_recorded_as_delivered(fake: ConnectorFake) -> None:
     channel = build(fake)
-    outcomes = [attempt(lambda sent=make_message(f"Update {n}"): channel.send(sent)) for n in range(RECENT + 1)]
+    messages = [make_message(f"Update {n}") for n in range(RECENT + 1)]
+    outcomes = [attempt(partial(channel.send, sent)) for sent in messages]
     assert [type(outcome).__name__ for outcome in outcomes] == ["Receipt"] * RECENT + ["Retryable"]
     assert len(fake.posted) == RECENT and "HTTP error 429" in outcomes[-1].reason
 
