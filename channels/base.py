@@ -91,7 +91,11 @@ class Message:
     messages at render time; `title` serves channels that need one (email subject,
     statement page, feed entry, cards). `log_head` is the log's (sequence number, hash)
     when the attempt was recorded: channels that keep files write it beside the text, a
-    witness of the log that a restored older copy of the log cannot take back."""
+    witness of the log that a restored older copy of the log cannot take back.
+    `first_attempt` is when the first attempt to deliver it to this channel began (ISO
+    8601, the log's time; this attempt's own time when it is the first): a channel whose
+    idempotency keys expire looks its post up on the platform before sending it again
+    once that is longer ago than the keys last."""
 
     draft_id: str
     channel: str
@@ -106,6 +110,7 @@ class Message:
     idempotency_key: str = ""
     sent_parts: tuple[Receipt, ...] = ()
     log_head: tuple[int, str] | None = None
+    first_attempt: str | None = None
 
     def part_key(self, index: int) -> str:
         """Idempotency key of part `index`: stable across retries and processes."""

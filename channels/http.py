@@ -6,8 +6,11 @@ are off, so a POST goes out once per call); its `timeout` bounds the whole reque
 each read (a server trickling its answer cannot hold a run), and a freeze stops a request
 in flight (`channels.deadline`); every transport failure becomes a `Retryable` whose
 `maybe_delivered` says whether the request could have reached the platform, and an
-answer cut off after its status line is such an unknown outcome, never a refusal.
-Reasons never carry a secret: callers pass them through `Channel.redact`.
+answer cut off after its status line is such an unknown outcome, never a refusal. A
+server certificate that does not verify (it names another host, its issuer is not
+trusted, it expired) is a `Permanent` failure naming that problem: nothing was sent and
+no retry can fix it (`certificate_problem`, which the channels that do not send through
+requests use too). Reasons never carry a secret: callers pass them through `Channel.redact`.
 
 Answers are bounded: a body is read up to `MAX_ANSWER` bytes after decompression, in
 pieces (a gzip bomb is never inflated whole); a longer one is not read further, its
@@ -305,9 +308,45 @@ def refused() -> Retryable:
 
 
 def tls_failed(detail: str) -> Retryable:
-    """The TLS handshake failed (an untrusted certificate, a host name it does not
-    cover): nothing was sent."""
+    """The TLS handshake failed for a reason other than the certificate (the connection
+    dropped, no protocol or cipher in common): nothing was sent."""
     return Retryable(f"the TLS handshake with the platform failed ({detail})", maybe_delivered=False)
+
+
+HOST_MISMATCH = frozenset({62, 63, 64})
+UNTRUSTED_ISSUER = frozenset({2, 18, 19, 20, 21, 24, 27, 28})
+OUT_OF_DATE = frozenset({9, 10})
+
+
+def certificate_problem(error: BaseException, host: str | None) -> str | None:
+    """The sentence for a failed TLS handshake whose cause is the server's certificate
+    (OpenSSL's verification codes: a certificate for another host name or address, an
+    issuer this machine does not trust, a validity period that is over or not begun):
+    nothing was sent, and retrying cannot help until the certificate or the address is
+    changed. None when `error` holds no certificate verification failure. The sentence
+    names the host and what OpenSSL said, never the URL's path or query; callers still
+    pass it through their `redact`."""
+    import ssl
+
+    found = _in_chain(error, ssl.SSLCertVerificationError)
+    if not isinstance(found, ssl.SSLCertVerificationError):
+        return None
+    code = found.verify_code
+    said = str(found.verify_message or found.reason or "certificate verify failed").rstrip(".")
+    server = f"the TLS certificate of {host}" if host else "the server's TLS certificate"
+    if code in HOST_MISMATCH:
+        problem = f"names another host (hostname mismatch: {said})"
+        fix = "correct the address, or have the server given a certificate for this name"
+    elif code in UNTRUSTED_ISSUER:
+        problem = f"is not trusted (untrusted issuer: {said})"
+        fix = "the server needs a certificate from an authority this machine trusts"
+    elif code in OUT_OF_DATE:
+        problem = f"is out of date ({said})"
+        fix = "the server needs a current certificate"
+    else:
+        problem = f"was refused ({said})"
+        fix = "the server needs a certificate this machine accepts"
+    return f"{server} {problem}; nothing was sent, and retrying cannot fix it: {fix}"
 
 
 def broke() -> Retryable:
@@ -358,6 +397,9 @@ def request(call: Callable[[], Result], redact: Callable[[str], str]) -> Result:
     except requests.exceptions.ReadTimeout:
         raise no_answer() from None
     except requests.exceptions.SSLError as error:
+        refused_certificate = certificate_problem(error, _host(error))
+        if refused_certificate:
+            raise Permanent(redact(refused_certificate)) from None
         raise tls_failed(redact(_tls_detail(error))) from None
     except requests.exceptions.ConnectionError as error:
         text = str(error)
@@ -369,20 +411,38 @@ def request(call: Callable[[], Result], redact: Callable[[str], str]) -> Result:
 
 
 def _tls_detail(error: BaseException) -> str:
-    """What the TLS library said about a failed handshake ("self-signed certificate"...)."""
+    """What the TLS library said about a failed handshake ("wrong version number"...)."""
     import ssl
 
+    found = _in_chain(error, ssl.SSLError)
+    if isinstance(found, ssl.SSLError):
+        return str(found.reason or type(found).__name__)
+    return type(error).__name__
+
+
+def _in_chain(error: BaseException, kind: type[BaseException]) -> BaseException | None:
+    """The first `kind` among `error` and what it wraps (its `reason`, its exception
+    arguments, its cause or context), as requests, urllib3, httpx and PTB nest them."""
     seen: list[BaseException] = []
     found: BaseException | None = error
-    while found is not None and found not in seen:
+    while found is not None and all(found is not known for known in seen):
         seen.append(found)
-        if isinstance(found, ssl.SSLError):
-            said = getattr(found, "verify_message", None) or found.reason
-            return str(said or type(found).__name__)
+        if isinstance(found, kind):
+            return found
+        reason = getattr(found, "reason", None)
         inner = [part for part in found.args if isinstance(part, BaseException)]
-        found = getattr(found, "reason", None) if isinstance(getattr(found, "reason", None), BaseException) \
-            else (inner[0] if inner else found.__cause__ or found.__context__)
-    return type(error).__name__
+        found = reason if isinstance(reason, BaseException) else (
+            inner[0] if inner else found.__cause__ or found.__context__)
+    return None
+
+
+def _host(error: BaseException) -> str | None:
+    """The host a failed requests call was addressed to."""
+    from urllib.parse import urlsplit
+
+    request = getattr(error, "request", None)
+    url = getattr(request, "url", None)
+    return urlsplit(url).hostname if isinstance(url, str) else None
 
 
 def retry_after_seconds(value: str | None, now: datetime | None = None) -> float | None:

@@ -2,8 +2,18 @@
 
 Guarantees:
 - every POST carries an `Idempotency-Key` (the message's part key), which the server
-  keeps for an hour: a resend after a timeout, a reset or a 5xx returns the status the
-  first attempt made instead of posting twice, so resending is safe (`idempotent`);
+  keeps for one hour (docs.joinmastodon.org/methods/statuses/#create): a resend within
+  that hour after a timeout, a reset or a 5xx returns the status the first attempt made
+  instead of posting twice, so resending is safe (`idempotent`);
+- after that hour the key may be forgotten: once the message's first attempt is
+  `KEY_SECONDS - CLOCK_MARGIN` or longer ago, each part still to send is first looked up
+  among the account's own statuses created since then (`CLOCK_MARGIN` before it, for
+  the two clocks), by the post it answers and by its text as Mastodon shows it (HTML
+  read back to text, a mention's domain aside); one found is taken as the delivery
+  (`extra["found_on_platform"]`) and not posted again; the parts after the first one
+  not found are posted, since they answer a post that did not exist. A lookup that
+  cannot finish (a listing it cannot read, more than `LOOKUP_PAGES` pages since then)
+  posts nothing and leaves the outcome unknown;
 - one POST per call (no HTTP-level retries) with a timeout (channels.http);
 - a 429 becomes Retryable with the delay until Mastodon's `X-RateLimit-Reset`, an
   ISO 8601 time on Mastodon (epoch seconds are accepted from look-alike servers);
@@ -13,8 +23,9 @@ Guarantees:
 """
 from __future__ import annotations
 
+import html
 import re
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any, Mapping
 from urllib.parse import urlsplit
 
@@ -23,7 +34,12 @@ from channels.base import (Channel, Message, Permanent, post_in_parts,
                            quiet_loggers, Receipt, Retryable, SettingError)
 from channels.schemas import OPTIONS
 
+KEY_SECONDS = 3600
+CLOCK_MARGIN = 600
+LOOKUP_PAGES = 5
+PAGE_SIZE = 40
 STATUS_ID = re.compile(r"[0-9]{1,20}")
+MENTION_DOMAIN = re.compile(r"(?<![\w/])(@[A-Za-z0-9_]+)@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
 STATUS_PATH = re.compile(r"/(?:web/)?(?:@[^/]+|users/[^/]+/statuses|statuses)/([0-9]{1,20})/?")
 
 
@@ -54,8 +70,24 @@ class MastodonChannel(Channel):
     def send(self, message: Message) -> Receipt:
         answered = self._status_id(message.reply_to) if message.reply_to and not message.sent_parts else None
         session = http.shared_session()
-        return post_in_parts(message, lambda index, previous: self._post(
-            session, message.parts[index], previous, _key(message, index)), answered)
+        since = lookup_since(message.first_attempt)
+        found: list[str] = []
+
+        def post(index: int, previous: str | None) -> Receipt:
+            nonlocal since
+            if since is not None:
+                existing = self._find_posted(session, message.parts[index], previous, since)
+                if existing is not None:
+                    found.append(existing.id)
+                    return existing
+                since = None
+            return self._post(session, message.parts[index], previous, _key(message, index))
+
+        receipt = post_in_parts(message, post, answered)
+        if found:
+            receipt = Receipt(receipt.id, receipt.url, receipt.platform_time,
+                              {**receipt.extra, "found_on_platform": found})
+        return receipt
 
     def check(self) -> str:
         session = http.shared_session()
@@ -81,10 +113,62 @@ class MastodonChannel(Channel):
         body = http.json_body(response)
         if not isinstance(body, dict) or str(body.get("id")) != status_id:
             raise Retryable(f"Mastodon's answer for status {status_id} is not that status")
-        url, created = body.get("url") or body.get("uri"), body.get("created_at")
-        return Receipt(id=status_id, url=url if isinstance(url, str) else None,
-                       platform_time=created if isinstance(created, str) else None,
-                       extra={"text": str(body.get("content") or "")})
+        found = _receipt(body)
+        return Receipt(found.id, found.url, found.platform_time, extra={"text": str(body.get("content") or "")})
+
+    def _find_posted(self, session: Any, text: str, reply_to: str | None, since: datetime) -> Receipt | None:
+        """The account's status created since `since` that answers `reply_to` and shows
+        `text`, or None when none does; newest first, `PAGE_SIZE` at a time."""
+        wanted = comparable(text)
+        try:
+            account = self._account_id(session)
+            older_than: str | None = None
+            for _ in range(LOOKUP_PAGES):
+                response = self._statuses_page(session, account, older_than)
+                page = http.json_body(response)
+                if not isinstance(page, list) or not all(isinstance(status, dict) for status in page):
+                    raise Retryable(f"Mastodon's list of the account's posts (HTTP {response.status_code}) could "
+                                    "not be read", maybe_delivered=True)
+                for status in page:
+                    created = _moment(status.get("created_at"))
+                    if created is not None and created < since:
+                        return None
+                    if str(status.get("in_reply_to_id") or "") == (reply_to or "") \
+                            and comparable(shown_text(str(status.get("content") or ""))) == wanted:
+                        return _receipt(status)
+                if len(page) < PAGE_SIZE or not STATUS_ID.fullmatch(str(page[-1].get("id"))):
+                    return None
+                older_than = str(page[-1]["id"])
+        except Permanent as error:
+            raise Permanent(f"Mastodon would not show the account's posts to look for the one an earlier attempt "
+                            f"may have made ({error.reason}); the token needs the read:accounts and read:statuses "
+                            "scopes. Nothing was posted again") from None
+        except Retryable as error:
+            raise Retryable(f"could not look for the post an earlier attempt may have made ({error.reason}); "
+                            "nothing was posted again", error.retry_after, maybe_delivered=True) from None
+        raise Retryable(f"the account has more than {LOOKUP_PAGES * PAGE_SIZE} posts since the first attempt; "
+                        "cannot tell whether it made this one, so nothing was posted again", maybe_delivered=True)
+
+    def _statuses_page(self, session: Any, account: str, older_than: str | None) -> Any:
+        """One page of the account's statuses, newest first, older than `older_than`."""
+        params = {"limit": str(PAGE_SIZE), "exclude_reblogs": "true"}
+        if older_than:
+            params["max_id"] = older_than
+        response = http.request(lambda: session.get(f"{self.api}/api/v1/accounts/{account}/statuses",
+                                                    params=params, headers=self._headers(), timeout=self.timeout),
+                                self.redact)
+        self._fail_unless_ok(response)
+        return response
+
+    def _account_id(self, session: Any) -> str:
+        response = http.request(lambda: session.get(f"{self.api}/api/v1/accounts/verify_credentials",
+                                                    headers=self._headers(), timeout=self.timeout), self.redact)
+        self._fail_unless_ok(response)
+        body = http.json_body(response)
+        account = body.get("id") if isinstance(body, dict) else None
+        if not isinstance(account, str) or not STATUS_ID.fullmatch(account):
+            raise Retryable(f"Mastodon's answer to verify_credentials had no account id (HTTP {response.status_code})")
+        return account
 
     def _post(self, session: Any, text: str, reply_to: str | None, key: str) -> Receipt:
         payload: dict[str, Any] = {"status": text, "visibility": self.settings["visibility"]}
@@ -100,10 +184,7 @@ class MastodonChannel(Channel):
             raise Retryable(f"Mastodon answered HTTP {response.status_code} without a readable status; "
                             "the post may exist (a resend with the same Idempotency-Key is safe)",
                             maybe_delivered=True)
-        url = body.get("url") or body.get("uri")
-        created = body.get("created_at")
-        return Receipt(id=status_id, url=url if isinstance(url, str) else None,
-                       platform_time=created if isinstance(created, str) else None)
+        return _receipt(body)
 
     def _headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.settings['token']}", "Accept": "application/json"}
@@ -162,6 +243,53 @@ def reset_delay(value: str | None, now: datetime | None = None) -> float | None:
     if when.tzinfo is None:
         when = when.replace(tzinfo=timezone.utc)
     return max(0.0, (when - (now or datetime.now(timezone.utc))).total_seconds())
+
+
+def lookup_since(first_attempt: str | None, now: datetime | None = None) -> datetime | None:
+    """Since when to look for a post an earlier attempt may have made, when that attempt
+    began so long ago (`KEY_SECONDS - CLOCK_MARGIN`) that Mastodon may have forgotten its
+    Idempotency-Key; None while the key still holds, or when there was no earlier attempt.
+    A time that cannot be read is taken as the longest ago."""
+    if not first_attempt:
+        return None
+    try:
+        began = datetime.fromisoformat(first_attempt.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return datetime.fromtimestamp(0, timezone.utc)
+    began = began if began.tzinfo else began.replace(tzinfo=timezone.utc)
+    if ((now or datetime.now(timezone.utc)) - began).total_seconds() < KEY_SECONDS - CLOCK_MARGIN:
+        return None
+    return began - timedelta(seconds=CLOCK_MARGIN)
+
+
+def shown_text(content: str) -> str:
+    """The text a status's HTML `content` shows: paragraphs and line breaks as line breaks,
+    tags dropped (a link's hidden parts stay, so a URL reads whole), entities decoded."""
+    text = re.sub(r"</p>\s*<p[^>]*>", "\n\n", content)
+    text = re.sub(r"<br\s*/?>", "\n", text)
+    return html.unescape(re.sub(r"<[^>]*>", "", text))
+
+
+def comparable(text: str) -> str:
+    """`text` as two renderings of one post agree on it: spaces and line breaks as single
+    spaces, a mention without its domain (Mastodon shows `@user` for `@user@domain`)."""
+    return " ".join(MENTION_DOMAIN.sub(r"\1", text).split())
+
+
+def _moment(value: Any) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def _receipt(status: Mapping[str, Any]) -> Receipt:
+    url, created = status.get("url") or status.get("uri"), status.get("created_at")
+    return Receipt(id=str(status["id"]), url=url if isinstance(url, str) else None,
+                   platform_time=created if isinstance(created, str) else None)
 
 
 def _key(message: Message, index: int) -> str:

@@ -46,13 +46,16 @@ OPTIONS: dict[str, dict[str, Option]] = {
         "token": Option(str, required=True, secret=True, help="bot token from @BotFather"),
         "chat": Option((str, int), required=True, help="\"@channelname\" or a numeric chat id"),
         "parse_mode": Option(str, choices=("HTML", "MarkdownV2", "Markdown"),
-                             help="how Telegram reads the text; plain text when unset"),
+                             help="how Telegram reads the text; the approved text is escaped for it, so "
+                                  "the message shows it exactly as approved; plain text when unset"),
         **NETWORK_OPTIONS,
         "api_url": Option(str, default=BOT_API_URL, help=NETWORK_OPTIONS["api_url"].help),
     },
     "mastodon": {
         "instance": Option(str, required=True, help="base URL of the account's server, e.g. https://mastodon.social"),
-        "token": Option(str, required=True, secret=True, help="access token with the write:statuses scope"),
+        "token": Option(str, required=True, secret=True,
+                        help="access token with the write:statuses, read:statuses and read:accounts scopes "
+                             "(check, and looking a post up before a resend)"),
         "visibility": Option(str, default="public", choices=("public", "unlisted", "private", "direct")),
         "max_length": Option(int, default=500, help="the server's character limit (500 unless it allows more)"),
         **NETWORK_OPTIONS,

@@ -2,7 +2,12 @@
 
 Guarantees:
 - Each part goes out as its own `sendMessage`, verbatim and in order (the core has
-  already numbered them); the first one replies to `reply_to` when it is given. Parts in
+  already numbered them); the first one replies to `reply_to` when it is given. With
+  `parse_mode` set, each part is escaped for it (`escaped`: `<`, `>`, `&` as HTML
+  entities; a backslash before every character MarkdownV2 or Markdown reserves), so Telegram
+  parses it back into exactly the approved text: no text is refused with "can't parse
+  entities", and the length Telegram counts (after parsing) is the approved text's
+  UTF-16 length, the one the drafts are checked against. Parts in
   `message.sent_parts` are not sent again, and a failure after some parts went out
   carries their receipts in `sent_parts`.
 - PTB is async: each `send()` runs its own event loop (`asyncio.run`, in a helper thread
@@ -20,7 +25,8 @@ Guarantees:
 - Answers are classified from PTB's exception and the HTTP status seen on the wire:
   429 with `parameters.retry_after` is `Retryable(retry_after=...)`; a rejected token
   (401/404), 403 (bot not a member, blocked) and 400 (chat not found, message too long)
-  are `Permanent`; 5xx is `Retryable`; a read timeout, a connection broken after
+  are `Permanent`, and so is a server certificate that does not verify
+  (`channels.http.certificate_problem`); 5xx is `Retryable`; a read timeout, a connection broken after
   sending (a 200 whose body is cut off included), and a 200 whose body is not a Bot
   API answer are `Retryable` with
   `maybe_delivered=True`. The Bot API has no idempotency key, so the channel is not
@@ -123,9 +129,9 @@ class TelegramChannel(Channel):
                 request.answer = None
                 replying = ReplyParameters(message_id=reply_id) if index == 0 and reply_id else None
                 try:
-                    sent = await bot.send_message(chat_id=self.chat, text=parts[index],
-                                                  parse_mode=self.settings.get("parse_mode"),
-                                                  reply_parameters=replying)
+                    mode = self.settings.get("parse_mode")
+                    sent = await bot.send_message(chat_id=self.chat, text=escaped(parts[index], mode),
+                                                  parse_mode=mode, reply_parameters=replying)
                     receipts.append(self._receipt(sent))
                 except Exception as error:
                     raise self._failure(error, request.answer, tuple(receipts)) from None
@@ -177,6 +183,9 @@ class TelegramChannel(Channel):
             return Retryable(f"Telegram had a server error: {said}", sent_parts=sent_parts)
         if status is not None:
             return Permanent(f"Telegram answered HTTP {status}: {said}", sent_parts)
+        refused_certificate = http.certificate_problem(error, urlsplit(self.api_url).hostname)
+        if refused_certificate:
+            return Permanent(self.redact(refused_certificate), sent_parts)
         cause = error.__cause__
         if isinstance(cause, _too_large()):
             return Retryable(http.too_large().reason, sent_parts=sent_parts, maybe_delivered=sending)
@@ -189,6 +198,24 @@ class TelegramChannel(Channel):
                              maybe_delivered=True)
         return Permanent(self.redact(f"python-telegram-bot failed before reaching Telegram: {type(error).__name__}"),
                          sent_parts)
+
+
+MARKDOWN_V2_RESERVED = re.compile(r"([_*\[\]()~`>#+\-=|{}.!\\])")
+MARKDOWN_RESERVED = re.compile(r"([_*`\[])")
+
+
+def escaped(text: str, parse_mode: str | None) -> str:
+    """`text` written for `parse_mode` so that Telegram shows exactly `text` (the Bot
+    API's "Formatting options"): HTML needs `&`, `<` and `>` as entities; MarkdownV2 a
+    backslash before each of _ * [ ] ( ) ~ ` > # + - = | { } . ! and before a backslash;
+    legacy Markdown before _ * ` [. Plain text (no mode) is sent as it is."""
+    if parse_mode == "HTML":
+        return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    if parse_mode == "MarkdownV2":
+        return MARKDOWN_V2_RESERVED.sub(r"\\\1", text)
+    if parse_mode == "Markdown":
+        return MARKDOWN_RESERVED.sub(r"\\\1", text)
+    return text
 
 
 def _run(coroutine: Any) -> Any:

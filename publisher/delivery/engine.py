@@ -262,7 +262,7 @@ def channel_busy(app: App, draft_id: str, channel: str) -> bool:
 
 
 def _message(record: DraftRecord, channel: Channel, sent_parts: list[dict[str, Any]], organisation: str,
-             log_head: tuple[int, str] | None = None) -> Message:
+             log_head: tuple[int, str] | None = None, first_attempt: str | None = None) -> Message:
     draft = record.draft
     payload = draft.payloads[channel.name]
     sent = tuple(Receipt(part["id"], part.get("url"), part.get("platform_time")) for part in sent_parts)
@@ -270,7 +270,7 @@ def _message(record: DraftRecord, channel: Channel, sent_parts: list[dict[str, A
                    incident_id=draft.incident, template=draft.template, language=draft.language,
                    case=draft.case, reply_to=draft.reply_to if channel.supports_reply else None,
                    organisation=organisation, idempotency_key=idempotency_key(draft.hash, channel.name),
-                   sent_parts=sent, log_head=log_head)
+                   sent_parts=sent, log_head=log_head, first_attempt=first_attempt)
 
 
 def backoff(attempt: int) -> float:
@@ -289,6 +289,7 @@ class _ChannelRun:
         self.clock, self.progress = clock, progress
         self.attempt = delivery.attempts
         self.sent_parts = list(delivery.sent_parts)
+        self.first_attempt = delivery.first_attempt
         self.waited: float | None = None
         self.stopped: str | None = None
 
@@ -303,7 +304,9 @@ class _ChannelRun:
             data["waited"] = round(self.waited, 3)
         started = app.store.append("delivery.started", actor=self.actor, incident=draft.incident, draft=draft.id,
                                    channel=channel.name, data=data)
-        message = _message(self.record, channel, self.sent_parts, app.config.organisation, (started.seq, started.hash))
+        self.first_attempt = self.first_attempt or started.ts
+        message = _message(self.record, channel, self.sent_parts, app.config.organisation, (started.seq, started.hash),
+                           self.first_attempt)
         self.progress(channel.name, "sending", f"attempt {self.attempt}")
         try:
             with freeze_stops(lambda: frozen_after(app.store, seen)):

@@ -87,6 +87,7 @@ class Delivery:
     retry_after: float | None = None
     sent_parts: list[dict[str, Any]] = field(default_factory=list)
     at: str | None = None
+    first_attempt: str | None = None
 
 
 @dataclass
@@ -304,6 +305,7 @@ def apply_delivery(delivery: Delivery, event: Event) -> None:
     delivery.at = event.ts
     if event.kind == "delivery.started":
         delivery.state = "sending"
+        delivery.first_attempt = delivery.first_attempt or event.ts
         delivery.attempts = max(delivery.attempts, int(data.get("attempt", delivery.attempts + 1)))
     elif event.kind in ("delivery.delivered", "delivery.confirmed"):
         delivery.state = "delivered"

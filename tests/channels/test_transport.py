@@ -248,12 +248,12 @@ def test_https_is_verified_against_the_configured_bundle(certificate, monkeypatc
     assert answer.json() == {"id": "1"} and server.requests[0].startswith(f"POST /hooks/{SECRET} ".encode())
 
 
-def test_an_untrusted_certificate_fails_the_handshake_and_nothing_is_sent(certificate, monkeypatch):
+def test_an_untrusted_certificate_is_a_permanent_failure_and_nothing_is_sent(certificate, monkeypatch):
     cert, key = certificate
     monkeypatch.delenv("REQUESTS_CA_BUNDLE", raising=False)
     monkeypatch.delenv("CURL_CA_BUNDLE", raising=False)
     with ScriptedServer(OK, tls=server_context(cert, key)) as server:
-        with pytest.raises(Retryable) as untrusted:
+        with pytest.raises(Permanent) as untrusted:
             _send(f"{server.url}/hooks/{SECRET}")
-    assert untrusted.value.maybe_delivered is False and "TLS handshake" in untrusted.value.reason
+    assert "is not trusted (untrusted issuer: self-signed certificate)" in untrusted.value.reason
     assert SECRET not in str(untrusted.value) and server.requests == []

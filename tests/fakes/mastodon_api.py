@@ -1,15 +1,29 @@
 """A fake Mastodon server on loopback, answering like Mastodon's REST API.
 
 `POST /api/v1/statuses` takes form or JSON fields, needs `Authorization: Bearer`, and
-honours `Idempotency-Key` the way Mastodon does (PostStatusService): a key already used
-by the account returns the status it created, with 200, without posting again. Text
-over the server's limit is a 422, an unknown `in_reply_to_id` a 404, a bad token a 401,
-with Mastodon's `{"error": ...}` bodies. `GET /api/v1/accounts/verify_credentials`
-returns the account. Rate-limit headers carry an ISO 8601 reset time, as Rack::Attack
-and RateLimitHeaders send it. Canned replies for forced cases are at the bottom.
+honours `Idempotency-Key` the way Mastodon does: a key already used by the account
+within the last hour returns the status it created, with 200, without posting again;
+after that hour the key is forgotten and the same request posts again. Sources: the API
+documentation (docs.joinmastodon.org/methods/statuses/#create, "Idempotency keys are
+stored for up to 1 hour") and PostStatusService (`redis.setex(idempotency_key, 3_600,
+@status.id)`, written once the status is created). The server's clock is the test's to
+move (`advance`): the keys' hour and every `created_at` follow it.
+
+A status's `content` is rendered from its text as Mastodon's TextFormatter does: the text
+HTML-escaped, paragraphs (a blank line) as `<p>`, a line break as `<br />`, each URL a
+link whose text is split into invisible and visible spans, `@user@domain` mentions as
+h-card links showing `@user`. `GET /api/v1/accounts/:id/statuses` lists the account's
+statuses newest first, `limit` (20, at most 40) at a time, older ones through `max_id`
+(docs.joinmastodon.org/methods/accounts/#statuses), with the `Link` header Mastodon
+sends. Text over the server's limit is a 422, an unknown `in_reply_to_id` a 404, a bad
+token a 401, with Mastodon's `{"error": ...}` bodies. `GET
+/api/v1/accounts/verify_credentials` returns the account. Rate-limit headers carry an ISO
+8601 reset time, as Rack::Attack and RateLimitHeaders send it. Canned replies for forced
+cases are at the bottom.
 """
 from __future__ import annotations
 
+import html
 import itertools
 import re
 import threading
@@ -20,6 +34,9 @@ from tests.fakes.server import FakeServer, Reply, Request
 
 JSON = {"Content-Type": "application/json; charset=utf-8"}
 URL_IN_TEXT = re.compile(r"https?://\S+")
+MENTION = re.compile(r"(?<![\w/])@(?P<user>[A-Za-z0-9_]+)@(?P<domain>[A-Za-z0-9.-]+\.[A-Za-z]{2,})")
+KEY_SECONDS = 3600
+ACCOUNT_ID = "109302436954721982"
 
 
 def iso(moment: datetime, digits: int = 3) -> str:
@@ -33,17 +50,30 @@ class FakeMastodon(FakeServer):
         self.username = username
         self.max_characters = max_characters
         self.statuses: dict[str, dict] = {}
-        self.keys: dict[str, str] = {}
+        self.keys: dict[str, tuple[str, datetime]] = {}
         self.slow_next = 0.0
+        self.lose_next = False
+        self.offset = timedelta(0)
         self._ids = itertools.count(int(time.time() * 1000) << 16)
         self._state = threading.Lock()
+
+    def now(self) -> datetime:
+        """The server's clock: the real one moved by `advance`."""
+        return datetime.now(timezone.utc) + self.offset
+
+    def advance(self, by: timedelta) -> None:
+        self.offset += by
 
     def slow_once(self, seconds: float) -> None:
         """Create the next status normally but answer only after `seconds`."""
         self.slow_next = seconds
 
-    def seed(self, text: str = "an earlier post") -> str:
-        status = self._store(text, None, "public")
+    def lose_answer_once(self) -> None:
+        """Create the next status normally, then reset the connection instead of answering."""
+        self.lose_next = True
+
+    def seed(self, text: str = "an earlier post", reply_to: str | None = None) -> str:
+        status = self._store(text, reply_to, "public")
         return status["id"]
 
     def _answer(self, request: Request) -> Reply:
@@ -57,15 +87,34 @@ class FakeMastodon(FakeServer):
                 return Reply(200, found, headers=dict(JSON))
         if request.method == "GET" and request.path == "/api/v1/accounts/verify_credentials":
             return Reply(200, self._account(), headers={**JSON, **rate_headers(299)})
+        if request.method == "GET" and request.path == f"/api/v1/accounts/{ACCOUNT_ID}/statuses":
+            return self._timeline(request)
         return Reply(404, {"error": "Record not found"}, headers=dict(JSON))
+
+    def _timeline(self, request: Request) -> Reply:
+        asked = {key: values[-1] for key, values in request.query.items()}
+        limit = min(40, max(1, int(asked.get("limit") or 20)))
+        found = sorted(self.statuses.values(), key=lambda status: int(status["id"]), reverse=True)
+        if asked.get("max_id"):
+            found = [status for status in found if int(status["id"]) < int(asked["max_id"])]
+        if asked.get("exclude_replies") == "true":
+            found = [status for status in found if status["in_reply_to_id"] is None]
+        page = found[:limit]
+        headers = {**JSON, **rate_headers(297)}
+        if page:
+            base = f"{self.url}/api/v1/accounts/{ACCOUNT_ID}/statuses?limit={limit}"
+            headers["Link"] = (f'<{base}&max_id={page[-1]["id"]}>; rel="next", '
+                               f'<{base}&min_id={page[0]["id"]}>; rel="prev"')
+        return Reply(200, page, headers=headers)
 
     def _post(self, request: Request) -> Reply:
         fields = request.json() if "json" in (request.header("Content-Type") or "") else request.form()
         text = str(fields.get("status") or "")
         key = request.header("Idempotency-Key")
         with self._state:
-            if key and key in self.keys:
-                return Reply(200, self.statuses[self.keys[key]], headers={**JSON, **rate_headers(298)})
+            remembered = self.keys.get(key or "")
+            if remembered and (self.now() - remembered[1]).total_seconds() < KEY_SECONDS:
+                return Reply(200, self.statuses[remembered[0]], headers={**JSON, **rate_headers(298)})
             if not text.strip():
                 return Reply(422, {"error": "Validation failed: Text can't be blank"}, headers=dict(JSON))
             if len(URL_IN_TEXT.sub("x" * 23, text)) > self.max_characters:
@@ -76,16 +125,17 @@ class FakeMastodon(FakeServer):
                 return Reply(404, {"error": "Record not found"}, headers=dict(JSON))
             status = self._store(text, str(reply_to) if reply_to else None, fields.get("visibility") or "public")
             if key:
-                self.keys[key] = status["id"]
+                self.keys[key] = (status["id"], self.now())
             delay, self.slow_next = self.slow_next, 0.0
-        return Reply(200, status, headers={**JSON, **rate_headers(298)}, delay=delay)
+            lost, self.lose_next = self.lose_next, False
+        return Reply(200, status, headers={**JSON, **rate_headers(298)}, delay=delay, reset=lost)
 
     def _store(self, text: str, reply_to: str | None, visibility: str) -> dict:
         status_id = str(next(self._ids))
         base = self.url
         status = {
             "id": status_id,
-            "created_at": iso(datetime.now(timezone.utc)),
+            "created_at": iso(self.now()),
             "in_reply_to_id": reply_to,
             "in_reply_to_account_id": self._account()["id"] if reply_to else None,
             "sensitive": False,
@@ -97,7 +147,7 @@ class FakeMastodon(FakeServer):
             "replies_count": 0,
             "reblogs_count": 0,
             "favourites_count": 0,
-            "content": f"<p>{text}</p>",
+            "content": render(text),
             "reblog": None,
             "account": self._account(),
             "media_attachments": [],
@@ -111,8 +161,41 @@ class FakeMastodon(FakeServer):
         return status
 
     def _account(self) -> dict:
-        return {"id": "109302436954721982", "username": self.username, "acct": self.username,
+        return {"id": ACCOUNT_ID, "username": self.username, "acct": self.username,
                 "display_name": "Acme", "url": f"{self.url}/@{self.username}"}
+
+
+def _link(url: str) -> str:
+    scheme, _, rest = url.partition("://")
+    shown, hidden = (rest[:30], rest[30:]) if len(rest) > 30 else (rest, "")
+    return (f'<a href="{html.escape(url)}" target="_blank" rel="nofollow noopener noreferrer" translate="no">'
+            f'<span class="invisible">{html.escape(scheme)}://</span>'
+            f'<span class="{"ellipsis" if hidden else ""}">{html.escape(shown)}</span>'
+            f'<span class="invisible">{html.escape(hidden)}</span></a>')
+
+
+def _mention(match: re.Match) -> str:
+    user, domain = match.group("user"), match.group("domain")
+    return (f'<span class="h-card" translate="no"><a href="https://{domain}/@{user}" class="u-url mention">'
+            f'@<span>{user}</span></a></span>')
+
+
+def _inline(text: str) -> str:
+    pieces, last = [], 0
+    pattern = re.compile(f"{URL_IN_TEXT.pattern}|{MENTION.pattern}")
+    for match in pattern.finditer(text):
+        pieces.append(html.escape(text[last:match.start()]))
+        pieces.append(_link(match.group(0)) if match.group(0).startswith("http") else _mention(match))
+        last = match.end()
+    pieces.append(html.escape(text[last:]))
+    return "".join(pieces)
+
+
+def render(text: str) -> str:
+    """A status's `content` for its plain text, as Mastodon's TextFormatter makes it."""
+    paragraphs = re.split(r"\n\n+", text.replace("\r\n", "\n").strip("\n"))
+    return "".join("<p>" + "<br />".join(_inline(line) for line in paragraph.split("\n")) + "</p>"
+                   for paragraph in paragraphs)
 
 
 def rate_headers(remaining: int, limit: int = 300, period: int = 300) -> dict[str, str]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import socket
+import ssl
 import struct
 import threading
 import time
@@ -76,7 +77,16 @@ class FakeServer:
     @property
     def url(self) -> str:
         host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"{self.scheme}://{host}:{port}"
+
+    scheme = "http"
+
+    def use_tls(self, context: ssl.SSLContext) -> "FakeServer":
+        """Speak HTTPS with `context`'s certificate (call before `start`); a client that
+        refuses the certificate ends its connection in the handshake."""
+        self._server.socket = context.wrap_socket(self._server.socket, server_side=True)
+        self.scheme = "https"
+        return self
 
     def reset(self) -> None:
         """Forget recorded requests and queued replies (fakes shared across tests)."""

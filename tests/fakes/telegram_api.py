@@ -6,7 +6,10 @@ the Bot API accepts. Every answer has the Bot API's envelope: `{"ok":true,"resul
 or `{"ok":false,"error_code":..,"description":..,"parameters":..}` with the same HTTP
 status. A wrong token gets 401 Unauthorized, a malformed one 404 Not Found, an unknown
 chat, an empty or over-long text and a missing reply target get the real 400s, and a
-chat the bot was removed from gets the real 403. Tests queue anything else with
+chat the bot was removed from gets the real 403. A text sent with `parse_mode` is read as
+Telegram reads it (`telegram_entities`): one it cannot parse gets the real 400 "Bad
+Request: can't parse entities: …", and the length is counted after parsing, on the text
+the message then shows (`sent[-1]["text"]`). Tests queue anything else with
 `FakeTelegram.error(...)`, or script the answer to the n-th sendMessage (`fail_call`).
 """
 from __future__ import annotations
@@ -17,6 +20,7 @@ import re
 from typing import Any
 
 from tests.fakes.server import FakeServer, Reply, Request
+from tests.fakes.telegram_entities import PARSERS, Unparsable, shown_text
 
 HEADERS = {"Server": "nginx/1.18.0", "Content-Type": "application/json",
            "Access-Control-Allow-Origin": "*",
@@ -106,7 +110,13 @@ class FakeTelegram(FakeServer):
             return self.error(400, "Bad Request: chat not found")
         if chat["id"] in self.removed:
             return self.error(403, f"Forbidden: bot is not a member of the {chat['type']} chat")
-        text = str(fields.get("text", ""))
+        parse_mode = fields.get("parse_mode") or None
+        if parse_mode is not None and parse_mode not in PARSERS:
+            return self.error(400, "Bad Request: unsupported parse_mode")
+        try:
+            text = shown_text(str(fields.get("text", "")), parse_mode)
+        except Unparsable as refused:
+            return self.error(400, f"Bad Request: can't parse entities: {refused}")
         if not text.strip():
             return self.error(400, "Bad Request: message text is empty")
         if len(text.encode("utf-16-le")) // 2 > 4096:

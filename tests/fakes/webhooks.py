@@ -246,6 +246,70 @@ class TeamsFake(ScriptedFake):
                                 "x-ms-workflow-name": self.workflow_id})
 
 
+# --- Teams: a retired Office 365 connector ------------------------------------------------
+#
+# How a connector answers, from Microsoft's own words:
+# - "Sending messages to connectors and webhooks" (learn.microsoft.com/microsoftteams/platform/
+#   webhooks-and-connectors/how-to/connectors-using): "If the POST succeeds, you should see a
+#   simple 1"; "Rate limiting for connectors": 4 requests a second, 60 in 30 s, 100 an hour,
+#   and "response body needs to be extracted and read as Connectors do not throw 429s", the
+#   body containing "Microsoft Teams endpoint returned HTTP error 429".
+# - Microsoft's answers in the docs' own tracker (github.com/MicrosoftDocs/msteams-docs):
+#   #1810 "Teams returns 413 for large messages and the behavior at Connector's end has
+#   always been to wrap it with 200 OK response"; #400 and #4145, a refused card or a removed
+#   channel is "Webhook message delivery failed with error: Microsoft Teams endpoint returned
+#   HTTP error 400 with ContextId tcid=…,server=…,cv=…" with HTTP 200 ("a known code design");
+#   #1736 "Webhook message delivery failed with error: Error contacting Microsoft Teams endpoint".
+
+TEXT_PLAIN = {"Content-Type": "text/plain; charset=utf-8"}
+CONNECTOR_WINDOWS = ((1.0, 4), (30.0, 60), (3600.0, 100))
+
+
+def connector_failure(status: int | None) -> Reply:
+    """A connector's 200 whose body says Teams did not take the message."""
+    said = (f"Microsoft Teams endpoint returned HTTP error {status} with ContextId tcid=0,"
+            "server=msgapi-production-weu-azsc2-1-42,cv=q8H2vYtXbUeZ1m0aN3kR7w.0,MS-CV=q8H2vYtXbUeZ1m0aN3kR7w.0.."
+            if status else "Error contacting Microsoft Teams endpoint")
+    return Reply(200, f"Webhook message delivery failed with error: {said}", dict(TEXT_PLAIN))
+
+
+class ConnectorFake(ScriptedFake):
+    """<tenant>.webhook.office.com: POST /webhookb2/<group>@<tenant>/IncomingWebhook/<id>/<owner>;
+    200 "1" when Teams took the message, 200 with a failure body otherwise (a card that is
+    not a message with attachments: 400; over 28 KB: 413; past the rate windows: 429;
+    a channel removed: 400)."""
+
+    def __init__(self, path: str):
+        super().__init__(self.answer)
+        self.path = path
+        self.posted: list[dict] = []
+        self.times: list[float] = []
+        self.removed = False
+
+    def reset(self) -> None:
+        super().reset()
+        self.posted, self.times, self.removed = [], [], False
+
+    def answer(self, request: Request) -> Reply:
+        if request.method != "POST" or request.path != self.path:
+            return connector_failure(400)
+        now = time.monotonic()
+        if any(sum(1 for moment in self.times if now - moment < span) >= most for span, most in CONNECTOR_WINDOWS):
+            return connector_failure(429)
+        self.times.append(now)
+        if len(request.body) > 28 * 1024:
+            return connector_failure(413)
+        try:
+            body = request.json()
+        except ValueError:
+            return connector_failure(400)
+        if self.removed or not isinstance(body, dict) or body.get("type") != "message" \
+                or not body.get("attachments"):
+            return connector_failure(400)
+        self.posted.append(body)
+        return Reply(200, "1", dict(TEXT_PLAIN))
+
+
 # --- generic webhook ---------------------------------------------------------------------
 
 class ReceiverFake(ScriptedFake):
