@@ -49,8 +49,10 @@ def error(status: int, name: str, message: str, headers: dict[str, str] | None =
 
 class FakePDS(FakeServer):
     def __init__(self, app_password: str, handle: str = "acme.bsky.social",
-                 did: str = "did:plc:acme4kq7w2mzv3xf6tbl5nrc", password: str = "main-account-password"):
+                 did: str = "did:plc:acme4kq7w2mzv3xf6tbl5nrc", password: str = "main-account-password",
+                 access_lifetime: int = 7200):
         super().__init__(self._answer)
+        self.access_lifetime = access_lifetime
         self.handle, self.did = handle, did
         self.app_passwords = {app_password}
         self.password = password
@@ -187,7 +189,8 @@ class FakePDS(FakeServer):
         if did != caller:
             return error(401, "AuthenticationRequired", "Authentication Required")
         if not isinstance(record, dict) or record.get("$type") != collection:
-            return error(400, "InvalidRequest", f"Invalid $type: expected {collection}, got {record and record.get('$type')}")
+            return error(400, "InvalidRequest",
+                         f"Invalid $type: expected {collection}, got {record and record.get('$type')}")
         rkey = body.get("rkey") or _tid()
         if collection == POST and not TID.fullmatch(str(rkey)):
             return error(400, "InvalidRequest", f"Invalid record key for {POST}: must be a valid TID")
@@ -287,8 +290,8 @@ class FakePDS(FakeServer):
 
     def _session(self, scope: str) -> dict[str, Any]:
         now = int(time.time())
-        access = _jwt({"scope": scope, "sub": self.did, "iat": now, "exp": now + 7200,
-                       "aud": "did:web:morel.us-east.host.bsky.network"})
+        access = _jwt({"scope": scope, "sub": self.did, "iat": now, "exp": now + self.access_lifetime,
+                       "aud": "did:web:morel.us-east.host.bsky.network", "jti": _tid()})
         refresh = _jwt({"scope": "com.atproto.refresh", "sub": self.did, "iat": now, "exp": now + 90 * 86400,
                         "jti": _tid()})
         self.tokens[access] = (self.did, "access")
@@ -387,5 +390,6 @@ def internal_error() -> Reply:
 
 def bad_gateway() -> Reply:
     """502 from the load balancer in front of the PDS: HTML, not XRPC."""
-    html = "<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1></center></body></html>"
+    html = ("<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1></center>"
+            "</body></html>")
     return Reply(502, html, headers={"Content-Type": "text/html"})
