@@ -9,7 +9,9 @@ Guarantees:
   in order; only the whitespace at a cut is left out. A line break inside a part stays.
 - Cuts fall at the strongest boundary that still fills a good share of a part:
   paragraph, then line, then sentence, then clause (, ; :), then word. A word is cut
-  only when it alone is longer than a part.
+  only when it alone is longer than a part, and then between grapheme clusters: an
+  emoji sequence (a family, a flag, a skin tone) or a letter with its accent is never
+  cut in two.
 - No orphan: the last part never holds fewer than `MIN_WORDS` words while the part
   before it has words to spare ("3/3 publicarlo." does not happen).
 - The parts are decided at render time, shown in the preview with their counts and
@@ -108,9 +110,14 @@ def _next_cut(text: str, start: int, cuts: list[Cut], budget: int, measure: Meas
 
 
 def _hard_cut(text: str, start: int, budget: int, measure: Measure) -> int:
-    end = start + 1
-    while end < len(text) and measure(text[start:end + 1]) <= budget:
-        end += 1
+    import regex
+
+    clusters = regex.finditer(r"\X", text, pos=start)
+    end = next(clusters).end()
+    for cluster in clusters:
+        if measure(text[start:cluster.end()]) > budget:
+            break
+        end = cluster.end()
     return end
 
 
