@@ -17,7 +17,7 @@ Guarantees:
   PDS answers to a key it already holds), that key is looked up at once
   (`com.atproto.repo.getRecord`): the post found there, with the part's text, is the
   receipt; no post there means nothing was posted; a failed look-up leaves the outcome
-  unknown, and the next attempt does the same.
+  unknown, and the next attempt does the same. A freeze stops it before the look-up.
 - Links, mentions and hashtags are facets with UTF-8 byte offsets (the SDK's port of the
   Bluesky app's detection); a mention is resolved to its DID with
   `com.atproto.identity.resolveHandle`, and a handle that does not resolve stays plain text.
@@ -40,6 +40,7 @@ from channels import http
 from channels.base import (Channel, DeliveryError, Message, Permanent, post_in_parts,
                            quiet_loggers, Receipt, Retryable, SettingError)
 from channels.bluesky_records import POST, post_reference, post_uri, post_url, record_key, tid_time
+from channels.deadline import current_abort
 from channels.schemas import OPTIONS
 
 HANDLE = re.compile(r"(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]([a-z0-9-]{0,61}[a-z0-9])?")
@@ -131,7 +132,8 @@ class BlueskyChannel(Channel):
     def _after_failed_create(self, raw: BaseException, rkey: str, text: str) -> Receipt:
         """The post at `rkey` when the failed create may have written it; else the failure."""
         failure = self._failure(raw, posting=True)
-        if _refused_before_writing(raw, failure):
+        frozen = current_abort()
+        if _refused_before_writing(raw, failure) or (frozen is not None and frozen.is_set()):
             raise failure
         try:
             found = self._record(self._did, rkey)

@@ -306,6 +306,35 @@ def test_a_resend_after_an_unknown_outcome_posts_once(fake):
                                                                    record_key(f"{KEY}-1"), record_key(f"{KEY}-2")]
 
 
+@pytest.mark.parametrize("shape", [{"trickle": 1.0}, {"padding": 2 << 20}], ids=["trickle", "over-1-MiB"])
+def test_an_answer_cut_at_the_timeout_or_too_long_is_looked_up(fake, shape):
+    fake.answer_next_create(**shape)
+    started = time.monotonic()
+    receipt = build(fake, timeout=2).send(message())
+    assert time.monotonic() - started < 10
+    [post] = fake.posts()
+    assert receipt.id == post["uri"] and len(calls(fake)) == 1
+    assert len(calls(fake, "com.atproto.repo.getRecord")) == 1
+
+
+def test_a_freeze_stops_the_request_in_flight_and_the_outcome_stays_unknown(fake):
+    import threading
+
+    from channels.deadline import abort_on
+
+    channel = build(fake, timeout=60)
+    channel.check()
+    fake.answer_next_create(trickle=1.0)
+    frozen = threading.Event()
+    threading.Timer(0.5, frozen.set).start()
+    started = time.monotonic()
+    with abort_on(frozen), pytest.raises(Retryable) as stopped:
+        channel.send(message())
+    assert time.monotonic() - started < 10
+    assert stopped.value.maybe_delivered and "freeze" in stopped.value.reason
+    assert not calls(fake, "com.atproto.repo.getRecord")
+
+
 def test_every_request_stays_on_api_url_also_after_a_session_refresh():
     with FakePDS(APP_PASSWORD, access_lifetime=600) as fake:
         channel = build(fake)

@@ -69,11 +69,12 @@ class FakePDS(FakeServer):
         """Answer the next calls of `nsid` with `replies`, in order, before anything else."""
         self.failures[nsid].extend(replies)
 
-    def answer_next_create(self, delay: float = 0.0, cut_after: int | None = None, status: int = 200,
-                           body: Any = None) -> None:
+    def answer_next_create(self, delay: float = 0.0, cut_after: int | None = None, trickle: float = 0.0,
+                           padding: int = 0) -> None:
         """Store the next post, then answer after `delay` s, or cut the answer after
-        `cut_after` bytes of its body, or answer `status` with `body` instead."""
-        self.next_create = {"delay": delay, "cut_after": cut_after, "status": status, "body": body}
+        `cut_after` bytes of its body, or send it one byte every `trickle` s, or with
+        `padding` spaces after the JSON."""
+        self.next_create = {"delay": delay, "cut_after": cut_after, "trickle": trickle, "padding": padding}
 
     def expire_sessions(self) -> None:
         """Every access token issued so far is now past its `exp`."""
@@ -206,8 +207,8 @@ class FakePDS(FakeServer):
                                                                           "rev": stored["rev"]},
                   "validationStatus": "valid"}
         if shaped:
-            return Reply(shaped["status"], shaped["body"] if shaped["body"] is not None else answer,
-                         headers=dict(JSON), delay=shaped["delay"], cut_after=shaped["cut_after"])
+            return Reply(200, json.dumps(answer).encode() + b" " * shaped["padding"], headers=dict(JSON),
+                         delay=shaped["delay"], cut_after=shaped["cut_after"], trickle=shaped["trickle"])
         return Reply(200, answer, headers=dict(JSON))
 
     def _com_atproto_repo_getRecord(self, request: Request) -> Reply:
