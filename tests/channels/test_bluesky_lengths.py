@@ -76,7 +76,7 @@ def _padded(text: str, target: int) -> str:
 @pytest.mark.servers
 def test_the_pds_takes_each_text_at_the_limit_and_refuses_one_grapheme_more():
     under = [(index, text) for index, (text, _) in enumerate(TEXTS) if measure(text, "bluesky") <= 300]
-    assert len(under) >= 24
+    assert len(under) == 26
     with FakePDS(APP_PASSWORD) as fake:
         channel = BlueskyChannel.build("bsky", {"type": "bluesky", "handle": "acme.bsky.social",
                                                 "app_password": APP_PASSWORD, "api_url": fake.url})
