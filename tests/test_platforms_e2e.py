@@ -258,3 +258,21 @@ def test_a_permanent_refusal_is_not_retried_and_exits_1(workspace, platforms):
     assert workspace.sleeps == []
     assert len([r for r in platforms.mastodon.requests if r.method == "POST"]) == 1
     assert platforms.posts()["x"] == 1
+
+
+def test_an_unknown_bluesky_outcome_is_resent_under_the_same_record_key_and_posts_once(workspace, platforms):
+    from tests.fakes.bluesky_pds import bad_gateway
+
+    platforms.bluesky.answer_next_create(cut_after=20)
+    platforms.bluesky.fail("com.atproto.repo.getRecord", bad_gateway())
+    draft, result = _approve(workspace, platforms)
+    assert result.exit_code == 0, result.output
+    assert platforms.posts()["bluesky"] == 1
+    creates = [r.json()["rkey"] for r in platforms.bluesky.requests if r.path.endswith("createRecord")]
+    assert len(creates) == 2 and creates[0] == creates[1]
+    events = [(event["kind"], event["data"]) for event in json.loads(workspace.run("log", "--json").output)
+              if event["channel"] == "bluesky" and event["kind"].startswith("delivery.")]
+    assert [kind for kind, _ in events] == ["delivery.started", "delivery.failed", "delivery.started",
+                                            "delivery.delivered"]
+    assert events[1][1]["maybe_delivered"] is True
+    assert events[3][1]["id"] == platforms.bluesky.posts()[0]["uri"]
