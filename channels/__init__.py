@@ -20,6 +20,7 @@ REGISTRY: dict[str, str] = {
     "facebook": "channels.facebook:FacebookChannel",
     "telegram": "channels.telegram:TelegramChannel",
     "mastodon": "channels.mastodon:MastodonChannel",
+    "bluesky": "channels.bluesky:BlueskyChannel",
     "slack": "channels.slack:SlackChannel",
     "discord": "channels.discord:DiscordChannel",
     "teams": "channels.teams:TeamsChannel",

@@ -8,13 +8,14 @@ from channels.options import NETWORK_OPTIONS, Option
 TWEEPY_HOST = "https://api.twitter.com"
 GRAPH_URL = "https://graph.facebook.com"
 BOT_API_URL = "https://api.telegram.org"
+BLUESKY_URL = "https://bsky.social"
 
 OPTIONS: dict[str, dict[str, Option]] = {
     "outbox": {
         "path": Option(str, default="var/outbox", help="folder the files are written to (relative to the workspace)"),
         "variant": Option(str, default="long", choices=("short", "long")),
         "max_length": Option(int, help="refuse payloads longer than this"),
-        "counting": Option(str, default="chars", choices=("chars", "utf16", "x", "mastodon")),
+        "counting": Option(str, default="chars", choices=("chars", "utf16", "x", "mastodon", "bluesky")),
         "overflow": Option(str, default="reject", choices=("reject", "thread", "split")),
     },
     "site": {
@@ -59,6 +60,13 @@ OPTIONS: dict[str, dict[str, Option]] = {
         "visibility": Option(str, default="public", choices=("public", "unlisted", "private", "direct")),
         "max_length": Option(int, default=500, help="the server's character limit (500 unless it allows more)"),
         **NETWORK_OPTIONS,
+    },
+    "bluesky": {
+        "handle": Option(str, required=True, help="the account's handle, e.g. acme.bsky.social"),
+        "app_password": Option(str, required=True, secret=True,
+                               help="an app password of the account (Settings, App passwords), never its own password"),
+        **NETWORK_OPTIONS,
+        "api_url": Option(str, default=BLUESKY_URL, help="the account's PDS; https://bsky.social forwards to it"),
     },
     "slack": {
         "webhook_url": Option(str, required=True, secret=True,

@@ -15,7 +15,8 @@ from publisher.cli import cli
 from publisher.cli.root import COMMANDS
 
 ROOT = Path(__file__).resolve().parent.parent
-SDK_MODULES = ("tweepy", "facebook", "telegram", "httpx", "requests", "urllib3", "tenacity", "jinja2", "rich")
+SDK_MODULES = ("tweepy", "facebook", "telegram", "httpx", "requests", "urllib3", "tenacity", "jinja2", "rich",
+               "atproto", "atproto_client")
 PROBE = """
 import sys
 from publisher.cli import cli

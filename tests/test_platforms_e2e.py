@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.fakes.bluesky_pds import FakePDS
 from tests.fakes.graph_api import FakeGraph
 from tests.fakes.mastodon_api import FakeMastodon
 from tests.fakes.smtp_server import SmtpServer
@@ -23,6 +24,7 @@ SECRETS = {
     "MASTODON_TOKEN": "CANARY-mastodon-c4a2", "SLACK_PATH": "/services/T0001/B0001/CANARYslack8e1f",
     "DISCORD_TOKEN": "CANARY-discord-0d3f", "TEAMS_SIG": "CANARY-teams-sig-6b5a",
     "HOOK_AUTH": "Bearer CANARY-hook-2c8d", "SMTP_PASSWORD": "CANARY-smtp-91aa",
+    "BLUESKY_APP_PASSWORD": "CANARY-bsky-5f2e-a7c1",
 }
 CANARY_MARK = "CANARY"
 
@@ -35,13 +37,14 @@ class Platforms:
         self.graph = FakeGraph(token=s["FB_TOKEN"])
         self.telegram = FakeTelegram(token=s["TG_TOKEN"])
         self.mastodon = FakeMastodon(token=s["MASTODON_TOKEN"])
+        self.bluesky = FakePDS(app_password=s["BLUESKY_APP_PASSWORD"])
         self.slack = SlackFake(s["SLACK_PATH"])
         self.discord = DiscordFake("1180000000000000099", s["DISCORD_TOKEN"], guild_id="1170000000000000001")
         self.teams = TeamsFake("4b1c0d9e2f3a", s["TEAMS_SIG"])
         self.hook = ReceiverFake(authorization=s["HOOK_AUTH"])
         self.smtp = SmtpServer("none", users={"press": s["SMTP_PASSWORD"]}, auth_require_tls=False)
-        self.http = [self.x, self.graph, self.telegram, self.mastodon, self.slack, self.discord, self.teams,
-                     self.hook]
+        self.http = [self.x, self.graph, self.telegram, self.mastodon, self.bluesky, self.slack, self.discord,
+                     self.teams, self.hook]
 
     def start(self) -> "Platforms":
         for fake in self.http:
@@ -85,6 +88,12 @@ type = "mastodon"
 instance = "{self.mastodon.url}"
 token = "${{MASTODON_TOKEN}}"
 
+[channels.bluesky]
+type = "bluesky"
+handle = "acme.bsky.social"
+app_password = "${{BLUESKY_APP_PASSWORD}}"
+api_url = "{self.bluesky.url}"
+
 [channels.cabinet]
 type = "slack"
 audience = "internal"
@@ -120,7 +129,7 @@ recipients = ["newsroom@example.org", "desk@example.net"]
 
     def posts(self) -> dict[str, int]:
         return {"x": len(self.x.tweets), "facebook": len(self.graph.posts), "telegram": len(self.telegram.sent),
-                "mastodon": len(self.mastodon.statuses),
+                "mastodon": len(self.mastodon.statuses), "bluesky": len(self.bluesky.posts()),
                 "cabinet": sum(1 for r in self.slack.requests if r.method == "POST"),
                 "discord": len(self.discord.messages),
                 "teams": sum(1 for r in self.teams.requests if r.method == "POST"),
@@ -158,13 +167,16 @@ def test_one_draft_reaches_every_platform_exactly_once(workspace, platforms):
     delivered = [event for event in json.loads(workspace.run("log", "--json").output)
                  if event["kind"] == "delivery.delivered"]
     assert {event["channel"] for event in delivered} == {"web", "outbox", "x", "facebook", "telegram", "mastodon",
-                                                         "cabinet", "discord", "teams", "hook", "press"}
+                                                         "bluesky", "cabinet", "discord", "teams", "hook", "press"}
     by_channel = {event["channel"]: event["data"] for event in delivered}
     tweet_id = next(iter(platforms.x.tweets))
     assert by_channel["x"]["url"] == f"https://x.com/acme_es/status/{tweet_id}"
     assert by_channel["mastodon"]["url"].startswith(platforms.mastodon.url)
     assert by_channel["telegram"]["url"].startswith("https://t.me/citywater/")
     assert by_channel["facebook"]["id"] == platforms.graph.posts[0]["id"]
+    [post] = platforms.bluesky.posts()
+    assert by_channel["bluesky"]["id"] == post["uri"] and "A payment outage" in post["value"]["text"]
+    assert by_channel["bluesky"]["url"].startswith(f"https://bsky.app/profile/{platforms.bluesky.did}/post/")
     short_text = next(iter(platforms.x.tweets.values()))["text"]
     assert "A payment outage" in short_text
 
@@ -191,8 +203,8 @@ def test_channels_check_fails_on_a_bad_token(workspace, platforms):
     assert "CANARY" not in result.output
 
 
-def _leaks(workspace, outputs: list[str]) -> list[str]:
-    values = [value for value in SECRETS.values()] + ["CANARY-wrong-"]
+def _leaks(workspace, outputs: list[str], issued: tuple[str, ...] = ()) -> list[str]:
+    values = [value for value in SECRETS.values()] + ["CANARY-wrong-", *issued]
     found = [f"output {index}" for index, text in enumerate(outputs) for value in values if value in text]
     for path in Path(workspace.path, "var").rglob("*"):
         if path.is_file():
@@ -220,7 +232,8 @@ def test_no_secret_leaks_on_success_or_any_error_path(workspace, platforms):
         outputs.append(workspace.run(*args, env=env).output)
     outputs.append((workspace.path / "report.html").read_text(encoding="utf-8"))
     assert "unauthorized" in outputs[1].lower() or "token" in outputs[1].lower()
-    assert _leaks(workspace, outputs) == []
+    assert platforms.bluesky.tokens
+    assert _leaks(workspace, outputs, tuple(platforms.bluesky.tokens)) == []
 
 
 def test_a_rate_limited_platform_is_retried_after_exactly_the_delay_it_asked(workspace, platforms):
@@ -245,3 +258,21 @@ def test_a_permanent_refusal_is_not_retried_and_exits_1(workspace, platforms):
     assert workspace.sleeps == []
     assert len([r for r in platforms.mastodon.requests if r.method == "POST"]) == 1
     assert platforms.posts()["x"] == 1
+
+
+def test_an_unknown_bluesky_outcome_is_resent_under_the_same_record_key_and_posts_once(workspace, platforms):
+    from tests.fakes.bluesky_pds import bad_gateway
+
+    platforms.bluesky.answer_next_create(cut_after=20)
+    platforms.bluesky.fail("com.atproto.repo.getRecord", bad_gateway())
+    draft, result = _approve(workspace, platforms)
+    assert result.exit_code == 0, result.output
+    assert platforms.posts()["bluesky"] == 1
+    creates = [r.json()["rkey"] for r in platforms.bluesky.requests if r.path.endswith("createRecord")]
+    assert len(creates) == 2 and creates[0] == creates[1]
+    events = [(event["kind"], event["data"]) for event in json.loads(workspace.run("log", "--json").output)
+              if event["channel"] == "bluesky" and event["kind"].startswith("delivery.")]
+    assert [kind for kind, _ in events] == ["delivery.started", "delivery.failed", "delivery.started",
+                                            "delivery.delivered"]
+    assert events[1][1]["maybe_delivered"] is True
+    assert events[3][1]["id"] == platforms.bluesky.posts()[0]["uri"]

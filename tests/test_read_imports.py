@@ -13,7 +13,8 @@ import pytest
 from channels import REGISTRY, channel_class, channel_options
 
 ROOT = Path(__file__).resolve().parent.parent
-HEAVY = ("jinja2", "requests", "urllib3", "rich", "asyncio", "tenacity", "tweepy", "facebook", "telegram")
+HEAVY = ("jinja2", "requests", "urllib3", "rich", "asyncio", "tenacity", "tweepy", "facebook", "telegram", "httpx",
+         "atproto", "atproto_client", "pydantic")
 DISABLED = """
 [channels.x]
 type = "x"
@@ -28,6 +29,12 @@ type = "telegram"
 enabled = false
 token = "${TG_TOKEN}"
 chat = "@acme"
+
+[channels.bsky]
+type = "bluesky"
+enabled = false
+handle = "acme.bsky.social"
+app_password = "${BLUESKY_APP_PASSWORD}"
 
 [channels.press]
 type = "email"
@@ -64,7 +71,8 @@ def test_read_commands_import_no_channel_module_nor_heavy_library(workspace, com
     workspace.render("--case", "2", "--template", "apology")
     loaded = loaded_by(workspace, *command)
     channel_code = {entry.split(":")[0] for entry in REGISTRY.values()} | {"channels.site_pages", "channels.http",
-                                                                           "channels.hooks"}
+                                                                           "channels.hooks", "channels.httpx_bridge",
+                                                                           "channels.bluesky_records"}
     assert [name for name in loaded if name in channel_code or not name.startswith("channels.")] == []
 
 

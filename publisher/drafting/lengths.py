@@ -16,6 +16,13 @@ splitter and the console all measure through `measure()` and `refusal()`.
   4096 characters, a valid domain) counts 23; a mention `@user@domain` counts as
   `@user` unless its domain is over 253 characters; everything else counts in full. A
   text holding a URL over 4096 characters or such a domain is refused, never split.
+- `bluesky`: the `app.bsky.feed.post` lexicon the PDS validates a post with: at most 300
+  grapheme clusters (Unicode extended grapheme clusters, as the validator counts them) and
+  at most 3000 bytes of UTF-8. The count is the graphemes, or a tenth of the bytes
+  (rounded up) where that is more, so the one limit of 300 holds both rules and a text
+  heavy in long emoji sequences is split before the PDS would refuse it. A URL counts in
+  full: the approved text is posted as it is (the Bluesky app shortens the links it
+  shows; this tool does not rewrite an approved text).
 - `utf16`: UTF-16 code units (Telegram 4096, Discord 2000).
 - `chars`: code points (Facebook, Slack, Teams, email, webhook).
 """
@@ -27,6 +34,7 @@ from typing import Callable
 from publisher.i18n import N_, _
 
 URL_LENGTH = 23
+BLUESKY_BYTES_PER_GRAPHEME = 10
 MASTODON_DOMAIN_MAX = 253
 MASTODON_URL_MAX = 4096
 MASTODON_MENTION = re.compile(
@@ -98,6 +106,13 @@ def _mastodon_mentions(text: str) -> list[tuple[int, int, str]]:
     return found
 
 
+def bluesky_length(text: str) -> int:
+    import regex
+
+    graphemes = len(regex.findall(r"\X", text))
+    return max(graphemes, -(-len(text.encode("utf-8")) // BLUESKY_BYTES_PER_GRAPHEME))
+
+
 def utf16_length(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
@@ -105,6 +120,7 @@ def utf16_length(text: str) -> int:
 COUNTERS: dict[str, Callable[[str], int]] = {
     "x": x_length,
     "mastodon": mastodon_length,
+    "bluesky": bluesky_length,
     "utf16": utf16_length,
     "chars": len,
 }
@@ -117,6 +133,7 @@ REFUSALS: dict[str, Callable[[str], str | None]] = {
 DESCRIPTIONS = {
     "x": N_("X weighted characters"),
     "mastodon": N_("Mastodon characters"),
+    "bluesky": N_("Bluesky graphemes"),
     "utf16": N_("UTF-16 units"),
     "chars": N_("characters"),
 }

@@ -12,8 +12,8 @@ from publisher.incident.incidents import Incident
 from publisher.workspace.app import App
 
 PLATFORM_HOSTS = {"x.com": "x", "twitter.com": "x", "mobile.twitter.com": "x", "facebook.com": "facebook",
-                  "fb.com": "facebook", "m.facebook.com": "facebook", "t.me": "telegram"}
-PLATFORM_NAMES = {"twitter": "x", "fb": "facebook", "tg": "telegram"}
+                  "fb.com": "facebook", "m.facebook.com": "facebook", "t.me": "telegram", "bsky.app": "bluesky"}
+PLATFORM_NAMES = {"twitter": "x", "fb": "facebook", "tg": "telegram", "bsky": "bluesky"}
 
 
 def source_platform(app: App, incident: Incident) -> str | None:
