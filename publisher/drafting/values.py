@@ -16,13 +16,13 @@ from functools import lru_cache
 from typing import Any, Iterable
 
 from publisher.errors import BadInput
-from publisher.i18n import _
+from publisher.i18n import N_, _
 
 LANGUAGE_WORDS = 3
 # Languages a value is told apart from; the statement's own must be among them.
 DETECTED = ("ENGLISH", "SPANISH", "FRENCH", "GERMAN", "PORTUGUESE", "ITALIAN", "CATALAN")
-NAMES = {"en": "English", "es": "Spanish", "fr": "French", "de": "German", "pt": "Portuguese", "it": "Italian",
-         "ca": "Catalan"}
+NAMES = {"en": N_("English"), "es": N_("Spanish"), "fr": N_("French"), "de": N_("German"),
+         "pt": N_("Portuguese"), "it": N_("Italian"), "ca": N_("Catalan")}
 NOT_PROSE = re.compile(r"https?://\S+|\S+@\S+|[@#]\w+")
 
 
@@ -58,7 +58,7 @@ def check_language(language: str, values: dict[str, Any], allowed: bool) -> None
             if found and found != language:
                 raise BadInput(_("--var {name}={value!r} reads as {found}, but the statement is in {language}; "
                                  "write it in {language}, or pass --allow-language if it is meant.").format(
-                    name=name, value=piece, found=NAMES.get(found, found), language=NAMES.get(language, language)))
+                    name=name, value=piece, found=_(NAMES.get(found, found)), language=_(NAMES.get(language, language))))
 
 
 def detect(text: str) -> str | None:
