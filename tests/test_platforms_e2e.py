@@ -166,7 +166,7 @@ def test_one_draft_reaches_every_platform_exactly_once(workspace, platforms):
     assert by_channel["telegram"]["url"].startswith("https://t.me/citywater/")
     assert by_channel["facebook"]["id"] == platforms.graph.posts[0]["id"]
     short_text = next(iter(platforms.x.tweets.values()))["text"]
-    assert "A payment outage" in short_text
+    assert "We apologize for the card payment outage." in short_text
 
     again = workspace.run("send", draft, env=platforms.env())
     assert again.exit_code == 0
