@@ -80,6 +80,14 @@ ALWAYS = {"organisation": "Acme", "incident_id": "INC-7", "first_seen": "2026-12
           "update_number": 2, "author": "@maria_garcia"}
 PAIRS = sorted({(number, kind) for number, case in shipped_cases().items() for kind in case.templates})
 SENTENCE_END = re.compile(r"[.!?]\s+(?=[^\W\d_])(\w)")
+# Constructions a register switch or an agreement form can produce and a reader would stop at.
+FORBIDDEN = {
+    "es": [r"\bles l[oa]s?\b", r"\ble l[oa]s?\b",  # "se lo diríamos", never "les lo"
+           r"\b(sus|su) (está|están|es|son)\b",  # "su" before a verb: "datos suyos están"
+           r"\bpreocupa (los|las)\b", r"\bpreocupan (el|la)\b", r"\b(de|a) el\b", r"\bdebe a (los|las)\b",
+           r"\b(\w+) \1\b"],
+    "en": [r"\b(\w+) \1\b", r"\ba [aeiou]"],
+}
 DOUBLED = re.compile(r"[.,;:]\s*[.,;:]|\s[.,;:!?]|\(\s*\)|\s{2,}|[¿¡]\s")
 
 
@@ -127,8 +135,9 @@ def rendered(language: str) -> tuple[tuple[str, str, str], ...]:
     return tuple(texts)
 
 
-def problems(text: str, variant: str) -> list[str]:
-    found = []
+def problems(text: str, variant: str, language: str = "es") -> list[str]:
+    found = [f"{pattern!r} matches: {text[max(0, m.start() - 30):m.end() + 10]!r}"
+             for pattern in FORBIDDEN[language] for m in [re.search(pattern, text)] if m]
     prose = re.sub(r"https?://\S+|\S+@\S+\.\w+", "URL", text)
     for match in SENTENCE_END.finditer(prose):
         if match.group(1).islower() and not prose[:match.start() + 1].endswith(("n.º", "no.")):
@@ -163,7 +172,8 @@ def test_every_text_is_punctuated_and_capitalised(language, case, kind):
     texts = [(where, text, variant) for where, text, variant in rendered(language)
              if where.startswith(f"case {case} {kind} ")]
     assert texts
-    failures = [f"{where}: {problem}\n{text}" for where, text, variant in texts for problem in problems(text, variant)]
+    failures = [f"{where}: {problem}\n{text}" for where, text, variant in texts
+                for problem in problems(text, variant, language)]
     assert not failures, "\n\n".join(failures[:5])
 
 
@@ -216,3 +226,13 @@ def test_spelling(language):
 def _has_dictionary(name: str) -> bool:
     result = subprocess.run(["hunspell", "-D"], capture_output=True, text=True, input="", timeout=30)
     return any(line.rstrip().endswith("/" + name) for line in (result.stdout + result.stderr).splitlines())
+
+
+def test_the_ustedes_register_never_slips_into_vosotros():
+    """`[organisation] register = "ustedes"`: no public statement says os, vuestro, tenéis...
+    (the advisor brief speaks to the agency's team, not to the public)."""
+    vosotros = re.compile(r"\b(os|vuestr[oa]s?|tenéis|podéis|notéis|habéis|necesitáis|\w+aros|\w+eros)\b")
+    slips = [(where, match.group()) for where, text, _ in rendered("es")
+             if "ustedes=True" in where and " advisor " not in where
+             for match in [vosotros.search(text.replace(VALUES["es"]["advice"], ""))] if match]
+    assert slips == []

@@ -8,7 +8,8 @@ Guarantees:
   `templates/<lang>/<kind>.<variant>.j2`, the workspace's `templates/` before the
   shipped ones. Loaders only read inside those folders.
 - Filters `clause` (a value inside a sentence, no final full stop) and `opening` (the
-  same, capitalised, for a value that starts a sentence).
+  same, capitalised, for a value that starts a sentence); `de` and `a` put the Spanish
+  preposition before a value, contracted with "el" ("del retraso", "al retraso").
 - Output is plain text, stripped, with runs of blank lines folded to one; it is what
   the draft hashes and what is sent, byte for byte.
 """
@@ -61,6 +62,8 @@ class Renderer:
         )
         self.env.filters["clause"] = clause
         self.env.filters["opening"] = opening
+        self.env.filters["de"] = lambda value: contracted("de", value)
+        self.env.filters["a"] = lambda value: contracted("a", value)
 
     def candidates(self, language: str, case: int, kind: str, variant: str) -> list[str]:
         return [f"{prefix}/{language}/{folder}{kind}.{variant}.j2"
@@ -139,6 +142,14 @@ def opening(value: Any) -> str:
     """A value that opens a sentence: `clause`, with a capital first letter."""
     text = clause(value)
     return text[:1].upper() + text[1:]
+
+
+def contracted(preposition: str, value: Any) -> str:
+    """Spanish `de`/`a` before a value, contracted with its article: "del retraso", "al retraso"."""
+    text = clause(value)
+    if text.startswith("el "):
+        return f"{preposition}l {text[3:]}"
+    return f"{preposition} {text}"
 
 
 def _sentence(error: Exception) -> str:
