@@ -141,8 +141,10 @@ def test_pronouns_agree_with_what_happened(workspace, what, words):
     assert all(word in text for word in words), text
 
 
-def test_a_spanish_what_without_its_article_is_refused(workspace):
-    spanish(workspace)
-    workspace.open_incident(case=2, lang="es", what="fallos en los pagos")
-    assert "artículo" in refused(workspace, "--case", "2", "--template", "apology") or \
-        "article" in refused(workspace, "--case", "2", "--template", "apology")
+def test_a_spanish_what_without_its_article_is_refused_where_a_statement_agrees_with_it(workspace):
+    spanish(workspace, '[channels.cabinet]\ntype = "outbox"\npath = "var/cabinet"\naudience = "internal"\n')
+    workspace.open_incident(case=4, lang="es", what="rumores sobre nuestras tarifas")
+    output = refused(workspace, "--case", "4", "--template", "reassurance", "--var", f"facts={FACTS}")
+    assert "artículo" in output and "rumores sobre nuestras tarifas" in output
+    brief = payloads(workspace, "--case", "4", "--template", "advisor")
+    assert "cabinet" in brief

@@ -11,7 +11,8 @@ Guarantees:
   required, and rendering without it is refused saying how to give it.
 - In Spanish `what` starts with its article (el, la, los, las, un, una, unos, unas) and
   the templates agree with it through `what_plural` and `what_feminine`, read from that
-  article; a Spanish phrase without one is refused, since nothing could agree with it.
+  article; a Spanish statement that says `what` is refused when the phrase has none,
+  since nothing could agree with it (the internal advisor brief, which does not, renders).
 - An incident opened with `--what` renders in another language only with the phrase in
   that language (`--what-en`/`--what-es` on opening, or `--var what=`), else `BadInput`.
 - `ustedes` is true when `[organisation] register = "ustedes"` (Spanish templates then
@@ -92,16 +93,21 @@ ARTICLES = {"el": (False, False), "la": (False, True), "los": (True, False), "la
 
 def agreement(what: str, language: str) -> dict[str, bool]:
     """`what_plural` and `what_feminine` from a Spanish phrase's article; nothing in English,
-    whose templates never agree with the phrase."""
-    if language != "es":
+    whose templates never agree with the phrase, nor for a phrase without an article (a
+    template that needs the agreement is then refused by `require_agreement`)."""
+    article = what.split()[0].casefold() if what.split() else ""
+    if language != "es" or article not in ARTICLES:
         return {}
-    article = what.split()[0].casefold()
-    if article not in ARTICLES:
+    plural, feminine = ARTICLES[article]
+    return {"what_plural": plural, "what_feminine": feminine}
+
+
+def require_agreement(what: str, language: str) -> None:
+    """`BadInput` when a Spanish statement would have to agree with a `what` that has no article."""
+    if language == "es" and not agreement(what, language):
         raise BadInput(_("--what {what!r}: in Spanish the phrase starts with its article (el, la, los, las, "
                          "un, una...), e.g. \"la caída del sistema de pagos\" or \"los fallos en los pagos "
                          "con tarjeta\", so the statement can agree with it.").format(what=what))
-    plural, feminine = ARTICLES[article]
-    return {"what_plural": plural, "what_feminine": feminine}
 
 
 def incident_phrases(app: Any, incident: Any, template: str, language: str, context: dict[str, Any],

@@ -102,6 +102,10 @@ def check_variables(workspace: Path | None, language: str, case: int, kind: str,
                          "give the short noun phrase with --var what=\"...\" (e.g. \"la caída del sistema de "
                          "pagos\" or \"the payment system outage\"), or open the incident with --what. The internal --summary is never "
                          "published.").format(case=case, kind=kind, language=language))
+    if "what" in found.names and context.get("what"):
+        from publisher.drafting.phrasing import require_agreement
+
+        require_agreement(str(context["what"]), language)
     if missing:
         name = missing[0]
         source = PROVIDED.get(name, f"--var {name}=VALUE")
