@@ -171,7 +171,6 @@ def render_draft(app: App, incident: Incident, template: str, *, author: str, la
     from publisher.drafting.phrasing import incident_phrases
     from publisher.drafting.promises import next_update
     from publisher.drafting.values import check_language, check_used, given_values
-    from publisher.timeparse import now
     from publisher.drafting.rendering import workspace_renderer
     from publisher.drafting.targeting import check_solutions, default_targets
     from publisher.drafting.variables import check_variables
@@ -186,7 +185,7 @@ def render_draft(app: App, incident: Incident, template: str, *, author: str, la
     context = build_context(app, incident, variables)
     context.update(incident_phrases(app, incident, template, language, context, lambda: [
         record.status for record in list_drafts(app, incident.id) if record.draft.template == "update"]))
-    context["next_update"] = next_update(now(), float(app.config.case_setting(incident.case, "update_every", 6)),
+    context["next_update"] = next_update(app.clock(), float(app.config.case_setting(incident.case, "update_every", 6)),
                                          app.config.timezone, language, variables.get("next_update"))
     check_variables(app.workspace, language, incident.case, template, variables, context)
     given = given_values(variables, context, list(variables))
