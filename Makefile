@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint install bench clean chromium postgresql openssl openssh catalogue timetool
+.PHONY: demo test lint install bench clean chromium postgresql openssl openssh catalogue timetool hunspell
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,14 @@ chromium:
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium; \
 	} || echo "chromium could not be installed: tests/test_report_html.py will skip its browser checks"
+
+# tests/test_template_grammar.py checks the spelling of every shipped statement with Debian's
+# hunspell dictionaries (es_ES, en_US); without them that test skips, saying why.
+hunspell:
+	@{ command -v hunspell >/dev/null 2>&1 && [ -f /usr/share/hunspell/es_ES.dic ] && [ -f /usr/share/hunspell/en_US.dic ]; } || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq hunspell hunspell-es hunspell-en-us; \
+	} || echo "hunspell could not be installed: tests/test_template_grammar.py will skip its spelling check"
 
 # The PostgreSQL half of the store tests starts its own server from Debian's package
 # (initdb/pg_ctl in a temporary folder); without it that half skips, saying why.
@@ -47,7 +55,7 @@ openssh:
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq openssh-client; \
 	} || echo "openssh-client could not be installed: the signing tests will skip"
 
-test: install chromium postgresql openssl openssh
+test: install chromium hunspell postgresql openssl openssh
 	$(BIN)/python -m pytest
 
 # ruff (pyflakes, bugbear, syntax errors) and mypy on publisher/ and channels/, as

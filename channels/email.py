@@ -5,6 +5,10 @@ Guarantees:
   approved (MIME turns its line breaks into CRLF and ends it with one), and a text/html
   part built from the same text with every character HTML-escaped, blank-line
   paragraphs as <p> and single line breaks as <br>. Nothing in the text becomes markup.
+- Both parts say the statement's language: `lang` on the HTML part's <html> (screen
+  readers pick the right voice) and a Content-Language header on each part. A line that
+  starts with "From " travels quoted-printable with its F encoded (=46), so it reaches
+  every mailbox as written, never as ">From ".
 - The Message-ID is derived from the draft and the channel only, so a resend of the
   same draft carries the same Message-ID and mail systems can recognise it. SMTP has no
   server-side deduplication, so the channel is not idempotent.
@@ -167,8 +171,13 @@ class EmailChannel(Channel):
         mail["Date"] = format_datetime(now)
         mail["Message-ID"] = self.message_id(message)
         mail["X-Publish-Draft"] = _header_safe(message.draft_id)
-        mail.set_content(message.text)
-        mail.add_alternative(_html(title, message.text), subtype="html")
+        language = _language_tag(message.language)
+        mail.set_content(message.text, cte=_transfer_encoding(message.text))
+        mail.add_alternative(_html(title, message.text, language), subtype="html",
+                             cte=_transfer_encoding(message.text))
+        for part in mail.iter_parts():
+            _shield_from_lines(part)
+            part["Content-Language"] = language
         return mail
 
     def message_id(self, message: Message) -> str:
@@ -358,10 +367,34 @@ def _describe_refused(refused: dict[str, tuple[int, str]]) -> str:
     return "; ".join(f"{address}: {code} {text}" for address, (code, text) in refused.items())
 
 
-def _html(title: str, text: str) -> str:
+def _language_tag(language: str) -> str:
+    """A BCP 47 tag made of letters, digits and hyphens; `und` (undetermined) otherwise."""
+    return language if re.fullmatch(r"[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*", language or "") else "und"
+
+
+def _transfer_encoding(text: str) -> str:
+    """7bit keeps plain ASCII readable; anything else, or a line an mbox would rewrite to
+    ">From ", goes quoted-printable so `_shield_from_lines` can encode that line's F."""
+    plain = text.isascii() and not re.search(r"^From ", text, re.M) and \
+        all(len(line) <= 900 for line in text.splitlines())
+    return "7bit" if plain else "quoted-printable"
+
+
+def _shield_from_lines(part: Any) -> None:
+    """In a quoted-printable part, a body line starting "From " becomes "=46rom ": it decodes
+    to the same text, and no mailbox (mbox "From_" escaping) turns it into ">From "."""
+    if part["Content-Transfer-Encoding"] != "quoted-printable":
+        return
+    body = part.get_payload()
+    shielded = re.sub(r"^From ", "=46rom ", body, flags=re.M)
+    if shielded != body:
+        part.set_payload(shielded)
+
+
+def _html(title: str, text: str, language: str = "und") -> str:
     normalised = text.replace("\r\n", "\n").replace("\r", "\n")
     paragraphs = [p for p in re.split(r"\n[ \t]*\n", normalised) if p.strip()]
     body = "\n".join("<p>" + "<br>\n".join(html.escape(line) for line in p.split("\n")) + "</p>"
                      for p in paragraphs)
-    return ("<!DOCTYPE html>\n<html>\n<head>\n<meta charset=\"utf-8\">\n"
+    return (f"<!DOCTYPE html>\n<html lang=\"{language}\">\n<head>\n<meta charset=\"utf-8\">\n"
             f"<title>{html.escape(title)}</title>\n</head>\n<body>\n{body}\n</body>\n</html>\n")

@@ -45,7 +45,7 @@ def main() -> None:
         "--source", "https://x.com/maria_garcia/status/1861234567890123456", "--author", "@maria_garcia",
         "--platform", "x", "--summary", "una caída del sistema de pagos que impidió comprar con tarjeta",
         "--what", "la caída del sistema de pagos")
-    run("--case", "2", "--template", "apology", "--var", "next_update=las 14:00")
+    run("--case", "2", "--template", "apology")  # the next update: now plus the case's update_every
     draft = json.loads(run("drafts", "list", "--json", show=False))[-1]["id"]
     run("approve", draft, user="ana")
 

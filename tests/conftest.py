@@ -76,6 +76,12 @@ class Workspace:
         args = ["incident", "open", "--case", str(case), "--first-seen", first_seen,
                 "--summary", flags.pop("summary", "a payment outage that blocked card purchases"),
                 "--json"]
+        if flags.get("what", "") is None:
+            del flags["what"]  # an incident that does not say what happened
+        elif not {"what", "what_en", "what_es"} & set(flags):
+            # a statement says what happened (--what); the summary is never published
+            flags["what"] = "la caída de los pagos con tarjeta" if flags.get("lang") == "es" else \
+                "the card payment outage"
         for key, value in flags.items():
             args += [f"--{key.replace('_', '-')}", value]
         result = self.run(*args)

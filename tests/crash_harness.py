@@ -127,7 +127,7 @@ class CrashHarness:
         workspace = Workspace(folder, CliRunner(), [], self.database() if self.database else None)
         workspace.write_config(extra=self.fakes.config(timeout=5, slack_timeout=5))
         trial = Trial(seed, marker, workspace, folders=machines(workspace, 2))
-        workspace.open_incident(case=2, summary=f"a payment outage ({marker})")
+        workspace.open_incident(case=2, what=f"the payment outage ({marker})")
         trial.draft = workspace.render("--case", "2", "--template", "apology", env=self.fakes.env())
         with self._lock:
             self.trials[marker] = trial

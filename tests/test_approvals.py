@@ -19,7 +19,7 @@ def test_approval_sends_to_every_channel(workspace):
     assert result.exit_code == 0, result.output
     assert f"Approved draft {draft} as ana (1 of 1)" in result.output
     outbox_file = workspace.path / "var" / "outbox" / f"{draft}--outbox.txt"
-    assert "A payment outage that blocked card purchases." in outbox_file.read_text()
+    assert "We apologize for the card payment outage." in outbox_file.read_text()
     assert (workspace.path / "var" / "site" / "index.html").exists()
     kinds = [kind for _, kind in workspace.events()]
     assert kinds.count("delivery.started") == 2 and kinds.count("delivery.delivered") == 2
@@ -78,7 +78,7 @@ def test_required_zero_sends_at_once(workspace):
 
 def test_approving_a_re_rendered_draft_is_refused(workspace):
     old = _draft(workspace)
-    new = workspace.render("--case", "2", "--template", "apology", "--var", "summary=a card outage, now fixed")
+    new = workspace.render("--case", "2", "--template", "apology", "--var", "eta=before 18:00 today")
     assert new != old
     result = workspace.run("approve", old, "--as", "ana")
     assert result.exit_code == 2
@@ -91,7 +91,7 @@ def test_approval_binds_to_the_payload_hash(workspace):
     db = workspace.db()
     body = db.execute("SELECT body FROM events WHERE kind = 'draft.rendered'").fetchone()[0]
     db.execute("UPDATE events SET body = ? WHERE kind = 'draft.rendered'",
-               (body.replace("A payment outage", "A tiny hiccup"),))
+               (body.replace("card payment outage", "tiny hiccup"),))
     db.close()
     result = workspace.run("approve", draft, "--as", "ana")
     assert result.exit_code == 2

@@ -47,7 +47,8 @@ class Cabinet:
 
     def open(self, case: int, *flags: str) -> str:
         result = self.ok("incident", "open", "--case", str(case), "--first-seen", T0.isoformat(),
-                         "--summary", "a payment outage that blocked card purchases", *flags, "--json")
+                         "--summary", "a payment outage that blocked card purchases", "--what", "the card payment outage",
+                         *flags, "--json")
         return json.loads(result.output)["id"]
 
     def render(self, *args: str) -> str:
@@ -175,10 +176,11 @@ def test_solutions_belong_to_a_resolution_only(cabinet):
 
 def test_case_3_opens_frozen_and_moderates_daily(cabinet):
     opened = cabinet.ok("incident", "open", "--case", "3", "--first-seen", T0.isoformat(),
-                        "--summary", "a leak of customer e-mail addresses")
+                        "--summary", "a leak of customer e-mail addresses", "--what", "the leak of customer emails")
     assert "Publishing is frozen" in opened.output
     draft = cabinet.at(2).render("--case", "3", "--template", "apology", "--var", "affected=customer emails",
-                                 "--var", "advice=change your password")
+                                 "--var", "advice=change your password", "--var", "since=1 December",
+                                 "--var", "notified_authority=the ICO", "--var", "contact=privacy@acme.example")
     held = cabinet.run("approve", draft, "--as", "ana")
     assert held.exit_code == 0 and "Publishing is frozen since" in held.output
     assert f"The draft waits: after `publish unfreeze`, `publish send {draft}` sends it." in held.output

@@ -45,7 +45,8 @@ def test_approving_while_another_draft_of_the_same_kind_waits_is_warned_about(wo
 def _held_draft(workspace) -> str:
     workspace.open_incident(case=3)
     draft = workspace.render("--case", "3", "--template", "apology", "--var", "affected=customer e-mail addresses",
-                             "--var", "advice=ignore e-mails asking for your password")
+                             "--var", "advice=ignore e-mails asking for your password", "--var", "since=1 December",
+                             "--var", "notified_authority=the ICO", "--var", "contact=privacy@acme.example")
     held = workspace.run("approve", draft, "--as", "ana")
     assert "publish unfreeze --reason TEXT --send" in held.output
     return draft

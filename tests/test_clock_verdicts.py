@@ -25,6 +25,7 @@ def act_with_the_clock_back(workspace, authority) -> None:  # noqa: F811
     use_witness(workspace, authority, closed_port_url())
     first_seen = (datetime.now(timezone.utc) - timedelta(hours=60)).isoformat(timespec="seconds")
     opened = workspace.run("incident", "open", "--case", "2", "--first-seen", first_seen, "--summary", "an outage",
+                           "--what", "the outage",
                            clock=behind)
     assert opened.exit_code == 0, opened.output
     draft = workspace.render("--case", "2", "--template", "apology", clock=behind)

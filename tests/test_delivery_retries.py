@@ -145,7 +145,7 @@ def test_thirty_percent_faults_everything_delivered_within_the_budget(workspace,
     for number, marker in enumerate(markers, start=1):
         if number > 1:
             workspace.run("incident", "resolve", str(number - 1))
-        workspace.open_incident(case=2, summary=f"a payment {marker} in run {seed}")
+        workspace.open_incident(case=2, what=f"the payment {marker} in run {seed}")
         drafts.append(workspace.render("--case", "2", "--template", "apology", env=fakes.env()))
         result = workspace.run("approve", drafts[-1], "--as", "ana", env=fakes.env())
         assert result.exit_code == 0, result.output

@@ -11,7 +11,8 @@ def test_main_command_as_typed(workspace):
     assert "case 2 apology (en) for incident 1, by marta - new draft" in result.output
     assert "web · site · public · long" in result.output
     assert "outbox · outbox · public · long" in result.output
-    assert "A payment outage that blocked card purchases." in result.output
+    assert "We apologize for the card payment outage." in result.output
+    assert "A payment outage that blocked card purchases" not in result.output
     assert "publish approve" in result.output
     assert [kind for _, kind in workspace.events()] == ["incident.opened", "draft.rendered"]
 

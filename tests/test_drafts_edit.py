@@ -62,7 +62,7 @@ def test_an_edit_over_the_limit_is_split_or_refused_like_a_render(workspace, tmp
     workspace.open_incident(case=2)
     draft = workspace.render("--case", "2", "--template", "apology")
     result = workspace.run("drafts", "edit", draft, "--channel", "short",
-                           env=editor(tmp_path, "We're sorry", "We're sorry " + "really " * 60))
+                           env=editor(tmp_path, "We apologize", "We apologize " + "really " * 60))
     assert result.exit_code == 2 and "over the limit of 280" in result.output
     assert "draft.edited" not in [kind for _, kind in workspace.events()]
 

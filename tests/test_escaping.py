@@ -24,8 +24,8 @@ security = "none"
 sender = "Acme <press@acme.example>"
 recipients = ["newsroom@example.org"]
 """)
-        workspace.open_incident(case=2, summary=SCRIPT)
-        draft = workspace.render("--case", "2", "--template", "apology")
+        workspace.open_incident(case=2)
+        draft = workspace.render("--case", "2", "--template", "apology", "--var", f"what={SCRIPT}")
         result = workspace.run("approve", draft, "--as", "ana")
         assert result.exit_code == 0, result.output
         message = smtp.received[0].message

@@ -78,7 +78,8 @@ def _signed_incident(workspace, tmp_path) -> Cabinet:
     cabinet.at(2).ok("incident", "edit", "1", "--summary", "a rival's smear", "--reason", "clearer", *luis)
     cabinet.at(3).ok("decide", "respond", "--reason", "it reached the press", *luis)
     cabinet.at(4).ok("freeze", "--reason", "legal review", "--incident", "1", *ana)
-    draft = cabinet.render("--case", "4", "--template", "reply", "--channel", "outbox")
+    draft = cabinet.render("--case", "4", "--template", "reply", "--channel", "outbox",
+                           "--var", "facts=our prices are audited by the regulator")
     cabinet.at(5).ok("approve", draft, *ana)
     cabinet.at(6).ok("unfreeze", "--reason", "legal says go", *luis)
     cabinet.ok("send", draft)

@@ -85,7 +85,8 @@ def test_incident_numbers_are_sequential(workspace):
 
 def test_a_void_incident_is_not_an_open_one(workspace, iso_hours_ago):
     mistaken = workspace.open_incident(case=2)
-    again = workspace.run("incident", "open", "--case", "2", "--first-seen", iso_hours_ago(2), "--json")
+    again = workspace.run("incident", "open", "--case", "2", "--first-seen", iso_hours_ago(2), "--json",
+                          "--what", "the card payment outage")
     assert "WARNING" in again.output and "WARNING" not in again.stdout
     meant = json.loads(again.stdout)["id"]
     assert workspace.run("incident", "void", mistaken, "--reason", "opened twice", user="ana").exit_code == 0

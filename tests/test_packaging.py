@@ -77,7 +77,8 @@ def test_no_command_writes_into_the_installed_package(wheel, tmp_path):
     before = listing(unpacked)
     runs = [publish("--help"), publish("-h"), publish("--help", PUBLISH_LANG="es"), publish("log", "--help"),
             publish("init", str(workspace)),
-            publish("incident", "open", "--case", "2", "--first-seen", "2026-01-01T10:00:00+01:00", "--confirm"),
+            publish("incident", "open", "--case", "2", "--first-seen", "2026-01-01T10:00:00+01:00", "--confirm",
+                    "--what", "la caída de los pagos"),
             publish("status"), publish("status", PUBLISH_LANG="es"), publish("incident", "list"),
             publish("log", "-n", "5"), publish("drafts", "list"), publish("templates", "list"), publish("channels", "list"),
             publish("report", "1"), publish("--case", "2", "--template", "apology", "--dry-run")]

@@ -178,7 +178,7 @@ def test_one_draft_reaches_every_platform_exactly_once(workspace, platforms):
     assert by_channel["bluesky"]["id"] == post["uri"] and "A payment outage" in post["value"]["text"]
     assert by_channel["bluesky"]["url"].startswith(f"https://bsky.app/profile/{platforms.bluesky.did}/post/")
     short_text = next(iter(platforms.x.tweets.values()))["text"]
-    assert "A payment outage" in short_text
+    assert "We apologize for the card payment outage." in short_text
 
     again = workspace.run("send", draft, env=platforms.env())
     assert again.exit_code == 0

@@ -39,7 +39,8 @@ def test_the_readme_says_what_make_test_installs_and_how_to_run_publish():
     for needed in ("Chromium", "PostgreSQL", "sudo", "apt-get", ".venv/bin/publish", ". .venv/bin/activate"):
         assert needed in quick, needed
     makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
-    assert "test: install chromium postgresql" in makefile and "echo sudo" in makefile
+    assert "test: install chromium hunspell postgresql" in makefile and "echo sudo" in makefile
+    assert "hunspell-es" in quick and "hunspell-en-us" in quick
 
 
 def test_the_walkthrough_covers_the_four_cases():

@@ -29,7 +29,7 @@ def test_what_must_be_a_short_noun_phrase(workspace, iso_hours_ago, phrase, reas
 def test_what_goes_inside_the_sentence_and_needs_a_translation_for_another_language(workspace):
     workspace.open_incident(case=2, what="the payment system outage", summary="Payments went down.")
     english = texts(workspace, "--case", "2", "--template", "apology")
-    assert english["web"]["parts"][0].startswith("We apologise for the payment system outage.")
+    assert english["web"]["parts"][0].startswith("We apologize for the payment system outage.")
     refused = workspace.run("--case", "2", "--template", "apology", "--lang", "es", "--dry-run")
     assert refused.exit_code == 2 and "--var what=" in refused.output
     spanish = texts(workspace, "--case", "2", "--template", "apology", "--lang", "es",
@@ -37,10 +37,12 @@ def test_what_goes_inside_the_sentence_and_needs_a_translation_for_another_langu
     assert spanish["web"]["parts"][0].startswith("Pedimos disculpas por la caída del sistema de pagos.")
 
 
-def test_an_incident_without_what_quotes_its_summary_as_its_own_sentence(workspace):
-    workspace.open_incident(case=2, summary="the payment system went down for two hours")
-    text = texts(workspace, "--case", "2", "--template", "apology")["web"]["parts"][0]
-    assert text.startswith("We apologise for the incident. The payment system went down for two hours.")
+def test_a_statement_without_what_is_refused_and_the_summary_is_never_published(workspace):
+    workspace.open_incident(case=2, what=None, summary="the payment system went down")
+    refused = workspace.run("--case", "2", "--template", "apology", "--dry-run")
+    assert refused.exit_code == 2 and "--what" in refused.output and "--summary is never published" in refused.output
+    text = texts(workspace, "--case", "2", "--template", "apology", "--var", "what=the payment outage")["web"]
+    assert "went down" not in "\n".join(text["parts"]) and text["parts"][0].startswith("We apologize for the payment")
 
 
 def test_case_3_speaks_of_the_leak(workspace):
@@ -48,8 +50,10 @@ def test_case_3_speaks_of_the_leak(workspace):
     workspace.open_incident(case=3, what="the leak of customer data")
     for kind in ("apology", "reassurance"):
         text = texts(workspace, "--case", "3", "--template", kind, "--var", "affected=emails of 1,200 customers",
-                     "--var", "advice=change your password")["web"]["parts"][0]
-        assert "emails of 1,200 customers" in text and "change your password" in text
+                     "--var", "advice=change your password", "--var", "since=28 November",
+                     "--var", "notified_authority=the ICO", "--var", "contact=privacy@acme.example")["web"]["parts"][0]
+        assert "emails of 1,200 customers" in text and "change your password" in text and "28 November" in text
+        assert "We will notify the ICO" in text and "rights" in text and "privacy@acme.example" in text
         assert "inconvenience" not in text and "disruption" not in text
 
 
@@ -82,7 +86,7 @@ def test_updates_are_numbered(workspace):
     second = texts(workspace, "--case", "2", "--template", "update", "--channel", "outbox",
                    "--var", "progress=card payments work again")
     assert second["outbox"]["title"].startswith("Update 2 on the incident")
-    assert second["outbox"]["parts"][0].startswith("Update 2 on the incident")
+    assert second["outbox"]["parts"][0].startswith("Update no. 2 on the card payment outage")
 
 
 def test_spanish_register_ustedes(workspace):
@@ -91,10 +95,10 @@ def test_spanish_register_ustedes(workspace):
     config.write_text(config.read_text().replace('language = "en"', 'language = "es"\nregister = "ustedes"'))
     workspace.open_incident(case=2, what="la caída del sistema de pagos")
     text = texts(workspace, "--case", "2", "--template", "apology")["web"]["parts"][0]
-    assert "Les iremos" in text and "Su seguridad" in text and " os " not in text and "vuestra" not in text
+    assert "Les informaremos" in text and "Su seguridad" in text and " os " not in text and "vuestra" not in text
     config.write_text(config.read_text().replace('register = "ustedes"', 'register = "vosotros"'))
     text = texts(workspace, "--case", "2", "--template", "apology")["web"]["parts"][0]
-    assert "Os iremos" in text and "vuestra" in text
+    assert "Os informaremos" in text and "vuestra" in text
 
 
 def test_the_incident_shows_its_phrases(workspace):

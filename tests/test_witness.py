@@ -168,6 +168,7 @@ def test_a_clock_set_back_is_named_by_the_witness(workspace, authority, tsa):
     behind = lambda: datetime.now(timezone.utc) - timedelta(hours=55)  # noqa: E731
     first_seen = (datetime.now(timezone.utc) - timedelta(hours=60)).isoformat(timespec="seconds")
     opened = workspace.run("incident", "open", "--case", "2", "--first-seen", first_seen, "--summary", "an outage",
+                           "--what", "the outage",
                            clock=behind)
     assert opened.exit_code == 0, opened.output
     draft = workspace.render("--case", "2", "--template", "apology", clock=behind)

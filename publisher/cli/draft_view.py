@@ -80,7 +80,7 @@ def solutions_from(solutions: tuple[str, ...], solutions_file: str | None, templ
 def render_command(*, case: int, template: str, incident_id: str | None, language: str | None,
                    variables: tuple[str, ...], channel_names: tuple[str, ...], reply_to: str | None,
                    dry_run: bool, as_json: bool, solutions: tuple[str, ...] = (),
-                   solutions_file: str | None = None) -> None:
+                   solutions_file: str | None = None, allow_language: bool = False) -> None:
     from publisher.drafting.cautions import rendering_cautions
     from publisher.drafting.drafts import render_draft, save_draft
     from publisher.drafting.rendering import parse_vars
@@ -94,7 +94,7 @@ def render_command(*, case: int, template: str, incident_id: str | None, languag
     parsed = solutions_from(solutions, solutions_file, template, parse_vars(variables))
     incident = find_incident(app, case, incident_id)
     draft = render_draft(app, incident, template, author=current_user(), language=language, variables=parsed,
-                         channel_names=channel_names, reply_to=reply_to)
+                         channel_names=channel_names, reply_to=reply_to, allow_language=allow_language)
     warn(rendering_cautions(incident), as_json)
     if dry_run:
         if as_json:

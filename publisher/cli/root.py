@@ -53,14 +53,16 @@ COMMANDS = {
 @click.option("--solution", "solutions", multiple=True, metavar="TEXT",
               help=N_("A solution the resolution announces; repeatable."))
 @click.option("--solutions-file", metavar="FILE", help=N_("The resolution's solutions, one per line."))
+@click.option("--allow-language", is_flag=True,
+              help=N_("Accept --var values written in another language than the statement's."))
 @click.option("--dry-run", is_flag=True, help=N_("Preview only; store nothing."))
 @click.option("--json", "as_json", is_flag=True, help=N_("Print the draft as JSON."))
 @click.version_option(package_name="publish-crisis", prog_name="publish")
 @click.pass_context
 def cli(ctx: click.Context, workspace: str | None, case: int | None, template: str | None,
         incident: str | None, lang: str | None, variables: tuple[str, ...], channel_names: tuple[str, ...],
-        reply_to: str | None, solutions: tuple[str, ...], solutions_file: str | None, dry_run: bool,
-        as_json: bool) -> None:
+        reply_to: str | None, solutions: tuple[str, ...], solutions_file: str | None, allow_language: bool,
+        dry_run: bool, as_json: bool) -> None:
     """Crisis response publisher: render, approve and publish statements on every
     platform, with a tamper-evident log that proves the 12 h / 48 h deadlines.
 
@@ -87,5 +89,5 @@ def cli(ctx: click.Context, workspace: str | None, case: int | None, template: s
 
     render_command(case=case, template=template, incident_id=incident, language=lang, variables=variables,
                    channel_names=channel_names, reply_to=reply_to, dry_run=dry_run, as_json=as_json,
-                   solutions=solutions, solutions_file=solutions_file)
+                   solutions=solutions, solutions_file=solutions_file, allow_language=allow_language)
 

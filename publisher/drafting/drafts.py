@@ -168,8 +168,10 @@ def build_context(app: App, incident: Incident, variables: dict[str, Any]) -> di
 
 def render_draft(app: App, incident: Incident, template: str, *, author: str, language: str | None = None,
                  variables: dict[str, Any] | None = None, channel_names: tuple[str, ...] = (),
-                 reply_to: str | None = None) -> Draft:
+                 reply_to: str | None = None, allow_language: bool = False) -> Draft:
     from publisher.drafting.phrasing import incident_phrases
+    from publisher.drafting.promises import next_update
+    from publisher.drafting.values import check_language, check_used, given_values
     from publisher.drafting.rendering import workspace_renderer
     from publisher.drafting.targeting import check_solutions, default_targets
     from publisher.drafting.variables import check_variables
@@ -184,7 +186,12 @@ def render_draft(app: App, incident: Incident, template: str, *, author: str, la
     context = build_context(app, incident, variables)
     context.update(incident_phrases(app, incident, template, language, context, lambda: [
         record.status for record in list_drafts(app, incident.id) if record.draft.template == "update"]))
+    context["next_update"] = next_update(app.clock(), float(app.config.case_setting(incident.case, "update_every", 6)),
+                                         app.config.timezone, language, variables.get("next_update"))
     check_variables(app.workspace, language, incident.case, template, variables, context)
+    given = given_values(variables, context, list(variables))
+    check_language(language, {name: value for name, value in given.items() if name != "next_update"},
+                   allow_language)
     renderer = workspace_renderer(app.workspace)
     texts: dict[str, str] = {}
 
@@ -194,6 +201,8 @@ def render_draft(app: App, incident: Incident, template: str, *, author: str, la
             if not texts[variant]:
                 raise BadInput(_("the {variant} {template} template rendered an empty text.").format(
                                    variant=variant, template=template))
+            if variant != "title":
+                check_used(texts[variant], variant, template, given)
         return texts[variant]
 
     payloads = {channel.name: _payload(channel, text_of(channel.variant), text_of("title"), template)

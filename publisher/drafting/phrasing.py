@@ -6,10 +6,13 @@ Guarantees:
   `WHAT_CHARS` characters, starting in lower case, with no sentence inside and no final
   full stop. Anything else is refused naming the flag, so a template never reads
   "Pedimos disculpas por Se cayó el sistema…".
-- Templates say `subject` where the incident goes in a sentence: `what` in the rendering
-  language, else a neutral phrase ("la incidencia", "the incident"), and `details`: the
-  incident's `--summary` as a sentence of its own when there is no `what` and it is in
-  the rendering language (old incidents keep rendering sensibly).
+- A statement says what happened with `what`, in the rendering language; the internal
+  `--summary` is never placed into a statement. A template that needs `what` declares it
+  required, and rendering without it is refused saying how to give it.
+- In Spanish `what` starts with its article (el, la, los, las, un, una, unos, unas) and
+  the templates agree with it through `what_plural` and `what_feminine`, read from that
+  article; a Spanish statement that says `what` is refused when the phrase has none,
+  since nothing could agree with it (the internal advisor brief, which does not, renders).
 - An incident opened with `--what` renders in another language only with the phrase in
   that language (`--what-en`/`--what-es` on opening, or `--var what=`), else `BadInput`.
 - `ustedes` is true when `[organisation] register = "ustedes"` (Spanish templates then
@@ -28,7 +31,6 @@ from publisher.i18n import _
 
 WHAT_WORDS = 14
 WHAT_CHARS = 100
-NEUTRAL = {"es": "la incidencia", "en": "the incident"}
 LANGUAGES = ("es", "en")
 
 
@@ -64,10 +66,9 @@ def what_phrases(language: str, what: str | None, translations: dict[str, str | 
     return phrases or None
 
 
-def phrase_context(incident_what: dict[str, str] | None, incident_language: str, summary: str | None,
-                   language: str, context: dict[str, Any], ustedes: bool,
-                   earlier_updates: Callable[[], Iterable[str]] | None = None) -> dict[str, Any]:
-    """`subject`, `details`, `what`, `ustedes` and, for an update, `update_number`."""
+def phrase_context(incident_what: dict[str, str] | None, language: str, context: dict[str, Any],
+                   ustedes: bool, earlier_updates: Callable[[], Iterable[str]] | None = None) -> dict[str, Any]:
+    """`what` (with its agreement in Spanish), `ustedes` and, for an update, `update_number`."""
     given = context.get("what")
     what = check_what(str(given), "--var what") if given else (incident_what or {}).get(language)
     if what is None and incident_what:
@@ -75,10 +76,10 @@ def phrase_context(incident_what: dict[str, str] | None, incident_language: str,
         raise BadInput(_("the incident says what happened in {have} (--what); rendering in {lang} needs the "
                          "phrase in {lang}: pass --var what=\"...\" (a short noun phrase in {lang}).").format(
             have=have, lang=language))
-    added: dict[str, Any] = {"subject": what or NEUTRAL.get(language, NEUTRAL["en"]), "ustedes": ustedes,
-                             "details": "" if what else _sentence(summary, incident_language == language)}
+    added: dict[str, Any] = {"ustedes": ustedes}
     if what:
         added["what"] = what
+        added.update(agreement(what, language))
     if earlier_updates is not None:
         added["update_number"] = 1 + sum(1 for status in earlier_updates()
                                          if status not in ("awaiting approval", "rejected")
@@ -86,12 +87,27 @@ def phrase_context(incident_what: dict[str, str] | None, incident_language: str,
     return added
 
 
-def _sentence(summary: str | None, same_language: bool) -> str:
-    text = " ".join((summary or "").split())
-    if not text or not same_language:
-        return ""
-    text = text[:1].upper() + text[1:]
-    return text if text[-1] in ".!?…" else text + "."
+ARTICLES = {"el": (False, False), "la": (False, True), "los": (True, False), "las": (True, True),
+            "un": (False, False), "una": (False, True), "unos": (True, False), "unas": (True, True)}
+
+
+def agreement(what: str, language: str) -> dict[str, bool]:
+    """`what_plural` and `what_feminine` from a Spanish phrase's article; nothing in English,
+    whose templates never agree with the phrase, nor for a phrase without an article (a
+    template that needs the agreement is then refused by `require_agreement`)."""
+    article = what.split()[0].casefold() if what.split() else ""
+    if language != "es" or article not in ARTICLES:
+        return {}
+    plural, feminine = ARTICLES[article]
+    return {"what_plural": plural, "what_feminine": feminine}
+
+
+def require_agreement(what: str, language: str) -> None:
+    """`BadInput` when a Spanish statement would have to agree with a `what` that has no article."""
+    if language == "es" and not agreement(what, language):
+        raise BadInput(_("--what {what!r}: in Spanish the phrase starts with its article (el, la, los, las, "
+                         "un, una...), e.g. \"la caída del sistema de pagos\" or \"los fallos en los pagos "
+                         "con tarjeta\", so the statement can agree with it.").format(what=what))
 
 
 def incident_phrases(app: Any, incident: Any, template: str, language: str, context: dict[str, Any],
@@ -99,6 +115,5 @@ def incident_phrases(app: Any, incident: Any, template: str, language: str, cont
     """`phrase_context` for one incident of a workspace."""
     incident_what = incident.what
     ustedes = getattr(app.config, "register", "vosotros") == "ustedes"
-    return phrase_context(incident_what if isinstance(incident_what, dict) else None, incident.language,
-                          context.get("summary"), language, context, ustedes,
+    return phrase_context(incident_what if isinstance(incident_what, dict) else None, language, context, ustedes,
                           update_statuses if template == "update" else None)

@@ -7,6 +7,9 @@ Guarantees:
 - Lookup: `templates/<lang>/case<N>/<kind>.<variant>.j2` before
   `templates/<lang>/<kind>.<variant>.j2`, the workspace's `templates/` before the
   shipped ones. Loaders only read inside those folders.
+- Filters `clause` (a value inside a sentence, no final full stop) and `opening` (the
+  same, capitalised, for a value that starts a sentence); `de` and `a` put the Spanish
+  preposition before a value, contracted with "el" ("del retraso", "al retraso").
 - Output is plain text, stripped, with runs of blank lines folded to one; it is what
   the draft hashes and what is sent, byte for byte.
 """
@@ -56,6 +59,10 @@ class Renderer:
             lstrip_blocks=True,
             keep_trailing_newline=False,
         )
+        self.env.filters["clause"] = clause
+        self.env.filters["opening"] = opening
+        self.env.filters["de"] = lambda value: contracted("de", value)
+        self.env.filters["a"] = lambda value: contracted("a", value)
 
     def candidates(self, language: str, case: int, kind: str, variant: str) -> list[str]:
         return [f"{prefix}/{language}/{folder}{kind}.{variant}.j2"
@@ -123,6 +130,25 @@ def _limited_sandbox() -> type:
             return super().call_binop(context, operator, left, right)
 
     return LimitedSandbox
+
+
+def clause(value: Any) -> str:
+    """A value as it sits inside a sentence: one line, no final full stop."""
+    return " ".join(str(value).split()).rstrip(".").rstrip()
+
+
+def opening(value: Any) -> str:
+    """A value that opens a sentence: `clause`, with a capital first letter."""
+    text = clause(value)
+    return text[:1].upper() + text[1:]
+
+
+def contracted(preposition: str, value: Any) -> str:
+    """Spanish `de`/`a` before a value, contracted with its article: "del retraso", "al retraso"."""
+    text = clause(value)
+    if text.startswith("el "):
+        return f"{preposition}l {text[3:]}"
+    return f"{preposition} {text}"
 
 
 def _sentence(error: Exception) -> str:

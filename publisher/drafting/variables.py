@@ -9,7 +9,10 @@ Guarantees:
 - A `--var` whose name no template of that kind, case and language uses is refused,
   naming the closest known name.
 - A required variable with no value (from the incident, the config or `--var`) is
-  named before anything is rendered, with where to give it.
+  named before anything is rendered, with where to give it; a statement that says what
+  happened and has no `what` says so (the summary is never used instead).
+- `[agreement]` names the variables Spanish sentences agree with and how (number,
+  gender); tests/test_template_grammar.py renders both forms of each.
 - tests/test_template_variables.py proves each declaration lists exactly the names its
   three variants use, so the list shown by `publish templates show` is the truth.
 """
@@ -38,8 +41,9 @@ PROVIDED = {
     "author": "the incident (--author)",
     "platform": "the incident (--platform)",
     "what": "the incident (--what, --what-en, --what-es) or --var what=",
-    "subject": "--what, else a neutral phrase",
-    "details": "--summary as its own sentence when there is no --what",
+    "what_plural": "the article of --what (Spanish)",
+    "what_feminine": "the article of --what (Spanish)",
+    "next_update": "now plus [cases.N] update_every, or --var next_update=HH:MM",
     "update_number": "the count of earlier updates of the incident",
     "solutions": "--solution / --solutions-file",
 }
@@ -93,6 +97,15 @@ def check_variables(workspace: Path | None, language: str, case: int, kind: str,
                              "`publish templates show {kind}` lists them.").format(
                 name=name, case=case, kind=kind, language=language, hint=hint))
     missing = [name for name in found.required if context.get(name) in (None, "", [])]
+    if "what" in missing:
+        raise BadInput(_("case {case} {kind} ({language}) says what happened, and the incident does not say it: "
+                         "give the short noun phrase with --var what=\"...\" (e.g. \"la caída del sistema de "
+                         "pagos\" or \"the payment system outage\"), or open the incident with --what. The internal --summary is never "
+                         "published.").format(case=case, kind=kind, language=language))
+    if "what" in found.names and context.get("what"):
+        from publisher.drafting.phrasing import require_agreement
+
+        require_agreement(str(context["what"]), language)
     if missing:
         name = missing[0]
         source = PROVIDED.get(name, f"--var {name}=VALUE")

@@ -38,14 +38,19 @@ async def new_incident_page(request: Request, visitor: Visitor) -> Response:
 
 @route("/incidents", "open", ("POST",))
 async def open_incident(request: Request, visitor: Visitor) -> Response:
+    from publisher.drafting.phrasing import what_phrases
     from publisher.incident.incidents import open_incident as open_one
 
     form = await request.form()
     fields = {key: str(form.get(key, "")).strip() or None for key in ("source", "author", "platform", "summary")}
     case = str(form.get("case", ""))
-    incident = await call(open_one, visitor.console.app, case=int(case) if case.isdigit() else 0,
-                          first_seen=str(form.get("first_seen", "")), actor=visitor.person,
-                          language=str(form.get("lang", "")) or None, confirm=bool(form.get("confirm")), **fields)
+    language = str(form.get("lang", "")) or None
+    app = visitor.console.app
+    what = str(form.get("what", "")).strip() or None
+    incident = await call(open_one, app, case=int(case) if case.isdigit() else 0,
+                          first_seen=str(form.get("first_seen", "")), actor=visitor.person, language=language,
+                          confirm=bool(form.get("confirm")),
+                          what=what_phrases(language or app.config.language, what, {}), **fields)
     return RedirectResponse(f"/incidents/{incident.id}", status_code=303)
 
 

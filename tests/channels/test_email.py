@@ -294,3 +294,36 @@ def test_recipients_are_listed_in_to_only_when_asked():
     assert shown["To"] == ", ".join(RECIPIENTS)
     assert hidden["To"] == "undisclosed-recipients:;"
     assert server.received[1].rcpt_tos == server.received[0].rcpt_tos == ["desk@news.example", "ops@acme.example"]
+
+
+@pytest.mark.parametrize("language", ["es", "en"])
+def test_both_parts_say_the_language_and_a_from_line_survives_a_mailbox(servers, language):
+    text = ("Hola a todos:\n\nFrom Monday the payment page is back.\nFrom now on we test every release.\n\n"
+            "El equipo de Acme")
+    server = servers("none")
+    channel(server.port).send(message(parts=(text,), language=language))
+    mail = server.received[0].message
+    wire = server.received[0].content.decode("ascii").replace("\r\n", "\n")
+    assert not re.search(r"^>?From ", wire.split("\n\n", 1)[1], re.M)
+    assert "=46rom Monday" in wire
+    page = mail.get_body(("html",)).get_content().replace("\r\n", "\n")
+    assert page.startswith(f'<!DOCTYPE html>\n<html lang="{language}">\n<head>\n<meta charset="utf-8">')
+    assert [part["Content-Language"] for part in mail.iter_parts()] == [language, language]
+    assert mail.get_body(("plain",)).get_content().replace("\r\n", "\n") == text + "\n"
+    assert "From Monday the payment page is back.<br>" in page
+    mbox = subprocess.run([sys.executable, "-c", MBOX_ROUND_TRIP], input=wire, capture_output=True, text=True)
+    assert mbox.returncode == 0, mbox.stderr
+    assert ">From" not in mbox.stdout and "From Monday the payment page is back." in mbox.stdout
+
+
+MBOX_ROUND_TRIP = """
+import mailbox, sys, tempfile, os, email
+path = os.path.join(tempfile.mkdtemp(), "box")
+box = mailbox.mbox(path)
+box.add(email.message_from_string(sys.stdin.read()))
+box.flush()
+for mail in mailbox.mbox(path):
+    for part in mail.walk():
+        if part.get_content_type() == "text/plain":
+            print(part.get_payload(decode=True).decode())
+"""

@@ -72,7 +72,7 @@ def test_an_operator_opens_an_incident_and_renders_a_draft(workspace):
     token = console.csrf(client, "/incidents/new")
     first_seen = console.clock.now.isoformat(timespec="seconds")
     opened = client.post("/incidents", data={"csrf": token, "case": "2", "first_seen": first_seen,
-                                             "summary": "card payments fail"})
+                                             "summary": "card payments fail", "what": "the card payment outage"})
     assert opened.status_code == 303
     incident_path = opened.headers["location"]
     page = client.get(incident_path)
@@ -81,6 +81,7 @@ def test_an_operator_opens_an_incident_and_renders_a_draft(workspace):
     assert rendered.status_code == 303 and rendered.headers["location"].startswith("/drafts/")
     draft = client.get(rendered.headers["location"]).text
     assert "characters" in draft and "awaiting approval" in draft
+    assert "We apologize for the card payment outage." in draft
     assert "Approve with my passkey" not in draft
     events = [kind for _, kind in workspace.events()]
     assert events.count("incident.opened") == 1 and events.count("draft.rendered") == 1
@@ -114,10 +115,10 @@ def test_a_draft_page_shows_changes_from_the_draft_it_supersedes_and_other_platf
     incident = workspace.open_incident(case=2)
     first = workspace.render("--case", "2", "--template", "apology", "--incident", incident, user="marta")
     second = workspace.render("--case", "2", "--template", "apology", "--incident", incident, "--lang", "es",
-                              user="marta")
+                              "--var", "what=la caída de los pagos con tarjeta", user="marta")
     page = console.login("vera").get(f"/drafts/{second}").text
     assert f"Changes from draft {first}" in page
-    assert '<span class="del">-We apologise' in page and '<span class="add">+' in page
+    assert '<span class="del">-We apologize' in page and '<span class="add">+' in page
     for platform in ("x", "mastodon", "telegram", "facebook", "email"):
         assert f"<strong>{platform}</strong>" in page
     assert "UTF-16 units" in page and "/280 X weighted characters" in page

@@ -63,7 +63,8 @@ def open_at(workspace, clock: Clock, case: int, hours_ago: float) -> str:
 
     first_seen = (clock.now - timedelta(hours=hours_ago)).isoformat(timespec="seconds")
     result = workspace.run("incident", "open", "--case", str(case), "--first-seen", first_seen, "--summary",
-                           "a payment outage that blocked card purchases", "--json", clock=clock)
+                           "a payment outage that blocked card purchases", "--what", "the card payment outage", "--json",
+                           clock=clock)
     assert result.exit_code == 0, result.output
     return json.loads(result.output)["id"]
 
