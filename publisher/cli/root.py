@@ -31,6 +31,7 @@ COMMANDS = {
     "templates": ("template_cmds", "help", "The templates each case uses and their variables, per language."),
     "unfreeze": ("case_cmds", "short_help", "Lift the freeze (approvers only)."),
     "users": ("console_cmds", "help", "People on the console: invite them to enrol a passkey, revoke their passkeys."),
+    "worker": ("worker_cmds", "help", "Deliver approved drafts, retry, remind and time-stamp, until stopped (SIGTERM)."),
 }
 
 

@@ -26,6 +26,10 @@ Guarantees:
   two workspaces on two databases never block each other.
 - Login attempts (`attempt`) are counted in a table of their own, outside the chain,
   by the server's clock: every console server of the cabinet shares one count.
+- Worker heartbeats (`beat`) live in a table of their own, outside the chain, timed
+  by the server's clock: a worker machine whose clock is off neither looks silent nor
+  hides a silent one. Any number of workers share one database (`worker_slot` always
+  yields True: the job engine and the delivery locks keep work exactly-once).
 - Migrations are named and ordered, recorded in `migrations`, and applied at open
   under their own transaction-level advisory lock, so two machines opening a new
   database at once apply each migration exactly once.
@@ -101,8 +105,14 @@ def _m004_attempts(db: psycopg.Connection) -> None:
     db.execute("CREATE INDEX attempts_at ON attempts(at)")
 
 
+def _m005_workers(db: psycopg.Connection) -> None:
+    db.execute("CREATE TABLE workers (name text PRIMARY KEY, host text NOT NULL, pid integer NOT NULL, "
+               "started double precision NOT NULL, beat double precision NOT NULL, state text NOT NULL)")
+
+
 MIGRATIONS: list[Callable[[psycopg.Connection], None]] = [_m001_events, _m002_meta, _m003_incident_kind,
-                                                          _m004_attempts]
+                                                          _m004_attempts, _m005_workers]
+WORKERS_KEPT = 7 * 24 * 3600.0
 
 
 def describe(url: str) -> tuple[str, str, str]:
@@ -290,6 +300,28 @@ class PostgresBackend:
                 return False
             db.execute("INSERT INTO attempts VALUES (%s, %s)", (key, at))
             return True
+
+    def beat(self, name: str, host: str, pid: int, state: str, now: float) -> None:
+        """Record that worker `name` is alive (its `state`) now, by the server's clock
+        (`now`, this machine's, is not used); forget workers silent for a week."""
+        with self._connection() as db, db.transaction():
+            db.execute("DELETE FROM workers WHERE beat < extract(epoch FROM clock_timestamp()) - %s", (WORKERS_KEPT,))
+            db.execute("INSERT INTO workers VALUES (%s, %s, %s, extract(epoch FROM clock_timestamp()), "
+                       "extract(epoch FROM clock_timestamp()), %s) ON CONFLICT (name) DO UPDATE SET "
+                       "beat = excluded.beat, state = excluded.state", (name, host, pid, state))
+
+    def workers(self, now: float) -> list[tuple[str, str, int, float, float, str, float]]:
+        """Each worker known, its ages measured by the server's clock (see `beat`)."""
+        with self._connection() as db:
+            rows = db.execute("SELECT name, host, pid, extract(epoch FROM clock_timestamp()) - started, "
+                              "extract(epoch FROM clock_timestamp()) - beat, state, beat FROM workers "
+                              "ORDER BY name").fetchall()
+        return [(name, host, pid, float(age), float(silent), state, float(beat))
+                for name, host, pid, age, silent, state, beat in rows]
+
+    @contextmanager
+    def worker_slot(self) -> Iterator[bool]:
+        yield True
 
     def import_rows(self, rows: Iterator[Row], mode: str) -> int:
         count = 0
