@@ -22,6 +22,12 @@ def serve(host: str, port: int, no_worker: bool) -> None:
     say(_("Console for {organisation} on http://{host}:{port} (links use {base_url}).").format(
         organisation=app.config.organisation, host=host, port=port, base_url=app.config.console_base_url))
     inner = None if no_worker else _inner_worker(app)
+    if inner is not None:
+        import signal
+
+        # uvicorn raises the SIGTERM it caught again once it has shut down: here it only
+        # ends the server, so the worker below is stopped cleanly too
+        signal.signal(signal.SIGTERM, lambda signum, frame: None)
     try:
         uvicorn.run(create_app(app), host=host, port=port, log_level="warning", proxy_headers=True,
                     server_header=False)
