@@ -175,3 +175,25 @@ def test_a_silent_worker_is_told_to_the_cabinet_once_and_shown_by_status(workspa
     assert len(notices) == 1, notices
     told = list((workspace.path / "var" / "cabinet").iterdir())
     assert any("far-away" in path.read_text() for path in told)
+
+
+def test_postgresql_restarted_under_the_worker_it_goes_on(workspace, pg_cluster, pg_url):
+    workspace.store_url = pg_url
+    workspace.write_config()
+    workspace.open_incident(case=2)
+    draft = workspace.render("--case", "2", "--template", "apology")
+    worker = WorkerProcess(workspace.path)
+    try:
+        assert "running" in worker.first_line, worker.first_line
+        pg_cluster.stop("fast")
+        time.sleep(2)
+        pg_cluster.restart()
+        result = workspace.run("approve", draft, "--as", "ana")
+        assert "Queued" in result.output, result.output
+        assert until(lambda: set(channel_states(workspace, draft).values()) == {"delivered"}, timeout=60), \
+            channel_states(workspace, draft)
+    finally:
+        code, output = worker.stop()
+    assert code == 0, output
+    assert "Traceback" not in output
+    assert len([e for e in delivery_events(workspace) if e["kind"] == "delivery.delivered"]) == 2

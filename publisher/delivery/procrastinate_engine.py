@@ -16,6 +16,9 @@ Guarantees:
   any worker's sweep of the log.
 - Procrastinate's schema is created once, under a session advisory lock, by the first
   worker that finds it missing.
+- A server restarted (or a connection cut) under the worker ends Procrastinate's run;
+  it is started again every `RESTART` seconds until it holds, so the worker goes on
+  (what was running is found again from the log).
 - `stop()` stops the Procrastinate worker gracefully: no new job is fetched, running
   jobs are told to stop waiting (like a freeze) and end; finished jobs are deleted
   (the log is the record, the queue keeps nothing worth reading).
@@ -39,6 +42,7 @@ if TYPE_CHECKING:
 CONCURRENCY = 8
 SCHEMA_LOCK = 0x7075626C697368  # "publish", a session advisory lock key of its own
 POLL = 1.0
+RESTART = 1.0
 
 
 def ensure_schema(url: str) -> None:
@@ -73,13 +77,26 @@ class ProcrastinateEngine:
         self._lock = threading.Lock()
         for task in tasks:
             self._register(task)
-        self._worker = procrastinate_worker.Worker(
-            app=self._runner, concurrency=CONCURRENCY, install_signal_handlers=False, delete_jobs="always",
-            name="publish", fetch_job_polling_interval=POLL, wait=not once)
+        self._worker = self._new_worker()
         self._thread: threading.Thread | None = None
         if not once:
-            self._thread = threading.Thread(target=self._run, name="procrastinate", daemon=True)
+            self._thread = threading.Thread(target=self._keep_running, name="procrastinate", daemon=True)
             self._thread.start()
+
+    def _new_worker(self) -> procrastinate_worker.Worker:
+        return procrastinate_worker.Worker(
+            app=self._runner, concurrency=CONCURRENCY, install_signal_handlers=False, delete_jobs="always",
+            name="publish", fetch_job_polling_interval=POLL, wait=not self.once)
+
+    def _keep_running(self) -> None:
+        while not self.stopping.is_set():
+            try:
+                self._run()
+            except Exception as error:  # the server went away: start again once it answers
+                report_failure(self.app, "procrastinate", "worker", error)
+            if self.stopping.wait(RESTART):
+                return
+            self._worker = self._new_worker()
 
     def _register(self, task: Task) -> None:
         def job(**arguments: Any) -> None:
