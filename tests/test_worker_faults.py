@@ -197,3 +197,35 @@ def test_postgresql_restarted_under_the_worker_it_goes_on(workspace, pg_cluster,
     assert code == 0, output
     assert "Traceback" not in output
     assert len([e for e in delivery_events(workspace) if e["kind"] == "delivery.delivered"]) == 2
+
+
+def test_a_worker_whose_clock_is_10_minutes_off_takes_no_work_and_is_not_counted(workspace, pg_url):
+    """On PostgreSQL the worker's heartbeat compares its clock with the server's (an App
+    with a clock 10 minutes ahead stands for that machine)."""
+    import threading
+    from datetime import datetime, timedelta, timezone
+
+    from publisher.cli.worker_cmds import make_worker
+    from publisher.workspace.app import App
+
+    workspace.store_url = pg_url
+    workspace.write_config()
+    workspace.open_incident(case=2)
+    draft = workspace.render("--case", "2", "--template", "apology")
+    app = App(workspace.path, clock=lambda: datetime.now(timezone.utc) + timedelta(minutes=10))
+    worker = make_worker(app)
+    running = threading.Thread(target=worker.run)
+    running.start()
+    try:
+        assert until(lambda: "clock off" in workspace.run("status").output, timeout=30)
+        status = workspace.run("status").output
+        assert "takes no work: its machine's clock is off (clock off by +600 s" in status, status
+        result = workspace.run("approve", draft, "--as", "ana")
+        assert "No worker is running: sending it here" in result.output, result.output
+        assert set(channel_states(workspace, draft).values()) == {"delivered"}
+        time.sleep(1)
+    finally:
+        worker.stop()
+        running.join(30)
+    started = [e for e in delivery_events(workspace) if e["kind"] == "delivery.started"]
+    assert len(started) == 2 and all(e["actor"] != "worker" for e in started), started

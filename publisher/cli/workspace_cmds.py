@@ -66,7 +66,7 @@ def status(incident_id: str | None, as_json: bool) -> None:
 
 def _print_workers(app) -> None:
     """Each worker's last heartbeat (none shown when no worker ever ran here)."""
-    from publisher.delivery.worker import LIVE_WITHIN, SILENT_AFTER
+    from publisher.delivery.worker import CLOCK_OFF, LIVE_WITHIN, SILENT_AFTER
 
     known = app.store.workers()
     if not known:
@@ -87,6 +87,9 @@ def _print_workers(app) -> None:
     silent = [worker for worker in known if worker.state != "stopped" and worker.silent_for > SILENT_AFTER]
     warn([_("the worker {name} has shown no heartbeat for {ago}: statements, retries and reminders may be "
             "waiting.").format(name=worker.name, ago=_silence(worker.silent_for)) for worker in silent])
+    warn([_("the worker {name} takes no work: its machine's clock is off ({state}); set the system clock "
+            "right.").format(name=worker.name, state=worker.state)
+          for worker in known if worker.state.startswith(CLOCK_OFF) and worker.silent_for <= LIVE_WITHIN])
 
 
 def _silence(seconds: float) -> str:

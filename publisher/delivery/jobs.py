@@ -39,6 +39,9 @@ class Engine(Protocol):
     """Where the worker's jobs run."""
 
     name: str
+    held: threading.Event
+    """Set while this worker may not do work (its clock is off): a job it is given
+    returns at once, and the work stays due in the log for another worker."""
 
     def submit(self, task: Task, **arguments: Any) -> bool:
         """Queue one job unless one with its key is waiting or running; say whether it was queued."""
@@ -61,6 +64,7 @@ class ThreadEngine:
 
     def __init__(self, app: App, stopping: threading.Event, threads: int = 8):
         self.app, self.stopping = app, stopping
+        self.held = threading.Event()
         self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="job")
         self._keys: set[str] = set()
         self._lock = threading.Lock()
@@ -76,7 +80,8 @@ class ThreadEngine:
 
     def _run(self, task: Task, key: str, arguments: dict[str, Any]) -> None:
         try:
-            task.run(self.app, self.stopping.is_set, **arguments)
+            if not self.held.is_set():
+                task.run(self.app, self.stopping.is_set, **arguments)
         except Exception as error:  # one job's bug never stops the worker; the sweep finds the work again
             report_failure(self.app, task.name, key, error)
         finally:

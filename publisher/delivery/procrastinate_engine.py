@@ -73,6 +73,7 @@ class ProcrastinateEngine:
         self._deferrer = Procrastinate(connector=SyncPsycopgConnector(conninfo=url, min_size=1, max_size=2))
         self._deferrer.open()
         self._runner = Procrastinate(connector=PsycopgConnector(conninfo=url, min_size=1, max_size=4))
+        self.held = threading.Event()
         self._running = 0
         self._lock = threading.Lock()
         for task in tasks:
@@ -100,6 +101,8 @@ class ProcrastinateEngine:
 
     def _register(self, task: Task) -> None:
         def job(**arguments: Any) -> None:
+            if self.held.is_set():
+                return
             with self._lock:
                 self._running += 1
             try:

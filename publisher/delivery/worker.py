@@ -17,6 +17,11 @@ Guarantees:
 - `stop()` (SIGTERM) takes no new job, tells running deliveries to stop waiting for
   retries (what they have not sent stays due in the log), lets requests already on the
   wire finish and be recorded, beats a last time as `stopped` and returns.
+- On PostgreSQL each heartbeat compares this machine's clock with the server's: a
+  worker whose clock is off by more than `CLOCK_LIMIT` seconds (its appends would be
+  refused, or dated wrong) says so in its heartbeat, is not counted as live (so
+  `approve` does not leave a draft to it), submits nothing and does no job it is given
+  (the work stays due in the log for another worker) until its clock is right again.
 - With the embedded SQLite log one worker holds the workspace (`Store.worker_slot`); a
   second is refused. On PostgreSQL any number run, on any number of machines.
 """
@@ -51,13 +56,16 @@ PERIODIC = 30.0
 LIVE_WITHIN = 60.0
 SILENT_AFTER = 120.0
 RETRY_PAUSE = 30.0
+CLOCK_LIMIT = 60.0
+CLOCK_OFF = "clock off"
 ACTOR = "worker"
 
 
 def live_workers(app: App) -> list[WorkerBeat]:
     """Workers that beat in the last `LIVE_WITHIN` seconds and did not stop."""
     return [worker for worker in app.store.workers()
-            if worker.silent_for <= LIVE_WITHIN and worker.state != "stopped"]
+            if worker.silent_for <= LIVE_WITHIN and worker.state != "stopped"
+            and not worker.state.startswith(CLOCK_OFF)]
 
 
 def silent_workers(app: App) -> list[WorkerBeat]:
@@ -154,6 +162,7 @@ class Worker:
         self._head: tuple[int, str] | None = None
         self._swept = self._beat_at = self._periodic_at = 0.0
         self.engine: Engine | None = None
+        self.clock_off: float | None = None
 
     def stop(self) -> None:
         self.stopping.set()
@@ -184,6 +193,8 @@ class Worker:
         assert self.engine is not None
         if force or now - self._beat_at >= BEAT:
             self._beat(_busy_state(self.engine.busy()))
+        if self.clock_off is not None:
+            return
         head = self.app.store.head()
         if force or head != self._head or now - self._swept >= SWEEP:
             self._head, self._swept = head, now
@@ -206,7 +217,19 @@ class Worker:
     def _beat(self, state: str) -> None:
         self._beat_at = time.monotonic()
         host, _sep, pid = self.name.rpartition(":")
-        self._guarded("heartbeat", lambda: self.app.store.beat(self.name, host, int(pid), state))
+        if self.clock_off is not None and state != "stopped":
+            state = clock_off_state(self.clock_off)
+        offsets: list[float | None] = []
+        self._guarded("heartbeat", lambda: offsets.append(self.app.store.beat(self.name, host, int(pid), state)))
+        if not offsets or state == "stopped":
+            return
+        offset = offsets[0]
+        off = offset is not None and abs(offset) > CLOCK_LIMIT
+        if off != (self.clock_off is not None):
+            self.clock_off = offset if off else None
+            if self.engine is not None:
+                (self.engine.held.set if off else self.engine.held.clear)()
+            self._beat(state)
 
     def _guarded(self, what: str, step: Callable[[], Any]) -> None:
         """A step that fails (the database gone for a moment) is reported and tried at the next round."""
@@ -214,6 +237,11 @@ class Worker:
             step()
         except Exception as error:
             report_failure(self.app, what, self.name, error)
+
+
+def clock_off_state(offset: float) -> str:
+    """The heartbeat state of a worker whose clock is off (it starts with `CLOCK_OFF`)."""
+    return f"{CLOCK_OFF} by {offset:+.0f} s; takes no work"
 
 
 def _busy_state(jobs: int) -> str:

@@ -301,14 +301,16 @@ class PostgresBackend:
             db.execute("INSERT INTO attempts VALUES (%s, %s)", (key, at))
             return True
 
-    def beat(self, name: str, host: str, pid: int, state: str, now: float) -> None:
+    def beat(self, name: str, host: str, pid: int, state: str, now: float) -> float | None:
         """Record that worker `name` is alive (its `state`) now, by the server's clock
-        (`now`, this machine's, is not used); forget workers silent for a week."""
+        (`now`, this machine's, is not used); forget workers silent for a week. Returns
+        the server's clock (seconds since the epoch)."""
         with self._connection() as db, db.transaction():
             db.execute("DELETE FROM workers WHERE beat < extract(epoch FROM clock_timestamp()) - %s", (WORKERS_KEPT,))
             db.execute("INSERT INTO workers VALUES (%s, %s, %s, extract(epoch FROM clock_timestamp()), "
                        "extract(epoch FROM clock_timestamp()), %s) ON CONFLICT (name) DO UPDATE SET "
                        "beat = excluded.beat, state = excluded.state", (name, host, pid, state))
+            return float(_scalar(db.execute("SELECT extract(epoch FROM clock_timestamp())")))
 
     def workers(self, now: float) -> list[tuple[str, str, int, float, float, str, float]]:
         """Each worker known, its ages measured by the server's clock (see `beat`)."""

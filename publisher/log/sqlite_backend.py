@@ -302,13 +302,14 @@ class SQLiteBackend:
             db.execute("INSERT INTO attempts VALUES (?, ?)", (key, now))
             return True
 
-    def beat(self, name: str, host: str, pid: int, state: str, now: float) -> None:
+    def beat(self, name: str, host: str, pid: int, state: str, now: float) -> float | None:
         """Record that worker `name` is alive (its `state`) at `now`; forget workers
-        silent for a week."""
+        silent for a week. None: there is no clock here but this machine's."""
         with self._transaction() as db:
             db.execute("DELETE FROM workers WHERE beat < ?", (now - WORKERS_KEPT,))
             db.execute("INSERT INTO workers VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET "
                        "beat = excluded.beat, state = excluded.state", (name, host, pid, now, now, state))
+        return None
 
     def workers(self, now: float) -> list[tuple[str, str, int, float, float, str, float]]:
         """Each worker known: name, host, pid, seconds since it started, seconds since

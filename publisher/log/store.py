@@ -541,9 +541,12 @@ class Store:
         digest = hashlib.sha256(key.encode("utf-8")).hexdigest()
         return self.backend.attempt(digest, limit, window.total_seconds(), self.clock().timestamp())
 
-    def beat(self, name: str, host: str, pid: int, state: str) -> None:
-        """Record a worker's heartbeat outside the chain (see `publisher.log.backend`)."""
-        self.backend.beat(name, host, pid, state, time.time())
+    def beat(self, name: str, host: str, pid: int, state: str) -> float | None:
+        """Record a worker's heartbeat outside the chain (see `publisher.log.backend`);
+        return how far this machine's clock is ahead of the store's (seconds; negative
+        when behind), or None where the store has no clock of its own (SQLite)."""
+        theirs = self.backend.beat(name, host, pid, state, time.time())
+        return None if theirs is None else self.clock().timestamp() - theirs
 
     def workers(self) -> list[WorkerBeat]:
         """Every worker that beat in the last week, with how long since it last did."""
