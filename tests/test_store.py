@@ -235,6 +235,12 @@ def test_store_info_names_the_backend_and_head(workspace):
         from tests.pg_cluster import PASSWORD
 
         assert PASSWORD not in text and PASSWORD not in json.dumps(info)
+        # the suite's server runs with fsync and synchronous_commit off, for speed: it is said
+        assert info["durable"] == {"fsync": "off", "synchronous_commit": "off"}
+        assert "Durability: fsync off, synchronous_commit off" in text
+        assert "WARNING: the PostgreSQL server does not keep every commit durable" in text
+    else:
+        assert "durable" not in info and "Durability" not in text
 
 
 

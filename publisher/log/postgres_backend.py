@@ -11,7 +11,9 @@ Guarantees:
   never leave it held, and it blocks only appenders, never readers (unlike
   `LOCK TABLE`). `seq` is also the primary key, so even a bug could not insert two
   rows with one number.
-- A committed append is durable (`synchronous_commit` on, the server's default).
+- A committed append is durable (`synchronous_commit` on, the server's default) only
+  when the server keeps it so: `info()` reports the server's `fsync` and
+  `synchronous_commit` (`durable`), and `publish store info` warns when either is off.
 - The server's own clock is read inside each append's transaction (`server_time`), a
   second clock beside the machine's: the store records it in the row and refuses a
   machine whose clock is ahead of it (`publisher.log.store`).
@@ -345,8 +347,10 @@ class PostgresBackend:
             size = _scalar(db.execute("SELECT pg_total_relation_size('events')"))
             applied = [row[0] for row in db.execute("SELECT name FROM migrations ORDER BY name")]
             version = _scalar(db.execute("SHOW server_version"))
+            fsync = _scalar(db.execute("SHOW fsync"))
+            synchronous_commit = _scalar(db.execute("SHOW synchronous_commit"))
         return {"backend": self.name, "location": self.location, "size_bytes": size, "migrations": applied,
-                "server_version": version}
+                "server_version": version, "durable": {"fsync": fsync, "synchronous_commit": synchronous_commit}}
 
 
 def _migrate(db: psycopg.Connection) -> None:
