@@ -4,9 +4,10 @@ Guarantees:
 - What is due is found from the log, never remembered elsewhere: the sweep reads the
   approved drafts not yet delivered everywhere and submits one job per channel that
   may be tried now (pending; failed-retryable once the platform's wait, at least
-  `RETRY_PAUSE`, has passed; an unknown outcome only where a resend is safe). It runs
-  whenever the log's head moves (checked every `POLL` seconds) and every `SWEEP`
-  seconds besides, so a job an engine lost is found again, and a worker restarted
+  `RETRY_PAUSE`, has passed; an unknown outcome only where a resend is safe), leaving
+  a channel whose lock another process holds to that process. It runs whenever the
+  log's head moves (checked every `POLL` seconds, at most every `SWEEP_GAP`) and every
+  `SWEEP` seconds besides, so a job an engine lost is found again, and a worker restarted
   after a crash or `kill -9` carries on where the log says the work stands.
 - Nothing is sent while publishing is frozen; a void incident's drafts are never sent
   (the engine refuses them, as it does in the foreground).
@@ -35,7 +36,7 @@ from functools import partial
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Callable
 
-from publisher.delivery.engine import refuse_unsendable, send_draft
+from publisher.delivery.engine import channel_busy, refuse_unsendable, send_draft
 from publisher.delivery.jobs import Engine, Task, report_failure
 from publisher.delivery.notify import notify
 from publisher.drafting.drafts import waiting_drafts
@@ -50,6 +51,7 @@ if TYPE_CHECKING:
     from publisher.workspace.app import App
 
 POLL = 0.2
+SWEEP_GAP = 0.5
 SWEEP = 15.0
 BEAT = 5.0
 PERIODIC = 30.0
@@ -92,19 +94,24 @@ def due_deliveries(app: App, now: datetime | None = None) -> list[tuple[str, str
     due = []
     for record in waiting_drafts(app):
         for name, delivery in record.deliveries.items():
-            if _may_try(app, name, delivery, now):
+            if _may_try(app, record.draft.id, name, delivery, now):
                 due.append((record.draft.id, name))
     return due
 
 
-def _may_try(app: App, channel: str, delivery: Delivery, now: datetime) -> bool:
+def _may_try(app: App, draft: str, channel: str, delivery: Delivery, now: datetime) -> bool:
+    """Whether the sweep hands this channel to a job now (one that is being delivered by
+    another process, its lock held, is left to it)."""
+    if channel not in app.config.channels:
+        return False
     if delivery.state == "pending":
         return True
     if delivery.state == "failed-retryable":
         pause = max(RETRY_PAUSE, float(delivery.retry_after or 0))
-        return delivery.at is None or from_iso(delivery.at) + timedelta(seconds=pause) <= now
-    if delivery.state in ("unknown", "sending") and channel in app.config.channels:
-        return app.channel(channel).idempotent
+        due = delivery.at is None or from_iso(delivery.at) + timedelta(seconds=pause) <= now
+        return due and not channel_busy(app, draft, channel)
+    if delivery.state in ("unknown", "sending"):
+        return app.channel(channel).idempotent and not channel_busy(app, draft, channel)
     return False
 
 
@@ -122,6 +129,7 @@ def witness(app: App, stopping: Callable[[], bool]) -> None:
 
     if app.config.witness is None:
         return
+    app.witness_missed = None  # a long-running worker asks the TSA again each round, not once per process
     try:
         catch_up(app.store, app.config.witness)
     except WitnessFailed:
@@ -196,7 +204,8 @@ class Worker:
         if self.clock_off is not None:
             return
         head = self.app.store.head()
-        if force or head != self._head or now - self._swept >= SWEEP:
+        moved = head != self._head and now - self._swept >= SWEEP_GAP
+        if force or moved or now - self._swept >= SWEEP:
             self._head, self._swept = head, now
             self._guarded("sweep", self._sweep)
         if force or now - self._periodic_at >= PERIODIC:
