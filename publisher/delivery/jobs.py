@@ -108,4 +108,5 @@ def report_failure(app: App, task: str, key: str, error: BaseException) -> None:
     from publisher.errors import PublishError
 
     detail = str(error) if isinstance(error, PublishError) else f"unexpected {type(error).__name__}: {error}"
+    detail = (detail.strip().splitlines() or [""])[0]
     print(f"publish worker: {task} {key}: {app.redact.scrub(detail)}", file=sys.stderr, flush=True)

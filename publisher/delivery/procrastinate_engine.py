@@ -69,6 +69,9 @@ class ProcrastinateEngine:
     def __init__(self, app: App, stopping: threading.Event, tasks: tuple[Task, ...], url: str,
                  once: bool = False):
         self.app, self.stopping, self.once = app, stopping, once
+        import logging
+
+        logging.getLogger("procrastinate").addHandler(logging.NullHandler())  # failures are said by report_failure
         ensure_schema(url)
         self._deferrer = Procrastinate(connector=SyncPsycopgConnector(conninfo=url, min_size=1, max_size=2))
         self._deferrer.open()
