@@ -205,7 +205,8 @@ def test_a_log_from_the_previous_release_opens_verifies_and_grows(workspace):
     store.append("note", actor="ana", incident="1", data={"text": "written by this one"})
     assert [e.kind for e in store.events()] == ["incident.opened", "note", "note"]
     info = json.loads(workspace.run("store", "info", "--json").output)
-    assert info["migrations"] == ["_m001_events", "_m002_meta", "_m003_incident_kind", "_m004_attempts"]
+    assert info["migrations"] == ["_m001_events", "_m002_meta", "_m003_incident_kind", "_m004_attempts",
+                                  "_m005_workers"]
     assert ": 3 events" in workspace.run("log", "verify").output
 
 
@@ -216,7 +217,8 @@ def test_a_new_sqlite_log_records_its_migrations_by_name(workspace):
     names = [row[0] for row in db.execute("SELECT name FROM migrations ORDER BY rowid")]
     mode = db.execute("PRAGMA journal_mode").fetchone()[0]
     db.close()
-    assert names == ["_m001_events", "_m002_meta", "_m003_incident_kind", "_m004_attempts"] and mode == "wal"
+    assert names == ["_m001_events", "_m002_meta", "_m003_incident_kind", "_m004_attempts", "_m005_workers"]
+    assert mode == "wal"
 
 
 def test_store_info_names_the_backend_and_head(workspace):
@@ -225,13 +227,20 @@ def test_store_info_names_the_backend_and_head(workspace):
     assert info["backend"] == ("postgresql" if workspace.store_url else "sqlite")
     assert info["events"] == 8 and info["head"]["seq"] == 8 and len(info["head"]["hash"]) == 64
     assert info["last_witness"] is None and info["size_bytes"] > 0
-    assert info["migrations"] == ["_m001_events", "_m002_meta", "_m003_incident_kind", "_m004_attempts"]
+    assert info["migrations"] == ["_m001_events", "_m002_meta", "_m003_incident_kind", "_m004_attempts",
+                                  "_m005_workers"]
     text = workspace.run("store", "info").output
     assert "Head: row 8" in text and "Last witness: none" in text
     if workspace.store_url:
         from tests.pg_cluster import PASSWORD
 
         assert PASSWORD not in text and PASSWORD not in json.dumps(info)
+        # the suite's server runs with fsync and synchronous_commit off, for speed: it is said
+        assert info["durable"] == {"fsync": "off", "synchronous_commit": "off"}
+        assert "Durability: fsync off, synchronous_commit off" in text
+        assert "WARNING: the PostgreSQL server does not keep every commit durable" in text
+    else:
+        assert "durable" not in info and "Durability" not in text
 
 
 

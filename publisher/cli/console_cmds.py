@@ -14,7 +14,8 @@ from publisher.i18n import N_, _
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True, help=N_("Address to listen on (put a TLS proxy in front)."))
 @click.option("--port", default=8400, show_default=True, type=click.IntRange(1, 65535), help=N_("Port to listen on."))
-def serve(host: str, port: int) -> None:
+@click.option("--no-worker", is_flag=True, help=N_("Run no worker inside the console (one runs apart: `publish worker`)."))
+def serve(host: str, port: int, no_worker: bool) -> None:
     """Run the cabinet's web console over this workspace and its store."""
     import uvicorn
 
@@ -23,8 +24,49 @@ def serve(host: str, port: int) -> None:
     app = session().app
     say(_("Console for {organisation} on http://{host}:{port} (links use {base_url}).").format(
         organisation=app.config.organisation, host=host, port=port, base_url=app.config.console_base_url))
-    uvicorn.run(create_app(app, herald=True), host=host, port=port, log_level="warning", proxy_headers=True,
-                server_header=False)
+    inner = None if no_worker else _inner_worker(app)
+    if inner is not None:
+        import signal
+
+        # uvicorn raises the SIGTERM it caught again once it has shut down: here it only
+        # ends the server, so the worker below is stopped cleanly too
+        signal.signal(signal.SIGTERM, lambda signum, frame: None)
+    try:
+        uvicorn.run(create_app(app), host=host, port=port, log_level="warning", proxy_headers=True,
+                    server_header=False)
+    finally:
+        if inner is not None:
+            inner[0].stop()
+            inner[1].join(60)
+
+
+def _inner_worker(app):
+    """Start the console's own worker on a thread; None (said why) when the workspace
+    already has its worker."""
+    import threading
+
+    from publisher.cli.worker_cmds import make_worker
+    from publisher.errors import Refused
+
+    worker = make_worker(app)
+    started, refused = threading.Event(), []
+
+    def run() -> None:
+        try:
+            worker.run(ready=started.set)
+        except Refused as error:
+            refused.append(str(error))
+            started.set()
+
+    thread = threading.Thread(target=run, name="worker", daemon=True)
+    thread.start()
+    started.wait(30)
+    if refused:
+        say(_("The console runs without a worker of its own: {reason}").format(reason=refused[0]))
+        return None
+    say(_("Worker {name} runs inside the console (`--no-worker` leaves it to `publish worker`).").format(
+        name=worker.name))
+    return worker, thread
 
 
 @click.group("users")

@@ -63,12 +63,13 @@ def drafts_show(draft_id: str, as_json: bool) -> None:
 @click.argument("draft_id", metavar="DRAFT")
 @click.option("--as", "as_user", metavar="NAME", help=N_("Approver (else $PUBLISH_USER, else your login)."))
 @key_option
+@click.option("--wait", is_flag=True, help=N_("Send it here and wait for every channel, even when a worker runs."))
 @click.option("--json", "as_json", is_flag=True, help=N_("Print the delivery summary as JSON."))
-def approve(draft_id: str, as_user: str | None, key: Path | None, as_json: bool) -> None:
+def approve(draft_id: str, as_user: str | None, key: Path | None, wait: bool, as_json: bool) -> None:
     """Approve a draft; it is sent once the required approvals are in."""
     from contextlib import ExitStack
 
-    from publisher.delivery.approve import HELD, REFUSED, SENDING, Approval
+    from publisher.delivery.approve import HELD, QUEUED, REFUSED, SENDING, Approval
     from publisher.delivery.signed_actions import act
     from publisher.errors import Refused
     from publisher.workspace.app import current_user
@@ -79,13 +80,19 @@ def approve(draft_id: str, as_user: str | None, key: Path | None, as_json: bool)
     with ExitStack() as running:
         def announce(approval: Approval):
             _say_approved(app, approval, approver, as_json)
+            if approval.no_worker and not as_json:
+                say(_("No worker is running: sending it here (start `publish worker` to have it sent in the "
+                      "background)."))
             if approval.result != SENDING:
                 return None
             shown.append(running.enter_context(sending_display(draft_id, list(approval.record.deliveries), as_json)))
             return None if as_json else shown[0]
 
-        done = act(app, "approve", approver, {"draft": draft_id}, key=key, announce=announce, sleep=session().sleep)
-    if done.result == HELD:
+        done = act(app, "approve", approver, {"draft": draft_id}, key=key, announce=announce, sleep=session().sleep,
+                   wait=wait)
+    if done.result == QUEUED:
+        say_queued(draft_id, as_json)
+    elif done.result == HELD:
         _say_held(draft_id, done.frozen, as_json)
     elif done.result == REFUSED:
         raise Refused(done.refused or "")
@@ -102,6 +109,14 @@ def _say_approved(app, approval, approver: str, as_json: bool) -> None:
             draft=approval.record.draft.id, approver=approver, have=approval.approvals, need=approval.required)
         say(f"{approved}; {unproven}." if unproven else f"{approved}.")
     warn(list(approval.cautions), as_json)
+
+
+def say_queued(draft_id: str, as_json: bool) -> None:
+    if as_json:
+        emit_json({"draft": draft_id, "approved": True, "queued": True})
+        return
+    say(_("Queued: the worker sends draft {draft_id}; `publish status` follows it (`--wait` sends it here "
+          "instead).").format(draft_id=draft_id))
 
 
 def _say_held(draft_id: str, freeze, as_json: bool) -> None:
@@ -141,9 +156,10 @@ def reject(draft_id: str, reason: str, as_user: str | None, key: Path | None) ->
 @click.option("--as", "as_user", metavar="NAME", help=N_("Who sends (else $PUBLISH_USER, else your login)."))
 @click.option("--key", "key", type=click.Path(dir_okay=False, path_type=Path), metavar="PATH",
               help=N_('SSH key signing a --retry when [approvals] signing = "ssh" (else $PUBLISH_SSH_KEY).'))
+@click.option("--wait", is_flag=True, help=N_("Send it here and wait for every channel, even when a worker runs."))
 @click.option("--json", "as_json", is_flag=True, help=N_("Print the delivery summary as JSON."))
 def send(draft_id: str, resend: tuple[str, ...], retry: tuple[str, ...], reason: str | None, as_user: str | None,
-         key: Path | None, as_json: bool) -> None:
+         key: Path | None, wait: bool, as_json: bool) -> None:
     """Resume delivery of an approved draft: only channels not yet delivered."""
     from publisher.delivery.retry import authorise_retry
     from publisher.errors import BadInput
@@ -158,7 +174,23 @@ def send(draft_id: str, resend: tuple[str, ...], retry: tuple[str, ...], reason:
         if not as_json:
             say(_("Retry of {channel} authorised by {actor}: {reason}").format(
                 channel=channel, actor=event.actor, reason=event.data["reason"]))
+    if not wait and not resend and queue_for_worker(draft_id, as_json):
+        say_queued(draft_id, as_json)
+        return
     deliver(draft_id, actor=actor, as_json=as_json, resend=resend)
+
+
+def queue_for_worker(draft_id: str, as_json: bool) -> bool:
+    """Leave the draft to a live worker (True), or say that none runs (False: send here)."""
+    from publisher.delivery.worker import hand_to_worker
+    from publisher.drafting.drafts import load_draft
+
+    app = session().app
+    if hand_to_worker(app, load_draft(app, draft_id)):
+        return True
+    if not as_json:
+        say(_("No worker is running: sending it here (start `publish worker` to have it sent in the background)."))
+    return False
 
 
 @click.command("confirm")

@@ -34,6 +34,7 @@ COMMANDS = {
     "unfreeze": ("case_cmds", "short_help", "Lift the freeze (approvers only)."),
     "users": ("console_cmds", "help", "People on the console: invite them to enrol a passkey, confirm it, revoke "
                                       "their access."),
+    "worker": ("worker_cmds", "help", "Deliver approved drafts, retry, remind and time-stamp, until stopped (SIGTERM)."),
 }
 
 

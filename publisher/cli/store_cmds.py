@@ -29,6 +29,15 @@ def info(as_json: bool) -> None:
     say(_("Head: row {seq}, {hash}").format(**details["head"]))
     say(_("Head files: {files}").format(files=", ".join(details["head_files"])))
     say(_("Migrations: {names}").format(names=", ".join(details["migrations"])))
+    durable = details.get("durable")
+    if durable:
+        say(_("Durability: fsync {fsync}, synchronous_commit {synchronous_commit}").format(**durable))
+        if durable["fsync"] == "off" or durable["synchronous_commit"] in ("off", "local"):
+            from publisher.cli.output import warn
+
+            warn([_("the PostgreSQL server does not keep every commit durable (fsync {fsync}, synchronous_commit "
+                    "{synchronous_commit}): a delivery attempt recorded before its network call can be lost in a "
+                    "crash of the server, and the statement then sent twice.").format(**durable)])
     witness = details["last_witness"]
     say(_("Last witness: row {seq} at {at} by {tsa}").format(**witness) if witness else _("Last witness: none"))
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from publisher.cli.output import emit_json, say, table
+from publisher.cli.output import emit_json, say, table, warn
 from publisher.cli.session import session
 from publisher.i18n import N_, _
 from publisher.evidence.state_words import state_word
@@ -80,6 +80,41 @@ def status(incident_id: str | None, as_json: bool) -> None:
         say(_("No open incident."))
     for report in reports:
         _print_status(report)
+    _print_workers(app)
+
+
+def _print_workers(app) -> None:
+    """Each worker's last heartbeat (none shown when no worker ever ran here)."""
+    from publisher.delivery.worker import CLOCK_OFF, LIVE_WITHIN, SILENT_AFTER
+
+    known = app.store.workers()
+    if not known:
+        return
+    rows = []
+    for worker in known:
+        ago = _silence(worker.silent_for)
+        if worker.state == "stopped":
+            state = _("stopped")
+        elif worker.silent_for > SILENT_AFTER:
+            state = _("SILENT")
+        elif worker.silent_for > LIVE_WITHIN:
+            state = _("late")
+        else:
+            state = worker.state
+        rows.append([worker.name, state, _("{ago} ago").format(ago=ago)])
+    table(rows, [_("worker"), _("state"), _("last heartbeat")])
+    silent = [worker for worker in known if worker.state != "stopped" and worker.silent_for > SILENT_AFTER]
+    warn([_("the worker {name} has shown no heartbeat for {ago}: statements, retries and reminders may be "
+            "waiting.").format(name=worker.name, ago=_silence(worker.silent_for)) for worker in silent])
+    warn([_("the worker {name} takes no work: its machine's clock is off ({state}); set the system clock "
+            "right.").format(name=worker.name, state=worker.state)
+          for worker in known if worker.state.startswith(CLOCK_OFF) and worker.silent_for <= LIVE_WITHIN])
+
+
+def _silence(seconds: float) -> str:
+    from publisher.timeparse import human_hours
+
+    return _("{seconds} s").format(seconds=int(seconds)) if seconds < 120 else human_hours(seconds / 3600)
 
 
 CHANNEL_WORDS = {"delivered": "delivered", "unknown": "unconfirmed", "sending": "unconfirmed",

@@ -7,7 +7,10 @@ its required approvals is not sent; a draft approved while a freeze is in force 
 same `active_freeze` the engine obeys: only a verified unfreeze lifts one) is held and
 the freeze is named; otherwise it is sent by `send_draft`, and a refusal to send (a
 freeze set meanwhile, a changed key list, a rolled-back log) is returned with its
-reason, never dropped. `announce` is told the decision exactly once, after the approval
+reason, never dropped. When a worker is live (`publisher.delivery.worker`) and the
+caller does not `wait`, the draft is checked as a run would check it and left to the
+worker (`QUEUED`): the approval in the log is what the worker's sweep finds; with no
+live worker it is sent here, as if `wait` were given. `announce` is told the decision exactly once, after the approval
 is recorded and before any channel is tried, and returns the progress callback the run
 reports to.
 """
@@ -20,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
 from publisher.delivery.engine import Outcome, Progress, no_progress, send_draft
+from publisher.delivery.worker import hand_to_worker
 from publisher.drafting.approvals import approve
 from publisher.drafting.cautions import approval_cautions
 from publisher.errors import Refused
@@ -31,14 +35,16 @@ if TYPE_CHECKING:
     from publisher.log.store import Event
     from publisher.workspace.app import App
 
-AWAITING, HELD, REFUSED, SENDING = "awaiting approvals", "held by a freeze", "sending refused", "sent"
+AWAITING, HELD, REFUSED, SENDING, QUEUED = ("awaiting approvals", "held by a freeze", "sending refused", "sent",
+                                            "queued")
 
 
 @dataclass(frozen=True)
 class Approval:
     """What approving did. `result` is one of: `AWAITING` (more approvals needed),
     `HELD` (`frozen`: the freeze in force), `REFUSED` (`refused`: why sending did not
-    start) or `SENDING`/sent (`outcomes`: each channel's, once the run ended)."""
+    start), `QUEUED` (a live worker sends it) or `SENDING`/sent (`outcomes`: each
+    channel's, once the run ended; `no_worker`: sent here since no worker is live)."""
 
     record: DraftRecord
     approvals: int
@@ -47,6 +53,8 @@ class Approval:
     frozen: Event | None = None
     refused: str | None = None
     outcomes: tuple[Outcome, ...] | None = None
+    queued: bool = False
+    no_worker: bool = False
 
     @property
     def result(self) -> str:
@@ -56,20 +64,30 @@ class Approval:
             return HELD
         if self.refused is not None:
             return REFUSED
+        if self.queued:
+            return QUEUED
         return SENDING
 
 
 def approve_and_send(app: App, draft_id: str, approver: str, *, key: Path | None = None,
                      signature: dict[str, Any] | None = None,
                      announce: Callable[[Approval], Progress | None] = lambda approval: None,
-                     sleep: Callable[[float], None] | None = None) -> Approval:
+                     sleep: Callable[[float], None] | None = None, wait: bool = False) -> Approval:
     """Approve as `approver` (signed with `key`, or with a passkey `signature` already
-    checked), then send unless frozen; see the module's guarantees."""
+    checked), then send unless frozen, or leave it to a live worker unless `wait`; see
+    the module's guarantees."""
     record = approve(app, draft_id, approver, key, signature=signature)
     approval = Approval(record, len(set(record.valid_approvers())), app.config.approvals_required,
                         tuple(approval_cautions(app, record)))
     if record.approved:
         approval = replace(approval, frozen=active_freeze(app))
+    if approval.result == SENDING and not wait:
+        try:
+            queued = hand_to_worker(app, record)
+        except Refused as error:
+            approval = replace(approval, refused=str(error))
+        else:
+            approval = replace(approval, queued=queued, no_worker=not queued)
     if approval.result != SENDING:
         announce(approval)
         return approval
@@ -104,6 +122,10 @@ def decision_sentence(approval: Approval) -> str:
                                                       reason=approval.frozen.data.get("reason"))
     if approval.refused is not None:
         return _("{approved}, but it was not sent: {reason}").format(approved=counted, reason=approval.refused)
+    if approval.queued:
+        return _("{approved}; queued: the worker sends it, `publish status` follows it.").format(approved=counted)
+    if approval.no_worker:
+        return _("{approved}; no worker is running, so it is being sent here.").format(approved=counted)
     return _("{approved}; it is being sent.").format(approved=counted)
 
 

@@ -142,11 +142,35 @@ class RunClock:
 
 def send_draft(app: App, draft_id: str, actor: str, *, resend: tuple[str, ...] = (),
                progress: Progress = no_progress,
-               sleep: Callable[[float], None] | None = None, record: DraftRecord | None = None) -> list[Outcome]:
-    """Deliver an approved draft to every channel not yet delivered (`record`: the draft
-    as the caller just loaded it, so it is not read twice)."""
+               sleep: Callable[[float], None] | None = None, record: DraftRecord | None = None,
+               only: tuple[str, ...] = (), stopping: Callable[[], bool] = lambda: False) -> list[Outcome]:
+    """Deliver an approved draft to every channel not yet delivered, or to the channels
+    `only` names (`record`: the draft as the caller just loaded it, so it is not read
+    twice). `stopping` (a worker told to stop) ends waiting retries like a freeze does:
+    the channel is left as the log has it, for the next run to resume."""
     if record is None or record.draft.id != draft_id:
         record = load_draft(app, draft_id)
+    refuse_unsendable(app, record, resend)
+    clock = run_clock(app, record, sleep, stopping)
+    names = [name for name in record.deliveries if not only or name in only]
+    channels = {name: app.channel(name) for name in names}
+    for name in names:
+        progress(name, "waiting", "queued")
+    workers = max(1, min(len(names), app.config.delivery_workers))
+    with app.store.batch(), ThreadPoolExecutor(max_workers=workers, thread_name_prefix="deliver") as pool:
+        futures = [pool.submit(_claim_and_deliver, app, record, channels[name], actor, clock.fork(),
+                               name in resend, progress) for name in names]
+        outcomes = [future.result() for future in futures]
+    if any(outcome.state == "delivered" and outcome.detail != "already delivered" for outcome in outcomes):
+        witness_after(app, "delivery")
+    return outcomes
+
+
+def refuse_unsendable(app: App, record: DraftRecord, resend: tuple[str, ...] = ()) -> None:
+    """Refuse, in one sentence, a draft that may not be sent now: rejected or superseded,
+    of a void incident, short of approvals, changed since approval, frozen, or a log
+    rolled back (checked again by every run, and before a draft is handed to a worker)."""
+    draft_id = record.draft.id
     if record.rejection or record.superseded_by:
         raise Refused(_("draft {draft_id} is {status} and will not be sent.").format(
                           draft_id=draft_id, status=record.status))
@@ -166,28 +190,16 @@ def send_draft(app: App, draft_id: str, actor: str, *, resend: tuple[str, ...] =
                         "approver runs `publish unfreeze`.").format(
                           ts=freeze.ts, actor=freeze.actor, data=freeze.data.get('reason')))
     refuse_if_rolled_back(app)
-    clock = run_clock(app, record, sleep)
-    names = list(record.deliveries)
-    channels = {name: app.channel(name) for name in names}
-    for name in names:
-        progress(name, "waiting", "queued")
-    workers = max(1, min(len(names), app.config.delivery_workers))
-    with app.store.batch(), ThreadPoolExecutor(max_workers=workers, thread_name_prefix="deliver") as pool:
-        futures = [pool.submit(_claim_and_deliver, app, record, channels[name], actor, clock.fork(),
-                               name in resend, progress) for name in names]
-        outcomes = [future.result() for future in futures]
-    if any(outcome.state == "delivered" and outcome.detail != "already delivered" for outcome in outcomes):
-        witness_after(app, "delivery")
-    return outcomes
 
 
-def run_clock(app: App, record: DraftRecord, sleep: Callable[[float], None] | None) -> RunClock:
+def run_clock(app: App, record: DraftRecord, sleep: Callable[[float], None] | None,
+              stopping: Callable[[], bool] = lambda: False) -> RunClock:
     """The run's limits: its budget, and the publish deadline while it is still ahead
     (once it has passed, only the budget bounds the retries)."""
     incident = load_incident(app, record.draft.incident)
     until_deadline = (incident.first_seen + timedelta(hours=app.config.publish_hours) - app.clock()).total_seconds()
     return RunClock(app.config.delivery_budget_minutes * 60, until_deadline if until_deadline > 0 else None, sleep,
-                    frozen=lambda: active_freeze(app) is not None)
+                    frozen=lambda: stopping() or active_freeze(app) is not None)
 
 
 def _claim_and_deliver(app: App, record: DraftRecord, channel: Channel, actor: str, clock: RunClock, resend: bool,

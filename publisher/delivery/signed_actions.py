@@ -85,11 +85,11 @@ def options(app: App, action: str, person: str, fields: Fields) -> dict[str, Any
 
 def act(app: App, action: str, person: str, fields: Fields, *, credential: dict[str, Any] | None = None,
         key: Path | None = None, announce: Callable[[Approval], Any] = lambda approval: None,
-        sleep: Callable[[float], None] | None = None) -> Any:
+        sleep: Callable[[float], None] | None = None, wait: bool = False) -> Any:
     """Record `action` by `person`, signed by the passkey assertion `credential` (the
     console: checked over this action's message first) or else, when signing is on, by
     the SSH key `key` (the command line). An approval is then sent unless frozen
-    (`announce` and `sleep` as in `approve_and_send`). Returns what the core function
+    (`announce`, `sleep` and `wait` as in `approve_and_send`). Returns what the core function
     returned."""
     signature = None
     if credential is not None:
@@ -104,7 +104,8 @@ def act(app: App, action: str, person: str, fields: Fields, *, credential: dict[
     if action == "decide":
         return decide(app, incident, _text(fields, "decision"), person, reason, signature=signature, key=key)
     if action == "approve":
-        return approve_and_send(app, draft_id, person, key=key, signature=signature, announce=announce, sleep=sleep)
+        return approve_and_send(app, draft_id, person, key=key, signature=signature, announce=announce, sleep=sleep,
+                                wait=wait)
     if action == "reject":
         return reject(app, draft_id, person, reason, signature=signature, key=key)
     if action == "confirm":

@@ -10,13 +10,16 @@ number of servers run: see `publisher.delivery.notify`):
   (`publish:<incident>`);
 - a case 2 update is due (`update:<incident>:<deadline>`);
 - each day of a case 3 incident, the day's moderation (`moderation:<incident>:<day>`).
-All of it is derived from the log and the injected clock; nothing is scheduled apart.
+All of it is derived from the log and the injected clock; nothing is scheduled apart:
+the worker runs a round (`REMIND`) every half minute.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Callable
 
+from publisher.delivery.jobs import Task
 from publisher.delivery.notify import notify
 from publisher.drafting.drafts import is_internal_brief, load_draft
 from publisher.evidence.status import incident_status
@@ -109,3 +112,11 @@ def tell(app: App, after_seq: int) -> tuple[list[str], int]:
     sent = [notice.key for notice in notices + due_reminders(app)
             if notify(app, notice.key, notice.title, notice.text, incident=notice.incident)]
     return sent, position
+
+
+def remind(app: App, stopping: Callable[[], bool]) -> None:
+    """The worker's round of notices: new drafts and due reminders, each sent once."""
+    tell(app, 0)
+
+
+REMIND = Task("remind", remind, key=lambda: "remind")

@@ -11,7 +11,11 @@ in `publisher.log.store`. A backend only:
 - holds the per-(draft, channel) delivery lock, which dies with its process;
 - records which named migrations it applied, and the chain's mode (`meta`);
 - counts attempts (the console's logins) in a small table outside the chain
-  (`attempts`): never hashed, never shown in the log or a report, pruned as they age.
+  (`attempts`): never hashed, never shown in the log or a report, pruned as they age;
+- keeps worker heartbeats (`workers`) the same way, outside the chain: a heartbeat is
+  liveness, not evidence, and one every few seconds would bury the record the chain
+  exists for; and says whether this process holds the workspace's worker place
+  (`worker_slot`: one per SQLite file, any number on PostgreSQL).
 """
 from __future__ import annotations
 
@@ -101,6 +105,12 @@ class Backend(Protocol):
     def delivery_lock(self, draft: str, channel: str) -> AbstractContextManager[Callable[[], bool]]: ...
 
     def attempt(self, key: str, limit: int, window: float, now: float) -> bool: ...
+
+    def beat(self, name: str, host: str, pid: int, state: str, now: float) -> float | None: ...
+
+    def workers(self, now: float) -> list[tuple[str, str, int, float, float, str, float]]: ...
+
+    def worker_slot(self) -> AbstractContextManager[bool]: ...
 
     def import_rows(self, rows: Iterator[Row], mode: str) -> int: ...
 

@@ -11,7 +11,9 @@ Guarantees:
   never leave it held, and it blocks only appenders, never readers (unlike
   `LOCK TABLE`). `seq` is also the primary key, so even a bug could not insert two
   rows with one number.
-- A committed append is durable (`synchronous_commit` on, the server's default).
+- A committed append is durable (`synchronous_commit` on, the server's default) only
+  when the server keeps it so: `info()` reports the server's `fsync` and
+  `synchronous_commit` (`durable`), and `publish store info` warns when either is off.
 - The server's own clock is read inside each append's transaction (`server_time`), a
   second clock beside the machine's: the store records it in the row and refuses a
   machine whose clock is ahead of it (`publisher.log.store`).
@@ -26,6 +28,10 @@ Guarantees:
   two workspaces on two databases never block each other.
 - Login attempts (`attempt`) are counted in a table of their own, outside the chain,
   by the server's clock: every console server of the cabinet shares one count.
+- Worker heartbeats (`beat`) live in a table of their own, outside the chain, timed
+  by the server's clock: a worker machine whose clock is off neither looks silent nor
+  hides a silent one. Any number of workers share one database (`worker_slot` always
+  yields True: the job engine and the delivery locks keep work exactly-once).
 - Migrations are named and ordered, recorded in `migrations`, and applied at open
   under their own transaction-level advisory lock, so two machines opening a new
   database at once apply each migration exactly once.
@@ -101,8 +107,14 @@ def _m004_attempts(db: psycopg.Connection) -> None:
     db.execute("CREATE INDEX attempts_at ON attempts(at)")
 
 
+def _m005_workers(db: psycopg.Connection) -> None:
+    db.execute("CREATE TABLE workers (name text PRIMARY KEY, host text NOT NULL, pid integer NOT NULL, "
+               "started double precision NOT NULL, beat double precision NOT NULL, state text NOT NULL)")
+
+
 MIGRATIONS: list[Callable[[psycopg.Connection], None]] = [_m001_events, _m002_meta, _m003_incident_kind,
-                                                          _m004_attempts]
+                                                          _m004_attempts, _m005_workers]
+WORKERS_KEPT = 7 * 24 * 3600.0
 
 
 def describe(url: str) -> tuple[str, str, str]:
@@ -291,6 +303,30 @@ class PostgresBackend:
             db.execute("INSERT INTO attempts VALUES (%s, %s)", (key, at))
             return True
 
+    def beat(self, name: str, host: str, pid: int, state: str, now: float) -> float | None:
+        """Record that worker `name` is alive (its `state`) now, by the server's clock
+        (`now`, this machine's, is not used); forget workers silent for a week. Returns
+        the server's clock (seconds since the epoch)."""
+        with self._connection() as db, db.transaction():
+            db.execute("DELETE FROM workers WHERE beat < extract(epoch FROM clock_timestamp()) - %s", (WORKERS_KEPT,))
+            db.execute("INSERT INTO workers VALUES (%s, %s, %s, extract(epoch FROM clock_timestamp()), "
+                       "extract(epoch FROM clock_timestamp()), %s) ON CONFLICT (name) DO UPDATE SET "
+                       "beat = excluded.beat, state = excluded.state", (name, host, pid, state))
+            return float(_scalar(db.execute("SELECT extract(epoch FROM clock_timestamp())")))
+
+    def workers(self, now: float) -> list[tuple[str, str, int, float, float, str, float]]:
+        """Each worker known, its ages measured by the server's clock (see `beat`)."""
+        with self._connection() as db:
+            rows = db.execute("SELECT name, host, pid, extract(epoch FROM clock_timestamp()) - started, "
+                              "extract(epoch FROM clock_timestamp()) - beat, state, beat FROM workers "
+                              "ORDER BY name").fetchall()
+        return [(name, host, pid, float(age), float(silent), state, float(beat))
+                for name, host, pid, age, silent, state, beat in rows]
+
+    @contextmanager
+    def worker_slot(self) -> Iterator[bool]:
+        yield True
+
     def import_rows(self, rows: Iterator[Row], mode: str) -> int:
         count = 0
         with self._connection() as db, db.transaction():
@@ -311,8 +347,10 @@ class PostgresBackend:
             size = _scalar(db.execute("SELECT pg_total_relation_size('events')"))
             applied = [row[0] for row in db.execute("SELECT name FROM migrations ORDER BY name")]
             version = _scalar(db.execute("SHOW server_version"))
+            fsync = _scalar(db.execute("SHOW fsync"))
+            synchronous_commit = _scalar(db.execute("SHOW synchronous_commit"))
         return {"backend": self.name, "location": self.location, "size_bytes": size, "migrations": applied,
-                "server_version": version}
+                "server_version": version, "durable": {"fsync": fsync, "synchronous_commit": synchronous_commit}}
 
 
 def _migrate(db: psycopg.Connection) -> None:

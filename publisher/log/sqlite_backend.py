@@ -22,6 +22,9 @@ Guarantees:
 - The file is created mode 0600 inside a folder created 0700.
 - Attempts (`attempt`) are counted in a table of their own, outside the chain, by this
   machine's clock under the writer lock: every process using the file shares one count.
+- Worker heartbeats (`beat`) live in a table of their own, outside the chain, timed by
+  this machine's clock (the one every worker of the file runs on). One worker per
+  file: `worker_slot` is a `flock` on `locks/worker.lock`, released when its process dies.
 - The per-(draft, channel) delivery lock lives in `locks/` beside the database: on Linux
   one byte per channel of one file per draft, locked as an open-file-description lock
   (exclusive between threads and processes alike); elsewhere a `flock` on a file per
@@ -78,8 +81,13 @@ def _m004_attempts(db: sqlite3.Connection) -> None:
     db.execute("CREATE INDEX attempts_at ON attempts(at)")
 
 
+def _m005_workers(db: sqlite3.Connection) -> None:
+    db.execute("CREATE TABLE workers (name TEXT PRIMARY KEY, host TEXT NOT NULL, pid INTEGER NOT NULL, "
+               "started REAL NOT NULL, beat REAL NOT NULL, state TEXT NOT NULL)")
+
+
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_m001_events, _m002_meta, _m003_incident_kind,
-                                                          _m004_attempts]
+                                                          _m004_attempts, _m005_workers]
 LAST_ROW = "SELECT seq, hash, body FROM events ORDER BY seq DESC LIMIT 1"
 
 
@@ -294,6 +302,31 @@ class SQLiteBackend:
             db.execute("INSERT INTO attempts VALUES (?, ?)", (key, now))
             return True
 
+    def beat(self, name: str, host: str, pid: int, state: str, now: float) -> float | None:
+        """Record that worker `name` is alive (its `state`) at `now`; forget workers
+        silent for a week. None: there is no clock here but this machine's."""
+        with self._transaction() as db:
+            db.execute("DELETE FROM workers WHERE beat < ?", (now - WORKERS_KEPT,))
+            db.execute("INSERT INTO workers VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET "
+                       "beat = excluded.beat, state = excluded.state", (name, host, pid, now, now, state))
+        return None
+
+    def workers(self, now: float) -> list[tuple[str, str, int, float, float, str, float]]:
+        """Each worker known: name, host, pid, seconds since it started, seconds since
+        its last heartbeat (both by `now`), its state, its last heartbeat's time."""
+        rows = self._read("SELECT name, host, pid, started, beat, state FROM workers ORDER BY name")
+        return [(name, host, pid, now - started, now - beat, state, beat)
+                for name, host, pid, started, beat, state in rows]
+
+    @contextmanager
+    def worker_slot(self) -> Iterator[bool]:
+        """The workspace's one worker place: yields whether this process holds it."""
+        handle = os.open(self._locks() / "worker.lock", os.O_CREAT | os.O_RDWR, 0o600)
+        try:
+            yield _try_lock(handle, None)
+        finally:
+            os.close(handle)
+
     def _locks(self) -> Path:
         if self._locks_folder is None:
             folder = self.path.parent / "locks"
@@ -319,6 +352,7 @@ class SQLiteBackend:
         return {"backend": self.name, "location": self.location, "size_bytes": size, "migrations": applied}
 
 
+WORKERS_KEPT = 7 * 24 * 3600.0
 OFD_SETLK: int | None = getattr(fcntl, "F_OFD_SETLK", None)
 _FLOCK_STRUCT = struct.Struct("hhqqi4x")
 

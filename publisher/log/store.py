@@ -93,6 +93,7 @@ import fcntl
 import json
 import os
 import threading
+import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -142,6 +143,20 @@ class Event:
         if self.clock:
             shown["clock"] = self.clock
         return shown
+
+
+@dataclass(frozen=True)
+class WorkerBeat:
+    """A worker as its heartbeats tell it: ages in seconds by the store's clock."""
+
+    name: str
+    host: str
+    pid: int
+    age: float
+    silent_for: float
+    state: str
+    beat: float
+    """The last heartbeat's time (seconds since the epoch, by the store's clock)."""
 
 
 @dataclass(frozen=True)
@@ -525,6 +540,22 @@ class Store:
 
         digest = hashlib.sha256(key.encode("utf-8")).hexdigest()
         return self.backend.attempt(digest, limit, window.total_seconds(), self.clock().timestamp())
+
+    def beat(self, name: str, host: str, pid: int, state: str) -> float | None:
+        """Record a worker's heartbeat outside the chain (see `publisher.log.backend`);
+        return how far this machine's clock is ahead of the store's (seconds; negative
+        when behind), or None where the store has no clock of its own (SQLite)."""
+        theirs = self.backend.beat(name, host, pid, state, time.time())
+        return None if theirs is None else self.clock().timestamp() - theirs
+
+    def workers(self) -> list[WorkerBeat]:
+        """Every worker that beat in the last week, with how long since it last did."""
+        return [WorkerBeat(*row) for row in self.backend.workers(time.time())]
+
+    def worker_slot(self):
+        """The workspace's worker place (one per SQLite log, any number on PostgreSQL);
+        yields whether this process holds it, until the block ends or the process dies."""
+        return self.backend.worker_slot()
 
     def delivery_lock(self, draft: str, channel: str):
         """The per-(draft, channel) lock held for one delivery; yields a function that

@@ -141,31 +141,15 @@ def choose_language(request: Request, default: str) -> str:
     return default if default in LANGUAGES else "en"
 
 
-def create_app(app: Any, on_approved: Callable[[str, str], None] | None = None, herald: bool = False) -> Starlette:
-    """The ASGI application of the console over an opened workspace `App`; with
-    `herald`, it also tells the internal channels about new drafts and reminders."""
+def create_app(app: Any, on_approved: Callable[[str, str], None] | None = None) -> Starlette:
+    """The ASGI application of the console over an opened workspace `App` (telling the
+    internal channels about new drafts and reminders is the worker's job)."""
     from publisher.web import auth_pages, draft_pages, incident_pages, log_pages, people_pages  # noqa: F401
 
     console = Console(app, on_approved)
     routes: list[Any] = [Route(spec.path, console.guarded(spec), methods=list(spec.methods), name=spec.name)
                          for spec in ROUTES]
     routes.append(Mount("/static", StaticFiles(directory=HERE / "static"), name="static"))
-    web = Starlette(routes=routes, lifespan=_lifespan(app) if herald else None)
+    web = Starlette(routes=routes)
     web.state.console = console
     return security.SecurityHeaders(web)  # type: ignore[return-value]
-
-
-def _lifespan(app: Any) -> Callable[[Any], Any]:
-    from contextlib import asynccontextmanager
-
-    from publisher.web.herald import Herald
-
-    @asynccontextmanager
-    async def running(_web: Any) -> Any:
-        herald = Herald(app)
-        herald.start()
-        try:
-            yield
-        finally:
-            herald.stop()
-    return running

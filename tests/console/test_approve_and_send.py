@@ -31,7 +31,7 @@ def test_an_approved_draft_is_sent_and_the_page_says_so(workspace):
     assert answer.status_code == 200, answer.text
     said = answer.json()
     assert said["result"] == "sent" and said["redirect"] == f"/drafts/{draft}"
-    assert said["message"] == f"Approved draft {draft} (1 of 1); it is being sent."
+    assert said["message"] == f"Approved draft {draft} (1 of 1); no worker is running, so it is being sent here."
     for _ in range(200):
         if client.get(f"/drafts/{draft}/progress").text.count("delivered") and "delivery.delivered" in _kinds(workspace):
             break

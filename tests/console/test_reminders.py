@@ -1,5 +1,5 @@
 """Being told: a rendered draft and every reminder reach the internal channels once,
-at the right time (an injected clock), even with two servers telling at once."""
+at the right time (an injected clock), even with two workers telling at once."""
 from __future__ import annotations
 
 import threading
@@ -31,15 +31,18 @@ def cabinet(workspace, monkeypatch):
 
 
 def servers(workspace, clock: Clock, count: int = 2):
-    from publisher.web.herald import Herald
+    """Workers' views of one workspace (each its own App, as on its own machine)."""
     from publisher.workspace.app import App
 
-    return [Herald(App(workspace.path, clock=clock)) for _ in range(count)]
+    return [App(workspace.path, clock=clock) for _ in range(count)]
 
 
-def tick_together(heralds) -> list[str]:
+def tick_together(apps) -> list[str]:
+    """One round of the worker's notices (`reminders.tell`) in every worker at once."""
+    from publisher.evidence.reminders import tell
+
     sent: list[str] = []
-    threads = [threading.Thread(target=lambda h=h: sent.extend(h.tick())) for h in heralds]
+    threads = [threading.Thread(target=lambda a=a: sent.extend(tell(a, 0)[0])) for a in apps]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -77,8 +80,8 @@ def test_a_rendered_draft_is_announced_once_with_who_may_approve_and_the_link(wo
     clock = Clock()
     incident = workspace.open_incident(case=2, hours_ago=1)
     draft = workspace.render("--case", "2", "--template", "apology", "--channel", "web", user="marta")
-    heralds = servers(workspace, clock)
-    sent = tick_together(heralds) + tick_together(heralds)
+    workers = servers(workspace, clock)
+    sent = tick_together(workers) + tick_together(workers)
     assert sent.count(f"rendered:{draft}") == 1
     message = [text for text in texts(cabinet) if draft in text]
     assert len(message) == 1
@@ -89,12 +92,12 @@ def test_a_rendered_draft_is_announced_once_with_who_may_approve_and_the_link(wo
 def test_the_prepare_reminder_fires_once_two_hours_before(workspace, cabinet):
     clock = started_before(2)
     incident = open_at(workspace, clock, 1, 9)
-    heralds = servers(workspace, clock)
-    assert not [key for key in tick_together(heralds) if key.startswith("prepare:")]
+    workers = servers(workspace, clock)
+    assert not [key for key in tick_together(workers) if key.startswith("prepare:")]
     clock.advance(hours=1, minutes=1)
-    fired = tick_together(heralds)
+    fired = tick_together(workers)
     clock.advance(minutes=30)
-    fired += tick_together(heralds)
+    fired += tick_together(workers)
     assert Counter(fired)[f"prepare:{incident}"] == 1
     assert sum("prepare deadline" in text for text in texts(cabinet)) == 1
 
@@ -102,10 +105,10 @@ def test_the_prepare_reminder_fires_once_two_hours_before(workspace, cabinet):
 def test_the_publish_reminder_fires_once_six_hours_before_while_a_channel_is_missing(workspace, cabinet):
     clock = started_before(2)
     incident = open_at(workspace, clock, 1, 41)
-    heralds = servers(workspace, clock)
-    assert f"publish:{incident}" not in tick_together(heralds)
+    workers = servers(workspace, clock)
+    assert f"publish:{incident}" not in tick_together(workers)
     clock.advance(hours=1, minutes=1)
-    fired = tick_together(heralds) + tick_together(heralds)
+    fired = tick_together(workers) + tick_together(workers)
     assert Counter(fired)[f"publish:{incident}"] == 1
     assert any("still missing: web, outbox" in text for text in texts(cabinet))
 
@@ -113,12 +116,12 @@ def test_the_publish_reminder_fires_once_six_hours_before_while_a_channel_is_mis
 def test_case_3_moderation_is_asked_each_day_once(workspace, cabinet):
     clock = started_before(27)
     incident = open_at(workspace, clock, 3, 1)
-    heralds = servers(workspace, clock)
-    first = [key for key in tick_together(heralds) if key.startswith("moderation:")]
+    workers = servers(workspace, clock)
+    first = [key for key in tick_together(workers) if key.startswith("moderation:")]
     clock.advance(hours=2)
-    again = [key for key in tick_together(heralds) if key.startswith("moderation:")]
+    again = [key for key in tick_together(workers) if key.startswith("moderation:")]
     clock.advance(hours=24)
-    next_day = [key for key in tick_together(heralds) if key.startswith("moderation:")]
+    next_day = [key for key in tick_together(workers) if key.startswith("moderation:")]
     assert len(first) == 1 and again == [] and len(next_day) == 1 and next_day != first
     assert first[0].startswith(f"moderation:{incident}:")
 
@@ -126,10 +129,10 @@ def test_case_3_moderation_is_asked_each_day_once(workspace, cabinet):
 def test_every_notice_is_recorded_in_the_log_once(workspace, cabinet):
     clock = Clock()
     workspace.open_incident(case=1, hours_ago=11)
-    heralds = servers(workspace, clock, count=3)
+    workers = servers(workspace, clock, count=3)
     for _ in range(3):
-        tick_together(heralds)
-    keys = [heralds[0].app.store.events(kind="notice.sent")]
+        tick_together(workers)
+    keys = [workers[0].store.events(kind="notice.sent")]
     recorded = Counter(event.data["key"] for event in keys[0])
     assert recorded and set(recorded.values()) == {1}
     assert len(cabinet.requests) == sum(recorded.values())
@@ -141,12 +144,12 @@ def test_a_case_2_update_reminder_fires_once_when_due(workspace, cabinet):
     incident = open_at(workspace, clock, 2, 1)
     draft = workspace.render("--case", "2", "--template", "apology", "--channel", "web", user="marta", clock=clock)
     assert workspace.run("approve", draft, "--as", "ana", clock=clock).exit_code == 0
-    heralds = servers(workspace, clock)
-    assert not [key for key in tick_together(heralds) if key.startswith("update:")]
+    workers = servers(workspace, clock)
+    assert not [key for key in tick_together(workers) if key.startswith("update:")]
     clock.advance(hours=5, minutes=50)
-    assert not [key for key in tick_together(heralds) if key.startswith("update:")]
+    assert not [key for key in tick_together(workers) if key.startswith("update:")]
     clock.advance(minutes=20)
-    fired = tick_together(heralds) + tick_together(heralds)
+    fired = tick_together(workers) + tick_together(workers)
     updates = [key for key in fired if key.startswith(f"update:{incident}:")]
     assert len(updates) == 1
     assert sum("progress update was due" in text for text in texts(cabinet)) == 1
