@@ -34,7 +34,8 @@ class Cabinet:
         self.start = datetime.now(timezone.utc).replace(microsecond=0) - timedelta(hours=56)
         self.now = self.start
         result = self.run("incident", "open", "--case", str(case), "--first-seen", self.start.isoformat(),
-                          "--summary", "a payment outage that blocked card purchases", "--json")
+                          "--summary", "a payment outage that blocked card purchases",
+                          "--what", "the payment outage", "--json")
         assert result.exit_code == 0, result.output
 
     def at(self, hours: float) -> "Cabinet":
@@ -153,7 +154,9 @@ def test_a_rejected_draft_counts_for_neither_verdict(workspace):
 def test_an_approved_draft_held_by_a_freeze_counts_as_prepared(workspace):
     cabinet = Cabinet(workspace, 3)
     held = cabinet.at(2).render("--case", "3", "--template", "apology", "--var", "affected=customer e-mails",
-                                "--var", "advice=ignore e-mails asking for your password")
+                                "--var", "advice=ignore e-mails asking for your password",
+                                "--var", "since=since 1 December", "--var", "contact=privacy@acme.example",
+                                "--var", "notified_authority=the data-protection authority")
     approved = cabinet.at(3).ok("approve", held, "--as", "ana")
     assert "Publishing is frozen since" in approved.output
     status = cabinet.status()
@@ -190,9 +193,10 @@ def test_only_an_approval_that_verifies_makes_the_response_and_its_signer_is_nam
     cabinet = Cabinet(workspace, 2)
     unsigned = cabinet.at(1).render("--case", "2", "--template", "notice")
     config = workspace.path / "config" / "publisher.toml"
-    config.write_text(config.read_text().replace('signing = "ssh"', 'signing = "none"'))
+    signed_text = config.read_text()
+    config.write_text(signed_text.replace('signing = "ssh"', 'signing = "none"') + "\n[workspace]\npractice = true\n")
     cabinet.ok("approve", unsigned, "--as", "ana")
-    config.write_text(config.read_text().replace('signing = "none"', 'signing = "ssh"'))
+    config.write_text(signed_text)
     status = cabinet.at(2).status()
     assert status["prepared"]["verdict"] == "DUE" and status["prepared"]["rests_on"] == []
     assert json.loads(cabinet.ok("drafts", "show", unsigned, "--json").output)["status"] == "delivered"

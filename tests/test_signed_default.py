@@ -36,7 +36,7 @@ def home(tmp_path, monkeypatch):
 def _draft(ws, env: dict[str, str]) -> str:
     """Open a case 2 incident and render its apology, as marta."""
     opened = ws.run("incident", "open", "--case", "2", "--first-seen", "2026-01-01T00:00:00Z", "--confirm",
-                    "--summary", "card payments fail", env=env)
+                    "--summary", "card payments fail", "--what", "la caída de los pagos con tarjeta", env=env)
     assert opened.exit_code == 0, opened.output
     result = ws.run("--case", "2", "--template", "apology", "--json", env=env)
     assert result.exit_code == 0, result.output
