@@ -44,7 +44,7 @@ def test_an_approved_draft_held_by_a_freeze_names_the_freeze_in_json(workspace):
     result = workspace.run("approve", draft, "--as", "ana", "--json")
     assert result.exit_code == 0, result.output
     held = json.loads(result.output)
-    assert held == {"draft": draft, "approved": True, "held": True, "frozen_by": "marta", "reason": "legal review"}
+    assert held == {"practice": True, "draft": draft, "approved": True, "held": True, "frozen_by": "marta", "reason": "legal review"}
 
 
 @pytest.mark.skipif(shutil.which("ssh-keygen") is None, reason="ssh-keygen (OpenSSH) is not installed")

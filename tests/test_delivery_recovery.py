@@ -158,7 +158,7 @@ def test_progress_shows_each_channel_and_json_gives_the_summary(workspace, fakes
     assert "5 of 5 delivered in" in result.output
 
     summary = json.loads(workspace.run("send", draft, "--json", env=fakes.env()).output)
-    assert set(summary) == {"draft", "elapsed_s", "delivered", "not_delivered", "unconfirmed", "deliveries"}
+    assert set(summary) == {"practice", "draft", "elapsed_s", "delivered", "not_delivered", "unconfirmed", "deliveries"}
     assert summary["delivered"] == 5 and summary["not_delivered"] == [] and summary["unconfirmed"] == []
 
 

@@ -175,7 +175,7 @@ def test_one_draft_reaches_every_platform_exactly_once(workspace, platforms):
     assert by_channel["telegram"]["url"].startswith("https://t.me/citywater/")
     assert by_channel["facebook"]["id"] == platforms.graph.posts[0]["id"]
     [post] = platforms.bluesky.posts()
-    assert by_channel["bluesky"]["id"] == post["uri"] and "A payment outage" in post["value"]["text"]
+    assert by_channel["bluesky"]["id"] == post["uri"] and "We apologize" in post["value"]["text"]
     assert by_channel["bluesky"]["url"].startswith(f"https://bsky.app/profile/{platforms.bluesky.did}/post/")
     short_text = next(iter(platforms.x.tweets.values()))["text"]
     assert "We apologize for the card payment outage." in short_text

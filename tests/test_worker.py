@@ -79,7 +79,7 @@ def test_send_with_a_worker_live_is_queued(workspace):
     try:
         result = workspace.run("send", draft, "--json")
         assert result.exit_code == 0, result.output
-        assert json.loads(result.output) == {"draft": draft, "approved": True, "queued": True}
+        assert json.loads(result.output) == {"practice": True, "draft": draft, "approved": True, "queued": True}
         assert until(lambda: _delivered(workspace, draft)), channel_states(workspace, draft)
     finally:
         worker.stop()

@@ -27,7 +27,7 @@ def fakes():
 
 def _setup(workspace, fakes: Fakes, marker: str) -> str:
     workspace.write_config(extra=fakes.config(timeout=5, slack_timeout=5))
-    workspace.open_incident(case=2, summary=f"a payment outage ({marker})")
+    workspace.open_incident(case=2, summary=f"a payment outage ({marker})", what=f"the payment outage ({marker})")
     return workspace.render("--case", "2", "--template", "apology", env=fakes.env())
 
 

@@ -21,7 +21,18 @@ class WorkerProcess:
         full.pop("PUBLISH_DEBUG", None)
         self.process = subprocess.Popen([sys.executable, "-m", "publisher", "worker", *args], cwd=ROOT, env=full,
                                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        self.first_line = self.process.stdout.readline() if self.process.stdout else ""
+        self.first_line = self._first_line()
+
+    def _first_line(self) -> str:
+        """Its first line, after a practice workspace's PRACTICE paragraph when there is one."""
+        line = self.process.stdout.readline() if self.process.stdout else ""
+        said = line
+        while self.process.stdout and line and not line.strip().endswith("evidence.") and said.startswith("PRACTICE"):
+            line = self.process.stdout.readline()
+            said += line
+        if said.startswith("PRACTICE") and self.process.stdout:
+            return said + self.process.stdout.readline()
+        return said
 
     def stop(self, timeout: float = 60) -> tuple[int, str]:
         """SIGTERM, then the exit code and what it printed after its first line."""

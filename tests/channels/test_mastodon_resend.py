@@ -179,7 +179,8 @@ def test_publish_send_hours_later_finds_the_post_and_records_it(workspace, fake)
     fake.advance(-2 * HOUR)
     first_seen = (behind - HOUR).isoformat(timespec="seconds")
     opened = workspace.run("incident", "open", "--case", "2", "--first-seen", first_seen, "--summary",
-                           "los pagos con tarjeta fallan", env=env, clock=lambda: behind)
+                           "los pagos con tarjeta fallan", "--what", "the card payment outage", env=env,
+                           clock=lambda: behind)
     assert opened.exit_code == 0, opened.output
     draft = workspace.render("--case", "2", "--template", "apology", "--channel", "social", env=env,
                              clock=lambda: behind)

@@ -128,7 +128,7 @@ def test_a_summary_that_telegram_could_not_parse_reaches_the_channel_through_pub
     workspace.write_config(extra=f'\n[channels.tg]\ntype = "telegram"\napi_url = "{server.url}"\n'
                                  'chat = "@citywater"\ntoken = "${TG_TOKEN}"\nparse_mode = "HTML"\n')
     env = {"TG_TOKEN": TOKEN}
-    workspace.open_incident(case=2, summary=SUMMARY)
+    workspace.open_incident(case=2, summary=SUMMARY, what=SUMMARY)
     draft = workspace.render("--case", "2", "--template", "apology", "--channel", "tg", env=env)
     approved = workspace.run("approve", draft, "--as", "ana", env=env)
     assert approved.exit_code == 0, approved.output
