@@ -10,7 +10,6 @@ outside the log is detected (`publisher.incident.identity.check_mirror`).
 """
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,7 +21,7 @@ from publisher.incident.authority import people, require_approver
 from publisher.incident.identity import append_signed, enrol_first, import_allowed_signers, keyring, signing_on
 from publisher.incident.roster import settle
 from publisher.log import signatures as sig
-from publisher.log.store import Event
+from publisher.log.store import Event, replace_file
 
 if TYPE_CHECKING:
     from publisher.workspace.app import App
@@ -78,9 +77,7 @@ def _enrol_message(data: dict, actor: str) -> bytes:
 def write_mirror(app: App) -> Path:
     """Rewrite config/allowed_signers from the keys the log enrols."""
     path = app.config.allowed_signers
-    temporary = path.with_name(path.name + ".tmp")
-    temporary.write_text(sig.allowed_signers_text(keyring(app)), encoding="utf-8")
-    os.replace(temporary, path)
+    replace_file(path, sig.allowed_signers_text(keyring(app)).encode("utf-8"))
     return path
 
 

@@ -13,7 +13,6 @@ approvers`, `operators` and `viewers` are rewritten from the log (`write_mirror`
 from __future__ import annotations
 
 import json
-import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +24,7 @@ from publisher.incident import roster
 from publisher.incident.authority import ROLE_WORDS, require_approver
 from publisher.incident.identity import append_signed
 from publisher.incident.roster import CONFIG_KEYS, ROLES, Change
+from publisher.log.store import replace_file
 from publisher.workspace.inputs import check_text
 
 if TYPE_CHECKING:
@@ -171,9 +171,7 @@ def write_mirror(app: App) -> Path:
              for role in ROLES}
     path = app.workspace / "config" / "publisher.toml"
     text = mirror_text(path.read_text(encoding="utf-8"), lists)
-    temporary = path.with_name(path.name + ".tmp")
-    temporary.write_text(text, encoding="utf-8")
-    os.replace(temporary, path)
+    replace_file(path, text.encode("utf-8"))
     app.config = load_config(app.workspace)
     return path
 

@@ -41,7 +41,6 @@ Guarantees:
 from __future__ import annotations
 
 import hashlib
-import json
 import time
 from bisect import bisect_left
 from dataclasses import dataclass, field, replace
@@ -50,6 +49,7 @@ from typing import TYPE_CHECKING, Any
 from publisher.errors import Refused
 from publisher.i18n import _
 from publisher.log import signatures as sig
+from publisher.log.store import canonical_bytes
 from publisher.timeparse import from_iso
 
 if TYPE_CHECKING:
@@ -212,9 +212,8 @@ def read_cabinet(store: Any, signing: bool, fallback: dict[str, str]) -> Cabinet
 def proposal_digest(event: Any) -> str:
     """What a co-signature binds to: the proposal's kind, actor and data (signature aside)."""
     data = {key: value for key, value in event.data.items() if key != "signature"}
-    text = json.dumps({"kind": event.kind, "actor": event.actor, "seq": event.seq, "data": data},
-                      sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return hashlib.sha256(canonical_bytes({"kind": event.kind, "actor": event.actor, "seq": event.seq,
+                                           "data": data})).hexdigest()
 
 
 def contact_of(data: dict[str, Any], old: Person | None) -> tuple[str | None, str | None]:

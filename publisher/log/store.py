@@ -446,7 +446,7 @@ class Store:
             return
         recorded = _read_joined(self.joined_path)
         if not names <= recorded:
-            _replace_file(self.joined_path, canonical({"heads": sorted(recorded | names)}).encode())
+            replace_file(self.joined_path, canonical({"heads": sorted(recorded | names)}).encode())
         self._joined = recorded | names
 
     def _never_held(self, path: Path) -> bool:
@@ -683,12 +683,12 @@ def _advance_head_file(path: Path, seq: int, data: bytes) -> None:
             current = None
         if current and current[0] >= seq:
             return
-        _replace_file(path, data, path.with_name(path.name + ".tmp"))
+        replace_file(path, data, path.with_name(path.name + ".tmp"))
     finally:
         os.close(handle)
 
 
-def _replace_file(path: Path, data: bytes, temporary: Path | None = None) -> None:
+def replace_file(path: Path, data: bytes, temporary: Path | None = None) -> None:
     """Write `data` to a temporary file (synced; one of this thread's own unless named)
     and rename it over `path`, so a crash never leaves `path` half written."""
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)

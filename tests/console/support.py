@@ -162,3 +162,18 @@ class HttpConsole:
         options = client.post(f"{path}/options", json=fields, headers=headers)
         assert options.status_code == 200, options.text
         return {"credential": self.keys[name].get(options.json()), **fields}, headers
+
+
+def second_server(workspace) -> "HttpConsole":
+    """A second console server on the same log: on PostgreSQL, another machine's folder
+    (its own var/, the same config, so the same database); on SQLite, the same folder."""
+    from click.testing import CliRunner
+
+    from tests.conftest import Workspace
+
+    if not workspace.store_url:
+        return HttpConsole(workspace)
+    folder = workspace.path.parent / "machine-2"
+    (folder / "var").mkdir(parents=True, mode=0o700)
+    (folder / "config").symlink_to(workspace.path / "config")
+    return HttpConsole(Workspace(folder, CliRunner(), [], workspace.store_url))

@@ -10,11 +10,9 @@ import json
 import shutil
 
 import pytest
-from click.testing import CliRunner
 
-from tests.conftest import Workspace
 from tests.console.authenticator import SoftPasskey
-from tests.console.support import ORIGIN, HttpConsole, https_console
+from tests.console.support import ORIGIN, HttpConsole, https_console, second_server
 from tests.trust_support import allowed_signers, make_keys, turn_signing_on
 
 pytestmark = [pytest.mark.servers, pytest.mark.both_stores,
@@ -171,18 +169,10 @@ def test_a_passkey_enrolled_through_a_forged_invitation_never_counts(console, wo
     assert verified.exit_code == 1 and "the person.invited by ana does not count" in verified.output
 
 
-def _second_server(workspace) -> HttpConsole:
-    if not workspace.store_url:
-        return HttpConsole(workspace)
-    folder = workspace.path.parent / "machine-2"
-    (folder / "var").mkdir(parents=True, mode=0o700)
-    (folder / "config").symlink_to(workspace.path / "config")
-    return HttpConsole(Workspace(folder, CliRunner(), [], workspace.store_url))
-
 
 def test_a_revocation_ends_the_sessions_on_every_server_at_once(console, workspace, keys):
     console.enrol("ana")
-    other = _second_server(workspace)
+    other = second_server(workspace)
     other.keys = console.keys
     on_other = other.login("ana")
     on_first = console.login("ana")

@@ -7,11 +7,9 @@ from __future__ import annotations
 import re
 
 import pytest
-from click.testing import CliRunner
 
 from publisher.web.security import LOGIN_ATTEMPTS, console_path
-from tests.conftest import Workspace
-from tests.console.support import HttpConsole, https_console
+from tests.console.support import HttpConsole, https_console, second_server
 
 OFF_SITE = ["/\\evil.example", "\\\\evil.example", "//evil.example", "///evil.example", "/\\/evil.example",
             "https://evil.example/", "javascript:alert(1)", "evil.example", "/%5Cevil.example",
@@ -67,22 +65,12 @@ def _failed_logins(console: HttpConsole, count: int) -> list[int]:
     return [client.post("/login", json={"response": {}}, headers=headers).status_code for _ in range(count)]
 
 
-def _second_server(workspace) -> HttpConsole:
-    """A second console server on the same log: on PostgreSQL, another machine's folder
-    (its own var/, the same config, so the same database); on SQLite, the same folder."""
-    if not workspace.store_url:
-        return HttpConsole(workspace)
-    folder = workspace.path.parent / "machine-2"
-    (folder / "var").mkdir(parents=True, mode=0o700)
-    (folder / "config").symlink_to(workspace.path / "config")
-    return HttpConsole(Workspace(folder, CliRunner(), [], workspace.store_url))
-
 
 @pytest.mark.servers
 @pytest.mark.both_stores
 def test_two_console_servers_on_one_log_share_the_login_limit(workspace):
     first = https_console(workspace)
-    second = _second_server(workspace)
+    second = second_server(workspace)
     assert second.app is not first.app and second.web is not first.web
     half = LOGIN_ATTEMPTS // 2
     assert _failed_logins(first, half) == [409] * half
