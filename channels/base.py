@@ -207,6 +207,26 @@ class Channel:
         cannot look posts up at all."""
         raise NotImplementedError
 
+    can_edit: ClassVar[bool] = False
+    can_delete: ClassVar[bool] = False
+
+    def edit(self, receipt: Receipt, message: Message) -> Receipt:
+        """Replace, in place, the text of the post `receipt` names with `message.parts`
+        (part i of the receipt's `extra["part_ids"]`, or its `id` alone, gets part i; the
+        number of parts must match, else `Permanent`). Returns the receipt of the edited
+        post (same id; the platform's edit time as `platform_time` when it gives one).
+        Raises `Retryable` or `Permanent` as `send` does; only channels with
+        `can_edit = True` implement it. A platform that cannot edit gets a correction
+        posted as a reply instead (by the caller, through `send` with `reply_to`)."""
+        raise NotImplementedError
+
+    def delete(self, receipt: Receipt) -> str | None:
+        """Delete every part of the post `receipt` names, last part first. A part the
+        platform no longer has counts as deleted (a repeated withdrawal is safe). Returns
+        the platform's time of the deletion when it gives one. Raises `Retryable` or
+        `Permanent` as `send` does; only channels with `can_delete = True` implement it."""
+        raise NotImplementedError
+
     def log_heads(self) -> list[Sighting]:
         """The log heads this channel's own files carry (none for a remote platform)."""
         return []
