@@ -30,6 +30,7 @@ publish = 48
 [approvals]
 required = {required}
 approvers = ["ana", "luis"]
+operators = ["marta"]
 self_approval = {self_approval}
 signing = "none"
 

@@ -1,10 +1,11 @@
 """Attack 4 of issue 21: one command run with the clock a day ahead wrote an event dated
 tomorrow, and afterwards every write was refused ("the clock went back by 23 h 59 min")
 until the wall clock passed it, while `log verify` said intact. Now the outside clock (the
-time-stamp authority on SQLite, the server's own clock on PostgreSQL) decides: a log that
-holds such an event does not block the cabinet (the next write says so, records it and
-continues from the later time) and `log verify` names the row; on PostgreSQL the event is
-refused when written. A real RFC 3161 TSA (OpenSSL) and a real PostgreSQL server."""
+time-stamp authority on SQLite, asked before a command's first write; the server's own
+clock on PostgreSQL) decides: the event is refused when written; a log that already holds
+such an event (written while the outside clock could not be reached) does not block the
+cabinet (the next write says so, records it and continues from the later time) and `log
+verify` names the row. A real RFC 3161 TSA (OpenSSL) and a real PostgreSQL server."""
 from __future__ import annotations
 
 import json
@@ -38,12 +39,31 @@ def open_second(workspace, **obj):
                          **obj)
 
 
+def test_sqlite_refuses_an_event_dated_ahead_of_the_time_stamp_authoritys_clock(workspace, authority, tsa):  # noqa: F811
+    use_witness(workspace, authority, tsa.url)
+    workspace.open_incident(case=1)
+    before = workspace.events()
+    refused = workspace.run("done", "trace-source", clock=ahead)
+    assert refused.exit_code == 2
+    assert re.search(r"This machine's clock is (23 h 59|24 h 00) min ahead of the time-stamp authority's clock",
+                     refused.output), refused.output
+    assert "nothing was written" in refused.output
+    assert workspace.events() == before
+
+
+def written_ahead_while_the_tsa_was_down(workspace, authority, tsa, *args: str) -> dict:
+    """A row dated a day ahead, written while the TSA could not be reached to tell the time."""
+    use_witness(workspace, authority, closed_port_url())
+    done = workspace.run(*args, "--json", clock=ahead)
+    assert done.exit_code == 0, done.output
+    use_witness(workspace, authority, tsa.url)
+    return json.JSONDecoder().raw_decode(done.output)[0]
+
+
 def test_a_day_ahead_does_not_block_the_cabinet_and_verify_names_the_row(workspace, authority, tsa):  # noqa: F811
     use_witness(workspace, authority, tsa.url)
     workspace.open_incident(case=1)
-    done = workspace.run("done", "trace-source", "--json", clock=ahead)
-    assert done.exit_code == 0, done.output
-    future = json.loads(done.output)
+    future = written_ahead_while_the_tsa_was_down(workspace, authority, tsa, "done", "trace-source")
 
     later = open_second(workspace)
     assert later.exit_code == 0, later.output
@@ -79,12 +99,15 @@ def test_a_clock_set_back_is_still_refused_when_the_tsa_agrees_with_the_log(work
 
 
 def test_a_row_dated_after_the_time_stamp_that_covers_it_is_named(workspace, authority, tsa):  # noqa: F811
-    """An approval made a day ahead is time-stamped at once: the TSA's time proves the
-    row existed before the time it claims."""
+    """A draft rendered a day ahead while the TSA was down, then time-stamped: the TSA's
+    time proves the row existed before the time it claims."""
     use_witness(workspace, authority, tsa.url)
     workspace.open_incident()
+    use_witness(workspace, authority, closed_port_url())
     draft = workspace.render("--case", "2", "--template", "apology", clock=ahead)
     assert workspace.run("approve", draft, "--as", "ana", clock=ahead).exit_code == 0
+    use_witness(workspace, authority, tsa.url)
+    assert workspace.run("log", "witness").exit_code == 0
     soon = datetime.now(timezone.utc) + timedelta(hours=1)
     first = next(row for row in log_rows(workspace) if datetime.fromisoformat(row["ts"]) > soon)
     verified = workspace.run("log", "verify", "--json", clock=ahead)

@@ -30,6 +30,12 @@ def second_machine(workspace: Workspace, edit=lambda text: text) -> Workspace:
     return Workspace(folder, CliRunner(), [], workspace.store_url)
 
 
+def without_operators(workspace: Workspace) -> None:
+    """The test config without its operator marta, for tests that add her themselves."""
+    path = workspace.path / "config" / "publisher.toml"
+    path.write_text(path.read_text(encoding="utf-8").replace('operators = ["marta"]\n', "", 1), encoding="utf-8")
+
+
 def people(workspace: Workspace) -> dict:
     result = workspace.run("people", "list", "--json")
     assert result.exit_code == 0, result.output
@@ -51,6 +57,7 @@ def draft(workspace: Workspace) -> str:
 
 def test_the_configs_lists_become_the_first_people_once(workspace):
     workspace.write_config(extra="")
+    without_operators(workspace)
     assert people(workspace)["recorded"] is False
     assert workspace.run("people", "add", "marta", "--role", "operator", "--as", "ana").exit_code == 0
     assert kinds(workspace).count("people.bootstrap") == 1
@@ -79,6 +86,7 @@ def test_contacts_live_only_in_the_log_and_people_add_updates_them(workspace):
 
 
 def test_only_an_approver_changes_the_cabinet(workspace):
+    without_operators(workspace)
     assert workspace.run("people", "add", "marta", "--role", "operator", "--as", "ana").exit_code == 0
     before = workspace.events()
     for args in (["people", "add", "mallory", "--role", "approver"], ["people", "remove", "ana"],
@@ -112,6 +120,7 @@ def test_adding_an_approver_needs_the_required_signatures(workspace):
 
 def test_raising_a_role_and_removing_an_approver_wait_for_signatures_too(workspace):
     workspace.write_config(required=2)
+    without_operators(workspace)
     assert workspace.run("people", "add", "marta", "--role", "operator", "--as", "ana").exit_code == 0
     assert roles(workspace)["marta"] == "operator"
     assert workspace.run("people", "add", "marta", "--role", "approver", "--as", "ana").exit_code == 0
@@ -163,6 +172,7 @@ def test_attack_2_an_approver_added_to_one_machines_config_is_refused_and_never_
 
 
 def test_the_config_is_a_mirror_a_difference_is_refused_and_export_rewrites_it(workspace):
+    without_operators(workspace)
     assert workspace.run("people", "add", "vera", "--role", "viewer", "--as", "ana").exit_code == 0
     path = workspace.path / "config" / "publisher.toml"
     path.write_text(path.read_text().replace('viewers = ["vera"]', 'viewers = ["vera"]\noperators = ["marta"]'))
@@ -177,6 +187,7 @@ def test_the_config_is_a_mirror_a_difference_is_refused_and_export_rewrites_it(w
 
 
 def test_log_verify_names_a_change_of_the_cabinet_written_by_a_non_approver(workspace):
+    without_operators(workspace)
     assert workspace.run("people", "add", "marta", "--role", "operator", "--as", "ana").exit_code == 0
     if workspace.store_url:
         from publisher.workspace.app import App
@@ -204,6 +215,7 @@ def test_an_approval_counts_only_if_its_actor_was_an_approver_when_it_was_made(w
 
 
 def test_people_list_in_spanish(workspace):
+    without_operators(workspace)
     assert workspace.run("people", "add", "marta", "--role", "operator", "--as", "ana").exit_code == 0
     listed = workspace.run("people", "list", env={"PUBLISH_LANG": "es"})
     assert listed.exit_code == 0 and "aprobador" in listed.output and "operador" in listed.output
@@ -259,4 +271,4 @@ def test_init_records_the_shipped_configs_people_as_the_first(workspace, tmp_pat
     listed = workspace.run("people", "list", "--json", env={"PUBLISH_WORKSPACE": str(target)})
     made = json.loads(listed.output)
     assert made["recorded"] is True and {p["name"]: p["role"] for p in made["people"]} == \
-        {"ana": "approver", "luis": "approver"}
+        {"ana": "approver", "luis": "approver", "marta": "operator"}

@@ -107,7 +107,7 @@ def render_command(*, case: int, template: str, incident_id: str | None, languag
         emit_json({"new": new, "status": record.status, "draft": draft.as_dict()})
     else:
         preview(draft, "new draft" if new else f"unchanged, already stored ({record.status})")
-    required = app.config.approvals_required
+    required = record.required
     if required == 0 and new:
         deliver(draft.id, actor=draft.author, as_json=as_json)
     elif not as_json and record.status == "awaiting approval":

@@ -66,6 +66,20 @@ def people_approve(change: str, as_user: str | None, key: Path | None) -> None:
     said(app, approve(app, change, current_user(as_user), key))
 
 
+@people.command("quorum")
+@click.argument("required", type=int)
+@click.option("--as", "as_user", metavar="NAME", help=AS_HELP)
+@key_option
+def people_quorum(required: int, as_user: str | None, key: Path | None) -> None:
+    """Make drafts need REQUIRED approvals, and changes of the cabinet as many signatures
+    (an approver, signed; takes effect once the quorum in force has signed it)."""
+    from publisher.incident.membership import set_quorum
+    from publisher.workspace.app import current_user
+
+    app = session().app
+    said(app, set_quorum(app, required, current_user(as_user), key))
+
+
 @people.command("list")
 @click.option("--json", "as_json", is_flag=True, help=N_("Print JSON."))
 def people_list(as_json: bool) -> None:
@@ -78,10 +92,11 @@ def people_list(as_json: bool) -> None:
     made = cabinet(app)
     rows = [_person(made, person) for person in sorted(made.people.values(), key=lambda item: item.name)]
     waiting: list[dict[str, Any]] = [{"change": change.id, "what": describe(change), "name": change.name, "role": change.role,
-                "was": change.was, "proposed_by": change.actor, "signed_by": change.signers, "needs": change.needs}
+                "was": change.was, "required": change.required, "proposed_by": change.actor, "signed_by": change.signers, "needs": change.needs}
                for change in made.pending.values()]
     if as_json:
         emit_json({"people": rows, "pending": waiting, "recorded": made.bootstrapped is not None,
+                   "required": made.required, "required_recorded": made.quorum_recorded,
                    "not_counted": [{"seq": seq, "reason": reason} for seq, reason in made.problems]})
         return
     if made.bootstrapped is None:
@@ -91,6 +106,11 @@ def people_list(as_json: bool) -> None:
             _("{counting} (+{waiting} to confirm)").format(counting=row["passkeys"], waiting=row["unconfirmed"])
             if row["unconfirmed"] else str(row["passkeys"]), str(row["ssh_keys"])] for row in rows],
           [_("name"), _("role"), _("e-mail"), _("Telegram"), _("passkeys"), _("SSH keys")])
+    say(_("Quorum: every draft needs {required} approval(s); a change of approvers needs as many signatures "
+          "(at least one).").format(required=made.required)
+        if made.quorum_recorded else
+        _("Quorum: {required} approval(s), from config/publisher.toml: the log does not record it yet; `publish "
+          "people quorum {required}` records it.").format(required=made.required))
     for item in waiting:
         say(_("Change {change} waits: {what}, proposed by {actor}; signed by {signed} of the {needs} approvers it "
               "needs (publish people approve {change}).").format(

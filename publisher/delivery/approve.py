@@ -77,7 +77,7 @@ def approve_and_send(app: App, draft_id: str, approver: str, *, key: Path | None
     checked), then send unless frozen, or leave it to a live worker unless `wait`; see
     the module's guarantees."""
     record = approve(app, draft_id, approver, key, signature=signature)
-    approval = Approval(record, len(set(record.valid_approvers())), app.config.approvals_required,
+    approval = Approval(record, len(set(record.valid_approvers())), record.required,
                         tuple(approval_cautions(app, record)))
     if record.approved:
         approval = replace(approval, frozen=active_freeze(app))

@@ -176,7 +176,7 @@ def refuse_unsendable(app: App, record: DraftRecord, resend: tuple[str, ...] = (
                           draft_id=draft_id, status=record.status))
     refuse_void(load_incident(app, record.draft.incident))
     if not record.approved:
-        have, need = len(set(record.valid_approvers())), app.config.approvals_required
+        have, need = len(set(record.valid_approvers())), record.required
         raise Refused(_("draft {draft_id} has {have} of {need} required approval(s); `publish approve "
                         "{draft_id}` first.").format(draft_id=draft_id, have=have, need=need))
     check_sendable(app, record)

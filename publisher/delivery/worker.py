@@ -129,7 +129,8 @@ def witness(app: App, stopping: Callable[[], bool]) -> None:
 
     if app.config.witness is None:
         return
-    app.witness_missed = None  # a long-running worker asks the TSA again each round, not once per process
+    # a long-running worker asks the TSA again each round, not once per process
+    app.witness_missed = app.clock_missed = None
     try:
         catch_up(app.store, app.config.witness)
     except WitnessFailed:

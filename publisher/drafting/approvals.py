@@ -66,7 +66,7 @@ def approve(app: App, draft_id: str, approver: str, key: Path | None = None,
     if record.approved:
         raise Refused(_("draft {draft_id} already has its {approvals_required} approval(s); `publish send "
                         "{draft_id}` resumes its delivery.").format(
-                          draft_id=draft_id, approvals_required=config.approvals_required))
+                          draft_id=draft_id, approvals_required=record.required))
     append_signed(app, "draft.approved", approver, {"hash": record.draft.hash}, key=key, signature=signature,
                   incident=record.draft.incident, draft=draft_id)
     witness_after(app, "approval")

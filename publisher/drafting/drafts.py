@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING, Any, Mapping
 
 from publisher.errors import BadInput
 from publisher.i18n import _
+from publisher.incident import roster
+from publisher.incident.authority import require_role
 from publisher.incident.identity import split_trusted
 from publisher.incident.incidents import Incident, refuse_void
 from publisher.incident.verdict_set import record_public_channels
@@ -238,6 +240,7 @@ def save_draft(app: App, draft: Draft) -> tuple[DraftRecord, bool]:
     existing = app.store.events(draft=draft.id, kind="draft.rendered", limit=1)
     if existing:
         return load_draft(app, draft.id), False
+    require_role(app, draft.author, "render")
     previous = [record for record in list_drafts(app, draft.incident)
                 if record.draft.template == draft.template and record.status == "awaiting approval"]
     data = draft.as_dict()
@@ -265,7 +268,7 @@ def draft_record(app: App, counted: list[Event], unverified: list[tuple[Event, s
     """The draft told by `counted`, its events whose signatures were already checked
     (the first one its `draft.rendered`), and `unverified`, its signed actions that do
     not count (with why); no signature is checked again here."""
-    required = app.config.approvals_required
+    required = roster.cabinet(app).required_at(counted[0].seq)
     if is_internal_brief(_draft_from(counted[0].data)):
         required = 0
     record = _record(counted, required)

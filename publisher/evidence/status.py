@@ -209,7 +209,7 @@ def _ready(app: App, record: DraftRecord) -> tuple[datetime, Event | None] | Non
     (none with no approval required); None for a draft that is not, or can never be, ready."""
     if not counts(record):
         return None
-    required = app.config.approvals_required
+    required = record.required
     if required == 0:
         return record.created_at, None
     approvers: set[str] = set()

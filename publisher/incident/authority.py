@@ -25,8 +25,8 @@ ROLE_WORDS = {"approver": N_("approver"), "operator": N_("operator"), "viewer": 
 # What each role adds to the roles below it.
 PERMISSIONS: dict[str, frozenset[str]] = {
     "viewer": frozenset({"view"}),
-    "operator": frozenset({"view", "open", "render", "done"}),
-    "approver": frozenset({"view", "open", "render", "done", "approve", "reject", "freeze", "unfreeze", "decide",
+    "operator": frozenset({"view", "open", "render", "done", "resolve"}),
+    "approver": frozenset({"view", "open", "render", "done", "resolve", "approve", "reject", "freeze", "unfreeze", "decide",
                            "confirm", "people"}),
 }
 
@@ -69,3 +69,24 @@ def require_approver(app: App, actor: str, what: str) -> None:
         names = ", ".join(made.approvers()) or _("nobody")
         raise Refused(_("only an approver can {what}; {actor!r} is not one (the approvers are {names}: "
                         "`publish people list`).").format(what=what, actor=actor, names=names))
+
+
+ACTION_WORDS = {"open": N_("open an incident"), "render": N_("render a draft"), "done": N_("mark a step done"),
+                "resolve": N_("resolve an incident")}
+
+
+def require_role(app: App, actor: str, action: str) -> None:
+    """Refuse unless `actor` holds, in the log's cabinet, a role that may take `action`
+    (one of PERMISSIONS' words). Nothing is written: a log with no people yet reads the
+    config's lists, which `publish init` records as its first people."""
+    made = roster.checked(app)
+    person = made.people.get(actor)
+    if person is None or action not in PERMISSIONS[person.role]:
+        allowed = [ROLE_WORDS[role] for role in ROLES if action in PERMISSIONS[role]]
+        what = _(ACTION_WORDS[action])
+        if person is None:
+            raise Refused(_("{actor!r} is not in the cabinet, so cannot {what}; an approver adds them: `publish "
+                            "people add {actor} --role operator`.").format(actor=actor, what=what))
+        raise Refused(_("{actor!r} is {role}; only {roles} can {what} (`publish people list`).").format(
+            actor=actor, role=_(ROLE_WORDS[person.role]), roles=_(" or ").join(_(word) for word in allowed),
+            what=what))

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from publisher.errors import BadInput, Refused
-from publisher.incident.authority import require_approver, require_reason
+from publisher.incident.authority import require_approver, require_reason, require_role
 from publisher.incident.playbooks import get_case
 from publisher.incident.identity import append_signed, untrusted
 from publisher.incident.incidents import Incident, list_incidents, load_incident
@@ -42,6 +42,7 @@ def open_incident_for(app: App, incident_id: str | None) -> Incident:
 def mark_done(app: App, incident_id: str | None, step_id: str, actor: str, note: str | None) -> tuple[Incident, Event]:
     check_text(note or "", "--note")
     incident = open_incident_for(app, incident_id)
+    require_role(app, actor, "done")
     book = get_case(incident.case, app.workspace)
     step = book.step(step_id)
     manual = [item.id for item in book.steps_for(incident.severity) if item.manual]

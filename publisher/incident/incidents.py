@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from typing import Any, Iterator
 
 from publisher.errors import BadInput, Refused
+from publisher.incident.authority import require_role
 from publisher.incident.playbooks import get_case
 from publisher.incident.verdict_set import live_public
 from publisher.log.store import NEXT_INCIDENT, Event
@@ -82,6 +83,7 @@ def open_incident(app: App, *, case: int, first_seen: str, actor: str, source: s
     moment = parse_instant(first_seen, "--first-seen", app.config.timezone, not_after=app.clock(),
                            not_before=app.clock() - OLDEST_FIRST_SEEN)
     check_first_seen(moment, app.clock(), confirm)
+    require_role(app, actor, "open")
     data = {"case": case, "first_seen": iso(moment), "language": language, "severity": severity,
             "source": source, "author": author, "platform": platform, "summary": summary, "what": what,
             "public_channels": live_public(app)}
@@ -107,6 +109,7 @@ def resolve_incident(app: App, incident_id: str, actor: str, note: str | None = 
     check_text(note or "", "--note")
     incident = load_incident(app, incident_id)
     refuse_void(incident)
+    require_role(app, actor, "resolve")
     if incident.state == "resolved":
         raise Refused(_("incident {incident_id} is already resolved.").format(incident_id=incident_id))
     app.store.append("incident.resolved", actor=actor, incident=incident_id,

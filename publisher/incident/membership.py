@@ -4,11 +4,13 @@ Guarantees: every change is an approver's action recorded in the log, signed whe
 signing is on, and checked before it is recorded by the rules the cabinet is replayed
 with (`publisher.incident.roster`), so what is recorded is what counts: a change that
 adds or removes an approver, or raises someone's role, waits (`people list` shows it)
-until `max(1, [approvals] required)` approvers have signed it, the proposer first.
-Contacts live only in the log. The cabinet always keeps at least `[approvals]
-required` approvers (and one). After every change config/publisher.toml's `[approvals]
-approvers`, `operators` and `viewers` are rewritten from the log (`write_mirror`, also
-`publish people export`), so the file stays a mirror that grants nothing.
+until as many approvers as the log's quorum (at least one) have signed it, the proposer
+first; so does a change of the quorum itself (`publish people quorum N`), which can
+never ask for more approvals than the cabinet has approvers. Contacts live only in the
+log. The cabinet always keeps at least as many approvers as its quorum (and one). After
+every change config/publisher.toml's `[approvals] approvers`, `operators`, `viewers`
+and `required` are rewritten from the log (`write_mirror`, also `publish people
+export`), so the file stays a mirror that grants nothing.
 """
 from __future__ import annotations
 
@@ -88,7 +90,7 @@ def remove(app: App, name: str, actor: str, key: Path | None = None) -> Outcome:
 
 def _keeps_enough(app: App, made: roster.Cabinet, name: str) -> None:
     left = len([person for person in made.approvers() if person != name])
-    least = max(1, app.config.approvals_required)
+    least = max(1, made.required)
     if left < least:
         raise Refused(_("the cabinet would keep {left} approver(s) without {name}, fewer than the {least} it "
                         "needs ([approvals] required); add another approver first.").format(
@@ -97,11 +99,34 @@ def _keeps_enough(app: App, made: roster.Cabinet, name: str) -> None:
 
 def _record(app: App, made: roster.Cabinet, kind: str, actor: str, data: dict[str, Any], was: str | None,
             role: str | None, key: Path | None) -> Outcome:
-    data["needs"] = max(1, app.config.approvals_required) if roster.needs_quorum(was, role) else 1
+    data["needs"] = max(1, made.required) if roster.needs_quorum(was, role) else 1
     replaced = [change.id for change in made.pending.values() if change.name == data["name"]]
     event = append_signed(app, kind, actor, data, key=key)
     write_mirror(app)
     what = describe(Change(event.seq, kind, data["name"], actor, role, was, data["needs"], ""))
+    return Outcome(event, what, roster.cabinet(app).pending.get(str(event.seq)), replaced)
+
+
+def set_quorum(app: App, required: int, actor: str, key: Path | None = None) -> Outcome:
+    """Propose that drafts need `required` approvals (and changes of the cabinet as many
+    signatures); it takes effect once the quorum in force has signed it."""
+    require_approver(app, actor, _("change the cabinet"))
+    roster.settle(app)
+    made = roster.cabinet(app)
+    approvers = len(made.approvers())
+    if required < 0:
+        raise BadInput(_("the quorum must be 0 or more approvals, not {required}.").format(required=required))
+    if required > approvers:
+        raise Refused(_("the cabinet has {approvers} approver(s), so it cannot need {required} approvals; add "
+                        "approvers first.").format(approvers=approvers, required=required))
+    if required == made.required and made.quorum_recorded:
+        raise BadInput(_("the quorum is already {required}; nothing to change.").format(required=required))
+    needs = max(1, made.required)
+    data: dict[str, Any] = {"name": "", "required": required, "needs": needs}
+    replaced = [change.id for change in made.pending.values() if change.kind == roster.QUORUM_KIND]
+    event = append_signed(app, roster.QUORUM_KIND, actor, data, key=key)
+    write_mirror(app)
+    what = describe(Change(event.seq, roster.QUORUM_KIND, "", actor, None, None, needs, "", required=required))
     return Outcome(event, what, roster.cabinet(app).pending.get(str(event.seq)), replaced)
 
 
@@ -119,6 +144,9 @@ def approve(app: App, change_id: str, actor: str, key: Path | None = None) -> Ou
             actor=actor, change=change.id))
     if change.kind == "person.removed" or change.was == "approver" and change.role != "approver":
         _keeps_enough(app, made, change.name)
+    if change.required is not None and change.required > len(made.approvers()):
+        raise Refused(_("the cabinet has {approvers} approver(s), so it cannot need {required} approvals; add "
+                        "approvers first.").format(approvers=len(made.approvers()), required=change.required))
     data = {"change": change.id, "name": change.name, "proposal": change.digest}
     event = append_signed(app, "people.approved", actor, data, key=key)
     write_mirror(app)
@@ -126,6 +154,8 @@ def approve(app: App, change_id: str, actor: str, key: Path | None = None) -> Ou
 
 
 def describe(change: Change) -> str:
+    if change.kind == roster.QUORUM_KIND:
+        return _("make the quorum {required} approval(s)").format(required=change.required)
     if change.role == change.was:
         return _("change {name}'s contact").format(name=change.name)
     if change.kind == "person.removed":
@@ -170,15 +200,16 @@ def write_mirror(app: App) -> Path:
     lists = {CONFIG_KEYS[role]: sorted(name for name, person in made.people.items() if person.role == role)
              for role in ROLES}
     path = app.workspace / "config" / "publisher.toml"
-    text = mirror_text(path.read_text(encoding="utf-8"), lists)
+    text = mirror_text(path.read_text(encoding="utf-8"), lists, made.required if made.quorum_recorded else None)
     replace_file(path, text.encode("utf-8"))
     app.config = load_config(app.workspace)
     return path
 
 
-def mirror_text(text: str, lists: dict[str, list[str]]) -> str:
-    """`text` (a publisher.toml) with its [approvals] lists replaced by `lists`; every
-    other line, comment and table kept as it was."""
+def mirror_text(text: str, lists: dict[str, list[str]], required: int | None = None) -> str:
+    """`text` (a publisher.toml) with its [approvals] lists replaced by `lists` (and its
+    `required` by `required` unless None); every other line, comment and table kept as
+    it was."""
     lines = text.splitlines(keepends=True)
     start = next((index for index, line in enumerate(lines) if re.match(r"\s*\[approvals\]\s*(#.*)?$", line)), None)
     if start is None:
@@ -188,6 +219,11 @@ def mirror_text(text: str, lists: dict[str, list[str]]) -> str:
     body, written, out = lines[start + 1:end], set(), []
     index = 0
     while index < len(body):
+        if required is not None and re.match(r"\s*required\s*=", body[index]):
+            out.append(f"required = {required}\n")
+            written.add("required")
+            index += 1
+            continue
         found = re.match(r"\s*(approvers|operators|viewers)\s*=", body[index])
         if not found:
             out.append(body[index])
@@ -201,6 +237,8 @@ def mirror_text(text: str, lists: dict[str, list[str]]) -> str:
         written.add(found.group(1))
         index = last + 1
     extra = [f"{key} = {_toml_list(names)}\n" for key, names in lists.items() if key not in written and names]
+    if required is not None and "required" not in written:
+        extra.append(f"required = {required}\n")
     return "".join(lines[:start + 1] + extra + out + lines[end:])
 
 

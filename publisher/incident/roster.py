@@ -35,8 +35,16 @@ Guarantees:
   {name}, `passkey.revoked` or the person's removal.
 - Every cabinet event that does not count is in `Cabinet.problems` with its row and
   why, for `publish log verify`.
-- The config's lists are a mirror of the log: `mirror_difference` names the first
-  difference, and `check_mirror` refuses with it.
+- The quorum (`[approvals] required`: how many approvers' approvals a draft needs, and
+  how many signatures a change of the cabinet needs) lives in the log too: recorded
+  with the first people (`people.bootstrap` {required}), changed only by
+  `quorum.changed` {required, needs}, which takes effect once `needs` approvers (the
+  quorum in force when it was proposed, at least one) have signed it, exactly like a
+  change of an approver. A draft needs the quorum in force at the row it was rendered
+  (`required_at`). A log whose first people were recorded before the quorum lived in
+  the log reads the config's value until a `quorum.changed` counts.
+- The config's lists and its `required` are a mirror of the log: `mirror_difference`
+  names the first difference, and `check_mirror` refuses with it.
 """
 from __future__ import annotations
 
@@ -60,7 +68,8 @@ if TYPE_CHECKING:
 ROLES = ("viewer", "operator", "approver")
 CONFIG_KEYS = {"approver": "approvers", "operator": "operators", "viewer": "viewers"}
 CHANGE_KINDS = ("person.added", "person.changed", "person.removed")
-PEOPLE_KINDS = ("people.bootstrap", *CHANGE_KINDS, "people.approved")
+QUORUM_KIND = "quorum.changed"
+PEOPLE_KINDS = ("people.bootstrap", *CHANGE_KINDS, QUORUM_KIND, "people.approved")
 ACCESS_KINDS = ("person.invited", "passkey.confirmed", "user.revoked")
 CABINET_KINDS = PEOPLE_KINDS + ACCESS_KINDS + sig.KEY_EVENTS
 """Every kind the cabinet replays; `log verify` names those that do not count."""
@@ -96,6 +105,8 @@ class Change:
     needs: int
     digest: str
     signers: list[str] = field(default_factory=list)
+    required: int | None = None
+    """For a change of the quorum: the number of approvals it sets."""
 
     @property
     def id(self) -> str:
@@ -135,6 +146,19 @@ class Cabinet:
     bootstrapped: int | None = None
     """The row of the log's `people.bootstrap`, None while the log has none."""
     history: dict[str, list[tuple[int, str | None]]] = field(default_factory=dict)
+    quorum: list[tuple[int, int]] = field(default_factory=lambda: [(0, 1)])
+    """(row, approvals required from that row on), oldest first."""
+    quorum_recorded: bool = False
+    """Whether the log itself holds the quorum (else it is the config's value)."""
+
+    @property
+    def required(self) -> int:
+        return self.quorum[-1][1]
+
+    def required_at(self, seq: int) -> int:
+        """The quorum in force when row `seq` was written."""
+        index = bisect_left(self.quorum, seq, key=lambda step: step[0]) - 1
+        return self.quorum[max(index, 0)][1]
 
     def role_at(self, name: str | None, seq: int) -> str | None:
         """The role `name` held when row `seq` was written (the current one for FOREVER)."""
@@ -165,11 +189,11 @@ def cabinet(app: App) -> Cabinet:
     head = app.store.head()[0]
     signing = app.config.signing == "ssh"
     fallback = config_roles(app.config)
-    stamp = (head, signing, tuple(fallback.items()))
+    stamp = (head, signing, tuple(fallback.items()), app.config.approvals_required)
     cached = getattr(app, "_cabinet", None)
     if cached is not None and cached[0] == stamp:
         return cached[1]
-    made = read_cabinet(app.store, signing, fallback)
+    made = read_cabinet(app.store, signing, fallback, app.config.approvals_required)
     app._cabinet = (stamp, made)  # type: ignore[attr-defined]
     return made
 
@@ -183,15 +207,19 @@ def config_roles(config: Config) -> dict[str, str]:
     return found
 
 
-def read_cabinet(store: Any, signing: bool, fallback: dict[str, str]) -> Cabinet:
+def read_cabinet(store: Any, signing: bool, fallback: dict[str, str], fallback_required: int = 1) -> Cabinet:
     """Replay the log's cabinet events (see the guarantees). The first people stand for
-    every row, so they are read first; a log without them reads `fallback` (the config)."""
-    made = Cabinet()
+    every row, so they are read first; a log without them reads `fallback` (the config),
+    and one without a recorded quorum reads `fallback_required`."""
+    made = Cabinet(quorum=[(0, fallback_required)])
     first = store.events(kind=PEOPLE_KINDS, limit=1)
     seeded = first[0] if first and first[0].kind == "people.bootstrap" else None
     listed = seeded.data.get("people") if seeded else [{"name": n, "role": r} for n, r in fallback.items()]
     if seeded:
         made.bootstrapped = seeded.seq
+        recorded = seeded.data.get("required")
+        if isinstance(recorded, int) and not isinstance(recorded, bool) and recorded >= 0:
+            made.quorum, made.quorum_recorded = [(0, recorded)], True
     for item in listed if isinstance(listed, list) else ():
         if isinstance(item, dict) and item.get("role") in ROLES and item.get("name"):
             name, role = str(item["name"]), str(item["role"])
@@ -254,6 +282,8 @@ class _Replay:
             return problem
         if kind in CHANGE_KINDS:
             return self._change(event)
+        if kind == QUORUM_KIND:
+            return self._quorum(event)
         if kind == "people.approved":
             return self._cosign(event)
         if kind == "person.invited":
@@ -310,6 +340,23 @@ class _Replay:
         self._take_effect(event, event.seq)
         return None
 
+    def _quorum(self, event: Event) -> str | None:
+        made, data = self.made, event.data
+        required = data.get("required")
+        if not isinstance(required, int) or isinstance(required, bool) or required < 0:
+            return _("the quorum.changed by {actor} names no number of approvals").format(actor=event.actor)
+        for other in [change for change in made.pending.values() if change.kind == QUORUM_KIND]:
+            del made.pending[other.id]
+        needs = max(_count(data.get("needs")), made.required_at(event.seq))
+        change = Change(event.seq, QUORUM_KIND, "", str(event.actor), None, None, needs, proposal_digest(event),
+                        [str(event.actor)], required)
+        if needs > 1:
+            made.pending[change.id] = change
+            self.proposals[change.id] = event
+            return None
+        self._take_effect(event, event.seq)
+        return None
+
     def _cosign(self, event: Event) -> str | None:
         data, made = event.data, self.made
         change = made.pending.get(str(data.get("change")))
@@ -330,6 +377,10 @@ class _Replay:
 
     def _take_effect(self, proposal: Event, seq: int) -> None:
         made, data = self.made, proposal.data
+        if proposal.kind == QUORUM_KIND:
+            made.quorum.append((seq, int(data["required"])))
+            made.quorum_recorded = True
+            return
         name = str(data.get("name"))
         old = made.people.get(name)
         if proposal.kind == "person.removed":
@@ -454,8 +505,10 @@ def record_first_people(app: App, source: str) -> Event | None:
                 continue
             if app.store.events(kind=PEOPLE_KINDS, limit=1):
                 return None
-            listed = [{"name": name, "role": role} for name, role in config_roles(load_config(app.workspace)).items()]
-            return app.store.append("people.bootstrap", actor=None, data={"people": listed, "source": source})
+            config = load_config(app.workspace)
+            listed = [{"name": name, "role": role} for name, role in config_roles(config).items()]
+            return app.store.append("people.bootstrap", actor=None, data={
+                "people": listed, "required": config.approvals_required, "source": source})
     raise Refused(_("another command is recording the cabinet's first people; try again."))
 
 
@@ -475,6 +528,9 @@ def mirror_difference(config: Config, made: Cabinet) -> str | None:
         if name not in listed:
             return _("config/publisher.toml does not list {name}, whom the log has as {role}").format(
                 name=name, role=_(role))
+    if made.quorum_recorded and config.approvals_required != made.required:
+        return _("config/publisher.toml says [approvals] required = {config}, but the log's quorum is "
+                 "{logged}").format(config=config.approvals_required, logged=made.required)
     return None
 
 

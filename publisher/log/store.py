@@ -39,7 +39,8 @@ Guarantees:
   names any row whose time is earlier than the row before it.
 - No single clock bends the log. Where an outside clock answers (PostgreSQL's own
   clock, read inside the append's transaction; on SQLite the time-stamp authority,
-  asked through `outside_clock` only when this machine is behind the last event), an
+  asked through `outside_clock` before a process's first append and again after
+  `OUTSIDE_CLOCK_AGE`, and carried forward by this machine's clock in between), an
   event this machine would date more than `FUTURE_LIMIT` ahead of it is refused
   (`ClockAhead`, naming that clock), and a log whose last event is already dated more
   than `FUTURE_LIMIT` ahead of it does not block anyone: the row is written at the last
@@ -110,6 +111,8 @@ GENESIS = "0" * 64
 NEXT_INCIDENT = object()
 CLOCK_SKEW = timedelta(seconds=2)
 FUTURE_LIMIT = timedelta(minutes=5)
+OUTSIDE_CLOCK_AGE = 600.0
+"""Seconds after which a long-running process (the worker) asks the outside clock again."""
 
 __all__ = ["Audit", "GENESIS", "NEXT_INCIDENT", "ClockAhead", "ClockWentBack", "Event", "FUTURE_LIMIT", "Store",
            "StoreKeyError", "StoreUnavailable", "VerifyResult", "canonical", "canonical_bytes", "chain_hash",
@@ -300,6 +303,7 @@ class Store:
         self.outside_clock: Callable[[], OutsideTime | None] | None = None
         self.clock_notes: list[str] = []
         self._offset: tuple[timedelta, str] | None = None
+        self._offset_asked = 0.0
         self._check_keying()
 
     @property
@@ -325,6 +329,8 @@ class Store:
         `incident=NEXT_INCIDENT` assigns the next incident number inside that transaction."""
         clean = self.redact(data or {})
         asked: list[OutsideTime | None] = []
+        if self.outside_clock is not None and not self.backend.shared:
+            asked.append(self._outside_now())
 
         def make(tail: Tail) -> Row:
             last = tail.last()
@@ -362,7 +368,9 @@ class Store:
     def _outside_now(self) -> OutsideTime | None:
         """The outside clock's time now: asked once per store (`outside_clock`), then
         carried forward by this machine's clock."""
-        if self._offset is None and self.outside_clock is not None:
+        stale = time.monotonic() - self._offset_asked > OUTSIDE_CLOCK_AGE
+        if (self._offset is None or stale) and self.outside_clock is not None:
+            self._offset_asked = time.monotonic()
             answer = self.outside_clock()
             if answer is not None:
                 self._offset = (answer[0] - self.clock(), answer[1])

@@ -57,6 +57,8 @@ class App:
         self.redact = Redactor()
         self.witness_missed: str | None = None
         """Why the TSA could not witness the head during this command (asked once per command)."""
+        self.clock_missed: str | None = None
+        """Why the TSA could not tell the time before this command's first write."""
         self._resolved: dict[str, Any] = {}
         for name, configured in self.config.channels.items():
             try:

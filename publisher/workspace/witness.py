@@ -59,6 +59,7 @@ class App(Protocol):
 
     config: Config
     witness_missed: str | None
+    clock_missed: str | None
 
     @property
     def store(self) -> Store: ...
@@ -300,14 +301,16 @@ def _problem(store: Store, trust: Trust | None, event: Event) -> str | None:
 
 def tsa_time(app: App) -> tuple[datetime, str] | None:
     """The TSA's time now, from a checked time-stamp of a throwaway message; None when
-    no witness is configured or it cannot be reached (the miss is remembered)."""
+    no witness is configured or it cannot be reached (the miss is remembered in
+    `clock_missed`, so this command asks no more, and its witness hook does not wait for
+    the same TSA again)."""
     settings = app.config.witness
-    if settings is None or app.witness_missed:
+    if settings is None or app.witness_missed or app.clock_missed:
         return None
     try:
         _reply, moment = request_token(settings, Trust(settings), f"publish clock check {time.time_ns()}\n".encode())
     except (WitnessFailed, BadInput) as error:
-        app.witness_missed = str(error)
+        app.clock_missed = str(error)
         return None
     return moment, "tsa"
 
@@ -374,7 +377,7 @@ def witness_after(app: App, reason: str) -> None:
     settings = app.config.witness
     if settings is None:
         return
-    missed = app.witness_missed
+    missed = app.witness_missed or app.clock_missed
     try:
         if missed:
             record_miss(app.store, settings, reason, missed)
@@ -413,7 +416,9 @@ def after_command(app: App) -> str | None:
     if app.config.witness is None or store is None or not getattr(store, "wrote", None) or not store.wrote.is_set():
         return None
     missed = app.witness_missed
-    if missed is None:
+    if missed is None and app.clock_missed and pending_since(store) is not None:
+        missed = app.clock_missed
+    elif missed is None:
         try:
             catch_up(store, app.config.witness)
         except WitnessFailed as error:

@@ -25,7 +25,7 @@ def configure(workspace, port: int, extra: str = "") -> None:
     workspace.write_config(extra=extra + CONSOLE_CONFIG.format(port=port))
     path = workspace.path / "config" / "publisher.toml"
     text = path.read_text(encoding="utf-8").replace(
-        'approvers = ["ana", "luis"]', 'approvers = ["ana", "luis"]\noperators = ["marta"]\nviewers = ["vera"]')
+        'approvers = ["ana", "luis"]', 'approvers = ["ana", "luis"]\nviewers = ["vera"]')
     path.write_text(text, encoding="utf-8")
 
 
