@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from channels.base import Channel
+    from channels.sources import Source
     from channels.options import Option
 
 REGISTRY: dict[str, str] = {
@@ -27,6 +28,17 @@ REGISTRY: dict[str, str] = {
     "webhook": "channels.webhook:WebhookChannel",
     "email": "channels.email:EmailChannel",
 }
+
+
+SOURCES: dict[str, str] = {
+}
+"""Listening source types (`[listen.NAME] type = ...`), registered the same way."""
+
+
+def source_class(type_name: str) -> type[Source]:
+    """The listening source class registered for `type_name`; KeyError when unknown."""
+    module_name, class_name = SOURCES[type_name].split(":")
+    return getattr(importlib.import_module(module_name), class_name)
 
 
 def channel_class(type_name: str) -> type[Channel]:
