@@ -43,13 +43,14 @@ def fakes(workspace):
 
 
 def _approved_not_sent(workspace, fakes, summary: str) -> str:
-    """An approved draft nobody has sent yet: approved under two required approvals,
-    then the config lowered to one."""
-    workspace.write_config(required=2, extra=fakes.config())
+    """An approved draft nobody has sent yet: approved while a freeze held it, then the
+    freeze lifted without sending."""
+    workspace.write_config(required=1, extra=fakes.config())
     workspace.open_incident(case=2, what=summary)
     draft = workspace.render("--case", "2", "--template", "apology", env=fakes.env())
+    assert workspace.run("freeze", "--reason", "hold it", "--as", "ana", env=fakes.env()).exit_code == 0
     assert workspace.run("approve", draft, "--as", "ana", env=fakes.env()).exit_code == 0
-    workspace.write_config(required=1, extra=fakes.config())
+    assert workspace.run("unfreeze", "--reason", "send it by hand", "--as", "ana", env=fakes.env()).exit_code == 0
     return draft
 
 

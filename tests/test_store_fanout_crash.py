@@ -50,11 +50,12 @@ def test_a_fan_out_killed_mid_send_recorded_every_post_that_arrived(workspace, m
         hooks = {f"HOOK{i:02d}": f"{receiver.url}/hooks/hook{i:02d}" for i in range(HOOKS)}
         for name, url in hooks.items():
             monkeypatch.setenv(name, url)
-        workspace.write_config(required=2, extra=_config(HOOKS))
+        workspace.write_config(required=1, extra=_config(HOOKS))
         workspace.open_incident(case=2)
         draft = workspace.render("--case", "2", "--template", "apology")
+        assert workspace.run("freeze", "--reason", "hold it", "--as", "ana").exit_code == 0
         assert workspace.run("approve", draft, "--as", "ana").exit_code == 0
-        workspace.write_config(required=1, extra=_config(HOOKS))
+        assert workspace.run("unfreeze", "--reason", "send it by hand", "--as", "ana").exit_code == 0
         env = {**os.environ, **hooks, "PUBLISH_WORKSPACE": str(workspace.path), "PUBLISH_USER": "luis"}
         receiver.sender = subprocess.Popen([sys.executable, "-m", "publisher", "send", draft], cwd=ROOT, env=env,
                                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
