@@ -123,3 +123,24 @@ def test_the_command_line_asks_the_logs_roles_before_running_the_playbook(worksp
     viewer = workspace.run(*args, user="vera")
     assert viewer.exit_code == 2 and "'vera' is viewer; only operator or approver can" in viewer.output
     assert workspace.events() == before
+
+
+def test_with_signing_on_a_quorum_change_is_signed_and_co_signed(workspace, tmp_path):
+    from tests.trust_support import allowed_signers, make_keys, turn_signing_on
+
+    workspace.write_config(required=2)
+    keys = make_keys(tmp_path / "keys", "ana", "luis")
+    allowed_signers(workspace, keys, "ana", "luis")
+    turn_signing_on(workspace)
+    unsigned = workspace.run("people", "quorum", "1", "--as", "ana")
+    assert unsigned.exit_code == 2 and "quorum.changed" not in kinds(workspace)
+    proposed = workspace.run("people", "quorum", "1", "--as", "ana", "--key", str(keys["ana"]))
+    assert proposed.exit_code == 0, proposed.output
+    change = people(workspace)["pending"][0]["change"]
+    signed = workspace.run("people", "approve", change, "--as", "luis", "--key", str(keys["luis"]))
+    assert signed.exit_code == 0, signed.output
+    assert people(workspace)["required"] == 1
+    events = [e for e in json.loads(workspace.run("log", "--json").output) if e["kind"] == "quorum.changed"]
+    assert events[0]["data"]["signature"]["scheme"] == "ssh"
+    verified = workspace.run("log", "verify")
+    assert verified.exit_code == 0, verified.output

@@ -1,6 +1,7 @@
 """Every signed action in one place, for both faces: freeze, unfreeze, decide,
-approve (then send unless frozen), reject, confirm, and confirming someone's passkey;
-signed by passkey on the console, by SSH key on the command line.
+approve (then send unless frozen), reject, confirm, confirming someone's passkey, and
+changing the cabinet (add or change a person, remove one, co-sign a waiting change, set
+the quorum); signed by passkey on the console, by SSH key on the command line.
 
 Guarantees: the message signed is `signatures.action_message` over exactly the data the
 event will record (a reason, a decision, the freeze lifted, an approval's draft hash,
@@ -23,7 +24,7 @@ from publisher.drafting.approvals import reject
 from publisher.drafting.drafts import load_draft
 from publisher.errors import BadInput, Refused
 from publisher.i18n import _
-from publisher.incident import people
+from publisher.incident import membership, people
 from publisher.incident.authority import require_reason
 from publisher.incident.decisions import decide, decision_data, latest_decision, open_incident_for
 from publisher.incident.freeze import active_freeze, freeze, unfreeze
@@ -32,7 +33,9 @@ from publisher.log.signatures import action_message
 if TYPE_CHECKING:
     from publisher.workspace.app import App
 
-ACTIONS = ("freeze", "unfreeze", "decide", "approve", "reject", "confirm", "confirm-passkey")
+ACTIONS = ("freeze", "unfreeze", "decide", "approve", "reject", "confirm", "confirm-passkey", "people-add",
+           "people-remove", "people-approve", "people-quorum")
+PEOPLE_ACTIONS = ("people-add", "people-remove", "people-approve", "people-quorum")
 Fields = dict[str, Any]
 
 
@@ -65,6 +68,8 @@ def message(app: App, action: str, person: str, fields: Fields) -> bytes:
         return action_message("decide", incident.id, data, person)
     if action == "confirm-passkey":
         return people.confirmation_message(app, _text(fields, "name"), person, _text(fields, "fingerprint"))
+    if action in PEOPLE_ACTIONS:
+        return membership.message(cabinet_proposal(app, action, person, fields), person)
     draft_id = _text(fields, "draft")
     if action == "approve":
         return action_message("approve", draft_id, load_draft(app, draft_id).draft.hash, person)
@@ -114,4 +119,24 @@ def act(app: App, action: str, person: str, fields: Fields, *, credential: dict[
     if action == "confirm-passkey":
         return people.confirm(app, _text(fields, "name"), person, _text(fields, "fingerprint"), key=key,
                               signature=signature)
+    if action in PEOPLE_ACTIONS:
+        return membership.record(app, cabinet_proposal(app, action, person, fields), person, key, signature)
     raise BadInput(_("unknown action {action!r}.").format(action=action))
+
+
+def cabinet_proposal(app: App, action: str, person: str, fields: Fields) -> membership.Proposal:
+    """The change of the cabinet a console form asks for, checked as the command line checks it."""
+    if action == "people-add":
+        role = _text(fields, "role") or None
+        return membership.propose_add(app, _text(fields, "name"), role, person,
+                                      _text(fields, "email") or None, _text(fields, "telegram") or None)
+    if action == "people-remove":
+        return membership.propose_remove(app, _text(fields, "name"), person)
+    if action == "people-approve":
+        return membership.propose_approval(app, _text(fields, "change"), person)
+    try:
+        required = int(_text(fields, "required"))
+    except ValueError:
+        raise BadInput(_("the quorum is a whole number of approvals, not {value!r}.").format(
+            value=_text(fields, "required"))) from None
+    return membership.propose_quorum(app, required, person)

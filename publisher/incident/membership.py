@@ -47,9 +47,26 @@ class Outcome:
     replaced: list[str]
 
 
+@dataclass(frozen=True)
+class Proposal:
+    """A change of the cabinet checked and ready to record: the event's kind and data,
+    what it does in words, the change it co-signs (None: it is a change of its own) and
+    the waiting changes it replaces. Both faces sign exactly `message(proposal, actor)`."""
+    kind: str
+    data: dict[str, Any]
+    what: str
+    cosigns: str | None = None
+    replaced: tuple[str, ...] = ()
+
+
 def add(app: App, name: str, role: str | None, actor: str, email: str | None = None, telegram: str | None = None,
-        key: Path | None = None) -> Outcome:
+        key: Path | None = None, signature: dict[str, Any] | None = None) -> Outcome:
     """Add `name` to the cabinet, or change their role or contact."""
+    return record(app, propose_add(app, name, role, actor, email, telegram), actor, key, signature)
+
+
+def propose_add(app: App, name: str, role: str | None, actor: str, email: str | None = None,
+                telegram: str | None = None) -> Proposal:
     require_approver(app, actor, _("change the cabinet"))
     name = _name(name)
     made = roster.cabinet(app)
@@ -71,24 +88,29 @@ def add(app: App, name: str, role: str | None, actor: str, email: str | None = N
             name=name, role=_(ROLE_WORDS[old.role])))
     new_role = data.get("role", old.role if old else None)
     if old is not None and old.role == "approver" and new_role != "approver":
-        _keeps_enough(app, made, name)
-    return _record(app, made, "person.added" if old is None else "person.changed", actor, data,
-                   old.role if old else None, new_role, key)
+        _keeps_enough(made, name)
+    return _proposal(made, "person.added" if old is None else "person.changed", actor, data,
+                     old.role if old else None, new_role)
 
 
-def remove(app: App, name: str, actor: str, key: Path | None = None) -> Outcome:
+def remove(app: App, name: str, actor: str, key: Path | None = None,
+           signature: dict[str, Any] | None = None) -> Outcome:
     """Remove `name` from the cabinet: their passkeys, invitations and sessions end."""
+    return record(app, propose_remove(app, name, actor), actor, key, signature)
+
+
+def propose_remove(app: App, name: str, actor: str) -> Proposal:
     require_approver(app, actor, _("change the cabinet"))
     made = roster.cabinet(app)
     old = made.people.get(name)
     if old is None and not any(change.name == name for change in made.pending.values()):
         raise BadInput(_("{name!r} is not in the cabinet (`publish people list`).").format(name=name))
     if old is not None and old.role == "approver":
-        _keeps_enough(app, made, name)
-    return _record(app, made, "person.removed", actor, {"name": name}, old.role if old else None, None, key)
+        _keeps_enough(made, name)
+    return _proposal(made, "person.removed", actor, {"name": name}, old.role if old else None, None)
 
 
-def _keeps_enough(app: App, made: roster.Cabinet, name: str) -> None:
+def _keeps_enough(made: roster.Cabinet, name: str) -> None:
     left = len([person for person in made.approvers() if person != name])
     least = max(1, made.required)
     if left < least:
@@ -97,19 +119,22 @@ def _keeps_enough(app: App, made: roster.Cabinet, name: str) -> None:
                             left=left, name=name, least=least))
 
 
-def _record(app: App, made: roster.Cabinet, kind: str, actor: str, data: dict[str, Any], was: str | None,
-            role: str | None, key: Path | None) -> Outcome:
+def _proposal(made: roster.Cabinet, kind: str, actor: str, data: dict[str, Any], was: str | None,
+              role: str | None) -> Proposal:
     data["needs"] = max(1, made.required) if roster.needs_quorum(was, role) else 1
-    replaced = [change.id for change in made.pending.values() if change.name == data["name"]]
-    event = append_signed(app, kind, actor, data, key=key)
-    write_mirror(app)
-    what = describe(Change(event.seq, kind, data["name"], actor, role, was, data["needs"], ""))
-    return Outcome(event, what, roster.cabinet(app).pending.get(str(event.seq)), replaced)
+    replaced = tuple(change.id for change in made.pending.values() if change.name == data["name"])
+    what = describe(Change(0, kind, data["name"], actor, role, was, data["needs"], ""))
+    return Proposal(kind, data, what, None, replaced)
 
 
-def set_quorum(app: App, required: int, actor: str, key: Path | None = None) -> Outcome:
+def set_quorum(app: App, required: int, actor: str, key: Path | None = None,
+               signature: dict[str, Any] | None = None) -> Outcome:
     """Propose that drafts need `required` approvals (and changes of the cabinet as many
     signatures); it takes effect once the quorum in force has signed it."""
+    return record(app, propose_quorum(app, required, actor), actor, key, signature)
+
+
+def propose_quorum(app: App, required: int, actor: str) -> Proposal:
     require_approver(app, actor, _("change the cabinet"))
     roster.settle(app)
     made = roster.cabinet(app)
@@ -123,15 +148,18 @@ def set_quorum(app: App, required: int, actor: str, key: Path | None = None) -> 
         raise BadInput(_("the quorum is already {required}; nothing to change.").format(required=required))
     needs = max(1, made.required)
     data: dict[str, Any] = {"name": "", "required": required, "needs": needs}
-    replaced = [change.id for change in made.pending.values() if change.kind == roster.QUORUM_KIND]
-    event = append_signed(app, roster.QUORUM_KIND, actor, data, key=key)
-    write_mirror(app)
-    what = describe(Change(event.seq, roster.QUORUM_KIND, "", actor, None, None, needs, "", required=required))
-    return Outcome(event, what, roster.cabinet(app).pending.get(str(event.seq)), replaced)
+    replaced = tuple(change.id for change in made.pending.values() if change.kind == roster.QUORUM_KIND)
+    what = describe(Change(0, roster.QUORUM_KIND, "", actor, None, None, needs, "", required=required))
+    return Proposal(roster.QUORUM_KIND, data, what, None, replaced)
 
 
-def approve(app: App, change_id: str, actor: str, key: Path | None = None) -> Outcome:
+def approve(app: App, change_id: str, actor: str, key: Path | None = None,
+            signature: dict[str, Any] | None = None) -> Outcome:
     """Sign a change another approver proposed; it takes effect with the last signature it needs."""
+    return record(app, propose_approval(app, change_id, actor), actor, key, signature)
+
+
+def propose_approval(app: App, change_id: str, actor: str) -> Proposal:
     require_approver(app, actor, _("approve a change of the cabinet"))
     made = roster.cabinet(app)
     change = made.pending.get(change_id.strip().lstrip("#"))
@@ -143,14 +171,31 @@ def approve(app: App, change_id: str, actor: str, key: Path | None = None) -> Ou
         raise Refused(_("{actor!r} already signed change {change}; another approver must.").format(
             actor=actor, change=change.id))
     if change.kind == "person.removed" or change.was == "approver" and change.role != "approver":
-        _keeps_enough(app, made, change.name)
+        _keeps_enough(made, change.name)
     if change.required is not None and change.required > len(made.approvers()):
         raise Refused(_("the cabinet has {approvers} approver(s), so it cannot need {required} approvals; add "
                         "approvers first.").format(approvers=len(made.approvers()), required=change.required))
     data = {"change": change.id, "name": change.name, "proposal": change.digest}
-    event = append_signed(app, "people.approved", actor, data, key=key)
+    return Proposal("people.approved", data, describe(change), change.id)
+
+
+def message(proposal: Proposal, actor: str) -> bytes:
+    """The bytes `actor` signs (a passkey on the console) to record `proposal`."""
+    from publisher.log import signatures as sig
+
+    return sig.action_message(sig.ACTIONS[proposal.kind][0],
+                              sig.event_subject(proposal.kind, None, None, None, proposal.data),
+                              sig.event_payload(proposal.kind, proposal.data), actor)
+
+
+def record(app: App, proposal: Proposal, actor: str, key: Path | None = None,
+           signature: dict[str, Any] | None = None) -> Outcome:
+    """Record `proposal`, signed by `actor` (with `key`, or the passkey `signature`
+    already made over `message`), and rewrite the config's mirror."""
+    event = append_signed(app, proposal.kind, actor, dict(proposal.data), key=key, signature=signature)
     write_mirror(app)
-    return Outcome(event, describe(change), roster.cabinet(app).pending.get(change.id), [])
+    waiting = roster.cabinet(app).pending.get(proposal.cosigns or str(event.seq))
+    return Outcome(event, proposal.what, waiting, list(proposal.replaced))
 
 
 def describe(change: Change) -> str:

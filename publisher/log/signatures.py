@@ -84,6 +84,7 @@ ACTIONS: dict[str, tuple[str, str]] = {
     "person.changed": ("person-change", "name"),
     "person.removed": ("person-remove", "name"),
     "people.approved": ("people-approve", "name"),
+    "quorum.changed": ("quorum", "workspace"),
     "person.invited": ("invite", "name"),
     "passkey.confirmed": ("passkey-confirm", "name"),
     "user.revoked": ("users-revoke", "name"),

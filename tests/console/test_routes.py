@@ -34,7 +34,7 @@ def console(workspace, monkeypatch):
                              user="marta")
     made = HttpConsole(workspace)
     made.params = {"incident": incident, "draft": draft, "token": made.invite("luis"), "credential": "unknown",
-                   "name": "vera"}
+                   "name": "vera", "change": "1"}
     return made
 
 
