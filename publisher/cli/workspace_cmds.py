@@ -241,6 +241,9 @@ def _print_checklist(report) -> None:
         markable = item.manual and item.done_at is None and item.state != "waived" and last[item.id] == index
         how = f"publish done {item.id}" if markable else ""
         note = item.note or how
+        if item.remark:
+            note = _("{note} (out of order: {remark})").format(note=note, remark=item.remark) if note else \
+                _("out of order: {remark}").format(remark=item.remark)
         rows.append([state_word(item.state).upper(), item.id, item.title, when, note])
     table(rows, [_("state"), _("step"), _("what"), _("when"), _("note / how")])
 

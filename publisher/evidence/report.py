@@ -158,7 +158,17 @@ def _draft(record: Any) -> dict[str, Any]:
                             "url": (delivery.receipt or {}).get("url"),
                             "platform_time": (delivery.receipt or {}).get("platform_time"),
                             "reason": delivery.reason} | confirmation(delivery.receipt or {})
+                           | _sent_text(draft, name, delivery.state)
                            for name, delivery in record.deliveries.items()]}
+
+
+def _sent_text(draft: Any, channel: str, state: str) -> dict[str, Any]:
+    """The text as it went out on `channel` (its title and parts, byte for byte as
+    approved: the hash check before sending guarantees it), for a delivered channel."""
+    payload = draft.payloads.get(channel)
+    if state != "delivered" or payload is None:
+        return {}
+    return {"title": payload.title, "text": list(payload.parts)}
 
 
 # --- the timeline ---------------------------------------------------------------------------------------

@@ -113,6 +113,7 @@ class IncidentView:
             decided_at=from_iso(self.decisions[0].ts) if self.decisions else None,
             decisions=[decision_dict(event) for event in self.decisions],
             prepare_hours=config.prepare_hours, publish_hours=config.publish_hours,
+            authority_hours=config.authority_hours,
             update_every=float(config.case_setting(incident.case, "update_every", 6)))
 
     def frozen_at(self) -> datetime | None:

@@ -51,6 +51,9 @@ def mark_done(app: App, incident_id: str | None, step_id: str, actor: str, note:
                          "hand are {value}.").format(
                            case=incident.case, severity=incident.severity, step_id=step_id,
                            value=', '.join(manual) or 'none'))
+    if step.deadline == "authority" and app.config.authority_hours is None:
+        raise BadInput(_("step {step_id!r} does not apply in this workspace: [deadlines] authority = false says no "
+                         "authority must be notified.").format(step_id=step_id))
     if not step.manual:
         raise Refused(_("step {step_id!r} is marked done by the tool itself ({done}), not by hand; "
                         "`publish status` shows where it stands.").format(step_id=step_id, done=step.done))

@@ -32,10 +32,12 @@ PLAYBOOKS_FILE = Path("config") / "playbooks.toml"
 DONE_MARKS = ("manual", "prepared", "published", "frozen", "decided")
 SEVERITIES = ("single", "crisis")
 REPEATS = ("daily", "update_every")
-STEP_KEYS = ("id", "title", "deadline", "done", "severity", "repeat", "waivable")
+STEP_KEYS = ("id", "title", "deadline", "done", "severity", "repeat", "waivable", "ordered")
 DAY = timedelta(hours=24)
 CASE_HELP = N_("(1 fault not ours, 2 fault ours, 3 reputational risk we caused, 4 attacks or outside circumstances)")
 MAX_HOURS = 24 * 366
+NAMED_DEADLINES = ("prepare", "publish", "authority")
+"""Deadlines a step may name instead of hours: config/publisher.toml's [deadlines] of that name."""
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,8 @@ class Step:
     severity: tuple[str, ...] = ("crisis",)
     repeat: str | None = None
     waivable: bool = False
+    ordered: bool = True
+    """False: its place among the other steps does not matter (a legal clock of its own)."""
 
     @property
     def manual(self) -> bool:
@@ -58,10 +62,11 @@ class Step:
     def template(self) -> str | None:
         return self.done.split(":", 1)[1] if self.done.startswith("delivered:") else None
 
-    def hours(self, prepare: float, publish: float) -> float | None:
+    def hours(self, prepare: float, publish: float, authority: float | None = None) -> float | None:
         if self.deadline is None:
             return None
-        return {"prepare": prepare, "publish": publish}.get(str(self.deadline), self.deadline)  # type: ignore
+        named = {"prepare": prepare, "publish": publish, "authority": authority}
+        return named[self.deadline] if isinstance(self.deadline, str) else self.deadline
 
 
 @dataclass(frozen=True)
@@ -198,10 +203,10 @@ def _step(raw: Any, where: str) -> Step:
         raise BadInput(_("{where} done: expected one of {names} or \"delivered:KIND\", got {done!r}.").format(
                            where=where, names=', '.join(DONE_MARKS), done=done))
     deadline = raw.get("deadline")
-    if deadline is not None and deadline not in ("prepare", "publish") and (
+    if deadline is not None and deadline not in NAMED_DEADLINES and (
             isinstance(deadline, bool) or not isinstance(deadline, (int, float)) or not 0 <= deadline <= MAX_HOURS):
-        raise BadInput(_("{where} deadline: expected hours (a number), \"prepare\" or \"publish\", got "
-                         "{deadline!r}.").format(where=where, deadline=deadline))
+        raise BadInput(_("{where} deadline: expected hours (a number), \"prepare\", \"publish\" or "
+                         "\"authority\", got {deadline!r}.").format(where=where, deadline=deadline))
     severity = raw.get("severity", ["crisis"])
     if not isinstance(severity, list) or not severity or not set(severity) <= set(SEVERITIES):
         raise BadInput(_("{where} severity: expected a list of {names}, got {severity!r}.").format(
@@ -210,10 +215,12 @@ def _step(raw: Any, where: str) -> Step:
     if repeat is not None and repeat not in REPEATS:
         raise BadInput(_("{where} repeat: expected one of {names}, got {repeat!r}.").format(
                            where=where, names=', '.join(REPEATS), repeat=repeat))
-    waivable = raw.get("waivable", False)
+    waivable, ordered = raw.get("waivable", False), raw.get("ordered", True)
     if not isinstance(waivable, bool):
         raise BadInput(_("{where} waivable: expected true or false.").format(where=where))
-    return Step(step_id, title.strip(), done, deadline, tuple(severity), repeat, waivable)
+    if not isinstance(ordered, bool):
+        raise BadInput(_("{where} ordered: expected true or false.").format(where=where))
+    return Step(step_id, title.strip(), done, deadline, tuple(severity), repeat, waivable, ordered)
 
 
 # --- the checklist ---------------------------------------------------------------------------------------
@@ -238,6 +245,8 @@ class Facts:
     decisions: list[dict[str, Any]] = field(default_factory=list)
     prepare_hours: float = 12
     publish_hours: float = 48
+    authority_hours: float | None = 72
+    """[deadlines] authority: hours to notify the data-protection authority (None: off)."""
     update_every: float = 6
 
     @property
@@ -257,24 +266,63 @@ class Item:
     by: str | None = None
     note: str | None = None
     manual: bool = False
+    remark: str | None = None
+    """Why this step's place in time differs from the playbook's order, when it does."""
 
     def as_dict(self) -> dict[str, Any]:
         return {"id": self.id, "title": self.title, "state": self.state,
                 "deadline": iso(self.deadline) if self.deadline else None,
                 "done_at": iso(self.done_at) if self.done_at else None, "by": self.by, "note": self.note,
-                "manual": self.manual}
+                "manual": self.manual, "remark": self.remark}
 
 
 def checklist(book: Playbook, facts: Facts) -> list[Item]:
+    """The case's steps for this incident, in the playbook's order, each with its state;
+    a step whose deadline is off for this workspace ([deadlines] authority = false) is
+    left out; steps done out of order carry a remark (`order_remarks`)."""
     items: list[Item] = []
+    once: list[tuple[Step, Item]] = []
     for step in book.steps_for(facts.severity):
+        if step.deadline == "authority" and facts.authority_hours is None:
+            continue
         if step.repeat == "daily":
             items.extend(_daily(step, facts))
         elif step.repeat == "update_every":
             items.append(_every(step, facts))
         else:
             items.append(_once(step, facts))
+            once.append((step, items[-1]))
+    order_remarks(once, facts)
     return items
+
+
+ORDERED = ("manual", "decided")
+"""Steps a person marks (by hand, or by a decision): their order against the others is
+the cabinet's to keep, so doing one out of order is remarked."""
+
+
+def order_remarks(once: list[tuple[Step, Item]], facts: Facts) -> None:
+    """Remark each step done after the incident was resolved, and each pair of steps done
+    in the reverse of the playbook's order where one is marked by a person and the other
+    seen by the tool (a source traced after the response went out; a decision taken
+    before the advisor's brief): the remark goes on the step the person marked. Steps
+    with `ordered = false` are never compared."""
+    for index, (step, item) in enumerate(once):
+        if item.done_at is None or not step.ordered:
+            continue
+        if facts.resolved_at is not None and item.done_at > facts.resolved_at and step.template != "resolution":
+            item.remark = _("done after the incident was resolved ({at})").format(at=iso(facts.resolved_at))
+            continue
+        for later_step, later in once[index + 1:]:
+            if later.done_at is None or later.done_at >= item.done_at or not later_step.ordered:
+                continue
+            if (step.done in ORDERED) == (later_step.done in ORDERED):
+                continue
+            if step.done in ORDERED:
+                item.remark = _("done after «{title}», which the playbook puts after it").format(title=later.title)
+                break
+            if later_step.done in ORDERED and later.remark is None:
+                later.remark = _("done before «{title}», which the playbook puts first").format(title=item.title)
 
 
 def _state(deadline: datetime | None, done_at: datetime | None, now: datetime) -> str:
@@ -284,7 +332,7 @@ def _state(deadline: datetime | None, done_at: datetime | None, now: datetime) -
 
 
 def _once(step: Step, facts: Facts) -> Item:
-    hours = step.hours(facts.prepare_hours, facts.publish_hours)
+    hours = step.hours(facts.prepare_hours, facts.publish_hours, facts.authority_hours)
     deadline = facts.first_seen + timedelta(hours=hours) if hours is not None else None
     done_at, by, note = _done(step, facts)
     item = Item(step.id, _(step.title), _state(deadline, done_at, facts.now), deadline, done_at, by, note, step.manual)

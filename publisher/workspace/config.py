@@ -38,6 +38,7 @@ SECTIONS: dict[str, dict[str, Option]] = {
     "deadlines": {
         "prepare": Option((int, float), default=12, bounds=(0, MAX_HOURS)),
         "publish": Option((int, float), default=48, bounds=(0, MAX_HOURS)),
+        "authority": Option((int, float, bool), default=72, bounds=(0, MAX_HOURS)),
     },
     "approvals": {
         "required": Option(int, default=1),
@@ -114,6 +115,8 @@ class Config:
     website: str | None
     prepare_hours: float
     publish_hours: float
+    authority_hours: float | None
+    """[deadlines] authority: hours to notify the data-protection authority; None where no duty applies."""
     approvals_required: int
     approvers: tuple[str, ...]
     self_approval: bool
@@ -222,6 +225,11 @@ def _build(workspace: Path, data: dict[str, Any], reader: _Reader) -> Config:
                                                     value=deadlines[key]))
     if deadlines["prepare"] > deadlines["publish"]:
         raise reader.fail("deadlines", "prepare", _("must not be later than publish"))
+    if deadlines["authority"] is True or deadlines["authority"] is not False and deadlines["authority"] <= 0:
+        raise reader.fail("deadlines", "authority", _("expected the hours within which the data-protection "
+                                                      "authority must be notified (72 in the EU), or false where "
+                                                      "no such duty applies; got {value!r}").format(
+                                                          value=deadlines["authority"]))
     if approvals["required"] < 0:
         raise reader.fail("approvals", "required", _("expected 0 or more"))
     approvers = approvals["approvers"]
@@ -253,6 +261,7 @@ def _build(workspace: Path, data: dict[str, Any], reader: _Reader) -> Config:
         register=organisation["register"],
         prepare_hours=float(deadlines["prepare"]),
         publish_hours=float(deadlines["publish"]),
+        authority_hours=None if deadlines["authority"] is False else float(deadlines["authority"]),
         approvals_required=approvals["required"],
         approvers=tuple(approvers),
         self_approval=approvals["self_approval"],
