@@ -172,8 +172,8 @@ class InstagramChannel(Channel):
         """(posts published in the window, posts allowed, the window in hours), from the API."""
         answer = self._call("GET", f"{self.user_id}/content_publishing_limit", {"fields": "quota_usage,config"})
         rows = answer.get("data") if isinstance(answer, dict) else None
-        row = rows[0] if isinstance(rows, list) and rows and isinstance(rows[0], dict) else {}
-        config = row.get("config") if isinstance(row.get("config"), dict) else {}
+        row: dict[str, Any] = rows[0] if isinstance(rows, list) and rows and isinstance(rows[0], dict) else {}
+        config: dict[str, Any] = row["config"] if isinstance(row.get("config"), dict) else {}
         used, total, seconds = _number(row.get("quota_usage")), _number(config.get("quota_total")), \
             _number(config.get("quota_duration"))
         if used is None or total is None or seconds is None:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from channels.cards import CardError, font_file
 from channels.base import Message, Permanent, Receipt, Retryable, SettingError
 from channels.instagram import InstagramChannel
 from channels.site import SiteChannel
@@ -17,6 +18,10 @@ from tests.fakes.instagram_graph import FakeInstagram
 from tests.fakes.server import Reply
 
 pytestmark = pytest.mark.servers
+try:
+    font_file()
+except CardError as missing:
+    pytest.skip(f"{missing} (make fonts installs it)", allow_module_level=True)
 
 CANARY = "CANARY-instagram-4b5c6d"
 USER = "17841400000000001"

@@ -9,8 +9,14 @@ import pytest
 from channels.instagram import InstagramChannel
 from publisher.drafting.lengths import instagram_counts, measure, refusal
 from publisher.drafting.splitting import fit, TooLong
+from publisher.i18n import use_language
 
 LIMIT = InstagramChannel.max_length
+
+
+@pytest.fixture(autouse=True)
+def english():
+    use_language("en")
 
 # (text, UTF-16 units, hashtags, mentions), counted by hand: an accented letter is 1 unit, a
 # combining accent 1 more, an emoji outside the BMP 2 (✅ and ☎ are in the BMP: 1, and ☎️'s

@@ -6,10 +6,15 @@ import json
 
 import pytest
 
+from channels.cards import CardError, font_file
 from tests.channels.case_table import fake_fixtures
 from tests.fakes.instagram_graph import FakeInstagram
 
 pytestmark = pytest.mark.servers
+try:
+    font_file()
+except CardError as missing:
+    pytest.skip(f"{missing} (make fonts installs it)", allow_module_level=True)
 
 CANARY = "CANARY-ig-cli-2e9d41"
 USER = "17841400000000001"
