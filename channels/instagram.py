@@ -29,6 +29,9 @@ Guarantees:
   permission, the rest `Permanent`. A container whose status is ERROR is `Permanent`,
   naming Instagram's status and the card's address (Instagram could not fetch or take
   it); EXPIRED or still IN_PROGRESS after the last read is `Retryable`.
+- `lookup` (before `publish confirm` records a post) reads a media id directly, or finds an
+  instagram.com/p/<code>/ address among the account's latest 100 posts (the media edge);
+  a post older than those is not found.
 - Instagram's API cannot edit or delete a published post: `can_edit` and `can_delete`
   stay False, and `edit`/`delete` say so (do it by hand in the Instagram app).
 - Requests go through `channels.http`'s shared session (never resent by the HTTP stack,
@@ -55,6 +58,9 @@ TRANSIENT = frozenset({-2, -1, 1, 2})
 BAD_TOKEN = frozenset({102, 190})
 PUBLISHING_QUOTA = (9, 2207042)
 SPAM_BLOCK = (4, 2207051)
+MEDIA_FIELDS = "id,caption,permalink,timestamp"
+LOOKUP_LIMIT = 100
+_POST_ADDRESS = re.compile(r"https?://(?:www\.)?instagram\.com/(?:p|reel)/([A-Za-z0-9_-]+)/?(?:[?#].*)?")
 CANNOT_CHANGE = ("Instagram's API cannot {what} a published post: {what} it by hand in the Instagram app "
                  "(the post's address is in the receipt)")
 
@@ -141,6 +147,34 @@ class InstagramChannel(Channel):
         return self.redact(f"@{account.get('username') or '?'} ({self.user_id}) can publish: {used} of {total} "
                            f"posts used in the last {hours:g} h; cards served from {self.site.base_url}cards/, "
                            f"drawn with {font.name}")
+
+    can_look_up = True
+
+    def lookup(self, reference: str) -> Receipt | None:
+        value = reference.strip()
+        if value.isdigit():
+            try:
+                found = self._call("GET", value, {"fields": MEDIA_FIELDS})
+            except Permanent as error:
+                if "(code 100" in error.reason:
+                    return None
+                raise
+            return self._found(found) if str(found.get("id")) == value else None
+        code = _shortcode(value)
+        if code is None:
+            raise Permanent(self.redact(f"cannot tell which Instagram post {value!r} names; give its media id or "
+                                        "its https://www.instagram.com/p/<code>/ address"))
+        answer = self._call("GET", f"{self.user_id}/media", {"fields": MEDIA_FIELDS, "limit": str(LOOKUP_LIMIT)})
+        posts = answer.get("data") if isinstance(answer.get("data"), list) else []
+        for post in posts:
+            if isinstance(post, dict) and _shortcode(str(post.get("permalink") or "")) == code:
+                return self._found(post)
+        return None
+
+    def _found(self, post: dict[str, Any]) -> Receipt:
+        link = post.get("permalink")
+        return Receipt(str(post.get("id")), link if isinstance(link, str) else None, _iso(post.get("timestamp")),
+                       {"text": str(post.get("caption") or "")})
 
     def edit(self, receipt: Receipt, message: Message) -> Receipt:
         raise Permanent(CANNOT_CHANGE.format(what="edit"))
@@ -271,6 +305,11 @@ class InstagramChannel(Channel):
         if code == 10 or (code is not None and 200 <= code <= 299):
             return Permanent(f"the access token lacks a permission (instagram_content_publish?): {said}")
         return Permanent(f"Instagram refused the request: {said}")
+
+
+def _shortcode(address: str) -> str | None:
+    found = _POST_ADDRESS.fullmatch(address.strip())
+    return found.group(1) if found else None
 
 
 def _safe(draft_id: str) -> str:

@@ -230,3 +230,15 @@ def test_cards_live_beside_the_statements_page(fake):
     build(fake).send(message())
     assert sorted(path.relative_to(site()).as_posix() for path in site().rglob("*.jpg")) == \
         ["cards/d-7f3a-1.jpg"]
+
+
+def test_a_post_is_looked_up_by_its_address_or_its_id(fake):
+    channel = build(fake)
+    sent = channel.send(message())
+    by_address = channel.lookup(sent.url)
+    assert (by_address.id, by_address.url, by_address.extra["text"]) == (sent.id, sent.url, TEXT)
+    assert channel.lookup(sent.id).extra["text"] == TEXT
+    assert channel.lookup("https://www.instagram.com/p/Cnothere1/") is None
+    assert channel.lookup("17999999999999999") is None
+    with pytest.raises(Permanent, match="cannot tell which Instagram post"):
+        channel.lookup("https://example.com/p/abc/")

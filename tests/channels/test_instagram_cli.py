@@ -91,3 +91,23 @@ def test_an_approved_statement_goes_out_as_a_card(workspace, fake):
         name = card["image_url"].rsplit("/", 1)[-1]
         assert (workspace.path / "var" / "site" / "cards" / name).read_bytes()[:3] == b"\xff\xd8\xff"
     assert CANARY not in result.output
+
+
+def test_a_lost_publish_answer_is_unknown_and_confirmed_by_looking_the_post_up(workspace, fake):
+    configure(workspace, fake)
+    workspace.open_incident()
+    draft = workspace.render("--case", "2", "--template", "apology", "--channel", "instagram",
+                             env={"INSTAGRAM_TOKEN": CANARY})
+    fake.cut_publish = True
+    result = run(workspace, "approve", draft, "--as", "ana", user="ana")
+    assert result.exit_code == 1 and "cut off" in result.output, result.output
+    [media] = fake.published()
+    creates = sum(1 for r in fake.requests if r.path.endswith("/media_publish"))
+    assert creates == 1
+    result = run(workspace, "confirm", draft, "instagram", "--url", "https://www.instagram.com/p/Cnothere1/",
+                 "--as", "ana", user="ana")
+    assert result.exit_code == 2 and "has no post" in result.output
+    result = run(workspace, "confirm", draft, "instagram", "--url", media["permalink"], "--as", "ana", user="ana")
+    assert result.exit_code == 0, result.output
+    assert sum(1 for r in fake.requests if r.path.endswith("/media_publish")) == 1
+    assert CANARY not in result.output

@@ -15,7 +15,9 @@ Every answer is written from Meta's documentation, named beside it:
 - `GET /vNN.0/{ig-user-id}/content_publishing_limit?fields=quota_usage,config` -> `{"data":
   [{"quota_usage": N, "config": {"quota_total": 100, "quota_duration": 86400}}]}` (IG User
   Content Publishing Limit reference, .../reference/ig-user/content_publishing_limit).
-- `GET /vNN.0/{ig-user-id}?fields=id,username` (IG User reference).
+- `GET /vNN.0/{ig-user-id}?fields=id,username` (IG User reference); `GET /vNN.0/{ig-user-id}/media
+  ?fields=id,caption,permalink,timestamp&limit=N` -> `{"data": [...]}`, newest first (IG User Media
+  reference, "Reading").
 - Errors: Graph's error object (`message`, `type`, `code`, `error_subcode`, `is_transient`,
   `error_user_title`, `error_user_msg`, `fbtrace_id`) with HTTP 400 (Graph API "Handling
   Errors", developers.facebook.com/docs/graph-api/guides/error-handling, and the Instagram
@@ -53,6 +55,8 @@ class FakeInstagram(FakeServer):
         self.media: dict[str, dict[str, Any]] = {}
         self.statuses: list[str] = []
         """status_code answers given, in order, before FINISHED (e.g. ["IN_PROGRESS"])."""
+        self.cut_publish = False
+        """Publish, then cut the answer mid-body (a lost answer to media_publish)."""
         self.quota_usage = 3
         self.quota_total = 100
         self._numbers = itertools.count(17900000000000001)
@@ -111,6 +115,11 @@ class FakeInstagram(FakeServer):
                 return self._create(fields)
             if request.method == "POST" and edge == "media_publish":
                 return self._publish(fields.get("creation_id", ""))
+            if request.method == "GET" and edge == "media":
+                wanted = (fields.get("fields") or "id").split(",")
+                newest = list(reversed(self.media.values()))[:int(fields.get("limit", 25))]
+                return self._ok({"data": [{key: made[key] for key in ("id", *wanted) if key in made}
+                                          for made in newest]})
         if request.method == "GET" and edge is None and node in self.containers:
             return self._status(node)
         if request.method == "GET" and edge is None and node in self.media:
@@ -173,6 +182,8 @@ class FakeInstagram(FakeServer):
                             "media_type": "CAROUSEL_ALBUM" if children else "IMAGE",
                             "images": [self.containers[c] for c in children] or [entry]}
         self.quota_usage += 1
+        if self.cut_publish:
+            return Reply(200, {"id": made}, _headers(), cut_after=8)
         return self._ok({"id": made})
 
     @staticmethod
