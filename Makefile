@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint install bench clean chromium postgresql openssl openssh catalogue timetool hunspell
+.PHONY: demo test lint install bench clean chromium postgresql openssl openssh fonts catalogue timetool hunspell
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -55,7 +55,15 @@ openssh:
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq openssh-client; \
 	} || echo "openssh-client could not be installed: the signing tests will skip"
 
-test: install chromium hunspell postgresql openssl openssh
+# The Instagram channel draws its cards with DejaVu Sans (Debian's fonts-dejavu-core), also
+# at run time; without it its tests skip, saying why.
+fonts:
+	@[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq fonts-dejavu-core; \
+	} || echo "fonts-dejavu-core could not be installed: the Instagram tests will skip"
+
+test: install chromium hunspell postgresql openssl openssh fonts
 	$(BIN)/python -m pytest
 
 # ruff (pyflakes, bugbear, syntax errors) and mypy on publisher/ and channels/, as

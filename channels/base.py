@@ -227,6 +227,15 @@ class Channel:
         `Permanent` as `send` does; only channels with `can_delete = True` implement it."""
         raise NotImplementedError
 
+    references: ClassVar[tuple[str, ...]] = ()
+    """Settings naming another configured channel this one works with (Instagram's `site`,
+    whose folder and public URL serve its images); the workspace builds that channel and
+    hands it over through `attach`."""
+
+    def attach(self, key: str, other: "Channel") -> None:
+        """Take the channel the setting `key` names; `SettingError` when it cannot serve."""
+        raise NotImplementedError
+
     def log_heads(self) -> list[Sighting]:
         """The log heads this channel's own files carry (none for a remote platform)."""
         return []

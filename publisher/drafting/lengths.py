@@ -23,6 +23,13 @@ splitter and the console all measure through `measure()` and `refusal()`.
   heavy in long emoji sequences is split before the PDS would refuse it. A URL counts in
   full: the approved text is posted as it is (the Bluesky app shortens the links it
   shows; this tool does not rewrite an approved text).
+- `instagram`: a caption of at most 2,200 characters, 30 hashtags and 20 @mentions (the
+  Content Publishing guide's limits). Characters are counted as UTF-16 code units, never
+  fewer than Instagram counts (an emoji is 2, an accented letter 1). A hashtag is `#`
+  then letters, digits or `_` (accented letters included), not inside a word or a URL's
+  fragment; a mention is `@` then 1 to 30 letters, digits, `.` or `_`, not inside a word
+  (an e-mail address is not a mention). A text over 30 hashtags or 20 mentions is
+  refused whatever its length: splitting cannot help, the caption is one.
 - `utf16`: UTF-16 code units (Telegram 4096, Discord 2000).
 - `chars`: code points (Facebook, Slack, Teams, email, webhook).
 """
@@ -113,6 +120,30 @@ def bluesky_length(text: str) -> int:
     return max(graphemes, -(-len(text.encode("utf-8")) // BLUESKY_BYTES_PER_GRAPHEME))
 
 
+INSTAGRAM_HASHTAGS = 30
+INSTAGRAM_MENTIONS = 20
+INSTAGRAM_HASHTAG = re.compile(r"(?<![\w&/#])#(\w+)")
+INSTAGRAM_MENTION = re.compile(r"(?<![\w.@/])@([A-Za-z0-9._]{1,30})(?![A-Za-z0-9_])")
+
+
+def instagram_counts(text: str) -> tuple[int, int]:
+    """The hashtags and @mentions Instagram finds in a caption."""
+    without_urls = re.sub(r"(?i)\b(?:https?://|www\.)\S+", " ", text)
+    return len(INSTAGRAM_HASHTAG.findall(without_urls)), len(INSTAGRAM_MENTION.findall(without_urls))
+
+
+def instagram_refusal(text: str) -> str | None:
+    """Why Instagram refuses the caption `text` whatever its length, or None."""
+    hashtags, mentions = instagram_counts(text)
+    if hashtags > INSTAGRAM_HASHTAGS:
+        return _("it has {count} hashtags and an Instagram caption takes at most {limit}").format(
+            count=hashtags, limit=INSTAGRAM_HASHTAGS)
+    if mentions > INSTAGRAM_MENTIONS:
+        return _("it mentions {count} accounts and an Instagram caption takes at most {limit}").format(
+            count=mentions, limit=INSTAGRAM_MENTIONS)
+    return None
+
+
 def utf16_length(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
@@ -121,6 +152,7 @@ COUNTERS: dict[str, Callable[[str], int]] = {
     "x": x_length,
     "mastodon": mastodon_length,
     "bluesky": bluesky_length,
+    "instagram": utf16_length,
     "utf16": utf16_length,
     "chars": len,
 }
@@ -128,12 +160,14 @@ COUNTERS: dict[str, Callable[[str], int]] = {
 REFUSALS: dict[str, Callable[[str], str | None]] = {
     "x": x_refusal,
     "mastodon": mastodon_refusal,
+    "instagram": instagram_refusal,
 }
 
 DESCRIPTIONS = {
     "x": N_("X weighted characters"),
     "mastodon": N_("Mastodon characters"),
     "bluesky": N_("Bluesky graphemes"),
+    "instagram": N_("Instagram characters (UTF-16)"),
     "utf16": N_("UTF-16 units"),
     "chars": N_("characters"),
 }

@@ -29,7 +29,7 @@ from publisher.i18n import _, use_language
 if TYPE_CHECKING:
     from channels.base import Channel
 
-PATH_OPTIONS = ("path", "tls_ca_file")
+PATH_OPTIONS = ("path", "tls_ca_file", "font")
 
 
 def resolve_workspace(flag: str | None) -> Path:
@@ -118,10 +118,20 @@ class App:
             for key in PATH_OPTIONS:
                 if isinstance(settings.get(key), str):
                     settings[key] = str(self.workspace / settings[key])
-            return cls(name, settings, self.redact.frozen())
+            made = cls(name, settings, self.redact.frozen())
+            for key in cls.references:
+                made.attach(key, self._referenced(name, key, settings[key]))
+            return made
         except SettingError as error:
             raise BadInput(_("config/publisher.toml: [channels.{name}] {key}: {expected}.").format(
                                name=name, key=error.key, expected=error.expected)) from None
+
+    def _referenced(self, name: str, key: str, other: str) -> Channel:
+        """The channel `other` that [channels.`name`] `key` names."""
+        if other == name or other not in self.config.channels:
+            raise SettingError(key, _("the name of another channel in config/publisher.toml, got {other!r}").format(
+                other=other))
+        return self.channel(other)
 
     def targets(self, names: tuple[str, ...] = ()) -> list[Channel]:
         """The channels a draft goes to: the named ones, else every enabled one."""
