@@ -22,6 +22,7 @@ REGISTRY: dict[str, str] = {
     "telegram": "channels.telegram:TelegramChannel",
     "mastodon": "channels.mastodon:MastodonChannel",
     "bluesky": "channels.bluesky:BlueskyChannel",
+    "matrix": "channels.matrix:MatrixChannel",
     "slack": "channels.slack:SlackChannel",
     "discord": "channels.discord:DiscordChannel",
     "teams": "channels.teams:TeamsChannel",
