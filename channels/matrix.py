@@ -18,7 +18,12 @@ Guarantees:
   (a timeout, a reset, a 5xx, an answer cut off) reuses it, and the homeserver answers
   with the event the first attempt made instead of posting again (client-server API,
   "Transaction identifiers"; Synapse keeps them per access token, one day in its
-  database), so resending is safe (`idempotent`);
+  database), so resending is safe (`idempotent`); once the message's first attempt is
+  `TXN_SECONDS - CLOCK_MARGIN` or longer ago, each part still to send is first looked
+  for among the account's messages in the room since then (by its transaction id, which
+  the homeserver shows the token that sent it, or by its text and relation), and one
+  found is taken as the delivery (`extra["found_on_platform"]`); a look-up that cannot
+  finish posts nothing and leaves the outcome unknown;
 - the access token travels in the `Authorization` header only (nio's builders put it
   in the query string, the form the spec deprecates; it is taken out), and every reason
   is redacted, so the token is never in a URL, a log or an error;
@@ -45,6 +50,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from datetime import datetime, timedelta, timezone
 from typing import Any, Mapping
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
 
@@ -57,6 +63,10 @@ MESSAGE = "m.room.message"
 POWER_LEVELS = "m.room.power_levels"
 ROOM_ID = re.compile(r"![^\s:/?#]+(?::[A-Za-z0-9.\-\[\]]+(?::[0-9]{1,5})?)?")
 EVENT_ID = re.compile(r"\$[A-Za-z0-9+/_=.:\-]+")
+TXN_SECONDS = 24 * 3600
+CLOCK_MARGIN = 600
+LOOKUP_PAGES = 5
+PAGE_SIZE = 100
 TOKEN_ERRORS = frozenset({"M_UNKNOWN_TOKEN", "M_MISSING_TOKEN"})
 
 
@@ -90,20 +100,86 @@ class MatrixChannel(Channel):
     def send(self, message: Message) -> Receipt:
         answered = self._event_id(message.reply_to) if message.reply_to and not message.sent_parts else None
         root = message.sent_parts[0].id if message.sent_parts else None
+        since = lookup_since(message.first_attempt)
+        found: list[str] = []
 
         def post(index: int, previous: str | None) -> Receipt:
-            nonlocal root
+            nonlocal root, since
             content: dict[str, Any] = {"msgtype": "m.text", "body": message.parts[index]}
             if index > 0 and root and previous:
                 content["m.relates_to"] = {"rel_type": "m.thread", "event_id": root, "is_falling_back": True,
                                            "m.in_reply_to": {"event_id": previous}}
             elif previous:
                 content["m.relates_to"] = {"m.in_reply_to": {"event_id": previous}}
-            receipt = self._send_event(content, _key(message, index))
+            txn_id = _key(message, index)
+            existing = self._find_sent(txn_id, content, since) if since is not None else None
+            if existing is not None:
+                found.append(existing.id)
+            else:
+                since = None
+            receipt = existing or self._send_event(content, txn_id)
             root = root or receipt.id
             return receipt
 
-        return post_in_parts(message, post, answered)
+        receipt = post_in_parts(message, post, answered)
+        if found:
+            receipt = Receipt(receipt.id, receipt.url, receipt.platform_time,
+                              {**receipt.extra, "found_on_platform": found})
+        return receipt
+
+    def _find_sent(self, txn_id: str, content: Mapping[str, Any], since: datetime) -> Receipt | None:
+        """The account's message in the room, sent since `since`, that an earlier attempt
+        made under `txn_id` (its `unsigned.transaction_id`, shown to the token that sent
+        it) or that carries the same text and relation; None when there is none. Newest
+        first, `PAGE_SIZE` at a time, at most `LOOKUP_PAGES` pages."""
+        from nio import Api, MessageDirection
+
+        wanted = (content.get("body"), content.get("m.relates_to"))
+        try:
+            me = self._whoami()
+            start: str | None = None
+            for _ in range(LOOKUP_PAGES):
+                method, path = Api.room_messages("-", self.room, start=start, direction=MessageDirection.back,
+                                                 limit=PAGE_SIZE,
+                                                 message_filter={"types": [MESSAGE], "senders": [me]})
+                page = self._call(method, path)
+                events = page.get("chunk")
+                if not isinstance(events, list):
+                    raise Retryable("the homeserver's list of the room's messages could not be read")
+                for event in events:
+                    if not isinstance(event, dict):
+                        continue
+                    stamp = event.get("origin_server_ts")
+                    if isinstance(stamp, int) and stamp < since.timestamp() * 1000:
+                        return None
+                    shown = _table(event.get("content"))
+                    if event.get("sender") == me and EVENT_ID.fullmatch(str(event.get("event_id"))) and (
+                            _table(event.get("unsigned")).get("transaction_id") == txn_id
+                            or (shown.get("body"), shown.get("m.relates_to")) == wanted):
+                        event_id = str(event["event_id"])
+                        return Receipt(id=event_id, url=self._event_url(event_id), platform_time=_time(stamp),
+                                       extra={"txn_id": txn_id})
+                start = page.get("end") if isinstance(page.get("end"), str) else None
+                if not events or start is None:
+                    return None
+        except Permanent as error:
+            raise Permanent(f"the homeserver would not show the room's messages to look for the one an earlier "
+                            f"attempt may have made ({error.reason}); nothing was posted again") from None
+        except Retryable as error:
+            raise Retryable(f"could not look for the message an earlier attempt may have made ({error.reason}); "
+                            "nothing was posted again", error.retry_after, maybe_delivered=True) from None
+        raise Retryable(f"the account sent more than {LOOKUP_PAGES * PAGE_SIZE} messages to the room since the first "
+                        "attempt; cannot tell whether it made this one, so nothing was posted again",
+                        maybe_delivered=True)
+
+    def _whoami(self) -> str:
+        from nio import Api, WhoamiResponse
+
+        method, path = Api.whoami("-")
+        who = WhoamiResponse.from_dict(self._call(method, path))
+        if not isinstance(who, WhoamiResponse):
+            raise Retryable("the homeserver's answer to whoami had no user id")
+        return str(who.user_id)
 
     def edit(self, receipt: Receipt, message: Message) -> Receipt:
         targets = [str(part) for part in receipt.extra.get("part_ids") or [receipt.id]]
@@ -112,7 +188,7 @@ class MatrixChannel(Channel):
                             "a Matrix edit replaces one message by one message")
         edits: list[str] = []
         edited_at: str | None = None
-        for index, (target, text) in enumerate(zip(targets, message.parts)):
+        for index, (target, text) in enumerate(zip(targets, message.parts, strict=True)):
             content = {"msgtype": "m.text", "body": f"* {text}",
                        "m.new_content": {"msgtype": "m.text", "body": text},
                        "m.relates_to": {"rel_type": "m.replace", "event_id": target}}
@@ -140,27 +216,24 @@ class MatrixChannel(Channel):
         return deleted_at
 
     def check(self) -> str:
-        from nio import Api, RoomGetStateEventResponse, WhoamiResponse
+        from nio import Api, RoomGetStateEventResponse
 
-        method, path = Api.whoami("-")
-        who = WhoamiResponse.from_dict(self._call(method, path))
-        if not isinstance(who, WhoamiResponse):
-            raise Retryable("the homeserver's answer to whoami had no user id")
+        user_id = self._whoami()
         method, path = Api.room_get_state_event("-", self.room, POWER_LEVELS)
         try:
             levels = RoomGetStateEventResponse.from_dict(self._call(method, path), POWER_LEVELS, "", self.room)
         except Permanent as error:
-            raise Permanent(f"{who.user_id} cannot read room {self.room}: it is not a member, or the room does "
+            raise Permanent(f"{user_id} cannot read room {self.room}: it is not a member, or the room does "
                             f"not exist ({error.reason})") from None
         content = levels.content if isinstance(levels, RoomGetStateEventResponse) else {}
         need = needed_power(content, MESSAGE)
-        if self._is_creator(who.user_id):
-            return f"Matrix token works for {who.user_id}, who created {self.room} and may send messages there"
-        have = power_of(content, who.user_id)
+        if self._is_creator(user_id):
+            return f"Matrix token works for {user_id}, who created {self.room} and may send messages there"
+        have = power_of(content, user_id)
         if have < need:
-            raise Permanent(f"{who.user_id} is in room {self.room} but may not send messages there (its power "
+            raise Permanent(f"{user_id} is in room {self.room} but may not send messages there (its power "
                             f"level is {have}, messages need {need})")
-        return f"Matrix token works for {who.user_id}, who may send messages in {self.room} (power {have} of {need})"
+        return f"Matrix token works for {user_id}, who may send messages in {self.room} (power {have} of {need})"
 
     def _is_creator(self, user_id: str) -> bool:
         """Whether `user_id` is a creator of a room of version 12 or later, where creators
@@ -171,12 +244,12 @@ class MatrixChannel(Channel):
         method, path = Api.room_get_state_event("-", self.room, "m.room.create")
         where, _, query = path.partition("?")
         create = self._call(method, f"{where}?format=event&{query}")
-        content = create.get("content") if isinstance(create.get("content"), dict) else {}
+        content = _table(create.get("content"))
         version = str(content.get("room_version") or "1")
         if not version.isdigit() or int(version) < 12:
             return False
-        extra = content.get("additional_creators") if isinstance(content.get("additional_creators"), list) else []
-        return user_id == create.get("sender") or user_id in extra
+        extra = content.get("additional_creators")
+        return user_id == create.get("sender") or (isinstance(extra, list) and user_id in extra)
 
     def _send_event(self, content: dict[str, Any], txn_id: str) -> Receipt:
         from nio import Api, RoomSendResponse
@@ -193,8 +266,6 @@ class MatrixChannel(Channel):
     def _event_time(self, event_id: str) -> str | None:
         """When the homeserver received `event_id` (its `origin_server_ts`), or None when
         it cannot be read now: the event is sent either way."""
-        from datetime import datetime, timezone
-
         from nio import Api
 
         method, path = Api.room_get_event("-", self.room, event_id)
@@ -202,10 +273,7 @@ class MatrixChannel(Channel):
             found = self._call(method, path)
         except DeliveryError:
             return None
-        stamp = found.get("origin_server_ts")
-        if not isinstance(stamp, int) or isinstance(stamp, bool) or not 0 < stamp < 10 ** 14:
-            return None
-        return datetime.fromtimestamp(stamp / 1000, timezone.utc).isoformat(timespec="milliseconds")
+        return _time(found.get("origin_server_ts"))
 
     def _call(self, method: str, path: str, body: str | None = None, posting: bool = False,
               missing_ok: bool = False) -> Any:
@@ -283,14 +351,40 @@ class MatrixChannel(Channel):
 
 def power_of(levels: Mapping[str, Any], user_id: str) -> int:
     """The user's power level in a room with these `m.room.power_levels` (spec defaults)."""
-    users = levels.get("users") if isinstance(levels.get("users"), dict) else {}
-    return _level(users.get(user_id), _level(levels.get("users_default"), 0))
+    return _level(_table(levels.get("users")).get(user_id), _level(levels.get("users_default"), 0))
 
 
 def needed_power(levels: Mapping[str, Any], event_type: str) -> int:
     """The power level sending `event_type` needs in a room with these power levels."""
-    events = levels.get("events") if isinstance(levels.get("events"), dict) else {}
-    return _level(events.get(event_type), _level(levels.get("events_default"), 0))
+    return _level(_table(levels.get("events")).get(event_type), _level(levels.get("events_default"), 0))
+
+
+def lookup_since(first_attempt: str | None, now: datetime | None = None) -> datetime | None:
+    """Since when to look for a message an earlier attempt may have made, once that attempt
+    began so long ago (`TXN_SECONDS - CLOCK_MARGIN`) that the homeserver may have
+    forgotten its transaction id; None while the id still holds, or when there was no
+    earlier attempt. A time that cannot be read is taken as the longest ago."""
+    if not first_attempt:
+        return None
+    try:
+        began = datetime.fromisoformat(first_attempt.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return datetime.fromtimestamp(0, timezone.utc)
+    began = began if began.tzinfo else began.replace(tzinfo=timezone.utc)
+    if ((now or datetime.now(timezone.utc)) - began).total_seconds() < TXN_SECONDS - CLOCK_MARGIN:
+        return None
+    return began - timedelta(seconds=CLOCK_MARGIN)
+
+
+def _time(stamp: Any) -> str | None:
+    """An `origin_server_ts` (milliseconds since the epoch) as ISO 8601, or None."""
+    if not isinstance(stamp, int) or isinstance(stamp, bool) or not 0 < stamp < 10 ** 14:
+        return None
+    return datetime.fromtimestamp(stamp / 1000, timezone.utc).isoformat(timespec="milliseconds")
+
+
+def _table(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
 
 
 def _level(value: Any, default: int) -> int:

@@ -9,6 +9,7 @@ import itertools
 import json
 import logging
 import urllib.error
+import urllib.parse
 import urllib.request
 
 import pytest
@@ -174,6 +175,50 @@ def test_a_resend_after_an_unknown_outcome_does_not_duplicate(synapse, account, 
     assert len(puts) == 2 and puts[0] == puts[1] and puts[0].endswith("/" + statement.part_key(0).replace(":", "%3A"))
 
 
+def relay_to(synapse):
+    """A loopback relay in front of Synapse that records what the channel asked."""
+    def relay(request: Request) -> Reply:
+        query = "&".join(f"{key}={value}" for key, values in request.query.items() for value in values)
+        forwarded = urllib.request.Request(f"{synapse.url}{request.path}" + (f"?{urllib.parse.quote(query, safe='=&')}"
+                                                                             if query else ""),
+                                           data=request.body or None, method=request.method,
+                                           headers={"Authorization": request.header("Authorization") or "",
+                                                    "Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(forwarded, timeout=5) as answer:
+                return Reply(answer.status, json.loads(answer.read()))
+        except urllib.error.HTTPError as error:
+            return Reply(error.code, json.loads(error.read()))
+    return FakeServer(relay)
+
+
+def test_a_resend_a_day_after_the_first_attempt_finds_the_message_instead_of_posting_again(synapse, account, room,
+                                                                                            iso_hours_ago):
+    """Synapse forgets a transaction id after a day: a resend that late first reads the
+    account's messages in the room and takes the one the first attempt made (found by
+    its transaction id); the part after it, not found, is posted in its thread."""
+    channel = build(synapse, account[0], room)
+    first = channel.send(message("1/2 Primera parte, ya enviada.", key="d-7:matrix:late"))
+    late = Message(**{**message("1/2 Primera parte, ya enviada.", "2/2 Segunda parte.", key="d-7:matrix:late")
+                      .__dict__, "first_attempt": iso_hours_ago(25)})
+    with relay_to(synapse) as relayed:
+        receipt = build(synapse, account[0], room, api_url=relayed.url).send(late)
+    assert receipt.id == first.id and receipt.extra["found_on_platform"] == [first.id]
+    puts = [request.path for request in relayed.requests if request.method == "PUT"]
+    assert len(puts) == 1 and puts[0].endswith("/d-7%3Amatrix%3Alate-1")
+    events = messages_in(synapse, account[0], room)
+    assert [event["event_id"] for event in events] == receipt.extra["part_ids"]
+    assert events[1]["content"]["m.relates_to"]["event_id"] == first.id
+
+
+def test_a_resend_a_day_later_that_cannot_read_the_room_posts_nothing(synapse, account, room, iso_hours_ago):
+    late = Message(**{**message("Una vez.").__dict__, "first_attempt": iso_hours_ago(30)})
+    with FakeServer(lambda request: Reply(403, {"errcode": "M_FORBIDDEN", "error": "no"})) as refusing:
+        with pytest.raises(Permanent, match="look for the one an earlier attempt may have made.*nothing was posted"):
+            build(synapse, account[0], room, api_url=refusing.url).send(late)
+        assert all(request.method == "GET" for request in refusing.requests)
+
+
 def test_the_same_transaction_id_gets_the_same_event_id(synapse, account, room):
     channel = build(synapse, account[0], room)
     statement = message("Mismo identificador de transacción.")
@@ -248,3 +293,61 @@ def test_the_real_token_never_reaches_a_reason_a_log_or_a_url(synapse, account, 
 
 def test_import_loads_no_sdk():
     assert_loads_no_sdk("channels.matrix")
+
+
+def test_a_rate_limit_is_retryable_after_the_delay_synapse_gives(synapse, account):
+    """Synapse's admin API lowers one user's message rate to 1 a second, burst 1
+    ("Override ratelimiting for users"); a few messages in a row then meet
+    M_LIMIT_EXCEEDED with retry_after_ms, which becomes the retry delay."""
+    admin = synapse.register(f"admin{next(numbers)}", admin=True)
+    name = f"hasty{next(numbers)}"
+    token = synapse.register(name)
+    lowered = synapse.call("POST", f"/_synapse/admin/v1/users/@{name}:acme.test/override_ratelimit",
+                           {"messages_per_second": 1, "burst_count": 1}, admin)
+    assert lowered == {"messages_per_second": 1, "burst_count": 1}
+    room = synapse.create_room(token)
+    channel = build(synapse, token, room)
+    sent: list[Receipt] = []
+    with pytest.raises(Retryable) as limited:
+        for _ in range(20):
+            sent.append(channel.send(message()))
+    assert "rate limit" in limited.value.reason and "M_LIMIT_EXCEEDED" in limited.value.reason
+    assert limited.value.retry_after is not None and 0 <= limited.value.retry_after <= 1.0
+    assert not limited.value.maybe_delivered
+    assert len(messages_in(synapse, token, room)) == len(sent)
+
+
+@pytest.mark.parametrize("reply, kind, unknown, said", [
+    # client-server API, "Rate limiting": 429 M_LIMIT_EXCEEDED; from v1.10 a Retry-After header may stand alone.
+    (Reply(429, {"errcode": "M_LIMIT_EXCEEDED", "error": "Too Many Requests"}, {"Retry-After": "7"}),
+     Retryable, False, "resets in 7.0 s"),
+    # A proxy in front of the homeserver failing: HTML, no Matrix error code.
+    (Reply(502, "<html>Bad Gateway</html>"), Retryable, True, "server error (HTTP 502)"),
+    # A 200 that is not the documented {"event_id": ...} answer.
+    (Reply(200, {"unexpected": True}), Retryable, True, "without an event id"),
+    (Reply(200, "<html>portal</html>"), Retryable, True, "not JSON"),
+    # "Standard error response": M_TOO_LARGE for an event over the size limit.
+    (Reply(413, {"errcode": "M_TOO_LARGE", "error": "event too large"}), Permanent, False, "M_TOO_LARGE"),
+    # A server that does not speak the client-server API at that URL.
+    (Reply(404, {"errcode": "M_UNRECOGNIZED", "error": "Unrecognized request"}), Permanent, False,
+     "does not serve this Matrix client-server API request"),
+])
+def test_odd_answers_are_classified(reply, kind, unknown, said):
+    with FakeServer() as fake:
+        fake.queue(reply)
+        channel = MatrixChannel.build("matrix", {"type": "matrix", "homeserver": fake.url, "room": "!abc:acme.test",
+                                                 "token": BAD_TOKEN, "timeout": 2}, secrets=frozenset({BAD_TOKEN}))
+        with pytest.raises(kind) as failed:
+            channel.send(message())
+    assert type(failed.value) is kind and said in failed.value.reason
+    assert getattr(failed.value, "maybe_delivered", False) is unknown
+    assert BAD_TOKEN not in failed.value.reason
+
+
+@pytest.mark.parametrize("room", ["#alias:acme.test", "abc:acme.test", "!abc:acme.test/extra", ""])
+def test_a_room_that_is_not_a_room_id_is_refused_naming_the_key(room):
+    from channels.base import SettingError
+
+    with pytest.raises(SettingError, match="^room: a room id like"):
+        MatrixChannel.build("matrix", {"type": "matrix", "homeserver": "https://matrix.acme.example", "room": room,
+                                       "token": BAD_TOKEN})
