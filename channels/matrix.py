@@ -43,6 +43,8 @@ Guarantees:
   `M_TOO_LARGE` and the other 4xx are `Permanent` with one sentence naming the room or
   the account; 5xx and a 2xx that is not the documented answer are `Retryable` with an
   unknown outcome;
+- `lookup()` reads an event of the room by id or matrix.to link (its text as sent; a
+  redacted event counts as absent);
 - `check()` asks whoami and the room's power levels, and says whether the account may
   send messages there.
 """
@@ -126,6 +128,22 @@ class MatrixChannel(Channel):
             receipt = Receipt(receipt.id, receipt.url, receipt.platform_time,
                               {**receipt.extra, "found_on_platform": found})
         return receipt
+
+    can_look_up = True
+
+    def lookup(self, reference: str) -> Receipt | None:
+        from nio import Api
+
+        event_id = self._event_id(reference)
+        method, path = Api.room_get_event("-", self.room, event_id)
+        found = self._call(method, path, missing_ok=True)
+        if found is None or "redacted_because" in _table(found.get("unsigned")):
+            return None
+        if found.get("event_id") != event_id or found.get("room_id", self.room) != self.room:
+            raise Retryable(f"the homeserver's answer for event {event_id} is not that event")
+        body = _table(found.get("content")).get("body")
+        return Receipt(id=event_id, url=self._event_url(event_id), platform_time=_time(found.get("origin_server_ts")),
+                       extra={"text": body if isinstance(body, str) else ""})
 
     def _find_sent(self, txn_id: str, content: Mapping[str, Any], since: datetime) -> Receipt | None:
         """The account's message in the room, sent since `since`, that an earlier attempt

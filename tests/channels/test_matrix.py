@@ -291,6 +291,22 @@ def test_the_real_token_never_reaches_a_reason_a_log_or_a_url(synapse, account, 
     assert "echo ****" in seen[1] or "echo" in seen[1]
 
 
+def test_lookup_reads_an_event_by_id_or_link_and_knows_one_the_room_lacks(synapse, account, room):
+    channel = build(synapse, account[0], room)
+    sent = channel.send(message("Texto que una persona confirma."))
+    for reference in (sent.id, sent.url):
+        found = channel.lookup(reference)
+        assert found is not None and found.id == sent.id and found.extra["text"] == "Texto que una persona confirma."
+        assert found.platform_time == sent.platform_time
+    assert channel.lookup("$absentEvent000000000000000000000000000000000") is None
+    channel.delete(sent)
+    assert channel.lookup(sent.id) is None
+    with pytest.raises(Permanent, match="another room"):
+        channel.lookup(f"https://matrix.to/#/!other:acme.test/{sent.id}")
+    with pytest.raises(Permanent, match="neither a Matrix event id"):
+        channel.lookup("https://example.org/post/1")
+
+
 def test_import_loads_no_sdk():
     assert_loads_no_sdk("channels.matrix")
 
