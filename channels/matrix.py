@@ -17,8 +17,8 @@ Guarantees:
   transaction id derived from the message's part key: a resend after an unknown outcome
   (a timeout, a reset, a 5xx, an answer cut off) reuses it, and the homeserver answers
   with the event the first attempt made instead of posting again (client-server API,
-  "Transaction identifiers"; Synapse keeps them per access token, one day in its
-  database), so resending is safe (`idempotent`); once the message's first attempt is
+  "Transaction identifiers"; Synapse keeps them per device, so per access token, one
+  day in its database), so resending is safe (`idempotent`); once the message's first attempt is
   `TXN_SECONDS - CLOCK_MARGIN` or longer ago, each part still to send is first looked
   for among the account's messages in the room since then (by its transaction id, which
   the homeserver shows the token that sent it, or by its text and relation), and one
