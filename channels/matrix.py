@@ -18,12 +18,15 @@ Guarantees:
   (a timeout, a reset, a 5xx, an answer cut off) reuses it, and the homeserver answers
   with the event the first attempt made instead of posting again (client-server API,
   "Transaction identifiers"; Synapse keeps them per device, so per access token, one
-  day in its database), so resending is safe (`idempotent`); once the message's first attempt is
-  `TXN_SECONDS - CLOCK_MARGIN` or longer ago, each part still to send is first looked
+  day in its database), so resending is safe (`idempotent`); once the message's first
+  attempt is `TXN_SECONDS - CLOCK_MARGIN` or longer ago, each part still to send is first looked
   for among the account's messages in the room since then (by its transaction id, which
   the homeserver shows the token that sent it, or by its text and relation), and one
   found is taken as the delivery (`extra["found_on_platform"]`); a look-up that cannot
   finish posts nothing and leaves the outcome unknown;
+- the limit is 12,000 code points (`chars`): Matrix limits an event to 65,536 bytes of
+  canonical JSON ("Size limits"), and 12,000 four-byte characters (48,000 bytes) leave
+  room for the event's other fields and a thread relation; a longer text is a thread;
 - the access token travels in the `Authorization` header only (nio's builders put it
   in the query string, the form the spec deprecates; it is taken out), and every reason
   is redacted, so the token is never in a URL, a log or an error;
