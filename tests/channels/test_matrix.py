@@ -342,6 +342,10 @@ def test_a_rate_limit_is_retryable_after_the_delay_synapse_gives(synapse, accoun
     # A 200 that is not the documented {"event_id": ...} answer.
     (Reply(200, {"unexpected": True}), Retryable, True, "without an event id"),
     (Reply(200, "<html>portal</html>"), Retryable, True, "not JSON"),
+    # An answer trickled one byte every half second: the whole request's timeout (2 s) ends it.
+    (Reply(200, {"event_id": "$trickled"}, trickle=0.5), Retryable, True, "no answer from the platform"),
+    # The connection reset after the request went out.
+    (Reply(reset=True), Retryable, True, "the connection broke"),
     # "Standard error response": M_TOO_LARGE for an event over the size limit.
     (Reply(413, {"errcode": "M_TOO_LARGE", "error": "event too large"}), Permanent, False, "M_TOO_LARGE"),
     # A server that does not speak the client-server API at that URL.
