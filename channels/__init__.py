@@ -23,6 +23,7 @@ REGISTRY: dict[str, str] = {
     "mastodon": "channels.mastodon:MastodonChannel",
     "bluesky": "channels.bluesky:BlueskyChannel",
     "instagram": "channels.instagram:InstagramChannel",
+    "matrix": "channels.matrix:MatrixChannel",
     "slack": "channels.slack:SlackChannel",
     "discord": "channels.discord:DiscordChannel",
     "teams": "channels.teams:TeamsChannel",

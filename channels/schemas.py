@@ -86,6 +86,15 @@ OPTIONS: dict[str, dict[str, Option]] = {
                         help="reads of a container's status before the send is tried again later"),
         **NETWORK_OPTIONS,
         "api_url": Option(str, default=GRAPH_URL, help=NETWORK_OPTIONS["api_url"].help),
+    "matrix": {
+        "homeserver": Option(str, required=True, help="the account's homeserver, e.g. https://matrix.acme.example; "
+                                                      "requests go to it unless api_url is set"),
+        "room": Option(str, required=True, help="the room's id, \"!abc:acme.example\" (the room's settings, "
+                                                "Advanced); the account must have joined it"),
+        "token": Option(str, required=True, secret=True,
+                        help="the posting account's access token (a device of its own: transaction ids are kept "
+                             "per token)"),
+        **NETWORK_OPTIONS,
     },
     "slack": {
         "webhook_url": Option(str, required=True, secret=True,
