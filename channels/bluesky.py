@@ -110,8 +110,6 @@ class BlueskyChannel(Channel):
     can_delete = True
 
     def delete(self, receipt: Receipt) -> str | None:
-        from atproto_client import models
-
         self._logged_in()
         keys = []
         for uri in part_ids(receipt):
@@ -123,12 +121,18 @@ class BlueskyChannel(Channel):
             keys.append(target[1])
         deleted_at = None
         for rkey in reversed(keys):
-            data = models.ComAtprotoRepoDeleteRecord.Data(repo=self._did, collection=POST, rkey=rkey)
-            answer = self._call(lambda: self._with_session(lambda client: client.com.atproto.repo.delete_record(data)),
-                                False)
-            revision = getattr(getattr(answer, "commit", None), "rev", None)
-            deleted_at = tid_time(revision) if isinstance(revision, str) else deleted_at
+            deleted_at = self._delete_record(rkey) or deleted_at
         return deleted_at
+
+    def _delete_record(self, rkey: str) -> str | None:
+        """Delete our post at `rkey`; the time of the repository revision that removed it."""
+        from atproto_client import models
+
+        data = models.ComAtprotoRepoDeleteRecord.Data(repo=self._did, collection=POST, rkey=rkey)
+        answer = self._call(lambda: self._with_session(lambda client: client.com.atproto.repo.delete_record(data)),
+                            False)
+        revision = getattr(getattr(answer, "commit", None), "rev", None)
+        return tid_time(revision) if isinstance(revision, str) else None
 
     def _post(self, message: Message, index: int, reply: Any, threads: dict[str, tuple[Any, Any]]) -> Receipt:
         from atproto_client import models

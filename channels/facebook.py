@@ -139,16 +139,19 @@ class FacebookChannel(Channel):
 
     def delete(self, receipt: Receipt) -> str | None:
         for post_id in reversed(part_ids(receipt)):
-            try:
-                answer = self._call(lambda graph: graph.delete_object(post_id), posting=True)
-            except Permanent as error:
-                if _gone(error) and self._surely_gone(post_id):
-                    continue
-                raise
-            if not (isinstance(answer, dict) and answer.get("success") is True):
-                raise Retryable(f"Facebook's answer to the deletion of post {post_id} does not say it succeeded",
-                                maybe_delivered=True)
+            self._delete_post(post_id)
         return None
+
+    def _delete_post(self, post_id: str) -> None:
+        try:
+            answer = self._call(lambda graph: graph.delete_object(post_id), posting=True)
+        except Permanent as error:
+            if _gone(error) and self._surely_gone(post_id):
+                return
+            raise
+        if not (isinstance(answer, dict) and answer.get("success") is True):
+            raise Retryable(f"Facebook's answer to the deletion of post {post_id} does not say it succeeded",
+                            maybe_delivered=True)
 
     def _surely_gone(self, post_id: str) -> bool:
         """Whether Facebook, which answers code 100 subcode 33 both for an object it does not
