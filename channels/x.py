@@ -113,7 +113,7 @@ class XChannel(Channel):
             except tweepy.NotFound:
                 return None
 
-        answer = self._call(remove)
+        answer = self._call(remove, f"post {post_id} may or may not be deleted")
         if answer is None:
             return
         data = getattr(answer, "data", None)
@@ -163,7 +163,9 @@ class XChannel(Channel):
             self._client = client
         return self._client
 
-    def _call(self, call: Callable[[], Any]) -> Any:
+    def _call(self, call: Callable[[], Any], unknown: str = "the post may exist") -> Any:
+        """`call()` through the one transport, X's answers turned into DeliveryErrors;
+        `unknown` says what an answer that cannot be read leaves open."""
         import requests
         import tweepy
 
@@ -187,17 +189,17 @@ class XChannel(Channel):
                 raise Permanent(self.redact(f"X refused the request as invalid ({_said(error)})")) from None
             except tweepy.TwitterServerError as error:
                 delay = http.retry_after_seconds(error.response.headers.get("Retry-After"))
-                raise Retryable(self.redact(f"X had a server error ({_said(error)}); the post may exist"),
+                raise Retryable(self.redact(f"X had a server error ({_said(error)}); {unknown}"),
                                 retry_after=delay, maybe_delivered=True) from None
             except tweepy.HTTPException as error:
                 raise Permanent(self.redact(f"X refused the request ({_said(error)})")) from None
             except requests.JSONDecodeError:
-                raise Retryable("X answered with a body that is not JSON; the post may exist",
+                raise Retryable(f"X answered with a body that is not JSON; {unknown}",
                                 maybe_delivered=True) from None
             except requests.RequestException:
                 raise
             except (ValueError, TypeError, AttributeError, KeyError) as error:
-                raise Retryable(f"X answered with something unreadable ({type(error).__name__}); the post may exist",
+                raise Retryable(f"X answered with something unreadable ({type(error).__name__}); {unknown}",
                                 maybe_delivered=True) from None
 
         return http.request(guarded, self.redact)

@@ -11,7 +11,7 @@ from channels.base import DeliveryError, Permanent, Receipt, Retryable
 from channels.x import XChannel
 from tests.channels.test_x import CREDENTIALS, SECRETS, build, message
 from tests.fakes.server import Reply
-from tests.fakes.x_api import FakeX, gone, not_permitted, too_many_requests
+from tests.fakes.x_api import FakeX, gone, not_permitted, server_error, too_many_requests
 from tests.fakes.webhooks import attempt
 
 pytestmark = pytest.mark.servers
@@ -81,6 +81,17 @@ def test_a_rate_limit_is_retryable_after_xs_reset(fake):
     outcome = attempt(lambda: build(fake).delete(Receipt("1445880548472328192")))
     assert type(outcome) is Retryable and "rate limit" in outcome.reason
     assert outcome.retry_after == pytest.approx(298, abs=3)
+
+
+def test_a_server_error_leaves_the_deletion_open_and_a_retry_finishes_it(fake):
+    channel = build(fake)
+    receipt = channel.send(message("1/2 uno", "2/2 dos"))
+    last = receipt.extra["part_ids"][1]
+    fake.queue(server_error(503))
+    outcome = attempt(lambda: channel.delete(receipt))
+    assert type(outcome) is Retryable and f"post {last} may or may not be deleted" in outcome.reason
+    channel.delete(receipt)
+    assert fake.tweets == {}
 
 
 def test_a_receipt_that_names_no_x_post_deletes_nothing(fake):
