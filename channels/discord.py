@@ -27,7 +27,8 @@ with the edited Message, its `edited_timestamp` the receipt's time) and a withdr
 deletes each part, last first (`DELETE` on the same path, answered 204). A message
 Discord no longer has (404, code 10008 Unknown Message) counts as deleted and cannot be
 edited; only messages whose id Discord gave (a send with `wait=true`) can be edited or
-deleted.
+deleted. A webhook URL's `thread_id` is kept on these requests (and on the look-up), so
+messages posted into a thread are found there.
 
 `check()` reads the webhook with its token (GET, documented as needing no other
 authentication), which proves the token without posting.
@@ -36,6 +37,7 @@ from __future__ import annotations
 
 import time
 from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qs, urlsplit
 
 from channels import http
 from channels.base import (DeliveryError, Message, part_ids, Permanent, post_in_parts, Receipt,
@@ -104,7 +106,7 @@ class DiscordChannel(HookChannel):
         message_id = reference.strip().rstrip("/").rsplit("/", 1)[-1]
         if not message_id.isdigit():
             raise Permanent(self.redact(f"{reference!r} is neither a Discord message id nor a message link"))
-        response = self.call("GET", target=self._message_url(message_id))
+        response = self.call("GET", target=self._message_url(message_id), params=self._in_thread())
         if response.status_code == 404:
             return None
         if not 200 <= response.status_code < 300:
@@ -131,7 +133,7 @@ class DiscordChannel(HookChannel):
             if previous is not None:
                 self._pace(previous)
             payload = {"content": message.parts[index], "allowed_mentions": {"parse": []}}
-            previous = self.call("PATCH", payload, target=self._message_url(message_id))
+            previous = self.call("PATCH", payload, target=self._message_url(message_id), params=self._in_thread())
             what = f"the edit of message {message_id}"
             if _unknown_message(previous):
                 raise Permanent(f"Discord no longer has message {message_id}, so it cannot be edited")
@@ -153,7 +155,7 @@ class DiscordChannel(HookChannel):
         for message_id in reversed(message_ids):
             if previous is not None:
                 self._pace(previous)
-            previous = self.call("DELETE", target=self._message_url(message_id))
+            previous = self.call("DELETE", target=self._message_url(message_id), params=self._in_thread())
             if 200 <= previous.status_code < 300 or _unknown_message(previous):
                 continue
             raise self._error(previous, f"the deletion of message {message_id}")
@@ -169,6 +171,12 @@ class DiscordChannel(HookChannel):
 
     def _message_url(self, message_id: str) -> str:
         return f"{self.target.split('?', 1)[0].rstrip('/')}/messages/{message_id}"
+
+    def _in_thread(self) -> dict[str, str] | None:
+        """The `thread_id` of a webhook URL that posts into a thread: its messages are
+        read, edited and deleted there."""
+        thread = parse_qs(urlsplit(self.url).query).get("thread_id", [""])[0]
+        return {"thread_id": thread} if thread.isdigit() else None
 
     def _post_part(self, message: Message, index: int) -> tuple[Receipt, "Answer"]:
         payload: dict[str, Any] = {"content": message.parts[index], "allowed_mentions": {"parse": []}}

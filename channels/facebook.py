@@ -25,9 +25,10 @@ Guarantees:
   cannot be mapped to an id and are refused as `Permanent`.
 - A correction edits the post in place (`POST /{post-id}` with `message`, Graph's
   update of a Page post or comment) and a withdrawal deletes it (`DELETE /{post-id}`);
-  both are safe to repeat. A post Facebook no longer has (code 100, subcode 33, once the
-  token is seen to still read the Page and a read of the post finds nothing) counts as
-  deleted; it cannot be edited (`Permanent`).
+  both are safe to repeat. Facebook answers code 100 subcode 33 both for a post it does
+  not have and for one the token may not touch: a deletion answered so counts as done
+  only once the token is seen to still read the Page and a read of the post finds
+  nothing; an edit answered so is `Permanent`.
 - The page token never reaches a reason, a log line (the urllib3 logger, which prints
   request URLs with the token at DEBUG, is kept at WARNING and above),
   the receipt or `describe()`.
@@ -129,8 +130,8 @@ class FacebookChannel(Channel):
                                                             method="POST"), posting=True)
         except Permanent as error:
             if _gone(error):
-                raise Permanent(f"Facebook no longer has post {post_id}, so it cannot be edited ({error.reason})") \
-                    from None
+                raise Permanent(f"Facebook says post {post_id} does not exist or this token may not edit it, so "
+                                f"it was not edited ({error.reason})") from None
             raise
         if not (isinstance(answer, dict) and answer.get("success") is True):
             raise Retryable(f"Facebook's answer to the edit of post {post_id} does not say it succeeded",
@@ -146,19 +147,16 @@ class FacebookChannel(Channel):
         try:
             answer = self._call(lambda graph: graph.delete_object(post_id), posting=True)
         except Permanent as error:
-            if _gone(error) and self._surely_gone(post_id):
+            if not _gone(error):
+                raise
+            self.check()
+            if self.lookup(post_id) is None:
                 return
-            raise
+            raise Permanent(f"Facebook still shows post {post_id} but refuses to delete it with this token, which "
+                            f"may lack the pages_manage_posts permission ({error.reason})") from None
         if not (isinstance(answer, dict) and answer.get("success") is True):
             raise Retryable(f"Facebook's answer to the deletion of post {post_id} does not say it succeeded",
                             maybe_delivered=True)
-
-    def _surely_gone(self, post_id: str) -> bool:
-        """Whether Facebook, which answers code 100 subcode 33 both for an object it does not
-        have and for one the token may not touch, really has no post `post_id`: the token
-        still reads the Page, and a read of the post finds nothing."""
-        self.check()
-        return self.lookup(post_id) is None
 
     def reply_target(self, reply_to: str) -> str:
         """The Graph id of the post `reply_to` names; `Permanent` when it names none."""

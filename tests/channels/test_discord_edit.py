@@ -106,6 +106,16 @@ def test_a_rate_limit_is_retryable_after_discords_wait(fake: DiscordFake, action
     assert f"so the {'edit' if action == 'edit' else 'deletion'} of message {receipt.id} was not sent" in outcome.reason
 
 
+def test_a_webhook_posting_into_a_thread_edits_and_deletes_there(fake: DiscordFake) -> None:
+    channel = build(fake, webhook_url=f"{URL}?thread_id=1190000000000000001")
+    receipt = channel.send(make_message())
+    channel.edit(receipt, make_message("corrected"))
+    channel.delete(receipt)
+    touched = [r for r in fake.requests if r.method in ("PATCH", "DELETE")]
+    assert [r.query for r in touched] == [{"thread_id": ["1190000000000000001"]}] * 2
+    assert fake.messages == []
+
+
 def test_the_webhook_token_never_reaches_a_reason_or_a_log(fake: DiscordFake, caplog) -> None:
     caplog.set_level(logging.DEBUG)
     channel = build(fake)

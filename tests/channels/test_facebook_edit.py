@@ -72,7 +72,7 @@ def test_a_comment_made_as_a_reply_is_deleted_too(fake):
 def test_a_post_that_is_gone_cannot_be_edited(fake):
     outcome = attempt(lambda: build(fake).edit(Receipt(FIRST), message(CORRECTED)))
     assert type(outcome) is Permanent
-    assert outcome.reason.startswith(f"Facebook no longer has post {FIRST}, so it cannot be edited")
+    assert outcome.reason.startswith(f"Facebook says post {FIRST} does not exist or this token may not edit it")
     assert "(code 100, subcode 33)" in outcome.reason
 
 
@@ -100,6 +100,16 @@ def test_a_refusal_that_may_be_a_permission_is_not_taken_for_a_deletion(fake):
     fake.queue(FakeGraph.error(400, 100, "Unsupported delete request.", kind="GraphMethodException", subcode=33))
     outcome = attempt(lambda: channel.delete(receipt))
     assert type(outcome) is Permanent and "Page token" in outcome.reason and len(fake.posts) == 1
+
+
+def test_does_not_exist_for_a_post_that_is_still_there_is_not_a_deletion(fake):
+    channel = build(fake)
+    receipt = channel.send(message())
+    fake.queue(FakeGraph.error(400, 100, "Unsupported delete request.", kind="GraphMethodException", subcode=33))
+    outcome = attempt(lambda: channel.delete(receipt))
+    assert type(outcome) is Permanent
+    assert outcome.reason.startswith(f"Facebook still shows post {FIRST} but refuses to delete it with this token")
+    assert len(fake.posts) == 1
 
 
 @pytest.mark.parametrize("action", ["edit", "delete"])
