@@ -259,6 +259,15 @@ def combined_receipt(receipts: Sequence[Receipt]) -> Receipt:
                    extra={"part_ids": [receipt.id for receipt in receipts]})
 
 
+def part_ids(receipt: Receipt) -> list[str]:
+    """The platform ids of every part of the post `receipt` names, first part first: its
+    `extra["part_ids"]`, or its `id` alone."""
+    listed = receipt.extra.get("part_ids") if isinstance(receipt.extra, Mapping) else None
+    if isinstance(listed, (list, tuple)) and listed:
+        return [str(item) for item in listed]
+    return [receipt.id]
+
+
 def post_in_parts(message: Message, post: Callable[[int, str | None], Receipt],
                   first_target: str | None = None) -> Receipt:
     """Send the parts of `message` not yet sent, in order. `post(index, previous)` sends

@@ -26,6 +26,10 @@ Guarantees:
   URI) makes the first part a reply, its root taken from the post it answers.
 - Receipts: the `at://` URI as id, the bsky.app URL by DID, and the time of the
   repository revision the PDS committed the post in.
+- A withdrawal deletes every part, last part first (`com.atproto.repo.deleteRecord` at
+  each part's record key, in the account's own repository); the PDS answers a key it does
+  not hold like a deletion, so a repeated withdrawal is safe. Bluesky has no edit
+  (`can_edit` is False): a correction is posted as a reply.
 - A 429 is Retryable after the time its `RateLimit-Reset` names; a refused login, a
   refused record (too long, invalid) and a missing permission are Permanent.
 """
@@ -37,7 +41,7 @@ from typing import Any, Callable, Mapping, Type, TypeVar
 from urllib.parse import urlsplit
 
 from channels import http
-from channels.base import (Channel, DeliveryError, Message, Permanent, post_in_parts,
+from channels.base import (Channel, DeliveryError, Message, part_ids, Permanent, post_in_parts,
                            quiet_loggers, Receipt, Retryable, SettingError)
 from channels.bluesky_records import POST, post_reference, post_uri, post_url, record_key, tid_time
 from channels.deadline import current_abort
@@ -102,6 +106,33 @@ class BlueskyChannel(Channel):
         if found is None:
             return None
         return self._found_receipt(found, str(getattr(found.value, "text", "") or ""))
+
+    can_delete = True
+
+    def delete(self, receipt: Receipt) -> str | None:
+        self._logged_in()
+        keys = []
+        for uri in part_ids(receipt):
+            target = post_reference(uri)
+            if target is None:
+                raise Permanent(self.redact(f"{uri!r} is not an at:// post URI, so nothing was deleted"))
+            if target[0] not in (self._did, self.handle):
+                raise Permanent(self.redact(f"{uri} is not a post of {self.handle}, so nothing was deleted"))
+            keys.append(target[1])
+        deleted_at = None
+        for rkey in reversed(keys):
+            deleted_at = self._delete_record(rkey) or deleted_at
+        return deleted_at
+
+    def _delete_record(self, rkey: str) -> str | None:
+        """Delete our post at `rkey`; the time of the repository revision that removed it."""
+        from atproto_client import models
+
+        data = models.ComAtprotoRepoDeleteRecord.Data(repo=self._did, collection=POST, rkey=rkey)
+        answer = self._call(lambda: self._with_session(lambda client: client.com.atproto.repo.delete_record(data)),
+                            False)
+        revision = getattr(getattr(answer, "commit", None), "rev", None)
+        return tid_time(revision) if isinstance(revision, str) else None
 
     def _post(self, message: Message, index: int, reply: Any, threads: dict[str, tuple[Any, Any]]) -> Receipt:
         from atproto_client import models

@@ -22,6 +22,14 @@ the channel waits X-RateLimit-Reset-After if it is short, otherwise stops with a
 Retryable carrying the parts already sent. A 200 without a message id leaves the outcome
 unknown (`maybe_delivered`). Discord webhooks have no idempotency: not idempotent.
 
+A correction edits each part in place (`PATCH <webhook_url>/messages/<id>`, answered 200
+with the edited Message, its `edited_timestamp` the receipt's time) and a withdrawal
+deletes each part, last first (`DELETE` on the same path, answered 204). A message
+Discord no longer has (404, code 10008 Unknown Message) counts as deleted and cannot be
+edited; only messages whose id Discord gave (a send with `wait=true`) can be edited or
+deleted. A webhook URL's `thread_id` is kept on these requests (and on the look-up), so
+messages posted into a thread are found there.
+
 `check()` reads the webhook with its token (GET, documented as needing no other
 authentication), which proves the token without posting.
 """
@@ -29,17 +37,19 @@ from __future__ import annotations
 
 import time
 from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qs, urlsplit
 
 from channels import http
-from channels.base import (DeliveryError, Message, Permanent, post_in_parts, Receipt,
+from channels.base import (DeliveryError, Message, part_ids, Permanent, post_in_parts, Receipt,
                            Retryable)
-from channels.hooks import HookChannel, server_error, snippet, stable_id
+from channels.hooks import HookChannel, answer_time, server_error, snippet, stable_id
 from channels.schemas import OPTIONS
 
 if TYPE_CHECKING:
     from requests import Response as Answer
 
 PACE_LIMIT = 5.0
+UNKNOWN_MESSAGE = 10008
 EXPLAINED = {
     401: "the webhook token in the URL was rejected (the webhook was reset or the URL is wrong)",
     403: "the webhook is not allowed to post there",
@@ -61,6 +71,12 @@ def field_error(errors: Any, path: tuple[str, ...] = ()) -> str | None:
             if found:
                 return found
     return None
+
+
+def _unknown_message(response: "Answer") -> bool:
+    """Whether Discord answered 404 Unknown Message (JSON error code 10008)."""
+    answer = http.json_body(response) if response.status_code == 404 else None
+    return isinstance(answer, dict) and answer.get("code") == UNKNOWN_MESSAGE
 
 
 class DiscordChannel(HookChannel):
@@ -90,7 +106,7 @@ class DiscordChannel(HookChannel):
         message_id = reference.strip().rstrip("/").rsplit("/", 1)[-1]
         if not message_id.isdigit():
             raise Permanent(self.redact(f"{reference!r} is neither a Discord message id nor a message link"))
-        response = self.call("GET", target=f"{self.target.split('?', 1)[0].rstrip('/')}/messages/{message_id}")
+        response = self.call("GET", target=self._message_url(message_id), params=self._in_thread())
         if response.status_code == 404:
             return None
         if not 200 <= response.status_code < 300:
@@ -102,6 +118,65 @@ class DiscordChannel(HookChannel):
         url = f"https://discord.com/channels/{guild_id}/{channel_id}/{message_id}" if guild_id and channel_id else None
         stamp = found.get("timestamp") if isinstance(found.get("timestamp"), str) else None
         return Receipt(id=message_id, url=url, platform_time=stamp, extra={"text": str(found.get("content") or "")})
+
+    can_edit = True
+    can_delete = True
+
+    def edit(self, receipt: Receipt, message: Message) -> Receipt:
+        message_ids = self._message_ids(receipt, "edited")
+        if len(message_ids) != len(message.parts):
+            raise Permanent(f"the correction has {len(message.parts)} parts but the Discord post has "
+                            f"{len(message_ids)} messages; nothing was edited")
+        edited: list[Receipt] = []
+        previous: "Answer | None" = None
+        for index, message_id in enumerate(message_ids):
+            if previous is not None:
+                self._pace(previous)
+            payload = {"content": message.parts[index], "allowed_mentions": {"parse": []}}
+            previous = self.call("PATCH", payload, target=self._message_url(message_id), params=self._in_thread())
+            what = f"the edit of message {message_id}"
+            if _unknown_message(previous):
+                raise Permanent(f"Discord no longer has message {message_id}, so it cannot be edited")
+            if previous.status_code != 200:
+                raise self._error(previous, what)
+            answer = http.json_body(previous)
+            if not isinstance(answer, dict) or str(answer.get("id")) != message_id:
+                raise Retryable(f"Discord's answer to {what} is not that message; the edit may have been made",
+                                maybe_delivered=True)
+            stamp = answer.get("edited_timestamp")
+            edited.append(Receipt(message_id, receipt.url if index == 0 else None,
+                                  stamp if isinstance(stamp, str) else None))
+        first = edited[0]
+        return Receipt(first.id, first.url, first.platform_time, {"part_ids": message_ids})
+
+    def delete(self, receipt: Receipt) -> str | None:
+        message_ids = self._message_ids(receipt, "deleted")
+        previous: "Answer | None" = None
+        for message_id in reversed(message_ids):
+            if previous is not None:
+                self._pace(previous)
+            previous = self.call("DELETE", target=self._message_url(message_id), params=self._in_thread())
+            if 200 <= previous.status_code < 300 or _unknown_message(previous):
+                continue
+            raise self._error(previous, f"the deletion of message {message_id}")
+        return answer_time(previous) if previous is not None else None
+
+    def _message_ids(self, receipt: Receipt, done: str) -> list[str]:
+        message_ids = part_ids(receipt)
+        for message_id in message_ids:
+            if not message_id.isdigit():
+                raise Permanent(self.redact(f"{message_id!r} is not a Discord message id (the message was sent "
+                                            f"without Discord naming it), so nothing was {done}"))
+        return message_ids
+
+    def _message_url(self, message_id: str) -> str:
+        return f"{self.target.split('?', 1)[0].rstrip('/')}/messages/{message_id}"
+
+    def _in_thread(self) -> dict[str, str] | None:
+        """The `thread_id` of a webhook URL that posts into a thread: its messages are
+        read, edited and deleted there."""
+        thread = parse_qs(urlsplit(self.url).query).get("thread_id", [""])[0]
+        return {"thread_id": thread} if thread.isdigit() else None
 
     def _post_part(self, message: Message, index: int) -> tuple[Receipt, "Answer"]:
         payload: dict[str, Any] = {"content": message.parts[index], "allowed_mentions": {"parse": []}}

@@ -23,6 +23,12 @@ Guarantees:
   facebook.com post URL (`/<page>/posts/<number>`, `permalink.php?story_fbid=..&id=..`);
   a vanity page name in the URL is taken to be this Page. Obfuscated `pfbid` links
   cannot be mapped to an id and are refused as `Permanent`.
+- A correction edits the post in place (`POST /{post-id}` with `message`, Graph's
+  update of a Page post or comment) and a withdrawal deletes it (`DELETE /{post-id}`);
+  both are safe to repeat. Facebook answers code 100 subcode 33 both for a post it does
+  not have and for one the token may not touch: a deletion answered so counts as done
+  only once the token is seen to still read the Page and a read of the post finds
+  nothing; an edit answered so is `Permanent`.
 - The page token never reaches a reason, a log line (the urllib3 logger, which prints
   request URLs with the token at DEBUG, is kept at WARNING and above),
   the receipt or `describe()`.
@@ -36,7 +42,7 @@ from typing import Any, Callable
 from urllib.parse import parse_qs, quote, urlsplit
 
 from channels import http
-from channels.base import (Channel, combined_receipt, DeliveryError, Duplicate, Message,
+from channels.base import (Channel, combined_receipt, DeliveryError, Duplicate, Message, part_ids,
                            Permanent, quiet_loggers, Receipt, Retryable, SettingError)
 from channels.schemas import OPTIONS
 
@@ -109,6 +115,48 @@ class FacebookChannel(Channel):
             raise Retryable(f"Facebook's answer for post {post_id} is not that post")
         return Receipt(post_id, self._url(post_id, None), _iso(post.get("created_time")),
                        {"text": str(post.get("message") or "")})
+
+    can_edit = True
+    can_delete = True
+
+    def edit(self, receipt: Receipt, message: Message) -> Receipt:
+        posts = part_ids(receipt)
+        if len(message.parts) != 1 or len(posts) != 1:
+            raise Permanent(f"a Facebook post is edited with the text in one part, got {len(message.parts)} "
+                            f"parts for {len(posts)} posts")
+        post_id, text = posts[0], message.parts[0]
+        try:
+            answer = self._call(lambda graph: graph.request(f"{graph.version}/{post_id}", post_args={"message": text},
+                                                            method="POST"), posting=True)
+        except Permanent as error:
+            if _gone(error):
+                raise Permanent(f"Facebook says post {post_id} does not exist or this token may not edit it, so "
+                                f"it was not edited ({error.reason})") from None
+            raise
+        if not (isinstance(answer, dict) and answer.get("success") is True):
+            raise Retryable(f"Facebook's answer to the edit of post {post_id} does not say it succeeded",
+                            maybe_delivered=True)
+        return Receipt(post_id, receipt.url, None, {"part_ids": [post_id]})
+
+    def delete(self, receipt: Receipt) -> str | None:
+        for post_id in reversed(part_ids(receipt)):
+            self._delete_post(post_id)
+        return None
+
+    def _delete_post(self, post_id: str) -> None:
+        try:
+            answer = self._call(lambda graph: graph.delete_object(post_id), posting=True)
+        except Permanent as error:
+            if not _gone(error):
+                raise
+            self.check()
+            if self.lookup(post_id) is None:
+                return
+            raise Permanent(f"Facebook still shows post {post_id} but refuses to delete it with this token, which "
+                            f"may lack the pages_manage_posts permission ({error.reason})") from None
+        if not (isinstance(answer, dict) and answer.get("success") is True):
+            raise Retryable(f"Facebook's answer to the deletion of post {post_id} does not say it succeeded",
+                            maybe_delivered=True)
 
     def reply_target(self, reply_to: str) -> str:
         """The Graph id of the post `reply_to` names; `Permanent` when it names none."""
@@ -238,6 +286,11 @@ class _Wire:
             url = f"{self.api_url}/{url[len(sdk_base):]}"
         self.response = self.session.request(method, url, **kwargs)
         return self.response
+
+
+def _gone(error: Permanent) -> bool:
+    """Whether Facebook refused because the object does not exist (code 100, subcode 33)."""
+    return "(code 100, subcode 33)" in error.reason
 
 
 def _regain_seconds(response: Any) -> float | None:

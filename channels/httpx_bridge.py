@@ -7,7 +7,10 @@ timeout bounding the whole request, a freeze stopping it in flight, answers boun
 `channels.http.MAX_ANSWER`, requests' proxy and CA-bundle settings. A failure is raised
 as the `Retryable` or `Permanent` that `channels.http.request` classifies it as (whether
 the request may have reached the platform included); these pass through httpx and the
-SDK unchanged. A redirect is never followed: an XRPC server does not redirect, so it is
+SDK unchanged. A server certificate that does not verify (another host's name, an
+untrusted issuer, out of date) is a `Permanent` naming the problem
+(`channels.http.certificate_problem`), since nothing was sent and no retry can fix it;
+the trusted authorities are requests' own (`REQUESTS_CA_BUNDLE`, certifi). A redirect is never followed: an XRPC server does not redirect, so it is
 a `Permanent` failure naming where it pointed (after redaction), and nothing is resent.
 """
 from __future__ import annotations

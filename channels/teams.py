@@ -51,6 +51,9 @@ HOSTS = (".logic.azure.com", ".powerautomate.com", ".powerplatform.com", "flow.m
 LEGACY_HOSTS = (".webhook.office.com", "outlook.office.com")
 TRIGGER_PATH = r"(/.*)?/workflows/[^/]+/triggers/[^/]+/paths/invoke/?"
 EXAMPLE = "https://….logic.azure.com/workflows/…/triggers/manual/paths/invoke?…&sig=…"
+CONNECTOR_RETIRED = ("webhook_url is an Office 365 connector URL, and Microsoft retired connectors: create a "
+                     "Workflows webhook in the channel (Workflows > 'Send webhook alerts to a channel') and set "
+                     "webhook_url to its URL")
 CONNECTOR_POSTED = "1"
 CONNECTOR_FAILED = re.compile(r"\s*Webhook message delivery failed with error:\s*(?P<said>.*)", re.S | re.I)
 INNER_STATUS = re.compile(r"returned HTTP error (?P<status>\d{3})")
@@ -142,8 +145,7 @@ class TeamsChannel(HookChannel):
 
     def check(self) -> str:
         if self.is_connector:
-            raise Permanent("webhook_url is an Office 365 connector URL; connectors are retired, "
-                            "create a Workflows webhook ('Send webhook alerts to a channel') instead")
+            raise Permanent(CONNECTOR_RETIRED)
         described = self.check_url("Teams Workflows webhook URL", hosts=HOSTS, path=TRIGGER_PATH,
                                    example=EXAMPLE)
         if not parse_qs(urlsplit(self.url).query).get("sig"):

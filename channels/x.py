@@ -11,6 +11,10 @@ Guarantees:
   create answer carries no time;
 - a thread posts part 0, then each part as a reply to the previous one, and resumes
   after `message.sent_parts`;
+- a withdrawal deletes every part of a thread, last part first (`DELETE /2/tweets/:id`);
+  a part X no longer has counts as deleted (a 404, or `deleted: false` for a post a
+  look-up no longer finds). X does not let apps edit a post (`can_edit` is False): a
+  correction goes out as a reply;
 - reasons and logs carry no credential: tweepy's and OAuth's loggers stay at WARNING.
 """
 from __future__ import annotations
@@ -21,7 +25,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, Mapping
 
 from channels import http
-from channels.base import (Channel, Duplicate, Message, Permanent,
+from channels.base import (Channel, Duplicate, Message, part_ids, Permanent,
                            post_in_parts, quiet_loggers, Receipt, Retryable)
 from channels.schemas import OPTIONS, TWEEPY_HOST
 
@@ -89,6 +93,38 @@ class XChannel(Channel):
         return Receipt(id=str(data.id), url=self._url(str(data.id)), platform_time=snowflake_time(str(data.id)),
                        extra={"text": str(data.text)})
 
+    can_delete = True
+
+    def delete(self, receipt: Receipt) -> str | None:
+        posts = part_ids(receipt)
+        for post_id in posts:
+            if not POST_ID.fullmatch(post_id):
+                raise Permanent(self.redact(f"{post_id!r} is not an X post id, so nothing was deleted"))
+        for post_id in reversed(posts):
+            self._delete_one(post_id)
+        return None
+
+    def _delete_one(self, post_id: str) -> None:
+        import tweepy
+
+        def remove() -> Any:
+            try:
+                return self._sdk().delete_tweet(post_id, user_auth=True)
+            except tweepy.NotFound:
+                return None
+
+        answer = self._call(remove, f"post {post_id} may or may not be deleted")
+        if answer is None:
+            return
+        data = getattr(answer, "data", None)
+        deleted = data.get("deleted") if isinstance(data, dict) else None
+        if deleted is True:
+            return
+        if deleted is False and self.lookup(post_id) is None:
+            return
+        raise Retryable(f"X answered the deletion of post {post_id} without deleting it "
+                        f"(deleted: {str(deleted).lower() if isinstance(deleted, bool) else 'missing'})")
+
     def _post(self, text: str, reply_to: str | None) -> Receipt:
         answer = self._call(lambda: self._sdk().create_tweet(text=text, in_reply_to_tweet_id=reply_to,
                                                              user_auth=True))
@@ -127,7 +163,9 @@ class XChannel(Channel):
             self._client = client
         return self._client
 
-    def _call(self, call: Callable[[], Any]) -> Any:
+    def _call(self, call: Callable[[], Any], unknown: str = "the post may exist") -> Any:
+        """`call()` through the one transport, X's answers turned into DeliveryErrors;
+        `unknown` says what an answer that cannot be read leaves open."""
         import requests
         import tweepy
 
@@ -151,17 +189,17 @@ class XChannel(Channel):
                 raise Permanent(self.redact(f"X refused the request as invalid ({_said(error)})")) from None
             except tweepy.TwitterServerError as error:
                 delay = http.retry_after_seconds(error.response.headers.get("Retry-After"))
-                raise Retryable(self.redact(f"X had a server error ({_said(error)}); the post may exist"),
+                raise Retryable(self.redact(f"X had a server error ({_said(error)}); {unknown}"),
                                 retry_after=delay, maybe_delivered=True) from None
             except tweepy.HTTPException as error:
                 raise Permanent(self.redact(f"X refused the request ({_said(error)})")) from None
             except requests.JSONDecodeError:
-                raise Retryable("X answered with a body that is not JSON; the post may exist",
+                raise Retryable(f"X answered with a body that is not JSON; {unknown}",
                                 maybe_delivered=True) from None
             except requests.RequestException:
                 raise
             except (ValueError, TypeError, AttributeError, KeyError) as error:
-                raise Retryable(f"X answered with something unreadable ({type(error).__name__}); the post may exist",
+                raise Retryable(f"X answered with something unreadable ({type(error).__name__}); {unknown}",
                                 maybe_delivered=True) from None
 
         return http.request(guarded, self.redact)

@@ -1,6 +1,8 @@
 """TeamsChannel against a fake Workflows (Logic Apps) HTTP trigger."""
 from __future__ import annotations
 
+import json
+
 import logging
 from dataclasses import dataclass
 from typing import Any, Callable
@@ -112,7 +114,8 @@ PLATFORM = "https://default1a2b.3c.environment.api.powerplatform.com:443/powerau
     (f"{BASE}{TRIGGER}?api-version=2016-06-01&sp=%2Ftriggers%2Fmanual%2Frun&sv=1.0", "no sig= signature"),
     (f"http://prod-12.westeurope.logic.azure.com{TRIGGER}?sig=abc", "must use https"),
     (f"https://evil.example.com{TRIGGER}?sig=abc", "which does not serve"),
-    ("https://acme.webhook.office.com/webhookb2/1234/IncomingWebhook/abcd/efgh", "connectors are retired"),
+    ("https://acme.webhook.office.com/webhookb2/1234/IncomingWebhook/abcd/efgh", "Microsoft retired connectors"),
+    ("https://outlook.office.com/webhook/1234@5678/IncomingWebhook/abcd/efgh", "Microsoft retired connectors"),
     (f"{BASE}/workflows/{WORKFLOW}/runs?sig=abc", "does not look like"),
 ])
 def test_check_inspects_the_url_only(fake: TeamsFake, url: str, problem: str | None) -> None:
@@ -143,3 +146,18 @@ def test_canary_never_leaks(fake: TeamsFake, caplog: pytest.LogCaptureFixture, s
     channel, seen = replay(fake, CASES, build, secrets, caplog)
     assert channel.describe()["webhook_url"] == "https://prod-12.westeurope.logic.azure.com:443/****"
     assert not [text for text in seen + [caplog.text] if CANARY in text]
+
+
+@pytest.mark.parametrize("url", ["https://outlook.office.com/webhook/a1b2c3@d4e5f6/IncomingWebhook/0a1b2c3d4e5f/9f8e",
+                                 f"https://acme.webhook.office.com/webhookb2/a1b2c3@d4e5f6/IncomingWebhook/{CANARY}/9f8e"])
+def test_channels_check_refuses_a_connector_url_in_one_sentence(workspace, url: str) -> None:
+    workspace.write_config(extra='\n[channels.legacy]\ntype = "teams"\nwebhook_url = "${TEAMS_URL}"\n')
+    result = workspace.run("channels", "check", "--json", env={"TEAMS_URL": url})
+    assert result.exit_code == 1
+    rows, end = json.JSONDecoder().raw_decode(result.output)
+    [row] = [row for row in rows if row["name"] == "legacy"]
+    assert json.loads(result.output[end:]) == {"error": "channel check failed for legacy.", "exit": 1}
+    assert row["ok"] is False
+    assert row["detail"].startswith("webhook_url is an Office 365 connector URL, and Microsoft retired connectors: "
+                                    "create a Workflows webhook")
+    assert row["detail"].count(". ") == 0 and CANARY not in result.output

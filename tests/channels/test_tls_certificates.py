@@ -15,10 +15,12 @@ import pytest
 
 from channels import http
 from channels.base import Message, Permanent, Retryable
+from channels.bluesky import BlueskyChannel
 from channels.mastodon import MastodonChannel
 from channels.telegram import TelegramChannel
 from channels.webhook import WebhookChannel
 from tests.delivery_support import delivery_events
+from tests.fakes.bluesky_pds import FakePDS
 from tests.fakes.mastodon_api import FakeMastodon
 from tests.fakes.server import FakeServer, Reply
 from tests.fakes.telegram_api import FakeTelegram
@@ -112,8 +114,14 @@ def _telegram(fake):
                                         "api_url": fake.url, "timeout": 5}, secrets=frozenset({TG_TOKEN}))
 
 
+def _bluesky(fake):
+    return BlueskyChannel.build("bsky", {"type": "bluesky", "handle": "acme.bsky.social", "app_password": SECRET,
+                                         "api_url": fake.url, "timeout": 5}, secrets=frozenset({SECRET}))
+
+
 CHANNELS = {
     "webhook": (ReceiverFake, _webhook),
+    "bluesky": (lambda: FakePDS(SECRET), _bluesky),
     "mastodon": (lambda: FakeMastodon(SECRET), _mastodon),
     "telegram": (lambda: FakeTelegram(token=TG_TOKEN), _telegram),
 }
@@ -131,6 +139,28 @@ def test_every_https_channel_fails_permanently_on_send_and_check(trusting, kind,
     if kind != "webhook":
         assert type(checked) is Permanent and EXPECTED[problem] in checked.reason
     assert fake.requests == []
+
+
+@pytest.mark.parametrize("problem", sorted(EXPECTED))
+def test_the_httpx_bridge_names_the_certificate_problem(trusting, problem):
+    """An httpx client on `channels.httpx_bridge` (what the atproto SDK is given) gets the
+    same Permanent as requests-based channels, before anything reaches the server."""
+    import httpx
+
+    from channels.httpx_bridge import transport
+
+    with serving(FakeServer(lambda request: Reply(200, {"ok": True})), trusting[problem]) as server:
+        client = httpx.Client(transport=transport(5, lambda text: text.replace(SECRET, "***")))
+        outcome = attempt(lambda: client.post(f"{server.url}/xrpc/{SECRET}", json={"a": 1}))
+    assert type(outcome) is Permanent, outcome
+    assert outcome.reason.startswith(f"the TLS certificate of 127.0.0.1 {EXPECTED[problem]}")
+    assert SECRET not in outcome.reason and server.requests == []
+
+
+def test_bluesky_trusts_a_certificate_from_the_configured_authority(trusting):
+    with serving(FakePDS(SECRET), trusting["trusted"]) as fake:
+        described = _bluesky(fake).check()
+    assert described.startswith("Bluesky app password works for @acme.bsky.social")
 
 
 def test_publish_send_records_one_permanent_failure_and_never_says_it_resumes(workspace, trusting):

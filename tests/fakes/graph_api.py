@@ -35,6 +35,7 @@ class FakeGraph(FakeServer):
             self.requests.clear()
             self._queued.clear()
         self.token = self._first_token
+        self.read_only = False
         self.posts: list[dict[str, Any]] = []
         self.comments: list[dict[str, Any]] = []
         self._numbers = itertools.count(987654321000001)
@@ -87,6 +88,10 @@ class FakeGraph(FakeServer):
         if request.method == "GET" and post is not None and edge is None:
             wanted = (fields.get("fields") or "id,created_time").split(",")
             return self._ok({key: post[key] for key in ("id", *wanted) if key in post})
+        if request.method == "POST" and post is not None and edge is None:
+            return self._edit(post, fields)
+        if request.method == "DELETE" and edge is None and (post is not None or self._comment_of(node)):
+            return self._delete(node)
         if request.method == "POST" and node == self.page_id and edge == "feed":
             return self._post(fields.get("message", ""))
         if request.method == "POST" and edge == "comments" and any(p["id"] == node for p in self.posts):
@@ -106,6 +111,29 @@ class FakeGraph(FakeServer):
                               error_user_msg="This status update is identical to the last one you posted. "
                                              "Try posting something different, or delete your previous update.")
         return self._ok({"id": self.add_post(message)})
+
+    def _edit(self, post: dict[str, Any], fields: dict[str, str]) -> Reply:
+        """POST /{post-id} with `message` (developers.facebook.com/docs/graph-api/reference/
+        page-post/#updating): {"success": true}. Only the Page's own token may, else #200."""
+        if self.read_only:
+            return self.error(403, 200, "(#200) Permissions error", kind="OAuthException")
+        if not fields.get("message"):
+            return self.error(400, 100, "(#100) Missing message or attachment")
+        post["message"] = fields["message"]
+        return self._ok({"success": True})
+
+    def _delete(self, node: str) -> Reply:
+        """DELETE /{post-id} or /{comment-id} (developers.facebook.com/docs/graph-api/reference/
+        page-post/#deleting, .../reference/comment/#deleting): {"success": true}. A token
+        without the pages_manage_engagement/pages_manage_posts permission gets #200."""
+        if self.read_only:
+            return self.error(403, 200, "(#200) Permissions error", kind="OAuthException")
+        self.posts = [item for item in self.posts if item["id"] != node]
+        self.comments = [item for item in self.comments if item["id"] != node]
+        return self._ok({"success": True})
+
+    def _comment_of(self, node: str) -> bool:
+        return any(item["id"] == node for item in self.comments)
 
     def _comment(self, post_id: str, message: str) -> Reply:
         made = f"{post_id.split('_')[-1]}_{next(self._numbers)}"

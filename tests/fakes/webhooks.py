@@ -132,8 +132,9 @@ def utf16_length(text: str) -> int:
 
 class DiscordFake(ScriptedFake):
     """discord.com: /api/webhooks/<id>/<token>; POST executes (200 Message with
-    ?wait=true, else 204), GET returns the webhook object, and GET .../messages/<id> a
-    message it holds (404 "Unknown Message", code 10008, otherwise)."""
+    ?wait=true, else 204), GET returns the webhook object, and GET, PATCH (edit, 200
+    Message) and DELETE (204, discord.com/developers/docs/resources/webhook#delete-webhook-message)
+    .../messages/<id> a message it holds (404 "Unknown Message", code 10008, otherwise)."""
 
     def __init__(self, webhook_id: str, token: str, channel_id: str = "1180000000000000001",
                  guild_id: str | None = None):
@@ -157,9 +158,16 @@ class DiscordFake(ScriptedFake):
             return discord_reply(404, "Unknown Webhook", 10015)
         if match.group(2) != self.token:
             return discord_reply(401, "Invalid Webhook Token", 50027)
-        if request.method == "GET" and match.group(3):
+        if request.method in ("GET", "PATCH", "DELETE") and match.group(3):
             found = next((item for item in self.messages if item["id"] == match.group(3)), None)
-            return Reply(200, found) if found else discord_reply(404, "Unknown Message", 10008)
+            if found is None:
+                return discord_reply(404, "Unknown Message", 10008)
+            if request.method == "PATCH":
+                return self._edit(found, request)
+            if request.method == "DELETE":
+                self.messages.remove(found)
+                return Reply(204, None)
+            return Reply(200, found)
         if request.method == "GET":
             return Reply(200, {"id": self.webhook_id, "type": 1, "name": "Status bot", "avatar": None,
                                "channel_id": self.channel_id, "guild_id": self.guild_id or "1170000000000000001",
@@ -197,6 +205,19 @@ class DiscordFake(ScriptedFake):
         if request.query.get("wait") == ["true"]:
             return Reply(200, message, headers)
         return Reply(204, None, headers)
+
+
+    def _edit(self, found: dict, request: Request) -> Reply:
+        """Edit Webhook Message (discord.com/developers/docs/resources/webhook#edit-webhook-message):
+        200 with the Message, `edited_timestamp` set; the same content rules as a send."""
+        body = request.json()
+        content = (body.get("content") or "") if isinstance(body, dict) else ""
+        if utf16_length(content) > 2000:
+            return discord_reply(400, "Invalid Form Body", 50035, {"content": {"_errors": [
+                {"code": "BASE_TYPE_MAX_LENGTH", "message": "Must be 2000 or fewer in length."}]}})
+        found["content"] = content
+        found["edited_timestamp"] = datetime.now(timezone.utc).isoformat(timespec="microseconds")
+        return Reply(200, found)
 
 
 # --- Teams Workflows ---------------------------------------------------------------------

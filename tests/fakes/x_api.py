@@ -61,6 +61,8 @@ class FakeX(FakeServer):
             return self._create(request)
         if request.method == "GET" and request.path.startswith("/2/tweets/"):
             return self._lookup(request.path.rsplit("/", 1)[-1])
+        if request.method == "DELETE" and request.path.startswith("/2/tweets/"):
+            return self._delete(request.path.rsplit("/", 1)[-1])
         if request.method == "GET" and request.path == "/2/users/me":
             return Reply(200, {"data": {"id": self.user_id, "name": "Acme", "username": self.username}},
                          headers={**JSON, **limit_headers(75, 74)})
@@ -76,6 +78,17 @@ class FakeX(FakeServer):
                 "type": "https://api.twitter.com/2/problems/resource-not-found"}]}, headers=dict(JSON))
         return Reply(200, {"data": {"id": tweet_id, "text": tweet["text"], "created_at": tweet["created_at"],
                                     "edit_history_tweet_ids": [tweet_id]}}, headers=dict(JSON))
+
+    def _delete(self, tweet_id: str) -> Reply:
+        """DELETE /2/tweets/:id (docs.x.com/x-api/posts/delete-post, formerly
+        developer.x.com/en/docs/x-api/tweets/manage-tweets/api-reference/delete-tweets-id):
+        200 {"data": {"deleted": true}}. The page does not say what a post that is already
+        gone gets; the fake answers `deleted: false`, which the endpoint's schema
+        (TweetDeleteResponse) allows, and tests queue the 404 resource-not-found problem
+        for the other answer X may give."""
+        with self._state:
+            removed = self.tweets.pop(tweet_id, None)
+        return Reply(200, {"data": {"deleted": removed is not None}}, headers={**JSON, **limit_headers(50, 49)})
 
     def _create(self, request: Request) -> Reply:
         body = request.json()
@@ -165,6 +178,21 @@ def invalid_request(parameter: str, value: str, message: str) -> Reply:
         "detail": "One or more parameters to your request was invalid.",
         "type": "https://api.twitter.com/2/problems/invalid-request",
     }, headers=dict(JSON))
+
+
+def not_permitted() -> Reply:
+    """403 for an app whose keys may read but not write (X's oauth1-permissions problem,
+    docs.x.com/x-api/fundamentals/response-codes-and-errors)."""
+    return Reply(403, {
+        "title": "Forbidden", "type": "https://api.twitter.com/2/problems/oauth1-permissions", "status": 403,
+        "detail": "Your client app is not configured with the appropriate oauth1 app permissions for this endpoint.",
+    }, headers=dict(JSON))
+
+
+def gone(tweet_id: str) -> Reply:
+    """404 with X's resource-not-found problem (docs.x.com/x-api/fundamentals/response-codes-and-errors)."""
+    return Reply(404, {"title": "Not Found Error", "type": "https://api.twitter.com/2/problems/resource-not-found",
+                       "detail": f"Could not find tweet with id: [{tweet_id}].", "status": 404}, headers=dict(JSON))
 
 
 def created(tweet_id: str, text: str) -> Reply:
