@@ -21,6 +21,8 @@ REGISTRY: dict[str, str] = {
     "telegram": "channels.telegram:TelegramChannel",
     "mastodon": "channels.mastodon:MastodonChannel",
     "bluesky": "channels.bluesky:BlueskyChannel",
+    "linkedin": "channels.linkedin:LinkedInChannel",
+    "threads": "channels.threads:ThreadsChannel",
     "slack": "channels.slack:SlackChannel",
     "discord": "channels.discord:DiscordChannel",
     "teams": "channels.teams:TeamsChannel",

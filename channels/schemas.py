@@ -9,6 +9,10 @@ TWEEPY_HOST = "https://api.twitter.com"
 GRAPH_URL = "https://graph.facebook.com"
 BOT_API_URL = "https://api.telegram.org"
 BLUESKY_URL = "https://bsky.social"
+LINKEDIN_URL = "https://api.linkedin.com"
+LINKEDIN_OAUTH_URL = "https://www.linkedin.com"
+LINKEDIN_VERSION = "202611"
+THREADS_URL = "https://graph.threads.net"
 
 OPTIONS: dict[str, dict[str, Option]] = {
     "outbox": {
@@ -67,6 +71,29 @@ OPTIONS: dict[str, dict[str, Option]] = {
                                help="an app password of the account (Settings, App passwords), never its own password"),
         **NETWORK_OPTIONS,
         "api_url": Option(str, default=BLUESKY_URL, help="the account's PDS; https://bsky.social forwards to it"),
+    },
+    "linkedin": {
+        "organization": Option(str, required=True, help="the organisation's URN, e.g. urn:li:organization:123456"),
+        "token": Option(str, required=True, secret=True,
+                        help="a member's access token with w_organization_social and r_organization_social (the "
+                             "member an administrator or content administrator of the organisation's page)"),
+        "version": Option(str, default=LINKEDIN_VERSION,
+                          help="the LinkedIn-Version header, YYYYMM (LinkedIn supports each version for a year)"),
+        "client_id": Option(str, help="the app's client id: with client_secret, `channels check` reads the "
+                                      "token's expiry from LinkedIn's token introspection"),
+        "client_secret": Option(str, secret=True, help="the app's client secret (token introspection)"),
+        "oauth_url": Option(str, default=LINKEDIN_OAUTH_URL, help="base URL of LinkedIn's OAuth server (tests)"),
+        **NETWORK_OPTIONS,
+        "api_url": Option(str, default=LINKEDIN_URL, help=NETWORK_OPTIONS["api_url"].help),
+    },
+    "threads": {
+        "user_id": Option((str, int), required=True, help="the Threads user id of the posting profile"),
+        "token": Option(str, required=True, secret=True,
+                        help="the profile's Threads access token (threads_basic, threads_content_publish, "
+                             "threads_manage_replies, threads_delete)"),
+        "graph_version": Option(str, default="v1.0", help="Threads API version in the path, e.g. v1.0"),
+        **NETWORK_OPTIONS,
+        "api_url": Option(str, default=THREADS_URL, help=NETWORK_OPTIONS["api_url"].help),
     },
     "slack": {
         "webhook_url": Option(str, required=True, secret=True,
