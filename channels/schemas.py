@@ -19,7 +19,8 @@ OPTIONS: dict[str, dict[str, Option]] = {
         "path": Option(str, default="var/outbox", help="folder the files are written to (relative to the workspace)"),
         "variant": Option(str, default="long", choices=("short", "long")),
         "max_length": Option(int, help="refuse payloads longer than this"),
-        "counting": Option(str, default="chars", choices=("chars", "utf16", "x", "mastodon", "bluesky")),
+        "counting": Option(str, default="chars",
+                           choices=("chars", "utf16", "x", "mastodon", "bluesky", "threads", "linkedin")),
         "overflow": Option(str, default="reject", choices=("reject", "thread", "split")),
     },
     "site": {

@@ -119,6 +119,11 @@ class ThreadsChannel(Channel):
                 f"publishing quota: {_left(posts)} posts and {_left(replies)} replies left")
 
     def lookup(self, reference: str) -> Receipt | None:
+        if POST_URL.fullmatch(reference.strip()):
+            found = self._by_permalink(reference.strip())
+            if found is None:
+                return None
+            reference = found
         media = self.media_id(reference)
         response = self._call("GET", f"/{media}", params={"fields": FIELDS})
         if _gone(response):
@@ -142,14 +147,30 @@ class ThreadsChannel(Channel):
         return None
 
     def media_id(self, reference: str) -> str:
-        """The media id `reference` names; a threads.net link carries a shortcode, not an id."""
+        """The media id `reference` names: the id itself, or a threads.net link to one of the
+        profile's latest `LOOKUP_COUNT` posts or replies (a link carries a shortcode, not an id)."""
         value = reference.strip()
         if MEDIA_ID.fullmatch(value):
             return value
         if POST_URL.fullmatch(value):
-            raise Permanent(self.redact(f"{value!r} is a Threads link, which carries no post id; give the post's "
-                                        "media id (the receipt's id)"))
-        raise Permanent(self.redact(f"{value!r} is not a Threads media id"))
+            found = self._by_permalink(value)
+            if found is None:
+                raise Permanent(self.redact(f"{value!r} is not among the profile's latest {LOOKUP_COUNT} posts and "
+                                            "replies; give the post's media id (the receipt's id)"))
+            return found
+        raise Permanent(self.redact(f"{value!r} is neither a Threads media id nor a threads.net post link"))
+
+    def _by_permalink(self, link: str) -> str | None:
+        wanted = _shortcode(link)
+        for edge in ("threads", "replies"):
+            body = self._json(self._call("GET", f"/{self.user_id}/{edge}", params={
+                "fields": "id,permalink", "limit": str(LOOKUP_COUNT)}), f"the profile's {edge}")
+            posts = body.get("data")
+            for post in posts if isinstance(posts, list) else []:
+                if isinstance(post, dict) and _shortcode(str(post.get("permalink") or "")) == wanted \
+                        and MEDIA_ID.fullmatch(str(post.get("id"))):
+                    return str(post["id"])
+        return None
 
     def _post(self, text: str, reply_to: str | None) -> Receipt:
         fields = {"media_type": "TEXT", "text": text}
@@ -269,6 +290,10 @@ class ThreadsChannel(Channel):
             return Retryable(f"Threads had a temporary failure ({said})" + ("; the post may exist" if posting else ""),
                              retry_after=delay, maybe_delivered=posting)
         return Permanent(f"Threads refused the request ({said})")
+
+
+def _shortcode(link: str) -> str:
+    return urlsplit(link.strip()).path.rstrip("/").rsplit("/", 1)[-1]
 
 
 def _gone(response: Any) -> bool:

@@ -246,3 +246,12 @@ def test_the_token_and_client_secret_never_appear(fake, caplog):
 
 def test_loading_the_module_loads_no_http_stack():
     assert_loads_no_sdk("channels.linkedin")
+
+
+def test_linkedin_markup_in_a_statement_is_sent_as_plain_text(fake):
+    text = "Gracias a @[Acme](urn:li:organization:1) y a #todos (de verdad) *hoy*"
+    receipt = build(fake).send(message(text))
+    [request] = posts(fake)
+    assert request.json()["commentary"] == ("Gracias a \\@\\[Acme\\]\\(urn:li:organization:1\\) y a \\#todos "
+                                            "\\(de verdad\\) \\*hoy\\*")
+    assert build(fake).lookup(receipt.id).extra["text"] == text

@@ -144,7 +144,9 @@ CASES = [
     pytest.param(Case((None, None, graph_error(500, "An unknown error has occurred.", 1, kind="OAuthException")),
                       Retryable, maybe_delivered=True, requests=3, check=says("may exist")), id="server-error"),
     pytest.param(Case(error=Permanent, message={"reply_to": "https://www.threads.net/@acme/post/C8abcdEFgh"},
-                      requests=0, check=says("carries no post id")), id="reply-to-a-link"),
+                      requests=2, check=says("not among the profile's latest")), id="reply-to-an-unknown-link"),
+    pytest.param(Case(error=Permanent, message={"reply_to": "https://x.com/acme/status/1"}, requests=0,
+                      check=says("neither a Threads media id")), id="reply-to-another-platform"),
 ]
 
 
@@ -198,10 +200,19 @@ def test_delete_without_permission_is_permanent(fake):
     assert media in fake.media
 
 
-def test_lookup_reads_the_post(fake):
+def test_lookup_reads_the_post_by_id_or_by_link(fake):
     media = fake.seed("Ya funciona 👍🏽")
+    reply = fake.seed("Y seguimos informando", reply_to=media)
     found = build(fake).lookup(media)
     assert found.id == media and found.extra["text"] == "Ya funciona 👍🏽" and found.url.startswith("https://")
+    assert build(fake).lookup(fake.media[reply]["permalink"]).id == reply
+    assert build(fake).lookup("https://www.threads.net/@acme/post/Cnotthere1") is None
+
+
+def test_a_reply_to_a_link_answers_that_post(fake):
+    media = fake.seed("Primera actualización")
+    receipt = build(fake).send(message(reply_to=fake.media[media]["permalink"]))
+    assert fake.media[receipt.id]["reply_to"] == media
 
 
 def test_check_reports_the_quota_the_api_gives(fake):

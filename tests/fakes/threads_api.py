@@ -107,6 +107,8 @@ class FakeThreads(FakeServer):
                 return self._container(fields)
             if path == [USER_ID, "threads"]:
                 return self._listing(fields, lambda post: post["reply_to"] is None)
+            if path == [USER_ID, "replies"]:
+                return self._listing(fields, lambda post: post["reply_to"] is not None)
             if path == [USER_ID, "threads_publish"] and request.method == "POST":
                 return self._publish(fields)
             if path == [USER_ID, "threads_publishing_limit"]:
