@@ -119,20 +119,18 @@ class ThreadsChannel(Channel):
                 f"publishing quota: {_left(posts)} posts and {_left(replies)} replies left")
 
     def lookup(self, reference: str) -> Receipt | None:
-        if POST_URL.fullmatch(reference.strip()):
-            found = self._by_permalink(reference.strip())
-            if found is None:
-                return None
-            reference = found
-        media = self.media_id(reference)
+        linked = self._by_permalink(reference.strip()) if POST_URL.fullmatch(reference.strip()) else None
+        if POST_URL.fullmatch(reference.strip()) and linked is None:
+            return None
+        media = linked or self.media_id(reference)
         response = self._call("GET", f"/{media}", params={"fields": FIELDS})
         if _gone(response):
             return None
         post = self._json(response, f"post {media}")
         if str(post.get("id")) != media:
             raise Retryable(f"Threads' answer for post {media} is not that post")
-        found = _receipt(post)
-        return Receipt(found.id, found.url, found.platform_time, {"text": str(post.get("text") or "")})
+        receipt = _receipt(post)
+        return Receipt(receipt.id, receipt.url, receipt.platform_time, {"text": str(post.get("text") or "")})
 
     def delete(self, receipt: Receipt) -> str | None:
         ids = receipt.extra.get("part_ids") or [receipt.id]
