@@ -56,8 +56,11 @@ def not_permitted() -> Reply:
     return graph_error(403, "Application does not have permission for this action", 10)
 
 
-def rate_limited(retry_after: int = 300) -> Reply:
-    return graph_error(429, "Application request limit reached", 4, headers={"Retry-After": str(retry_after)})
+def rate_limited(retry_after: int | None = None) -> Reply:
+    """Code 4 as the Graph API sends it; it documents no reset header for Threads, so one
+    is added only to show a `Retry-After`, when a proxy sends it, is honoured."""
+    headers = {"Retry-After": str(retry_after)} if retry_after is not None else {}
+    return graph_error(429, "Application request limit reached", 4, headers=headers)
 
 
 def stamp(moment: float) -> str:
