@@ -22,7 +22,8 @@ Guarantees:
   token), a 403 (a permission or page role missing) and a refused post are `Permanent`;
   a 5xx after a post may have made it (`maybe_delivered`).
 - `check` reads the organisation's access control list (`GET /rest/organizationAcls`)
-  and refuses a token whose member cannot post for the organisation; with `client_id`
+  and refuses a token whose member cannot post for the organisation (a token not allowed
+  to read the list is said so, not refused: posting does not need it); with `client_id`
   and `client_secret` it also reads the token's expiry from LinkedIn's token
   introspection (`POST /oauth/v2/introspectToken`, learn.microsoft.com/en-us/linkedin/
   shared/authentication/token-introspection), says how many days are left, and
@@ -122,6 +123,11 @@ class LinkedInChannel(Channel):
             said.append(self._expiry())
         response = self._call("GET", "/rest/organizationAcls",
                               params={"q": "roleAssignee", "state": "APPROVED", "count": "100"})
+        if response.status_code == 403:
+            said.append(self.redact(f"the token works, but its page roles could not be read ({_said(response)}; "
+                                    "reading them needs r_organization_admin), so whether it may post for "
+                                    f"{self.organization} shows only at the first post"))
+            return "LinkedIn: " + "; ".join(said)
         self._fail_unless_ok(response, posting=False)
         body = http.json_body(response)
         elements = body.get("elements") if isinstance(body, dict) else None

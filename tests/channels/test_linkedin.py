@@ -255,3 +255,9 @@ def test_linkedin_markup_in_a_statement_is_sent_as_plain_text(fake):
     assert request.json()["commentary"] == ("Gracias a \\@\\[Acme\\]\\(urn:li:organization:1\\) y a \\#todos "
                                             "\\(de verdad\\) \\*hoy\\*")
     assert build(fake).lookup(receipt.id).extra["text"] == text
+
+
+def test_check_says_when_the_page_roles_cannot_be_read(fake):
+    fake.queue(not_permitted())
+    said = build(fake).check()
+    assert "page roles could not be read" in said and "ACCESS_DENIED" in said
