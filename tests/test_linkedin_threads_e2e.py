@@ -31,12 +31,14 @@ client_id = "app-123"
 client_secret = "${{LINKEDIN_CLIENT_SECRET}}"
 api_url = "{linkedin.url}"
 oauth_url = "{linkedin.url}"
+timeout = 0.5
 
 [channels.threads]
 type = "threads"
 user_id = "{USER_ID}"
 token = "${{THREADS_TOKEN}}"
 api_url = "{threads.url}"
+timeout = 0.5
 """)
     try:
         yield linkedin, threads
@@ -101,3 +103,19 @@ def test_no_secret_leaks_through_publish(workspace, fakes):
         if path.is_file():
             found += [str(path) for value in values if value.encode() in path.read_bytes()]
     assert found == []
+
+
+def test_a_resend_after_a_lost_answer_finds_the_posts_and_does_not_post_again(workspace, fakes):
+    linkedin, threads = fakes
+    linkedin.lose_next_answer = True
+    threads.lose_next_publish = True
+    draft, result = _approve(workspace)
+    assert result.exit_code == 1 and "unknown" in result.output
+    assert (len(linkedin.posts), len(threads.media)) == (1, 1)
+    resent = workspace.run("send", draft, "--resend", "linkedin", "--resend", "threads", env=SECRETS)
+    assert resent.exit_code == 0, resent.output
+    assert (len(linkedin.posts), len(threads.media)) == (1, 1)
+    delivered = {event["channel"]: event["data"] for event in json.loads(workspace.run("log", "--json").output)
+                 if event["kind"] == "delivery.delivered"}
+    assert delivered["linkedin"]["id"] == next(iter(linkedin.posts))
+    assert delivered["threads"]["id"] == next(iter(threads.media))
