@@ -24,6 +24,8 @@ REGISTRY: dict[str, str] = {
     "bluesky": "channels.bluesky:BlueskyChannel",
     "instagram": "channels.instagram:InstagramChannel",
     "matrix": "channels.matrix:MatrixChannel",
+    "linkedin": "channels.linkedin:LinkedInChannel",
+    "threads": "channels.threads:ThreadsChannel",
     "slack": "channels.slack:SlackChannel",
     "discord": "channels.discord:DiscordChannel",
     "teams": "channels.teams:TeamsChannel",

@@ -9,13 +9,18 @@ TWEEPY_HOST = "https://api.twitter.com"
 GRAPH_URL = "https://graph.facebook.com"
 BOT_API_URL = "https://api.telegram.org"
 BLUESKY_URL = "https://bsky.social"
+LINKEDIN_URL = "https://api.linkedin.com"
+LINKEDIN_OAUTH_URL = "https://www.linkedin.com"
+LINKEDIN_VERSION = "202611"
+THREADS_URL = "https://graph.threads.net"
 
 OPTIONS: dict[str, dict[str, Option]] = {
     "outbox": {
         "path": Option(str, default="var/outbox", help="folder the files are written to (relative to the workspace)"),
         "variant": Option(str, default="long", choices=("short", "long")),
         "max_length": Option(int, help="refuse payloads longer than this"),
-        "counting": Option(str, default="chars", choices=("chars", "utf16", "x", "mastodon", "bluesky")),
+        "counting": Option(str, default="chars",
+                           choices=("chars", "utf16", "x", "mastodon", "bluesky", "threads", "linkedin")),
         "overflow": Option(str, default="reject", choices=("reject", "thread", "split")),
     },
     "site": {
@@ -95,6 +100,28 @@ OPTIONS: dict[str, dict[str, Option]] = {
                         help="the posting account's access token (a device of its own: transaction ids are kept "
                              "per token)"),
         **NETWORK_OPTIONS,
+    "linkedin": {
+        "organization": Option(str, required=True, help="the organisation's URN, e.g. urn:li:organization:123456"),
+        "token": Option(str, required=True, secret=True,
+                        help="a member's access token with w_organization_social and r_organization_social (the "
+                             "member an administrator or content administrator of the organisation's page)"),
+        "version": Option(str, default=LINKEDIN_VERSION,
+                          help="the LinkedIn-Version header, YYYYMM (LinkedIn supports each version for a year)"),
+        "client_id": Option(str, help="the app's client id: with client_secret, `channels check` reads the "
+                                      "token's expiry from LinkedIn's token introspection"),
+        "client_secret": Option(str, secret=True, help="the app's client secret (token introspection)"),
+        "oauth_url": Option(str, default=LINKEDIN_OAUTH_URL, help="base URL of LinkedIn's OAuth server (tests)"),
+        **NETWORK_OPTIONS,
+        "api_url": Option(str, default=LINKEDIN_URL, help=NETWORK_OPTIONS["api_url"].help),
+    },
+    "threads": {
+        "user_id": Option((str, int), required=True, help="the Threads user id of the posting profile"),
+        "token": Option(str, required=True, secret=True,
+                        help="the profile's Threads access token (threads_basic, threads_content_publish, "
+                             "threads_manage_replies, threads_delete)"),
+        "graph_version": Option(str, default="v1.0", help="Threads API version in the path, e.g. v1.0"),
+        **NETWORK_OPTIONS,
+        "api_url": Option(str, default=THREADS_URL, help=NETWORK_OPTIONS["api_url"].help),
     },
     "slack": {
         "webhook_url": Option(str, required=True, secret=True,

@@ -30,6 +30,15 @@ splitter and the console all measure through `measure()` and `refusal()`.
   fragment; a mention is `@` then 1 to 30 letters, digits, `.` or `_`, not inside a word
   (an e-mail address is not a mention). A text over 30 hashtags or 20 mentions is
   refused whatever its length: splitting cannot help, the caption is one.
+- `threads`: Threads' rule for a text post (developers.facebook.com/documentation/threads/
+  posts, "Limitations": 500 characters, "emojis are counted as the number of UTF-8
+  bytes"): a grapheme cluster holding an emoji (a pictographic code point, a regional
+  indicator, a keycap or an emoji presentation selector) counts its UTF-8 bytes, every
+  other code point counts 1.
+- `linkedin`: the commentary as the Posts API receives it, in LinkedIn's little format
+  (every reserved character behind a backslash, `channels.little_text`), counted in UTF-16
+  code units: LinkedIn documents 3,000 characters but not the unit, and this count is never
+  below what LinkedIn shows.
 - `utf16`: UTF-16 code units (Telegram 4096, Discord 2000).
 - `chars`: code points (Facebook, Slack, Teams, email, webhook).
 """
@@ -47,6 +56,9 @@ MASTODON_URL_MAX = 4096
 MASTODON_MENTION = re.compile(
     r"(?<![=/\w])@((?:[a-z0-9_]+(?:[a-z0-9_.-]+[a-z0-9_]+)?)(?:@\w+(?:[.-]\w+)*)?)", re.IGNORECASE)
 _MENTION_END = re.compile(r"[@＠]|://")
+THREADS_EMOJI = re.compile("[\U0001F000-\U0001FAFF\u2600-\u27BF\u2300-\u23FF\u2B00-\u2BFF\u20E3\uFE0F"
+                           "\U000E0020-\U000E007F\u00A9\u00AE\u203C\u2049\u2122\u2139\u2194-\u21AA"
+                           "\u24C2\u25AA-\u25FE\u3030\u303D\u3297\u3299]")
 
 
 def x_length(text: str) -> int:
@@ -144,6 +156,19 @@ def instagram_refusal(text: str) -> str | None:
     return None
 
 
+def threads_length(text: str) -> int:
+    import regex
+
+    return sum(len(cluster.encode("utf-8")) if THREADS_EMOJI.search(cluster) else len(cluster)
+               for cluster in regex.findall(r"\X", text))
+
+
+def linkedin_length(text: str) -> int:
+    from channels.little_text import escape
+
+    return utf16_length(escape(text))
+
+
 def utf16_length(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
@@ -153,6 +178,8 @@ COUNTERS: dict[str, Callable[[str], int]] = {
     "mastodon": mastodon_length,
     "bluesky": bluesky_length,
     "instagram": utf16_length,
+    "threads": threads_length,
+    "linkedin": linkedin_length,
     "utf16": utf16_length,
     "chars": len,
 }
@@ -168,6 +195,8 @@ DESCRIPTIONS = {
     "mastodon": N_("Mastodon characters"),
     "bluesky": N_("Bluesky graphemes"),
     "instagram": N_("Instagram characters (UTF-16)"),
+    "threads": N_("Threads characters"),
+    "linkedin": N_("LinkedIn characters"),
     "utf16": N_("UTF-16 units"),
     "chars": N_("characters"),
 }
