@@ -91,6 +91,7 @@ OPTIONS: dict[str, dict[str, Option]] = {
                         help="reads of a container's status before the send is tried again later"),
         **NETWORK_OPTIONS,
         "api_url": Option(str, default=GRAPH_URL, help=NETWORK_OPTIONS["api_url"].help),
+    },
     "matrix": {
         "homeserver": Option(str, required=True, help="the account's homeserver, e.g. https://matrix.acme.example; "
                                                       "requests go to it unless api_url is set"),
@@ -100,6 +101,7 @@ OPTIONS: dict[str, dict[str, Option]] = {
                         help="the posting account's access token (a device of its own: transaction ids are kept "
                              "per token)"),
         **NETWORK_OPTIONS,
+    },
     "linkedin": {
         "organization": Option(str, required=True, help="the organisation's URN, e.g. urn:li:organization:123456"),
         "token": Option(str, required=True, secret=True,
