@@ -250,6 +250,16 @@ def combined_receipt(receipts: Sequence[Receipt]) -> Receipt:
                    extra={"part_ids": [receipt.id for receipt in receipts]})
 
 
+def part_ids(receipt: Receipt, parts: int | None, platform: str) -> list[str]:
+    """The ids of every part of the post `receipt` names (its `extra["part_ids"]`, else its
+    id alone); `Permanent` when `parts` is given and differs: an edit keeps the number of parts."""
+    ids = [str(value) for value in (receipt.extra or {}).get("part_ids") or [receipt.id]]
+    if parts is not None and parts != len(ids):
+        raise Permanent(f"the post on {platform} has {len(ids)} part(s) and the correction {parts}; an edit "
+                        "keeps the number of parts")
+    return ids
+
+
 def post_in_parts(message: Message, post: Callable[[int, str | None], Receipt],
                   first_target: str | None = None) -> Receipt:
     """Send the parts of `message` not yet sent, in order. `post(index, previous)` sends
