@@ -27,6 +27,7 @@ Guarantees:
 """
 from __future__ import annotations
 
+import functools
 import html
 import re
 from datetime import datetime, timedelta, timezone
@@ -113,9 +114,9 @@ class MastodonChannel(Channel):
         session = http.shared_session()
         edited: list[Receipt] = []
         for status_id, text in zip(ids, message.parts, strict=True):
-            response = http.request(lambda status_id=status_id, text=text: session.put(
-                f"{self.api}/api/v1/statuses/{status_id}", json={"status": text}, headers=self._headers(),
-                timeout=self.timeout), self.redact)
+            response = http.request(functools.partial(
+                session.put, f"{self.api}/api/v1/statuses/{status_id}", json={"status": text},
+                headers=self._headers(), timeout=self.timeout), self.redact)
             self._fail_unless_ok(response)
             body = http.json_body(response)
             if not isinstance(body, dict) or str(body.get("id")) != status_id:
@@ -129,9 +130,9 @@ class MastodonChannel(Channel):
     def delete(self, receipt: Receipt) -> str | None:
         session = http.shared_session()
         for status_id in reversed(part_ids(receipt, None, "Mastodon")):
-            response = http.request(lambda status_id=status_id: session.delete(
-                f"{self.api}/api/v1/statuses/{status_id}", headers=self._headers(), timeout=self.timeout),
-                self.redact)
+            response = http.request(functools.partial(
+                session.delete, f"{self.api}/api/v1/statuses/{status_id}", headers=self._headers(),
+                timeout=self.timeout), self.redact)
             if response.status_code != 404:
                 self._fail_unless_ok(response)
         return None

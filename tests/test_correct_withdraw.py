@@ -7,13 +7,18 @@ of the 48 h proof and shows in status and the report."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import signal
+import subprocess
 import sys
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
 
 from tests.fakes.mastodon_api import FakeMastodon, temporary_problem
+from tests.fakes.server import Reply
 from tests.fakes.telegram_api import FakeTelegram
 from tests.fakes.x_api import FakeX
 from tests.test_cases_flow import X_SECRETS, Cabinet
@@ -214,3 +219,37 @@ def test_with_signing_on_an_unsigned_withdrawal_is_refused(workspace, platforms,
     assert not platforms.mastodon.statuses
     [event] = [e for e in kinds(cabinet) if e["kind"] == "withdrawal.requested" and e["data"]["reason"] == "wrong"]
     assert event["data"]["signature"]["scheme"] == "ssh" and event["actor"] == "ana"
+
+
+def test_a_crash_mid_withdrawal_is_taken_up_again(delivered, platforms):
+    """The process dies the moment Mastodon receives the DELETE (before it acts): the log
+    has the signed request and the intent, status says the withdrawal is not finished,
+    and running the command again deletes the post."""
+    cabinet, draft = delivered
+    answer = platforms.mastodon.handler
+    running: list[subprocess.Popen] = []
+
+    def crash_on_delete(request):
+        if request.method == "DELETE" and running:
+            os.kill(running.pop().pid, signal.SIGKILL)
+            return Reply(503, {"error": "gone"})
+        return answer(request)
+
+    platforms.mastodon.handler = crash_on_delete
+    env = {**os.environ, **SECRETS, "PUBLISH_WORKSPACE": str(cabinet.ws.path), "PUBLISH_USER": "ana"}
+    process = subprocess.Popen([sys.executable, "-m", "publisher", "withdraw", draft, "--reason", "wrong figure",
+                                "--channel", "mastodon"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    running.append(process)
+    process.communicate(timeout=60)
+    assert process.returncode == -signal.SIGKILL
+    assert platforms.mastodon.statuses
+    cabinet.clock.now = datetime.now(timezone.utc)
+    logged = [event["kind"] for event in kinds(cabinet)]
+    assert logged[-2:] == ["withdrawal.requested", "withdrawal.started"]
+    assert f"draft {draft} on mastodon: withdrawal not finished" in cabinet.ok("status", "1").output
+
+    platforms.mastodon.handler = answer
+    cabinet.ok("withdraw", draft, "--reason", "wrong figure", "--as", "ana", "--channel", "mastodon")
+    assert not platforms.mastodon.statuses
+    out = cabinet.ok("status", "1").output
+    assert "withdrawal not finished" not in out and "withdrawn by ana (wrong figure)" in out

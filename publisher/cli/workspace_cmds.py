@@ -207,6 +207,11 @@ def _print_changes(report) -> None:
             say(_("  {at} draft {draft} on {channel}: corrected by {correction}, {how}").format(
                 at=for_people(item["at"], zone), draft=item["draft"], channel=item["channel"],
                 correction=item["correction"], how=how_words(item["how"])))
+        elif item["kind"] == "withdrawal unfinished":
+            say(_("  {at} draft {draft} on {channel}: withdrawal not finished ({reason}); run `publish withdraw "
+                  "{draft} --reason TEXT` again").format(at=for_people(item["at"], zone), draft=item["draft"],
+                                                         channel=item["channel"],
+                                                         reason=item["reason"] or _("no outcome recorded")))
         else:
             say(_("  {at} draft {draft} on {channel}: withdrawn by {by} ({reason}), {how}").format(
                 at=for_people(item["at"], zone), draft=item["draft"], channel=item["channel"], by=item["by"],

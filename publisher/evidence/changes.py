@@ -6,7 +6,8 @@ is listed once per channel it reached (`statement.corrected`, with how it was ap
 the platform's answer) and only when its draft is one of the incident's; a withdrawal
 is listed per channel only when its signed request counts (`DraftRecord` keeps only
 those), with who asked, why, when, how (deleted, or the platform cannot) and the
-platform's answer.
+platform's answer. A withdrawal begun and not finished (a crash, a failure) is listed as
+"withdrawal unfinished" until it is taken up again.
 """
 from __future__ import annotations
 
@@ -38,4 +39,24 @@ def statement_changes(seen: IncidentView) -> list[dict[str, Any]]:
                               "how": withdrawn.get("how"), "at": withdrawn.get("at"), "by": withdrawn.get("by"),
                               "reason": withdrawn.get("reason"), "url": (delivery.receipt or {}).get("url"),
                               "platform_time": withdrawn.get("platform_time"), "answer": withdrawn.get("answer")})
+    found += _unfinished(seen, drafts)
     return sorted(found, key=lambda change: str(change["at"]))
+
+
+def _unfinished(seen: IncidentView, drafts: dict[str, Any]) -> list[dict[str, Any]]:
+    """Channels whose withdrawal began (`withdrawal.started`) and has no outcome that
+    counts yet: a crash or a failure; running `publish withdraw` again takes them up."""
+    last: dict[tuple[str, str], Any] = {}
+    for event in seen.rows.incident:
+        if event.kind in ("withdrawal.started", "withdrawal.failed") and event.draft in drafts:
+            last[(event.draft or "", event.channel or "")] = event
+    found = []
+    for (draft, channel), event in last.items():
+        delivery = drafts[draft].deliveries.get(channel)
+        if delivery is None or delivery.withdrawn:
+            continue
+        found.append({"kind": "withdrawal unfinished", "draft": draft, "correction": None, "channel": channel,
+                      "how": "failed" if event.kind == "withdrawal.failed" else "started", "at": event.ts,
+                      "by": None, "reason": event.data.get("reason"), "url": (delivery.receipt or {}).get("url"),
+                      "platform_time": None, "answer": None})
+    return found

@@ -35,11 +35,18 @@ def extra_sections(data: dict[str, Any]) -> list[tuple[str, list[str], list[list
                           _("platform's answer")],
                          [[local_time(data, item["at"]), f"{item['draft']} ({templates.get(item['draft'], '')})",
                            item["channel"] or "",
-                           (_("corrected by {draft}").format(draft=item["correction"]) if item["kind"] == "corrected"
-                            else _("withdrawn")),
+                           _change_words(item),
                            how_words(item["how"]), item["by"] or "", item["reason"] or "", _answer(item)]
                           for item in changes]))
     return sections
+
+
+def _change_words(item: dict[str, Any]) -> str:
+    if item["kind"] == "corrected":
+        return _("corrected by {draft}").format(draft=item["correction"])
+    if item["kind"] == "withdrawal unfinished":
+        return _("withdrawal not finished")
+    return _("withdrawn")
 
 
 def _answer(item: dict[str, Any]) -> str:

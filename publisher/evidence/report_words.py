@@ -111,5 +111,7 @@ def how_words(how: Any) -> str:
     """How a correction or a withdrawal reached the platform, in words."""
     words = {"edit": _("edited in place"), "reply": _("posted as a reply to the original post"),
              "deleted": _("deleted on the platform"),
-             "cannot": _("the platform cannot delete it: to be removed by hand")}
+             "cannot": _("the platform cannot delete it: to be removed by hand"),
+             "failed": _("failed; `publish withdraw` again takes it up"),
+             "started": _("begun, no outcome recorded; `publish withdraw` again takes it up")}
     return words.get(str(how), str(how))
