@@ -224,7 +224,7 @@ def _entry(event: Event) -> dict[str, Any] | None:
             "Draft {draft} corrected on {channel} ({how}), correction {correction}").format(
             draft=data.get("corrects"), channel=channel, how=how_words(data.get("how")), correction=draft)),
         "withdrawal.requested": ("delivery", _("Withdrawal of draft {draft} asked ({channels}): {why}").format(
-            draft=draft, channels=", ".join(data.get("channels") or []), why=data.get("reason"))),
+            draft=draft, channels=", ".join(str(name) for name in data.get("channels") or []), why=data.get("reason"))),
         "statement.withdrawn": ("delivery", _("Draft {draft} withdrawn on {channel} ({how})").format(
             draft=draft, channel=channel, how=how_words(data.get("how")))),
         "withdrawal.failed": ("failure", _("Withdrawal of draft {draft} on {channel} failed: {why}").format(
