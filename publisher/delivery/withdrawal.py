@@ -78,9 +78,9 @@ def withdraw(app: App, draft_id: str, actor: str, reason: str | None, channels: 
     data = request_data(app, draft_id, reason, channels)
     chosen = list(dict.fromkeys(channels)) or [name for name, delivery in record.deliveries.items()
                                                if delivery.state == "delivered"]
+    earlier = {name: record.deliveries[name].withdrawn for name in chosen if name not in data["channels"]}
     done = [Withdrawn(name, "already", _("{channel}: already withdrawn at {at}.").format(
-                channel=name, at=record.deliveries[name].withdrawn["at"]))  # type: ignore[index]
-            for name in chosen if name not in data["channels"]]
+                channel=name, at=(withdrawn or {}).get("at"))) for name, withdrawn in earlier.items()]
     if not data["channels"]:
         return done
     request = append_signed(app, "withdrawal.requested", actor, data, key=key, signature=signature,

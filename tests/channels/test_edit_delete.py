@@ -143,3 +143,13 @@ def test_site_edit_and_withdrawal_keep_a_notice(tmp_path: Path):
         assert "20 €, no de 200 €" not in shown, name
     assert "Acme — Comunicados" in (tmp_path / "index.html").read_text(encoding="utf-8")
     assert "<updated>2026-03-01T12:00:00+00:00</updated>" in (tmp_path / "feed.xml").read_text(encoding="utf-8")
+
+
+def test_telegram_edit_escapes_for_its_parse_mode(fake):
+    number = fake.post("@citywater", "Tarjetas")
+    shown = "«Acme Pay» & <tarjetas>: corregido"
+    channel = TelegramChannel.build("telegram", {"type": "telegram", "token": TOKEN, "chat": "@citywater",
+                                                 "api_url": fake.url, "timeout": 2, "parse_mode": "HTML"},
+                                    secrets=frozenset({TOKEN}))
+    channel.edit(Receipt(str(number)), message(shown))
+    assert fake.sent[-1]["text"] == shown
