@@ -259,13 +259,16 @@ def combined_receipt(receipts: Sequence[Receipt]) -> Receipt:
                    extra={"part_ids": [receipt.id for receipt in receipts]})
 
 
-def part_ids(receipt: Receipt) -> list[str]:
+def part_ids(receipt: Receipt, parts: int | None = None, platform: str = "") -> list[str]:
     """The platform ids of every part of the post `receipt` names, first part first: its
-    `extra["part_ids"]`, or its `id` alone."""
+    `extra["part_ids"]`, or its `id` alone. `Permanent` when `parts` is given and differs:
+    an edit keeps the number of parts."""
     listed = receipt.extra.get("part_ids") if isinstance(receipt.extra, Mapping) else None
-    if isinstance(listed, (list, tuple)) and listed:
-        return [str(item) for item in listed]
-    return [receipt.id]
+    ids = [str(item) for item in listed] if isinstance(listed, (list, tuple)) and listed else [receipt.id]
+    if parts is not None and parts != len(ids):
+        raise Permanent(f"the post on {platform} has {len(ids)} part(s) and the correction {parts}; an edit "
+                        "keeps the number of parts")
+    return ids
 
 
 def post_in_parts(message: Message, post: Callable[[int, str | None], Receipt],

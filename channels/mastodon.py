@@ -19,10 +19,15 @@ Guarantees:
   ISO 8601 time on Mastodon (epoch seconds are accepted from look-alike servers);
 - a thread posts part 0, then each part as a reply to the previous one, and resumes
   after `message.sent_parts`;
+- an edit (`edit`) replaces each part's text in place with `PUT /api/v1/statuses/:id`
+  (docs.joinmastodon.org/methods/statuses/#edit), the receipt's time being Mastodon's
+  `edited_at`; a deletion (`delete`) is `DELETE /api/v1/statuses/:id`, last part first,
+  and a 404 (already gone) counts as deleted, so a repeated withdrawal is safe;
 - reasons never carry the token, and urllib3's logger stays at WARNING.
 """
 from __future__ import annotations
 
+import functools
 import html
 import re
 from datetime import datetime, timedelta, timezone
@@ -30,7 +35,7 @@ from typing import Any, Mapping
 from urllib.parse import urlsplit
 
 from channels import http
-from channels.base import (Channel, Message, Permanent, post_in_parts,
+from channels.base import (Channel, Message, part_ids, Permanent, post_in_parts,
                            quiet_loggers, Receipt, Retryable, SettingError)
 from channels.schemas import OPTIONS
 
@@ -101,6 +106,36 @@ class MastodonChannel(Channel):
         return f"Mastodon token works for @{acct} on {self.host}"
 
     can_look_up = True
+    can_edit = True
+    can_delete = True
+
+    def edit(self, receipt: Receipt, message: Message) -> Receipt:
+        ids = part_ids(receipt, len(message.parts), "Mastodon")
+        session = http.shared_session()
+        edited: list[Receipt] = []
+        for status_id, text in zip(ids, message.parts, strict=True):
+            response = http.request(functools.partial(
+                session.put, f"{self.api}/api/v1/statuses/{status_id}", json={"status": text},
+                headers=self._headers(), timeout=self.timeout), self.redact)
+            self._fail_unless_ok(response)
+            body = http.json_body(response)
+            if not isinstance(body, dict) or str(body.get("id")) != status_id:
+                raise Retryable(f"Mastodon's answer to the edit of status {status_id} is not that status",
+                                maybe_delivered=True)
+            found = _receipt(body)
+            edited.append(Receipt(found.id, found.url, str(body.get("edited_at") or "") or found.platform_time))
+        first = edited[0]
+        return Receipt(first.id, first.url, first.platform_time, {"part_ids": [item.id for item in edited]})
+
+    def delete(self, receipt: Receipt) -> str | None:
+        session = http.shared_session()
+        for status_id in reversed(part_ids(receipt, None, "Mastodon")):
+            response = http.request(functools.partial(
+                session.delete, f"{self.api}/api/v1/statuses/{status_id}", headers=self._headers(),
+                timeout=self.timeout), self.redact)
+            if response.status_code != 404:
+                self._fail_unless_ok(response)
+        return None
 
     def lookup(self, reference: str) -> Receipt | None:
         status_id = self._status_id(reference)

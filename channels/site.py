@@ -15,6 +15,10 @@
 - Each statement records the log's head (sequence number, hash) when it was first
   published; its page and its feed entry carry it, a witness of the log kept outside it
   (`log_heads()` reads them back).
+- A correction (`edit`) replaces the statement's text and records when
+  (`corrected`); a withdrawal (`delete`) keeps the statement listed with a notice
+  saying when and why it was withdrawn (`withdrawn`: at, reason) in place of its text,
+  on its page, the index and the feed: never a silent removal. Both are idempotent.
 - A corrupt manifest or a file system error raises `Permanent` naming the file, and
   nothing is overwritten.
 """
@@ -27,7 +31,7 @@ import re
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 from channels.base import Channel, Message, Permanent, Receipt, SettingError, Sighting, write_atomically
 from channels.schemas import OPTIONS
@@ -56,25 +60,74 @@ class SiteChannel(Channel):
         self.clock = lambda: datetime.now(timezone.utc)
 
     def send(self, message: Message) -> Receipt:
+        def add(entries: list[dict[str, Any]]) -> dict[str, Any]:
+            entry = next((entry for entry in entries if entry["draft"] == message.draft_id), None)
+            if entry is None:
+                entry = self._entry(message)
+                entries.append(entry)
+            return entry
+
+        return self._receipt(self._change(add, message.organisation))
+
+    can_edit = True
+    can_delete = True
+
+    def edit(self, receipt: Receipt, message: Message) -> Receipt:
+        def correct(entries: list[dict[str, Any]]) -> dict[str, Any]:
+            entry = self._named(entries, receipt)
+            if entry["text"] != message.text:
+                entry["text"] = message.text
+                entry["title"] = message.title.strip() or entry["title"]
+                entry.setdefault("corrected", []).append(self._now())
+            return entry
+
+        entry = self._change(correct, message.organisation)
+        found = self._receipt(entry)
+        return Receipt(found.id, found.url, (entry.get("corrected") or [found.platform_time])[-1])
+
+    def delete(self, receipt: Receipt) -> str | None:
+        """Withdraw the statement: its page, the index and the feed keep a notice with the
+        time and the reason (`receipt.extra["reason"]`; `extra["organisation"]` titles the
+        pages as a send does) instead of the text; never a
+        silent removal. A statement already withdrawn keeps its first notice."""
+        def withdraw(entries: list[dict[str, Any]]) -> dict[str, Any]:
+            entry = self._named(entries, receipt)
+            if not entry.get("withdrawn"):
+                entry["withdrawn"] = {"at": self._now(), "reason": str((receipt.extra or {}).get("reason") or "")}
+            return entry
+
+        return str(self._change(withdraw, str((receipt.extra or {}).get("organisation") or ""))["withdrawn"]["at"])
+
+    def _change(self, change: Callable[[list[dict[str, Any]]], dict[str, Any]], organisation: str) -> dict[str, Any]:
+        """Under the folder's lock: load the manifest, apply `change` (which returns the
+        entry it touched), write the manifest back when it changed, render every page."""
         try:
             with self._locked():
                 entries = self._load()
-                entry = next((entry for entry in entries if entry["draft"] == message.draft_id), None)
-                if entry is None:
-                    entry = self._entry(message)
-                    entries.append(entry)
-                    self._write(MANIFEST, json.dumps(entries, ensure_ascii=False, indent=2) + "\n")
+                before = json.dumps(entries, ensure_ascii=False, indent=2) + "\n"
+                entry = change(entries)
+                after = json.dumps(entries, ensure_ascii=False, indent=2) + "\n"
+                if after != before:
+                    self._write(MANIFEST, after)
                 from channels.site_pages import render_site  # Jinja2, needed only to write pages
-                files = render_site(entries, title_for=lambda language: self.title or default_title(
-                                        message.organisation, language),
+                files = render_site(entries, title_for=lambda language: self.title or default_title(organisation, language),
                                     language=self.language or entries[0]["language"],
-                                    author=message.organisation, base_url=self.base_url,
+                                    author=organisation, base_url=self.base_url,
                                     location=self.folder.resolve().as_uri())
                 for relative, content in files.items():
                     self._write(relative, content)
         except OSError as error:
             raise Permanent(f"cannot write the site in {error.filename or self.folder}: {error.strerror}") from None
-        return self._receipt(entry)
+        return entry
+
+    def _named(self, entries: list[dict[str, Any]], receipt: Receipt) -> dict[str, Any]:
+        entry = next((entry for entry in entries if entry.get("slug") == receipt.id), None)
+        if entry is None:
+            raise Permanent(f"the statements page in {self.folder} has no statement {receipt.id!r}")
+        return entry
+
+    def _now(self) -> str:
+        return self.clock().astimezone(timezone.utc).replace(microsecond=0).isoformat()
 
     def check(self) -> str:
         try:

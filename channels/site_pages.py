@@ -7,7 +7,10 @@ never inject a live tag into the index, its page or a feed reader. The HTML page
 each other relatively, so the folder works wherever it is served or opened; the feed's
 links are absolute when the public `base_url` is known. A statement's page (a meta tag
 and its footer) and its feed entry (`<publish:head seq hash>`, namespace
-`urn:publish:log`) carry the log's head at its first publication.
+`urn:publish:log`) carry the log's head at its first publication. A withdrawn statement
+(its manifest entry's `withdrawn`: at, reason) stays listed: its page, its index entry and
+its feed entry show the notice "Withdrawn on <time>: <reason>" in the statement's language
+in place of the text; a corrected one says when it was last corrected.
 """
 from __future__ import annotations
 
@@ -51,8 +54,9 @@ INDEX = HEAD + """<body>
 <article lang="{{ entry.language }}">
 <h2><a href="{{ entry.page }}">{{ entry.title }}</a></h2>
 <time datetime="{{ entry.published }}">{{ entry.date }}</time>
-<p>{{ entry.excerpt }}</p>
-</article>
+{% if entry.notice %}<p class="withdrawn"><strong>{{ entry.notice }}</strong></p>
+{% else %}<p>{{ entry.excerpt }}</p>
+{% endif %}</article>
 {% endfor %}
 </main>
 </body>
@@ -63,8 +67,10 @@ PAGE = HEAD + """<body>
 <main>
 <nav><a href="{{ index_href }}">{{ site_title }}</a></nav>
 <h1>{{ entry.title }}</h1>
-<p class="meta"><time datetime="{{ entry.published }}">{{ entry.date }}</time></p>
-{{ entry.body }}
+<p class="meta"><time datetime="{{ entry.published }}">{{ entry.date }}</time>{% if entry.corrected_note %} · {{ entry.corrected_note }}{% endif %}</p>
+{% if entry.notice %}<p class="withdrawn"><strong>{{ entry.notice }}</strong></p>
+{% else %}{{ entry.body }}
+{% endif %}
 {% if log_head %}<footer class="meta">log {{ log_head }}</footer>
 {% endif %}</main>
 </body>
@@ -83,7 +89,7 @@ FEED = """<?xml version="1.0" encoding="utf-8"?>
 <entry xml:lang="{{ entry.language }}">
 <id>{{ entry.id }}</id>
 <title type="text">{{ entry.title }}</title>
-<updated>{{ entry.published }}</updated>
+<updated>{{ entry.updated }}</updated>
 <published>{{ entry.published }}</published>
 <link rel="alternate" type="text/html" href="{{ entry.href }}"/>
 <content type="html">{{ entry.body_html }}</content>
@@ -133,6 +139,27 @@ def newest_first(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [entry for _, entry in order]
 
 
+WITHDRAWN = {"es": "Retirado el {at}. Motivo: {reason}", "en": "Withdrawn on {at}. Reason: {reason}"}
+CORRECTED = {"es": "Corregido el {at}", "en": "Corrected on {at}"}
+
+
+def shown_time(moment: str) -> str:
+    return moment[:16].replace("T", " ") + " UTC"
+
+
+def notices(entry: dict[str, Any]) -> dict[str, Any]:
+    """The withdrawal notice and the correction note of a manifest entry, in its language,
+    and the time its feed entry was last updated."""
+    language = "es" if entry.get("language") == "es" else "en"
+    withdrawn = entry.get("withdrawn") if isinstance(entry.get("withdrawn"), dict) else None
+    corrected = [str(moment) for moment in entry.get("corrected") or []]
+    notice = WITHDRAWN[language].format(at=shown_time(str(withdrawn.get("at") or "")),
+                                        reason=withdrawn.get("reason") or "-") if withdrawn else None
+    note = CORRECTED[language].format(at=shown_time(corrected[-1])) if corrected else None
+    updated = max([entry["published"], *corrected, *([str(withdrawn["at"])] if withdrawn else [])])
+    return {"notice": notice, "corrected_note": note, "updated": updated}
+
+
 def render_site(entries: list[dict[str, Any]], *, title_for: Callable[[str], str], language: str, author: str,
                 base_url: str | None, location: str) -> dict[str, str]:
     """Every file of the site as {relative path: content}; `entries` (from the manifest)
@@ -142,17 +169,18 @@ def render_site(entries: list[dict[str, Any]], *, title_for: Callable[[str], str
     shown = []
     for entry in newest_first(entries):
         page = f"statements/{entry['slug']}.html"
-        shown.append({**entry, "href": prefix + page, "page": page, "id": entry_id(entry["draft"]),
-                      "date": entry["published"][:16].replace("T", " ") + " UTC",
-                      "excerpt": excerpt(entry["text"]), "body": paragraphs(entry["text"]),
-                      "body_html": str(paragraphs(entry["text"]))})
+        marks = notices(entry)
+        text = marks["notice"] or entry["text"]
+        shown.append({**entry, **marks, "href": prefix + page, "page": page, "id": entry_id(entry["draft"]),
+                      "date": shown_time(entry["published"]),
+                      "excerpt": excerpt(text), "body": paragraphs(text), "body_html": str(paragraphs(text))})
     site_title = title_for(language)
     common = {"site_title": site_title, "style": Markup(STYLE.strip()), "lang": language}
     files = {
         "index.html": TEMPLATES["index"].render(common, page_title=site_title, entries=shown, feed_href="feed.xml"),
         "feed.xml": xml_text(TEMPLATES["feed"].render(
             common, entries=shown, feed_id=feed_id(base_url or location), author=author or site_title,
-            updated=shown[0]["published"],
+            updated=max(entry["updated"] for entry in shown),
             self_href=base_url and base_url + "feed.xml", index_href=prefix + "index.html")),
     }
     for entry in shown:

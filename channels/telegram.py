@@ -31,6 +31,10 @@ Guarantees:
   API answer are `Retryable` with
   `maybe_delivered=True`. The Bot API has no idempotency key, so the channel is not
   idempotent and such outcomes are left to a person.
+- A correction edits each part in place (`editMessageText`; a part already showing the
+  text, "message is not modified", counts as edited); a withdrawal deletes each part
+  (`deleteMessage`, last first; "message to delete not found" counts as deleted, so a
+  repeated withdrawal is safe; a message a bot may no longer delete is `Permanent`).
 - `reply_to` is a message id or a `https://t.me/<chat>/<id>` link (also `t.me/c/...`).
 - The token is part of every Bot API URL: the `httpx`, `httpcore` and `telegram`
   loggers are kept at WARNING and above, every reason is redacted (the token, its
@@ -49,7 +53,7 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 from channels import http
-from channels.base import (Channel, combined_receipt, DeliveryError, Message, Permanent,
+from channels.base import (Channel, combined_receipt, DeliveryError, Message, part_ids, Permanent,
                            quiet_loggers, Receipt, Retryable, SettingError)
 from channels.deadline import POLL, Deadline, current_abort
 from channels.schemas import OPTIONS
@@ -90,6 +94,23 @@ class TelegramChannel(Channel):
         if len(receipts) < len(message.parts):
             _run(self._send_parts(message.parts, receipts, reply_id))
         return combined_receipt(receipts)
+
+    can_edit = True
+    can_delete = True
+
+    def edit(self, receipt: Receipt, message: Message) -> Receipt:
+        ids = [int(value) for value in part_ids(receipt, len(message.parts), "Telegram") if value.isdigit()]
+        if len(ids) != len(message.parts):
+            raise Permanent(f"the Telegram receipt {receipt.id!r} does not name message ids")
+        edited = _run(self._edit_parts(ids, message.parts))
+        return Receipt(str(ids[0]), receipt.url, edited, {"part_ids": [str(value) for value in ids]})
+
+    def delete(self, receipt: Receipt) -> str | None:
+        ids = [int(value) for value in part_ids(receipt, None, "Telegram") if value.isdigit()]
+        if not ids:
+            raise Permanent(f"the Telegram receipt {receipt.id!r} does not name message ids")
+        _run(self._delete_parts(list(reversed(ids))))
+        return None
 
     def check(self) -> str:
         me = _run(self._get_me())
@@ -135,6 +156,51 @@ class TelegramChannel(Channel):
                     receipts.append(self._receipt(sent))
                 except Exception as error:
                     raise self._failure(error, request.answer, tuple(receipts)) from None
+        finally:
+            await request.shutdown()
+
+    async def _edit_parts(self, ids: list[int], parts: tuple[str, ...]) -> str | None:
+        """editMessageText for each part; a part already showing its text ("message is not
+        modified") counts as edited. Returns the last `edit_date` Telegram gave."""
+        from telegram import error as tg
+
+        bot, request = self._bot()
+        edited: str | None = None
+        try:
+            for message_id, text in zip(ids, parts, strict=True):
+                request.answer = None
+                mode = self.settings.get("parse_mode")
+                try:
+                    result = await bot.edit_message_text(text=escaped(text, mode), chat_id=self.chat,
+                                                         message_id=message_id, parse_mode=mode)
+                except tg.BadRequest as error:
+                    if "not modified" in str(error.message).lower():
+                        continue
+                    raise self._failure(error, request.answer, ()) from None
+                except Exception as error:
+                    raise self._failure(error, request.answer, ()) from None
+                moment = getattr(result, "edit_date", None)
+                edited = moment.isoformat(timespec="seconds") if moment is not None else edited
+        finally:
+            await request.shutdown()
+        return edited
+
+    async def _delete_parts(self, ids: list[int]) -> None:
+        """deleteMessage for each part; one Telegram no longer has counts as deleted."""
+        from telegram import error as tg
+
+        bot, request = self._bot()
+        try:
+            for message_id in ids:
+                request.answer = None
+                try:
+                    await bot.delete_message(chat_id=self.chat, message_id=message_id)
+                except tg.BadRequest as error:
+                    if "not found" in str(error.message).lower():
+                        continue
+                    raise self._failure(error, request.answer, ()) from None
+                except Exception as error:
+                    raise self._failure(error, request.answer, ()) from None
         finally:
             await request.shutdown()
 

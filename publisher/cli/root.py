@@ -14,6 +14,9 @@ COMMANDS = {
     "confirm": ("draft_cmds", "help", ("Record a delivery whose outcome was unknown as found on the platform "
                                        "(approvers only; the post is checked with the platform first where the "
                                        "channel can look it up).")),
+    "correct": ("statement_cmds", "help", ("Write a correction of a delivered draft in $EDITOR: a new draft, "
+                                           "approved like any statement, then applied as an edit where the platform "
+                                           "allows it, else as a reply to the original post.")),
     "decide": ("case_cmds", "short_help", "Record the decision to ignore (or answer) a provocation."),
     "done": ("case_cmds", "short_help", "Mark a step done that happens outside the tool."),
     "drafts": ("draft_cmds", "help", "Rendered drafts: their payloads, approvals and deliveries."),
@@ -34,6 +37,9 @@ COMMANDS = {
     "unfreeze": ("case_cmds", "short_help", "Lift the freeze (approvers only)."),
     "users": ("console_cmds", "help", "People on the console: invite them to enrol a passkey, confirm it, revoke "
                                       "their access."),
+    "withdraw": ("statement_cmds", "help", ("Withdraw a delivered statement (approvers only, signed): delete the "
+                                            "post where the platform allows it, and record the withdrawal with its "
+                                            "reason.")),
     "worker": ("worker_cmds", "help", "Deliver approved drafts, retry, remind and time-stamp, until stopped (SIGTERM)."),
 }
 

@@ -119,7 +119,7 @@ def _silence(seconds: float) -> str:
 
 CHANNEL_WORDS = {"delivered": "delivered", "unknown": "unconfirmed", "sending": "unconfirmed",
                  "failed-permanent": "failing", "failed-retryable": "failing", "pending": "not sent",
-                 "not sent": "not sent"}
+                 "not sent": "not sent", "withdrawn": "withdrawn"}
 
 
 def _print_status(report) -> None:
@@ -146,6 +146,7 @@ def _print_status(report) -> None:
         table([[c.name, c.type, state_word(CHANNEL_WORDS.get(c.state, c.state)), for_people(c.at, zone), c.url or ""]
                for c in report.channels], [_("public channel"), _("type"), _("state"), _("at"), _("url")])
     _print_undelivered(report)
+    _print_changes(report)
     _print_approvals(report)
     _print_decision(report)
     _print_checklist(report)
@@ -192,6 +193,29 @@ def _print_undelivered(report) -> None:
         steps.setdefault((item.draft, item.next), []).append(item.channel)
     for (draft, step), channels in steps.items():
         say(_("  {draft} on {channels}: {step}").format(draft=draft, channels=", ".join(channels), step=step))
+
+
+def _print_changes(report) -> None:
+    from publisher.evidence.report_words import how_words
+
+    if not report.changes:
+        return
+    zone = session().app.config.timezone
+    say(_("Corrections and withdrawals:"))
+    for item in report.changes:
+        if item["kind"] == "corrected":
+            say(_("  {at} draft {draft} on {channel}: corrected by {correction}, {how}").format(
+                at=for_people(item["at"], zone), draft=item["draft"], channel=item["channel"],
+                correction=item["correction"], how=how_words(item["how"])))
+        elif item["kind"] == "withdrawal unfinished":
+            say(_("  {at} draft {draft} on {channel}: withdrawal not finished ({reason}); run `publish withdraw "
+                  "{draft} --reason TEXT` again").format(at=for_people(item["at"], zone), draft=item["draft"],
+                                                         channel=item["channel"],
+                                                         reason=item["reason"] or _("no outcome recorded")))
+        else:
+            say(_("  {at} draft {draft} on {channel}: withdrawn by {by} ({reason}), {how}").format(
+                at=for_people(item["at"], zone), draft=item["draft"], channel=item["channel"], by=item["by"],
+                reason=item["reason"], how=how_words(item["how"])))
 
 
 def _print_approvals(report) -> None:

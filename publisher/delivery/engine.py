@@ -23,6 +23,8 @@ Guarantees:
   next wait would pass the run's budget (`[delivery] budget`) or the publish deadline
   (while it is still ahead); the channel is left failed-retryable and
   `publish send DRAFT` resumes it.
+- A correction (`Draft.corrects`) is delivered the same way, applied to the original
+  post as an edit or a reply (`delivery.correction`), and followed by `statement.corrected`.
 - A freeze is checked before every attempt, retries included, and every half second
   of a retry's wait and of a request in flight: a frozen workspace sends nothing more,
   waiting retries abort, and requests on the wire are cut (their outcome is unknown).
@@ -40,6 +42,7 @@ from typing import TYPE_CHECKING, Any, Callable, ContextManager, Protocol
 from channels.base import Channel, DeliveryError, Duplicate, Message, Permanent, Receipt, Retryable
 from publisher.drafting.drafts import Delivery, DraftRecord, apply_delivery, load_draft
 from publisher.drafting.integrity import check_sendable
+from publisher.delivery.correction import corrected_data, correction_target
 from publisher.errors import BadInput, PublishError, Refused
 from publisher.delivery.interrupt import freeze_stops
 from publisher.incident.freeze import active_freeze, frozen_after
@@ -304,6 +307,8 @@ class _ChannelRun:
         self.first_attempt = delivery.first_attempt
         self.waited: float | None = None
         self.stopped: str | None = None
+        self.target = correction_target(app, record.draft, channel)
+        self.safe = channel.idempotent or (self.target is not None and self.target.how == "edit")
 
     def send(self) -> Receipt:
         app, draft, channel = self.app, self.record.draft, self.channel
@@ -322,7 +327,7 @@ class _ChannelRun:
         self.progress(channel.name, "sending", f"attempt {self.attempt}")
         try:
             with freeze_stops(lambda: frozen_after(app.store, seen)):
-                receipt = channel.send(message)
+                receipt = channel.send(message) if self.target is None else self.target.apply(channel, message)
         except Duplicate as error:
             receipt = error.receipt or Receipt(id=f"duplicate:{message.idempotency_key}")
             _record_delivered(app, draft, channel, self.attempt, receipt, duplicate=True)
@@ -336,10 +341,13 @@ class _ChannelRun:
             _record_failed(app, draft, channel, self.attempt, self.sent_parts, failure)
             raise failure from None
         _record_delivered(app, draft, channel, self.attempt, receipt)
+        if self.target is not None:
+            app.store.append("statement.corrected", actor=None, incident=draft.incident, draft=draft.id,
+                             channel=channel.name, data=corrected_data(draft, channel, self.target, receipt))
         return receipt
 
     def retryable(self, error: BaseException) -> bool:
-        return isinstance(error, Retryable) and (self.channel.idempotent or not error.maybe_delivered)
+        return isinstance(error, Retryable) and (self.safe or not error.maybe_delivered)
 
     def wait(self, retry_state: RetryCallState) -> float:
         """Exactly what the platform asked for, else exponential backoff with jitter."""
@@ -369,7 +377,11 @@ def _deliver_one(app: App, record: DraftRecord, channel: Channel, delivery: Deli
     from tenacity import Retrying, retry_if_exception
 
     draft = record.draft
-    run = _ChannelRun(app, record, channel, delivery, actor, clock, progress)
+    try:
+        run = _ChannelRun(app, record, channel, delivery, actor, clock, progress)
+    except Permanent as error:
+        progress(channel.name, "failed", error.reason)
+        return Outcome(channel.name, "failed-permanent", error.reason)
     retrying = Retrying(retry=retry_if_exception(run.retryable), wait=run.wait, stop=run.stop,
                         before_sleep=run.before_sleep, sleep=clock.sleep, reraise=True)
     try:
@@ -379,7 +391,7 @@ def _deliver_one(app: App, record: DraftRecord, channel: Channel, delivery: Deli
         return Outcome(channel.name, "held", "publishing is frozen; `publish send "
                        f"{draft.id}` resumes after `publish unfreeze`", attempts=run.attempt)
     except Retryable as error:
-        if error.maybe_delivered and not channel.idempotent:
+        if error.maybe_delivered and not run.safe:
             progress(channel.name, "unknown", error.reason)
             return Outcome(channel.name, "unknown", f"{error.reason}; {unconfirmed_hint(draft.id, channel.name)}",
                            attempts=run.attempt)
@@ -390,8 +402,10 @@ def _deliver_one(app: App, record: DraftRecord, channel: Channel, delivery: Deli
     except DeliveryError as error:
         progress(channel.name, "failed", error.reason)
         return Outcome(channel.name, "failed-permanent", error.reason, attempts=run.attempt)
-    progress(channel.name, "delivered", receipt.url or receipt.id)
-    return Outcome(channel.name, "delivered", receipt.id, receipt.url, run.attempt)
+    how = {"edit": "corrected in place", "reply": "correction posted as a reply to the original post"}
+    shown = f"{how[run.target.how]}: " if run.target is not None else ""
+    progress(channel.name, "delivered", shown + (receipt.url or receipt.id))
+    return Outcome(channel.name, "delivered", shown + receipt.id, receipt.url, run.attempt)
 
 
 def _merge_parts(known: list[dict[str, Any]], sent: tuple[Receipt, ...]) -> list[dict[str, Any]]:

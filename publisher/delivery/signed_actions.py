@@ -1,7 +1,8 @@
 """Every signed action in one place, for both faces: freeze, unfreeze, decide,
-approve (then send unless frozen), reject, confirm, confirming someone's passkey, and
-changing the cabinet (add or change a person, remove one, co-sign a waiting change, set
-the quorum); signed by passkey on the console, by SSH key on the command line.
+approve (then send unless frozen), reject, confirm, withdraw a statement, confirming
+someone's passkey, and changing the cabinet (add or change a person, remove one, co-sign
+a waiting change, set the quorum); signed by passkey on the console, by SSH key on the
+command line.
 
 Guarantees: the message signed is `signatures.action_message` over exactly the data the
 event will record (a reason, a decision, the freeze lifted, an approval's draft hash,
@@ -20,6 +21,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from publisher.delivery.approve import Approval, approve_and_send
 from publisher.delivery.confirm import confirm_delivery, confirmation_data
+from publisher.delivery.withdrawal import request_data, withdraw
 from publisher.drafting.approvals import reject
 from publisher.drafting.drafts import load_draft
 from publisher.errors import BadInput, Refused
@@ -33,14 +35,19 @@ from publisher.log.signatures import action_message
 if TYPE_CHECKING:
     from publisher.workspace.app import App
 
-ACTIONS = ("freeze", "unfreeze", "decide", "approve", "reject", "confirm", "confirm-passkey", "people-add",
-           "people-remove", "people-approve", "people-quorum")
+ACTIONS = ("freeze", "unfreeze", "decide", "approve", "reject", "confirm", "confirm-passkey", "withdraw",
+           "people-add", "people-remove", "people-approve", "people-quorum")
 PEOPLE_ACTIONS = ("people-add", "people-remove", "people-approve", "people-quorum")
 Fields = dict[str, Any]
 
 
 def _text(fields: Fields, name: str) -> str:
     return str(fields.get(name) or "")
+
+
+def _channels(fields: Fields) -> tuple[str, ...]:
+    value = fields.get("channels") or ()
+    return (value,) if isinstance(value, str) else tuple(str(name) for name in value)
 
 
 def message(app: App, action: str, person: str, fields: Fields) -> bytes:
@@ -80,6 +87,8 @@ def message(app: App, action: str, person: str, fields: Fields) -> bytes:
         channel = _text(fields, "channel")
         data = confirmation_data(app, draft_id, channel, person, _text(fields, "url"))[1]
         return action_message("confirm", f"{draft_id}/{channel}", data, person)
+    if action == "withdraw":
+        return action_message("withdraw", draft_id, request_data(app, draft_id, reason, _channels(fields)), person)
     raise BadInput(_("unknown action {action!r}.").format(action=action))
 
 
@@ -116,6 +125,8 @@ def act(app: App, action: str, person: str, fields: Fields, *, credential: dict[
     if action == "confirm":
         return confirm_delivery(app, draft_id, _text(fields, "channel"), person, _text(fields, "url"), key=key,
                                 signature=signature)
+    if action == "withdraw":
+        return withdraw(app, draft_id, person, reason, _channels(fields), key=key, signature=signature)
     if action == "confirm-passkey":
         return people.confirm(app, _text(fields, "name"), person, _text(fields, "fingerprint"), key=key,
                               signature=signature)

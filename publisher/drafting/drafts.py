@@ -8,8 +8,9 @@ Guarantees:
   older one still awaiting approval.
 - Each payload has already passed its channel's length rule (rejected, or split into
   the numbered parts that will be sent); nothing is re-rendered or cut after this.
-- A draft's state (approvals, rejection, supersession, deliveries) is derived from its
-  events in the log, never stored apart; a signed action whose signature does not
+- A draft's state (approvals, rejection, supersession, deliveries, withdrawals) is
+  derived from its events in the log, never stored apart; a `statement.withdrawn` outcome
+  counts only when the signed `withdrawal.requested` it answers counts; a signed action whose signature does not
   verify (`publisher.incident.identity`) is kept apart in `unverified` and never counts.
 """
 from __future__ import annotations
@@ -66,14 +67,18 @@ class Draft:
     variables: dict[str, Any]
     reply_to: str | None
     payloads: dict[str, Payload]
+    corrects: str | None = None
+    """The delivered draft this one corrects (`publish correct`), else None."""
 
     def computed_hash(self) -> str:
-        return draft_hash(self.incident, self.template, self.language, self.reply_to, self.payloads)
+        return draft_hash(self.incident, self.template, self.language, self.reply_to, self.payloads, self.corrects)
 
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["payloads"] = {name: {**asdict(payload), "parts": list(payload.parts)}
                             for name, payload in self.payloads.items()}
+        if self.corrects is None:
+            del data["corrects"]
         return data
 
 
@@ -90,6 +95,8 @@ class Delivery:
     sent_parts: list[dict[str, Any]] = field(default_factory=list)
     at: str | None = None
     first_attempt: str | None = None
+    withdrawn: dict[str, Any] | None = None
+    """The `statement.withdrawn` outcome on this channel ({at, how, reason, platform_time}), else None."""
 
 
 @dataclass
@@ -132,19 +139,22 @@ class DraftRecord:
 
 
 def draft_hash(incident: str, template: str, language: str, reply_to: str | None,
-               payloads: Mapping[str, Payload | Mapping[str, Any]]) -> str:
+               payloads: Mapping[str, Payload | Mapping[str, Any]], corrects: str | None = None) -> str:
     """A draft's hash, defined here once: rendering, editing, the check before a send and
     `publish log verify` all call this. sha256 over the canonical JSON (`canonical_bytes`) of
-    the incident, template, language, reply target and each channel's payload type,
-    title and parts. A payload is a `Payload`, or as stored in a draft.rendered event."""
+    the incident, template, language, reply target, the draft a correction corrects (only
+    when it is one, so other drafts hash as they always did) and each channel's payload
+    type, title and parts. A payload is a `Payload`, or as stored in a draft.rendered event."""
     import hashlib
 
     hashed = {name: {"type": payload.type, "title": payload.title, "parts": payload.parts}
               if isinstance(payload, Payload) else
               {"type": payload["type"], "title": payload["title"], "parts": tuple(payload["parts"])}
               for name, payload in payloads.items()}
-    content = {"incident": incident, "template": template, "language": language, "reply_to": reply_to,
-               "payloads": hashed}
+    content: dict[str, Any] = {"incident": incident, "template": template, "language": language,
+                               "reply_to": reply_to, "payloads": hashed}
+    if corrects is not None:
+        content["corrects"] = corrects
     return hashlib.sha256(canonical_bytes(content)).hexdigest()
 
 
@@ -242,7 +252,8 @@ def save_draft(app: App, draft: Draft) -> tuple[DraftRecord, bool]:
         return load_draft(app, draft.id), False
     require_role(app, draft.author, "render")
     previous = [record for record in list_drafts(app, draft.incident)
-                if record.draft.template == draft.template and record.status == "awaiting approval"]
+                if record.draft.template == draft.template and record.status == "awaiting approval"
+                and not record.draft.corrects]
     data = draft.as_dict()
     app.store.append("draft.rendered", actor=draft.author, incident=draft.incident, draft=draft.id, data=data)
     record_public_channels(app, draft.incident, draft.author)
@@ -300,6 +311,7 @@ def _record(events: list[Event], required: int) -> DraftRecord:
     draft = _draft_from(rendered.data)
     record = DraftRecord(draft, from_iso(rendered.ts), required,
                          deliveries={name: Delivery(name) for name in draft.payloads})
+    requests: dict[int, Event] = {}
     for event in events[1:]:
         if event.kind == "draft.approved":
             record.approvals.append(event)
@@ -307,9 +319,21 @@ def _record(events: list[Event], required: int) -> DraftRecord:
             record.rejection = event
         elif event.kind == "draft.superseded":
             record.superseded_by = event.data.get("by")
+        elif event.kind == "withdrawal.requested":
+            requests[event.seq] = event
+        elif event.kind == "statement.withdrawn" and event.channel in record.deliveries \
+                and event.data.get("request") in requests and not record.deliveries[event.channel].withdrawn:
+            record.deliveries[event.channel].withdrawn = withdrawal(event, requests[event.data["request"]])
         elif event.kind.startswith("delivery.") and event.channel in record.deliveries:
             apply_delivery(record.deliveries[event.channel], event)
     return record
+
+
+def withdrawal(event: Event, request: Event) -> dict[str, Any]:
+    """A `statement.withdrawn` outcome as the draft's record keeps it, with who asked."""
+    data = event.data
+    return {"at": event.ts, "how": data.get("how"), "reason": data.get("reason"),
+            "platform_time": data.get("platform_time"), "by": request.actor, "answer": data.get("answer")}
 
 
 def apply_delivery(delivery: Delivery, event: Event) -> None:

@@ -112,12 +112,12 @@ def _apply(app: App, draft: Draft, edits: dict[str, tuple[str, str]]) -> Draft:
         old = payloads[name]
         if title == old.title and text == unnumbered(old):
             continue
-        payloads[name] = _payload(app, old, title or old.title, text, draft.template)
+        payloads[name] = edited_payload(app, old, title or old.title, text, draft.template)
     digest = draft_hash(draft.incident, draft.template, draft.language, draft.reply_to, payloads)
     return replace(draft, id=digest[:12], hash=digest, payloads=payloads)
 
 
-def _payload(app: App, old: Payload, title: str, text: str, template: str) -> Payload:
+def edited_payload(app: App, old: Payload, title: str, text: str, template: str) -> Payload:
     channel = app.channel(old.channel)
     counting = channel.counting
     what = _("channel {name!r}: the edited {template} text ({unit})").format(

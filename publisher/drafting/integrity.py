@@ -69,12 +69,13 @@ def draft_problem(seq: int, event: dict[str, Any]) -> Tampered | None:
     try:
         data = event["data"]
         payloads = data["payloads"]
-        if data.keys() != DRAFT_FIELDS:
+        if data.keys() not in (DRAFT_FIELDS, DRAFT_FIELDS - {"corrects"}):
             raise ValueError
         for payload in payloads.values():
             if payload.keys() != PAYLOAD_FIELDS:
                 raise ValueError
-        computed = draft_hash(data["incident"], data["template"], data["language"], data["reply_to"], payloads)
+        computed = draft_hash(data["incident"], data["template"], data["language"], data["reply_to"], payloads,
+                              data.get("corrects"))
     except (KeyError, TypeError, ValueError, AttributeError):
         return Tampered(seq, str(draft), _("its payloads cannot be read"))
     if computed != data["hash"] or data["id"] != computed[:12] or draft != data["id"]:

@@ -21,6 +21,10 @@ Guarantees:
 - The log's head hash and a verification are part of it (the incident's rows, their
   links and the head anchor by default, the whole chain with `--verify full`); a broken
   chain is stated in the report, never hidden.
+- Corrections and withdrawals of a statement (`evidence.changes`) are listed with the
+  statement they changed (each draft's `changes`, a section of their own and the
+  timeline), with how each reached the platform and the platform's answer; a statement
+  withdrawn before the publish deadline no longer counts from that moment.
 - The report is the same data in every format: JSON is `build_report()` as is; Markdown
   and HTML render it (the HTML is one self-contained file, its timeline an inline SVG).
 """
@@ -30,7 +34,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from publisher.drafting.integrity import mismatch
-from publisher.evidence.report_words import confirmation, proof
+from publisher.evidence.report_words import confirmation, how_words, proof
 from publisher.evidence.view import decision_dict
 from publisher.timeparse import from_iso, hours, iso
 from publisher.i18n import _
@@ -78,7 +82,10 @@ def build_report(app: App, incident_id: str, scope: str = "incident") -> dict[st
         "prepared": _clock(status.prepared),
         "published": _clock(status.published),
         "channels": _channels(status, seen),
-        "drafts": [_draft(record) for record in status.drafts],
+        "drafts": [{**_draft(record), "corrects": record.draft.corrects,
+                    "changes": [change for change in status.changes if change["draft"] == record.draft.id]}
+                   for record in status.drafts],
+        "statement_changes": status.changes,
         "timeline": timeline(seen),
         "checklist": [item.as_dict() for item in status.checklist],
         "decision": decision_dict(status.decision) if status.decision else None,
@@ -223,6 +230,15 @@ def _entry(event: Event) -> dict[str, Any] | None:
                                                          error=data.get("error"), why=data.get("reason"))),
         "freeze": ("freeze", _("Publishing frozen: {why}").format(why=data.get("reason"))),
         "unfreeze": ("freeze", _("Freeze lifted: {why}").format(why=data.get("reason"))),
+        "statement.corrected": ("delivery", _(
+            "Draft {draft} corrected on {channel} ({how}), correction {correction}").format(
+            draft=data.get("corrects"), channel=channel, how=how_words(data.get("how")), correction=draft)),
+        "withdrawal.requested": ("delivery", _("Withdrawal of draft {draft} asked ({channels}): {why}").format(
+            draft=draft, channels=", ".join(str(name) for name in data.get("channels") or []), why=data.get("reason"))),
+        "statement.withdrawn": ("delivery", _("Draft {draft} withdrawn on {channel} ({how})").format(
+            draft=draft, channel=channel, how=how_words(data.get("how")))),
+        "withdrawal.failed": ("failure", _("Withdrawal of draft {draft} on {channel} failed: {why}").format(
+            draft=draft, channel=channel, why=data.get("reason"))),
         "step.done": ("step", _("Step {step} done: {note}").format(step=data.get("step"), note=note) if note
                       else _("Step {step} done").format(step=data.get("step"))),
     }

@@ -105,3 +105,13 @@ def draft_warnings(draft: dict[str, Any]) -> str:
                  seq=item["seq"], kind=item["kind"], by=item["by"], reason=item["reason"])
              for item in draft.get("not_counted", [])]
     return "; ".join(said)
+
+
+def how_words(how: Any) -> str:
+    """How a correction or a withdrawal reached the platform, in words."""
+    words = {"edit": _("edited in place"), "reply": _("posted as a reply to the original post"),
+             "deleted": _("deleted on the platform"),
+             "cannot": _("the platform cannot delete it: to be removed by hand"),
+             "failed": _("failed; `publish withdraw` again takes it up"),
+             "started": _("begun, no outcome recorded; `publish withdraw` again takes it up")}
+    return words.get(str(how), str(how))

@@ -34,6 +34,7 @@ from typing import Any, NamedTuple
 from publisher.delivery.next_steps import next_step
 from publisher.drafting.drafts import DraftRecord
 from publisher.errors import BadInput
+from publisher.evidence.changes import statement_changes
 from publisher.evidence.view import IncidentView, view
 from publisher.i18n import _
 from publisher.incident.incidents import Incident
@@ -176,6 +177,8 @@ class Status:
     unwitnessed: str | None = None
     zone: tzinfo | None = None
     """The organisation's time zone: the times in the warnings are shown in it."""
+    changes: list[dict[str, Any]] = field(default_factory=list)
+    """The corrections and withdrawals of its statements (`evidence.changes`)."""
 
     @property
     def warnings(self) -> list[str]:
@@ -197,8 +200,9 @@ class Status:
                 "prepared": self.prepared.as_dict(), "published": self.published.as_dict(),
                 "channels": [channel._asdict() for channel in self.channels], "warnings": self.warnings,
                 "unconfirmed": [item._asdict() for item in self.unconfirmed],
-                "drafts": [{"id": record.draft.id, "template": record.draft.template, "status": record.status}
-                           for record in self.drafts],
+                "drafts": [{"id": record.draft.id, "template": record.draft.template, "status": record.status,
+                            "corrects": record.draft.corrects} for record in self.drafts],
+                "changes": self.changes,
                 "checklist": [item.as_dict() for item in self.checklist],
                 "decision": event_dict(self.decision), "frozen": event_dict(self.frozen),
                 "undelivered": [item.as_dict() for item in self.undelivered]}
@@ -221,8 +225,9 @@ def _ready(app: App, record: DraftRecord) -> tuple[datetime, Event | None] | Non
 
 
 def counts(record: DraftRecord) -> bool:
-    """Whether a draft can be the response at all: a superseded or rejected one never is."""
-    return record.rejection is None and not record.superseded_by
+    """Whether a draft can be the response at all: a superseded or rejected one never is,
+    nor a correction (the statement it corrects is the one that counts)."""
+    return record.rejection is None and not record.superseded_by and not record.draft.corrects
 
 
 def counted_approvals(record: DraftRecord) -> list[Event]:
@@ -270,7 +275,8 @@ def status_of(seen: IncidentView) -> Status:
     public, required = seen.required_channels()
     counted = [record for record in required if record.draft.template in published_kinds
                and _ready(app, record) is not None]
-    states = [_channel_state(channel.name, channel.type, counted) for channel in public]
+    publish_deadline = incident.first_seen + timedelta(hours=app.config.publish_hours)
+    states = [_channel_state(channel.name, channel.type, counted, publish_deadline) for channel in public]
     delivered = [from_iso(state.at) for state in states if state.state == "delivered" and state.at]
     published_at = max(delivered) if public and len(delivered) == len(public) else None
     start = incident.first_seen
@@ -297,7 +303,7 @@ def status_of(seen: IncidentView) -> Status:
         states, records, checklist=items, decision=seen.decision,
         frozen=seen.frozen, unconfirmed=unconfirmed_deliveries(app, records),
         undelivered=undelivered(app, records, seen.frozen is not None), unwitnessed=unwitnessed_note(app),
-        zone=app.config.timezone)
+        zone=app.config.timezone, changes=statement_changes(seen))
 
 
 def prepared_by(app: App, records: list[DraftRecord],
@@ -362,12 +368,23 @@ def _newest_incident(app: App) -> int:
     return int(number) if number.isdigit() else 0
 
 
-def _channel_state(name: str, type_name: str, records: list[DraftRecord]) -> ChannelState:
+def _channel_state(name: str, type_name: str, records: list[DraftRecord], deadline: datetime) -> ChannelState:
+    """The best delivery of a response on the channel. A delivery withdrawn before the
+    publish deadline does not count from the moment it was withdrawn (the channel shows
+    "withdrawn" unless another draft reached it); one withdrawn after the deadline
+    still proves the verdict it made, which never changes."""
     best = ChannelState(name, type_name, "not sent")
-    rank = {"not sent": 0, "pending": 1, "failed-permanent": 2, "failed-retryable": 3, "sending": 4, "unknown": 5}
+    rank = {"not sent": 0, "withdrawn": 1, "pending": 2, "failed-permanent": 3, "failed-retryable": 4, "sending": 5,
+            "unknown": 6}
     for record in records:
         delivery = record.deliveries.get(name)
         if delivery is None or not counts(record):
+            continue
+        withdrawn = delivery.withdrawn
+        if delivery.state == "delivered" and withdrawn and from_iso(withdrawn["at"]) <= deadline:
+            if best.state != "delivered" and rank.get(best.state, 0) < rank["withdrawn"]:
+                best = ChannelState(name, type_name, "withdrawn", withdrawn["at"],
+                                    (delivery.receipt or {}).get("url"), record.draft.id)
             continue
         if delivery.state == "delivered":
             at = delivery.at

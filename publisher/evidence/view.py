@@ -14,7 +14,8 @@ Guarantees:
   public channel of the set recorded for the incident (`incident.verdict_set`: when it
   opened and each draft was rendered, never the live config) has one of its drafts; a
   `single` complaint when the reply has reached the public channel(s) of the source
-  post's platform. A decision not to answer waives the playbook's waivable steps, and
+  post's platform. A correction of a statement is never a statement of its own for the
+  checklist or the verdicts. A decision not to answer waives the playbook's waivable steps, and
   says who decided it, when and why.
 """
 from __future__ import annotations
@@ -92,6 +93,8 @@ class IncidentView:
         delivered: dict[str, list[datetime]] = {}
         first_public: list[datetime] = []
         for record in self.drafts:
+            if record.draft.corrects:
+                continue
             done = _completed(record)
             if done is not None:
                 delivered.setdefault(record.draft.template, []).append(done)

@@ -123,7 +123,8 @@ def _pending(kind: str, actor: str, incident: str | None, draft: str | None, cha
 
 
 APPROVER_ACTIONS = frozenset({"draft.approved", "unfreeze", "incident.decided", "delivery.confirmed",
-                              "delivery.retry", "incident.edited", "incident.voided"})
+                              "delivery.retry", "incident.edited", "incident.voided",
+                              "withdrawal.requested"})
 """Recorded actions that count only when their actor was an approver at that row."""
 
 

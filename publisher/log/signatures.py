@@ -78,6 +78,7 @@ ACTIONS: dict[str, tuple[str, str]] = {
     "delivery.retry": ("retry", "draft/channel"),
     "incident.edited": ("edit", "incident"),
     "incident.voided": ("void", "incident"),
+    "withdrawal.requested": ("withdraw", "draft"),
     "key.enrolled": ("enrol", "name"),
     "key.revoked": ("revoke", "name"),
     "person.added": ("person-add", "name"),

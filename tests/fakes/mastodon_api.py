@@ -50,6 +50,7 @@ class FakeMastodon(FakeServer):
         self.username = username
         self.max_characters = max_characters
         self.statuses: dict[str, dict] = {}
+        self.deleted: list[str] = []
         self.keys: dict[str, tuple[str, datetime]] = {}
         self.slow_next = 0.0
         self.lose_next = False
@@ -81,6 +82,8 @@ class FakeMastodon(FakeServer):
             return Reply(401, {"error": "The access token is invalid"}, headers=dict(JSON))
         if request.method == "POST" and request.path == "/api/v1/statuses":
             return self._post(request)
+        if request.method in ("PUT", "DELETE") and request.path.startswith("/api/v1/statuses/"):
+            return self._change(request)
         if request.method == "GET" and request.path.startswith("/api/v1/statuses/"):
             found = self.statuses.get(request.path.rsplit("/", 1)[-1])
             if found is not None:
@@ -90,6 +93,26 @@ class FakeMastodon(FakeServer):
         if request.method == "GET" and request.path == f"/api/v1/accounts/{ACCOUNT_ID}/statuses":
             return self._timeline(request)
         return Reply(404, {"error": "Record not found"}, headers=dict(JSON))
+
+    def _change(self, request: Request) -> Reply:
+        """PUT edits a status in place (docs.joinmastodon.org/methods/statuses/#edit: 200 with
+        the Status, `edited_at` set); DELETE removes it (#delete: 200 with the Status and its
+        source `text`); an unknown id is 404 "Record not found" for both."""
+        status_id = request.path.rsplit("/", 1)[-1]
+        with self._state:
+            found = self.statuses.get(status_id)
+            if found is None:
+                return Reply(404, {"error": "Record not found"}, headers=dict(JSON))
+            if request.method == "DELETE":
+                del self.statuses[status_id]
+                self.deleted.append(status_id)
+                return Reply(200, {**found, "text": found.get("source_text", "")}, headers={**JSON, **rate_headers(296)})
+            fields = request.json() if "json" in (request.header("Content-Type") or "") else request.form()
+            text = str(fields.get("status") or "")
+            if not text.strip():
+                return Reply(422, {"error": "Validation failed: Text can't be blank"}, headers=dict(JSON))
+            found.update(content=render(text), edited_at=iso(self.now()), source_text=text)
+        return Reply(200, found, headers={**JSON, **rate_headers(296)})
 
     def _timeline(self, request: Request) -> Reply:
         asked = {key: values[-1] for key, values in request.query.items()}
@@ -148,6 +171,7 @@ class FakeMastodon(FakeServer):
             "reblogs_count": 0,
             "favourites_count": 0,
             "content": render(text),
+            "edited_at": None,
             "reblog": None,
             "account": self._account(),
             "media_attachments": [],

@@ -52,6 +52,8 @@ class FakeTelegram(FakeServer):
         self.removed: set[int] = set()
         self.sent: list[dict[str, Any]] = []
         self.failures: dict[int, Reply] = {}
+        self.deleted: list[int] = []
+        self.undeletable: set[int] = set()
         self._ids = itertools.count(501)
         self._calls = itertools.count(1)
 
@@ -102,7 +104,47 @@ class FakeTelegram(FakeServer):
         if method == "sendMessage":
             failure = self.failures.get(next(self._calls))
             return failure or self._send(self.params(request))
+        if method == "editMessageText":
+            return self._edit(self.params(request))
+        if method == "deleteMessage":
+            return self._delete(self.params(request))
         return self.error(404, "Not Found")
+
+    def _find(self, fields: dict[str, Any]) -> dict[str, Any] | None:
+        chat = self.chats.get(str(fields.get("chat_id", "")).lower())
+        return next((m for m in self.sent if chat is not None and m["chat"] == chat
+                     and m["message_id"] == int(fields.get("message_id") or 0)), None)
+
+    def _edit(self, fields: dict[str, Any]) -> Reply:
+        """editMessageText (core.telegram.org/bots/api#editmessagetext): the edited Message
+        with `edit_date`; the same text again is the real 400 "message is not modified", an
+        unknown message the 400 "message to edit not found"."""
+        found = self._find(fields)
+        if found is None:
+            return self.error(400, "Bad Request: message to edit not found")
+        try:
+            text = shown_text(str(fields.get("text", "")), fields.get("parse_mode") or None)
+        except Unparsable as refused:
+            return self.error(400, f"Bad Request: can't parse entities: {refused}")
+        if text == found["text"]:
+            return self.error(400, "Bad Request: message is not modified: specified new message content and "
+                                   "reply markup are exactly the same as a current content and reply markup of "
+                                   "the message")
+        found.update(text=text, edit_date=self.date + 60)
+        return self.ok(found)
+
+    def _delete(self, fields: dict[str, Any]) -> Reply:
+        """deleteMessage (core.telegram.org/bots/api#deletemessage): `true`; an unknown
+        message is the 400 "message to delete not found"; one in `undeletable` (older than
+        48 hours for a bot) the 400 "message can't be deleted"."""
+        found = self._find(fields)
+        if found is None:
+            return self.error(400, "Bad Request: message to delete not found")
+        if found["message_id"] in self.undeletable:
+            return self.error(400, "Bad Request: message can't be deleted")
+        self.sent.remove(found)
+        self.deleted.append(found["message_id"])
+        return self.ok(True)
 
     def _send(self, fields: dict[str, Any]) -> Reply:
         chat = self.chats.get(str(fields.get("chat_id", "")).lower())
