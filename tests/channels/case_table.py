@@ -30,8 +30,7 @@ from tests.fakes.webhooks import attempt, make_message, visible_texts
 
 ROOT = Path(__file__).resolve().parents[2]
 SDKS = frozenset({"requests", "urllib3", "httpx", "httpcore", "tweepy", "oauthlib", "requests_oauthlib", "telegram",
-                  "facebook", "atproto", "atproto_client", "atproto_core", "atproto_server", "pydantic", "PIL"})
-                  "facebook", "atproto", "atproto_client", "atproto_core", "atproto_server", "pydantic",
+                  "facebook", "atproto", "atproto_client", "atproto_core", "atproto_server", "pydantic", "PIL",
                   "nio", "aiohttp"})
 
 
