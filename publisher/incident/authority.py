@@ -27,7 +27,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "viewer": frozenset({"view"}),
     "operator": frozenset({"view", "open", "render", "done"}),
     "approver": frozenset({"view", "open", "render", "done", "approve", "reject", "freeze", "unfreeze", "decide",
-                           "confirm", "people"}),
+                           "confirm", "people", "send", "retry", "void"}),
 }
 
 
