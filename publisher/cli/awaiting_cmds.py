@@ -33,7 +33,7 @@ def awaiting(as_user: str | None, as_json: bool) -> None:
     if found.empty:
         say(_("Nothing awaits you."))
     if found.freeze:
-        say(_("Publishing is frozen since {at} by {who}: {why}. Lift it: publish unfreeze --reason TEXT --send").format(
+        say(_("Publishing is frozen since {at} by {who}; reason, as typed: {why}. Lift it: publish unfreeze --reason TEXT --send").format(
             at=when(found.freeze.at), who=found.freeze.by, why=found.freeze.reason))
     if found.to_approve:
         say(_("Drafts you may approve:"))
@@ -52,7 +52,7 @@ def awaiting(as_user: str | None, as_json: bool) -> None:
     if found.mine:
         say(_("Your drafts:"))
         table([[item.draft, item.incident, item.template, state_word(item.status),
-                _("{who}: {reason}").format(who=item.rejected_by, reason=item.reason) if item.rejected_by else ""]
+                _("{who}, as typed: {reason}").format(who=item.rejected_by, reason=item.reason) if item.rejected_by else ""]
                for item in found.mine],
               [_("draft"), _("incident"), _("template"), _("status"), _("rejected")])
 
