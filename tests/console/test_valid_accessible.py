@@ -49,6 +49,20 @@ def vnu_errors(pages: dict[str, str], folder: Path) -> list[str]:
             for m in json.loads(done.stdout)["messages"] if m.get("type") == "error"]
 
 
+def _decision_bar_in_reach(page, name: str) -> None:
+    """On a phone, the text comes first and the approve button stays at the bottom of the
+    screen while the text scrolls under it."""
+    button = page.locator(".actionbar button.primary")
+    for scrolled in (0, 600):
+        page.evaluate(f"window.scrollTo(0, {scrolled})")
+        box = button.bounding_box()
+        assert box is not None and 0 <= box["y"] and box["y"] + box["height"] <= VIEWPORTS[0]["height"], box
+    page.evaluate("window.scrollTo(0, 0)")
+    first_text = page.locator(".preview").first.bounding_box()
+    assert first_text is not None and first_text["y"] < button.bounding_box()["y"]
+    page.screenshot(path=str(shot(page, name)).replace(".png", "-screen.png"))
+
+
 def test_every_console_page_passes_vnu_and_axe_at_phone_and_desktop_width(workspace, tmp_path):
     port = free_port()
     configure(workspace, port, extra=THREAD)
@@ -99,6 +113,7 @@ def test_every_console_page_passes_vnu_and_axe_at_phone_and_desktop_width(worksp
             check(f"incident-{language}", f"{base}/incidents/{incident}")
             check(f"incident-new-{language}", f"{base}/incidents/new")
             check(f"draft-{language}", f"{base}/drafts/{draft}")
+            _decision_bar_in_reach(page, f"draft-bar-{language}")
             check(f"draft-delivered-{language}", f"{base}/drafts/{delivered}")
             check(f"log-{language}", f"{base}/log")
             check(f"people-{language}", f"{base}/people")
