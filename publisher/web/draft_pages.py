@@ -69,7 +69,7 @@ async def approve_and_send(console: Any, actor: str, fields: dict[str, Any], cre
     approval = await call(decided_then_in_background,
                           lambda announce: act(console.app, "approve", actor, fields, credential=credential, announce=announce),
                           then, f"deliver-{draft_id}")
-    said = decision_sentence(approval)
+    said = decision_sentence(approval, console.app.config.timezone)
     if approval.refused is not None:
         return JSONResponse({"error": said, "result": approval.result, "status": approval.record.status},
                             status_code=409)
