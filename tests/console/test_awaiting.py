@@ -164,6 +164,6 @@ def test_the_spanish_console_has_no_english_state_word(workspace):
     for path in ("/?lang=es", f"/drafts/{draft}?lang=es", "/incidents/1?lang=es"):
         page = client.get(path).text
         assert "Lo que me espera" in page or "Borrador" in page or "Incidente" in page
-        for english in ("awaiting approval", ">pending<", ">open<", ">done<", ">due<", ">late<", " left", " late<",
+        for english in ("awaiting approval", ">pending<", ">open<", ">done<", ">due<", ">late<", " left", " late<", " public ",
                         "PASS", "FAIL"):
             assert english not in page, (path, english)
