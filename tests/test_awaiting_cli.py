@@ -82,3 +82,19 @@ def test_someone_outside_the_cabinet_is_told_so(workspace):
     configure(workspace, free_port())
     result = workspace.run("awaiting", user="nobody")
     assert result.exit_code == 0 and "not in the cabinet" in result.output
+
+
+def test_spanish_command_output_says_states_and_verdicts_in_spanish(workspace):
+    import re
+
+    configure(workspace, free_port())
+    incident = workspace.open_incident(case=2)
+    draft = workspace.render("--case", "2", "--template", "apology", "--incident", incident, user="marta")
+    spanish = {"PUBLISH_LANG": "es", "COLUMNS": "200"}
+    said = "\n".join(workspace.run(*args, user="ana", env=spanish).output for args in (
+        ("incident", "list"), ("drafts", "list"), ("drafts", "show", draft), ("status", incident)))
+    assert "abierta" in said and "pendiente de aprobación" in said and "público" in said
+    for english in ("open", "awaiting approval", "pending", "public", "due", "late", "PASS", "FAIL"):
+        assert not re.search(rf"\b{english}\b", said), english
+    assert workspace.run("approve", draft, user="ana").exit_code == 0
+    assert "CUMPLE" in workspace.run("status", incident, user="ana", env=spanish).output
