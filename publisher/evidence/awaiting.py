@@ -3,10 +3,10 @@
 
 Guarantees: the person's role comes from the cabinet at the log's head
 (`publisher.incident.roster`), never from a config or a cookie; everything else from
-the log and the injected clock.
+the log and the injected clock; only open incidents count (not resolved, not void).
 - An approver sees the drafts they may approve (awaiting approval, not rejected or
-  superseded, of an incident that is not void, not approved by them already, and not
-  their own when `[approvals] self_approval = false`), oldest deadline first, each with
+  superseded, not approved by them already, and not their own when `[approvals]
+  self_approval = false`), oldest deadline first, each with
   its incident, case, template, the time left before the 12 h and 48 h deadlines and
   who else may approve it; the approved drafts not yet sent everywhere (to send once no
   freeze holds); the due or late steps of open incidents (an approver may approve,
@@ -19,11 +19,12 @@ The JSON keeps English tokens and UTC times; what people read is said by the fac
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from publisher.drafting.drafts import DraftRecord, is_internal_brief, list_drafts
-from publisher.evidence.status import incident_status
+from publisher.drafting.drafts import DraftRecord, is_internal_brief
+from publisher.evidence.status import status_of
+from publisher.evidence.view import view
 from publisher.incident.freeze import active_freeze
 from publisher.incident.incidents import Incident, list_incidents
 from publisher.incident.roster import cabinet
@@ -138,33 +139,38 @@ class Awaiting:
 
 
 def awaiting(app: App, person: str) -> Awaiting:
-    """What awaits `person` now (see the module's guarantees)."""
+    """What awaits `person` now (see the module's guarantees): one view of each open
+    incident (`publisher.evidence.view`), so the cost grows with the open incidents and
+    their drafts, never with the log."""
     made = cabinet(app)
     found = made.people.get(person)
     role = found.role if found else None
     result = Awaiting(person, role, app.clock())
     if role not in ("approver", "operator"):
         return result
-    incidents = {incident.id: incident for incident in list_incidents(app)}
-    live = {key: incident for key, incident in incidents.items() if incident.void is None}
-    records = [record for record in list_drafts(app) if record.draft.incident in live
-               and not is_internal_brief(record.draft)]
     frozen = active_freeze(app)
-    if role == "approver":
-        approvers = made.approvers()
-        result.to_approve = sorted(
-            (_to_approve(app, record, live[record.draft.incident], person, approvers, result.now)
-             for record in records if _may_approve(app, record, person)),
-            key=lambda item: (item.prepare_deadline, item.rendered_at, item.draft))
-        if frozen is None:
-            result.to_send = [_to_send(record) for record in records if _waiting(record)]
+    approvers = made.approvers()
+    for incident in list_incidents(app):
+        if incident.state != "open" or incident.void is not None:
+            continue
+        seen = view(app, incident.id)
+        records = [record for record in seen.drafts if not is_internal_brief(record.draft)]
+        if role == "approver":
+            result.to_approve += [_to_approve(app, record, incident, person, approvers, result.now)
+                                  for record in records if _may_approve(app, record, person)]
+            result.to_send += [_to_send(record) for record in records if frozen is None and _waiting(record)]
         else:
-            result.freeze = _freeze(frozen)
-    else:
-        result.mine = [_mine(record) for record in records if record.draft.author == person
-                       and record.status in (AWAITING, REJECTED)]
-    result.steps = _steps(app, [incident for incident in live.values() if incident.state == "open"],
-                          manual_only=role != "approver")
+            result.mine += [_mine(record) for record in records if record.draft.author == person
+                            and record.status in (AWAITING, REJECTED)]
+        result.steps += [StepOwed(incident.id, incident.case, item.id, item.title, item.state, item.deadline,
+                                  item.manual)
+                         for item in status_of(seen).checklist
+                         if item.state in OWED and (item.manual or role == "approver")]
+    result.to_approve.sort(key=lambda item: (item.prepare_deadline, item.rendered_at, item.draft))
+    far = datetime.max.replace(tzinfo=timezone.utc)
+    result.steps.sort(key=lambda step: (step.state != "late", step.deadline or far, step.incident))
+    if role == "approver" and frozen is not None:
+        result.freeze = _freeze(frozen)
     return result
 
 
@@ -205,17 +211,6 @@ def _mine(record: DraftRecord) -> DraftOfMine:
     return DraftOfMine(record.draft.id, record.draft.incident, record.draft.template, record.status,
                        rejection.actor if rejection else None,
                        str(rejection.data.get("reason")) if rejection else None)
-
-
-def _steps(app: App, incidents: list[Incident], manual_only: bool) -> list[StepOwed]:
-    owed = []
-    for incident in incidents:
-        for item in incident_status(app, incident.id).checklist:
-            if item.state in OWED and (item.manual or not manual_only):
-                owed.append(StepOwed(incident.id, incident.case, item.id, item.title, item.state, item.deadline,
-                                     item.manual))
-    far = datetime.max.replace(tzinfo=app.clock().tzinfo)
-    return sorted(owed, key=lambda step: (step.state != "late", step.deadline or far, step.incident))
 
 
 def time_left(value: float) -> str:
