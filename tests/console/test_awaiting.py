@@ -167,3 +167,21 @@ def test_the_spanish_console_has_no_english_state_word(workspace):
         for english in ("awaiting approval", ">pending<", ">open<", ">done<", ">due<", ">late<", " left", " late<", " public ",
                         "PASS", "FAIL"):
             assert english not in page, (path, english)
+
+
+def test_a_send_while_frozen_or_for_an_unknown_channel_is_refused_in_one_sentence(workspace):
+    console = https_console(workspace)
+    workspace.open_incident(case=2)
+    draft = workspace.render("--case", "2", "--template", "apology", user="marta")
+    assert workspace.run("freeze", "--reason", "legal review", user="luis").exit_code == 0
+    assert workspace.run("approve", draft, user="ana").exit_code == 0
+    client = console.login("ana")
+    before = workspace.events()
+    refused = _signed(console, client, "ana", f"/drafts/{draft}/send")
+    assert refused.status_code == 409 and "frozen" in refused.json()["error"]
+    headers = {"X-CSRF-Token": console.csrf(client, "/")}
+    unknown = client.post(f"/drafts/{draft}/retry/options", json={"channel": "nowhere", "reason": "fixed"},
+                          headers=headers)
+    assert unknown.status_code == 400 and "has no such channel" in unknown.json()["error"]
+    assert "Traceback" not in refused.text + unknown.text
+    assert not [kind for _, kind in workspace.events()[len(before):] if kind.startswith("delivery.")]
