@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint install bench clean chromium postgresql openssl openssh fonts catalogue timetool hunspell
+.PHONY: demo test lint install bench clean chromium postgresql openssl openssh fonts catalogue timetool hunspell a11y
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,19 @@ chromium:
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium; \
 	} || echo "chromium could not be installed: tests/test_report_html.py will skip its browser checks"
+
+# The console's pages are checked in Chromium by the Nu HTML Checker (vnu, a Java jar: the
+# npm package vnu-jar, run with Debian's java) and axe-core (the npm package, injected into
+# each page): tests/console/test_valid_accessible.py. Both go to .tools/ (pinned); without
+# them (or java) that test skips, saying why.
+A11Y_TOOLS := .tools/node_modules/vnu-jar/build/dist/vnu.jar .tools/node_modules/axe-core/axe.min.js
+a11y:
+	@command -v java >/dev/null 2>&1 || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq default-jre-headless; \
+	} || echo "java could not be installed: the vnu half of tests/console/test_valid_accessible.py will skip"
+	@ls $(A11Y_TOOLS) >/dev/null 2>&1 || npm install --silent --no-audit --no-fund --prefix .tools vnu-jar@26.9.27 axe-core@4.14.1 \
+	  || echo "vnu-jar and axe-core could not be installed from npm: tests/console/test_valid_accessible.py will skip"
 
 # tests/test_template_grammar.py checks the spelling of every shipped statement with Debian's
 # hunspell dictionaries (es_ES, en_US); without them that test skips, saying why.
@@ -63,7 +76,7 @@ fonts:
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq fonts-dejavu-core; \
 	} || echo "fonts-dejavu-core could not be installed: the Instagram tests will skip"
 
-test: install chromium hunspell postgresql openssl openssh fonts
+test: install chromium hunspell postgresql openssl openssh fonts a11y
 	$(BIN)/python -m pytest
 
 # ruff (pyflakes, bugbear, syntax errors) and mypy on publisher/ and channels/, as

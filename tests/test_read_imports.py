@@ -63,7 +63,8 @@ def loaded_by(workspace, *args: str) -> list[str]:
     return eval(line.removeprefix("MODULES "))
 
 
-@pytest.mark.parametrize("command", [("status",), ("log", "-n", "20"), ("drafts", "list"), ("incident", "list")],
+@pytest.mark.parametrize("command", [("status",), ("log", "-n", "20"), ("drafts", "list"), ("incident", "list"),
+                                     ("awaiting",)],
                          ids=" ".join)
 def test_read_commands_import_no_channel_module_nor_heavy_library(workspace, command):
     workspace.write_config(extra=DISABLED)

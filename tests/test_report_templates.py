@@ -7,7 +7,8 @@ punctuation, a line break, braces), and the Markdown and HTML reports the f-stri
 rendered from it, in English and Spanish. Issue 21 item 5 added the verdicts' "statement"
 column (the draft each verdict rests on): data.json gained `kinds` and `rests_on` for both
 clocks and the four reports were rendered again from it by the templates, that column the
-only change."""
+only change. Issue 22 item 6-7 rendered them again: the Spanish verdicts are words (CUMPLE,
+PENDIENTE...) and the timeline's scroll region is reachable by keyboard (tabindex, label)."""
 from __future__ import annotations
 
 import json

@@ -50,13 +50,13 @@ def drafts_show(draft_id: str, as_json: bool) -> None:
         emit_json({**record_summary(record), "draft": record.draft.as_dict(), "approved_as": approved_by(app, record),
                    "not_counted": not_counted(record)})
         return
-    preview(record.draft, record.status)
+    preview(record.draft, state_word(record.status))
     say(_("Approved by: {approved_by}").format(approved_by=approved_by(app, record)))
     for line in not_counted(record):
         say(f"  {line}")
     for name, delivery in record.deliveries.items():
         where = (delivery.receipt or {}).get("url") or delivery.reason or ""
-        say(f"  {name}: {delivery.state} {where}".rstrip())
+        say(f"  {name}: {state_word(delivery.state)} {where}".rstrip())
 
 
 @click.command("approve")

@@ -5,6 +5,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 
 from publisher.cli.output import emit_json, rule, say, table, warn
 from publisher.cli.session import session
+from publisher.evidence.state_words import state_word
 from publisher.i18n import _
 
 if TYPE_CHECKING:
@@ -25,7 +26,7 @@ def preview(draft: Draft, status: str) -> None:
     if isinstance(solutions, list):
         say(_("Solutions listed: {count}").format(count=len(solutions)))
     for payload in draft.payloads.values():
-        say(rule(f"{payload.channel} · {payload.type} · {payload.audience} · {payload.variant} · "
+        say(rule(f"{payload.channel} · {payload.type} · {state_word(payload.audience)} · {payload.variant} · "
                  f"{describe_length(payload)}"))
         say(f"[{payload.title}]")
         for number, part in enumerate(payload.parts, start=1):
@@ -106,7 +107,8 @@ def render_command(*, case: int, template: str, incident_id: str | None, languag
     if as_json:
         emit_json({"new": new, "status": record.status, "draft": draft.as_dict()})
     else:
-        preview(draft, "new draft" if new else f"unchanged, already stored ({record.status})")
+        preview(draft, _("new draft") if new else _("unchanged, already stored ({status})").format(
+            status=state_word(record.status)))
     required = record.required
     if required == 0 and new:
         deliver(draft.id, actor=draft.author, as_json=as_json)
@@ -172,7 +174,7 @@ def summarise(draft_id: str, outcomes: Sequence[Outcome], elapsed: float, as_jso
         else:
             emit_json(summary)
     else:
-        table([[o.channel, o.state, str(o.attempts), o.url or o.detail] for o in outcomes],
+        table([[o.channel, state_word(o.state), str(o.attempts), o.url or o.detail] for o in outcomes],
               [_("channel"), _("state"), _("attempts"), _("where / why")])
         say(_("{value} of {count} delivered in {elapsed:.1f} s.").format(
                 value=len(outcomes) - len(missing), count=len(outcomes), elapsed=elapsed))

@@ -195,8 +195,8 @@ def incident_list(show_all: bool, as_json: bool) -> None:
     if next(iter(items), None) is None:
         say(_("No incidents. Open one with: publish incident open --case N --first-seen TIME"))
     else:
-        streamed_table(lambda: ([i.id, str(i.case), i.state, i.severity, when(i.first_seen), i.summary or ""]
-                                for i in items),
+        streamed_table(lambda: ([i.id, str(i.case), state_word(i.state), state_word(i.severity), when(i.first_seen),
+                                 i.summary or ""] for i in items),
                        [_("id"), _("case"), _("state"), _("severity"), _("first seen"), _("summary")])
     hidden = 0 if show_all else items.void_count()
     if hidden:
@@ -245,7 +245,7 @@ def incident_resolve(incident_id: str, note: str | None, as_user: str | None) ->
     app = session().app
     resolve_incident(app, incident_id, current_user(as_user), note)
     say(_("Resolved incident {incident_id}.").format(incident_id=incident_id))
-    left = [f"{item.id} ({item.state})" for item in incident_status(app, incident_id).checklist
+    left = [f"{item.id} ({state_word(item.state)})" for item in incident_status(app, incident_id).checklist
             if item.state in ("due", "late")]
     if left:
         say(_("Not done on the checklist: {names}; the report will show them.").format(names=', '.join(left)))

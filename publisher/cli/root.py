@@ -10,6 +10,8 @@ from publisher.i18n import N_, _
 # name -> (module under publisher.cli, which help text, its short form); kept true by tests/test_cli_lazy.py
 COMMANDS = {
     "approve": ("draft_cmds", "help", "Approve a draft; it is sent once the required approvals are in."),
+    "awaiting": ("awaiting_cmds", "short_help", "What awaits you: drafts to approve, steps due or late, a freeze to "
+                                                "lift."),
     "channels": ("channel_cmds", "help", "Configured channels, with secrets masked."),
     "confirm": ("draft_cmds", "help", ("Record a delivery whose outcome was unknown as found on the platform "
                                        "(approvers only; the post is checked with the platform first where the "

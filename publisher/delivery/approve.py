@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import queue
 import threading
+from datetime import tzinfo
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
@@ -29,6 +30,7 @@ from publisher.drafting.cautions import approval_cautions
 from publisher.errors import Refused
 from publisher.i18n import _
 from publisher.incident.freeze import active_freeze
+from publisher.timeparse import for_people
 
 if TYPE_CHECKING:
     from publisher.drafting.drafts import DraftRecord
@@ -109,15 +111,15 @@ def approve_and_send(app: App, draft_id: str, approver: str, *, key: Path | None
     return replace(approval, outcomes=tuple(outcomes))
 
 
-def decision_sentence(approval: Approval) -> str:
-    """What approving did, in one sentence for a person."""
+def decision_sentence(approval: Approval, zone: tzinfo | None = None) -> str:
+    """What approving did, in one sentence for a person (times in `zone`, the organisation's)."""
     counted = _("Approved draft {draft} ({have} of {need})").format(
         draft=approval.record.draft.id, have=approval.approvals, need=approval.required)
     if approval.result == AWAITING:
         return _("{approved}; it waits for more approvals.").format(approved=counted)
     if approval.frozen is not None:
         return _("{approved}; publishing is frozen since {ts} by {actor}: {reason}. The draft waits until an "
-                 "approver lifts the freeze.").format(approved=counted, ts=approval.frozen.ts,
+                 "approver lifts the freeze.").format(approved=counted, ts=for_people(approval.frozen.ts, zone),
                                                       actor=approval.frozen.actor,
                                                       reason=approval.frozen.data.get("reason"))
     if approval.refused is not None:

@@ -10,9 +10,9 @@ that did not fail permanently is refused with what to run instead.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from publisher.drafting.drafts import load_draft
+from publisher.drafting.drafts import DraftRecord, load_draft
 from publisher.errors import BadInput, Refused
 from publisher.i18n import _
 from publisher.incident.authority import require_approver, require_reason
@@ -24,10 +24,18 @@ if TYPE_CHECKING:
 
 
 def authorise_retry(app: App, draft_id: str, channel: str, actor: str, reason: str | None,
-                    key: Path | None = None) -> Event:
-    """Signed with the approver's key when `[approvals] signing = "ssh"`, like an approval."""
-    reason = require_reason(reason, _("the channel is tried again"))
+                    key: Path | None = None, signature: dict[str, Any] | None = None) -> Event:
+    """Signed with the approver's key when `[approvals] signing = "ssh"`, like an approval
+    (`signature`: a passkey assertion over `retry_data`, already checked: the console)."""
     require_approver(app, actor, _("retry a channel that failed permanently"))
+    record, data = retry_data(app, draft_id, channel, reason)
+    return append_signed(app, "delivery.retry", actor, data, key=key, signature=signature,
+                         incident=record.draft.incident, draft=draft_id, channel=channel)
+
+
+def retry_data(app: App, draft_id: str, channel: str, reason: str | None) -> tuple[DraftRecord, dict[str, Any]]:
+    """The draft and exactly what a retry of `channel` records (and its signature signs)."""
+    reason = require_reason(reason, _("the channel is tried again"))
     record = load_draft(app, draft_id)
     delivery = record.deliveries.get(channel)
     if delivery is None:
@@ -35,8 +43,7 @@ def authorise_retry(app: App, draft_id: str, channel: str, actor: str, reason: s
             channel=channel, draft=draft_id, known=", ".join(record.deliveries)))
     if delivery.state != "failed-permanent":
         raise Refused(_refusal(draft_id, channel, delivery.state))
-    return append_signed(app, "delivery.retry", actor, {"reason": reason, "failure": delivery.reason}, key=key,
-                         incident=record.draft.incident, draft=draft_id, channel=channel)
+    return record, {"reason": reason, "failure": delivery.reason}
 
 
 def _refusal(draft_id: str, channel: str, state: str) -> str:

@@ -1,7 +1,8 @@
-"""Every signed action in one place, for both faces: freeze, unfreeze, decide,
-approve (then send unless frozen), reject, confirm, withdraw a statement, confirming
-someone's passkey, and changing the cabinet (add or change a person, remove one, co-sign
-a waiting change, set the quorum); signed by passkey on the console, by SSH key on the
+"""Every signed action in one place, for both faces: freeze, unfreeze (and send what
+waited), decide, approve (then send unless frozen), reject, confirm, retry a failed
+channel, send (resume), void an incident, withdraw a statement, confirming someone's
+passkey, and changing the cabinet (add or change a person, remove one, co-sign a
+waiting change, set the quorum); signed by passkey on the console, by SSH key on the
 command line.
 
 Guarantees: the message signed is `signatures.action_message` over exactly the data the
@@ -11,7 +12,9 @@ counts for another and verifies offline in `publish log verify`; it is checked b
 `people.signed_action` (fresh, never used, the person's own enrolled passkey) and then
 recorded by the same `act` the command line calls with an SSH key, through `freeze`,
 `unfreeze`, `decide`, `approve_and_send`, `reject` and `confirm_delivery` (which sign
-with the key when signing is on), so the console and the command line never disagree. It lives here, the lowest stage that holds every
+with the key when signing is on), so the console and the command line never disagree.
+A send records no event of its own (the deliveries record who sent): on the console its
+passkey assertion, over the draft's hash, proves that an approver asked for it now. It lives here, the lowest stage that holds every
 one of those functions.
 """
 from __future__ import annotations
@@ -21,13 +24,16 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from publisher.delivery.approve import Approval, approve_and_send
 from publisher.delivery.confirm import confirm_delivery, confirmation_data
+from publisher.delivery.resume import in_place, resume, resume_waiting
+from publisher.delivery.retry import authorise_retry, retry_data
 from publisher.delivery.withdrawal import request_data, withdraw
 from publisher.drafting.approvals import reject
 from publisher.drafting.drafts import load_draft
 from publisher.errors import BadInput, Refused
 from publisher.i18n import _
 from publisher.incident import membership, people
-from publisher.incident.authority import require_reason
+from publisher.incident.authority import require_approver, require_reason
+from publisher.incident.corrections import void_incident
 from publisher.incident.decisions import decide, decision_data, latest_decision, open_incident_for
 from publisher.incident.freeze import active_freeze, freeze, unfreeze
 from publisher.log.signatures import action_message
@@ -35,8 +41,8 @@ from publisher.log.signatures import action_message
 if TYPE_CHECKING:
     from publisher.workspace.app import App
 
-ACTIONS = ("freeze", "unfreeze", "decide", "approve", "reject", "confirm", "confirm-passkey", "withdraw",
-           "people-add", "people-remove", "people-approve", "people-quorum")
+ACTIONS = ("freeze", "unfreeze", "decide", "approve", "reject", "confirm", "confirm-passkey", "send", "retry", "void",
+           "withdraw", "people-add", "people-remove", "people-approve", "people-quorum")
 PEOPLE_ACTIONS = ("people-add", "people-remove", "people-approve", "people-quorum")
 Fields = dict[str, Any]
 
@@ -89,6 +95,14 @@ def message(app: App, action: str, person: str, fields: Fields) -> bytes:
         return action_message("confirm", f"{draft_id}/{channel}", data, person)
     if action == "withdraw":
         return action_message("withdraw", draft_id, request_data(app, draft_id, reason, _channels(fields)), person)
+    if action == "send":
+        return action_message("send", draft_id, load_draft(app, draft_id).draft.hash, person)
+    if action == "retry":
+        channel = _text(fields, "channel")
+        return action_message("retry", f"{draft_id}/{channel}", retry_data(app, draft_id, channel, reason)[1], person)
+    if action == "void":
+        voided = {"reason": require_reason(reason, _("the incident is voided"))}
+        return action_message("void", _text(fields, "incident"), voided, person)
     raise BadInput(_("unknown action {action!r}.").format(action=action))
 
 
@@ -99,12 +113,14 @@ def options(app: App, action: str, person: str, fields: Fields) -> dict[str, Any
 
 def act(app: App, action: str, person: str, fields: Fields, *, credential: dict[str, Any] | None = None,
         key: Path | None = None, announce: Callable[[Approval], Any] = lambda approval: None,
-        sleep: Callable[[float], None] | None = None, wait: bool = False) -> Any:
+        sleep: Callable[[float], None] | None = None, wait: bool = False,
+        run: Callable[[Callable[[], Any]], None] = in_place) -> Any:
     """Record `action` by `person`, signed by the passkey assertion `credential` (the
     console: checked over this action's message first) or else, when signing is on, by
     the SSH key `key` (the command line). An approval is then sent unless frozen
-    (`announce`, `sleep` and `wait` as in `approve_and_send`). Returns what the core function
-    returned."""
+    (`announce`, `sleep` and `wait` as in `approve_and_send`); a send, a retry and an
+    unfreeze with `send` run their deliveries by `run` (`publisher.delivery.resume`).
+    Returns what the core function returned."""
     signature = None
     if credential is not None:
         signature = people.signed_action(app, person, message(app, action, person, fields), credential)
@@ -114,7 +130,10 @@ def act(app: App, action: str, person: str, fields: Fields, *, credential: dict[
     if action == "freeze":
         return freeze(app, person, reason, incident, signature=signature, key=key)
     if action == "unfreeze":
-        return unfreeze(app, person, reason, signature=signature, key=key)
+        lifted = unfreeze(app, person, reason, signature=signature, key=key)
+        if fields.get("send"):
+            resume_waiting(app, person, run=run)
+        return lifted
     if action == "decide":
         return decide(app, incident, _text(fields, "decision"), person, reason, signature=signature, key=key)
     if action == "approve":
@@ -127,6 +146,16 @@ def act(app: App, action: str, person: str, fields: Fields, *, credential: dict[
                                 signature=signature)
     if action == "withdraw":
         return withdraw(app, draft_id, person, reason, _channels(fields), key=key, signature=signature)
+    if action == "send":
+        require_approver(app, person, _("send an approved draft from the console"))
+        return resume(app, draft_id, person, wait=wait, run=run)
+    if action == "retry":
+        authorised = authorise_retry(app, draft_id, _text(fields, "channel"), person, reason, key,
+                                     signature=signature)
+        resume(app, draft_id, person, wait=wait, run=run)
+        return authorised
+    if action == "void":
+        return void_incident(app, _text(fields, "incident"), person, reason, key=key, signature=signature)[1]
     if action == "confirm-passkey":
         return people.confirm(app, _text(fields, "name"), person, _text(fields, "fingerprint"), key=key,
                               signature=signature)

@@ -1,6 +1,7 @@
 """What the console shows about one draft: each payload as its platform will show it
 (with its count against the limit and every part of a thread), the differences from
-the draft it superseded, who approved it and what is still missing.
+the draft it superseded, who approved it and what is still missing, the time left
+before the incident's two deadlines and the freeze in force.
 
 Platforms the draft does not go to (of X, Mastodon, Telegram, Facebook, the statements
 page and an email) get a preview too, rendered from the same template, variables and
@@ -9,6 +10,7 @@ sent (what is sent is the draft's own payloads, byte for byte)."""
 from __future__ import annotations
 
 import difflib
+from datetime import timedelta
 from functools import partial
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,6 +19,7 @@ from publisher.drafting.drafts import DraftRecord, describe_length, load_draft
 from publisher.evidence.view import IncidentView, draft_view
 from publisher.i18n import _
 from publisher.incident.authority import approvers
+from publisher.timeparse import hours
 from publisher.workspace.app import App
 
 LOOKS = {"x": "x", "mastodon": "mastodon", "telegram": "telegram", "facebook": "facebook", "site": "site",
@@ -45,6 +48,13 @@ class DraftFacts:
     may_approve: list[str]
     previous: str | None = None
     changes: dict[str, list[str]] = field(default_factory=dict)
+    prepare_left: float = 0.0
+    """Hours left before the incident's 12 h (prepare) deadline, negative once past."""
+    publish_left: float = 0.0
+    """Hours left before its 48 h (publish) deadline."""
+    frozen: Any = None
+    """The freeze in force (an `Event`), None when publishing is not frozen."""
+    void: bool = False
 
 
 def draft_facts(app: App, draft_id: str) -> DraftFacts:
@@ -60,7 +70,11 @@ def draft_facts(app: App, draft_id: str) -> DraftFacts:
     eligible = [name for name in approvers(app) if name not in approved
                 and (name != draft.author or config.self_approval)]
     previews += _other_platforms(record, {p.type for p in previews})
-    facts = DraftFacts(record, previews, approved, max(0, record.required - len(approved)), eligible)
+    first_seen = seen.incident.first_seen
+    facts = DraftFacts(record, previews, approved, max(0, record.required - len(approved)), eligible,
+                       prepare_left=hours(first_seen + timedelta(hours=config.prepare_hours) - seen.now),
+                       publish_left=hours(first_seen + timedelta(hours=config.publish_hours) - seen.now),
+                       frozen=seen.frozen, void=seen.incident.void is not None)
     _add_changes(seen, facts)
     return facts
 

@@ -26,7 +26,7 @@ from publisher.evidence.status import incident_status
 from publisher.i18n import _
 from publisher.incident.authority import approvers
 from publisher.incident.incidents import list_incidents
-from publisher.timeparse import iso
+from publisher.timeparse import for_people, iso
 from publisher.workspace.app import App
 
 PREPARE_BEFORE = timedelta(hours=2)
@@ -62,7 +62,7 @@ def rendered_notices(app: App, after_seq: int) -> tuple[list[Notice], int]:
 
 
 def due_reminders(app: App) -> list[Notice]:
-    now = app.clock()
+    now, zone = app.clock(), app.config.timezone
     found: list[Notice] = []
     for incident in list_incidents(app):
         if incident.state != "open":
@@ -74,14 +74,14 @@ def due_reminders(app: App) -> list[Notice]:
             found.append(Notice(f"prepare:{incident.id}", _("Incident {id}: approve a response").format(id=incident.id),
                                 _("Incident {id}: the prepare deadline ({deadline}) is less than 2 hours away and "
                                   "no draft of the response ({kinds}) is approved. {link}").format(
-                                    id=incident.id, deadline=iso(prepared.deadline), kinds=", ".join(prepared.kinds),
+                                    id=incident.id, deadline=for_people(prepared.deadline, zone), kinds=", ".join(prepared.kinds),
                                     link=link), incident.id))
         if published.done_at is None and not published.waived and published.deadline - now <= PUBLISH_BEFORE:
             missing = ", ".join(c.name for c in status.channels if c.state != "delivered") or "-"
             found.append(Notice(f"publish:{incident.id}", _("Incident {id}: publish everywhere").format(id=incident.id),
                                 _("Incident {id}: the publish deadline ({deadline}) is less than 6 hours away; still "
                                   "missing: {missing}. {link}").format(id=incident.id, missing=missing, link=link,
-                                                                       deadline=iso(published.deadline)), incident.id))
+                                                                       deadline=for_people(published.deadline, zone)), incident.id))
         found.extend(_step_reminders(status, link))
     return found
 
@@ -95,13 +95,13 @@ def _step_reminders(status, link: str) -> list[Notice]:
             found.append(Notice(f"update:{incident.id}:{iso(item.deadline)}",
                                 _("Incident {id}: an update is due").format(id=incident.id),
                                 _("Incident {id}: a progress update was due at {deadline}. {link}").format(
-                                    id=incident.id, deadline=iso(item.deadline), link=link), incident.id))
+                                    id=incident.id, deadline=for_people(item.deadline, status.zone), link=link), incident.id))
         elif item.id.startswith("moderation") and item.deadline - DAY <= now:
             found.append(Notice(f"moderation:{incident.id}:{iso(item.deadline)}",
                                 _("Incident {id}: today's moderation").format(id=incident.id),
                                 _("Incident {id}: moderate today's comments and mark it done (publish done "
                                   "moderation) before {deadline}. {link}").format(
-                                    id=incident.id, deadline=iso(item.deadline), link=link), incident.id))
+                                    id=incident.id, deadline=for_people(item.deadline, status.zone), link=link), incident.id))
     return found
 
 

@@ -3,7 +3,8 @@ self-declared), the draft each verdict rests on (its kind and how its approvals 
 proven) or the kinds that would satisfy it, and a delivery confirmed by a person, never
 shown as a platform's receipt;
 and the verdict words people read (the JSON keeps the English tokens: PASS, FAIL, ...;
-NOT PROVEN, a verdict of its own, is said in the interface's language)."""
+people read every verdict in the interface's language: in Spanish CUMPLE, NO CUMPLE,
+NO PROBADO, VENCIDO, EN PLAZO, PENDIENTE, DISPENSADO, ANULADO, the words a compliance officer uses)."""
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
@@ -15,12 +16,13 @@ if TYPE_CHECKING:
 
 
 NOT_PROVEN = "NOT PROVEN"
-VERDICT_WORDS = {NOT_PROVEN: N_("NOT PROVEN")}
+VERDICT_WORDS = {"PASS": N_("PASS"), "FAIL": N_("FAIL"), NOT_PROVEN: N_("NOT PROVEN"), "LATE": N_("LATE"),
+                 "DUE": N_("DUE"), "PENDING": N_("PENDING"), "WAIVED": N_("WAIVED"), "VOID": N_("VOID")}
 
 
 def verdict_word(verdict: str) -> str:
-    """A verdict as people read it: NOT PROVEN in the interface's language ("NO PROBADO"),
-    the other verdicts as the JSON has them."""
+    """A verdict as people read it, in the interface's language (PASS is "CUMPLE" in
+    Spanish); a token it does not know is shown as the JSON has it."""
     return _(VERDICT_WORDS[verdict]) if verdict in VERDICT_WORDS else verdict
 
 

@@ -137,9 +137,9 @@ class Unconfirmed(NamedTuple):
 
     @property
     def hint(self) -> str:
-        return (f"draft {self.draft} on {self.channel}: the outcome of attempt {self.attempts} is unknown; check the "
-                f"platform, then `publish confirm {self.draft} {self.channel} --url URL` or "
-                f"`publish send {self.draft} --resend {self.channel}`")
+        return _("draft {draft} on {channel}: the outcome of attempt {attempts} is unknown; check the platform, then "
+                 "`publish confirm {draft} {channel} --url URL` or `publish send {draft} --resend {channel}`").format(
+                     draft=self.draft, channel=self.channel, attempts=self.attempts)
 
 
 class Undelivered(NamedTuple):
@@ -182,7 +182,19 @@ class Status:
 
     @property
     def warnings(self) -> list[str]:
-        notes = [_("UNCONFIRMED {hint}").format(hint=item.hint) for item in self.unconfirmed] + single_proof_warnings(self)
+        return self._warnings(console=False)
+
+    @property
+    def console_warnings(self) -> list[str]:
+        """The warnings as the console says them: what to do is a button there, not a command."""
+        return self._warnings(console=True)
+
+    def _warnings(self, console: bool) -> list[str]:
+        unconfirmed = [_("UNCONFIRMED: draft {draft} on {channel}: the outcome of attempt {attempts} is unknown; check "
+                         "the platform, then confirm it with the post's address on the draft's page").format(
+                           draft=item.draft, channel=item.channel, attempts=item.attempts)
+                       if console else _("UNCONFIRMED {hint}").format(hint=item.hint) for item in self.unconfirmed]
+        notes = unconfirmed + single_proof_warnings(self)
         notes += [self.unwitnessed] if self.unwitnessed else []
         if self.incident.void is not None:
             return [void_sentence(self.incident, self.zone)] + notes
@@ -192,7 +204,7 @@ class Status:
             if clock.done_at is None and not clock.waived and timedelta(0) < clock.deadline - self.now < WARN_BEFORE:
                 notes.append(_("the {name} deadline is less than 2 h away ({deadline})").format(
                     name=clock.name, deadline=for_people(clock.deadline, self.zone)))
-        return notes + checklist_warnings(self)
+        return notes + checklist_warnings(self, console)
 
     def as_dict(self) -> dict[str, Any]:
         return {"incident": self.incident.as_dict(), "now": iso(self.now),
@@ -479,13 +491,15 @@ def single_proof_warnings(status: Status) -> list[str]:
               "platform's channel to config/publisher.toml")]
 
 
-def checklist_warnings(status: Status) -> list[str]:
+def checklist_warnings(status: Status, console: bool = False) -> list[str]:
     notes = []
     if status.frozen:
         frozen = status.frozen
-        notes.append(_("publishing is frozen since {ts} by {actor} ({reason}); nothing is sent until an approver "
-                       "runs `publish unfreeze --reason TEXT`").format(ts=for_people(frozen.ts, status.zone), actor=frozen.actor,
-                                                                        reason=frozen.data.get("reason")))
+        said = _("publishing is frozen since {ts} by {actor} ({reason}); nothing is sent until an approver lifts "
+                 "the freeze") if console else _("publishing is frozen since {ts} by {actor} ({reason}); nothing is "
+                                                 "sent until an approver runs `publish unfreeze --reason TEXT`")
+        notes.append(said.format(ts=for_people(frozen.ts, status.zone), actor=frozen.actor,
+                                 reason=frozen.data.get("reason")))
     if status.incident.state == "resolved":
         return notes
     for item in status.checklist:
@@ -500,6 +514,8 @@ def checklist_warnings(status: Status) -> list[str]:
             every = item.title.rsplit(" ", 2)[-2] + " h"
             what = _("the last update is {age} old").format(age=human_hours(age)) if item.done_at \
                 else _("no update yet")
-            notes.append(_("{what}, more than {every} ([cases.{case}] update_every): publish --case {case} "
-                           "--template update").format(what=what, every=every, case=status.incident.case))
+            said = _("{what}, more than {every} ([cases.{case}] update_every): render an update below") if console \
+                else _("{what}, more than {every} ([cases.{case}] update_every): publish --case {case} "
+                       "--template update")
+            notes.append(said.format(what=what, every=every, case=status.incident.case))
     return notes

@@ -26,8 +26,8 @@ ROLE_WORDS = {"approver": N_("approver"), "operator": N_("operator"), "viewer": 
 PERMISSIONS: dict[str, frozenset[str]] = {
     "viewer": frozenset({"view"}),
     "operator": frozenset({"view", "open", "render", "done", "resolve"}),
-    "approver": frozenset({"view", "open", "render", "done", "resolve", "approve", "reject", "freeze", "unfreeze", "decide",
-                           "confirm", "people"}),
+    "approver": frozenset({"view", "open", "render", "done", "resolve", "approve", "reject", "freeze", "unfreeze",
+                           "decide", "confirm", "people", "send", "retry", "void"}),
 }
 
 

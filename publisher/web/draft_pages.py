@@ -42,7 +42,10 @@ def _signing_routes(action: str) -> None:
         if action == "approve":
             return await approve_and_send(visitor.console, visitor.person or "", fields,
                                           body.get("credential") or {})
-        done = await call(act, visitor.console.app, action, visitor.person, fields, credential=body.get("credential") or {})
+        from publisher.delivery.resume import in_background
+
+        done = await call(act, visitor.console.app, action, visitor.person, fields,
+                          credential=body.get("credential") or {}, run=in_background)
         return JSONResponse({"redirect": f"/drafts/{draft_id}"} | ({"status": done.status} if action == "reject" else {}))
 
     options.__name__, submit.__name__ = f"{action}_options", action
@@ -66,7 +69,7 @@ async def approve_and_send(console: Any, actor: str, fields: dict[str, Any], cre
     approval = await call(decided_then_in_background,
                           lambda announce: act(console.app, "approve", actor, fields, credential=credential, announce=announce),
                           then, f"deliver-{draft_id}")
-    said = decision_sentence(approval)
+    said = decision_sentence(approval, console.app.config.timezone)
     if approval.refused is not None:
         return JSONResponse({"error": said, "result": approval.result, "status": approval.record.status},
                             status_code=409)
@@ -74,5 +77,5 @@ async def approve_and_send(console: Any, actor: str, fields: dict[str, Any], cre
                          "result": approval.result, "message": said})
 
 
-for _action in ("approve", "reject", "confirm"):
+for _action in ("approve", "reject", "confirm", "send", "retry"):
     _signing_routes(_action)

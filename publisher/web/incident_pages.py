@@ -8,19 +8,23 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from publisher.web.routing import Visitor, call, json_body, route
 
 
-def _overview(app, below: int | None):
+def _overview(app, person: str, below: int | None):
+    from publisher.evidence.awaiting import awaiting
     from publisher.evidence.status import incident_page
     from publisher.incident.freeze import active_freeze
 
     statuses, older = incident_page(app, below)
-    return statuses, older, active_freeze(app)
+    return awaiting(app, person), statuses, older, active_freeze(app)
 
 
 @route("/", "view")
 async def incidents_page(request: Request, visitor: Visitor) -> Response:
+    """"Awaiting me" first (`publisher.evidence.awaiting`, as `publish awaiting`), then the incidents."""
     below = request.query_params.get("below", "")
-    statuses, older, frozen = await call(_overview, visitor.console.app, int(below) if below.isdigit() else None)
-    return visitor.console.page(request, visitor, "incidents.html", statuses=statuses, frozen=frozen, older=older)
+    mine, statuses, older, frozen = await call(_overview, visitor.console.app, visitor.person or "",
+                                               int(below) if below.isdigit() else None)
+    return visitor.console.page(request, visitor, "incidents.html", awaiting=mine,
+                                statuses=statuses, frozen=frozen, older=older)
 
 
 def _incident(app, incident_id: str):
@@ -60,7 +64,7 @@ async def incident_page(request: Request, visitor: Visitor) -> Response:
 
     status, book = await call(_incident, visitor.console.app, request.path_params["incident"])
     return visitor.console.page(request, visitor, "incident.html", status=status, book=book,
-                                statement=lambda clock: statement_words(clock.as_dict()))
+                                statement=lambda clock: statement_words(clock.as_dict()), warnings=status.console_warnings)
 
 
 def _render(app, incident_id: str, template: str, language: str | None, variables: str, author: str):
@@ -97,29 +101,33 @@ async def step_done(request: Request, visitor: Visitor) -> Response:
     return RedirectResponse(f"/incidents/{incident_id}", status_code=303)
 
 
-def _incident_signing(action: str) -> None:
-    """POST /incidents/{incident}/<action>/options and /<action>: signed by passkey."""
+def _incident_signing(action: str, prefix: str = "/incidents/{incident}") -> None:
+    """POST <prefix>/<action>/options and <prefix>/<action>: signed by passkey (a freeze
+    and its lifting also at the top, `/freeze`, `/unfreeze`, for no incident in particular)."""
     async def options(request: Request, visitor: Visitor) -> Response:
         from publisher.delivery.signed_actions import options as make_options
 
-        fields = {**await json_body(request), "incident": request.path_params["incident"]}
+        fields = {**await json_body(request), "incident": request.path_params.get("incident")}
         return JSONResponse(await call(make_options, visitor.console.app, action, visitor.person, fields))
 
     async def submit(request: Request, visitor: Visitor) -> Response:
+        from publisher.delivery.resume import in_background
         from publisher.delivery.signed_actions import act
 
         body = await json_body(request)
-        incident = request.path_params["incident"]
-        fields = {key: body.get(key) for key in ("reason", "decision")} | {"incident": incident}
-        await call(act, visitor.console.app, action, visitor.person, fields, credential=body.get("credential") or {})
-        return JSONResponse({"redirect": f"/incidents/{incident}"})
+        incident = request.path_params.get("incident")
+        fields = {key: body.get(key) for key in ("reason", "decision", "send")} | {"incident": incident}
+        await call(act, visitor.console.app, action, visitor.person, fields, credential=body.get("credential") or {},
+                   run=in_background)
+        return JSONResponse({"redirect": f"/incidents/{incident}" if incident else "/"})
 
-    options.__name__, submit.__name__ = f"{action}_options", action
-    route(f"/incidents/{{incident}}/{action}/options", action, ("POST",))(options)
-    route(f"/incidents/{{incident}}/{action}", action, ("POST",))(submit)
+    where = "incident" if prefix else "top"
+    options.__name__, submit.__name__ = f"{action}_{where}_options", f"{action}_{where}"
+    route(f"{prefix}/{action}/options", action, ("POST",))(options)
+    route(f"{prefix}/{action}", action, ("POST",))(submit)
 
 
-
-
-for _action in ("freeze", "unfreeze", "decide"):
+for _action in ("freeze", "unfreeze", "decide", "void"):
     _incident_signing(_action)
+for _action in ("freeze", "unfreeze"):
+    _incident_signing(_action, "")

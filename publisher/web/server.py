@@ -26,6 +26,9 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from publisher.errors import PublishError
+from publisher.evidence.awaiting import time_left
+from publisher.evidence.report_words import verdict_word
+from publisher.evidence.state_words import state_word
 from publisher.incident import people, roster
 from publisher.incident.authority import roles_of
 from publisher.timeparse import for_people, from_iso
@@ -75,6 +78,9 @@ class Console:
         self.templates = Environment(loader=FileSystemLoader(HERE / "templates"),
                                      autoescape=select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True)
         self.templates.filters["local"] = self.local_time
+        self.templates.filters["state"] = state_word
+        self.templates.filters["verdict"] = verdict_word
+        self.templates.globals["time_left"] = time_left
 
     def local_time(self, moment: Any) -> str:
         """A time in the organisation's time zone (UTC when none is configured)."""

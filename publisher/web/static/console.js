@@ -58,7 +58,8 @@
     }
   }
   function fail(element, error) {
-    var box = element.closest("main").querySelector(".error[role=alert]");
+    var near = element.closest(".actionbar, section, main");
+    var box = near.querySelector(".error[role=alert]") || element.closest("main").querySelector(".error[role=alert]");
     if (box) { box.textContent = error.message || String(error); box.hidden = false; }
   }
   function run(element, kind, fields) {
