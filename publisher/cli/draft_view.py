@@ -182,10 +182,13 @@ def summarise(draft_id: str, outcomes: Sequence[Outcome], elapsed: float, as_jso
                   "{channel}` if not.").format(channel=channel, draft_id=draft_id))
     if missing:
         from publisher.delivery.next_steps import not_delivered_sentence
-        from publisher.incident.freeze import active_freeze
+        from publisher.drafting.drafts import load_draft
+        from publisher.incident.freeze import freeze_holding
 
+        app = session().app
         states = {o.channel: o.state for o in outcomes}
-        raise NotDelivered(not_delivered_sentence(draft_id, states, frozen=active_freeze(session().app) is not None))
+        frozen = freeze_holding(app, load_draft(app, draft_id).draft.incident) is not None
+        raise NotDelivered(not_delivered_sentence(draft_id, states, frozen=frozen))
 
 
 def send_each(draft_ids: list[str], actor: str, as_json: bool) -> tuple[list[dict[str, Any]], list[str]]:

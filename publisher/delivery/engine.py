@@ -42,7 +42,7 @@ from publisher.drafting.drafts import Delivery, DraftRecord, apply_delivery, loa
 from publisher.drafting.integrity import check_sendable
 from publisher.errors import BadInput, PublishError, Refused
 from publisher.delivery.interrupt import freeze_stops
-from publisher.incident.freeze import active_freeze, frozen_after
+from publisher.incident.freeze import freeze_holding, frozen_after
 from publisher.incident.identity import trusted_events
 from publisher.incident.incidents import load_incident, refuse_void
 from publisher.workspace.app import App
@@ -184,7 +184,7 @@ def refuse_unsendable(app: App, record: DraftRecord, resend: tuple[str, ...] = (
     if unknown:
         raise BadInput(_("--resend {value}: draft {draft_id} has no such channel; its channels are {names}.").format(
                            value=unknown[0], draft_id=draft_id, names=', '.join(record.deliveries)))
-    freeze = active_freeze(app)
+    freeze = freeze_holding(app, record.draft.incident)
     if freeze:
         raise Refused(_("publishing is frozen since {ts} by {actor}: {data}; the draft waits until an "
                         "approver runs `publish unfreeze`.").format(
@@ -199,7 +199,7 @@ def run_clock(app: App, record: DraftRecord, sleep: Callable[[float], None] | No
     incident = load_incident(app, record.draft.incident)
     until_deadline = (incident.first_seen + timedelta(hours=app.config.publish_hours) - app.clock()).total_seconds()
     return RunClock(app.config.delivery_budget_minutes * 60, until_deadline if until_deadline > 0 else None, sleep,
-                    frozen=lambda: stopping() or active_freeze(app) is not None)
+                    frozen=lambda: stopping() or freeze_holding(app, incident.id) is not None)
 
 
 def _claim_and_deliver(app: App, record: DraftRecord, channel: Channel, actor: str, clock: RunClock, resend: bool,
@@ -308,7 +308,7 @@ class _ChannelRun:
     def send(self) -> Receipt:
         app, draft, channel = self.app, self.record.draft, self.channel
         seen = app.store.head()[0]
-        if active_freeze(app):
+        if freeze_holding(app, draft.incident):
             raise Frozen()
         self.attempt += 1
         data: dict[str, Any] = {"attempt": self.attempt, "type": channel.type}
@@ -321,7 +321,7 @@ class _ChannelRun:
                            self.first_attempt)
         self.progress(channel.name, "sending", f"attempt {self.attempt}")
         try:
-            with freeze_stops(lambda: frozen_after(app.store, seen)):
+            with freeze_stops(lambda: frozen_after(app.store, seen, draft.incident)):
                 receipt = channel.send(message)
         except Duplicate as error:
             receipt = error.receipt or Receipt(id=f"duplicate:{message.idempotency_key}")
