@@ -103,6 +103,7 @@ def render_command(*, case: int, template: str, incident_id: str | None, languag
             preview(draft, _("dry run: nothing stored"))
         return
     record, new = save_draft(app, draft)
+    told = new and announce(app, draft.id)
     if as_json:
         emit_json({"new": new, "status": record.status, "draft": draft.as_dict()})
     else:
@@ -122,6 +123,15 @@ def render_command(*, case: int, template: str, incident_id: str | None, languag
         else:
             say(_("Approve with: publish approve {id} --as NAME   (reject: publish reject {id} --reason TEXT)").format(
                     id=draft.id))
+        if told:
+            say(_("The approvers are told now; `publish notices list` shows who was reached."))
+
+
+def announce(app, draft_id: str) -> bool:
+    """Tell the approvers of a just-stored draft at once (see `publisher.evidence.reminders`)."""
+    from publisher.evidence.reminders import announce_draft
+
+    return announce_draft(app, draft_id)
 
 
 def deliver(draft_id: str, *, actor: str, as_json: bool, resend: tuple[str, ...] = (),

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any, Iterable
 from publisher.errors import Refused
 from publisher.i18n import _
 from publisher.incident import roster
+from publisher.incident.playbooks import freezes_on_open
 from publisher.log import signatures as sig
 from publisher.log.store import Event
 
@@ -153,8 +154,6 @@ def _playbook_freeze(app: App, event: Event) -> bool:
     whoever opened it, since a freeze only stops; lifting it takes a signed unfreeze.
     It counts only as the consequence of the opening it names: that incident was
     opened before it, by the same person, in a case that freezes on open."""
-    from publisher.incident.incidents import freezes_on_open
-
     if event.kind != "freeze" or event.data.get("automatic") is not True or not event.incident:
         return False
     opened = app.store.events(kind="incident.opened", incident=event.incident, limit=1)

@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from typing import Any, Iterator
 
 from publisher.errors import BadInput, Refused
-from publisher.incident.playbooks import get_case
+from publisher.incident.playbooks import freezes_on_open, get_case
 from publisher.incident.verdict_set import live_public
 from publisher.log.store import NEXT_INCIDENT, Event
 from publisher.timeparse import from_iso, hours, human_hours, iso, parse_instant
@@ -102,9 +102,6 @@ def freeze_on_open(app: App, incident: Incident, actor: str) -> Event | None:
     return freeze(app, actor, f"incident {incident.id} opened (case {incident.case}): all outgoing communication "
                   "stops until the cabinet lifts the freeze", incident=incident.id, automatic=True, everything=True)
 
-
-def freezes_on_open(app: App, case: int) -> bool:
-    return bool(app.config.case_setting(case, "freeze_on_open", case == 3))
 
 
 def resolve_incident(app: App, incident_id: str, actor: str, note: str | None = None) -> Incident:
