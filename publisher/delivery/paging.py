@@ -206,10 +206,16 @@ def acknowledge(app: App, key: str, person: str, via: str = "command") -> Event:
                             data={"key": key, "via": via})
 
 
+def page_for_token(app: App, token: str) -> tuple[Page, str]:
+    """The notice behind an acknowledgement link, and the person it was sent to."""
+    wanted = digest(token)
+    for found in pages(app).values():
+        if wanted in found.tokens:
+            return found, found.tokens[wanted]
+    raise BadInput(_("this acknowledgement link is not valid."))
+
+
 def acknowledge_link(app: App, token: str) -> Event:
     """Acknowledge the notice behind an acknowledgement link, as the person it was sent to."""
-    wanted = digest(token)
-    for key, found in pages(app).items():
-        if wanted in found.tokens:
-            return acknowledge(app, key, found.tokens[wanted], via="link")
-    raise BadInput(_("this acknowledgement link is not valid."))
+    found, person = page_for_token(app, token)
+    return acknowledge(app, found.key, person, via="link")
