@@ -76,7 +76,7 @@ def test_a_case_3_freeze_holds_everything_and_only_the_allowed_channel_hears(wor
     assert invited.exit_code == 2 and "holds mail" in invited.output and "--in-person" in invited.output
     assert not smtp.received and not slack.requests
     recorded = [e for e in json.loads(workspace.run("log", "--json").output) if e["kind"] == "notice.sent"]
-    assert recorded[-1]["data"]["held"] == ["mail", "slack"] or set(recorded[-1]["data"]["held"]) >= {"mail"}
+    assert recorded[-1]["data"]["held"] == ["mail", "slack"] and recorded[-1]["data"]["channels"] == ["cabinet-console"]
     assert workspace.run("log", "verify").exit_code == 0
 
 

@@ -1,6 +1,8 @@
 """`publish notices`: send what is due, acknowledge a notice, list them."""
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from publisher.cli.output import emit_json, say, table, when
@@ -46,7 +48,7 @@ def notices_list(as_json: bool) -> None:
     from publisher.delivery.paging import pages
 
     found = pages(session().app)
-    rows = [{"id": key, "incident": page.incident, "title": page.title, "told": page.told, "step": page.level,
+    rows: list[dict[str, Any]] = [{"id": key, "incident": page.incident, "title": page.title, "told": page.told, "step": page.level,
              "needs_action": page.needs_action,
              "acknowledged_by": page.acknowledged.actor if page.acknowledged else None}
             for key, page in found.items()]

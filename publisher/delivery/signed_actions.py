@@ -21,7 +21,7 @@ from publisher.delivery.approve import Approval, approve_and_send
 from publisher.delivery.confirm import confirm_delivery, confirmation_data
 from publisher.drafting.approvals import reject
 from publisher.drafting.drafts import load_draft
-from publisher.errors import BadInput, Refused
+from publisher.errors import BadInput
 from publisher.i18n import _
 from publisher.incident import people
 from publisher.incident.authority import require_reason
