@@ -125,3 +125,30 @@ def test_a_freeze_refuses_an_unknown_allowed_channel_and_a_bad_config(workspace,
     configure('\n[notices]\nescalate_after = 0\n')
     bad = workspace.run("status")
     assert bad.exit_code == 2 and "escalate_after" in bad.output
+
+
+@pytest.mark.skipif(__import__("shutil").which("ssh-keygen") is None, reason="ssh-keygen (OpenSSH) is not installed")
+def test_a_scoped_freeze_is_signed_and_an_automatic_freeze_counts_only_after_its_opening(workspace, tmp_path):
+    from tests.trust_support import allowed_signers, make_keys, rewrite_log, turn_signing_on
+
+    keys = make_keys(tmp_path / "keys", "ana", "luis")
+    workspace.write_config(extra=ALLOWED)
+    allowed_signers(workspace, keys, "ana", "luis")
+    turn_signing_on(workspace)
+    calm = open_case(workspace, 2)
+    scoped = workspace.run("freeze", "--reason", "legal review", "--incident", calm, "--allow", "cabinet-console",
+                           "--as", "ana", "--key", str(keys["ana"]))
+    assert scoped.exit_code == 0, scoped.output
+    leak = open_case(workspace, 3)
+    events = json.loads(workspace.run("log", "--json").output)
+    freezes = [e for e in events if e["kind"] == "freeze"]
+    assert freezes[0]["data"]["scope"] == "incident" and freezes[0]["data"]["allow"] == ["cabinet-console"]
+    assert freezes[0]["data"]["signature"]["scheme"] == "ssh"
+    assert freezes[1]["incident"] == leak and freezes[1]["data"]["automatic"] is True
+    assert "signature" not in freezes[1]["data"]
+    assert workspace.run("log", "verify").exit_code == 0, "the case 3 freeze follows its own opening"
+
+    rewrite_log(workspace, append=({"kind": "freeze", "actor": "marta", "incident": calm,
+                                    "data": {"reason": "forged", "scope": "all", "automatic": True}},))
+    verified = workspace.run("log", "verify")
+    assert verified.exit_code == 1 and "freeze" in verified.output, verified.output
