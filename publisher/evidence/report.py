@@ -227,7 +227,8 @@ def _entry(event: Event) -> dict[str, Any] | None:
         "notice.escalated": ("notice", _("Notice {key} not acknowledged: escalated (step {level}) to {to}").format(
             key=data.get("key"), level=data.get("level"), to=_told(data))),
         "notice.acknowledged": ("notice", _("Notice {key} acknowledged by {who} ({via})").format(
-            key=data.get("key"), who=who, via=data.get("via"))),
+            key=data.get("key"), who=who,
+            via=_("the link it carried") if data.get("via") == "link" else _("the command line"))),
         "unfreeze": ("freeze", _("Freeze lifted: {why}").format(why=data.get("reason"))),
         "step.done": ("step", _("Step {step} done: {note}").format(step=data.get("step"), note=note) if note
                       else _("Step {step} done").format(step=data.get("step"))),
