@@ -152,3 +152,16 @@ def test_a_scoped_freeze_is_signed_and_an_automatic_freeze_counts_only_after_its
                                     "data": {"reason": "forged", "scope": "all", "automatic": True}},))
     verified = workspace.run("log", "verify")
     assert verified.exit_code == 1 and "freeze" in verified.output, verified.output
+
+
+def test_the_freeze_and_the_notices_speak_spanish(workspace, channels):
+    smtp, slack, configure = channels
+    leak = open_case(workspace, 2)
+    spanish = {"PUBLISH_LANG": "es"}
+    held = workspace.run("freeze", "--reason", "revisión legal", "--incident", leak, env=spanish)
+    assert held.exit_code == 0, held.output
+    assert f"Retiene los borradores y avisos de la incidencia {leak}" in held.output
+    assert "Los avisos solo salen por: la consola." in held.output
+    unknown = workspace.run("notices", "ack", "rendered:nada", "--as", "ana", env=spanish)
+    assert unknown.exit_code == 2 and "no hay ningún aviso rendered:nada en el registro" in unknown.output
+    assert "Todavía no hay ningún aviso." in workspace.run("notices", "list", env=spanish).output
