@@ -13,37 +13,51 @@ AS_APPROVER_HELP = N_("Who does it (else $PUBLISH_USER, else your login). Must b
 
 @click.command("freeze", short_help=N_("Stop every outgoing channel at once."))
 @click.option("--reason", required=True, metavar="TEXT", help=N_("Why every outgoing channel must stop."))
-@click.option("--incident", "incident_id", metavar="ID", help=N_("The incident that calls for it (recorded)."))
+@click.option("--incident", "incident_id", metavar="ID", help=N_("Hold only this incident's drafts and notices."))
+@click.option("--all", "everything", is_flag=True,
+              help=N_("Hold every incident (the default without --incident; with it, names the incident that calls "
+                      "for it)."))
+@click.option("--allow", "allow", metavar="CHANNEL", multiple=True,
+              help=N_("A channel this freeze never holds, besides [freeze] allow (repeatable)."))
 @click.option("--as", "as_user", metavar="NAME", help=AS_HELP)
 @key_option
 @click.option("--json", "as_json", is_flag=True, help=N_("Print the recorded event as JSON."))
-def freeze(reason: str, incident_id: str | None, as_user: str | None, key, as_json: bool) -> None:
-    """Stop every outgoing channel at once: retries in flight abort, sends are refused,
-    approved drafts wait until an approver runs `publish unfreeze`."""
+def freeze(reason: str, incident_id: str | None, everything: bool, allow: tuple[str, ...], as_user: str | None, key,
+           as_json: bool) -> None:
+    """Stop outgoing channels at once, for every incident or one: retries in flight
+    abort, sends are refused, approved drafts wait until an approver runs `publish
+    unfreeze`; notices go only through the allowed channels."""
     from publisher.delivery.signed_actions import act
+    from publisher.incident.freeze import allowed_channels, what_it_holds
     from publisher.incident.incidents import load_incident
     from publisher.workspace.app import current_user
 
     app = session().app
     if incident_id:
         load_incident(app, incident_id)
-    event = act(app, "freeze", current_user(as_user), {"reason": reason, "incident": incident_id}, key=key)
+    event = act(app, "freeze", current_user(as_user),
+                {"reason": reason, "incident": incident_id, "all": everything, "allow": allow}, key=key)
     if as_json:
         emit_json(event.as_dict())
         return
     say(_("Publishing frozen at {ts} by {actor}: {reason}").format(
             ts=when(event.ts), actor=event.actor, reason=reason.strip()))
-    say(_("Every outgoing channel is stopped: running retries abort, new sends are refused, approved drafts wait."))
+    say(_("It holds {holds}: running retries abort, new sends are refused, approved drafts wait.").format(
+        holds=what_it_holds(event)))
+    say(_("Notices go only through: {channels}.").format(
+        channels=", ".join(allowed_channels(app, event)) or _("the console")))
     say(_("Lift it (an approver): publish unfreeze --reason TEXT [--send]"))
 
 
 @click.command("unfreeze", short_help=N_("Lift the freeze (approvers only)."))
 @click.option("--reason", required=True, metavar="TEXT", help=N_("Why it is safe to communicate again."))
+@click.option("--freeze", "freeze_seq", metavar="N", type=int,
+              help=N_("The freeze to lift, by its number in the log (needed when several are in force)."))
 @click.option("--as", "as_user", metavar="NAME", help=AS_APPROVER_HELP)
 @key_option
 @click.option("--send", "send_now", is_flag=True, help=N_("Send every draft that waited, right after lifting the freeze."))
 @click.option("--json", "as_json", is_flag=True, help=N_("Print the recorded event and the waiting drafts as JSON."))
-def unfreeze(reason: str, as_user: str | None, key, send_now: bool, as_json: bool) -> None:
+def unfreeze(reason: str, freeze_seq: int | None, as_user: str | None, key, send_now: bool, as_json: bool) -> None:
     """Lift the freeze (approvers only), recording who and why; lists the drafts that
     waited and, with --send, sends them."""
     from publisher.cli.draft_view import send_each
@@ -51,11 +65,12 @@ def unfreeze(reason: str, as_user: str | None, key, send_now: bool, as_json: boo
     from publisher.errors import NotDelivered
     from publisher.i18n import _
     from publisher.delivery.signed_actions import act
+    from publisher.incident.freeze import freeze_holding
     from publisher.workspace.app import current_user
 
     app = session().app
-    event = act(app, "unfreeze", current_user(as_user), {"reason": reason}, key=key)
-    waiting = waiting_drafts(app)
+    event = act(app, "unfreeze", current_user(as_user), {"reason": reason, "freeze": freeze_seq}, key=key)
+    waiting = [record for record in waiting_drafts(app) if freeze_holding(app, record.draft.incident) is None]
     if as_json and not send_now:
         emit_json({"event": event.as_dict(), "waiting": [record.draft.id for record in waiting]})
         return

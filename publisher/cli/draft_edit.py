@@ -17,13 +17,15 @@ from publisher.i18n import N_
 def drafts_edit(draft_id: str, channels: tuple[str, ...], as_user: str | None, as_json: bool) -> None:
     """Edit a draft's payloads in $EDITOR; saving makes a new draft that supersedes it
     (new id, approvals start again; the log keeps the diff)."""
-    from publisher.cli.draft_view import preview
+    from publisher.cli.draft_view import announce, preview
     from publisher.drafting.editing import edit_draft
     from publisher.i18n import _
     from publisher.workspace.app import current_user
 
     record = edit_draft(session().app, draft_id, current_user(as_user),
                         lambda text: click.edit(text, extension=".txt", require_save=True), channels)
+    if record is not None:
+        announce(session().app, record.draft.id)
     if record is None:
         if as_json:
             emit_json({"draft": draft_id, "changed": False})

@@ -104,6 +104,7 @@ def render_command(*, case: int, template: str, incident_id: str | None, languag
             preview(draft, _("dry run: nothing stored"))
         return
     record, new = save_draft(app, draft)
+    told = new and announce(app, draft.id)
     if as_json:
         emit_json({"new": new, "status": record.status, "draft": draft.as_dict()})
     else:
@@ -124,6 +125,15 @@ def render_command(*, case: int, template: str, incident_id: str | None, languag
         else:
             say(_("Approve with: publish approve {id} --as NAME   (reject: publish reject {id} --reason TEXT)").format(
                     id=draft.id))
+        if told:
+            say(_("The approvers are told now; `publish notices list` shows who was reached."))
+
+
+def announce(app, draft_id: str) -> bool:
+    """Tell the approvers of a just-stored draft at once (see `publisher.evidence.reminders`)."""
+    from publisher.evidence.reminders import announce_draft
+
+    return announce_draft(app, draft_id)
 
 
 def deliver(draft_id: str, *, actor: str, as_json: bool, resend: tuple[str, ...] = (),
@@ -184,10 +194,13 @@ def summarise(draft_id: str, outcomes: Sequence[Outcome], elapsed: float, as_jso
                   "{channel}` if not.").format(channel=channel, draft_id=draft_id))
     if missing:
         from publisher.delivery.next_steps import not_delivered_sentence
-        from publisher.incident.freeze import active_freeze
+        from publisher.drafting.drafts import load_draft
+        from publisher.incident.freeze import freeze_holding
 
+        app = session().app
         states = {o.channel: o.state for o in outcomes}
-        raise NotDelivered(not_delivered_sentence(draft_id, states, frozen=active_freeze(session().app) is not None))
+        frozen = freeze_holding(app, load_draft(app, draft_id).draft.incident) is not None
+        raise NotDelivered(not_delivered_sentence(draft_id, states, frozen=frozen))
 
 
 def send_each(draft_ids: list[str], actor: str, as_json: bool) -> tuple[list[dict[str, Any]], list[str]]:

@@ -84,10 +84,9 @@ def incident_open(case: int, first_seen: str, source: str | None, author: str | 
 
 
 def _frozen_by(app, incident_id: str):
-    from publisher.incident.freeze import active_freeze
+    from publisher.incident.freeze import active_freezes
 
-    current = active_freeze(app)
-    return current if current is not None and current.incident == incident_id else None
+    return next((event for event in active_freezes(app) if event.incident == incident_id), None)
 
 
 def _brief_advisor(app, opened, actor: str) -> dict | None:

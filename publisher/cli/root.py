@@ -26,6 +26,7 @@ COMMANDS = {
     "incident": ("incident_cmds", "help", "Open, list, show, correct, void and resolve incidents."),
     "init": ("workspace_cmds", "help", "Create a workspace: config/publisher.toml, templates/ for overrides, var/."),
     "keys": ("key_cmds", "help", "The SSH keys enrolled in the log, which signed actions are checked against."),
+    "notices": ("notice_cmds", "help", "Notices to the cabinet: who was told, who answered, what escalated."),
     "people": ("people_cmds", "help", "The cabinet: who is in it, with which role and contact (in the log, changed "
                                       "by approvers)."),
     "log": ("log_cmds", "help", "Show the log (oldest first); `publish log verify` checks its hash chain."),

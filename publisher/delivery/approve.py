@@ -4,7 +4,7 @@ decides, for the command line and the console alike.
 Guarantees: the approval is recorded (signed by SSH key or passkey as
 `publisher.drafting.approvals.approve` requires) before anything else; a draft short of
 its required approvals is not sent; a draft approved while a freeze is in force (the
-same `active_freeze` the engine obeys: only a verified unfreeze lifts one) is held and
+same `freeze_holding` the engine obeys: only a verified unfreeze lifts one) is held and
 the freeze is named; otherwise it is sent by `send_draft`, and a refusal to send (a
 freeze set meanwhile, a changed key list, a rolled-back log) is returned with its
 reason, never dropped. When a worker is live (`publisher.delivery.worker`) and the
@@ -29,7 +29,7 @@ from publisher.drafting.approvals import approve
 from publisher.drafting.cautions import approval_cautions
 from publisher.errors import Refused
 from publisher.i18n import _
-from publisher.incident.freeze import active_freeze
+from publisher.incident.freeze import freeze_holding
 from publisher.timeparse import for_people
 
 if TYPE_CHECKING:
@@ -82,7 +82,7 @@ def approve_and_send(app: App, draft_id: str, approver: str, *, key: Path | None
     approval = Approval(record, len(set(record.valid_approvers())), record.required,
                         tuple(approval_cautions(app, record)))
     if record.approved:
-        approval = replace(approval, frozen=active_freeze(app))
+        approval = replace(approval, frozen=freeze_holding(app, record.draft.incident))
     if approval.result == SENDING and not wait:
         try:
             queued = hand_to_worker(app, record)

@@ -6,7 +6,9 @@ address) or `telegram` channel (for a chat id) of the workspace, with its recipi
 replaced by the person's own address or chat id as the log records it, so nobody else
 receives it; no other channel type (a shared room, a webhook) can carry it, and the
 address never comes from the command line. An internal channel is preferred to a
-public one. A failure is said with the platform's reason; nothing is retried.
+public one. Nothing goes through a channel a freeze holds. A failure is said with the
+platform's reason; nothing is retried. The notices of `publisher.delivery.paging` use
+the same path.
 """
 from __future__ import annotations
 
@@ -35,6 +37,29 @@ def channel_for(app: App, how: str) -> str:
     return found[0][1]
 
 
+def refuse_held(app: App, channel: str, incident: str | None = None) -> None:
+    """Refuse to post on `channel` while a freeze holds it (see `publisher.incident.freeze`)."""
+    from publisher.incident.freeze import freeze_holding
+
+    held = freeze_holding(app, incident, channel)
+    if held is not None:
+        raise Refused(_("a freeze since {ts} by {actor} holds {channel}: {reason}; hand the link over in person "
+                        "with --in-person, or use a channel the freeze allows.").format(
+            ts=held.ts, actor=held.actor, channel=channel, reason=held.data.get("reason")))
+
+
+def reachable(app: App, person: Person) -> tuple[str, str] | None:
+    """How `person` can be reached in their own name: ("email" or "telegram", the channel),
+    or None when they have no contact a configured channel can carry."""
+    for how, address in (("email", person.email), ("telegram", person.telegram)):
+        if address:
+            try:
+                return how, channel_for(app, how)
+            except Refused:
+                continue
+    return None
+
+
 def send_to(app: App, person: Person, how: str, key: str, title: str, text: str) -> str:
     """Send `text` to `person`'s own `how` contact; return the channel it went through."""
     address = person.email if how == "email" else person.telegram
@@ -48,7 +73,7 @@ def send_to(app: App, person: Person, how: str, key: str, title: str, text: str)
     try:
         channel.send(message)
     except DeliveryError as error:
-        raise NotDelivered(_("the invitation for {name} was not sent over {channel}: {reason}").format(
+        raise NotDelivered(_("the message for {name} was not sent over {channel}: {reason}").format(
             name=person.name, channel=name, reason=app.redact(str(error)))) from None
     return name
 
@@ -60,7 +85,7 @@ def invite(app: App, name: str, actor: str, key: Path | None = None,
     person. A contact no channel can reach is refused before anything is recorded."""
     how = people.delivery_for(roster.cabinet(app).people.get(name), in_person)
     if how != "in person":
-        channel_for(app, how)
+        refuse_held(app, channel_for(app, how))
     made = people.invite(app, name, actor, key, in_person)
     if made.delivery == "in person":
         return made, None

@@ -45,7 +45,7 @@ from publisher.drafting.integrity import check_sendable
 from publisher.delivery.correction import corrected_data, correction_target
 from publisher.errors import BadInput, PublishError, Refused
 from publisher.delivery.interrupt import freeze_stops
-from publisher.incident.freeze import active_freeze, frozen_after
+from publisher.incident.freeze import freeze_holding, frozen_after
 from publisher.incident.identity import trusted_events
 from publisher.incident.incidents import load_incident, refuse_void
 from publisher.workspace.app import App
@@ -187,7 +187,7 @@ def refuse_unsendable(app: App, record: DraftRecord, resend: tuple[str, ...] = (
     if unknown:
         raise BadInput(_("--resend {value}: draft {draft_id} has no such channel; its channels are {names}.").format(
                            value=unknown[0], draft_id=draft_id, names=', '.join(record.deliveries)))
-    freeze = active_freeze(app)
+    freeze = freeze_holding(app, record.draft.incident)
     if freeze:
         raise Refused(_("publishing is frozen since {ts} by {actor}: {data}; the draft waits until an "
                         "approver runs `publish unfreeze`.").format(
@@ -202,7 +202,7 @@ def run_clock(app: App, record: DraftRecord, sleep: Callable[[float], None] | No
     incident = load_incident(app, record.draft.incident)
     until_deadline = (incident.first_seen + timedelta(hours=app.config.publish_hours) - app.clock()).total_seconds()
     return RunClock(app.config.delivery_budget_minutes * 60, until_deadline if until_deadline > 0 else None, sleep,
-                    frozen=lambda: stopping() or active_freeze(app) is not None)
+                    frozen=lambda: stopping() or freeze_holding(app, incident.id) is not None)
 
 
 def _claim_and_deliver(app: App, record: DraftRecord, channel: Channel, actor: str, clock: RunClock, resend: bool,
@@ -313,7 +313,7 @@ class _ChannelRun:
     def send(self) -> Receipt:
         app, draft, channel = self.app, self.record.draft, self.channel
         seen = app.store.head()[0]
-        if active_freeze(app):
+        if freeze_holding(app, draft.incident):
             raise Frozen()
         self.attempt += 1
         data: dict[str, Any] = {"attempt": self.attempt, "type": channel.type}
@@ -326,7 +326,7 @@ class _ChannelRun:
                            self.first_attempt)
         self.progress(channel.name, "sending", f"attempt {self.attempt}")
         try:
-            with freeze_stops(lambda: frozen_after(app.store, seen)):
+            with freeze_stops(lambda: frozen_after(app.store, seen, draft.incident)):
                 receipt = channel.send(message) if self.target is None else self.target.apply(channel, message)
         except Duplicate as error:
             receipt = error.receipt or Receipt(id=f"duplicate:{message.idempotency_key}")

@@ -29,13 +29,13 @@ from publisher.delivery.retry import authorise_retry, retry_data
 from publisher.delivery.withdrawal import request_data, withdraw
 from publisher.drafting.approvals import reject
 from publisher.drafting.drafts import load_draft
-from publisher.errors import BadInput, Refused
+from publisher.errors import BadInput
 from publisher.i18n import _
 from publisher.incident import membership, people
 from publisher.incident.authority import require_approver, require_reason
 from publisher.incident.corrections import void_incident
 from publisher.incident.decisions import decide, decision_data, latest_decision, open_incident_for
-from publisher.incident.freeze import active_freeze, freeze, unfreeze
+from publisher.incident.freeze import freeze, freeze_data, freeze_to_lift, unfreeze
 from publisher.log.signatures import action_message
 
 if TYPE_CHECKING:
@@ -56,18 +56,31 @@ def _channels(fields: Fields) -> tuple[str, ...]:
     return (value,) if isinstance(value, str) else tuple(str(name) for name in value)
 
 
+def _allow(fields: Fields) -> tuple[str, ...]:
+    allow = fields.get("allow") or ()
+    return (allow,) if isinstance(allow, str) else tuple(str(name) for name in allow)
+
+
+def _freeze_seq(fields: Fields) -> int | None:
+    value = fields.get("freeze")
+    if value in (None, ""):
+        return None
+    try:
+        return int(str(value))
+    except ValueError:
+        raise BadInput(_("--freeze {value}: expected the number of a freeze in force.").format(value=value)) from None
+
+
 def message(app: App, action: str, person: str, fields: Fields) -> bytes:
     """The bytes `person` signs for `action` with these `fields` (incident, draft,
     channel, reason, decision, url as the action takes them)."""
     reason = _text(fields, "reason")
     if action == "freeze":
         named = _text(fields, "incident") or None
-        data: dict[str, object] = {"reason": require_reason(reason, _("publishing is frozen"))}
+        data = freeze_data(app, reason, named, bool(fields.get("all")), _allow(fields))
         return action_message("freeze", f"incident {named}" if named else "workspace", data, person)
     if action == "unfreeze":
-        current = active_freeze(app)
-        if not current:
-            raise Refused(_("publishing is not frozen; there is nothing to lift."))
+        current = freeze_to_lift(app, _freeze_seq(fields))
         lifted: dict[str, object] = {"reason": require_reason(reason, _("the freeze is lifted")), "freeze": current.seq}
         return action_message("unfreeze", "workspace", lifted, person)
     if action == "decide":
@@ -128,9 +141,10 @@ def act(app: App, action: str, person: str, fields: Fields, *, credential: dict[
     incident = _text(fields, "incident") or None
     draft_id = _text(fields, "draft")
     if action == "freeze":
-        return freeze(app, person, reason, incident, signature=signature, key=key)
+        return freeze(app, person, reason, incident, signature=signature, key=key, everything=bool(fields.get("all")),
+                      allow=_allow(fields))
     if action == "unfreeze":
-        lifted = unfreeze(app, person, reason, signature=signature, key=key)
+        lifted = unfreeze(app, person, reason, signature=signature, key=key, freeze_seq=_freeze_seq(fields))
         if fields.get("send"):
             resume_waiting(app, person, run=run)
         return lifted

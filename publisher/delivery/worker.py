@@ -42,7 +42,7 @@ from publisher.delivery.notify import notify
 from publisher.drafting.drafts import waiting_drafts
 from publisher.errors import Refused
 from publisher.i18n import _
-from publisher.incident.freeze import active_freeze
+from publisher.incident.freeze import freeze_holding
 from publisher.timeparse import from_iso
 
 if TYPE_CHECKING:
@@ -88,11 +88,11 @@ def hand_to_worker(app: App, record: DraftRecord) -> bool:
 
 def due_deliveries(app: App, now: datetime | None = None) -> list[tuple[str, str]]:
     """(draft, channel) pairs the log says may be tried now."""
-    if active_freeze(app) is not None:
-        return []
     now = now or app.clock()
     due = []
     for record in waiting_drafts(app):
+        if freeze_holding(app, record.draft.incident) is not None:
+            continue
         for name, delivery in record.deliveries.items():
             if _may_try(app, record.draft.id, name, delivery, now):
                 due.append((record.draft.id, name))

@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Any
 from publisher.drafting.integrity import mismatch
 from publisher.evidence.report_words import confirmation, how_words, proof
 from publisher.evidence.view import decision_dict
+from publisher.incident.freeze import what_it_holds
 from publisher.timeparse import from_iso, hours, iso
 from publisher.i18n import _
 
@@ -196,6 +197,15 @@ def timeline(seen: IncidentView) -> list[dict[str, Any]]:
     return entries
 
 
+def _told(data: dict[str, Any]) -> str:
+    """Who a notice reached, and what a freeze held, in words."""
+    told = [*(data.get("to") or []), *(data.get("channels") or [])]
+    text = ", ".join(told) or _("nobody")
+    if data.get("held"):
+        text += " " + _("(held by a freeze: {channels})").format(channels=", ".join(data["held"]))
+    return text
+
+
 def _entry(event: Event) -> dict[str, Any] | None:
     data, who = event.data, event.actor
     draft, channel = event.draft, event.channel
@@ -228,7 +238,14 @@ def _entry(event: Event) -> dict[str, Any] | None:
         "delivery.failed": ("failure", _("Draft {draft} on {channel}: attempt {attempt} failed ({error}): "
                                          "{why}").format(draft=draft, channel=channel, attempt=data.get("attempt"),
                                                          error=data.get("error"), why=data.get("reason"))),
-        "freeze": ("freeze", _("Publishing frozen: {why}").format(why=data.get("reason"))),
+        "freeze": ("freeze", _("Publishing frozen ({holds}): {why}").format(
+            holds=what_it_holds(event), why=data.get("reason"))),
+        "notice.sent": ("notice", _("Notice {key} sent to {to}").format(key=data.get("key"), to=_told(data))),
+        "notice.escalated": ("notice", _("Notice {key} not acknowledged: escalated (step {level}) to {to}").format(
+            key=data.get("key"), level=data.get("level"), to=_told(data))),
+        "notice.acknowledged": ("notice", _("Notice {key} acknowledged by {who} ({via})").format(
+            key=data.get("key"), who=who,
+            via=_("the link it carried") if data.get("via") == "link" else _("the command line"))),
         "unfreeze": ("freeze", _("Freeze lifted: {why}").format(why=data.get("reason"))),
         "statement.corrected": ("delivery", _(
             "Draft {draft} corrected on {channel} ({how}), correction {correction}").format(

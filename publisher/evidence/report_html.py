@@ -38,11 +38,12 @@ from publisher.timeparse import for_people, from_iso, hours
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 COLOURS = {"message": "#c0392b", "incident": "#2c3e50", "draft": "#7f8c8d", "approval": "#2980b9",
            "delivery": "#27ae60", "failure": "#e67e22", "freeze": "#8e44ad", "step": "#16a085",
-           "decision": "#d35400"}
-LANES = ["message", "incident", "draft", "approval", "delivery", "failure", "freeze", "step", "decision"]
+           "decision": "#d35400", "notice": "#34495e"}
+LANES = ["message", "incident", "draft", "approval", "delivery", "failure", "freeze", "step", "decision", "notice"]
 LANE_WORDS = {"message": N_("message"), "incident": N_("incident"), "draft": N_("draft"),
               "approval": N_("approval"), "delivery": N_("delivery"), "failure": N_("failure"),
-              "freeze": N_("freeze"), "step": N_("step"), "decision": N_("decision")}
+              "freeze": N_("freeze"), "step": N_("step"), "decision": N_("decision"),
+              "notice": N_("notice")}
 VERDICT_CLASS = {"PASS": "pass", "FAIL": "fail", "PENDING": "pending", "WAIVED": "waived", "VOID": "waived",
                  "NOT PROVEN": "fail"}
 CHAR_WIDTH = 0.62

@@ -4,7 +4,7 @@ and the reminders all derive from it, so none of them can disagree with another.
 
 Guarantees:
 - Building a view reads the incident's events once and the workspace's freezes once
-  (`read`); the freeze in force is `active_freeze`'s answer. Nothing about the incident
+  (`read`); the freeze in force is `freeze_holding`'s answer for the incident. Nothing about the incident
   is read from the log again: its state, its drafts (approvals, rejection, supersession,
   deliveries), decisions, steps done by hand, corrections and the public channels its
   verdict is judged against are folded from those rows.
@@ -26,7 +26,7 @@ from typing import Any
 
 from publisher.drafting.drafts import DraftRecord, draft_record, no_draft
 from publisher.incident.decisions import chained
-from publisher.incident.freeze import active_freeze
+from publisher.incident.freeze import freeze_holding
 from publisher.incident.identity import split_trusted
 from publisher.incident.incidents import Incident, incident_from
 from publisher.incident.playbooks import Facts
@@ -157,7 +157,8 @@ def view(app: App, incident_id: str, rows: Rows | None = None) -> IncidentView:
     trusted, unverified = split_trusted(app, [event for event in rows.incident if event.kind not in FREEZE_KINDS])
     incident = incident_from(incident_id, trusted)
     return IncidentView(app, rows, incident, app.clock(), trusted, _drafts(app, trusted, unverified),
-                        chained(trusted), judged_from(app, rows.incident), active_freeze(app))
+                        chained(trusted), judged_from(app, rows.incident),
+                        freeze_holding(app, incident_id))
 
 
 def draft_view(app: App, draft_id: str) -> tuple[IncidentView, DraftRecord]:

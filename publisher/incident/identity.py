@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any, Iterable
 from publisher.errors import Refused
 from publisher.i18n import _
 from publisher.incident import roster
+from publisher.incident.playbooks import freezes_on_open
 from publisher.log import signatures as sig
 from publisher.log.store import Event
 
@@ -144,15 +145,21 @@ def untrusted(app: App, event: Event) -> str | None:
     problem = role_problem(app, event)
     if problem:
         return problem
-    if not isinstance(event.data.get("signature"), dict) and (not signing_on(app) or _playbook_freeze(event)):
+    if not isinstance(event.data.get("signature"), dict) and (not signing_on(app) or _playbook_freeze(app, event)):
         return None
     return sig.check_event(event, keyring(app))
 
 
-def _playbook_freeze(event: Event) -> bool:
+def _playbook_freeze(app: App, event: Event) -> bool:
     """The playbook's own freeze as an incident opens (case 3): recorded unsigned by
-    whoever opened it, since a freeze only stops; lifting it takes a signed unfreeze."""
-    return event.kind == "freeze" and event.data.get("automatic") is True and bool(event.incident)
+    whoever opened it, since a freeze only stops; lifting it takes a signed unfreeze.
+    It counts only as the consequence of the opening it names: that incident was
+    opened before it, by the same person, in a case that freezes on open."""
+    if event.kind != "freeze" or event.data.get("automatic") is not True or not event.incident:
+        return False
+    opened = app.store.events(kind="incident.opened", incident=event.incident, limit=1)
+    return bool(opened) and opened[0].seq < event.seq and opened[0].actor == event.actor \
+        and isinstance(opened[0].data.get("case"), int) and freezes_on_open(app, opened[0].data["case"])
 
 
 def split_trusted(app: App, events: Iterable[Event]) -> tuple[list[Event], list[tuple[Event, str]]]:

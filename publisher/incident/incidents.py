@@ -19,7 +19,7 @@ from typing import Any, Iterator
 
 from publisher.errors import BadInput, Refused
 from publisher.incident.authority import require_role
-from publisher.incident.playbooks import get_case
+from publisher.incident.playbooks import freezes_on_open, get_case
 from publisher.incident.verdict_set import live_public
 from publisher.log.store import NEXT_INCIDENT, Event
 from publisher.timeparse import from_iso, hours, human_hours, iso, parse_instant
@@ -97,12 +97,13 @@ def open_incident(app: App, *, case: int, first_seen: str, actor: str, source: s
 def freeze_on_open(app: App, incident: Incident, actor: str) -> Event | None:
     """Case 3 stops every outgoing channel as it opens ([cases.N] freeze_on_open, default
     true for case 3 only); an active freeze is left as it is."""
-    from publisher.incident.freeze import active_freeze, freeze
+    from publisher.incident.freeze import ALL, active_freezes, freeze, scope_of
 
-    if not app.config.case_setting(incident.case, "freeze_on_open", incident.case == 3) or active_freeze(app):
+    if not freezes_on_open(app, incident.case) or any(scope_of(event) == ALL for event in active_freezes(app)):
         return None
     return freeze(app, actor, f"incident {incident.id} opened (case {incident.case}): all outgoing communication "
-                  "stops until the cabinet lifts the freeze", incident=incident.id, automatic=True)
+                  "stops until the cabinet lifts the freeze", incident=incident.id, automatic=True, everything=True)
+
 
 
 def resolve_incident(app: App, incident_id: str, actor: str, note: str | None = None) -> Incident:

@@ -421,3 +421,9 @@ def check_template(case: Playbook, template: str) -> None:
                          "are {names}.").format(
                            template=template, number=case.number, title=case.title,
                            names=', '.join(case.templates)))
+
+
+def freezes_on_open(app: Any, case: int) -> bool:
+    """Whether opening an incident of `case` freezes everything ([cases.N] freeze_on_open;
+    by default case 3 only, as its playbook says)."""
+    return bool(app.config.case_setting(case, "freeze_on_open", case == 3))

@@ -101,13 +101,22 @@ async def step_done(request: Request, visitor: Visitor) -> Response:
     return RedirectResponse(f"/incidents/{incident_id}", status_code=303)
 
 
+def _fields(action: str, body: dict, incident: str | None) -> dict:
+    """What the signed action takes from the form: a freeze from an incident's page holds
+    every incident unless the form asks for this one only (`scope` = "incident")."""
+    fields = {key: body.get(key) for key in ("reason", "decision", "allow", "freeze", "send")} | {"incident": incident}
+    if action == "freeze":
+        fields["all"] = body.get("scope") != "incident"
+    return fields
+
+
 def _incident_signing(action: str, prefix: str = "/incidents/{incident}") -> None:
     """POST <prefix>/<action>/options and <prefix>/<action>: signed by passkey (a freeze
     and its lifting also at the top, `/freeze`, `/unfreeze`, for no incident in particular)."""
     async def options(request: Request, visitor: Visitor) -> Response:
         from publisher.delivery.signed_actions import options as make_options
 
-        fields = {**await json_body(request), "incident": request.path_params.get("incident")}
+        fields = _fields(action, await json_body(request), request.path_params.get("incident"))
         return JSONResponse(await call(make_options, visitor.console.app, action, visitor.person, fields))
 
     async def submit(request: Request, visitor: Visitor) -> Response:
@@ -116,7 +125,7 @@ def _incident_signing(action: str, prefix: str = "/incidents/{incident}") -> Non
 
         body = await json_body(request)
         incident = request.path_params.get("incident")
-        fields = {key: body.get(key) for key in ("reason", "decision", "send")} | {"incident": incident}
+        fields = _fields(action, body, incident)
         await call(act, visitor.console.app, action, visitor.person, fields, credential=body.get("credential") or {},
                    run=in_background)
         return JSONResponse({"redirect": f"/incidents/{incident}" if incident else "/"})

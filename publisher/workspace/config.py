@@ -74,6 +74,13 @@ SECTIONS: dict[str, dict[str, Option]] = {
         "budget": Option((int, float), default=15, bounds=(0, 24 * 60), help="minutes one run may spend retrying"),
         "workers": Option(int, default=32, bounds=(1, 256)),
     },
+    "freeze": {
+        "allow": Option(list, default=[], help="channels a freeze never holds: the cabinet's one secure path"),
+    },
+    "notices": {
+        "escalate_after": Option((int, float), default=15, bounds=(1, 24 * 60),
+                                 help="minutes a notice waits for an acknowledgement before it goes further"),
+    },
 }
 
 CASE_OPTIONS: dict[str, Option] = {
@@ -138,6 +145,8 @@ class Config:
     console_session_hours: float = 12.0
     register: str = "vosotros"
     practice: bool = False
+    freeze_allow: tuple[str, ...] = ()
+    escalate_after_minutes: float = 15.0
 
     def enabled_channels(self) -> list[ChannelConfig]:
         return [channel for channel in self.channels.values() if channel.enabled]
@@ -282,7 +291,15 @@ def _build(workspace: Path, data: dict[str, Any], reader: _Reader) -> Config:
         console_session_hours=float(sections["console"]["session_hours"]),
         witness=_witness(reader, workspace, sections["store"]),
         practice=practice,
+        freeze_allow=_allowed(reader, sections["freeze"]["allow"], data.get("channels", {})),
+        escalate_after_minutes=float(sections["notices"]["escalate_after"]),
     )
+
+
+def _allowed(reader: _Reader, allow: list[Any], channels: Any) -> tuple[str, ...]:
+    if not all(isinstance(name, str) and name in channels for name in allow):
+        raise reader.fail("freeze", "allow", _("expected a list of channel names from [channels]"))
+    return tuple(allow)
 
 
 def _names(reader: _Reader, approvals: dict[str, Any], key: str) -> tuple[str, ...]:
