@@ -199,11 +199,18 @@ def timeline(seen: IncidentView) -> list[dict[str, Any]]:
 
 def _told(data: dict[str, Any]) -> str:
     """Who a notice reached, and what a freeze held, in words."""
-    told = [*(data.get("to") or []), *(data.get("channels") or [])]
+    told = [_named(item) for item in (*(data.get("to") or []), *(data.get("channels") or []))]
     text = ", ".join(told) or _("nobody")
     if data.get("held"):
-        text += " " + _("(held by a freeze: {channels})").format(channels=", ".join(data["held"]))
+        text += " " + _("(held by a freeze: {channels})").format(channels=", ".join(map(_named, data["held"])))
     return text
+
+
+def _named(item: Any) -> str:
+    """A recipient or channel as a notice recorded it: a name, or a record naming one."""
+    if isinstance(item, dict):
+        return str(item.get("channel") or item.get("name") or item.get("to") or "?")
+    return str(item)
 
 
 def _entry(event: Event) -> dict[str, Any] | None:
