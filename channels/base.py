@@ -14,6 +14,7 @@ import os
 import re
 import tempfile
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Callable, ClassVar, Iterable, Mapping, Sequence
 
@@ -250,6 +251,28 @@ class Channel:
             else:
                 shown[key] = value
         return shown
+
+
+CLOCK_MARGIN = 600
+"""Seconds of disagreement between our clock and a platform's allowed for when a
+platform's memory of a request (an idempotency key, a transaction id) runs out."""
+
+
+def lookup_since(first_attempt: str | None, remembered: float, now: datetime | None = None) -> datetime | None:
+    """Since when to look for a post an earlier attempt may have made, once that attempt
+    began so long ago (`remembered - CLOCK_MARGIN` seconds) that the platform may have
+    forgotten the key that made a resend safe; None while the key still holds, or when
+    there was no earlier attempt. A time that cannot be read is taken as the longest ago."""
+    if not first_attempt:
+        return None
+    try:
+        began = datetime.fromisoformat(first_attempt.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return datetime.fromtimestamp(0, timezone.utc)
+    began = began if began.tzinfo else began.replace(tzinfo=timezone.utc)
+    if ((now or datetime.now(timezone.utc)) - began).total_seconds() < remembered - CLOCK_MARGIN:
+        return None
+    return began - timedelta(seconds=CLOCK_MARGIN)
 
 
 def combined_receipt(receipts: Sequence[Receipt]) -> Receipt:

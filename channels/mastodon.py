@@ -30,17 +30,17 @@ from __future__ import annotations
 import functools
 import html
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from typing import Any, Mapping
 from urllib.parse import urlsplit
 
 from channels import http
+from channels.base import CLOCK_MARGIN as CLOCK_MARGIN, lookup_since as base_lookup_since
 from channels.base import (Channel, Message, part_ids, Permanent, post_in_parts,
                            quiet_loggers, Receipt, Retryable, SettingError)
 from channels.schemas import OPTIONS
 
 KEY_SECONDS = 3600
-CLOCK_MARGIN = 600
 LOOKUP_PAGES = 5
 PAGE_SIZE = 40
 STATUS_ID = re.compile(r"[0-9]{1,20}")
@@ -281,20 +281,8 @@ def reset_delay(value: str | None, now: datetime | None = None) -> float | None:
 
 
 def lookup_since(first_attempt: str | None, now: datetime | None = None) -> datetime | None:
-    """Since when to look for a post an earlier attempt may have made, when that attempt
-    began so long ago (`KEY_SECONDS - CLOCK_MARGIN`) that Mastodon may have forgotten its
-    Idempotency-Key; None while the key still holds, or when there was no earlier attempt.
-    A time that cannot be read is taken as the longest ago."""
-    if not first_attempt:
-        return None
-    try:
-        began = datetime.fromisoformat(first_attempt.strip().replace("Z", "+00:00"))
-    except ValueError:
-        return datetime.fromtimestamp(0, timezone.utc)
-    began = began if began.tzinfo else began.replace(tzinfo=timezone.utc)
-    if ((now or datetime.now(timezone.utc)) - began).total_seconds() < KEY_SECONDS - CLOCK_MARGIN:
-        return None
-    return began - timedelta(seconds=CLOCK_MARGIN)
+    """`channels.base.lookup_since` with this platform's memory (KEY_SECONDS)."""
+    return base_lookup_since(first_attempt, KEY_SECONDS, now)
 
 
 def shown_text(content: str) -> str:

@@ -55,11 +55,12 @@ from __future__ import annotations
 
 import hashlib
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from typing import Any, Mapping
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
 
 from channels import http
+from channels.base import lookup_since as base_lookup_since
 from channels.base import (Channel, DeliveryError, Message, Permanent, post_in_parts,
                            quiet_loggers, Receipt, Retryable, SettingError)
 from channels.schemas import OPTIONS
@@ -69,7 +70,6 @@ POWER_LEVELS = "m.room.power_levels"
 ROOM_ID = re.compile(r"![^\s:/?#]+(?::[A-Za-z0-9.\-\[\]]+(?::[0-9]{1,5})?)?")
 EVENT_ID = re.compile(r"\$[A-Za-z0-9+/_=.:\-]+")
 TXN_SECONDS = 24 * 3600
-CLOCK_MARGIN = 600
 LOOKUP_PAGES = 5
 PAGE_SIZE = 100
 TOKEN_ERRORS = frozenset({"M_UNKNOWN_TOKEN", "M_MISSING_TOKEN"})
@@ -381,20 +381,8 @@ def needed_power(levels: Mapping[str, Any], event_type: str) -> int:
 
 
 def lookup_since(first_attempt: str | None, now: datetime | None = None) -> datetime | None:
-    """Since when to look for a message an earlier attempt may have made, once that attempt
-    began so long ago (`TXN_SECONDS - CLOCK_MARGIN`) that the homeserver may have
-    forgotten its transaction id; None while the id still holds, or when there was no
-    earlier attempt. A time that cannot be read is taken as the longest ago."""
-    if not first_attempt:
-        return None
-    try:
-        began = datetime.fromisoformat(first_attempt.strip().replace("Z", "+00:00"))
-    except ValueError:
-        return datetime.fromtimestamp(0, timezone.utc)
-    began = began if began.tzinfo else began.replace(tzinfo=timezone.utc)
-    if ((now or datetime.now(timezone.utc)) - began).total_seconds() < TXN_SECONDS - CLOCK_MARGIN:
-        return None
-    return began - timedelta(seconds=CLOCK_MARGIN)
+    """`channels.base.lookup_since` with this platform's memory (TXN_SECONDS)."""
+    return base_lookup_since(first_attempt, TXN_SECONDS, now)
 
 
 def _time(stamp: Any) -> str | None:
