@@ -35,6 +35,7 @@ REGISTRY: dict[str, str] = {
 
 
 SOURCES: dict[str, str] = {
+    "feed": "channels.feed:FeedSource",
 }
 """Listening source types (`[listen.NAME] type = ...`), registered the same way."""
 

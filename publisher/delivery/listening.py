@@ -88,22 +88,12 @@ def claim(item: Heard, rules: dict[str, list[str]], posts: dict[str, str]) -> tu
 
 
 def incident_rules(app: App) -> dict[str, list[str]]:
-    """Each incident's listening rules as `incident.listen` events left them, for the
-    incidents still open (oldest first, so an older incident claims first)."""
+    """The rules of the incidents still open (oldest first, so an older incident claims first)."""
     from publisher.incident.incidents import list_incidents
+    from publisher.incident.listen_rules import rules
 
-    rules: dict[str, list[str]] = {}
-    for event in app.store.events(kind="incident.listen"):
-        current = rules.setdefault(str(event.incident), [])
-        for rule in event.data.get("add", []):
-            if rule not in current:
-                current.append(rule)
-        for rule in event.data.get("remove", []):
-            if rule in current:
-                current.remove(rule)
     open_ids = {incident.id for incident in list_incidents(app) if incident.state == "open"}
-    return {incident: found for incident, found in sorted(rules.items(), key=lambda pair: int(pair[0]))
-            if incident in open_ids and found}
+    return {incident: found for incident, found in rules(app).items() if incident in open_ids and found}
 
 
 def delivered_posts(app: App) -> dict[str, str]:
