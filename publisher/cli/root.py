@@ -34,6 +34,8 @@ COMMANDS = {
                                       "all the time."),
     "log": ("log_cmds", "help", "Show the log (oldest first); `publish log verify` checks its hash chain."),
     "reject": ("draft_cmds", "help", "Reject a draft; it will never be sent."),
+    "reply": ("reply_cmds", "help", "Answer ITEM (#N or platform:id) where it was said: a draft of kind reply, "
+                                    "approved like any statement."),
     "report": ("report_cmds", "short_help", "The evidence of an incident: md, html or json."),
     "send": ("draft_cmds", "help", "Resume delivery of an approved draft: only channels not yet delivered."),
     "serve": ("console_cmds", "help", "Run the cabinet's web console over this workspace and its store."),

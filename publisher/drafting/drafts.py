@@ -279,7 +279,9 @@ def draft_record(app: App, counted: list[Event], unverified: list[tuple[Event, s
     """The draft told by `counted`, its events whose signatures were already checked
     (the first one its `draft.rendered`), and `unverified`, its signed actions that do
     not count (with why); no signature is checked again here."""
-    required = roster.cabinet(app).required_at(counted[0].seq)
+    from publisher.drafting.replies import reply_quorum
+
+    required = reply_quorum(counted, roster.cabinet(app).required_at(counted[0].seq))
     if is_internal_brief(_draft_from(counted[0].data)):
         required = 0
     record = _record(counted, required)
