@@ -118,10 +118,12 @@ class _Tail:
 
 def _heard(db: sqlite3.Connection, keys: list[str]) -> set[str]:
     found: set[str] = set()
+    sql = HEARD_SQL.replace("FROM events", "FROM events INDEXED BY events_heard", 1)
     for start in range(0, len(keys), 500):
         chunk = keys[start:start + 500]
-        found.update(row[0] for row in db.execute(HEARD_SQL.format(marks=", ".join("?" * len(chunk))), chunk))
+        found.update(row[0] for row in db.execute(sql.format(marks=", ".join("?" * len(chunk))), chunk))
     return found
+
 
 
 class _GroupTail:
@@ -247,7 +249,11 @@ class SQLiteBackend:
                 waiting.done = True
 
     def select(self, query: Query) -> list[tuple[int, str, str]]:
+        """Reads by item key name their index: without statistics SQLite's planner walks
+        every event of the kind (`events_kind`) instead, 100x slower at 20,000 items."""
         sql, params = select_sql(query, "?")
+        if query.items is not None:
+            sql = sql.replace("FROM events", "FROM events INDEXED BY events_item", 1)
         return self._read(sql, params)
 
     def rows_at(self, seqs: list[int]) -> dict[int, tuple[str, str, str]]:
