@@ -135,7 +135,8 @@ def _time(entry: Any) -> tuple[str | None, dict[str, Any]]:
         parsed = dict.get(entry, f"{key}_parsed") if isinstance(entry, dict) else None
         if parsed:
             try:
-                moment = datetime(*parsed[:6], tzinfo=timezone.utc)
+                year, month, day, hour, minute, second = parsed[:6]
+                moment = datetime(year, month, day, hour, minute, second, tzinfo=timezone.utc)
             except (TypeError, ValueError):
                 continue
             return moment.isoformat(timespec="seconds").replace("+00:00", "Z"), {}
