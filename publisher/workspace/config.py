@@ -86,6 +86,7 @@ SECTIONS: dict[str, dict[str, Option]] = {
 CASE_OPTIONS: dict[str, Option] = {
     "update_every": Option((int, float), default=6, bounds=(0.25, MAX_HOURS)),
     "freeze_on_open": Option(bool),
+    "answer_within": Option((int, float), bounds=(1, 7 * 24 * 60)),
 }
 
 
