@@ -118,3 +118,23 @@ def test_an_empty_curve_still_draws():
     svg = curve_svg(drawn)
     assert "<title id=\"curve-title\">Mentions per hour, whole workspace</title>" in svg
     assert "0 mentions, 0 of them negative (0%)" in svg
+
+
+def test_a_report_carrying_listening_facts_shows_the_section(workspace, facts):
+    """The whole report (a real case 2 incident) with `data["listening"]` set as the report
+    builder will set it: the section sits after the checklist in Markdown and HTML, and a
+    report without it is unchanged."""
+    from publisher.evidence.report import render
+    from tests.test_report import _case_2
+
+    cabinet = _case_2(workspace)
+    data = json.loads(cabinet.at(6).ok("report", "1", "--format", "json").output)
+    plain_md, plain_html = render(data, "md"), render(data, "html")
+    assert "Listening" not in plain_md and "Listening" not in plain_html
+    data["listening"] = facts
+    markdown, page = render(data, "md"), render(data, "html")
+    assert markdown.index("## Checklist") < markdown.index("## Listening") < markdown.index("## Timeline")
+    assert "### Daily moderation" in markdown and "&lt;img" in markdown
+    assert page.count("<svg") == 2 and '<div class="curve">' in page and "<script" not in page
+    assert "<img" not in page and 'aria-labelledby="curve-inc-1-title curve-inc-1-desc"' in page
+    assert json.loads(render(data, "json"))["listening"]["answers"]["verdict"] == "LATE"

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from publisher.evidence.crisis_curve import Alert, Curve
 
 WIDTH, HEIGHT = 720, 240
-LEFT, RIGHT, TOP, BOTTOM = 44, 12, 16, 40
+LEFT, RIGHT, TOP, BOTTOM = 44, 12, 16, 52
 ALL, NEGATIVE, BASELINE, ALERT = "#95a5a6", "#c0392b", "#2c3e50", "#e67e22"
 
 
@@ -60,7 +60,7 @@ def curve_svg(drawn: Curve, zone: tzinfo | None = None, alerts: Iterable[Alert] 
         return TOP + plot_h - value / top * plot_h
 
     prefix = escape(id_prefix, quote=True)
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" width="100%" role="img" '
              f'aria-labelledby="{prefix}-title {prefix}-desc" class="curve">',
              f'<title id="{prefix}-title">{escape(heading)}</title>',
              f'<desc id="{prefix}-desc">{escape(curve_words(drawn, zone))}</desc>',
@@ -81,17 +81,22 @@ def curve_svg(drawn: Curve, zone: tzinfo | None = None, alerts: Iterable[Alert] 
             baseline_points.append(f"{x + bar / 2:.1f},{y(point.baseline):.1f}")
         if number % label_every == 0:
             parts.append(f'<text x="{x:.1f}" y="{HEIGHT - BOTTOM + 14}" font-size="10">'
-                         f'{escape(_hour(point.hour, zone, number == 0 or point.hour.astimezone(zone).hour == 0))}'
-                         '</text>')
+                         f'{escape(_hour(point.hour, zone, False))}</text>')
+        if number == 0 or point.hour.astimezone(zone).hour == 0:
+            parts.append(f'<text x="{x:.1f}" y="{HEIGHT - BOTTOM + 27}" font-size="10" font-weight="bold">'
+                         f'{escape(point.hour.astimezone(zone).strftime("%Y-%m-%d"))}</text>')
     if len(baseline_points) > 1:
         parts.append(f'<polyline points="{" ".join(baseline_points)}" fill="none" stroke="{BASELINE}" '
                      'stroke-dasharray="4 3" stroke-width="1.5"/>')
     hours = {point.hour: number for number, point in enumerate(points)}
+    raised: dict[int, list[str]] = {}
     for alert in alerts:
         if alert.hour in hours:
-            x = LEFT + hours[alert.hour] * step + bar / 2
-            parts.append(f'<path d="M{x - 5:.1f},{TOP + 8} L{x + 5:.1f},{TOP + 8} L{x:.1f},{TOP - 1} Z" '
-                         f'fill="{ALERT}"><title>{escape(alert.words())}</title></path>')
+            raised.setdefault(hours[alert.hour], []).append(alert.words())
+    for number, said in sorted(raised.items()):
+        x = LEFT + number * step + bar / 2
+        parts.append(f'<path d="M{x - 5:.1f},{TOP + 8} L{x + 5:.1f},{TOP + 8} L{x:.1f},{TOP - 1} Z" '
+                     f'fill="{ALERT}"><title>{escape(" ".join(said))}</title></path>')
     legend_y = HEIGHT - 8
     words = [escape(word) for word in (_("mentions"), _("negative"), _("7-day hourly baseline"))]
     parts += [f'<rect x="{LEFT}" y="{legend_y - 9}" width="10" height="10" fill="{ALL}"/>',

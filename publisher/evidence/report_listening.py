@@ -155,13 +155,13 @@ def listening_html(data: dict[str, Any], facts: dict[str, Any]) -> str:
     """The section as HTML markup: every value escaped, the curve inline."""
     out = ['<section class="listening"><h2>' + escape(_("Listening")) + "</h2>"]
     out += [f"<p>{escape(line)}</p>" for line in listening_lines(data, facts)]
-    out.append(f"<figure class=\"curve\">{listening_svg(data, facts)}</figure>")
+    out.append(f'<div class="curve">{listening_svg(data, facts)}</div>')
     for title, headers, rows in listening_sections(data, facts):
-        out.append(f"<h3>{escape(title)}</h3><table><thead><tr>"
-                   + "".join(f"<th scope=\"col\">{escape(header)}</th>" for header in headers) + "</tr></thead><tbody>")
+        out.append(f'<h3>{escape(title)}</h3><div class="wrap"><table class="cards"><thead><tr>'
+                   + "".join(f"<th>{escape(header)}</th>" for header in headers) + "</tr></thead><tbody>")
         out += ["<tr>" + "".join(f"<td data-label=\"{escape(header)}\">{escape(cell)}</td>"
                                  for header, cell in zip(headers, cells, strict=True)) + "</tr>" for cells in rows]
-        out.append("</tbody></table>")
+        out.append("</tbody></table></div>")
     out.append("</section>")
     return "".join(out)
 
