@@ -13,6 +13,7 @@ import pytest
 from publisher.evidence.answer_times import answer_times, daily_moderation
 from publisher.evidence.crisis_curve import Heard, HourlyTally, curve, detect
 from publisher.evidence.curve_svg import curve_svg
+from publisher.evidence.report_markdown import _md
 from publisher.evidence.report_listening import (listening_facts, listening_html, listening_lines,
                                                  listening_markdown, listening_sections)
 from publisher.i18n import speaking
@@ -71,7 +72,7 @@ def test_the_sections_as_tables(facts):
 
 
 def test_markdown_escapes_what_was_heard(facts):
-    text = listening_markdown(DATA, facts)
+    text = listening_markdown(DATA, facts, _md)
     assert "## Listening" in text and "### Daily moderation" in text
     line = next(line for line in text.splitlines() if "m12" in line)
     assert "<img" not in line and "&lt;img" in line and line.count(" | ") == 1

@@ -9,7 +9,9 @@ and English tokens. Every face then reads only that dict:
 platform" or "declared"; the answer verdict; the curve's text alternative),
 `listening_sections` ((title, headers, rows) tables, the shape `report_sections` gives
 the Markdown and HTML templates), `listening_svg` (the curve, inline), and
-`listening_markdown` / `listening_html`, the whole section in each format. Times are
+`listening_markdown` (given the Markdown report's escaper) / `listening_html`, the whole
+section in each format; `report_markdown` and `report_html` print it after the checklist
+when `data["listening"]` is set. Times are
 shown in the report's `timezone` (`data["timezone"]`), verdicts in the interface's words;
 every value from the log is escaped by the format that prints it.
 """
@@ -25,7 +27,7 @@ from publisher.i18n import _
 from publisher.timeparse import from_iso, iso
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Mapping
+    from collections.abc import Callable, Iterable, Mapping
 
     from publisher.evidence.answer_times import AnswerTimes, ModerationDay
     from publisher.evidence.crisis_curve import Alert, Curve
@@ -140,14 +142,13 @@ def listening_svg(data: dict[str, Any], facts: dict[str, Any]) -> str:
     return curve_svg(drawn, _zone(data), alerts, id_prefix=f"curve-{drawn.incident or 'workspace'}")
 
 
-def listening_markdown(data: dict[str, Any], facts: dict[str, Any]) -> str:
-    from publisher.evidence.report_markdown import _md
-
+def listening_markdown(data: dict[str, Any], facts: dict[str, Any], shown: Callable[[Any], str]) -> str:
+    """The section in Markdown; `shown` is the Markdown report's escaper (its `|md`)."""
     out = ["## " + _("Listening"), ""]
-    out += [_md(line) + "\n" for line in listening_lines(data, facts)]
+    out += [shown(line) + "\n" for line in listening_lines(data, facts)]
     for title, headers, rows in listening_sections(data, facts):
         out += ["", f"### {title}", "", "| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
-        out += ["| " + " | ".join(_md(cell) for cell in cells) + " |" for cells in rows]
+        out += ["| " + " | ".join(shown(cell) for cell in cells) + " |" for cells in rows]
     return "\n".join(out) + "\n"
 
 

@@ -88,4 +88,4 @@ def _listening(data: dict[str, Any]) -> str:
         return ""
     from publisher.evidence.report_listening import listening_markdown
 
-    return listening_markdown(data, data["listening"])
+    return listening_markdown(data, data["listening"], _md)
