@@ -61,6 +61,8 @@ def test_the_workspace_keywords_are_never_scored():
     assert lexicon_classifier(())("Bueno", "es").label == POSITIVE
     assert lexicon_classifier(("Bueno",))("Bueno", "es").label == NEUTRAL
     assert lexicon_classifier(("@Bueno",))("La tarifa de Bueno es un timo", "es").label == NEGATIVE
+    assert lexicon_classifier(("Banco Bueno",))("El Banco Bueno abre hoy", "es").label == NEUTRAL
+    assert lexicon_classifier(("Acme", "#AcmeCaido"))("#AcmeCaido", "es").label == NEGATIVE
 
 
 def test_the_workspace_terms_are_added_and_win():

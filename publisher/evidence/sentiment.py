@@ -14,8 +14,8 @@ languages, accents folded, a trailing `*` matching any ending), then applies:
 - "pero", "aunque", "sin embargo", "but", "however": what comes before counts half ("gracias, pero
   sigo sin servicio" is a complaint);
 - hashtags are split at their capitals (`#AcmeCaido` reads "acme caido");
-- the workspace's own `keywords` (its brand, its products) are never scored, so a brand
-  called "Claro" or "Bueno" is not praise; its own `terms` (word or phrase -> weight)
+- the words of the workspace's own `keywords` (its brand, its products; a hashtag keyword
+  is read by its words) are never scored, so a brand called "Claro" or "Bueno" is not praise; its own `terms` (word or phrase -> weight)
   are added to the lexicon and win over it.
 A person's judgement wins over any model: `item.sentiment_set` events (payload
 `{"item": KEY, "sentiment": "negative"|"neutral"|"positive", "reason": TEXT|null}`, the
@@ -178,7 +178,8 @@ def lexicon(keywords: Iterable[str] = (), terms: Mapping[str, float] | None = No
             phrases[key] = float(value)
     lengths = tuple(sorted({len(prefix) for prefix in prefixes}, reverse=True))
     modifiers = {**shipped["intensifiers"], **shipped["diminishers"]}
-    names = frozenset(fold(word.lstrip("#@")) for word in keywords)
+    names = frozenset(token.text.lstrip("@") for word in keywords if not word.startswith("#")
+                      for token in tokens(word, keep_tags=True))
     starts = frozenset(key[0] for key in phrases if len(key) > 1)
     return Lexicon(phrases, starts, prefixes, lengths, frozenset(shipped["negators"]), modifiers, names, tags)
 
