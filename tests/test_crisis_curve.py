@@ -115,3 +115,21 @@ def test_an_incident_curve_alerts_about_the_incident():
     assert {alert.incident for alert in alerts} == {"inc-1"}
     assert all(alert.words().startswith("incident inc-1:") for alert in alerts)
     assert alerts[0].source == "c-29"
+
+
+def test_the_worker_is_told_each_recent_alert_once():
+    from publisher.evidence.crisis_curve import pending_alerts
+
+    tally = HourlyTally()
+    quiet_week(tally)
+    crisis(tally, NOW - timedelta(hours=5), 30, prefix="earlier")
+    crisis(tally, NOW + timedelta(minutes=1), 30, incident="inc-1")
+    now = NOW + timedelta(minutes=40)
+    first = pending_alerts(tally, now, 3.0, 0.4, told=(), incidents=("inc-1",))
+    assert sorted(alert.id for alert in first) == ["dip:-:2026-12-06T12", "dip:inc-1:2026-12-06T12",
+                                                    "spike:-:2026-12-06T12", "spike:inc-1:2026-12-06T12"]
+    assert pending_alerts(tally, now, 3.0, 0.4, told=[alert.id for alert in first], incidents=("inc-1",)) == []
+    later = pending_alerts(tally, now + timedelta(hours=1), 3.0, 0.4, told=(), incidents=("inc-1",))
+    assert later and all(alert.hour == NOW for alert in later)
+    crisis(tally, now + timedelta(hours=1), 30, prefix="next")
+    assert pending_alerts(tally, now + timedelta(hours=1), 3.0, 0.4, told=[a.id for a in first]) == []

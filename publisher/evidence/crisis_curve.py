@@ -15,8 +15,9 @@ Guarantees:
 - An alert is raised once per run of alerting hours; after a run ends, the same kind of
   alert for the same scope waits `cooldown_minutes` (default 60) after the run's last hour
   (a run that starts within the cooldown raises nothing and extends it).
-  Each alert has a stable `id`, so the worker tells the cabinet once (it keeps the ids it
-  has told in the log). It names the first negative item of its hour as the suggested
+  Each alert has a stable `id`, so the worker tells the cabinet once: `pending_alerts`
+  gives it the alerts of the last hours whose ids it has not yet told (it keeps those ids
+  in the log). It names the first negative item of its hour as the suggested
   source and that item's platform time as `first_seen`.
 - `HourlyTally` is updated item by item (`add`, `set_negative` when a person changes a
   sentiment, `claim` when an incident claims or drops an item) and holds two counters per
@@ -245,3 +246,21 @@ def _alert(kind: str, incident: str | None, point: HourPoint, tally: HourlyTally
     first = tally.first_negative(hour_of(point.hour), incident) if tally is not None else None
     return Alert(kind, incident, point.hour, point.mentions, point.negative, point.baseline,
                  first[1] if first else None, first[0] if first else None)
+
+
+def pending_alerts(tally: HourlyTally, now: datetime, spike: float, negative_share: float, told: Iterable[str],
+                   incidents: Iterable[str] = (), recent_hours: int = 2, cooldown_minutes: float = 60,
+                   min_mentions: int = 10) -> list[Alert]:
+    """What the worker tells the cabinet now: the alerts of the workspace (and of each
+    open incident in `incidents`) whose hour is one of the last `recent_hours`, the
+    current hour included, and whose id is not in `told`. The curve is read from 24 hours
+    back so a run or a cooldown that began earlier is honoured."""
+    known = set(told)
+    start = now - timedelta(hours=YOUNGEST_BASELINE)
+    oldest = hour_start(hour_of(now) - recent_hours + 1)
+    found = []
+    for scope in [None, *incidents]:
+        drawn = curve(tally, start, now, scope)
+        found += [alert for alert in detect(drawn, spike, negative_share, tally, cooldown_minutes, min_mentions)
+                  if alert.hour >= oldest and alert.id not in known]
+    return found
