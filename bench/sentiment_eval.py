@@ -41,7 +41,7 @@ def measure(part: list[dict[str, str]], keywords: tuple[str, ...] = ("Acme",)) -
 
 def main() -> None:
     every = rows()
-    for split in ("dev", "held-out", "blind"):
+    for split in ("dev", "held-out", "blind", "blind-2"):
         for lang in ("es", "en", None):
             part = [row for row in every if row["split"] == split and (lang is None or row["lang"] == lang)]
             figures = measure(part)
