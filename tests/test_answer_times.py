@@ -28,7 +28,7 @@ def test_median_worst_unanswered_and_handled():
     assert [item.key for item in times.answered] == ["a", "b", "c"]
     assert times.median_minutes == 20 and (times.worst.key, times.worst.minutes) == ("b", 40)
     assert [item.key for item in times.unanswered] == ["g", "f"]
-    assert times.handled == ("e",)
+    assert times.handled == ("e",) and times.others_open == 1
     assert times.verdict == "DUE"
     assert answer_times(items, now=at(80)).verdict == "LATE"
     assert answer_times(items, now=at(300)).verdict == "FAIL"

@@ -58,7 +58,9 @@ def test_the_lines_name_the_source_time_and_the_verdict(facts):
     assert lines[0] == ("Source: mastodon https://social.example/@ana/1 by @ana, said at 2026-12-06 10:00 CET (UTC+01:00) "
                         "(from the platform).")
     assert "LATE, within 60 minutes asked; median 19 min, worst 23 min; 5 answered, 1 unanswered, 1 handled" in lines[1]
-    assert lines[2].startswith("From 2026-12-06 08:00 to 2026-12-06 13:00: 14 mentions, 7 of them negative (50%).")
+    assert lines[2] == ("7 other heard items, not judged negative, were neither answered nor handled; "
+                        "a person can mark any of them negative.")
+    assert lines[3].startswith("From 2026-12-06 08:00 to 2026-12-06 13:00: 14 mentions, 7 of them negative (50%).")
     facts["source"]["time_from"] = "declared"
     assert listening_lines(DATA, facts)[0].endswith("(declared).")
 

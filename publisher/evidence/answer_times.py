@@ -3,7 +3,9 @@ platform time to the delivery of our first answer to it; and each day's moderati
 
 Guarantees:
 - Only negative items count. An item a person marked handled or ignored (with a reason)
-  is not waiting for an answer: it is listed as handled and left out of the times.
+  is not waiting for an answer: it is listed as handled and left out of the times. The
+  other items left neither answered nor handled are counted (`others_open`): the judge
+  misses complaints, and the report says how many items it did not call negative.
 - The answer verdict (case 3 "responde al instante": `[cases.3] answer_within`, minutes,
   default 60) uses the deadlines' tokens: FAIL when any item was answered after the
   limit; else LATE when one still unanswered has waited past it; else DUE while one
@@ -51,6 +53,8 @@ class AnswerTimes:
     """Negative items neither answered nor handled, oldest first."""
     handled: tuple[str, ...]
     now: datetime
+    others_open: int = 0
+    """Items not judged negative, neither answered nor handled: what a missed complaint hides in."""
 
     @property
     def waiting_since(self) -> datetime | None:
@@ -86,8 +90,10 @@ def answer_times(items: Iterable[Heard], now: datetime,
     answered: list[Answered] = []
     waiting: list[tuple[datetime, str]] = []
     handled: list[str] = []
+    others_open = 0
     for item in items:
         if not item.negative:
+            others_open += _settled(item, now) is None
             continue
         if item.answered_at is not None and item.answered_at <= now:
             minutes = max(0.0, (item.answered_at - item.platform_time).total_seconds() / 60)
@@ -99,7 +105,7 @@ def answer_times(items: Iterable[Heard], now: datetime,
     waiting.sort()
     answered.sort(key=lambda item: item.platform_time)
     return AnswerTimes(float(limit_minutes), tuple(answered), tuple(Waiting(key, at) for at, key in waiting),
-                       tuple(handled), now)
+                       tuple(handled), now, others_open)
 
 
 @dataclass(frozen=True)

@@ -64,7 +64,7 @@ def listening_facts(curve: Curve, answers: AnswerTimes, moderation: Iterable[Mod
                          for item in answers.answered],
             "unanswered": [{"item": item.key, "about": names.get(item.key, ""),
                             "platform_time": iso(item.platform_time)} for item in answers.unanswered],
-            "handled": list(answers.handled)},
+            "handled": list(answers.handled), "others_open": answers.others_open},
         "moderation": [{"day": day.day.isoformat(), "negative": day.negative, "answered": day.answered,
                         "handled": day.handled, "open": day.open,
                         "done_at": iso(day.done_at) if day.done_at else None, "state": day.state}
@@ -90,6 +90,9 @@ def listening_lines(data: dict[str, Any], facts: dict[str, Any]) -> list[str]:
         verdict=verdict_word(answers["verdict"]), limit=f"{answers['limit_minutes']:g}",
         median=_minutes(answers["median_minutes"]), worst=_minutes(answers["worst_minutes"]),
         answered=len(answers["answered"]), unanswered=len(answers["unanswered"]), handled=len(answers["handled"])))
+    if answers.get("others_open"):
+        lines.append(_("{count} other heard items, not judged negative, were neither answered nor handled; "
+                       "a person can mark any of them negative.").format(count=answers["others_open"]))
     lines.append(_curve_words(data, facts))
     return lines
 
