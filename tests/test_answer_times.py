@@ -59,3 +59,14 @@ def test_each_day_s_moderation_in_the_report_s_time_zone():
     assert [(str(row.day), row.negative, row.answered, row.handled, row.open, row.state) for row in rows] == [
         ("2026-12-05", 2, 1, 1, 0, "done"), ("2026-12-06", 1, 0, 0, 1, "late"), ("2026-12-07", 1, 0, 0, 1, "due")]
     assert rows[0].done_at == day_one + timedelta(hours=1) and rows[1].done_at is None
+
+
+def test_a_bad_answer_within_is_one_sentence(workspace):
+    from publisher.workspace.app import App
+
+    workspace.write_config(extra="[cases.3]\nanswer_within = 0\n")
+    result = workspace.run("status")
+    assert result.exit_code == 2 and "answer_within" in result.output and "Traceback" not in result.output
+    workspace.write_config(extra="[cases.3]\nanswer_within = 15\n")
+    assert App(workspace.path).config.case_setting(3, "answer_within", 60) == 15
+    assert App(workspace.path).config.case_setting(1, "answer_within", 60) == 60
