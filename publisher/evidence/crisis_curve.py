@@ -24,8 +24,9 @@ Guarantees:
   hour and scope, so the curve never reads the items: over 1,000,000 items a curve of
   any window answers in well under a millisecond (bench/curve_1m.py, 2026-12-06 on the
   shared 2-core machine: 0.2 ms for the workspace's last 48 hours with its alerts, 0.5 ms
-  for 7 days; the tally's 1,000,000 additions took 1.5 s, about 1.5 µs per item heard,
-  which is also what rebuilding it from the log at a worker's start costs). The first negative item of an hour is kept
+  for 7 days; the tally's 1,000,000 additions took 1.5 s to 5.4 s as the machine's load
+  varied, 1.5 to 5.4 µs per item heard, which is also what rebuilding it from the log at a
+  worker's start costs). The first negative item of an hour is kept
   (one per hour and scope); when a person un-negates it, `first_negative` answers None
   for that hour and the caller looks it up in the log.
 """
