@@ -122,3 +122,26 @@ def test_bad_input_is_one_sentence_and_exit_2(workspace, site):
         result = workspace.run("inbox")
         assert result.exit_code == 2 and words in result.output, (section, result.output)
         assert len(result.output.strip().splitlines()) == 1
+
+
+def test_a_secret_in_a_feed_address_never_reaches_the_log_or_the_output(workspace, site):
+    canary = "feedtoken-canary-4417"
+    site.put("/private.rss", rss(NEWS))
+    workspace.write_config(extra=f"""
+[listen.privado]
+type = "feed"
+urls = ["{site.url}/private.rss?token=${{FEED_TOKEN}}"]
+""")
+    env = {"FEED_TOKEN": canary}
+    first = workspace.run("listen", "--once", "--json", env=env)
+    assert first.exit_code == 0 and json.loads(first.output)[0]["new"] == 2, first.output
+    again = workspace.run("listen", "--once", "--json", env=env)
+    assert json.loads(again.output)[0]["new"] == 0
+    assert site.requests[-1].header("If-None-Match"), "the cursor resumes although the URL holds a secret"
+    shown = workspace.run("inbox", "--json", env=env).output + workspace.run("log", "--json", env=env).output
+    assert canary not in shown and canary not in first.output
+    db = workspace.db()
+    try:
+        assert not db.execute("SELECT count(*) FROM events WHERE body LIKE ?", (f"%{canary}%",)).fetchone()[0]
+    finally:
+        db.close()
