@@ -46,6 +46,7 @@ def _inbox(workspace, *args: str) -> list[dict]:
     return json.loads(result.output)
 
 
+@pytest.mark.both_stores
 def test_heard_items_are_claimed_by_rules_and_worked_in_the_inbox(workspace, site):
     _configure(workspace, site)
     incident = workspace.open_incident(case=3, listen="Acme")
