@@ -61,6 +61,11 @@ class Item:
         return asdict(self)
 
 
+def history(app: App, key: str) -> list[Event]:
+    """Every event about one item, oldest first (heard, attached, assigned, replied, answered...)."""
+    return app.store.item_events([key])
+
+
 def from_heard(event: Event) -> Item:
     data = event.data
     return Item(key=str(data["key"]), seq=event.seq, source=str(data.get("source", "")),

@@ -87,6 +87,11 @@ def test_heard_items_are_claimed_by_rules_and_worked_in_the_inbox(workspace, sit
 
     shown = workspace.run("inbox").output
     assert "Pepe" in shown and "script" not in shown
+    full = workspace.run("inbox", "show", complaint)
+    assert full.exit_code == 0 and "@acme_soporte nadie me contesta" in full.output
+    assert "item.assigned" in full.output and "to=luis" in full.output
+    history = json.loads(workspace.run("inbox", "show", complaint, "--json").output)["history"]
+    assert [event["kind"] for event in history] == ["item.heard", "item.assigned"]
     kinds = [kind for _seq, kind in workspace.events()]
     assert kinds.count("item.heard") == 3 and "item.attached" in kinds and "item.detached" in kinds
     assert workspace.run("log", "verify").exit_code == 0
