@@ -17,7 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from publisher.evidence.crisis_curve import HourlyTally, curve, detect  # noqa: E402
+from publisher.incident.crisis_curve import HourlyTally, curve, detect  # noqa: E402
 
 END = datetime(2026, 12, 6, 12, tzinfo=timezone.utc)
 

@@ -12,7 +12,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from publisher.evidence.sentiment import NEGATIVE, lexicon_classifier  # noqa: E402
+from publisher.incident.sentiment import NEGATIVE, lexicon_classifier  # noqa: E402
 
 LABELLED = ROOT / "tests" / "data" / "sentiment_labelled.jsonl"
 

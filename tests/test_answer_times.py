@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from publisher.evidence.answer_times import answer_times, daily_moderation
-from publisher.evidence.crisis_curve import Heard
+from publisher.incident.answer_times import answer_times, daily_moderation
+from publisher.incident.crisis_curve import Heard
 from publisher.workspace.config import CASE_OPTIONS
 
 T0 = datetime(2026, 12, 6, 9, 0, tzinfo=timezone.utc)

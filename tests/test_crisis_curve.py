@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from publisher.evidence.crisis_curve import DIP, SPIKE, Heard, HourlyTally, curve, detect
+from publisher.incident.crisis_curve import DIP, SPIKE, Heard, HourlyTally, curve, detect
 from publisher.i18n import speaking
 
 NOW = datetime(2026, 12, 6, 12, 0, tzinfo=timezone.utc)
@@ -118,7 +118,7 @@ def test_an_incident_curve_alerts_about_the_incident():
 
 
 def test_the_worker_is_told_each_recent_alert_once():
-    from publisher.evidence.crisis_curve import pending_alerts
+    from publisher.incident.crisis_curve import pending_alerts
 
     tally = HourlyTally()
     quiet_week(tally)

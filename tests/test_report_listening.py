@@ -10,8 +10,8 @@ from html.parser import HTMLParser
 
 import pytest
 
-from publisher.evidence.answer_times import answer_times, daily_moderation
-from publisher.evidence.crisis_curve import Heard, HourlyTally, curve, detect
+from publisher.incident.answer_times import answer_times, daily_moderation
+from publisher.incident.crisis_curve import Heard, HourlyTally, curve, detect
 from publisher.evidence.curve_svg import curve_svg
 from publisher.evidence.report_markdown import _md
 from publisher.evidence.report_listening import (listening_facts, listening_html, listening_lines,
@@ -49,7 +49,7 @@ def test_the_facts_are_json(facts):
     assert [row["item"] for row in again["answers"]["unanswered"]] == ["m12"]
     assert again["answers"]["handled"] == ["m10"]
     assert again["alerts"][0]["source"] == "m0" and again["alerts"][0]["first_seen"] == "2026-12-06T09:00:00Z"
-    assert again["moderation"] == [{"day": "2026-12-06", "negative": 7, "answered": 5, "handled": 1, "open": 1,
+    assert again["moderation"] == [{"day": "2026-12-06", "number": None, "negative": 7, "answered": 5, "handled": 1, "open": 1,
                                     "done_at": None, "state": "due"}]
 
 

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from publisher.errors import BadInput, PublishError
-from publisher.evidence.sentiment import (NEGATIVE, NEUTRAL, POSITIVE, SENTIMENT_SET, classifier, judge,
+from publisher.incident.sentiment import (NEGATIVE, NEUTRAL, POSITIVE, SENTIMENT, classifier, judge,
                                           lexicon_classifier, override_payload, overrides_from)
 
 LABELLED = Path(__file__).parent / "data" / "sentiment_labelled.jsonl"
@@ -87,10 +87,10 @@ class Row:
 
 
 def test_a_person_s_override_wins_and_the_last_one_counts(classify):
-    events = [Row(SENTIMENT_SET, "marta", override_payload("mastodon:1", NEGATIVE, "ironic praise")),
+    events = [Row(SENTIMENT, "marta", override_payload("mastodon:1", NEGATIVE, "ironic praise")),
               Row("item.heard", None, {"key": "mastodon:2"}),
-              Row(SENTIMENT_SET, "marta", override_payload("mastodon:3", NEGATIVE)),
-              Row(SENTIMENT_SET, "ana", override_payload("mastodon:3", NEUTRAL, "a joke"))]
+              Row(SENTIMENT, "marta", override_payload("mastodon:3", NEGATIVE)),
+              Row(SENTIMENT, "ana", override_payload("mastodon:3", NEUTRAL, "a joke"))]
     overrides = overrides_from(events)
     said = judge("mastodon:1", "Genial, otra caída más. Gracias Acme", classify, overrides)
     assert (said.label, said.by) == (NEGATIVE, "person:marta")

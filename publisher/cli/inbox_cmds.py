@@ -48,8 +48,9 @@ def inbox(ctx: click.Context, incident: str | None, negative: bool, unanswered: 
         return
     table([[f"#{item.seq}", item.platform, safe_line(item.author, 30) or "-",
             when(item.platform_time) if item.platform_time else "-", item.incident or "-",
-            _state(item), safe_line(item.text)] for item in found],
-          [_("ITEM"), _("PLATFORM"), _("AUTHOR"), _("PLATFORM TIME"), _("INCIDENT"), _("STATE"), _("TEXT")])
+            _sentiment(item.sentiment), _state(item), safe_line(item.text)] for item in found],
+          [_("ITEM"), _("PLATFORM"), _("AUTHOR"), _("PLATFORM TIME"), _("INCIDENT"), _("SENTIMENT"), _("STATE"),
+           _("TEXT")])
 
 
 def _state(item: Any) -> str:
@@ -165,6 +166,26 @@ def inbox_show(key: str, as_json: bool) -> None:
         shown = " ".join(f"{name}={safe_line(str(value), 80)}" for name, value in event.data.items()
                          if name in ("to", "note", "reason", "draft", "post", "approvals") and value is not None)
         say(f"#{event.seq:<6} {when(event.ts)}  {event.kind:<14} {event.actor or '-'}  {shown}".rstrip())
+
+
+@inbox.command("sentiment")
+@click.argument("key", metavar="ITEM")
+@click.argument("label", metavar="negative|neutral|positive")
+@click.option("--reason", required=True, metavar="TEXT", help=N_("Why the judge was wrong (irony, context...)."))
+@AS_OPTION
+@click.option("--json", "as_json", is_flag=True, help=N_("Print JSON."))
+def inbox_sentiment(key: str, label: str, reason: str, as_user: str | None, as_json: bool) -> None:
+    """Set ITEM's sentiment by hand (it wins over the judge's), saying why."""
+    from publisher.incident.inbox import set_sentiment
+    from publisher.workspace.app import current_user
+
+    item = set_sentiment(session().app, key, label, reason, current_user(as_user))
+    _done(item, as_json, _("Item #{seq} is {label} now.").format(seq=item.seq, label=_sentiment(item.sentiment)))
+
+
+def _sentiment(label: str | None) -> str:
+    """The label as `publish inbox sentiment` takes it (negative, neutral, positive)."""
+    return label or "-"
 
 
 COMMANDS = [inbox]

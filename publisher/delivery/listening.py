@@ -3,7 +3,9 @@
 Guarantees:
 - Each item a source reads is appended as one `item.heard` event (hash-chained like every
   event) whose payload is `item_payload`'s: source, platform, id, key (`platform:id`),
-  text, author, url, platform_time, read_at, answers, extra, rule; the event's own
+  text, author, url, platform_time, read_at, answers, extra, rule, and `sentiment`
+  (negative, neutral or positive: judged once, here, by the workspace's judge with its
+  `[listen] keywords`; a person's `item.sentiment` overrides it later); the event's own
   `incident` is the incident that claimed it when heard (None: the workspace's stream).
 - An item is stored once per key, whichever source hears it and however often: the store
   skips keys it holds and the database refuses a second `item.heard` for a key
@@ -55,11 +57,11 @@ class ListenResult:
     retry_after: float | None = None
 
 
-def item_payload(source: str, item: Heard, read_at: str, rule: str | None) -> dict[str, Any]:
+def item_payload(source: str, item: Heard, read_at: str, rule: str | None, sentiment: str) -> dict[str, Any]:
     """What the log holds of one heard item (the `item.heard` payload)."""
     return {"source": source, "platform": item.platform, "id": item.id, "key": item.key, "text": item.text,
             "author": item.author, "url": item.url, "platform_time": item.platform_time, "read_at": read_at,
-            "answers": item.answers, "extra": dict(item.extra), "rule": rule}
+            "answers": item.answers, "extra": dict(item.extra), "rule": rule, "sentiment": sentiment}
 
 
 def split_rule(rule: str) -> tuple[str, str]:
@@ -114,12 +116,16 @@ def delivered_posts(app: App) -> dict[str, str]:
 
 def record(app: App, source: str, items: Iterable[Heard], cursor: str | None) -> int:
     """Append what `source` read (and its cursor); returns how many items were new."""
+    from publisher.incident.sentiment import workspace_judge
+
     read_at = iso(app.clock(), "milliseconds")
     rules, posts = incident_rules(app), delivered_posts(app)
+    judge = workspace_judge(tuple(app.config.listen.keywords))
     entries = []
     for item in items:
         incident, rule = claim(item, rules, posts)
-        entries.append((incident, item_payload(source, item, read_at, rule)))
+        said = judge(item.text, item.extra.get("language"))
+        entries.append((incident, item_payload(source, item, read_at, rule, said.label)))
     return app.store.append_heard(source, entries, cursor, actor="listen")
 
 

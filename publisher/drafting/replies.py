@@ -11,7 +11,7 @@ Guarantees:
   number in force is recorded in that `item.reply` event ("approvals", "because"), and
   only that record lowers the draft's quorum (`reply_quorum`), for `reply` drafts only.
 - When the reply is delivered, the engine records `item.answered` (the item's key, the
-  draft, the channel, the post's id and URL): the item's state becomes answered.
+  draft, the channel, the post's id, URL and platform time `at`): the item's state becomes answered.
 """
 from __future__ import annotations
 
@@ -109,4 +109,4 @@ def record_answered(app: App, draft: Any, channel: str, receipt: dict[str, Any])
         if key and not done:
             app.store.append("item.answered", actor=None, incident=draft.incident, draft=draft.id, channel=channel,
                              data={"key": key, "draft": draft.id, "post": receipt.get("id"),
-                                   "url": receipt.get("url")})
+                                   "url": receipt.get("url"), "at": receipt.get("platform_time")})

@@ -19,7 +19,7 @@ from publisher.i18n import _
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
-    from publisher.evidence.crisis_curve import Alert, Curve
+    from publisher.incident.crisis_curve import Alert, Curve
 
 WIDTH, HEIGHT = 720, 240
 LEFT, RIGHT, TOP, BOTTOM = 44, 12, 16, 52

@@ -1,79 +1,116 @@
-"""From the log's heard items to the report's listening facts, in one call.
+"""From the log to an incident's listening facts (the report's `data["listening"]`).
 
-Guarantees: `heard_items` reads `item.heard` events (payload: key, text, platform_time,
-read_at, incident...) and `item.sentiment_set` overrides, stores each key once (the first
-hearing wins, as the inbox does), and judges each item's sentiment with the workspace's
-judge unless a person set it. An item's time is its platform time; one without a usable
-platform time (missing or malformed) counts at the time we read it, then at the event's
-own time, so it is never dropped. Who claims an item, when it was first answered and
-when it was handled are the caller's maps (key -> incident, key -> delivery time, key ->
-time), read from the events that record them. `incident_facts` draws the incident's
-curve from 24 hours before its first negative message to `now`, with the incident's
-alerts, its answer times against `answer_within` and each day's moderation, and returns
-`report_listening.listening_facts`.
+Guarantees: everything comes from the log. The workspace's tally is folded from the
+`item.*` events (`heard_tally.LogTally`: each item once, at its platform time, negative
+by the sentiment stored when it was heard or the last one a person set, claimed by the
+incident it belongs to now after attach and detach). For the incident's own items, the
+first answer is the platform time of the first `item.answered` (our reply's delivery;
+the event's own time when the platform gave none) and "handled" the first
+`item.handled` or `item.ignored`. The source is the incident's: its platform time
+"from the platform" when an item heard at the source's URL gives it, else the typed
+`first_seen`, "declared". The curve runs from 24 hours before `first_seen` to `now`,
+with the incident's alerts; the answer verdict weighs `[cases.N] answer_within` (default
+60 minutes); each of the incident's days (24 hours from `first_seen`, as its checklist
+counts them) has its moderation. `incident_listening` answers None when the workspace
+listens to nothing and heard nothing for the incident.
 """
 from __future__ import annotations
 
-from datetime import datetime, timedelta, tzinfo
+from datetime import datetime, timedelta, timezone, tzinfo
 from typing import TYPE_CHECKING, Any
 
-from publisher.evidence.answer_times import DEFAULT_ANSWER_WITHIN, answer_times, daily_moderation
-from publisher.evidence.crisis_curve import Heard, HourlyTally, curve, detect
-from publisher.evidence.report_listening import listening_facts
-from publisher.evidence.sentiment import overrides_from
-from publisher.timeparse import from_iso
+from publisher.evidence.report_listening import FROM_PLATFORM, DECLARED, listening_facts
+from publisher.incident.answer_times import DEFAULT_ANSWER_WITHIN, answer_times, daily_moderation
+from publisher.incident.crisis_curve import Heard, curve, detect
+from publisher.incident.heard_tally import LogTally, item_time
+from publisher.timeparse import from_iso, iso
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
 
-    from publisher.evidence.sentiment import Classify
+    from publisher.incident.answer_times import ModerationDay
+    from publisher.incident.incidents import Incident
+    from publisher.log.store import Event
+    from publisher.workspace.app import App
 
-HEARD = "item.heard"
 BEFORE_FIRST_SEEN = timedelta(hours=24)
+SETTLED = ("item.answered", "item.handled", "item.ignored")
+CHUNK = 500
 
 
-def heard_items(events: Iterable[Any], classify: Classify, claims: Mapping[str, str | None] | None = None,
-                answered: Mapping[str, datetime] | None = None,
-                handled: Mapping[str, datetime] | None = None) -> list[Heard]:
-    """Each heard item once, oldest hearing first (events with `kind`, `actor`, `ts`,
-    `incident`, `data`)."""
-    rows = list(events)
-    overrides = overrides_from(rows)
-    claims, answered, handled = claims or {}, answered or {}, handled or {}
-    found: dict[str, Heard] = {}
-    for event in rows:
-        if event.kind != HEARD:
-            continue
-        data = event.data or {}
-        key = str(data.get("key") or "")
-        if not key or key in found:
-            continue
-        said = overrides.get(key) or classify(str(data.get("text") or ""), data.get("language"))
-        incident = claims[key] if key in claims else (data.get("incident") or event.incident)
-        found[key] = Heard(key, _time(data, event), said.negative, incident, answered.get(key), handled.get(key))
-    return list(found.values())
 
 
-def _time(data: dict[str, Any], event: Any) -> datetime:
-    for value in (data.get("platform_time"), data.get("read_at")):
-        try:
-            moment = from_iso(str(value))
-        except (TypeError, ValueError):
-            continue
-        if moment.tzinfo is not None:
-            return moment
-    return from_iso(event.ts)
+class IncidentItems:
+    """An incident's heard items, read once: what the report, the checklist and the
+    console need of them (`heard`: Heard rows with their answer and handling times)."""
+
+    def __init__(self, app: App, incident_id: str, tally: LogTally | None = None):
+        self.tally = tally or LogTally(keywords=tuple(app.config.listen.keywords))
+        self.tally.catch_up(app.store)
+        keys = self.tally.keys_of(incident_id)
+        self.events: dict[str, Event] = {}
+        actions: list[Event] = []
+        for start in range(0, len(keys), CHUNK):
+            chunk = keys[start:start + CHUNK]
+            self.events.update((str(event.data["key"]), event) for event in app.store.heard(keys=chunk))
+            actions += app.store.item_events(chunk, kind=SETTLED)
+        answered: dict[str, datetime] = {}
+        handled: dict[str, datetime] = {}
+        for event in sorted(actions, key=lambda found: found.seq):
+            key = str(event.data.get("key"))
+            if event.kind == "item.answered":
+                answered.setdefault(key, _answered_at(event))
+            else:
+                handled.setdefault(key, from_iso(event.ts))
+        self.heard = [Heard(key, datetime.fromtimestamp(self.tally.items[key].moment, tz=timezone.utc),
+                            self.tally.items[key].negative, incident_id, answered.get(key), handled.get(key))
+                      for key in keys]
+
+    def moderation(self, first_seen: datetime, now: datetime, zone: tzinfo) -> list[ModerationDay]:
+        """Each of the incident's days that heard a negative item (24 hours from `first_seen`)."""
+        return daily_moderation(self.heard, now, zone, first_seen)
+
+    def described(self) -> dict[str, str]:
+        """Each item's author and URL, to name it beside its key."""
+        return {key: " ".join(str(part) for part in (event.data.get("author"), event.data.get("url")) if part)
+                for key, event in self.events.items()}
 
 
-def incident_facts(items: Iterable[Heard], incident: str, first_seen: datetime, now: datetime, zone: tzinfo,
-                   spike: float, negative_share: float, answer_within: float | None = None,
-                   source: Mapping[str, Any] | None = None,
-                   described: Mapping[str, str] | None = None) -> dict[str, Any]:
-    """The listening facts of one incident (the report's `data["listening"]`)."""
-    every = list(items)
-    tally = HourlyTally.of(every)
-    drawn = curve(tally, first_seen - BEFORE_FIRST_SEEN, now, incident)
-    own = [item for item in every if item.incident == incident]
-    return listening_facts(drawn, answer_times(own, now, answer_within or DEFAULT_ANSWER_WITHIN),
-                           daily_moderation(own, now, zone), detect(drawn, spike, negative_share, tally),
-                           source, described)
+def listens(app: App) -> bool:
+    """Whether the workspace has a listening source configured."""
+    return bool(app.config.sources)
+
+
+def incident_listening(app: App, incident: Incident, now: datetime, items: IncidentItems | None = None,
+                       ) -> dict[str, Any] | None:
+    """The listening facts of one incident, or None (no source configured, nothing heard)."""
+    items = items or IncidentItems(app, incident.id)
+    if not listens(app) and not items.heard:
+        return None
+    zone = app.config.timezone or timezone.utc
+    settings = app.config.listen
+    within = app.config.case_setting(incident.case, "answer_within", DEFAULT_ANSWER_WITHIN)
+    drawn = curve(items.tally.tally, incident.first_seen - BEFORE_FIRST_SEEN, now, incident.id)
+    return listening_facts(drawn, answer_times(items.heard, now, float(within)),
+                           items.moderation(incident.first_seen, now, zone),
+                           detect(drawn, settings.spike, settings.negative_share, items.tally.tally),
+                           source_facts(incident, items.events.values()), items.described())
+
+
+def source_facts(incident: Incident, heard: Iterable[Event]) -> Mapping[str, Any]:
+    """The incident's source: its platform time when an item heard at its URL has one."""
+    found = next((event for event in heard if incident.source and event.data.get("url") == incident.source
+                  and event.data.get("platform_time")), None)
+    if found is not None:
+        return {"platform": found.data.get("platform") or incident.platform, "url": incident.source,
+                "author": found.data.get("author") or incident.author,
+                "platform_time": iso(item_time(found.data, found.ts)), "time_from": FROM_PLATFORM}
+    return {"platform": incident.platform, "url": incident.source, "author": incident.author,
+            "platform_time": iso(incident.first_seen), "time_from": DECLARED}
+
+
+def _answered_at(event: Event) -> datetime:
+    try:
+        return from_iso(str(event.data["at"]))
+    except (KeyError, TypeError, ValueError):
+        return from_iso(event.ts)

@@ -93,10 +93,19 @@ def build_report(app: App, incident_id: str, scope: str = "incident") -> dict[st
         "decisions": [decision_dict(event) for event in seen.decisions],
         "corrections": seen.corrections(),
         "warnings": status.warnings,
+        **_listening(seen, status),
         **trust_facts(seen, status),
         "log": {"ok": verified.ok, "scope": scope, "rows": verified.rows, "head": app.store.head()[1],
                 "verified_head": verified.head, "problem": verified.problem},
     }
+
+
+def _listening(seen: IncidentView, status: Status) -> dict[str, Any]:
+    """`listening` (`evidence.listening`), when the workspace listens or heard this incident."""
+    from publisher.evidence.listening import incident_listening
+
+    facts = incident_listening(seen.app, seen.incident, status.now, seen.items())
+    return {"listening": facts} if facts is not None else {}
 
 
 def _verdict(clock: Clock) -> str:

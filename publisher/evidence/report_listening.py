@@ -29,8 +29,8 @@ from publisher.timeparse import from_iso, iso
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Mapping
 
-    from publisher.evidence.answer_times import AnswerTimes, ModerationDay
-    from publisher.evidence.crisis_curve import Alert, Curve
+    from publisher.incident.answer_times import AnswerTimes, ModerationDay
+    from publisher.incident.crisis_curve import Alert, Curve
 
 FROM_PLATFORM, DECLARED = "platform", "declared"
 
@@ -65,8 +65,8 @@ def listening_facts(curve: Curve, answers: AnswerTimes, moderation: Iterable[Mod
             "unanswered": [{"item": item.key, "about": names.get(item.key, ""),
                             "platform_time": iso(item.platform_time)} for item in answers.unanswered],
             "handled": list(answers.handled), "others_open": answers.others_open},
-        "moderation": [{"day": day.day.isoformat(), "negative": day.negative, "answered": day.answered,
-                        "handled": day.handled, "open": day.open,
+        "moderation": [{"day": day.day.isoformat(), "number": day.number, "negative": day.negative,
+                        "answered": day.answered, "handled": day.handled, "open": day.open,
                         "done_at": iso(day.done_at) if day.done_at else None, "state": day.state}
                        for day in moderation],
     }
@@ -127,14 +127,14 @@ def listening_sections(data: dict[str, Any], facts: dict[str, Any]) -> list[tupl
         sections.append((_("Daily moderation"),
                          [_("day"), _("negative items"), _("answered"), _("handled"), _("open"), _("state"),
                           _("done at")],
-                         [[day["day"], str(day["negative"]), str(day["answered"]), str(day["handled"]),
+                         [[_day(day), str(day["negative"]), str(day["answered"]), str(day["handled"]),
                            str(day["open"]), state_word(day["state"]), local_time(data, day["done_at"]) or "—"]
                           for day in facts["moderation"]]))
     return sections
 
 
 def listening_svg(data: dict[str, Any], facts: dict[str, Any]) -> str:
-    from publisher.evidence.crisis_curve import Alert
+    from publisher.incident.crisis_curve import Alert
     from publisher.evidence.curve_svg import curve_svg
 
     drawn = _curve(facts)
@@ -171,7 +171,7 @@ def listening_html(data: dict[str, Any], facts: dict[str, Any]) -> str:
 
 
 def _curve(facts: dict[str, Any]) -> Curve:
-    from publisher.evidence.crisis_curve import Curve, HourPoint
+    from publisher.incident.crisis_curve import Curve, HourPoint
 
     return Curve(facts["curve"]["incident"], tuple(
         HourPoint(from_iso(hour["hour"]), hour["mentions"], hour["negative"], hour["baseline"])
@@ -198,3 +198,9 @@ def _alert_kind(kind: str) -> str:
 
 def _item(row: dict[str, Any]) -> str:
     return f"{row['item']} ({row['about']})" if row.get("about") else row["item"]
+
+
+def _day(row: dict[str, Any]) -> str:
+    if row.get("number"):
+        return _("day {number} ({date})").format(number=row["number"], date=row["day"])
+    return str(row["day"])

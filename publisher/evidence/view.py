@@ -21,10 +21,11 @@ Guarantees:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any
 
 from publisher.drafting.drafts import DraftRecord, draft_record, no_draft
+from publisher.evidence.listening import IncidentItems, listens
 from publisher.incident.decisions import chained
 from publisher.incident.freeze import freeze_holding
 from publisher.incident.identity import split_trusted
@@ -68,6 +69,7 @@ class IncidentView:
     decisions: list[Event]
     judged: JudgedSet
     frozen: Event | None
+    _items: IncidentItems | None = None
 
     @property
     def decision(self) -> Event | None:
@@ -108,6 +110,10 @@ class IncidentView:
                 manual.setdefault(event.data.get("step", ""), []).append(
                     {"at": from_iso(event.ts), "by": event.actor, "note": event.data.get("note")})
         config, incident, latest = self.app.config, self.incident, self.decision
+        moderation = None
+        if listens(self.app):
+            zone = config.timezone or timezone.utc
+            moderation = self.items().moderation(incident.first_seen, self.now, zone)
         return Facts(
             first_seen=incident.first_seen, now=self.now, severity=incident.severity,
             resolved_at=incident.resolved_at, prepared_at=prepared_at, published_at=published_at,
@@ -117,7 +123,13 @@ class IncidentView:
             decisions=[decision_dict(event) for event in self.decisions],
             prepare_hours=config.prepare_hours, publish_hours=config.publish_hours,
             authority_hours=config.authority_hours,
-            update_every=float(config.case_setting(incident.case, "update_every", 6)))
+            update_every=float(config.case_setting(incident.case, "update_every", 6)), moderation=moderation)
+
+    def items(self) -> IncidentItems:
+        """The incident's heard items, read from the log once per view."""
+        if self._items is None:
+            self._items = IncidentItems(self.app, self.incident.id)
+        return self._items
 
     def frozen_at(self) -> datetime | None:
         """The first freeze since the first negative message, or the one already in force."""

@@ -45,7 +45,8 @@ def mark_done(app: App, incident_id: str | None, step_id: str, actor: str, note:
     require_role(app, actor, "done")
     book = get_case(incident.case, app.workspace)
     step = book.step(step_id)
-    manual = [item.id for item in book.steps_for(incident.severity) if item.manual]
+    listening = bool(app.config.sources)
+    manual = [item.id for item in book.steps_for(incident.severity) if item.by_hand(listening)]
     if step is None or incident.severity not in step.severity:
         raise BadInput(_("case {case} ({severity}) has no step {step_id!r} to mark; the steps marked by "
                          "hand are {value}.").format(
@@ -54,7 +55,11 @@ def mark_done(app: App, incident_id: str | None, step_id: str, actor: str, note:
     if step.deadline == "authority" and app.config.authority_hours is None:
         raise BadInput(_("step {step_id!r} does not apply in this workspace: [deadlines] authority = false says no "
                          "authority must be notified.").format(step_id=step_id))
-    if not step.manual:
+    if step.done == "moderated" and listening:
+        raise Refused(_("step {step_id!r} is proven by what listening heard: each day is done when its negative "
+                        "items are answered or handled (`publish inbox --incident {id} --negative --unanswered`)."
+                        ).format(step_id=step_id, id=incident.id))
+    if not step.by_hand(listening):
         raise Refused(_("step {step_id!r} is marked done by the tool itself ({done}), not by hand; "
                         "`publish status` shows where it stands.").format(step_id=step_id, done=step.done))
     earlier = app.store.events(kind="step.done", incident=incident.id)

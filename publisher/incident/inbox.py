@@ -9,6 +9,9 @@ Guarantees:
   attached to; a detached item goes back to the workspace's stream (no incident).
 - Its state is the latest of answered / handled / ignored (with its note or reason),
   else assigned (to whom), else new. Every change is an event with its actor.
+- Its sentiment is the one judged when it was stored (`item.heard`'s `sentiment`), or the
+  last a person set (`item.sentiment`, with a reason: `set_sentiment`); `--negative`
+  filters by it.
 - Text from sources is stored and returned as text; every face escapes it (the terminal
   shows it through `safe_line`, the console and reports through their escaping).
 """
@@ -214,3 +217,17 @@ def _stand_in(kind: str, data: dict[str, Any]) -> Event:
     from publisher.log.store import Event
 
     return Event(0, "", kind, None, None, None, None, data, "")
+
+
+def set_sentiment(app: App, key: str, label: str, reason: str, actor: str) -> Item:
+    """A person's judgement of an item's sentiment (one `item.sentiment` event); the reason is required."""
+    from publisher.incident.sentiment import SENTIMENT, override_payload
+
+    require_role(app, actor, "inbox")
+    reason = check_text(reason, "--reason").strip() if reason else ""
+    if not reason:
+        raise BadInput(_("say why with --reason TEXT."))
+    found = item(app, key)
+    data = override_payload(found.key, label, reason)
+    app.store.append(SENTIMENT, actor=actor, incident=found.incident, data=data)
+    return apply(found, _stand_in(SENTIMENT, data))

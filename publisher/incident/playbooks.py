@@ -13,6 +13,11 @@ Guarantees:
 - A checklist is derived from the log alone (the facts given to `checklist()`), never
   stored apart: a step is done when its event is in the log, late when its deadline has
   passed without it, due otherwise, waived when the cabinet decided not to answer.
+- A `done = "moderated"` step (daily; case 3's moderation) is proven by what listening
+  heard when the workspace listens (`Facts.moderation`): each of the incident's days is
+  done when every negative item heard that day was answered or handled (at the last of
+  those), or when the day ended with none heard; due or late otherwise. Without a
+  listening source it is marked by hand (`publish done`), as a manual step.
 """
 from __future__ import annotations
 
@@ -22,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from publisher.errors import BadInput
+from publisher.incident.answer_times import ModerationDay
 from publisher.incident.response import Response, inherit, parse_response
 from publisher.timeparse import iso
 from publisher.workspace.folder import shipped_path
@@ -29,7 +35,7 @@ from publisher.workspace.tomlfile import parse_toml
 from publisher.i18n import N_, _
 
 PLAYBOOKS_FILE = Path("config") / "playbooks.toml"
-DONE_MARKS = ("manual", "prepared", "published", "frozen", "decided")
+DONE_MARKS = ("manual", "prepared", "published", "frozen", "decided", "moderated")
 SEVERITIES = ("single", "crisis")
 REPEATS = ("daily", "update_every")
 STEP_KEYS = ("id", "title", "deadline", "done", "severity", "repeat", "waivable", "ordered")
@@ -57,6 +63,11 @@ class Step:
     @property
     def manual(self) -> bool:
         return self.done == "manual"
+
+    def by_hand(self, listening: bool) -> bool:
+        """Whether a person marks it done: a manual step, or a moderated one in a workspace
+        that listens to nothing."""
+        return self.manual or (self.done == "moderated" and not listening)
 
     @property
     def template(self) -> str | None:
@@ -215,6 +226,9 @@ def _step(raw: Any, where: str) -> Step:
     if repeat is not None and repeat not in REPEATS:
         raise BadInput(_("{where} repeat: expected one of {names}, got {repeat!r}.").format(
                            where=where, names=', '.join(REPEATS), repeat=repeat))
+    if done == "moderated" and repeat != "daily":
+        raise BadInput(_("{where} done: \"moderated\" is proven day by day; add repeat = \"daily\".").format(
+                           where=where))
     waivable, ordered = raw.get("waivable", False), raw.get("ordered", True)
     if not isinstance(waivable, bool):
         raise BadInput(_("{where} waivable: expected true or false.").format(where=where))
@@ -248,6 +262,8 @@ class Facts:
     authority_hours: float | None = 72
     """[deadlines] authority: hours to notify the data-protection authority (None: off)."""
     update_every: float = 6
+    moderation: list[ModerationDay] | None = None
+    """The incident's days that heard a negative item, when the workspace listens (None: it does not)."""
 
     @property
     def ignored(self) -> bool:
@@ -373,17 +389,36 @@ def decisions_note(decisions: list[dict[str, Any]]) -> str:
 def _daily(step: Step, facts: Facts) -> list[Item]:
     end = min(facts.now, facts.resolved_at) if facts.resolved_at else facts.now
     marks = facts.manual.get(step.id) or []
+    heard = step.done == "moderated" and facts.moderation is not None
     items = []
     day = 0
     while facts.first_seen + day * DAY <= end:
         start, deadline = facts.first_seen + day * DAY, facts.first_seen + (day + 1) * DAY
-        mark = next((m for m in marks if start <= m["at"] < deadline), None)
-        done_at = mark["at"] if mark else None
-        items.append(Item(step.id, _("{title} (day {day})").format(title=_(step.title), day=day + 1), _state(deadline, done_at, facts.now),
-                          deadline, done_at, mark["by"] if mark else None, mark.get("note") if mark else None,
-                          step.manual))
+        title = _("{title} (day {day})").format(title=_(step.title), day=day + 1)
+        if heard:
+            items.append(_moderated(step, facts, title, day + 1, deadline))
+        else:
+            mark = next((m for m in marks if start <= m["at"] < deadline), None)
+            done_at = mark["at"] if mark else None
+            items.append(Item(step.id, title, _state(deadline, done_at, facts.now), deadline, done_at,
+                              mark["by"] if mark else None, mark.get("note") if mark else None,
+                              step.by_hand(facts.moderation is not None)))
         day += 1
     return items
+
+
+def _moderated(step: Step, facts: Facts, title: str, number: int, deadline: datetime) -> Item:
+    """One day of a moderated step, from the negative items heard that day."""
+    found = next((day for day in facts.moderation or [] if day.number == number), None)
+    if found is None:
+        over = facts.now >= deadline
+        return Item(step.id, title, "done" if over else "due", deadline, None, None,
+                    _("no negative item heard") if over else _("no negative item heard so far"))
+    note = _("{negative} negative items: {answered} answered, {handled} handled, {open} open").format(
+        negative=found.negative, answered=found.answered, handled=found.handled, open=found.open)
+    if found.open:
+        return Item(step.id, title, "late" if facts.now > deadline else "due", deadline, None, None, note)
+    return Item(step.id, title, _state(deadline, found.done_at, facts.now), deadline, found.done_at, None, note)
 
 
 def _every(step: Step, facts: Facts) -> Item:
