@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import click
 
-from publisher.cli.output import emit_json, table
+from publisher.cli.output import emit_json, say, table
 from publisher.cli.session import session
 from publisher.i18n import N_, _
 
@@ -14,7 +14,7 @@ from publisher.i18n import N_, _
 @click.option("--json", "as_json", is_flag=True, help=N_("Print JSON."))
 def listen(name: str | None, once: bool, as_json: bool) -> None:
     """Read the listening sources ([listen.NAME]) once; `publish worker` reads them all the time."""
-    from publisher.delivery.listening import listen_once
+    from publisher.delivery.listening import listen_sources
     from publisher.errors import BadInput
 
     if not once:
@@ -23,10 +23,12 @@ def listen(name: str | None, once: bool, as_json: bool) -> None:
     names = [name] if name else sorted(app.config.sources)
     if not names:
         raise BadInput(_("no [listen.NAME] source in config/publisher.toml; add one (see README, Listening)."))
-    results = [listen_once(app, each) for each in names]
+    results, told = listen_sources(app, names)
     if as_json:
         emit_json([vars(result) for result in results])
     else:
+        for key in told:
+            say(_("The cabinet was told: {alert}.").format(alert=key))
         words = {"ok": _("read"), "retry": _("retry later"), "stopped": _("stopped")}
         table([[result.source, str(result.read), str(result.new), words[result.outcome], result.reason or "-"]
                for result in results], [_("SOURCE"), _("READ"), _("NEW"), _("OUTCOME"), _("WHY")])

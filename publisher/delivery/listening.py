@@ -20,6 +20,15 @@ Guarantees:
   (the source stops and the cabinet is told once): `listen_once` returns which. A stopped
   source is recorded (`listen.stopped`) and the worker leaves it until a person runs it
   by hand (`publish listen --once NAME`), whose success records `listen.resumed`.
+- The cabinet hears of a spike or a dip once: after each read the crisis curve's tally
+  (`heard_tally.LogTally`: built from the log at the worker's first read, then caught up
+  with what any process stored since) is checked (`crisis_curve.pending_alerts`, with
+  `[listen] spike` and `negative_share`), and each new alert is paged to the people who
+  may open an incident (`paging.page`, key `crisis:<alert id>`: once across runs,
+  processes and machines, like every notice), naming the hour's first negative item as
+  the suggested source with its platform time as `first_seen`; an open incident's own
+  alert says its conversation grows again. `publish listen --once` does the same from a
+  tally built for the run.
 - The worker reads each source every `every` seconds (`ListenSchedule`), one job per
   source at a time; a `Retryable` pushes that source's next read back by its
   `retry_after` (in the process that ran it). Listening goes on during a freeze: reading
@@ -37,6 +46,9 @@ from publisher.timeparse import iso
 
 if TYPE_CHECKING:
     from channels.sources import Heard, Source
+    from publisher.delivery.paging import Notice
+    from publisher.incident.crisis_curve import Alert
+    from publisher.incident.heard_tally import LogTally
     from publisher.workspace.app import App
 
 ITEM_STATES = ("new", "assigned", "answered", "handled", "ignored")
@@ -205,6 +217,18 @@ class ListenSchedule:
         self.app, self.clock = app, clock
         self._next: dict[str, float] = {}
         self._lock = threading.Lock()
+        self._tally: LogTally | None = None
+        self._tally_lock = threading.Lock()
+
+    def tell(self, app: App) -> list[str]:
+        """Catch this worker's tally up with the log and page the new alerts; their keys."""
+        from publisher.incident.heard_tally import LogTally
+
+        with self._tally_lock:
+            if self._tally is None:
+                self._tally = LogTally(keywords=tuple(app.config.listen.keywords))
+            self._tally.catch_up(app.store)
+            return tell_alerts(app, self._tally)
 
     def due(self) -> list[str]:
         """The sources to read now (each then counted as read until `every` has passed)."""
@@ -228,6 +252,59 @@ class ListenSchedule:
             wait = max(float(result.retry_after or 0), app.config.sources[source].every)
             with self._lock:
                 self._next[source] = max(self._next.get(source, 0.0), self.clock() + wait)
+        self.tell(app)
+
+
+def listen_sources(app: App, names: list[str]) -> tuple[list[ListenResult], list[str]]:
+    """`publish listen --once`: read each source once, then tell the cabinet of any new
+    alert (a tally built from the log for this run); the results and the alerts' keys."""
+    from publisher.incident.heard_tally import LogTally
+
+    results = [listen_once(app, name) for name in names]
+    tally = LogTally(keywords=tuple(app.config.listen.keywords))
+    tally.catch_up(app.store)
+    return results, tell_alerts(app, tally)
+
+
+CRISIS = "crisis:"
+
+
+def tell_alerts(app: App, tally: LogTally) -> list[str]:
+    """Page each alert of the last hours not told yet (see the module's guarantees)."""
+    from publisher.delivery.paging import page
+    from publisher.incident.crisis_curve import pending_alerts
+    from publisher.incident.incidents import list_incidents
+
+    told = {str(event.data.get("key"))[len(CRISIS):] for event in app.store.events(kind="notice.sent")
+            if str(event.data.get("key", "")).startswith(CRISIS)}
+    open_ids = [incident.id for incident in list_incidents(app) if incident.state == "open"]
+    settings = app.config.listen
+    alerts = pending_alerts(tally.tally, app.clock(), settings.spike, settings.negative_share, told, open_ids)
+    return [CRISIS + alert.id for alert in alerts if page(app, crisis_notice(app, alert))]
+
+
+def crisis_notice(app: App, alert: Alert) -> Notice:
+    """What the cabinet is told of one alert: the curve's words, and for the workspace's
+    alert the suggested source and `first_seen` with the command that opens the incident."""
+    from publisher.delivery.paging import Notice
+    from publisher.incident.authority import may, people
+
+    text = alert.words()
+    if alert.incident is None:
+        title = _("Possible crisis: open an incident?")
+        found = app.store.heard(keys=[alert.source]) if alert.source else []
+        if found and alert.first_seen is not None:
+            data = found[0].data
+            where = data.get("url") or alert.source
+            first_seen = iso(alert.first_seen)
+            text += " " + _("Suggested source: {where} by {author} ({platform}), said at {first_seen}: "
+                            "`publish incident open --case N --source {where} --first-seen {first_seen}`.").format(
+                where=where, author=data.get("author") or "-", platform=data.get("platform") or "-",
+                first_seen=first_seen)
+    else:
+        title = _("Incident {id}: the conversation grows again").format(id=alert.incident)
+    who = tuple(name for name in people(app) if may(app, name, "open"))
+    return Notice(CRISIS + alert.id, title, text, alert.incident, who)
 
 
 def _tell_stopped(app: App, name: str, reason: str) -> None:

@@ -108,11 +108,16 @@ def _step_reminders(status, link: str, who: tuple[str, ...]) -> list[Notice]:
                                 _("Incident {id}: a progress update was due at {deadline}. {link}").format(
                                     id=incident.id, deadline=for_people(item.deadline, status.zone), link=link), incident.id, who))
         elif item.id.startswith("moderation") and item.deadline - DAY <= now:
+            if item.manual:
+                text = _("Incident {id}: moderate today's comments and mark it done (publish done "
+                         "moderation) before {deadline}. {link}")
+            else:
+                text = _("Incident {id}: answer or handle today's negative items (publish inbox --incident {id} "
+                         "--negative --unanswered) before {deadline}. {link}")
             found.append(Notice(f"moderation:{incident.id}:{iso(item.deadline)}",
                                 _("Incident {id}: today's moderation").format(id=incident.id),
-                                _("Incident {id}: moderate today's comments and mark it done (publish done "
-                                  "moderation) before {deadline}. {link}").format(
-                                    id=incident.id, deadline=for_people(item.deadline, status.zone), link=link), incident.id, who))
+                                text.format(id=incident.id, deadline=for_people(item.deadline, status.zone),
+                                            link=link), incident.id, who))
     return found
 
 
