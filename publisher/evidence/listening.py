@@ -97,6 +97,19 @@ def incident_listening(app: App, incident: Incident, now: datetime, items: Incid
                            source_facts(incident, items.events.values()), items.described())
 
 
+def incident_curve(app: App, incident: Incident, now: datetime) -> tuple[str, list[str]] | None:
+    """The console's view of an incident's listening: the curve as inline SVG markup (no
+    script, no external resource) and the report's sentences (source, answers, the
+    curve's text alternative); None when `incident_listening` has nothing."""
+    from publisher.evidence.report_listening import listening_lines, listening_svg
+
+    facts = incident_listening(app, incident, now)
+    if facts is None:
+        return None
+    data = {"timezone": app.config.timezone.key if app.config.timezone else "UTC"}
+    return listening_svg(data, facts), listening_lines(data, facts)
+
+
 def source_facts(incident: Incident, heard: Iterable[Event]) -> Mapping[str, Any]:
     """The incident's source: its platform time when an item heard at its URL has one."""
     found = next((event for event in heard if incident.source and event.data.get("url") == incident.source

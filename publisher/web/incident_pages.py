@@ -28,11 +28,12 @@ async def incidents_page(request: Request, visitor: Visitor) -> Response:
 
 
 def _incident(app, incident_id: str):
+    from publisher.evidence.listening import incident_curve
     from publisher.evidence.status import incident_status
     from publisher.incident.playbooks import get_case
 
     status = incident_status(app, incident_id)
-    return status, get_case(status.incident.case, app.workspace)
+    return status, get_case(status.incident.case, app.workspace), incident_curve(app, status.incident, status.now)
 
 
 @route("/incidents/new", "open")
@@ -62,8 +63,11 @@ async def open_incident(request: Request, visitor: Visitor) -> Response:
 async def incident_page(request: Request, visitor: Visitor) -> Response:
     from publisher.evidence.report_words import statement_words
 
-    status, book = await call(_incident, visitor.console.app, request.path_params["incident"])
-    return visitor.console.page(request, visitor, "incident.html", status=status, book=book,
+    from markupsafe import Markup
+
+    status, book, heard = await call(_incident, visitor.console.app, request.path_params["incident"])
+    curve = (Markup(heard[0]), heard[1]) if heard else None
+    return visitor.console.page(request, visitor, "incident.html", status=status, book=book, curve=curve,
                                 statement=lambda clock: statement_words(clock.as_dict()), warnings=status.console_warnings)
 
 
