@@ -30,7 +30,7 @@ from publisher.incident.decisions import chained
 from publisher.incident.freeze import freeze_holding
 from publisher.incident.identity import split_trusted
 from publisher.incident.incidents import Incident, incident_from
-from publisher.incident.playbooks import Facts
+from publisher.incident.playbooks import Facts, get_case
 from publisher.incident.verdict_set import JudgedSet, judged_from
 from publisher.log.store import Event
 from publisher.timeparse import from_iso
@@ -111,7 +111,8 @@ class IncidentView:
                     {"at": from_iso(event.ts), "by": event.actor, "note": event.data.get("note")})
         config, incident, latest = self.app.config, self.incident, self.decision
         moderation = None
-        if listens(self.app):
+        book = get_case(incident.case, self.app.workspace)
+        if listens(self.app) and any(step.done == "moderated" for step in book.steps):
             zone = config.timezone or timezone.utc
             moderation = self.items().moderation(incident.first_seen, self.now, zone)
         return Facts(
