@@ -80,3 +80,29 @@ urls = ["{news}"]
     kinds = [kind for _seq, kind in workspace.events()]
     assert kinds.count("item.heard") == 60 and kinds.count("listen.cursor") == 2
     assert workspace.run("log", "verify").exit_code == 0
+
+
+def test_the_schedule_reads_every_n_seconds_and_waits_out_a_retry_after(workspace, site):
+    from publisher.delivery.listening import ListenSchedule
+    from publisher.workspace.app import App
+    from tests.fakes.server import Reply
+
+    news = site.put("/search.rss", rss(NEWS))
+    workspace.write_config(extra=f"""
+[listen.prensa]
+type = "feed"
+urls = ["{news}"]
+every = 60
+""")
+    now = [1000.0]
+    app = App(workspace.path)
+    schedule = ListenSchedule(app, clock=lambda: now[0])
+    assert schedule.due() == ["prensa"] and schedule.due() == []
+    site.queue(Reply(429, "slow down", {"Retry-After": "600"}))
+    schedule.run(app, lambda: False, "prensa")
+    now[0] += 61
+    assert schedule.due() == [], "a Retry-After of 600 s outlasts every = 60"
+    now[0] += 600
+    assert schedule.due() == ["prensa"]
+    schedule.run(app, lambda: False, "prensa")
+    assert len(app.store.heard()) == 1
