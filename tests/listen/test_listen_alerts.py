@@ -117,3 +117,21 @@ def test_a_spike_over_the_week_s_baseline_tells_the_cabinet(workspace, site):
     assert [event["data"]["key"] for event in told] == [f"crisis:spike:-:{FIRST.strftime('%Y-%m-%dT%H')}"]
     assert "times the 7-day hourly baseline" in told[0]["data"]["text"]
     assert "https://news.example/w0" in told[0]["data"]["text"]
+
+
+def test_a_running_worker_s_tally_follows_what_is_stored_after_it_started(workspace, site):
+    from publisher.delivery.listening import ListenSchedule
+    from publisher.workspace.app import App
+
+    _configure(workspace, site, _wave(12, 2))
+    app = App(workspace.path)
+    schedule = ListenSchedule(app)
+    schedule.run(app, lambda: False, "prensa")
+    assert _crisis_notices(workspace) == []
+    calm = [item for item in json.loads(workspace.run("inbox", "--json", "--all").output)
+            if item["sentiment"] != "negative"]
+    for item in calm[:4]:  # another process (a person) changes what the tally counts
+        assert workspace.run("inbox", "sentiment", f"#{item['seq']}", "negative", "--reason", "irony").exit_code == 0
+    assert schedule.tell(app) == [f"crisis:dip:-:{FIRST.strftime('%Y-%m-%dT%H')}"]
+    schedule.run(app, lambda: False, "prensa")
+    assert len(_crisis_notices(workspace)) == 1
