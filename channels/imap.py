@@ -49,7 +49,7 @@ class _TooLong(imaplib.IMAP4.abort):
 
 
 def _bounded(base: type) -> type:
-    class Bounded(base):  # type: ignore[misc, valid-type]
+    class Bounded(base):
         """imaplib's client refusing to read a literal longer than `max_literal` bytes."""
 
         max_literal = MAX_BYTES + 4096
