@@ -44,19 +44,17 @@ _FETCHED = re.compile(rb"UID (\d+)")
 _SIZE = re.compile(rb"UID (\d+) RFC822\.SIZE (\d+)|RFC822\.SIZE (\d+) UID (\d+)")
 
 
-class _TooLong(imaplib.IMAP4.abort):
-    pass
-
-
 def _bounded(base: type) -> type:
     class Bounded(base):
         """imaplib's client refusing to read a literal longer than `max_literal` bytes."""
 
         max_literal = MAX_BYTES + 4096
+        too_long: str | None = None
 
         def read(self, size: int) -> bytes:
             if size > self.max_literal:
-                raise _TooLong(f"the server announced {size} bytes, more than the {self.max_literal} asked for")
+                self.too_long = f"it announced {size} bytes, more than the {self.max_literal} asked for"
+                raise imaplib.IMAP4.abort(self.too_long)
             return super().read(size)
 
     return Bounded
@@ -102,6 +100,9 @@ class ImapSource(Source):
             try:
                 return self._read(client, deadline, validity, last, limit, cursor)
             except (imaplib.IMAP4.abort, OSError) as error:
+                if client.too_long:
+                    raise Retryable(f"the IMAP server {self.host} sent more than was asked for: "
+                                    f"{client.too_long}") from None
                 raise self._failure(error, deadline) from None
             finally:
                 _logout(client)
@@ -263,8 +264,6 @@ class ImapSource(Source):
         refused = http.certificate_problem(error, self.host)
         if refused:
             return Permanent(self.redact(refused))
-        if isinstance(error, _TooLong):
-            return Retryable(self.redact(f"the IMAP server {self.host} sent more than was asked for: {error}"))
         if isinstance(error, ssl.SSLError):
             return Retryable(self.redact(f"the TLS connection to the IMAP server {self.host} failed: "
                                          f"{error.reason or error}"))

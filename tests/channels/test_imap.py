@@ -203,3 +203,57 @@ def test_a_stored_cursor_that_is_not_one_is_permanent(dovecot, mailbox):
 def test_settings_never_allow_plain_imap(dovecot):
     with pytest.raises(SettingError, match="tls"):
         source(dovecot, "x@acme.test", tls="none")
+
+
+def test_check_names_the_mailbox_and_folder(dovecot, mailbox):
+    dovecot.deliver(mailbox, mail(1))
+    assert source(dovecot, mailbox).check() == f"{mailbox} reads INBOX on 127.0.0.1 (1 messages)"
+
+
+def _hostile_server(dovecot, announced: int) -> tuple[socket.socket, list[bytes]]:
+    """An IMAP server over TLS that answers a body fetch with a literal of `announced` bytes
+    (it never sends them), whatever size it gave first."""
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(dovecot.cert, dovecot.folder / "key.pem")
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    seen: list[bytes] = []
+
+    def serve() -> None:
+        raw, _ = listener.accept()
+        with context.wrap_socket(raw, server_side=True) as tls:
+            reader = tls.makefile("rb")
+            tls.sendall(b"* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN] ready\r\n")
+            for line in reader:
+                seen.append(line)
+                tag, _, command = line.decode().strip().partition(" ")
+                verb = command.upper()
+                if verb.startswith("CAPABILITY"):
+                    tls.sendall(b"* CAPABILITY IMAP4rev1\r\n" + f"{tag} OK done\r\n".encode())
+                elif verb.startswith("SELECT") or verb.startswith("EXAMINE"):
+                    tls.sendall(b"* 1 EXISTS\r\n* OK [UIDVALIDITY 77] ok\r\n" + f"{tag} OK [READ-ONLY] done\r\n".encode())
+                elif verb.startswith("UID SEARCH"):
+                    tls.sendall(b"* SEARCH 1\r\n" + f"{tag} OK done\r\n".encode())
+                elif "RFC822.SIZE" in verb:
+                    tls.sendall(b"* 1 FETCH (UID 1 RFC822.SIZE 100)\r\n" + f"{tag} OK done\r\n".encode())
+                elif "BODY.PEEK" in verb:
+                    tls.sendall(f"* 1 FETCH (UID 1 BODY[] {{{announced}}}\r\n".encode() + b"x" * 1000)
+                elif verb.startswith("LOGOUT"):
+                    tls.sendall(b"* BYE\r\n" + f"{tag} OK bye\r\n".encode())
+                    return
+                else:
+                    tls.sendall(f"{tag} OK done\r\n".encode())
+
+    threading.Thread(target=serve, daemon=True).start()
+    return listener, seen
+
+
+def test_a_literal_longer_than_asked_is_refused_before_it_is_read(dovecot):
+    listener, seen = _hostile_server(dovecot, announced=500_000_000)
+    try:
+        with pytest.raises(Retryable, match="more than was asked for"):
+            source(dovecot, "x@acme.test", port=listener.getsockname()[1]).read(None)
+    finally:
+        listener.close()
+    assert any(b"BODY.PEEK[]" in line for line in seen)

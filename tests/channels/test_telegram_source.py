@@ -113,3 +113,7 @@ def test_an_empty_read_keeps_the_cursor(fake):
 def test_a_stored_cursor_that_is_not_an_offset_is_permanent(fake):
     with pytest.raises(Permanent, match="offset"):
         build(fake).read("abc")
+
+
+def test_check_asks_telegram_for_the_bot(fake):
+    assert build(fake).check() == "bot @water_alerts_bot (id 7012345678) is accepted by Telegram"
