@@ -24,6 +24,7 @@ Guarantees:
 """
 from __future__ import annotations
 
+import base64
 import imaplib
 import re
 import socket
@@ -40,6 +41,7 @@ from channels.sources import Heard, MAX_TEXT, Source
 
 MAX_BYTES = 1 << 20
 _CURSOR = re.compile(r"(\d+):(\d+)")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _FETCHED = re.compile(rb"UID (\d+)")
 _SIZE = re.compile(rb"UID (\d+) RFC822\.SIZE (\d+)|RFC822\.SIZE (\d+) UID (\d+)")
 
@@ -89,6 +91,10 @@ class ImapSource(Source):
         if "\n" in self.settings["host"] or not self.settings["host"].strip():
             raise SettingError("host", f"a host name, got {self.settings['host']!r}")
         self.host = self.settings["host"].strip()
+        for key in ("user", "password", "folder"):
+            if _CONTROL.search(self.settings[key]) or not self.settings[key]:
+                shown = "" if key == "password" else f", got {self.settings[key]!r}"
+                raise SettingError(key, f"a non-empty value without line breaks or control characters{shown}")
         self.port = int(self.settings.get("port") or (993 if self.settings["tls"] == "implicit" else 143))
         self.timeout = float(self.settings["timeout"])
         self.max_bytes = int(self.settings["max_bytes"])
@@ -285,7 +291,29 @@ def _parse_cursor(cursor: str | None) -> tuple[str | None, int]:
 
 
 def _quoted(folder: str) -> str:
-    return '"' + folder.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    """The folder's name as an IMAP quoted string, in modified UTF-7 (RFC 3501 5.1.3)."""
+    encoded = _modified_utf7(folder)
+    return '"' + encoded.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _modified_utf7(name: str) -> str:
+    out: list[str] = []
+    pending: list[str] = []
+
+    def flush() -> None:
+        if pending:
+            data = "".join(pending).encode("utf-16-be")
+            out.append("&" + base64.b64encode(data).decode().rstrip("=").replace("/", ",") + "-")
+            pending.clear()
+
+    for char in name:
+        if 0x20 <= ord(char) <= 0x7E:
+            flush()
+            out.append("&-" if char == "&" else char)
+        else:
+            pending.append(char)
+    flush()
+    return "".join(out)
 
 
 def _said(value: Any) -> str:

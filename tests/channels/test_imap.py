@@ -170,6 +170,20 @@ def test_another_folder_is_read(dovecot, mailbox):
     assert [item.id for item in items] == ["<queja-7@example.net>"]
 
 
+def test_a_folder_named_in_spanish_is_read(dovecot, mailbox):
+    dovecot.deliver(mailbox, mail(8), folder="Atenci&APM-n")  # maildir++ keeps names in modified UTF-7
+    items, _ = source(dovecot, mailbox, folder="Atención").read(None)
+    assert [item.id for item in items] == ["<queja-8@example.net>"]
+
+
+@pytest.mark.parametrize("key", ["user", "password", "folder"])
+def test_a_line_break_cannot_smuggle_a_command(dovecot, key):
+    with pytest.raises(SettingError, match=key) as refused:
+        ImapSource.build("soporte", {"type": "imap", "host": "127.0.0.1", "user": "x@acme.test",
+                                     "password": PASSWORD, key: f"{CANARY}\r\nA1 DELETE INBOX"})
+    assert key != "password" or CANARY not in str(refused.value)
+
+
 def test_an_unreachable_server_is_retryable(dovecot):
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -210,9 +224,10 @@ def test_check_names_the_mailbox_and_folder(dovecot, mailbox):
     assert source(dovecot, mailbox).check() == f"{mailbox} reads INBOX on 127.0.0.1 (1 messages)"
 
 
-def _hostile_server(dovecot, announced: int) -> tuple[socket.socket, list[bytes]]:
-    """An IMAP server over TLS that answers a body fetch with a literal of `announced` bytes
-    (it never sends them), whatever size it gave first."""
+def _hostile_server(dovecot, announced: int = 0, hang_on: int | None = None) -> tuple[socket.socket, list[bytes]]:
+    """An IMAP server over TLS holding messages 1 and 2 of 100 bytes each: it answers a body
+    fetch with a literal of `announced` bytes (never sending them), or, when `announced` is
+    0, with the message itself, except that it never answers the fetch of UID `hang_on`."""
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.load_cert_chain(dovecot.cert, dovecot.folder / "key.pem")
     listener = socket.socket()
@@ -234,11 +249,19 @@ def _hostile_server(dovecot, announced: int) -> tuple[socket.socket, list[bytes]
                 elif verb.startswith("SELECT") or verb.startswith("EXAMINE"):
                     tls.sendall(b"* 1 EXISTS\r\n* OK [UIDVALIDITY 77] ok\r\n" + f"{tag} OK [READ-ONLY] done\r\n".encode())
                 elif verb.startswith("UID SEARCH"):
-                    tls.sendall(b"* SEARCH 1\r\n" + f"{tag} OK done\r\n".encode())
+                    tls.sendall(b"* SEARCH 1 2\r\n" + f"{tag} OK done\r\n".encode())
                 elif "RFC822.SIZE" in verb:
-                    tls.sendall(b"* 1 FETCH (UID 1 RFC822.SIZE 100)\r\n" + f"{tag} OK done\r\n".encode())
-                elif "BODY.PEEK" in verb:
+                    tls.sendall(b"* 1 FETCH (UID 1 RFC822.SIZE 100)\r\n* 2 FETCH (UID 2 RFC822.SIZE 100)\r\n"
+                                + f"{tag} OK done\r\n".encode())
+                elif "BODY.PEEK" in verb and announced:
                     tls.sendall(f"* 1 FETCH (UID 1 BODY[] {{{announced}}}\r\n".encode() + b"x" * 1000)
+                elif "BODY.PEEK" in verb:
+                    uid = int(verb.split()[2])
+                    if uid == hang_on:
+                        continue
+                    body = mail(uid)
+                    tls.sendall(f"* {uid} FETCH (UID {uid} BODY[] {{{len(body)}}}\r\n".encode() + body
+                                + f")\r\n{tag} OK done\r\n".encode())
                 elif verb.startswith("LOGOUT"):
                     tls.sendall(b"* BYE\r\n" + f"{tag} OK bye\r\n".encode())
                     return
@@ -257,3 +280,12 @@ def test_a_literal_longer_than_asked_is_refused_before_it_is_read(dovecot):
     finally:
         listener.close()
     assert any(b"BODY.PEEK[]" in line for line in seen)
+
+
+def test_a_read_cut_by_its_deadline_keeps_the_mails_already_read(dovecot):
+    listener, _ = _hostile_server(dovecot, hang_on=2)
+    try:
+        items, cursor = source(dovecot, "x@acme.test", port=listener.getsockname()[1], timeout=1).read(None)
+    finally:
+        listener.close()
+    assert [item.id for item in items] == ["<queja-1@example.net>"] and cursor == "77:1"
