@@ -18,7 +18,7 @@ Guarantees:
   longer than imaplib's own limit. Every socket operation has `timeout` seconds, and the
   whole read `timeout` seconds too (`channels.deadline`, which also stops it when a freeze
   aborts it): when it runs out after some messages, those are returned with their cursor.
-- Failures: a refused login or a missing folder is `Permanent`, naming the user and never
+- Failures: a refused login, a missing folder or a command the server calls bad is `Permanent`, naming the user and never
   the password (every reason passes through `redact`); an unreachable or unavailable
   server, a broken connection and a timeout are `Retryable`.
 """
@@ -110,6 +110,8 @@ class ImapSource(Source):
                     raise Retryable(f"the IMAP server {self.host} sent more than was asked for: "
                                     f"{client.too_long}") from None
                 raise self._failure(error, deadline) from None
+            except imaplib.IMAP4.error as error:
+                raise self._refused(error) from None
             finally:
                 _logout(client)
 
@@ -120,6 +122,8 @@ class ImapSource(Source):
                 validity, count = self._examine(client)
             except (imaplib.IMAP4.abort, OSError) as error:
                 raise self._failure(error, deadline) from None
+            except imaplib.IMAP4.error as error:
+                raise self._refused(error) from None
             finally:
                 _logout(client)
         return f"{self.settings['user']} reads {self.settings['folder']} on {self.host} ({count} messages)"
@@ -146,6 +150,7 @@ class ImapSource(Source):
                 except imaplib.IMAP4.error as error:
                     if "TLS" not in _said(error):
                         raise
+                    _logout(client)
                     raise Permanent(self.redact(f"the IMAP server {self.host} would not start TLS: "
                                                 f"{_said(error)}")) from None
                 deadline.watch(client.sock)
@@ -170,6 +175,8 @@ class ImapSource(Source):
     def _examine(self, client: Any) -> tuple[str, int]:
         folder = self.settings["folder"]
         status, data = client.select(_quoted(folder), readonly=True)
+        if status != "OK" and "UNAVAILABLE" in _said(data).upper():
+            raise Retryable(self.redact(f"the IMAP server {self.host} cannot open {folder!r} now: {_said(data)}"))
         if status != "OK":
             raise Permanent(self.redact(f"the IMAP server {self.host} has no folder {folder!r} for "
                                         f"{self.settings['user']}: {_said(data)}"))
@@ -257,6 +264,9 @@ class ImapSource(Source):
         return Heard(platform=self.platform, id=mail.message_id or f"<uid-{validity}-{uid}@{self._where()}>",
                      text=text, author=mail.author, platform_time=mail.platform_time, answers=mail.answers,
                      extra=extra)
+
+    def _refused(self, error: imaplib.IMAP4.error) -> Permanent:
+        return Permanent(self.redact(f"the IMAP server {self.host} refused a command of the reader: {_said(error)}"))
 
     def _where(self) -> str:
         return f"{self.settings['user']}/{self.settings['folder']}".replace(">", "").replace("<", "")
