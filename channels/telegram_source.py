@@ -47,7 +47,7 @@ class TelegramSource(Source):
                        help="the discussion group linked to the channel: \"@groupname\" or its numeric id"),
         "channel": Option(str, help="the [channels] entry whose token and api_url this source reuses"),
         **NETWORK_OPTIONS,
-        "api_url": Option(str, default=BOT_API_URL, help=NETWORK_OPTIONS["api_url"].help),
+        "api_url": Option(str, default=BOT_API_URL, help=NETWORK_OPTIONS["api_url"].help, url=BOT_API_URL),
     }
 
     def __init__(self, name: str, settings: Mapping[str, Any], secrets: frozenset[str] = frozenset()):

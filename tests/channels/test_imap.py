@@ -6,6 +6,7 @@ import socket
 import ssl
 import threading
 import time
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -14,6 +15,7 @@ from channels.base import Permanent, Retryable
 from channels.heard_text import CUT_MARK
 from channels.imap import ImapSource
 from channels.options import SettingError
+from tests.channels.case_table import refused_url
 from tests.dovecot_server import PASSWORD
 
 pytestmark = pytest.mark.servers
@@ -185,9 +187,7 @@ def test_a_line_break_cannot_smuggle_a_command(dovecot, key):
 
 
 def test_an_unreachable_server_is_retryable(dovecot):
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = urlsplit(refused_url()).port  # held bound, never listening: refused
     with pytest.raises(Retryable, match="could not connect"):
         source(dovecot, "x@acme.test", port=port).read(None)
 

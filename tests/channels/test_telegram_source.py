@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 import channels
-from channels.base import Permanent, Retryable
+from channels.base import Permanent, Retryable, SettingError
 from channels.telegram_source import TelegramSource
 from tests.channels.case_table import fake_fixtures
 from tests.fakes.server import Reply
@@ -117,3 +117,8 @@ def test_a_stored_cursor_that_is_not_an_offset_is_permanent(fake):
 
 def test_check_asks_telegram_for_the_bot(fake):
     assert build(fake).check() == "bot @water_alerts_bot (id 7012345678) is accepted by Telegram"
+
+
+def test_an_api_url_that_is_not_one_is_refused(fake):
+    with pytest.raises(SettingError, match="api_url"):
+        build(fake, api_url="ftp://api.telegram.org")
