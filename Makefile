@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint install bench clean chromium postgresql openssl openssh fonts catalogue timetool hunspell a11y
+.PHONY: demo test lint install bench clean chromium postgresql dovecot openssl openssh fonts catalogue timetool hunspell a11y
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -54,6 +54,14 @@ postgresql:
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq postgresql; \
 	} || echo "postgresql could not be installed: the PostgreSQL half of the tests will skip"
 
+# The IMAP source's tests start their own dovecot (Debian's dovecot-imapd) on 127.0.0.1 in a
+# temporary folder (tests/dovecot_server.py); without it those tests skip, saying why.
+dovecot:
+	@[ -x /usr/sbin/dovecot ] && [ -x /usr/lib/dovecot/imap ] || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq dovecot-imapd; \
+	} || echo "dovecot-imapd could not be installed: the IMAP source's tests will skip"
+
 # The time-witness tests run a real RFC 3161 authority: OpenSSL's `ts -reply` (Debian's openssl).
 openssl:
 	@command -v openssl >/dev/null 2>&1 || { \
@@ -76,7 +84,7 @@ fonts:
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq fonts-dejavu-core; \
 	} || echo "fonts-dejavu-core could not be installed: the Instagram tests will skip"
 
-test: install chromium hunspell postgresql openssl openssh fonts a11y
+test: install chromium hunspell postgresql dovecot openssl openssh fonts a11y
 	$(BIN)/python -m pytest
 
 # ruff (pyflakes, bugbear, syntax errors) and mypy on publisher/ and channels/, as

@@ -35,6 +35,8 @@ REGISTRY: dict[str, str] = {
 
 
 SOURCES: dict[str, str] = {
+    "imap": "channels.imap:ImapSource",
+    "telegram": "channels.telegram_source:TelegramSource",
 }
 """Listening source types (`[listen.NAME] type = ...`), registered the same way."""
 

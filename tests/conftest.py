@@ -151,6 +151,22 @@ def synapse():
 
 
 @pytest.fixture(scope="session")
+def dovecot():
+    """One dovecot IMAP server for the session (tests/dovecot_server.py); skips saying why
+    when none can be started, fails instead under CI."""
+    from tests.dovecot_server import Dovecot, Unavailable
+
+    try:
+        server = Dovecot.start()
+    except Unavailable as error:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"CI must run the IMAP tests, but dovecot could not be started: {error}")
+        pytest.skip(f"IMAP tests skipped: {error}")
+    yield server
+    server.destroy()
+
+
+@pytest.fixture(scope="session")
 def pg_cluster():
     """One PostgreSQL server for the session (tests/pg_cluster.py); skips saying why
     when none can be started, fails instead under CI."""
