@@ -35,6 +35,7 @@ REGISTRY: dict[str, str] = {
 
 
 SOURCES: dict[str, str] = {
+    "mastodon": "channels.mastodon_source:MastodonSource",
 }
 """Listening source types (`[listen.NAME] type = ...`), registered the same way."""
 
