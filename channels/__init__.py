@@ -36,6 +36,7 @@ REGISTRY: dict[str, str] = {
 
 SOURCES: dict[str, str] = {
     "mastodon": "channels.mastodon_source:MastodonSource",
+    "bluesky": "channels.bluesky_source:BlueskySource",
 }
 """Listening source types (`[listen.NAME] type = ...`), registered the same way."""
 

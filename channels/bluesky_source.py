@@ -1,0 +1,195 @@
+"""Bluesky as a listening source: the account's mentions, replies and quotes, and a search
+of posts by keywords, through the `atproto` SDK (pinned, as the channel pins it).
+
+Guarantees:
+- Streams: `app.bsky.notification.listNotifications` with reasons mention, reply and quote,
+  and one `app.bsky.feed.searchPosts` (sort "latest") per keyword. An item is the post,
+  keyed by its `at://` URI, so a mention also found by a search is one item.
+- Both answer newest first with a cursor to older ones. The source's cursor is a small
+  JSON object holding, per stream, the (time, URI) of the last item returned; a read pages
+  down (at most `PAGES` pages, `since` that time for the search) until it reaches that
+  mark, keeps what is newer, and returns it oldest first, at most `limit`; the mark moves
+  only past what was returned, so a read resumed from any cursor it gave neither loses nor
+  repeats an item. Past `PAGES` pages the oldest ones reached come first and
+  `extra["gap"]` says some may be missing. With no cursor a stream starts at its most
+  recent page (an empty one at the beginning).
+- The platform time is the post's `sortAt` as Bluesky orders it: the earlier of its
+  `createdAt` and the time the network indexed it (a post cannot claim to be older than
+  its record says nor newer than it was seen); both are kept in `extra`. `answers` is the
+  post's reply parent URI; the author is "display name (@handle)".
+- Every request goes through the channel's transport and session (`BlueskyChannel`:
+  `channels.http` by `channels.httpx_bridge`, bounded, once, to `api_url`); an expired
+  token gets one new session; a refused login is Permanent, a 429 Retryable after
+  `RateLimit-Reset`, a 5xx or an unreadable answer Retryable. No reason carries the app
+  password or a token.
+"""
+from __future__ import annotations
+
+import json
+from typing import Any, Mapping
+
+from channels.base import Retryable, SettingError
+from channels.bluesky_records import post_reference, post_url
+from channels.heard_fields import heard_author, heard_text, platform_time
+from channels.heard_text import clean_line
+from channels.options import NETWORK_OPTIONS, Option
+from channels.schemas import BLUESKY_URL
+from channels.sources import Heard, Source
+
+PAGE = 100
+PAGES = 10
+REASONS = ["mention", "reply", "quote"]
+
+
+class BlueskySource(Source):
+    type = "bluesky"
+    options = {
+        "channel": Option(str, help="the [channels.NAME] whose handle and app password this source reuses"),
+        "handle": Option(str, required=True, help="the account's handle, e.g. acme.bsky.social"),
+        "app_password": Option(str, required=True, secret=True, help="an app password of the account"),
+        "keywords": Option(list, default=[], help="words to search posts for"),
+        "mentions": Option(bool, default=True, help="read the account's mentions, replies and quotes"),
+        **NETWORK_OPTIONS,
+        "api_url": Option(str, default=BLUESKY_URL, help="the account's PDS; https://bsky.social forwards to it"),
+    }
+
+    def __init__(self, name: str, settings: Mapping[str, Any], secrets: frozenset[str] = frozenset()):
+        from channels.bluesky import BlueskyChannel
+
+        password = str(settings.get("app_password") or "")
+        super().__init__(name, settings, secrets | {password})
+        words = self.settings.get("keywords") or []
+        if not all(isinstance(word, str) and word.strip() for word in words):
+            raise SettingError("keywords", "a list of words")
+        self.keywords = [" ".join(word.split()) for word in words]
+        self.account = BlueskyChannel.build(name, {
+            "type": "bluesky", "handle": self.settings["handle"], "app_password": password,
+            "api_url": self.settings["api_url"], "timeout": self.settings.get("timeout", 20)}, secrets | {password})
+
+    def streams(self) -> list[str]:
+        return (["mentions"] if self.settings.get("mentions", True) else []) + [f"search:{w}" for w in self.keywords]
+
+    def read(self, cursor: str | None, limit: int = 200) -> tuple[list[Heard], str | None]:
+        marks = _marks(cursor)
+        pending = {stream: self._stream(stream, marks.get(stream), limit) for stream in self.streams()}
+        following: dict[str, list[str]] = {stream: list(mark) for stream, mark in marks.items()}
+        for stream, found in pending.items():
+            if stream not in following:
+                following[stream] = [found[0][0][0], ""] if found else ["", ""]
+        items: list[Heard] = []
+        keys: set[str] = set()
+        while len(items) < limit:
+            heads = [(stream, found[0]) for stream, found in pending.items() if found]
+            if not heads:
+                break
+            stream, (mark, item) = min(heads, key=lambda head: head[1][0])
+            pending[stream].pop(0)
+            following[stream] = list(mark)
+            if item.key not in keys:
+                keys.add(item.key)
+                items.append(item)
+        return items, json.dumps(following, sort_keys=True, ensure_ascii=False)
+
+    def check(self) -> str:
+        return self.account.check()
+
+    def _stream(self, stream: str, mark: tuple[str, str] | None, limit: int) -> list[tuple[tuple[str, str], Heard]]:
+        """((time, uri), item) pairs after `mark`, oldest first, at most `limit`."""
+        from atproto_client import models
+
+        newer: list[tuple[tuple[str, str], Heard]] = []
+        page_cursor: str | None = None
+        reached = False
+        for _ in range(PAGES if mark else 1):
+            if stream == "mentions":
+                params: Any = models.AppBskyNotificationListNotifications.Params(
+                    reasons=REASONS, limit=PAGE if mark else min(PAGE, limit), cursor=page_cursor)
+                answer = self.account.read_as_account(
+                    lambda client: client.app.bsky.notification.list_notifications(params))
+                entries = [(self._notification_mark(entry), entry) for entry in _list(answer, "notifications")]
+            else:
+                params = models.AppBskyFeedSearchPosts.Params(
+                    q=stream[len("search:"):], sort="latest", limit=PAGE if mark else min(PAGE, limit),
+                    cursor=page_cursor, since=mark[0] if mark and mark[0] else None)
+                answer = self.account.read_as_account(lambda client: client.app.bsky.feed.search_posts(params))
+                entries = [(_post_mark(entry), entry) for entry in _list(answer, "posts")]
+            for key, entry in entries:
+                if mark is not None and key <= mark:
+                    reached = True
+                    continue
+                newer.append((key, self._heard(entry, stream, notification=stream == "mentions")))
+            page_cursor = getattr(answer, "cursor", None)
+            if reached or not page_cursor or not entries:
+                break
+        else:
+            if mark is not None and newer:
+                newer = [(key, _with(item, gap=True)) for key, item in newer]
+        newer.sort(key=lambda pair: pair[0])
+        return newer[:limit]
+
+    @staticmethod
+    def _notification_mark(entry: Any) -> tuple[str, str]:
+        return (platform_time(getattr(entry, "indexed_at", None)) or "", str(getattr(entry, "uri", "")))
+
+    def _heard(self, entry: Any, stream: str, notification: bool) -> Heard:
+        extra: dict[str, Any] = {"source": self.name, "via": stream}
+        record = getattr(entry, "record", None)
+        created = _field(record, "created_at", "createdAt")
+        indexed = getattr(entry, "indexed_at", None)
+        extra["created_at"], extra["indexed_at"] = platform_time(created), platform_time(indexed)
+        if created and extra["created_at"] is None:
+            extra["unreadable_time"] = clean_line(str(created), 64)
+        if notification:
+            extra["reason"] = clean_line(str(getattr(entry, "reason", "")), 40)
+        moments = [moment for moment in (extra["created_at"], extra["indexed_at"]) if moment]
+        uri = str(getattr(entry, "uri", ""))
+        reference = post_reference(uri)
+        author = getattr(entry, "author", None)
+        reply = _field(record, "reply", "reply")
+        parent = _field(reply, "parent", "parent")
+        answers = _field(parent, "uri", "uri")
+        return Heard(platform="bluesky", id=uri, text=heard_text(_field(record, "text", "text"), extra),
+                     author=heard_author(getattr(author, "display_name", None), getattr(author, "handle", None)),
+                     url=post_url(*reference) if reference else None,
+                     platform_time=min(moments) if moments else None,
+                     answers=answers if isinstance(answers, str) and answers.startswith("at://") else None,
+                     extra=extra)
+
+
+def _post_mark(entry: Any) -> tuple[str, str]:
+    created = platform_time(_field(getattr(entry, "record", None), "created_at", "createdAt"))
+    indexed = platform_time(getattr(entry, "indexed_at", None)) or ""
+    return (min(created, indexed) if created and indexed else indexed or created or "", str(getattr(entry, "uri", "")))
+
+
+def _field(value: Any, attribute: str, key: str) -> Any:
+    """A field of an SDK model or of a plain dict (a record of a type the SDK does not know)."""
+    if isinstance(value, dict):
+        return value.get(key)
+    return getattr(value, attribute, None)
+
+
+def _list(answer: Any, name: str) -> list[Any]:
+    found = getattr(answer, name, None)
+    if not isinstance(found, list):
+        raise Retryable(f"Bluesky's answer had no {name} list")
+    return [entry for entry in found if str(getattr(entry, "uri", "")).startswith("at://")]
+
+
+def _marks(cursor: str | None) -> dict[str, tuple[str, str]]:
+    if not cursor:
+        return {}
+    try:
+        found = json.loads(cursor)
+    except ValueError:
+        return {}
+    if not isinstance(found, dict):
+        return {}
+    return {key: (value[0], value[1]) for key, value in found.items()
+            if isinstance(key, str) and isinstance(value, list) and len(value) == 2
+            and all(isinstance(part, str) for part in value)}
+
+
+def _with(item: Heard, **extra: Any) -> Heard:
+    return Heard(item.platform, item.id, item.text, item.author, item.url, item.platform_time, item.answers,
+                 {**item.extra, **extra})
