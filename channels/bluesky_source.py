@@ -25,8 +25,9 @@ Guarantees:
 """
 from __future__ import annotations
 
+import functools
 import json
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
 from channels.base import Retryable, SettingError
 from channels.bluesky_records import post_reference, post_url
@@ -35,6 +36,9 @@ from channels.heard_text import clean_line
 from channels.options import NETWORK_OPTIONS, Option
 from channels.schemas import BLUESKY_URL
 from channels.sources import Heard, Source
+
+if TYPE_CHECKING:
+    from channels.bluesky import BlueskyChannel
 
 PAGE = 100
 PAGES = 10
@@ -62,7 +66,7 @@ class BlueskySource(Source):
         if not all(isinstance(word, str) and word.strip() for word in words):
             raise SettingError("keywords", "a list of words")
         self.keywords = [" ".join(word.split()) for word in words]
-        self.account = BlueskyChannel.build(name, {
+        self.account: BlueskyChannel = BlueskyChannel.build(name, {  # type: ignore[assignment]
             "type": "bluesky", "handle": self.settings["handle"], "app_password": password,
             "api_url": self.settings["api_url"], "timeout": self.settings.get("timeout", 20)}, secrets | {password})
 
@@ -104,14 +108,13 @@ class BlueskySource(Source):
             if stream == "mentions":
                 params: Any = models.AppBskyNotificationListNotifications.Params(
                     reasons=REASONS, limit=PAGE if mark else min(PAGE, limit), cursor=page_cursor)
-                answer = self.account.read_as_account(
-                    lambda client: client.app.bsky.notification.list_notifications(params))
+                answer = self.account.read_as_account(functools.partial(_notifications, params=params))
                 entries = [(self._notification_mark(entry), entry) for entry in _list(answer, "notifications")]
             else:
                 params = models.AppBskyFeedSearchPosts.Params(
                     q=stream[len("search:"):], sort="latest", limit=PAGE if mark else min(PAGE, limit),
                     cursor=page_cursor, since=mark[0] if mark and mark[0] else None)
-                answer = self.account.read_as_account(lambda client: client.app.bsky.feed.search_posts(params))
+                answer = self.account.read_as_account(functools.partial(_search, params=params))
                 entries = [(_post_mark(entry), entry) for entry in _list(answer, "posts")]
             for key, entry in entries:
                 if mark is not None and key <= mark:
@@ -132,28 +135,40 @@ class BlueskySource(Source):
         return (platform_time(getattr(entry, "indexed_at", None)) or "", str(getattr(entry, "uri", "")))
 
     def _heard(self, entry: Any, stream: str, notification: bool) -> Heard:
-        extra: dict[str, Any] = {"source": self.name, "via": stream}
-        record = getattr(entry, "record", None)
-        created = _field(record, "created_at", "createdAt")
-        indexed = getattr(entry, "indexed_at", None)
-        extra["created_at"], extra["indexed_at"] = platform_time(created), platform_time(indexed)
-        if created and extra["created_at"] is None:
-            extra["unreadable_time"] = clean_line(str(created), 64)
-        if notification:
-            extra["reason"] = clean_line(str(getattr(entry, "reason", "")), 40)
-        moments = [moment for moment in (extra["created_at"], extra["indexed_at"]) if moment]
-        uri = str(getattr(entry, "uri", ""))
-        reference = post_reference(uri)
-        author = getattr(entry, "author", None)
-        reply = _field(record, "reply", "reply")
-        parent = _field(reply, "parent", "parent")
-        answers = _field(parent, "uri", "uri")
-        return Heard(platform="bluesky", id=uri, text=heard_text(_field(record, "text", "text"), extra),
-                     author=heard_author(getattr(author, "display_name", None), getattr(author, "handle", None)),
-                     url=post_url(*reference) if reference else None,
-                     platform_time=min(moments) if moments else None,
-                     answers=answers if isinstance(answers, str) and answers.startswith("at://") else None,
-                     extra=extra)
+        return post_heard(entry, {"source": self.name, "via": stream}, notification)
+
+
+def post_heard(entry: Any, extra: dict[str, Any], notification: bool = False) -> Heard:
+    """A PostView or a notification of a post as a heard item (also a source post named by its URL)."""
+    record = getattr(entry, "record", None)
+    created = _field(record, "created_at", "createdAt")
+    indexed = getattr(entry, "indexed_at", None)
+    extra["created_at"], extra["indexed_at"] = platform_time(created), platform_time(indexed)
+    if created and extra["created_at"] is None:
+        extra["unreadable_time"] = clean_line(str(created), 64)
+    if notification:
+        extra["reason"] = clean_line(str(getattr(entry, "reason", "")), 40)
+    moments = [moment for moment in (extra["created_at"], extra["indexed_at"]) if moment]
+    uri = str(getattr(entry, "uri", ""))
+    reference = post_reference(uri)
+    author = getattr(entry, "author", None)
+    reply = _field(record, "reply", "reply")
+    parent = _field(reply, "parent", "parent")
+    answers = _field(parent, "uri", "uri")
+    return Heard(platform="bluesky", id=uri, text=heard_text(_field(record, "text", "text"), extra),
+                 author=heard_author(getattr(author, "display_name", None), getattr(author, "handle", None)),
+                 url=post_url(*reference) if reference else None,
+                 platform_time=min(moments) if moments else None,
+                 answers=answers if isinstance(answers, str) and answers.startswith("at://") else None,
+                 extra=extra)
+
+
+def _notifications(client: Any, params: Any) -> Any:
+    return client.app.bsky.notification.list_notifications(params)
+
+
+def _search(client: Any, params: Any) -> Any:
+    return client.app.bsky.feed.search_posts(params)
 
 
 def _post_mark(entry: Any) -> tuple[str, str]:

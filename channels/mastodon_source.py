@@ -162,21 +162,7 @@ class MastodonSource(Source):
         return found[:limit]
 
     def _heard(self, status: Mapping[str, Any], stream: str) -> Heard:
-        extra: dict[str, Any] = {"source": self.name, "via": stream}
-        text = heard_text(status.get("content"), extra, html=True)
-        warning = status.get("spoiler_text")
-        if isinstance(warning, str) and warning.strip():
-            extra["content_warning"] = clean_line(warning, 500)
-        account = status.get("account") if isinstance(status.get("account"), dict) else {}
-        url = status.get("url") or status.get("uri")
-        answers = status.get("in_reply_to_id")
-        return Heard(platform="mastodon", id=str(status["id"]), text=text,
-                     author=heard_author(account.get("display_name"), account.get("acct")),
-                     url=clean_line(url, 2000) if isinstance(url, str) and url.startswith(("https://", "http://"))
-                     else None,
-                     platform_time=time_and_note(status.get("created_at"), extra),
-                     answers=str(answers) if isinstance(answers, (str, int)) and ID.fullmatch(str(answers)) else None,
-                     extra=extra)
+        return status_heard(status, {"source": self.name, "via": stream})
 
     def _get(self, path: str, params: Mapping[str, str]) -> Any:
         session = http.shared_session()
@@ -213,6 +199,25 @@ class MastodonSource(Source):
             raise Retryable(f"Mastodon had a server error ({said})",
                             retry_after=http.retry_after_seconds(response.headers.get("Retry-After")))
         http.classify_status(response, "Mastodon", self.redact)
+
+
+def status_heard(status: Mapping[str, Any], extra: dict[str, Any]) -> Heard:
+    """A Mastodon Status entity as a heard item (also a source post named by its URL)."""
+    text = heard_text(status.get("content"), extra, html=True)
+    warning = status.get("spoiler_text")
+    if isinstance(warning, str) and warning.strip():
+        extra["content_warning"] = clean_line(warning, 500)
+    raw_account = status.get("account")
+    account: Mapping[str, Any] = raw_account if isinstance(raw_account, dict) else {}
+    url = status.get("url") or status.get("uri")
+    answers = status.get("in_reply_to_id")
+    return Heard(platform="mastodon", id=str(status["id"]), text=text,
+                 author=heard_author(account.get("display_name"), account.get("acct")),
+                 url=clean_line(url, 2000) if isinstance(url, str) and url.startswith(("https://", "http://"))
+                 else None,
+                 platform_time=time_and_note(status.get("created_at"), extra),
+                 answers=str(answers) if isinstance(answers, (str, int)) and ID.fullmatch(str(answers)) else None,
+                 extra=extra)
 
 
 def _marks(cursor: str | None) -> dict[str, Any]:

@@ -80,13 +80,6 @@ def test_restart_reads_each_mention_exactly_once(fake):
     assert [item.id for item in heard] == said
 
 
-def test_restart_reads_each_mention_exactly_once(fake):
-    _, cursor = build(fake).read(None)
-    said = [fake.hear(f"@acme@social.example aviso {number}")["id"] for number in range(130)]
-    heard, _ = drain(lambda: build(fake), cursor, 9)
-    assert [item.id for item in heard] == said
-
-
 def test_search_pages_down_with_max_id_to_the_cursor(fake):
     source = build(fake, keywords=["apagón"], mentions=False)
     _, cursor = source.read(None)

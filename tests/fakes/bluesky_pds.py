@@ -160,6 +160,21 @@ class FakePDS(FakeServer):
             answer["cursor"] = f"{page[-1]['indexedAt']}::{page[-1]['cid']}"
         return Reply(200, answer, headers=dict(JSON))
 
+    def _app_bsky_feed_getPosts(self, request: Request) -> Reply:
+        """docs.bsky.app/docs/api/app-bsky-feed-get-posts: {posts: [PostView]} for the `uris`
+        (at most 25) that exist, others left out; no auth needed (the public AppView answers
+        it too)."""
+        uris = request.query.get("uris") or []
+        if not uris or len(uris) > 25:
+            return error(400, "InvalidRequest", "uris must have between 1 and 25 items")
+        posts = [self._post_view(self.records[uri]) for uri in uris if uri in self.records]
+        return Reply(200, {"posts": posts}, headers=dict(JSON))
+
+    def _post_view(self, entry: dict[str, Any]) -> dict[str, Any]:
+        return {"uri": entry["uri"], "cid": entry["cid"], "author": self._profile(entry["uri"].split("/")[2]),
+                "record": entry["value"], "replyCount": 0, "repostCount": 0, "likeCount": 0, "quoteCount": 0,
+                "indexedAt": entry["indexedAt"], "labels": []}
+
     def _app_bsky_feed_searchPosts(self, request: Request) -> Reply:
         """docs.bsky.app/docs/api/app-bsky-feed-search-posts: {posts: [PostView], cursor?,
         hitsTotal?}; `q` required (400 InvalidRequest), `sort` latest (default) or top,
@@ -188,9 +203,7 @@ class FakePDS(FakeServer):
             found.append((sort_at, entry))
         found.sort(key=lambda pair: (pair[0], pair[1]["uri"]), reverse=True)
         page = found[offset:offset + limit]
-        posts = [{"uri": entry["uri"], "cid": entry["cid"], "author": self._profile(entry["uri"].split("/")[2]),
-                  "record": entry["value"], "replyCount": 0, "repostCount": 0, "likeCount": 0, "quoteCount": 0,
-                  "indexedAt": entry["indexedAt"], "labels": []} for _, entry in page]
+        posts = [self._post_view(entry) for _, entry in page]
         answer: dict[str, Any] = {"posts": posts, "hitsTotal": len(found)}
         if offset + limit < len(found):
             answer["cursor"] = str(offset + limit)

@@ -133,6 +133,9 @@ class FakeMastodon(FakeServer):
         return status
 
     def _answer(self, request: Request) -> Reply:
+        if request.method == "GET" and request.path.startswith("/api/v1/statuses/") \
+                and request.header("Authorization") is None:
+            return self._public_status(request.path.rsplit("/", 1)[-1])
         if request.header("Authorization") != f"Bearer {self.token}":
             return Reply(401, {"error": "The access token is invalid"}, headers=dict(JSON))
         if self.expired:
@@ -159,6 +162,14 @@ class FakeMastodon(FakeServer):
         if request.method == "GET" and request.path == f"/api/v1/accounts/{ACCOUNT_ID}/statuses":
             return self._timeline(request)
         return Reply(404, {"error": "Record not found"}, headers=dict(JSON))
+
+    def _public_status(self, status_id: str) -> Reply:
+        """A public or unlisted status needs no token (docs.joinmastodon.org/methods/statuses/#get:
+        "Public for public statuses"); another one is 404 as if it did not exist."""
+        found = self.statuses.get(status_id) or self.public.get(status_id)
+        if found is None or found["visibility"] not in ("public", "unlisted"):
+            return Reply(404, {"error": "Record not found"}, headers=dict(JSON))
+        return Reply(200, shown(found), headers={**JSON, **rate_headers(290)})
 
     def _notifications(self, request: Request) -> Reply:
         """docs.joinmastodon.org/methods/notifications/#get: Notification entities."""
