@@ -11,8 +11,9 @@ Guarantees:
   the public AppView; a Facebook post through the Facebook channel's Graph look-up (a
   page token is needed); any other page by its HTML: `article:published_time` (or an
   `itemprop="datePublished"`) or JSON-LD `datePublished`, its author and title.
-- Reads go through `channels.http` (one transport, bounded in bytes and time), a page's
-  redirects followed by hand at most `REDIRECTS` times, to http(s) only; failures are
+- Reads go through `channels.http` (one transport, bounded in bytes and time; a page
+  longer than its bound is refused, never read in part), a page's redirects followed by
+  hand at most `REDIRECTS` times, to http(s) only; failures are
   `channels.base` `Retryable`/`Permanent` with one sentence, never a secret.
 - `time_in_url(url)` is the time an X or Mastodon post's id carries, without the network.
 - What comes back is cleaned like every heard item (`channels.heard_fields`); a page
@@ -228,8 +229,14 @@ def _page(url: str, timeout: float, masked: Any) -> Heard:
     session = http.shared_session()
     address = url
     for _ in range(REDIRECTS + 1):
-        response = http.request(functools.partial(session.get, address, timeout=timeout, headers={
-            "Accept": "text/html,application/xhtml+xml;q=0.9,*/*;q=0.5"}), masked)
+        try:
+            response = http.request(functools.partial(session.get, address, timeout=timeout, headers={
+                "Accept": "text/html,application/xhtml+xml;q=0.9,*/*;q=0.5"}), masked)
+        except Retryable as error:
+            if error.reason == http.too_large().reason:
+                raise Permanent(f"the page at {_host(address)} is longer than "
+                                f"{http.MAX_ANSWER // (1 << 20)} MiB, more than is read of one page") from None
+            raise
         if response.status_code in (301, 302, 303, 307, 308) and response.headers.get("Location"):
             following = urljoin(address, response.headers["Location"])
             if not following.startswith(("https://", "http://")):

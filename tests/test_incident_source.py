@@ -55,6 +55,10 @@ def test_clock_starts_at_the_mastodon_post_time(workspace, mastodon):
     show = workspace.run("incident", "show", "1").output
     assert "first seen from: from the platform" in show and "mastodon post by" in show
     assert workspace.run("log", "verify").exit_code == 0
+    from publisher.incident.source_lookup import heard_of
+
+    heard = heard_of(incident["source_post"])
+    assert heard.key == f"mastodon:{status['id']}" and heard.author == incident["author"]
 
 
 def test_clock_starts_at_a_news_page_time(workspace):

@@ -6,7 +6,8 @@ channels of its platform (their servers and credentials; a channel whose config 
 built is left out); it comes back as a `Heard` with the platform's own time, or one
 sentence saying why it could not be read (`BadInput` for a post or page that cannot give
 it, `Refused` for a platform that cannot answer now), never with a secret in it.
-`source_record` is what the opening event keeps of it.
+`source_record` is what the opening event keeps of it, and `heard_of` gives the `Heard`
+back from that record (for storing it as a heard item too).
 """
 from __future__ import annotations
 
@@ -45,6 +46,16 @@ def source_record(heard: Heard) -> dict[str, Any]:
     record = asdict(heard)
     record["extra"] = dict(heard.extra)
     return {key: value for key, value in record.items() if value not in (None, "", {})}
+
+
+def heard_of(record: dict[str, Any]) -> Heard:
+    """The `Heard` an opening event's `source_post` was made from."""
+    from channels.sources import Heard
+
+    return Heard(platform=str(record.get("platform", "")), id=str(record.get("id", "")),
+                 text=str(record.get("text", "")), author=str(record.get("author", "")), url=record.get("url"),
+                 platform_time=record.get("platform_time"), answers=record.get("answers"),
+                 extra=dict(record.get("extra") or {}))
 
 
 def _channels(app: App, platform: str) -> list[Channel]:

@@ -138,3 +138,7 @@ def test_reading_loads_no_sdk():
     import channels.mastodon_source  # noqa: F401
 
     assert "mastodon" not in sys.modules
+
+
+def test_check_names_the_account_without_storing_anything(fake):
+    assert build(fake).check() == "Mastodon token reads for @acme on 127.0.0.1"

@@ -8,7 +8,10 @@ import pytest
 from channels.base import Permanent, Retryable
 from channels.bluesky import BlueskyChannel
 from channels.source_post import fetch_source_post, page_heard, platform_of, time_in_url
+from channels.facebook import FacebookChannel
+from channels.mastodon import MastodonChannel
 from channels.x import XChannel
+from tests.fakes.graph_api import FakeGraph
 from tests.fakes.bluesky_pds import FakePDS
 from tests.fakes.mastodon_api import FakeMastodon
 from tests.fakes.server import FakeServer, Reply
@@ -131,3 +134,43 @@ def test_server_trouble_is_retryable():
 def test_not_a_url_is_refused():
     with pytest.raises(Permanent):
         fetch_source_post("javascript:alert(1)")
+
+
+def test_mastodon_status_read_with_the_channel_token_which_is_never_shown():
+    with FakeMastodon(TOKEN) as fake:
+        status = fake.hear("solo para seguidores", mention=False)
+        status["visibility"] = "private"
+        channel = MastodonChannel.build("social", {"type": "mastodon", "instance": fake.url, "token": TOKEN,
+                                                   "timeout": 2}, secrets=frozenset({TOKEN}))
+        url = f"{fake.url}/@vecina/{status['id']}"
+        with pytest.raises(Permanent):
+            fetch_source_post(url)
+        assert fetch_source_post(url, [channel]).text == "solo para seguidores"
+        assert fake.requests[-1].header("Authorization") == f"Bearer {TOKEN}"
+        fake.expire_token()
+        with pytest.raises(Permanent) as caught:
+            fetch_source_post(url, [channel], secrets=[TOKEN])
+        assert TOKEN not in caught.value.reason
+
+
+def test_facebook_post_through_the_page_channel():
+    with FakeGraph(page_id="104857600123456", token="CANARY-fb-page-1") as fake:
+        post_id = fake.add_post("Sin agua en el barrio desde ayer", created=1764900000)
+        channel = FacebookChannel.build("facebook", {"type": "facebook", "page_id": "104857600123456",
+                                                     "token": "CANARY-fb-page-1", "api_url": fake.url, "timeout": 2})
+        story = post_id.split("_")[1]
+        heard = fetch_source_post(f"https://www.facebook.com/permalink.php?story_fbid={story}&id=104857600123456",
+                                  [channel])
+        assert heard.platform == "facebook" and heard.id == post_id
+        assert heard.text == "Sin agua en el barrio desde ayer" and heard.platform_time == "2025-12-05T02:00:00.000Z"
+    with pytest.raises(Permanent) as caught:
+        fetch_source_post("https://www.facebook.com/acme/posts/123456789")
+    assert "Facebook channel" in caught.value.reason
+
+
+def test_a_page_over_the_byte_bound_is_refused_not_read_in_part():
+    huge = "<html><head>" + "<!-- padding -->" * 80_000 + "</head></html>"
+    with _site({"/big": Reply(200, huge, headers={"Content-Type": "text/html"})}) as site:
+        with pytest.raises(Permanent) as caught:
+            fetch_source_post(f"{site.url}/big")
+    assert "MiB" in caught.value.reason
