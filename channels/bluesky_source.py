@@ -108,20 +108,22 @@ class BlueskySource(Source):
             if stream == "mentions":
                 params: Any = models.AppBskyNotificationListNotifications.Params(
                     reasons=REASONS, limit=PAGE if mark else min(PAGE, limit), cursor=page_cursor)
-                answer = self.account.read_as_account(functools.partial(_notifications, params=params))
-                entries = [(self._notification_mark(entry), entry) for entry in _list(answer, "notifications")]
+                answer = self.account.read_as_account(functools.partial(
+                    query, nsid="app.bsky.notification.listNotifications", params=params))
+                entries = [(_notification_mark(entry), entry) for entry in _list(answer, "notifications")]
             else:
                 params = models.AppBskyFeedSearchPosts.Params(
                     q=stream[len("search:"):], sort="latest", limit=PAGE if mark else min(PAGE, limit),
                     cursor=page_cursor, since=mark[0] if mark and mark[0] else None)
-                answer = self.account.read_as_account(functools.partial(_search, params=params))
+                answer = self.account.read_as_account(functools.partial(
+                    query, nsid="app.bsky.feed.searchPosts", params=params))
                 entries = [(_post_mark(entry), entry) for entry in _list(answer, "posts")]
             for key, entry in entries:
                 if mark is not None and key <= mark:
                     reached = True
                     continue
                 newer.append((key, self._heard(entry, stream, notification=stream == "mentions")))
-            page_cursor = getattr(answer, "cursor", None)
+            page_cursor = answer.get("cursor") if isinstance(answer.get("cursor"), str) else None
             if reached or not page_cursor or not entries:
                 break
         else:
@@ -130,65 +132,64 @@ class BlueskySource(Source):
         newer.sort(key=lambda pair: pair[0])
         return newer[:limit]
 
-    @staticmethod
-    def _notification_mark(entry: Any) -> tuple[str, str]:
-        return (platform_time(getattr(entry, "indexed_at", None)) or "", str(getattr(entry, "uri", "")))
 
     def _heard(self, entry: Any, stream: str, notification: bool) -> Heard:
         return post_heard(entry, {"source": self.name, "via": stream}, notification)
 
 
-def post_heard(entry: Any, extra: dict[str, Any], notification: bool = False) -> Heard:
-    """A PostView or a notification of a post as a heard item (also a source post named by its URL)."""
-    record = getattr(entry, "record", None)
-    created = _field(record, "created_at", "createdAt")
-    indexed = getattr(entry, "indexed_at", None)
+def post_heard(entry: Mapping[str, Any], extra: dict[str, Any], notification: bool = False) -> Heard:
+    """A PostView or a notification of a post, as the JSON of the answer, as a heard item
+    (also a source post named by its URL)."""
+    record = _mapping(entry.get("record"))
+    created, indexed = record.get("createdAt"), entry.get("indexedAt")
     extra["created_at"], extra["indexed_at"] = platform_time(created), platform_time(indexed)
     if created and extra["created_at"] is None:
         extra["unreadable_time"] = clean_line(str(created), 64)
     if notification:
-        extra["reason"] = clean_line(str(getattr(entry, "reason", "")), 40)
+        extra["reason"] = clean_line(str(entry.get("reason", "")), 40)
     moments = [moment for moment in (extra["created_at"], extra["indexed_at"]) if moment]
-    uri = str(getattr(entry, "uri", ""))
+    uri = clean_line(str(entry.get("uri", "")), 2000)
     reference = post_reference(uri)
-    author = getattr(entry, "author", None)
-    reply = _field(record, "reply", "reply")
-    parent = _field(reply, "parent", "parent")
-    answers = _field(parent, "uri", "uri")
-    return Heard(platform="bluesky", id=uri, text=heard_text(_field(record, "text", "text"), extra),
-                 author=heard_author(getattr(author, "display_name", None), getattr(author, "handle", None)),
+    author = _mapping(entry.get("author"))
+    answers = _mapping(_mapping(record.get("reply")).get("parent")).get("uri")
+    return Heard(platform="bluesky", id=uri, text=heard_text(record.get("text"), extra),
+                 author=heard_author(author.get("displayName"), author.get("handle")),
                  url=post_url(*reference) if reference else None,
                  platform_time=min(moments) if moments else None,
-                 answers=answers if isinstance(answers, str) and answers.startswith("at://") else None,
+                 answers=clean_line(answers, 2000) if isinstance(answers, str) and answers.startswith("at://") else None,
                  extra=extra)
 
 
-def _notifications(client: Any, params: Any) -> Any:
-    return client.app.bsky.notification.list_notifications(params)
+def query(client: Any, nsid: str, params: Any) -> dict[str, Any]:
+    """The JSON answer of a query, as the PDS or the AppView sent it: read without the SDK's
+    models, so one item the models would refuse (a display name or a text over the lexicon's
+    length) is stored cleaned instead of failing every read."""
+    answer = client.invoke_query(nsid, params=params, output_encoding="application/json")
+    content = getattr(answer, "content", None)
+    if not isinstance(content, dict):
+        raise Retryable(f"Bluesky's answer to {nsid} is not a JSON object")
+    return content
 
 
-def _search(client: Any, params: Any) -> Any:
-    return client.app.bsky.feed.search_posts(params)
+def _notification_mark(entry: Mapping[str, Any]) -> tuple[str, str]:
+    return (platform_time(entry.get("indexedAt")) or "", str(entry.get("uri", "")))
 
 
-def _post_mark(entry: Any) -> tuple[str, str]:
-    created = platform_time(_field(getattr(entry, "record", None), "created_at", "createdAt"))
-    indexed = platform_time(getattr(entry, "indexed_at", None)) or ""
-    return (min(created, indexed) if created and indexed else indexed or created or "", str(getattr(entry, "uri", "")))
+def _post_mark(entry: Mapping[str, Any]) -> tuple[str, str]:
+    created = platform_time(_mapping(entry.get("record")).get("createdAt"))
+    indexed = platform_time(entry.get("indexedAt")) or ""
+    return (min(created, indexed) if created and indexed else indexed or created or "", str(entry.get("uri", "")))
 
 
-def _field(value: Any, attribute: str, key: str) -> Any:
-    """A field of an SDK model or of a plain dict (a record of a type the SDK does not know)."""
-    if isinstance(value, dict):
-        return value.get(key)
-    return getattr(value, attribute, None)
+def _mapping(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, dict) else {}
 
 
-def _list(answer: Any, name: str) -> list[Any]:
-    found = getattr(answer, name, None)
+def _list(answer: Mapping[str, Any], name: str) -> list[dict[str, Any]]:
+    found = answer.get(name)
     if not isinstance(found, list):
         raise Retryable(f"Bluesky's answer had no {name} list")
-    return [entry for entry in found if str(getattr(entry, "uri", "")).startswith("at://")]
+    return [entry for entry in found if isinstance(entry, dict) and str(entry.get("uri", "")).startswith("at://")]
 
 
 def _marks(cursor: str | None) -> dict[str, tuple[str, str]]:

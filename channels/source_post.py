@@ -176,7 +176,7 @@ def _mastodon(url: str, channels: Sequence[Channel], timeout: float, masked: Any
 def _bluesky(url: str, channel: Channel | None, timeout: float, appview: str, masked: Any) -> Heard:
     from atproto_client import models
 
-    from channels.bluesky_source import post_heard
+    from channels.bluesky_source import post_heard, query
 
     from channels.bluesky import BlueskyChannel
 
@@ -187,14 +187,17 @@ def _bluesky(url: str, channel: Channel | None, timeout: float, appview: str, ma
         reader = _anonymous_reader(appview, timeout, masked)
     if not repo.startswith("did:"):
         handle = repo.lower()
-        resolved = reader(lambda client: client.com.atproto.identity.resolve_handle(
-            models.ComAtprotoIdentityResolveHandle.Params(handle=handle)))
-        repo = str(getattr(resolved, "did", "") or "")
+        resolved = reader(functools.partial(query, nsid="com.atproto.identity.resolveHandle",
+                                            params=models.ComAtprotoIdentityResolveHandle.Params(handle=handle)))
+        repo = str(resolved.get("did") or "")
         if not repo.startswith("did:"):
             raise Permanent(f"Bluesky does not know the handle {handle}")
     uri = post_uri(repo, rkey)
-    answer = reader(lambda client: client.app.bsky.feed.get_posts(models.AppBskyFeedGetPosts.Params(uris=[uri])))
-    posts = [post for post in (getattr(answer, "posts", None) or []) if str(getattr(post, "uri", "")) == uri]
+    answer = reader(functools.partial(query, nsid="app.bsky.feed.getPosts",
+                                      params=models.AppBskyFeedGetPosts.Params(uris=[uri])))
+    found = answer.get("posts")
+    posts = [post for post in found if isinstance(post, dict) and post.get("uri") == uri] \
+        if isinstance(found, list) else []
     if not posts:
         raise Permanent(f"Bluesky has no post {uri} (deleted, or hidden from logged-out readers)")
     return post_heard(posts[0], {"source": "url"})

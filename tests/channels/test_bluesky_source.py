@@ -111,3 +111,11 @@ def test_hostile_input_is_stored_as_safe_text(fake):
     assert item.text == "hola[31m <b>mundo</b> @acme.bsky.social"
     assert item.author == '<script>alert("x")</script>Ana (@ana.bsky.social)'
     assert item.extra["unreadable_time"] == "el martes" and item.platform_time == item.extra["indexed_at"]
+
+
+def test_an_item_the_sdk_models_would_refuse_blocks_nothing(fake):
+    fake.hear("x" * 5000, display_name="N" * 700, created_at="2026-13-45T99:00:00Z")
+    fake.hear("normal")
+    odd, normal = build(fake).read(None)[0]
+    assert odd.text.startswith("x" * 4000) and len(odd.author) < 200 and odd.extra["unreadable_time"]
+    assert normal.text == "normal @acme.bsky.social"
