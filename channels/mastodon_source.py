@@ -2,7 +2,8 @@
 
 Guarantees:
 - Streams: the account's `mention` notifications (`GET /api/v1/notifications`, a reply
-  to one of our posts is a mention too), each `#hashtag` of `keywords` through its tag
+  to one of our posts is a mention too; `include_filtered` so that Mastodon 4.3's
+  notification policy does not hide a complaint from a new or unknown account), each `#hashtag` of `keywords` through its tag
   timeline (`GET /api/v1/timelines/tag/:hashtag`), and each other keyword through the
   full-text search (`GET /api/v2/search?type=statuses`). An item is the status, keyed by
   its id on the account's server, so a mention also found by a search is one item.
@@ -110,7 +111,8 @@ class MastodonSource(Source):
     def _stream(self, stream: str, mark: str | None, limit: int) -> list[tuple[str, Heard]]:
         """(mark, item) pairs of one stream after `mark`, oldest first, at most `limit`."""
         if stream == "mentions":
-            return self._forward("/api/v1/notifications", {"types[]": "mention"}, mark, limit, stream, True)
+            return self._forward("/api/v1/notifications", {"types[]": "mention", "include_filtered": "true"}, mark,
+                                 limit, stream, True)
         if stream.startswith("tag:"):
             return self._forward(f"/api/v1/timelines/tag/{stream[4:]}", {}, mark, limit, stream, False)
         return self._search(stream[len("search:"):], mark, limit, stream)

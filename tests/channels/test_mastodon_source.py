@@ -49,7 +49,7 @@ def test_mentions_oldest_first_with_replies_and_clean_text(fake):
     assert items[0].platform == "mastodon" and items[0].url.startswith("https://otra.example/@vecina/")
     assert items[0].platform_time.endswith("Z")
     request = next(r for r in fake.requests if r.path == "/api/v1/notifications")
-    assert request.query["types[]"] == ["mention"]
+    assert request.query["types[]"] == ["mention"] and request.query["include_filtered"] == ["true"]
     assert json.loads(cursor)["mentions"]
 
 
@@ -71,6 +71,12 @@ def test_restart_in_the_middle_of_paging_loses_and_repeats_nothing(fake):
     fake.hear("una más, acme caído", mention=False)
     again, _ = build(fake, keywords=["#AcmeCaido", "acme caído"]).read(cursor, 7)
     assert [item.text for item in again] == ["una más, acme caído"]
+
+
+def test_a_mention_the_notification_policy_filters_is_heard(fake):
+    fake.hear("@acme@social.example soy nueva aquí y no funciona nada", filtered=True)
+    items, _ = build(fake).read(None)
+    assert [item.text for item in items] == ["@acme soy nueva aquí y no funciona nada"]
 
 
 def test_restart_reads_each_mention_exactly_once(fake):

@@ -100,10 +100,11 @@ class FakeMastodon(FakeServer):
 
     def hear(self, text: str, acct: str = "vecina@otra.example", display_name: str = "Vecina",
              reply_to: str | None = None, mention: bool = True, tags: tuple[str, ...] = (),
-             content: str | None = None, created_at: str | None = None) -> dict:
+             content: str | None = None, created_at: str | None = None, filtered: bool = False) -> dict:
         """Another account's status on the server; a mention of the account also makes a
-        `mention` notification. `content` and `created_at` replace what Mastodon would
-        render (hostile input)."""
+        `mention` notification (`filtered`: one the account's notification policy filters,
+        Mastodon 4.3, shown only with `include_filtered=true`). `content` and `created_at`
+        replace what Mastodon would render (hostile input)."""
         with self._state:
             status_id = str(next(self._ids))
             username = acct.split("@", 1)[0]
@@ -129,7 +130,7 @@ class FakeMastodon(FakeServer):
             if mention or reply_to:
                 self.notifications.append({"id": str(next(self._notification_ids)), "type": "mention",
                                            "created_at": status["created_at"], "account": account,
-                                           "status": status})
+                                           "status": status, "_filtered": filtered})
         return status
 
     def _answer(self, request: Request) -> Reply:
@@ -175,8 +176,10 @@ class FakeMastodon(FakeServer):
         """docs.joinmastodon.org/methods/notifications/#get: Notification entities."""
         types = request.query.get("types[]") or []
         excluded = request.query.get("exclude_types[]") or []
+        filtered = (request.query.get("include_filtered") or ["false"])[-1] == "true"
         found = [shown(item) for item in self.notifications
-                 if (not types or item["type"] in types) and item["type"] not in excluded]
+                 if (not types or item["type"] in types) and item["type"] not in excluded
+                 and (filtered or not item["_filtered"])]
         return self._paged(request, found, 40, 80, "/api/v1/notifications")
 
     def _tag(self, request: Request) -> Reply:
