@@ -47,6 +47,8 @@ REASONS = ["mention", "reply", "quote"]
 
 class BlueskySource(Source):
     type = "bluesky"
+    channel_keys = ("handle", "app_password", "api_url", "timeout")
+    """The keys of a `bluesky` channel's section that `channel = NAME` reuses."""
     options = {
         "channel": Option(str, help="the [channels.NAME] whose handle and app password this source reuses"),
         "handle": Option(str, required=True, help="the account's handle, e.g. acme.bsky.social"),

@@ -48,6 +48,8 @@ LINK = re.compile(r'<([^>]*)>\s*;\s*rel="?([a-z]+)"?')
 
 class MastodonSource(Source):
     type = "mastodon"
+    channel_keys = ("instance", "token", "api_url", "timeout")
+    """The keys of a `mastodon` channel's section that `channel = NAME` reuses."""
     options = {
         "channel": Option(str, help="the [channels.NAME] whose server and token this source reuses"),
         "instance": Option(str, required=True, help="base URL of the account's server, e.g. https://mastodon.social"),

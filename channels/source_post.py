@@ -73,7 +73,7 @@ def time_in_url(url: str | None, now: datetime | None = None) -> datetime | None
     if found:
         return _plausible(((int(found.group(2)) >> 22) + X_EPOCH_MS) / 1000, now)
     found = MASTODON_POST.match(url.strip())
-    if found and found.group(2):
+    if found:
         return _plausible((int(found.group(4)) >> 16) / 1000, now)
     return None
 

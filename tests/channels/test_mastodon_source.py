@@ -148,3 +148,10 @@ def test_reading_loads_no_sdk():
 
 def test_check_names_the_account_without_storing_anything(fake):
     assert build(fake).check() == "Mastodon token reads for @acme on 127.0.0.1"
+
+
+def test_an_unreadable_cursor_starts_again_from_the_recent_page(fake):
+    fake.hear("@acme@social.example hola")
+    items, cursor = build(fake).read('{"mentions": "<script>", "x": [1]}')
+    assert [item.text for item in items] == ["@acme hola"] and "script" not in cursor
+    assert build(fake).read("not json at all")[0] == items
