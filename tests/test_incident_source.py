@@ -38,18 +38,21 @@ def opened(workspace, *args: str) -> dict:
 
 def test_clock_starts_at_the_mastodon_post_time(workspace, mastodon):
     mastodon.advance(timedelta(hours=-2))
-    status = mastodon.hear("Acme me ha cobrado dos veces y nadie responde", mention=False,
+    status = mastodon.hear("Acme me ha cobrado dos veces\n\ny nadie responde", mention=False,
                            display_name="<b>Vecina</b>")
     incident = opened(workspace, "--source", f"{mastodon.url}/@vecina/{status['id']}")
     assert incident["first_seen"] == status["created_at"][:19] + "Z"
     assert incident["first_seen_from"] == "platform" and incident["platform"] == "mastodon"
     assert incident["author"] == "<b>Vecina</b> (@vecina@otra.example)"
-    assert incident["source_post"]["text"] == "Acme me ha cobrado dos veces y nadie responde"
+    assert incident["source_post"]["text"] == "Acme me ha cobrado dos veces\n\ny nadie responde"
     assert incident["source_post"]["platform_time"] == status["created_at"]
     status_text = workspace.run("status").output
     assert "time from the platform" in status_text and "2 h 00 min ago" in status_text
     assert "First negative message: " in workspace.run("report", "1").output
-    assert ", from the platform" in workspace.run("report", "1").output
+    markdown = workspace.run("report", "1").output
+    assert ", from the platform" in markdown
+    assert "Source post read from mastodon, published " in markdown
+    assert "Acme me ha cobrado dos veces y nadie responde" in markdown and "&lt;b&gt;Vecina" in markdown
     html = workspace.run("report", "1", "--format", "html").output
     assert "&lt;b&gt;Vecina&lt;/b&gt;" in html and "<b>Vecina</b>" not in html
     show = workspace.run("incident", "show", "1").output
