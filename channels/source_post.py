@@ -355,7 +355,7 @@ def _linked_data(scripts: list[str]) -> dict[str, Any]:
     for script in scripts:
         try:
             walk(json.loads(script))
-        except ValueError:
+        except (ValueError, RecursionError):
             continue
 
     def rank(node: dict[str, Any]) -> int:

@@ -174,3 +174,11 @@ def test_a_page_over_the_byte_bound_is_refused_not_read_in_part():
         with pytest.raises(Permanent) as caught:
             fetch_source_post(f"{site.url}/big")
     assert "MiB" in caught.value.reason
+
+
+def test_hostile_json_ld_and_markup_never_crash():
+    nested = '<script type="application/ld+json">' + "[" * 100_000 + "]" * 100_000 + "</script>"
+    broken = '<script type="application/ld+json">{"datePublished": </script><meta property="og:title" content="\x00'
+    heard = page_heard("<html><head>" + nested + BLOG + broken, "https://blog.example/x")
+    assert heard.platform_time == "2026-12-04T21:03:10.000Z"
+    assert page_heard("<<<>>>&&&#x0;<meta", "https://x.example/").platform_time is None
