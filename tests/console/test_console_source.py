@@ -24,6 +24,7 @@ def test_an_empty_first_seen_starts_at_the_source_posts_time(workspace):
     assert opened.status_code == 303
     page = client.get(opened.headers["location"]).text
     assert "&lt;script&gt;x&lt;/script&gt;" in page and "<script>x</script>" not in page
+    assert "First negative message: " in page and ", from the platform" in page
     body = workspace.db().execute("SELECT body FROM events WHERE kind = 'incident.opened'").fetchone()[0]
     assert '"first_seen_from": "platform"' in body.replace('":"', '": "')
     assert status["created_at"][:19] in body
