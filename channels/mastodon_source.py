@@ -11,8 +11,10 @@ Guarantees:
   notification returned. Notifications and tags page forward with `min_id` (the page just
   above it), following the `Link` header's `prev`, `limit` at a time, so a page is never
   read in part; the search, which answers newest first with `min_id` as a filter only,
-  is paged down with `max_id` to the cursor (at most `SEARCH_PAGES` pages; past that
-  the oldest ones are returned first and `extra["gap"]` says matches may be missing).
+  is paged down with `max_id` to the cursor (at most `PAGES` pages; past that the oldest
+  ones are returned first and `extra["gap"]` says matches may be missing). Whatever a
+  server answers, an item at or below the cursor is never returned again, and no read
+  asks for more than `PAGES` pages of a stream.
   Items come back oldest first (by platform time) and the cursor moves only past what was
   returned, so a read resumed from any cursor it gave neither loses nor repeats an item.
   With no cursor a stream starts at its most recent page (an empty one at the
@@ -40,7 +42,7 @@ from channels.options import NETWORK_OPTIONS, Option
 from channels.sources import Heard, Source
 
 PAGE = 40
-SEARCH_PAGES = 10
+PAGES = 10
 ID = re.compile(r"[0-9]{1,20}")
 TAG = re.compile(r"#?([\w]{1,100})", re.UNICODE)
 LINK = re.compile(r'<([^>]*)>\s*;\s*rel="?([a-z]+)"?')
@@ -125,16 +127,19 @@ class MastodonSource(Source):
         asked: dict[str, str] = {**params, "limit": str(min(PAGE, limit))}
         if mark:
             asked["min_id"] = mark
-        while len(found) < limit:
+        for _ in range(PAGES):
             response = self._get(path, asked)
             page = self._list(response, path)
+            before = len(found)
             for entry in reversed(page):
                 status = entry.get("status") if notifications else entry
-                if not isinstance(status, dict) or not ID.fullmatch(str(entry.get("id", ""))):
+                if not isinstance(status, dict) or not ID.fullmatch(str(entry.get("id", ""))) \
+                        or (mark and int(entry["id"]) <= int(mark)) or (found and int(entry["id"]) <= int(found[-1][0])):
                     continue
                 found.append((str(entry["id"]), self._heard(status, stream)))
             newer = _link(response.headers.get("Link"), "prev", "min_id")
-            if not page or not mark or newer is None or len(page) < int(asked["limit"]):
+            if not page or not mark or newer is None or len(page) < int(asked["limit"]) or len(found) >= limit \
+                    or len(found) == before:
                 break
             asked = {**params, "limit": str(min(PAGE, limit - len(found))), "min_id": newer}
         return found[:limit]
@@ -143,7 +148,7 @@ class MastodonSource(Source):
         found: list[tuple[str, Heard]] = []
         gap = False
         older_than: str | None = None
-        for number in range(SEARCH_PAGES if mark else 1):
+        for number in range(PAGES if mark else 1):
             asked = {"q": words, "type": "statuses", "limit": str(PAGE)}
             if mark:
                 asked["min_id"] = mark
@@ -154,12 +159,13 @@ class MastodonSource(Source):
             page = body.get("statuses") if isinstance(body, dict) else None
             if not isinstance(page, list):
                 raise Retryable(f"Mastodon's search answer (HTTP {response.status_code}) could not be read")
-            statuses = [status for status in page if isinstance(status, dict) and ID.fullmatch(str(status.get("id")))]
+            statuses = [status for status in page if isinstance(status, dict) and ID.fullmatch(str(status.get("id")))
+                        and not (mark and int(status["id"]) <= int(mark))]
             found.extend((str(status["id"]), self._heard(status, stream)) for status in statuses)
             if len(page) < PAGE or not statuses:
                 break
             older_than = str(statuses[-1]["id"])
-            gap = number == SEARCH_PAGES - 1
+            gap = number == PAGES - 1
         found.sort(key=lambda pair: int(pair[0]))
         if gap:
             found = [(mark_id, _with(item, gap=True)) for mark_id, item in found]

@@ -155,3 +155,21 @@ def test_an_unreadable_cursor_starts_again_from_the_recent_page(fake):
     items, cursor = build(fake).read('{"mentions": "<script>", "x": [1]}')
     assert [item.text for item in items] == ["@acme hola"] and "script" not in cursor
     assert build(fake).read("not json at all")[0] == items
+
+
+def test_a_look_alike_server_ignoring_min_id_ends_and_repeats_nothing():
+    from tests.fakes.server import FakeServer, Reply
+
+    def page(request):
+        statuses = [{"id": str(200 - n), "type": "mention", "created_at": "2026-12-05T10:00:00.000Z",
+                     "status": {"id": str(900 - n), "content": f"<p>n{n}</p>", "created_at": "2026-12-05T10:00:00Z",
+                                "account": {"acct": "a", "display_name": "A"}}} for n in range(40)]
+        link = f'<{server.url}/api/v1/notifications?min_id=200>; rel="prev"'
+        return Reply(200, statuses, headers={"Link": link})
+
+    with FakeServer(page) as server:
+        source = source_class("mastodon").build("m", {"type": "mastodon", "instance": server.url, "token": TOKEN,
+                                                      "timeout": 2})
+        items, _ = source.read(json.dumps({"mentions": "180"}))
+        assert sorted(int(item.id) for item in items) == list(range(881, 901))
+        assert len(server.requests) == 2
