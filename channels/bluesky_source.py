@@ -104,6 +104,7 @@ class BlueskySource(Source):
         from atproto_client import models
 
         newer: list[tuple[tuple[str, str], Heard]] = []
+        seen: set[str] = set()
         page_cursor: str | None = None
         reached = False
         for _ in range(PAGES if mark else 1):
@@ -120,14 +121,19 @@ class BlueskySource(Source):
                 answer = self.account.read_as_account(functools.partial(
                     query, nsid="app.bsky.feed.searchPosts", params=params))
                 entries = [(_post_mark(entry), entry) for entry in _list(answer, "posts")]
+            before = len(newer)
             for key, entry in entries:
                 if mark is not None and key <= mark:
                     reached = True
                     continue
+                if key[1] in seen:
+                    continue
+                seen.add(key[1])
                 newer.append((key, self._heard(entry, stream, notification=stream == "mentions")))
-            page_cursor = answer.get("cursor") if isinstance(answer.get("cursor"), str) else None
-            if reached or not page_cursor or not entries:
+            following = answer.get("cursor") if isinstance(answer.get("cursor"), str) else None
+            if reached or not following or following == page_cursor or len(newer) == before:
                 break
+            page_cursor = following
         else:
             if mark is not None and newer:
                 newer = [(key, _with(item, gap=True)) for key, item in newer]
