@@ -37,6 +37,8 @@ REGISTRY: dict[str, str] = {
 SOURCES: dict[str, str] = {
     "imap": "channels.imap:ImapSource",
     "telegram": "channels.telegram_source:TelegramSource",
+    "mastodon": "channels.mastodon_source:MastodonSource",
+    "bluesky": "channels.bluesky_source:BlueskySource",
 }
 """Listening source types (`[listen.NAME] type = ...`), registered the same way."""
 

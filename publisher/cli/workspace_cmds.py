@@ -135,7 +135,8 @@ def _print_status(report) -> None:
     zone = session().app.config.timezone
     seen = _("First negative message {at}, {ago} ago").format(
         at=for_people(incident.first_seen, zone), ago=human_hours(hours(report.now - incident.first_seen)))
-    say(f"{seen} - {incident.source}" if incident.source else seen)
+    how = _("time from the platform") if incident.first_seen_from == "platform" else _("time declared")
+    say(f"{seen} - {incident.source}; {how}" if incident.source else f"{seen}; {how}")
     for clock in (report.prepared, report.published):
         statement = statement_words(clock.as_dict())
         say(_clock_line(clock, zone) + (f"; {statement}" if statement else ""))

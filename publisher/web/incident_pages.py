@@ -52,7 +52,7 @@ async def open_incident(request: Request, visitor: Visitor) -> Response:
     app = visitor.console.app
     what = str(form.get("what", "")).strip() or None
     incident = await call(open_one, app, case=int(case) if case.isdigit() else 0,
-                          first_seen=str(form.get("first_seen", "")), actor=visitor.person, language=language,
+                          first_seen=str(form.get("first_seen", "")).strip() or None, actor=visitor.person, language=language,
                           confirm=bool(form.get("confirm")),
                           what=what_phrases(language or app.config.language, what, {}), **fields)
     return RedirectResponse(f"/incidents/{incident.id}", status_code=303)
