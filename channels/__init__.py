@@ -39,6 +39,7 @@ SOURCES: dict[str, str] = {
     "telegram": "channels.telegram_source:TelegramSource",
     "mastodon": "channels.mastodon_source:MastodonSource",
     "bluesky": "channels.bluesky_source:BlueskySource",
+    "feed": "channels.feed:FeedSource",
 }
 """Listening source types (`[listen.NAME] type = ...`), registered the same way."""
 

@@ -1,7 +1,7 @@
 """Showing drafts and running deliveries, shared by the commands that do either."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 from publisher.cli.output import emit_json, rule, say, table, warn
 from publisher.cli.session import session
@@ -83,7 +83,7 @@ def render_command(*, case: int, template: str, incident_id: str | None, languag
                    dry_run: bool, as_json: bool, solutions: tuple[str, ...] = (),
                    solutions_file: str | None = None, allow_language: bool = False) -> None:
     from publisher.drafting.cautions import rendering_cautions
-    from publisher.drafting.drafts import render_draft, save_draft
+    from publisher.drafting.drafts import render_draft
     from publisher.drafting.rendering import parse_vars
     from publisher.incident.playbooks import check_template, get_case
     from publisher.incident.incidents import find_incident
@@ -93,10 +93,42 @@ def render_command(*, case: int, template: str, incident_id: str | None, languag
     app = session().app
     check_template(get_case(case, app.workspace), template)
     parsed = solutions_from(solutions, solutions_file, template, parse_vars(variables))
+    from publisher.drafting.replies import item_reference
+
+    heard = item_reference(app, reply_to)
+    if heard is not None:
+        reply_flow(heard.key, template=template, variables=parsed, language=language, dry_run=dry_run,
+                   as_json=as_json, allow_language=allow_language, case=case)
+        return
     incident = find_incident(app, case, incident_id)
     draft = render_draft(app, incident, template, author=current_user(), language=language, variables=parsed,
                          channel_names=channel_names, reply_to=reply_to, allow_language=allow_language)
     warn(rendering_cautions(incident), as_json)
+    store_and_show(app, draft, dry_run, as_json)
+
+
+def reply_flow(key: str, *, template: str, variables: dict[str, Any], language: str | None, dry_run: bool,
+               as_json: bool, allow_language: bool, case: int | None = None) -> None:
+    """Render, store and show the reply to one item (`--reply-to ITEM` on the main command too)."""
+    from publisher.drafting.replies import link_reply, render_reply
+    from publisher.errors import BadInput
+    from publisher.workspace.app import current_user
+
+    app = session().app
+    draft, found = render_reply(app, key, template=template, author=current_user(), variables=variables,
+                                language=language, allow_language=allow_language)
+    if case is not None and draft.case != case:
+        raise BadInput(_("item {item} belongs to incident {incident} (case {actual}), not case {case}.").format(
+            item=f"#{found.seq}", incident=draft.incident, actual=draft.case, case=case))
+    store_and_show(app, draft, dry_run, as_json, link=lambda record: link_reply(app, record, found))
+
+
+def store_and_show(app: Any, draft: Any, dry_run: bool, as_json: bool,
+                   link: Callable[[Any], None] | None = None) -> None:
+    """Store a rendered draft (nothing with `dry_run`), show it, and send it at once when it
+    needs no approval, else say who approves it. `link(record)` runs right after storing."""
+    from publisher.drafting.drafts import load_draft, save_draft
+
     if dry_run:
         if as_json:
             emit_json({"dry_run": True, "draft": draft.as_dict()})
@@ -104,6 +136,9 @@ def render_command(*, case: int, template: str, incident_id: str | None, languag
             preview(draft, _("dry run: nothing stored"))
         return
     record, new = save_draft(app, draft)
+    if link is not None:
+        link(record)
+        record = load_draft(app, draft.id)
     told = new and announce(app, draft.id)
     if as_json:
         emit_json({"new": new, "status": record.status, "draft": draft.as_dict()})

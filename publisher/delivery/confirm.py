@@ -44,6 +44,10 @@ def confirm_delivery(app: App, draft_id: str, channel_name: str, actor: str, ref
     record, data = confirmation_data(app, draft_id, channel_name, actor, reference)
     append_signed(app, "delivery.confirmed", actor, data, key=key, signature=signature,
                   incident=record.draft.incident, draft=draft_id, channel=channel_name)
+    if record.draft.template == "reply":
+        from publisher.drafting.replies import record_answered
+
+        record_answered(app, record.draft, channel_name, data)
     return Confirmation(draft_id, channel_name, data["url"], actor, data["checked"])
 
 

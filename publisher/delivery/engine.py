@@ -428,6 +428,10 @@ def _record_delivered(app: App, draft: Any, channel: Channel, attempt: int, rece
         data["duplicate"] = True
     app.store.append("delivery.delivered", actor=None, incident=draft.incident, draft=draft.id,
                      channel=channel.name, data=data)
+    if draft.template == "reply":
+        from publisher.drafting.replies import record_answered
+
+        record_answered(app, draft, channel.name, data)
 
 
 def _record_failed(app: App, draft: Any, channel: Channel, attempt: int, sent_parts: list[dict[str, Any]],
