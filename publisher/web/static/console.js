@@ -106,7 +106,9 @@
     if (!form) { return; }
     event.preventDefault();
     var fields = {};
-    new FormData(form).forEach(function (value, key) { fields[key] = value; });
+    new FormData(form).forEach(function (value, key) {
+      if (key in fields) { fields[key] = [].concat(fields[key], value); } else { fields[key] = value; }
+    });
     run(form, "sign", fields);
   });
 })();
