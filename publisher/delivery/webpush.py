@@ -117,8 +117,14 @@ def _keep_secret(app: App, raw: str) -> None:
 
 
 def subject(app: App) -> str:
-    """The VAPID `sub` claim: how a push service reaches whoever runs this console."""
-    return app.config.console_base_url
+    """The VAPID `sub` claim: how a push service reaches whoever runs this console
+    (`[notices] push_contact`, else the console's https address)."""
+    if app.config.push_contact:
+        return app.config.push_contact
+    if app.config.console_base_url.startswith("https://"):
+        return app.config.console_base_url
+    raise NotDelivered(_("a push service needs to know who runs this console: set [notices] push_contact = "
+                         "\"mailto:ADDRESS\" (the console's address is not https)."))
 
 
 def _payload(title: str, text: str, url: str, tag: str) -> bytes:
@@ -144,10 +150,14 @@ def push(app: App, subscription: Subscription, title: str, text: str, url: str, 
     parts = urlsplit(subscription.endpoint)
     claims = {"aud": f"{parts.scheme}://{parts.netloc}", "sub": subject(app),
               "exp": int(time.time()) + JWT_HOURS * 3600}
-    headers = {**Vapid02.from_raw(raw.encode("ascii")).sign(claims), "Urgency": "high",
-               "User-Agent": http.USER_AGENT}
+    try:
+        headers = {**Vapid02.from_raw(raw.encode("ascii")).sign(claims), "Urgency": "high",
+                   "User-Agent": http.USER_AGENT}
+        sender = WebPusher(subscription.info(), requests_session=http.shared_session())
+    except Exception as error:
+        raise NotDelivered(_("the push could not be signed or encrypted ({kind}).").format(
+            kind=type(error).__name__)) from None
     data = _payload(title, text, url, tag)
-    sender = WebPusher(subscription.info(), requests_session=http.shared_session())
     try:
         answer = http.request(lambda: sender.send(data, headers=headers, ttl=TTL_SECONDS,
                                                   content_encoding="aes128gcm", timeout=TIMEOUT), app.redact)

@@ -80,6 +80,8 @@ SECTIONS: dict[str, dict[str, Option]] = {
     "notices": {
         "escalate_after": Option((int, float), default=15, bounds=(1, 24 * 60),
                                  help="minutes a notice waits for an acknowledgement before it goes further"),
+        "push_contact": Option(str, default="",
+                               help="how a push service reaches whoever runs the console (mailto: or https:)"),
     },
 }
 
@@ -147,6 +149,7 @@ class Config:
     practice: bool = False
     freeze_allow: tuple[str, ...] = ()
     escalate_after_minutes: float = 15.0
+    push_contact: str = ""
 
     def enabled_channels(self) -> list[ChannelConfig]:
         return [channel for channel in self.channels.values() if channel.enabled]
@@ -293,7 +296,14 @@ def _build(workspace: Path, data: dict[str, Any], reader: _Reader) -> Config:
         practice=practice,
         freeze_allow=_allowed(reader, sections["freeze"]["allow"], data.get("channels", {})),
         escalate_after_minutes=float(sections["notices"]["escalate_after"]),
+        push_contact=_push_contact(reader, sections["notices"]["push_contact"]),
     )
+
+
+def _push_contact(reader: _Reader, value: str) -> str:
+    if value and not re.fullmatch(r"(mailto:[^@\s]+@[^@\s]+|https://[^\s]+)", value):
+        raise reader.fail("notices", "push_contact", _("expected \"mailto:ADDRESS\" or an https:// address"))
+    return value
 
 
 def _allowed(reader: _Reader, allow: list[Any], channels: Any) -> tuple[str, ...]:
