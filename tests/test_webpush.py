@@ -152,3 +152,31 @@ def test_the_manifest_and_service_worker_are_served(workspace, phone):
     worker = client.get("/sw.js")
     assert worker.status_code == 200 and "showNotification" in worker.text
     assert worker.headers["content-type"].startswith("text/javascript")
+
+
+def test_a_phone_stops_its_notices(workspace, phone):
+    console, service, smtp, cabinet, output = phone
+    client, subscription = subscribe(console, service, "ana", public_key(output))
+    luis = console.login("luis")
+    foreign = luis.post("/phone/unsubscribe", data={"csrf": console.csrf(luis, "/phone"),
+                                                     "endpoint": subscription["endpoint"]})
+    assert foreign.status_code == 303, "luis ends only his own phones: nothing happens"
+    assert "Pixel 8" in client.get("/phone").text
+    stopped = client.post("/phone/unsubscribe", data={"csrf": console.csrf(client, "/phone"),
+                                                       "endpoint": subscription["endpoint"]})
+    assert stopped.status_code == 303 and "Pixel 8" not in client.get("/phone").text
+    draft = render(workspace, console.clock)
+    assert not service.delivered and [to for to, body in mails(smtp) if draft in body] == ["ana@acme.example"]
+
+
+def test_a_console_on_plain_http_needs_a_push_contact_and_says_so(workspace, phone):
+    console, service, smtp, cabinet, output = phone
+    subscribe(console, service, "ana", public_key(output))
+    path = workspace.path / "config" / "publisher.toml"
+    path.write_text(path.read_text(encoding="utf-8").replace("https://console.test", "http://console.test"),
+                    encoding="utf-8")
+    draft = render(workspace, console.clock)
+    assert not service.delivered and [to for to, body in mails(smtp) if draft in body] == ["ana@acme.example"]
+    sent = json.loads(workspace.run("log", "--json").output)
+    failed = [event["data"].get("failed") for event in sent if event["kind"] == "notice.sent"]
+    assert failed == [{}], "ana was reached by e-mail after the push was refused"
