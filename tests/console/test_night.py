@@ -253,4 +253,8 @@ def test_a_night_in_the_control_room(workspace, tmp_path, monkeypatch):
     assert verified.exit_code == 0, verified.output
     report = run(workspace, clock, "report", "1", "--format", "md")
     timeline = report[report.index("imeline"):]
-    assert f"rendered:{draft}" in timeline and "acknowledged" in timeline.lower() and "escalat" in timeline.lower()
+    assert f"Notice rendered:{draft} sent to ana (Web Push to their phone)" in timeline
+    assert f"Notice rendered:{draft} not acknowledged: escalated (step 1) to luis (tg)" in timeline
+    assert f"Notice rendered:{draft} acknowledged by luis (the link it carried)" in timeline
+    assert f"Notice rendered:{update} sent to ana (Web Push to their phone)" in timeline
+    assert "cabinet-console" in timeline[timeline.index(f"Notice rendered:{update} not acknowledged"):]
