@@ -199,7 +199,8 @@ def timeline(seen: IncidentView) -> list[dict[str, Any]]:
 
 def _told(data: dict[str, Any]) -> str:
     """Who a notice reached, and what a freeze held, in words."""
-    reached = data.get("reached") if isinstance(data.get("reached"), dict) else {}
+    found = data.get("reached")
+    reached: dict[str, Any] = found if isinstance(found, dict) else {}
     told = [f"{_named(item)} ({_route(reached[item])})" if isinstance(item, str) and item in reached else _named(item)
             for item in (*(data.get("to") or []), *(data.get("channels") or []))]
     text = ", ".join(told) or _("nobody")
