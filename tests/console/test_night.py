@@ -28,7 +28,8 @@ import pytest
 
 from tests.console.support import Clock, configure, free_port, running_console
 from tests.console.test_browser import CHROMIUM, FLAGS, add_authenticator, shot
-from tests.console.test_valid_accessible import AXE, SERIOUS, VNU, vnu_errors
+from tests.console.test_valid_accessible import AXE, SERIOUS
+from tests.html_validator import vnu_errors, vnu_missing
 from tests.fakes.push_service import FakePushService
 from tests.fakes.server import FakeServer, Reply
 from tests.fakes.smtp_server import SmtpServer
@@ -110,8 +111,8 @@ def _kinds(workspace) -> list[str]:
 
 
 def test_a_night_in_the_control_room(workspace, tmp_path, monkeypatch):
-    if not VNU.exists() or not AXE.exists():  # pragma: no cover
-        pytest.skip("vnu-jar or axe-core is missing (make a11y)")
+    if vnu_missing() or not AXE.exists():  # pragma: no cover
+        pytest.skip(vnu_missing() or "axe-core is missing (make a11y)")
     port = free_port()
     base = f"http://localhost:{port}"
     clock = Clock()
