@@ -178,5 +178,6 @@ def test_a_console_on_plain_http_needs_a_push_contact_and_says_so(workspace, pho
     draft = render(workspace, console.clock)
     assert not service.delivered and [to for to, body in mails(smtp) if draft in body] == ["ana@acme.example"]
     sent = json.loads(workspace.run("log", "--json").output)
-    failed = [event["data"].get("failed") for event in sent if event["kind"] == "notice.sent"]
-    assert failed == [{}], "ana was reached by e-mail after the push was refused"
+    [notice] = [event["data"] for event in sent if event["kind"] == "notice.sent"]
+    assert notice["failed"] == {} and notice["reached"] == {"ana": "mail"}, "ana was reached by e-mail"
+    assert "push_contact" in notice["detours"]["ana"], "the push's refusal is kept"

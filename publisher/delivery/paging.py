@@ -13,8 +13,9 @@ Guarantees:
 - each step is sent at most once per key, whatever number of processes run: under the
   store's lock for that key and step, and only when the log does not have it yet (as
   `publisher.delivery.notify`); each is an event (`notice.sent`, `notice.escalated`,
-  `notice.acknowledged`) with who was told, through which channel, what failed and
-  what a freeze held;
+  `notice.acknowledged`) with who was told, through which channel, what failed (and,
+  in `detours`, why a person was reached by a later route than their first) and what a
+  freeze held;
 - nothing is posted on a channel a freeze holds for the notice's incident (the notice
   is still recorded, so the console shows it). Web Push to the cabinet is not held: it
   is the console's own secure path, like the console itself (end to end encrypted to
@@ -118,6 +119,7 @@ def _tell_people(app: App, names: list[str], key: str, title: str, text: str,
     failed: dict[str, str] = {}
     held: list[str] = []
     tokens: dict[str, str] = {}
+    detours: dict[str, str] = {}
     for name in names:
         person = cabinet.people.get(name)
         ways = routes(app, person) if person else []
@@ -145,7 +147,10 @@ def _tell_people(app: App, names: list[str], key: str, title: str, text: str,
             break
         if name not in reached and reasons:
             failed[name] = " ".join(reasons)
-    return {"to": list(reached), "reached": reached, "failed": failed, "held": sorted(set(held)), "tokens": tokens}
+        elif reasons:
+            detours[name] = " ".join(reasons)
+    told = {"to": list(reached), "reached": reached, "failed": failed, "held": sorted(set(held)), "tokens": tokens}
+    return {**told, "detours": detours} if detours else told
 
 
 def _tell(app: App, names: list[str], key: str, title: str, text: str, incident: str | None) -> dict[str, Any]:
