@@ -146,8 +146,12 @@ def test_a_night_in_the_control_room(workspace, tmp_path, monkeypatch):
             ana.check("01-ana-phone-page")
             ana.page.get_by_role("button", name="Receive notices on this phone").click()
             refused = ana.page.locator("section[data-push] .error[role=alert]")
-            refused.wait_for(state="visible", timeout=20000)
-            assert refused.inner_text(), "headless Chromium refuses pushManager.subscribe: the test posts instead"
+            real = _until(ana.page, lambda: refused.is_visible() or "push.subscribed" in _kinds(workspace), 30)
+            assert real, "the page either subscribed or said why not"
+            if "push.subscribed" in _kinds(workspace):  # a Chromium with a push service of its own: not ours
+                ana.page.goto(f"{base}/phone")
+                ana.page.get_by_role("button", name=re.compile("Stop notices on")).click()
+                ana.page.wait_for_url(f"{base}/phone")
             registration = ana.page.evaluate("navigator.serviceWorker.ready.then(r => r.scope)")
             assert registration == f"{base}/"
             subscription = push.subscribe(key)
