@@ -132,6 +132,14 @@ OPTIONS: dict[str, dict[str, Option]] = {
     "slack": {
         "webhook_url": Option(str, required=True, secret=True,
                               help="incoming webhook URL, https://hooks.slack.com/services/T…/B…/…"),
+        "bot_token": Option(str, secret=True,
+                            help="a Slack app's bot token (xoxb-…, scope chat:write): notices to a person as a "
+                                 "direct message"),
+        "web_api_url": Option(str, default="https://slack.com/api",
+                              help="base URL of Slack's Web API, for the direct messages (proxies, tests)",
+                              url="https://slack.com/api"),
+        "user": Option(str, help="set by the publisher to one person's Slack user id for a direct message; never "
+                                 "in the config"),
         **NETWORK_OPTIONS,
     },
     "discord": {

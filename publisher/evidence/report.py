@@ -199,11 +199,19 @@ def timeline(seen: IncidentView) -> list[dict[str, Any]]:
 
 def _told(data: dict[str, Any]) -> str:
     """Who a notice reached, and what a freeze held, in words."""
-    told = [_named(item) for item in (*(data.get("to") or []), *(data.get("channels") or []))]
+    found = data.get("reached")
+    reached: dict[str, Any] = found if isinstance(found, dict) else {}
+    told = [f"{_named(item)} ({_route(reached[item])})" if isinstance(item, str) and item in reached else _named(item)
+            for item in (*(data.get("to") or []), *(data.get("channels") or []))]
     text = ", ".join(told) or _("nobody")
     if data.get("held"):
         text += " " + _("(held by a freeze: {channels})").format(channels=", ".join(map(_named, data["held"])))
     return text
+
+
+def _route(channel: Any) -> str:
+    """The way a person was reached: Web Push to their phone, or the channel's name."""
+    return _("Web Push to their phone") if channel == "webpush" else str(channel)
 
 
 def _named(item: Any) -> str:

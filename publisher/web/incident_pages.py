@@ -63,8 +63,11 @@ async def incident_page(request: Request, visitor: Visitor) -> Response:
     from publisher.evidence.report_words import statement_words
 
     status, book = await call(_incident, visitor.console.app, request.path_params["incident"])
+    config = visitor.console.app.config
     return visitor.console.page(request, visitor, "incident.html", status=status, book=book,
-                                statement=lambda clock: statement_words(clock.as_dict()), warnings=status.console_warnings)
+                                statement=lambda clock: statement_words(clock.as_dict()), warnings=status.console_warnings,
+                                freeze_channels=[channel.name for channel in config.enabled_channels()],
+                                freeze_allowed=config.freeze_allow)
 
 
 def _render(app, incident_id: str, template: str, language: str | None, variables: str, author: str,

@@ -150,7 +150,7 @@ def choose_language(request: Request, default: str) -> str:
 def create_app(app: Any, on_approved: Callable[[str, str], None] | None = None) -> Starlette:
     """The ASGI application of the console over an opened workspace `App` (telling the
     internal channels about new drafts and reminders is the worker's job)."""
-    from publisher.web import auth_pages, draft_pages, incident_pages, log_pages, notice_pages, people_pages  # noqa: F401,E501
+    from publisher.web import auth_pages, draft_pages, incident_pages, log_pages, notice_pages, people_pages, phone_pages  # noqa: F401,E501
 
     console = Console(app, on_approved)
     routes: list[Any] = [Route(spec.path, console.guarded(spec), methods=list(spec.methods), name=spec.name)

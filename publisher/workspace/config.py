@@ -80,6 +80,8 @@ SECTIONS: dict[str, dict[str, Option]] = {
     "notices": {
         "escalate_after": Option((int, float), default=15, bounds=(1, 24 * 60),
                                  help="minutes a notice waits for an acknowledgement before it goes further"),
+        "push_contact": Option(str, default="",
+                               help="how a push service reaches whoever runs the console (mailto: or https:)"),
     },
 }
 
@@ -181,6 +183,7 @@ class Config:
     escalate_after_minutes: float = 15.0
     listen: ListenSettings = field(default_factory=ListenSettings)
     sources: dict[str, SourceConfig] = field(default_factory=dict)
+    push_contact: str = ""
 
     def enabled_channels(self) -> list[ChannelConfig]:
         return [channel for channel in self.channels.values() if channel.enabled]
@@ -331,6 +334,7 @@ def _build(workspace: Path, data: dict[str, Any], reader: _Reader) -> Config:
         escalate_after_minutes=float(sections["notices"]["escalate_after"]),
         listen=listen,
         sources=sources,
+        push_contact=_push_contact(reader, sections["notices"]["push_contact"]),
     )
 
 
@@ -383,6 +387,12 @@ def _source(reader: _Reader, table: str, name: str, kind: str, channel: str | No
         if problem:
             raise reader.fail(table, key, problem)
     return SourceConfig(name, kind, channel, float(settings.get("every", 60)), own)
+
+
+def _push_contact(reader: _Reader, value: str) -> str:
+    if value and not re.fullmatch(r"(mailto:[^@\s]+@[^@\s]+|https://[^\s]+)", value):
+        raise reader.fail("notices", "push_contact", _("expected \"mailto:ADDRESS\" or an https:// address"))
+    return value
 
 
 def _allowed(reader: _Reader, allow: list[Any], channels: Any) -> tuple[str, ...]:

@@ -5,7 +5,7 @@ serious or critical violation at 390x844 and 1280x900; no page is wider than the
 phone. The pages: log in, enrolment, an enrolled passkey, "Awaiting me", an incident
 (frozen, with a checklist), a new incident, a draft waiting for approval (a thread, the
 changes from the draft it supersedes), a delivered draft, the log, the people, the
-report, in English and in Spanish."""
+phone's notices (Web Push), the report, in English and in Spanish."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -59,6 +59,7 @@ def test_every_console_page_passes_vnu_and_axe_at_phone_and_desktop_width(worksp
     assert workspace.run("approve", delivered, user="luis").exit_code == 0
     assert workspace.run("freeze", "--reason", "tracing a leak", user="luis").exit_code == 0
     link = workspace.run("users", "invite", "ana", user="luis").output.strip().splitlines()[-1]
+    assert workspace.run("notices", "vapid").exit_code == 0
     served: dict[str, str] = {}
     problems: list[str] = []
 
@@ -100,6 +101,7 @@ def test_every_console_page_passes_vnu_and_axe_at_phone_and_desktop_width(worksp
             check(f"draft-delivered-{language}", f"{base}/drafts/{delivered}")
             check(f"log-{language}", f"{base}/log")
             check(f"people-{language}", f"{base}/people")
+            check(f"phone-{language}", f"{base}/phone")
             check(f"report-{language}", f"{base}/incidents/{incident}/report")
         assert first != draft
         browser.close()
