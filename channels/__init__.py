@@ -35,6 +35,7 @@ REGISTRY: dict[str, str] = {
 
 
 SOURCES: dict[str, str] = {
+    "x": "channels.x_mentions:XMentions",
 }
 """Listening source types (`[listen.NAME] type = ...`), registered the same way."""
 
