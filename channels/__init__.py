@@ -36,6 +36,7 @@ REGISTRY: dict[str, str] = {
 
 SOURCES: dict[str, str] = {
     "x": "channels.x_mentions:XMentions",
+    "facebook": "channels.facebook_comments:FacebookComments",
 }
 """Listening source types (`[listen.NAME] type = ...`), registered the same way."""
 
