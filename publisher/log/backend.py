@@ -5,7 +5,11 @@ the chain, the canonical form, the HMAC, the clock check and verification live o
 in `publisher.log.store`. A backend only:
 - appends one row in one transaction, serialised against every other appender (its
   own module says how), calling `make(tail)` under that serialisation so the new row
-  is built from the true last row;
+  is built from the true last row; `append_many` does the same for several rows made
+  together (a page of heard items) in one transaction;
+- refuses a second `item.heard` row for one item key (a unique partial index on the
+  `item` column, generated from the body: `data.key` of `item.*` events), so an item
+  heard twice is stored once even if two processes race;
 - reads rows by a `Query` (one SQL shape for both, built by `select_sql`), by sequence
   numbers, or the whole chain in storage order;
 - holds the per-(draft, channel) delivery lock, which dies with its process;
@@ -48,6 +52,9 @@ class Tail(Protocol):
         """The database server's own clock now, inside the append's transaction (None
         for an embedded database, whose clock is this machine's)."""
 
+    def heard(self, keys: list[str]) -> set[str]:
+        """Which of these item keys the log already holds an `item.heard` row for."""
+
 
 @dataclass(frozen=True)
 class Query:
@@ -60,6 +67,13 @@ class Query:
     after_seq: int | None = None
     limit: int | None = None
     newest_first: bool = False
+    items: tuple[str, ...] | None = None
+    """Only the `item.*` events about these item keys (`platform:id`)."""
+    before_seq: int | None = None
+
+
+HEARD_SQL = "SELECT item FROM events WHERE kind = 'item.heard' AND item IN ({marks})"
+"""Which item keys are already heard (the unique partial index `events_heard` answers it)."""
 
 
 def select_sql(query: Query, mark: str) -> tuple[str, list[Any]]:
@@ -73,9 +87,15 @@ def select_sql(query: Query, mark: str) -> tuple[str, list[Any]]:
         if value is not None:
             where.append(f"{column} = {mark}")
             params.append(value)
+    if query.items is not None:
+        where.append(f"item IN ({', '.join([mark] * len(query.items))})")
+        params.extend(query.items)
     if query.after_seq is not None:
         where.append(f"seq > {mark}")
         params.append(query.after_seq)
+    if query.before_seq is not None:
+        where.append(f"seq < {mark}")
+        params.append(query.before_seq)
     sql = "SELECT seq, body, hash FROM events" + (" WHERE " + " AND ".join(where) if where else "")
     sql += " ORDER BY seq DESC" if query.newest_first else " ORDER BY seq"
     if query.limit is not None:
@@ -91,6 +111,8 @@ class Backend(Protocol):
     """True when machines other than this one append to the same log (PostgreSQL)."""
 
     def append(self, make: Callable[[Tail], Row]) -> Row: ...
+
+    def append_many(self, make: Callable[[Tail], list[Row]]) -> list[Row]: ...
 
     def select(self, query: Query) -> list[tuple[int, str, str]]: ...
 

@@ -53,7 +53,7 @@ from psycopg.conninfo import conninfo_to_dict
 from psycopg_pool import ConnectionPool
 
 from publisher.i18n import _
-from publisher.log.backend import Query, Row, StoreUnavailable, select_sql
+from publisher.log.backend import HEARD_SQL, Query, Row, StoreUnavailable, select_sql
 from publisher.timeparse import iso
 from publisher.timeparse import now as utc_now
 
@@ -73,6 +73,12 @@ FIELD_FUNCTION = r"""
     CREATE OR REPLACE FUNCTION publish_field(body text, name text) RETURNS text
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
     AS $$ SELECT replace(body, '\u0000', '\ufffd')::jsonb ->> name $$"""
+
+ITEM_FUNCTION = r"""
+    CREATE OR REPLACE FUNCTION publish_item(body text) RETURNS text
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$ SELECT CASE WHEN j ->> 'kind' LIKE 'item.%' THEN j -> 'data' ->> 'key' END
+          FROM (SELECT replace(body, '\u0000', '\ufffd')::jsonb AS j) AS parsed $$"""
 
 
 def _m001_events(db: psycopg.Connection) -> None:
@@ -112,8 +118,15 @@ def _m005_workers(db: psycopg.Connection) -> None:
                "started double precision NOT NULL, beat double precision NOT NULL, state text NOT NULL)")
 
 
+def _m006_items(db: psycopg.Connection) -> None:
+    db.execute(ITEM_FUNCTION)
+    db.execute("ALTER TABLE events ADD COLUMN item text GENERATED ALWAYS AS (publish_item(body)) STORED")
+    db.execute("CREATE UNIQUE INDEX events_heard ON events(item) WHERE kind = 'item.heard'")
+    db.execute("CREATE INDEX events_item ON events(item, seq) WHERE item IS NOT NULL")
+
+
 MIGRATIONS: list[Callable[[psycopg.Connection], None]] = [_m001_events, _m002_meta, _m003_incident_kind,
-                                                          _m004_attempts, _m005_workers]
+                                                          _m004_attempts, _m005_workers, _m006_items]
 WORKERS_KEPT = 7 * 24 * 3600.0
 
 
@@ -167,6 +180,12 @@ class _Tail:
         """The server's clock now (`clock_timestamp()`: `now()` stands still at the
         transaction's start, before the append lock was waited for)."""
         return _scalar(self._db.execute("SELECT clock_timestamp()"))
+
+    def heard(self, keys: list[str]) -> set[str]:
+        if not keys:
+            return set()
+        sql = HEARD_SQL.format(marks=", ".join(["%s"] * len(keys)))
+        return {row[0] for row in self._db.execute(sql, keys)}
 
 
 def _scalar(cursor: psycopg.Cursor) -> Any:
@@ -224,6 +243,15 @@ class PostgresBackend:
             row = make(_Tail(db))
             db.execute("INSERT INTO events (seq, body, prev, hash) VALUES (%s, %s, %s, %s)", row)
         return row
+
+    def append_many(self, make: Callable[[Any], list[Row]]) -> list[Row]:
+        with self._connection() as db, db.transaction():
+            db.execute("SELECT pg_advisory_xact_lock(%s)", (APPEND_LOCK,))
+            rows = make(_Tail(db))
+            if rows:
+                with db.cursor() as cursor:
+                    cursor.executemany("INSERT INTO events (seq, body, prev, hash) VALUES (%s, %s, %s, %s)", rows)
+        return rows
 
     def select(self, query: Query) -> list[tuple[int, str, str]]:
         sql, params = select_sql(query, "%s")

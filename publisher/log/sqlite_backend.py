@@ -45,7 +45,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator
 
 from publisher.i18n import _
-from publisher.log.backend import Query, Row, StoreUnavailable, select_sql
+from publisher.log.backend import HEARD_SQL, Query, Row, StoreUnavailable, select_sql
 from publisher.timeparse import iso
 from publisher.timeparse import now as utc_now
 
@@ -86,8 +86,15 @@ def _m005_workers(db: sqlite3.Connection) -> None:
                "started REAL NOT NULL, beat REAL NOT NULL, state TEXT NOT NULL)")
 
 
+def _m006_items(db: sqlite3.Connection) -> None:
+    db.execute("ALTER TABLE events ADD COLUMN item TEXT GENERATED ALWAYS AS (CASE WHEN json_extract(body, '$.kind') "
+               "LIKE 'item.%' THEN json_extract(body, '$.data.key') END) VIRTUAL")
+    db.execute("CREATE UNIQUE INDEX events_heard ON events(item) WHERE kind = 'item.heard'")
+    db.execute("CREATE INDEX events_item ON events(item, seq) WHERE item IS NOT NULL")
+
+
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_m001_events, _m002_meta, _m003_incident_kind,
-                                                          _m004_attempts, _m005_workers]
+                                                          _m004_attempts, _m005_workers, _m006_items]
 LAST_ROW = "SELECT seq, hash, body FROM events ORDER BY seq DESC LIMIT 1"
 
 
@@ -104,6 +111,17 @@ class _Tail:
 
     def server_time(self) -> None:
         return None
+
+    def heard(self, keys: list[str]) -> set[str]:
+        return _heard(self._db, keys)
+
+
+def _heard(db: sqlite3.Connection, keys: list[str]) -> set[str]:
+    found: set[str] = set()
+    for start in range(0, len(keys), 500):
+        chunk = keys[start:start + 500]
+        found.update(row[0] for row in db.execute(HEARD_SQL.format(marks=", ".join("?" * len(chunk))), chunk))
+    return found
 
 
 class _GroupTail:
@@ -124,6 +142,11 @@ class _GroupTail:
 
     def server_time(self) -> None:
         return None
+
+    def heard(self, keys: list[str]) -> set[str]:
+        made = {json.loads(row[1]).get("data", {}).get("key") for row in self.made
+                if json.loads(row[1]).get("kind") == "item.heard"}
+        return _heard(self._db, keys) | (made & set(keys))
 
     def add(self, row: Row) -> None:
         self.made.append(row)
@@ -195,6 +218,13 @@ class SQLiteBackend:
             raise waiting.error
         assert waiting.row is not None
         return waiting.row
+
+    def append_many(self, make: Callable[[Any], list[Row]]) -> list[Row]:
+        """Make and insert several rows in one transaction (one sync), under the writer."""
+        with self._transaction() as db:
+            rows = make(_Tail(db))
+            db.executemany("INSERT INTO events (seq, body, prev, hash) VALUES (?, ?, ?, ?)", rows)
+        return rows
 
     def _commit_group(self, group: list[_Waiting]) -> None:
         try:

@@ -334,23 +334,12 @@ class Store:
 
         def make(tail: Tail) -> Row:
             last = tail.last()
-            seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
             if self.before_write is not None:
-                self.before_write((seq - 1, prev))
+                self.before_write((last[0], last[1]) if last else (0, GENESIS))
             number = str(tail.count("incident.opened") + 1) if incident is NEXT_INCIDENT else incident
             server = tail.server_time()
             outside = (server, "postgresql") if server else (asked[0] if asked else None)
-            ts, note = self._timestamp(last[2] if last else None, last[0] if last else 0, outside)
-            fields: dict[str, Any] = {"seq": seq, "ts": ts, "kind": kind, "actor": actor, "incident": number,
-                                      "draft": draft, "channel": channel, "data": clean}
-            if server:
-                fields["server_time"] = iso(server, "milliseconds")
-            if note:
-                fields["clock"] = note
-            body = canonical(fields)
-            digest = chain_hash(prev, body, self.key)
-            self.made_here = (seq, digest)
-            return seq, body, prev, digest
+            return self._make_row(last, server, outside, kind, actor, number, draft, channel, clean)
 
         while True:
             try:
@@ -364,6 +353,94 @@ class Store:
                     raise
         self._advance_heads(seq, digest)
         return _event(seq, body, digest)
+
+    def _make_row(self, last: tuple[int, str, str] | None, server: datetime | None, outside: OutsideTime | None,
+                  kind: str, actor: str | None, incident: Any, draft: str | None, channel: str | None,
+                  clean: Any) -> Row:
+        """The row after `last` (seq, hash, body) holding this event."""
+        seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
+        ts, note = self._timestamp(last[2] if last else None, last[0] if last else 0, outside)
+        fields: dict[str, Any] = {"seq": seq, "ts": ts, "kind": kind, "actor": actor, "incident": incident,
+                                  "draft": draft, "channel": channel, "data": clean}
+        if server:
+            fields["server_time"] = iso(server, "milliseconds")
+        if note:
+            fields["clock"] = note
+        body = canonical(fields)
+        digest = chain_hash(prev, body, self.key)
+        self.made_here = (seq, digest)
+        return seq, body, prev, digest
+
+    def append_heard(self, source: str, items: list[tuple[str | None, dict[str, Any]]],
+                     cursor: str | None = None, *, actor: str | None = None) -> int:
+        """Append the items a source read, each as one `item.heard` event (`(incident,
+        payload)`, the payload holding the item's `key`), skipping every key the log
+        already holds or that comes twice in `items`, and then, when `cursor` is given,
+        a `listen.cursor` event naming where `source` resumes; all in one transaction, so
+        a crash keeps both or neither. Returns how many items were new."""
+        cleaned = [(incident, self.redact(payload)) for incident, payload in items]
+        keys = [str(payload["key"]) for _incident, payload in cleaned]
+        asked = [self._outside_now()] if self.outside_clock is not None and not self.backend.shared else []
+        new: list[int] = []
+
+        def make(tail: Tail) -> list[Row]:
+            last = tail.last()
+            if self.before_write is not None:
+                self.before_write((last[0], last[1]) if last else (0, GENESIS))
+            known = tail.heard(keys)
+            server = tail.server_time()
+            outside = (server, "postgresql") if server else (asked[0] if asked else None)
+            rows: list[Row] = []
+            new.clear()
+            for incident, payload in cleaned:
+                if payload["key"] in known:
+                    continue
+                known.add(payload["key"])
+                rows.append(self._make_row(last, server, outside, "item.heard", actor, incident, None, None, payload))
+                last = (rows[-1][0], rows[-1][3], rows[-1][1])
+                new.append(rows[-1][0])
+            if cursor is not None:
+                data = self.redact({"source": source, "cursor": cursor, "new": len(new)})
+                rows.append(self._make_row(last, server, outside, "listen.cursor", actor, None, None, None, data))
+            return rows
+
+        rows = self.backend.append_many(make)
+        if rows:
+            self._advance_heads(rows[-1][0], rows[-1][3])
+        return len(new)
+
+    def heard(self, *, incident: str | None = None, keys: list[str] | None = None, after_seq: int | None = None,
+              before_seq: int | None = None, limit: int | None = None, newest_first: bool = False) -> list[Event]:
+        """The `item.heard` events, filtered (the incident that claimed an item when it
+        was heard, its keys, a page by sequence number)."""
+        query = Query(("item.heard",), incident, None, None, after_seq, limit, newest_first,
+                      tuple(keys) if keys is not None else None, before_seq)
+        return [_event(*row) for row in self.backend.select(query)]
+
+    def item_events(self, keys: list[str], *, kind: str | tuple[str, ...] | None = None) -> list[Event]:
+        """Every `item.*` event about these items (heard, attached, assigned, answered...), oldest first."""
+        if not keys:
+            return []
+        kinds = None if kind is None else ((kind,) if isinstance(kind, str) else tuple(kind))
+        found: list[Event] = []
+        for start in range(0, len(keys), 500):
+            query = Query(kinds, items=tuple(keys[start:start + 500]))
+            found.extend(_event(*row) for row in self.backend.select(query))
+        return sorted(found, key=lambda event: event.seq)
+
+    def last_heard(self, source: str, page: int = 500) -> str | None:
+        """Where `source` resumes: the cursor of its newest `listen.cursor` event (None
+        when it never read anything)."""
+        before = None
+        while True:
+            rows = self.backend.select(Query(("listen.cursor",), None, None, None, None, page, True, None, before))
+            for row in rows:
+                data = _event(*row).data
+                if data.get("source") == source:
+                    return data.get("cursor")
+            if len(rows) < page:
+                return None
+            before = rows[-1][0]
 
     def _outside_now(self) -> OutsideTime | None:
         """The outside clock's time now: asked once per store (`outside_clock`), then

@@ -86,7 +86,41 @@ SECTIONS: dict[str, dict[str, Option]] = {
 CASE_OPTIONS: dict[str, Option] = {
     "update_every": Option((int, float), default=6, bounds=(0.25, MAX_HOURS)),
     "freeze_on_open": Option(bool),
+    "reply_approvals": Option(int, bounds=(0, 10), help="approvals a reply to one heard item needs (0: the "
+                                                        "community manager answers alone)"),
+    "answer_within": Option((int, float), bounds=(1, 24 * 60), help="minutes within which a negative item is "
+                                                                    "answered"),
 }
+
+LISTEN_OPTIONS: dict[str, Option] = {
+    "spike": Option((int, float), default=3.0, bounds=(1, 1000), help="an hour's volume over this many times the "
+                                                                       "7-day hourly baseline tells the cabinet"),
+    "negative_share": Option((int, float), default=0.4, bounds=(0, 1), help="an hour with this share of "
+                                                                            "negative items tells the cabinet"),
+    "keywords": Option(list, default=[], help="the workspace's own words to listen for"),
+}
+SOURCE_NAME = r"[a-z0-9][a-z0-9_-]{0,31}"
+
+
+@dataclass(frozen=True)
+class SourceConfig:
+    """One [listen.NAME] table: its type, the channel whose server and credentials it
+    reuses, and its own settings (secrets still as ${NAME})."""
+
+    name: str
+    type: str
+    channel: str | None
+    every: float
+    raw: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ListenSettings:
+    """The [listen] table's own keys."""
+
+    spike: float = 3.0
+    negative_share: float = 0.4
+    keywords: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -147,6 +181,8 @@ class Config:
     practice: bool = False
     freeze_allow: tuple[str, ...] = ()
     escalate_after_minutes: float = 15.0
+    listen: ListenSettings = field(default_factory=ListenSettings)
+    sources: dict[str, SourceConfig] = field(default_factory=dict)
 
     def enabled_channels(self) -> list[ChannelConfig]:
         return [channel for channel in self.channels.values() if channel.enabled]
@@ -208,7 +244,7 @@ def load_config(workspace: Path) -> Config:
 
 
 def _build(workspace: Path, data: dict[str, Any], reader: _Reader) -> Config:
-    known = set(SECTIONS) | {"channels", "cases"}
+    known = set(SECTIONS) | {"channels", "cases", "listen"}
     for table in data:
         if table not in known:
             raise reader.fail(table, None, _("unknown table; expected one of {names}").format(
@@ -260,6 +296,8 @@ def _build(workspace: Path, data: dict[str, Any], reader: _Reader) -> Config:
     if sections["delivery"]["budget"] <= 0 or sections["delivery"]["workers"] < 1:
         raise reader.fail("delivery", "budget", _("expected a positive budget (minutes) and at least 1 worker"))
 
+    channels = _channels(data.get("channels", {}), reader)
+    listen, sources = _listen(data.get("listen", {}), reader, channels)
     return Config(
         workspace=workspace,
         file=reader.path,
@@ -283,7 +321,7 @@ def _build(workspace: Path, data: dict[str, Any], reader: _Reader) -> Config:
         secrets_file=workspace / sections["secrets"]["file"],
         delivery_budget_minutes=float(sections["delivery"]["budget"]),
         delivery_workers=sections["delivery"]["workers"],
-        channels=_channels(data.get("channels", {}), reader),
+        channels=channels,
         cases=_cases(data.get("cases", {}), reader),
         operators=_names(reader, approvals, "operators"),
         viewers=_names(reader, approvals, "viewers"),
@@ -293,7 +331,56 @@ def _build(workspace: Path, data: dict[str, Any], reader: _Reader) -> Config:
         practice=practice,
         freeze_allow=_allowed(reader, sections["freeze"]["allow"], data.get("channels", {})),
         escalate_after_minutes=float(sections["notices"]["escalate_after"]),
+        listen=listen,
+        sources=sources,
     )
+
+
+def _listen(raw: Any, reader: _Reader, channels: dict[str, ChannelConfig]) -> tuple[ListenSettings,
+                                                                                    dict[str, SourceConfig]]:
+    from channels import SOURCES
+
+    if not isinstance(raw, dict):
+        raise reader.fail("listen", None, _("expected a table"))
+    own = reader.section("listen", {key: value for key, value in raw.items() if not isinstance(value, dict)},
+                         LISTEN_OPTIONS)
+    if not all(isinstance(word, str) and word.strip() for word in own["keywords"]):
+        raise reader.fail("listen", "keywords", _("expected a list of words"))
+    sources: dict[str, SourceConfig] = {}
+    for name, section in raw.items():
+        if not isinstance(section, dict):
+            continue
+        table = f"listen.{name}"
+        if not re.fullmatch(SOURCE_NAME, name):
+            raise reader.fail(table, None, _("a source name uses lowercase letters, digits, - and _ (at most 32)"))
+        kind = section.get("type")
+        if kind not in SOURCES:
+            raise reader.fail(table, "type", _("expected one of {names}, got {kind!r}").format(
+                names=", ".join(sorted(SOURCES)) or _("(no source type installed)"), kind=kind))
+        channel = section.get("channel")
+        if channel is not None and channel not in channels:
+            raise reader.fail(table, "channel", _("expected the name of a channel in [channels], got {channel!r}")
+                              .format(channel=channel))
+        sources[name] = _source(reader, table, name, kind, channel, section, channels)
+    listen = ListenSettings(float(own["spike"]), float(own["negative_share"]), tuple(own["keywords"]))
+    return listen, sources
+
+
+def _source(reader: _Reader, table: str, name: str, kind: str, channel: str | None, section: dict[str, Any],
+            channels: dict[str, ChannelConfig]) -> SourceConfig:
+    """One [listen.NAME] table validated by its source class (with what its channel lends)."""
+    from channels import source_class
+
+    options = source_class(kind).all_options()
+    lent = {key: value for key, value in channels[channel].raw.items()
+            if key in options and key not in ("enabled", "audience")} if channel else {}
+    own = {key: value for key, value in section.items() if key != "channel"}
+    settings = reader.section(table, {**lent, **own}, options)
+    for key, option in options.items():
+        problem = setting_problem(settings.get(key), option.secret)
+        if problem:
+            raise reader.fail(table, key, problem)
+    return SourceConfig(name, kind, channel, float(settings.get("every", 60)), own)
 
 
 def _allowed(reader: _Reader, allow: list[Any], channels: Any) -> tuple[str, ...]:

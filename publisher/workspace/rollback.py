@@ -92,7 +92,6 @@ def guard_writes(app: Any, store: Any) -> Any:
     its threads) last made: another process wrote since, or the log was swapped under a
     long-running process such as the console. The check itself runs outside the
     transaction; the row is retried after it."""
-    append: Callable[..., Any] = store.append
     wrote = threading.Event()
     lock = threading.Lock()
     checked: list[Any] = [None]  # None: check before the next write; a head: the one checked; (): wrote since
@@ -108,21 +107,24 @@ def guard_writes(app: Any, store: Any) -> Any:
         if tail != checked[0] and tail != store.made_here:
             raise _HeadMoved()
 
-    def checked_append(*args: Any, **kwargs: Any) -> Any:
-        while True:
-            ensure_checked()
-            wrote.set()
-            try:
-                event = append(*args, **kwargs)
-            except _HeadMoved:
+    def guarded(write: Callable[..., Any]) -> Callable[..., Any]:
+        def checked_write(*args: Any, **kwargs: Any) -> Any:
+            while True:
+                ensure_checked()
+                wrote.set()
+                try:
+                    result = write(*args, **kwargs)
+                except _HeadMoved:
+                    with lock:
+                        checked[0] = None
+                    continue
                 with lock:
-                    checked[0] = None
-                continue
-            with lock:
-                checked[0] = ()
-            return event
+                    checked[0] = ()
+                return result
+        return checked_write
 
     store.before_write = before_write
-    store.append = checked_append
+    store.append = guarded(store.append)
+    store.append_heard = guarded(store.append_heard)
     store.wrote = wrote
     return store

@@ -1,0 +1,195 @@
+"""Listening: what the sources hear becomes evidence in the log, once per item.
+
+Guarantees:
+- Each item a source reads is appended as one `item.heard` event (hash-chained like every
+  event) whose payload is `item_payload`'s: source, platform, id, key (`platform:id`),
+  text, author, url, platform_time, read_at, answers, extra, rule; the event's own
+  `incident` is the incident that claimed it when heard (None: the workspace's stream).
+- An item is stored once per key, whichever source hears it and however often: the store
+  skips keys it holds and the database refuses a second `item.heard` for a key
+  (`Store.append_heard`). The items of one read and the source's new cursor are written
+  in one transaction (`listen.cursor`), so a source restarted in the middle of paging
+  resumes from the last stored page: nothing lost, nothing repeated.
+- An item is claimed by the first open incident whose rules match it (`claim`): a reply
+  to one of the incident's delivered posts (`answers`), then a `@handle` (the author,
+  or a mention in the text), then a keyword (case-insensitive, in the text). The rule
+  that matched is recorded with the item.
+- A source's answer is either items, `Retryable` (wait its `retry_after`) or `Permanent`
+  (the source stops and the cabinet is told once): `listen_once` returns which.
+- Listening goes on during a freeze: reading is not communicating.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Iterable
+
+from publisher.i18n import _
+from publisher.timeparse import iso
+
+if TYPE_CHECKING:
+    from channels.sources import Heard, Source
+    from publisher.workspace.app import App
+
+ITEM_STATES = ("new", "assigned", "answered", "handled", "ignored")
+PAGES = 20
+"""Pages read per source in one run (a backlog is caught up over the next runs)."""
+
+
+@dataclass(frozen=True)
+class ListenResult:
+    """One run of one source: how many items were read and new, and how it ended."""
+
+    source: str
+    read: int
+    new: int
+    outcome: str = "ok"
+    """"ok", "retry" (wait `retry_after` seconds) or "stopped" (a permanent error)."""
+    reason: str = ""
+    retry_after: float | None = None
+
+
+def item_payload(source: str, item: Heard, read_at: str, rule: str | None) -> dict[str, Any]:
+    """What the log holds of one heard item (the `item.heard` payload)."""
+    return {"source": source, "platform": item.platform, "id": item.id, "key": item.key, "text": item.text,
+            "author": item.author, "url": item.url, "platform_time": item.platform_time, "read_at": read_at,
+            "answers": item.answers, "extra": dict(item.extra), "rule": rule}
+
+
+def split_rule(rule: str) -> tuple[str, str]:
+    """("handle", name) for `@name`, else ("keyword", text); both lower-cased."""
+    rule = rule.strip()
+    if rule.startswith("@") and len(rule) > 1:
+        return "handle", rule[1:].lower()
+    return "keyword", rule.lower()
+
+
+def matches(rule: str, item: Heard) -> bool:
+    kind, value = split_rule(rule)
+    if not value:
+        return False
+    if kind == "handle":
+        author = item.author.lower().lstrip("@")
+        return author == value or author.startswith(value + "@") or f"@{value}" in item.text.lower()
+    return value in item.text.lower()
+
+
+def claim(item: Heard, rules: dict[str, list[str]], posts: dict[str, str]) -> tuple[str | None, str | None]:
+    """The incident that claims `item` and the rule that matched (None, None: unclaimed).
+    `rules`: each open incident's listening rules; `posts`: our delivered post ids and the
+    incident each belongs to."""
+    if item.answers and item.answers in posts:
+        return posts[item.answers], f"reply:{item.answers}"
+    for kind in ("handle", "keyword"):
+        for incident, incident_rules in rules.items():
+            for rule in incident_rules:
+                if split_rule(rule)[0] == kind and matches(rule, item):
+                    return incident, rule
+    return None, None
+
+
+def incident_rules(app: App) -> dict[str, list[str]]:
+    """Each incident's listening rules as `incident.listen` events left them, for the
+    incidents still open (oldest first, so an older incident claims first)."""
+    from publisher.incident.incidents import list_incidents
+
+    rules: dict[str, list[str]] = {}
+    for event in app.store.events(kind="incident.listen"):
+        current = rules.setdefault(str(event.incident), [])
+        for rule in event.data.get("add", []):
+            if rule not in current:
+                current.append(rule)
+        for rule in event.data.get("remove", []):
+            if rule in current:
+                current.remove(rule)
+    open_ids = {incident.id for incident in list_incidents(app) if incident.state == "open"}
+    return {incident: found for incident, found in sorted(rules.items(), key=lambda pair: int(pair[0]))
+            if incident in open_ids and found}
+
+
+def delivered_posts(app: App) -> dict[str, str]:
+    """Our delivered posts' platform ids, each with its incident."""
+    posts: dict[str, str] = {}
+    for event in app.store.events(kind=("delivery.delivered", "delivery.confirmed")):
+        if event.incident and event.data.get("id"):
+            posts[str(event.data["id"])] = str(event.incident)
+    return posts
+
+
+def record(app: App, source: str, items: Iterable[Heard], cursor: str | None) -> int:
+    """Append what `source` read (and its cursor); returns how many items were new."""
+    read_at = iso(app.clock(), "milliseconds")
+    rules, posts = incident_rules(app), delivered_posts(app)
+    entries = []
+    for item in items:
+        incident, rule = claim(item, rules, posts)
+        entries.append((incident, item_payload(source, item, read_at, rule)))
+    return app.store.append_heard(source, entries, cursor, actor="listen")
+
+
+def build_source(app: App, name: str) -> Source:
+    """The configured source `name` (`[listen.NAME]`), with secrets resolved."""
+    from channels import source_class
+    from channels.options import SettingError
+    from publisher.errors import BadInput
+
+    configured = app.config.sources.get(name)
+    if configured is None:
+        known = ", ".join(sorted(app.config.sources)) or _("none")
+        raise BadInput(_("no source named {name!r} in config/publisher.toml; configured: {known}.").format(
+            name=name, known=known))
+    raw = dict(configured.raw)
+    if configured.channel:
+        channel = app.config.channels[configured.channel]
+        shared = {key: value for key, value in channel.raw.items() if key not in ("type", "audience", "enabled")}
+        raw = {**shared, **raw}
+    resolved = app.resolve(raw, f"[listen.{name}]")
+    cls = source_class(configured.type)
+    try:
+        return cls.build(name, _known_options(cls, resolved), app.redact.frozen())
+    except SettingError as error:
+        raise BadInput(_("config/publisher.toml: [listen.{name}] {key}: {expected}.").format(
+            name=name, key=error.key, expected=error.expected)) from None
+
+
+def _known_options(cls: type[Source], raw: dict[str, Any]) -> dict[str, Any]:
+    """The settings a source takes: what a reused channel holds beyond them is left out."""
+    options = cls.all_options()
+    return {key: value for key, value in raw.items() if key in options}
+
+
+def listen_once(app: App, name: str, source: Source | None = None, pages: int = PAGES) -> ListenResult:
+    """Read `name` from where it stopped, page after page (at most `pages`), storing each
+    page with its cursor; stop at an empty page or a cursor that does not move."""
+    from channels.base import Permanent, Retryable
+
+    source = source or build_source(app, name)
+    cursor = app.store.last_heard(name)
+    read = new = 0
+    for _page in range(pages):
+        try:
+            items, after = source.read(cursor)
+        except Retryable as error:
+            return ListenResult(name, read, new, "retry", source.redact(error.reason), error.retry_after)
+        except Permanent as error:
+            reason = source.redact(error.reason)
+            _tell_stopped(app, name, reason)
+            return ListenResult(name, read, new, "stopped", reason)
+        read += len(items)
+        moved = after is not None and after != cursor
+        new += record(app, name, items, after if moved else None)
+        if not items or not moved:
+            break
+        cursor = after
+    return ListenResult(name, read, new)
+
+
+def _tell_stopped(app: App, name: str, reason: str) -> None:
+    from publisher.delivery.notify import notify
+
+    stops = [event for event in app.store.events(kind="listen.stopped", newest_first=True, limit=50)
+             if event.data.get("source") == name]
+    number = len(stops) + 1
+    app.store.append("listen.stopped", actor="listen", data={"source": name, "reason": reason})
+    notify(app, f"listen-stopped:{name}:{number}", _("Listening stopped: {name}").format(name=name),
+           _("The source {name} stopped listening: {reason}. Fix it and run `publish listen --once {name}`.").format(
+               name=name, reason=reason))
