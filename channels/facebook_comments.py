@@ -12,13 +12,15 @@ Guarantees:
   settings this source reuses: an expired or revoked token (code 190) is `Permanent`, a
   rate limit (codes 4, 17, 32...) `Retryable` with Facebook's own regain time.
 - An item's id is Graph's comment id, the same one the webhook gives, so a comment both
-  heard by the webhook and polled is stored once. Texts are cleaned by
+  heard by the webhook and polled is stored once. Ids that are not Graph's digits (a
+  hostile answer) are left out: an id never shapes a request path, a key or a URL. Texts are cleaned by
   `channels.heard_text`; a comment's author is only known when the token may read it
   (`from` is left out otherwise).
 """
 from __future__ import annotations
 
 import json
+import re
 from typing import Any, Mapping
 
 from channels.heard_text import clean_line, clean_text
@@ -27,6 +29,8 @@ from channels.schemas import OPTIONS
 from channels.sources import Heard, Source
 
 PAGE = 100
+POST_ID = re.compile(r"[0-9]{1,30}_[0-9]{1,30}")
+COMMENT_ID = re.compile(r"[0-9]{1,30}(?:_[0-9]{1,30})?")
 MAX_CURSOR = 16_384
 FIELDS = "id,message,created_time,from{id,name},parent{id},permalink_url"
 
@@ -58,7 +62,7 @@ class FacebookComments(Source):
         latest = page._call(lambda graph: graph.request(
             f"{graph.version}/{page.page_id}/posts", {"fields": "id,created_time", "limit": self.settings["posts"]}),
             posting=False)
-        posts = [str(post["id"]) for post in _data(latest) if post.get("id")]
+        posts = [str(post["id"]) for post in _data(latest) if POST_ID.fullmatch(str(post.get("id") or ""))]
         items: list[Heard] = []
         kept: dict[str, str] = {}
         for post in reversed(posts):
@@ -71,7 +75,8 @@ class FacebookComments(Source):
                 answer = page._call(lambda graph, p=post, a=args: graph.request(f"{graph.version}/{p}/comments", a),
                                     posting=False)
                 comments = _data(answer)
-                items += [self._heard(comment, post) for comment in comments if comment.get("id")]
+                items += [self._heard(comment, post) for comment in comments
+                          if COMMENT_ID.fullmatch(str(comment.get("id") or ""))]
                 paging = answer.get("paging") if isinstance(answer, dict) else None
                 cursors = paging.get("cursors") if isinstance(paging, dict) else None
                 if comments and isinstance(cursors, dict) and cursors.get("after"):
@@ -116,13 +121,14 @@ def comment_heard(comment: Mapping[str, Any], post: str) -> Heard:
     comment_id = str(comment["id"])
     author = _mapping(comment.get("from"))
     parent = _mapping(comment.get("parent"))
+    answers = str(parent.get("id") or "")
     url = comment.get("permalink_url")
     if not isinstance(url, str) or not url.startswith("https://"):
         url = comment_url(post, comment_id)
     extra = {"post_id": post, "author_id": str(author.get("id") or "")}
     return Heard(platform="facebook", id=comment_id, text=clean_text(str(comment.get("message") or "")),
                  author=clean_line(str(author.get("name") or "")), url=url,
-                 platform_time=graph_time(comment.get("created_time")), answers=str(parent.get("id") or post),
+                 platform_time=graph_time(comment.get("created_time")), answers=answers if COMMENT_ID.fullmatch(answers) else post,
                  extra={key: value for key, value in extra.items() if value})
 
 

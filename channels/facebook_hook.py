@@ -25,7 +25,7 @@ import json
 import re
 from typing import Any, Iterable, Mapping
 
-from channels.facebook_comments import comment_heard
+from channels.facebook_comments import COMMENT_ID, POST_ID, comment_heard
 from channels.sources import Heard
 
 MAX_BODY = 1 << 20
@@ -115,8 +115,8 @@ def comments(body: bytes) -> list[tuple[str, Heard]]:
 def _comment(value: Mapping[str, Any]) -> Heard | None:
     if value.get("item") != "comment" or value.get("verb") != "add":
         return None
-    comment_id, post_id = value.get("comment_id"), value.get("post_id")
-    if not isinstance(comment_id, str) or not comment_id or not isinstance(post_id, str) or not post_id:
+    comment_id, post_id = str(value.get("comment_id") or ""), str(value.get("post_id") or "")
+    if not COMMENT_ID.fullmatch(comment_id) or not POST_ID.fullmatch(post_id):
         return None
     parent = value.get("parent_id")
     comment = {"id": comment_id, "message": value.get("message"), "from": value.get("from"),

@@ -15,17 +15,20 @@ Guarantees:
   round's newest id, so a restart in the middle of a round resumes at the page it stopped
   at: nothing is lost and nothing read twice. A first read (no cursor) takes the latest
   page only and starts from there, instead of buying the account's whole history.
-- One request per `read`; each batch is returned oldest first. A 429 is `Retryable` with
+- One request per `read` (tweepy signs it; the answer is read as X's JSON, so one post's
+  malformed field cannot make a page unreadable); each batch is returned oldest first. A 429 is `Retryable` with
   X's own reset time (`x-rate-limit-reset`), as for the X channel, whose client and error
   mapping this source uses (`channels.x`).
-- Texts are X's own with its HTML entities decoded, cleaned by `channels.heard_text`; no
-  credential reaches a reason, the cursor or an item.
+- Texts are X's own with its HTML entities decoded, cleaned by `channels.heard_text`; an
+  item's id is a post id (digits) and its author a valid X handle or nothing, so a hostile
+  answer cannot shape a key or a URL. No credential reaches a reason, the cursor or an item.
 """
 from __future__ import annotations
 
 import html
 import json
 import math
+import re
 from datetime import datetime, timezone
 from typing import Any, Mapping
 
@@ -39,6 +42,8 @@ PRICE_PER_USER = 0.010
 SMALLEST_PAGE = 5
 LARGEST_PAGE = 100
 MAX_CURSOR = 4096
+POST_ID = re.compile(r"[0-9]{1,20}")
+HANDLE = re.compile(r"[A-Za-z0-9_]{1,15}")
 CREDENTIALS = ("api_key", "api_secret", "access_token", "access_token_secret")
 
 
@@ -83,27 +88,29 @@ class XMentions(Source):
         if room < SMALLEST_PAGE:
             raise self._spent(state)
         user_id = str(self.settings.get("user_id") or state.user or self._account_id(state))
+        if not POST_ID.fullmatch(user_id):
+            raise self._permanent(f"user_id {user_id!r} is not an X account id (digits)")
         params: dict[str, Any] = {"max_results": max(SMALLEST_PAGE, min(limit, LARGEST_PAGE, room)),
-                                  "expansions": ["author_id"], "user_fields": ["username", "name"],
-                                  "tweet_fields": ["created_at", "author_id", "conversation_id",
-                                                   "referenced_tweets"]}
+                                  "expansions": "author_id", "user.fields": "username,name",
+                                  "tweet.fields": "created_at,author_id,conversation_id,referenced_tweets"}
         if state.since:
             params["since_id"] = state.since
         if state.token:
             params["pagination_token"] = state.token
         channel = self._x()
-        answer = channel._call(lambda: channel._sdk().get_users_mentions(user_id, user_auth=True, **params),
-                               "nothing was read")
-        posts = [getattr(post, "data", post) for post in (getattr(answer, "data", None) or [])]
-        users = [getattr(user, "data", user) for user in (getattr(answer, "includes", None) or {}).get("users", [])]
-        meta = getattr(answer, "meta", None) or {}
+        answer = _mapping(channel._call(lambda: channel._sdk().request(
+            "GET", f"/2/users/{user_id}/mentions", params=params, user_auth=True).json(), "nothing was read"))
+        posts = _listed(answer.get("data"))
+        users = _listed(_mapping(answer.get("includes")).get("users"))
+        meta = _mapping(answer.get("meta"))
         state.posts += len(posts)
         state.users += len(users)
         state.user = user_id
         state.advance(meta.get("newest_id"), meta.get("next_token"))
         names = {str(user.get("id")): user for user in users if isinstance(user, dict)}
-        items = [self._heard(post, names) for post in posts if isinstance(post, dict) and post.get("id")]
-        items.sort(key=lambda item: int(item.id) if item.id.isdigit() else 0)
+        items = [self._heard(post, names) for post in posts
+                 if isinstance(post, dict) and POST_ID.fullmatch(str(post.get("id") or ""))]
+        items.sort(key=lambda item: int(item.id))
         return items, state.dump()
 
     def spend(self, cursor: str | None) -> float:
@@ -122,6 +129,11 @@ class XMentions(Source):
         if per_post <= 0:
             return LARGEST_PAGE
         return max(0, math.floor(left / per_post + 1e-9))
+
+    def _permanent(self, reason: str) -> Exception:
+        from channels.base import Permanent
+
+        return Permanent(self.redact(reason))
 
     def _spent(self, state: "_State") -> Exception:
         from channels.base import Permanent
@@ -155,9 +167,11 @@ class XMentions(Source):
 
         post_id = str(post["id"])
         author = users.get(str(post.get("author_id")), {})
-        handle = clean_line(str(author.get("username") or ""), 50)
-        replied = [str(ref.get("id")) for ref in post.get("referenced_tweets") or []
-                   if isinstance(ref, dict) and ref.get("type") == "replied_to" and ref.get("id")]
+        handle = str(author.get("username") or "")
+        handle = handle if HANDLE.fullmatch(handle) else ""
+        replied = [str(ref.get("id")) for ref in _listed(post.get("referenced_tweets"))
+                   if isinstance(ref, dict) and ref.get("type") == "replied_to"
+                   and POST_ID.fullmatch(str(ref.get("id") or ""))]
         extra = {"author_id": str(post.get("author_id") or ""),
                  "author_name": clean_line(str(author.get("name") or "")),
                  "conversation_id": str(post.get("conversation_id") or "")}
@@ -165,8 +179,7 @@ class XMentions(Source):
                      text=clean_text(html.unescape(str(post.get("text") or ""))),
                      author=f"@{handle}" if handle else "",
                      url=f"https://x.com/{handle or 'i/web'}/status/{post_id}",
-                     platform_time=_iso(post.get("created_at")) or (snowflake_time(post_id)
-                                                                    if post_id.isdigit() else None),
+                     platform_time=_iso(post.get("created_at")) or snowflake_time(post_id),
                      answers=replied[0] if replied else None,
                      extra={key: value for key, value in extra.items() if value})
 
@@ -216,6 +229,14 @@ class _State:
         fields = {"since": self.since, "token": self.token, "top": self.top, "user": self.user,
                   "month": self.month, "posts": self.posts, "users": self.users}
         return json.dumps({key: value for key, value in fields.items() if value is not None}, separators=(",", ":"))
+
+
+def _listed(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _mapping(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, dict) else {}
 
 
 def _text(value: Any) -> str | None:

@@ -107,3 +107,15 @@ def test_a_broken_cursor_is_refused_without_a_request(fake):
     with pytest.raises(Permanent):
         build(fake).read('{"after": 3}')
     assert fake.requests == []
+
+
+def test_hostile_ids_never_reach_a_request_path_or_a_key(fake):
+    from tests.fakes.server import Reply
+
+    headers = {"Content-Type": "application/json"}
+    fake.queue(Reply(200, {"data": [{"id": "../../me/feed"}, {"id": f"{PAGE}_42"}]}, headers),
+               Reply(200, {"data": [{"id": "1_2/../x", "message": "fuera"},
+                                    {"id": "42_7", "message": "dentro\x00", "parent": {"id": "<img>"}}]}, headers))
+    [item], _ = build(fake).read(None)
+    assert (item.id, item.text, item.answers) == ("42_7", "dentro", f"{PAGE}_42")
+    assert [request.path for request in fake.requests] == [f"/v25.0/{PAGE}/posts", f"/v25.0/{PAGE}_42/comments"]

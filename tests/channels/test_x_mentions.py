@@ -171,3 +171,21 @@ def test_a_broken_cursor_is_refused_without_a_request(fake):
     with pytest.raises(Permanent):
         build(fake).read("{not json")
     assert fake.requests == []
+
+
+def test_hostile_posts_are_stored_safely_or_left_out(fake):
+    from channels.sources import MAX_TEXT
+    from tests.fakes.server import Reply
+
+    body = {"data": [{"id": "../../1", "text": "fuera"},
+                     {"id": "1445880548472328192", "text": "x" * (MAX_TEXT * 2) + "\x07", "author_id": "9",
+                      "created_at": "not a date", "referenced_tweets": [{"type": "replied_to", "id": "<b>"}]}],
+            "includes": {"users": [{"id": "9", "username": "evil/../x", "name": "<script>\u202ealert(1)"}]},
+            "meta": ["not", "a", "dict"]}
+    fake.queue(Reply(200, body, headers={"Content-Type": "application/json"}))
+    [item], cursor = build(fake).read(None)
+    assert item.id == "1445880548472328192" and len(item.text) == MAX_TEXT and "\x07" not in item.text
+    assert item.author == "" and item.url == "https://x.com/i/web/status/1445880548472328192"
+    assert item.extra["author_name"] == "<script>alert(1)" and item.answers is None
+    assert item.platform_time == "2021-10-06T22:36:00.574Z"
+    assert json.loads(cursor)["posts"] == 2
