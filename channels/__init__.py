@@ -35,6 +35,7 @@ REGISTRY: dict[str, str] = {
 
 
 SOURCES: dict[str, str] = {
+    "feed": "channels.feed:FeedSource",
     "x": "channels.x_mentions:XMentions",
     "facebook": "channels.facebook_comments:FacebookComments",
 }

@@ -1,4 +1,4 @@
-"""`publish incident open|list|show|edit|void|resolve`."""
+"""`publish incident open|list|show|edit|void|resolve|listen`."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -36,23 +36,30 @@ def incident() -> None:
               help=N_("single: an isolated complaint; crisis: the full playbook."))
 @click.option("--confirm", is_flag=True,
               help=N_("Accept a --first-seen over 7 days ago or whose day and month could be swapped."))
+@click.option("--listen", "listen_rules", multiple=True, metavar="KEYWORD|@HANDLE",
+              help=N_("What the incident listens for: heard items matching it belong to it; repeatable."))
 @click.option("--as", "as_user", metavar="NAME", help=N_("Who opens it (else $PUBLISH_USER, else your login)."))
 @click.option("--json", "as_json", is_flag=True, help=N_("Print JSON."))
 def incident_open(case: int, first_seen: str, source: str | None, author: str | None, platform: str | None,
                   summary: str | None, what: str | None, what_en: str | None, what_es: str | None,
-                  lang: str | None, severity: str, confirm: bool, as_user: str | None, as_json: bool) -> None:
+                  lang: str | None, severity: str, confirm: bool, listen_rules: tuple[str, ...],
+                  as_user: str | None, as_json: bool) -> None:
     """Open an incident from its first negative message."""
     from publisher.drafting.phrasing import what_phrases
     from publisher.drafting.cautions import opening_cautions
     from publisher.incident.incidents import open_incident
+    from publisher.incident.listen_rules import change_rules, checked_rule
     from publisher.workspace.app import current_user
 
     app = session().app
     actor = current_user(as_user)
+    rules = [checked_rule(rule) for rule in listen_rules]
     phrases = what_phrases(lang or app.config.language, what, {"en": what_en, "es": what_es})
     opened = open_incident(app, case=case, first_seen=first_seen, actor=actor, source=source, author=author,
                            platform=platform, summary=summary, language=lang, severity=severity, what=phrases,
                            confirm=confirm)
+    if rules:
+        change_rules(app, opened.id, rules, [], actor)
     frozen = _frozen_by(app, opened.id)
     warn(opening_cautions(app, opened), as_json)
     brief = _brief_advisor(app, opened, actor)
@@ -177,6 +184,32 @@ def incident_void(incident_id: str, reason: str, as_user: str | None, key: Path 
     say(_("Voided incident {id} ({actor}: {reason}); it stays in the log and in `publish incident list --all`, "
           "with no verdict, no new drafts and no sends.").format(id=voided.id, actor=event.actor,
                                                                   reason=event.data["reason"]))
+
+
+@incident.command("listen")
+@click.argument("incident_id", metavar="ID")
+@click.option("--add", multiple=True, metavar="KEYWORD|@HANDLE", help=N_("A rule to add; repeatable."))
+@click.option("--remove", multiple=True, metavar="KEYWORD|@HANDLE", help=N_("A rule to remove; repeatable."))
+@click.option("--as", "as_user", metavar="NAME", help=N_("Who changes them (else $PUBLISH_USER, else your login)."))
+@click.option("--json", "as_json", is_flag=True, help=N_("Print JSON."))
+def incident_listen(incident_id: str, add: tuple[str, ...], remove: tuple[str, ...], as_user: str | None,
+                    as_json: bool) -> None:
+    """Show or change what incident ID listens for (keywords and @handles)."""
+    from publisher.incident.listen_rules import change_rules, rules
+    from publisher.workspace.app import current_user
+
+    app = session().app
+    if add or remove:
+        current = change_rules(app, incident_id, list(add), list(remove), current_user(as_user))
+    else:
+        from publisher.incident.incidents import load_incident
+
+        load_incident(app, incident_id)
+        current = rules(app, incident_id).get(incident_id, [])
+    if as_json:
+        emit_json({"incident": incident_id, "rules": current})
+        return
+    say(_("Incident {id} listens for: {rules}.").format(id=incident_id, rules=", ".join(current) or _("nothing")))
 
 
 @incident.command("list")

@@ -24,11 +24,14 @@ COMMANDS = {
     "drafts": ("draft_cmds", "help", "Rendered drafts: their payloads, approvals and deliveries."),
     "freeze": ("case_cmds", "short_help", "Stop every outgoing channel at once."),
     "incident": ("incident_cmds", "help", "Open, list, show, correct, void and resolve incidents."),
+    "inbox": ("inbox_cmds", "help", "What listening heard, newest first: author, platform time, incident and state."),
     "init": ("workspace_cmds", "help", "Create a workspace: config/publisher.toml, templates/ for overrides, var/."),
     "keys": ("key_cmds", "help", "The SSH keys enrolled in the log, which signed actions are checked against."),
     "notices": ("notice_cmds", "help", "Notices to the cabinet: who was told, who answered, what escalated."),
     "people": ("people_cmds", "help", "The cabinet: who is in it, with which role and contact (in the log, changed "
                                       "by approvers)."),
+    "listen": ("listen_cmds", "help", "Read the listening sources ([listen.NAME]) once; `publish worker` reads them "
+                                      "all the time."),
     "log": ("log_cmds", "help", "Show the log (oldest first); `publish log verify` checks its hash chain."),
     "reject": ("draft_cmds", "help", "Reject a draft; it will never be sent."),
     "report": ("report_cmds", "short_help", "The evidence of an incident: md, html or json."),

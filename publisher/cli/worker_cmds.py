@@ -20,10 +20,13 @@ def make_worker(app: App, once: bool = False) -> Worker:
     import threading
 
     from publisher.delivery.jobs import Engine, ThreadEngine
-    from publisher.delivery.worker import TASKS, Worker
+    from publisher.delivery.listening import ListenSchedule
+    from publisher.delivery.worker import TASKS, Worker, listen_task
     from publisher.evidence.reminders import REMIND
 
-    tasks = (*TASKS, REMIND)
+    schedule = ListenSchedule(app)
+    listening = listen_task(schedule)
+    tasks = (*TASKS, REMIND, listening)
 
     def engine(stopping: threading.Event) -> Engine:
         if app.store.backend.name != "postgresql":
@@ -38,7 +41,7 @@ def make_worker(app: App, once: bool = False) -> Worker:
         url = app.resolve(app.config.store_url, "[store] url")
         return ProcrastinateEngine(app, stopping, tasks, url, once=once)
 
-    return Worker(app, engine, periodic=(REMIND,))
+    return Worker(app, engine, periodic=(REMIND,), listening=(schedule, listening))
 
 
 @click.command("worker")

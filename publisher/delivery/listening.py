@@ -15,13 +15,20 @@ Guarantees:
   or a mention in the text), then a keyword (case-insensitive, in the text). The rule
   that matched is recorded with the item.
 - A source's answer is either items, `Retryable` (wait its `retry_after`) or `Permanent`
-  (the source stops and the cabinet is told once): `listen_once` returns which.
-- Listening goes on during a freeze: reading is not communicating.
+  (the source stops and the cabinet is told once): `listen_once` returns which. A stopped
+  source is recorded (`listen.stopped`) and the worker leaves it until a person runs it
+  by hand (`publish listen --once NAME`), whose success records `listen.resumed`.
+- The worker reads each source every `every` seconds (`ListenSchedule`), one job per
+  source at a time; a `Retryable` pushes that source's next read back by its
+  `retry_after` (in the process that ran it). Listening goes on during a freeze: reading
+  is not communicating.
 """
 from __future__ import annotations
 
+import threading
+import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 from publisher.i18n import _
 from publisher.timeparse import iso
@@ -88,22 +95,12 @@ def claim(item: Heard, rules: dict[str, list[str]], posts: dict[str, str]) -> tu
 
 
 def incident_rules(app: App) -> dict[str, list[str]]:
-    """Each incident's listening rules as `incident.listen` events left them, for the
-    incidents still open (oldest first, so an older incident claims first)."""
+    """The rules of the incidents still open (oldest first, so an older incident claims first)."""
     from publisher.incident.incidents import list_incidents
+    from publisher.incident.listen_rules import rules
 
-    rules: dict[str, list[str]] = {}
-    for event in app.store.events(kind="incident.listen"):
-        current = rules.setdefault(str(event.incident), [])
-        for rule in event.data.get("add", []):
-            if rule not in current:
-                current.append(rule)
-        for rule in event.data.get("remove", []):
-            if rule in current:
-                current.remove(rule)
     open_ids = {incident.id for incident in list_incidents(app) if incident.state == "open"}
-    return {incident: found for incident, found in sorted(rules.items(), key=lambda pair: int(pair[0]))
-            if incident in open_ids and found}
+    return {incident: found for incident, found in rules(app).items() if incident in open_ids and found}
 
 
 def delivered_posts(app: App) -> dict[str, str]:
@@ -180,7 +177,51 @@ def listen_once(app: App, name: str, source: Source | None = None, pages: int = 
         if not items or not moved:
             break
         cursor = after
+    if name in stopped_sources(app):
+        app.store.append("listen.resumed", actor="listen", data={"source": name})
     return ListenResult(name, read, new)
+
+
+def stopped_sources(app: App) -> set[str]:
+    """Sources stopped by a permanent error and not run successfully by hand since."""
+    stopped: set[str] = set()
+    for event in app.store.events(kind=("listen.stopped", "listen.resumed")):
+        name = str(event.data.get("source"))
+        (stopped.add if event.kind == "listen.stopped" else stopped.discard)(name)
+    return stopped
+
+
+class ListenSchedule:
+    """When each source is next read by this worker process: every `every` seconds, later
+    after a `Retryable` (its `retry_after`); never while stopped."""
+
+    def __init__(self, app: App, clock: Callable[[], float] = time.monotonic):
+        self.app, self.clock = app, clock
+        self._next: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    def due(self) -> list[str]:
+        """The sources to read now (each then counted as read until `every` has passed)."""
+        sources = self.app.config.sources
+        if not sources:
+            return []
+        stopped, now, due = stopped_sources(self.app), self.clock(), []
+        with self._lock:
+            for name, configured in sources.items():
+                if name not in stopped and self._next.get(name, 0.0) <= now:
+                    due.append(name)
+                    self._next[name] = now + configured.every
+        return due
+
+    def run(self, app: App, stopping: Callable[[], bool], source: str) -> None:
+        """The worker's listening job for one source."""
+        if stopping() or source not in app.config.sources:
+            return
+        result = listen_once(app, source)
+        if result.outcome == "retry":
+            wait = max(float(result.retry_after or 0), app.config.sources[source].every)
+            with self._lock:
+                self._next[source] = max(self._next.get(source, 0.0), self.clock() + wait)
 
 
 def _tell_stopped(app: App, name: str, reason: str) -> None:

@@ -23,6 +23,9 @@ Guarantees:
   refused, or dated wrong) says so in its heartbeat, is not counted as live (so
   `approve` does not leave a draft to it), submits nothing and does no job it is given
   (the work stays due in the log for another worker) until its clock is right again.
+- Listening runs here too: each `[listen.NAME]` source is read every `every` seconds
+  (`publisher.delivery.listening.ListenSchedule`), one job per source at a time, and
+  goes on during a freeze (reading is not communicating).
 - With the embedded SQLite log one worker holds the workspace (`Store.worker_slot`); a
   second is refused. On PostgreSQL any number run, on any number of machines.
 """
@@ -46,6 +49,7 @@ from publisher.incident.freeze import freeze_holding
 from publisher.timeparse import from_iso
 
 if TYPE_CHECKING:
+    from publisher.delivery.listening import ListenSchedule
     from publisher.drafting.drafts import Delivery, DraftRecord
     from publisher.log.store import WorkerBeat
     from publisher.workspace.app import App
@@ -154,6 +158,11 @@ SILENT = Task("silent", tell_silent, key=lambda: "silent")
 TASKS = (DELIVER, WITNESS, SILENT)
 
 
+def listen_task(schedule: ListenSchedule) -> Task:
+    """The job that reads one source, bound to the schedule it reports a wait to."""
+    return Task("listen", schedule.run, key=lambda source: f"listen:{source}")
+
+
 def worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
@@ -162,8 +171,9 @@ class Worker:
     """One worker over one workspace: `run()` until `stop()`, or `run(once=True)`."""
 
     def __init__(self, app: App, make_engine: Callable[[threading.Event], Engine],
-                 periodic: tuple[Task, ...] = ()):
+                 periodic: tuple[Task, ...] = (), listening: tuple[ListenSchedule, Task] | None = None):
         self.app = app
+        self.listening = listening
         self.stopping = threading.Event()
         self.make_engine = make_engine
         self.periodic = (WITNESS, SILENT, *periodic)
@@ -209,6 +219,8 @@ class Worker:
         if force or moved or now - self._swept >= SWEEP:
             self._head, self._swept = head, now
             self._guarded("sweep", self._sweep)
+        if self.listening is not None:
+            self._guarded("listen", self._listen)
         if force or now - self._periodic_at >= PERIODIC:
             self._periodic_at = now
             for task in self.periodic:
@@ -218,6 +230,12 @@ class Worker:
         assert self.engine is not None
         for draft, channel in due_deliveries(self.app):
             self.engine.submit(DELIVER, draft=draft, channel=channel)
+
+    def _listen(self) -> None:
+        assert self.engine is not None and self.listening is not None
+        schedule, task = self.listening
+        for source in schedule.due():
+            self.engine.submit(task, source=source)
 
     def _drain(self) -> None:
         """`--once`: run every job submitted until none is left."""

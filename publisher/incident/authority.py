@@ -25,8 +25,8 @@ ROLE_WORDS = {"approver": N_("approver"), "operator": N_("operator"), "viewer": 
 # What each role adds to the roles below it.
 PERMISSIONS: dict[str, frozenset[str]] = {
     "viewer": frozenset({"view"}),
-    "operator": frozenset({"view", "open", "render", "done", "resolve"}),
-    "approver": frozenset({"view", "open", "render", "done", "resolve", "approve", "reject", "freeze", "unfreeze",
+    "operator": frozenset({"view", "open", "render", "done", "resolve", "inbox"}),
+    "approver": frozenset({"view", "open", "render", "done", "resolve", "inbox", "approve", "reject", "freeze", "unfreeze",
                            "decide", "confirm", "people", "send", "retry", "void"}),
 }
 
@@ -72,7 +72,7 @@ def require_approver(app: App, actor: str, what: str) -> None:
 
 
 ACTION_WORDS = {"open": N_("open an incident"), "render": N_("render a draft"), "done": N_("mark a step done"),
-                "resolve": N_("resolve an incident")}
+                "resolve": N_("resolve an incident"), "inbox": N_("work the inbox")}
 
 
 def require_role(app: App, actor: str, action: str) -> None:

@@ -376,6 +376,10 @@ def _source(reader: _Reader, table: str, name: str, kind: str, channel: str | No
             if key in options and key not in ("enabled", "audience")} if channel else {}
     own = {key: value for key, value in section.items() if key != "channel"}
     settings = reader.section(table, {**lent, **own}, options)
+    try:
+        source_class(kind)(name, settings)
+    except SettingError as error:
+        raise reader.fail(table, error.key, error.expected) from None
     for key, option in options.items():
         problem = setting_problem(settings.get(key), option.secret)
         if problem:
