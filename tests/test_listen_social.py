@@ -108,3 +108,15 @@ posts = 5
         assert listen_once(App(workspace.path), "facebook").new == 0
         assert [event.data["id"] for event in App(workspace.path).store.heard()] == made
         assert FB_TOKEN not in log_text(workspace)
+
+
+def test_publish_listen_once_x_says_why_it_stopped_in_one_sentence_without_a_secret(x_workspace):
+    workspace, fake = x_workspace
+    workspace.write_config(extra=x_config(fake.url, 20))
+    fake.mention("@acme_es ¿y el agua?")
+    done = workspace.run("listen", "--once", "x")
+    assert done.exit_code == 0 and "read" in done.output
+    fake.queue(credits_depleted(account=X_KEYS[2]))
+    stopped = workspace.run("listen", "--once", "x")
+    assert stopped.exit_code != 0 and "no credits left" in stopped.output
+    assert all(secret not in stopped.output for secret in X_KEYS)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import click
 
-from publisher.cli.output import emit_json, say, table
+from publisher.cli.output import emit_json, table
 from publisher.cli.session import session
 from publisher.i18n import N_, _
 
