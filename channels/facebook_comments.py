@@ -7,15 +7,16 @@ Guarantees:
   in this source's cursor; a post that leaves the latest `posts` is no longer polled (the
   `feed` webhook, `channels.facebook_hook`, hears every post). A restart resumes at each
   post's cursor: nothing lost, nothing read twice. A read stops at `limit` items and the
-  next one goes on from there.
+  next one goes on from there. A cursor Graph no longer accepts (code 100) makes that post
+  be read again from its first comment; the log stores each comment once.
 - Requests, errors and secrets are the Facebook channel's (`channels.facebook`), whose
   settings this source reuses: an expired or revoked token (code 190) is `Permanent`, a
   rate limit (codes 4, 17, 32...) `Retryable` with Facebook's own regain time.
 - An item's id is Graph's comment id, the same one the webhook gives, so a comment both
   heard by the webhook and polled is stored once. Ids that are not Graph's digits (a
-  hostile answer) are left out: an id never shapes a request path, a key or a URL. Texts are cleaned by
-  `channels.heard_text`; a comment's author is only known when the token may read it
-  (`from` is left out otherwise).
+  hostile answer) are left out: an id never shapes a request path, a key or a URL. Texts
+  are cleaned by `channels.heard_text`; a comment's author is only known when the token
+  may read it (`from` is left out otherwise).
 """
 from __future__ import annotations
 
@@ -72,8 +73,10 @@ class FacebookComments(Source):
                         "limit": min(PAGE, limit - len(items))}
                 if kept[post]:
                     args["after"] = kept[post]
-                answer = page._call(lambda graph, p=post, a=args: graph.request(f"{graph.version}/{p}/comments", a),
-                                    posting=False)
+                answer = self._comments(page, post, args)
+                if answer is None:
+                    kept[post] = ""
+                    continue
                 comments = _data(answer)
                 items += [self._heard(comment, post) for comment in comments
                           if COMMENT_ID.fullmatch(str(comment.get("id") or ""))]
@@ -89,6 +92,18 @@ class FacebookComments(Source):
 
     def check(self) -> str:
         return self._graph().check()
+
+    def _comments(self, page: Any, post: str, args: dict[str, Any]) -> Any:
+        """One page of `post`'s comments; None when Graph refuses the stored cursor (code
+        100: it no longer knows it), so the post is read again from its first comment."""
+        from channels.base import Permanent
+
+        try:
+            return page._call(lambda graph: graph.request(f"{graph.version}/{post}/comments", args), posting=False)
+        except Permanent as error:
+            if "after" in args and "(code 100" in error.reason:
+                return None
+            raise
 
     def _graph(self) -> Any:
         if self._page is None:

@@ -119,3 +119,15 @@ def test_hostile_ids_never_reach_a_request_path_or_a_key(fake):
     [item], _ = build(fake).read(None)
     assert (item.id, item.text, item.answers) == ("42_7", "dentro", f"{PAGE}_42")
     assert [request.path for request in fake.requests] == [f"/v25.0/{PAGE}/posts", f"/v25.0/{PAGE}_42/comments"]
+
+
+def test_a_cursor_graph_no_longer_accepts_reads_the_post_again_from_the_start(fake):
+    post = fake.add_post("Aviso")
+    first = fake.add_comment(post, "uno")
+    _, cursor = build(fake).read(None)
+    fake.comments = [comment for comment in fake.comments if comment["id"] != first]
+    second = fake.add_comment(post, "dos")
+    items, cursor = build(fake).read(cursor)
+    assert [item.id for item in items] == [second]
+    assert [request.query.get("after") is not None for request in comment_reads(fake)] == [False, True, False]
+    assert build(fake).read(cursor)[0] == []
