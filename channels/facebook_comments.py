@@ -82,9 +82,10 @@ class FacebookComments(Source):
                           if COMMENT_ID.fullmatch(str(comment.get("id") or ""))]
                 paging = answer.get("paging") if isinstance(answer, dict) else None
                 cursors = paging.get("cursors") if isinstance(paging, dict) else None
+                before = kept[post]
                 if comments and isinstance(cursors, dict) and cursors.get("after"):
                     kept[post] = str(cursors["after"])
-                if not comments or not (isinstance(paging, dict) and paging.get("next")):
+                if not comments or kept[post] == before or not (isinstance(paging, dict) and paging.get("next")):
                     break
         items.sort(key=lambda item: (item.platform_time or "", item.id))
         return items, json.dumps({"after": {post: value for post, value in kept.items() if value}},

@@ -131,3 +131,14 @@ def test_a_cursor_graph_no_longer_accepts_reads_the_post_again_from_the_start(fa
     assert [item.id for item in items] == [second]
     assert [request.query.get("after") is not None for request in comment_reads(fake)] == [False, True, False]
     assert build(fake).read(cursor)[0] == []
+
+
+def test_a_next_link_whose_cursor_does_not_move_ends_the_read(fake):
+    from tests.fakes.server import Reply
+
+    headers = {"Content-Type": "application/json"}
+    stuck = {"data": [{"id": "bad id"}], "paging": {"cursors": {"after": "QUJD"}, "next": "https://graph/next"}}
+    fake.queue(Reply(200, {"data": [{"id": f"{PAGE}_42"}]}, headers), *[Reply(200, stuck, headers)] * 3)
+    items, cursor = build(fake).read(None)
+    assert items == [] and len(comment_reads(fake)) == 2
+    assert json.loads(cursor) == {"after": {f"{PAGE}_42": "QUJD"}}
