@@ -44,6 +44,7 @@ LARGEST_PAGE = 100
 MAX_CURSOR = 4096
 POST_ID = re.compile(r"[0-9]{1,20}")
 HANDLE = re.compile(r"[A-Za-z0-9_]{1,15}")
+TOKEN = re.compile(r"[A-Za-z0-9_-]{1,200}")
 CREDENTIALS = ("api_key", "api_secret", "access_token", "access_token_secret")
 
 
@@ -216,7 +217,8 @@ class _State:
 
     def advance(self, newest: Any, next_token: Any) -> None:
         """After a page: keep paging back within the round, or close the round at its newest post."""
-        newest = _text(newest)
+        newest = _text(newest) if POST_ID.fullmatch(str(newest or "")) else None
+        next_token = next_token if isinstance(next_token, str) and TOKEN.fullmatch(next_token) else None
         if self.top is None and newest:
             self.top = newest
         if next_token and self.since:

@@ -189,3 +189,17 @@ def test_hostile_posts_are_stored_safely_or_left_out(fake):
     assert item.extra["author_name"] == "<script>alert(1)" and item.answers is None
     assert item.platform_time == "2021-10-06T22:36:00.574Z"
     assert json.loads(cursor)["posts"] == 2
+
+
+def test_a_hostile_meta_never_becomes_the_cursor(fake):
+    from tests.fakes.server import Reply
+
+    _, cursor = build(fake).read(None)
+    since = json.loads(cursor).get("since")
+    body = {"data": [{"id": "1445880548472328192", "text": "hola"}],
+            "meta": {"result_count": 1, "newest_id": "1 OR 1=1", "next_token": "a b\r\nX-Injected: 1"}}
+    fake.queue(Reply(200, body, headers={"Content-Type": "application/json"}))
+    items, cursor = build(fake).read(json.dumps({"since": "1400000000000000000"}))
+    state = json.loads(cursor)
+    assert [item.id for item in items] == ["1445880548472328192"]
+    assert state["since"] == "1400000000000000000" and "token" not in state and since is None
