@@ -107,11 +107,14 @@ class XMentions(Source):
         state.posts += len(posts)
         state.users += len(users)
         state.user = user_id
-        state.advance(meta.get("newest_id"), meta.get("next_token"))
         names = {str(user.get("id")): user for user in users if isinstance(user, dict)}
         items = [self._heard(post, names) for post in posts
                  if isinstance(post, dict) and POST_ID.fullmatch(str(post.get("id") or ""))]
         items.sort(key=lambda item: int(item.id))
+        newest = meta.get("newest_id")
+        if not POST_ID.fullmatch(str(newest or "")) and items:
+            newest = items[-1].id
+        state.advance(newest, meta.get("next_token"))
         return items, state.dump()
 
     def spend(self, cursor: str | None) -> float:

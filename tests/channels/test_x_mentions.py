@@ -202,4 +202,4 @@ def test_a_hostile_meta_never_becomes_the_cursor(fake):
     items, cursor = build(fake).read(json.dumps({"since": "1400000000000000000"}))
     state = json.loads(cursor)
     assert [item.id for item in items] == ["1445880548472328192"]
-    assert state["since"] == "1400000000000000000" and "token" not in state and since is None
+    assert state["since"] == "1445880548472328192" and "token" not in state and since is None
