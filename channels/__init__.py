@@ -40,6 +40,8 @@ SOURCES: dict[str, str] = {
     "mastodon": "channels.mastodon_source:MastodonSource",
     "bluesky": "channels.bluesky_source:BlueskySource",
     "feed": "channels.feed:FeedSource",
+    "x": "channels.x_mentions:XMentions",
+    "facebook": "channels.facebook_comments:FacebookComments",
 }
 """Listening source types (`[listen.NAME] type = ...`), registered the same way."""
 

@@ -45,6 +45,12 @@ OPTIONS: dict[str, dict[str, Option]] = {
         "page_id": Option((str, int), required=True, help="numeric id of the Facebook Page"),
         "token": Option(str, required=True, secret=True, help="Page access token"),
         "graph_version": Option(str, default="v25.0", help="Graph API version, e.g. v25.0"),
+        "app_secret": Option(str, secret=True,
+                             help="the Facebook app's secret: the `feed` webhook at /hooks/facebook accepts only "
+                                  "requests signed with it (X-Hub-Signature-256)"),
+        "verify_token": Option(str, secret=True,
+                               help="the token typed in the app's webhook settings; /hooks/facebook answers "
+                                    "Facebook's verification challenge only when it matches"),
         **NETWORK_OPTIONS,
         "api_url": Option(str, default=GRAPH_URL, help=NETWORK_OPTIONS["api_url"].help, url=GRAPH_URL),
     },

@@ -112,7 +112,7 @@ class Console:
 
     def guarded(self, spec: RouteSpec) -> Callable[[Request], Awaitable[Response]]:
         async def endpoint(request: Request) -> Response:
-            if not await security.csrf_ok(request):
+            if spec.csrf and not await security.csrf_ok(request):
                 return security.refused(403, _("Refused: this request has no valid CSRF token (reload the page)."))
             visitor = await self.visitor(request)
             speaking(visitor.language)
@@ -150,7 +150,8 @@ def choose_language(request: Request, default: str) -> str:
 def create_app(app: Any, on_approved: Callable[[str, str], None] | None = None) -> Starlette:
     """The ASGI application of the console over an opened workspace `App` (telling the
     internal channels about new drafts and reminders is the worker's job)."""
-    from publisher.web import auth_pages, draft_pages, incident_pages, log_pages, notice_pages, people_pages, phone_pages  # noqa: F401,E501
+    from publisher.web import (auth_pages, draft_pages, hook_pages, incident_pages, log_pages,  # noqa: F401
+                               notice_pages, people_pages, phone_pages)
 
     console = Console(app, on_approved)
     routes: list[Any] = [Route(spec.path, console.guarded(spec), methods=list(spec.methods), name=spec.name)
