@@ -144,7 +144,8 @@ def test_an_unknown_model_is_one_sentence():
     ("bill paid, all sorted 👌", POSITIVE),
     ("1/10 would not recommend", NEGATIVE),
     ("10/10 the new plan", POSITIVE),
-    ("why is my bill 300€??", NEGATIVE),
+    ("xq me cobran 2 veces??", NEGATIVE),
+    ("alguien sabe si abren mañana??", NEUTRAL),
 ])
 def test_chat_spelling(classify, text, label):
     assert classify(text, None).label == label
@@ -183,6 +184,6 @@ def test_held_out_quality_of_negative():
 
 def test_blind_3_quality_of_negative():
     """Quality on 130 messages written like real traffic and never tuned on (measured
-    0.98 / 0.74; the floor leaves a margin, it is not a target to tune towards)."""
+    0.98 / 0.73; the floor leaves a margin, it is not a target to tune towards)."""
     precision, recall = _quality("blind-3")
     assert precision >= 0.90 and recall >= 0.65, (precision, recall)
