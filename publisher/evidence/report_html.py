@@ -101,7 +101,17 @@ def html_report(data: dict[str, Any]) -> str:
         local=lambda value: for_people(value, zone),
         platform_time=lambda value: _platform_time(value, zone),
         after=lambda at: _after(data, at),
-        approved_cell=lambda draft: _approved_cell(draft, data), practice=practice_line(data))
+        approved_cell=lambda draft: _approved_cell(draft, data), practice=practice_line(data),
+        listening=_listening(data))
+
+
+def _listening(data: dict[str, Any]) -> Markup | str:
+    """The listening section (`report_listening`), when the report carries one."""
+    if not data.get("listening"):
+        return ""
+    from publisher.evidence.report_listening import listening_html
+
+    return Markup(listening_html(data, data["listening"]))
 
 
 def _approved_cell(draft: dict[str, Any], data: dict[str, Any]) -> str:

@@ -78,4 +78,14 @@ def markdown_report(data: dict[str, Any]) -> str:
         case_title=_(data["case_title"]), extra_sections=extra_sections(data), state_word=state_word,
         receipt_words=receipt_words, statement_words=statement_words, draft_warnings=draft_warnings, verified_what=verified_what,
         verdict_word=verdict_word, local=lambda value: local_time(data, value), after=lambda at: _hours_after(data, at),
-        approval_words=lambda approval: approval_words(approval, data), practice=practice_line(data))
+        approval_words=lambda approval: approval_words(approval, data), practice=practice_line(data),
+        listening=_listening(data))
+
+
+def _listening(data: dict[str, Any]) -> str:
+    """The listening section (`report_listening`), when the report carries one."""
+    if not data.get("listening"):
+        return ""
+    from publisher.evidence.report_listening import listening_markdown
+
+    return listening_markdown(data, data["listening"], _md)
