@@ -118,11 +118,11 @@ def item(app: App, key_or_seq: str) -> Item:
 
 
 def inbox(app: App, *, incident: str | None = None, negative: bool = False, unanswered: bool = False,
-          limit: int | None = 50) -> list[Item]:
-    """The newest items first (at most `limit`; None: all), filtered: belonging to
-    `incident`, negative (by their sentiment), not yet answered, handled or ignored."""
+          limit: int | None = 50, before: int | None = None) -> list[Item]:
+    """The newest items first (at most `limit`; None: all), heard before row `before`
+    when given (the next page), filtered: belonging to `incident`, negative (by their
+    sentiment), not yet answered, handled or ignored."""
     shown: list[Item] = []
-    before: int | None = None
     attached = _attached_to(app, incident) if incident else []
     while limit is None or len(shown) < limit:
         page = app.store.heard(before_seq=before, limit=PAGE, newest_first=True,
