@@ -101,7 +101,7 @@ def item(app: App, key_or_seq: str) -> Item:
     """One item by its key (`platform:id`) or its row number (`#12` or `12`)."""
     wanted = key_or_seq.strip().lstrip("#")
     found: list[Event] = []
-    if wanted.isdigit():
+    if wanted.isdigit() and len(wanted) < 19:
         rows = app.store.backend.rows_at([int(wanted)])
         if int(wanted) in rows:
             from publisher.log.store import read_event

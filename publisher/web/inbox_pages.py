@@ -57,16 +57,11 @@ async def incident_inbox_page(request: Request, visitor: Visitor) -> Response:
 
 
 def _one(app, key: str):
-    from publisher.errors import BadInput
-    from publisher.i18n import _
     from publisher.incident.authority import people
     from publisher.incident.inbox import item
     from publisher.incident.inbox_thread import replies, threads
     from publisher.incident.incidents import list_incidents
 
-    if key.lstrip("#").isdigit() and len(key) > 18:
-        raise BadInput(_("no heard item {item!r}; `publish inbox` lists them (the number after # or the key).")
-                       .format(item=key))
     found = item(app, key)
     incidents = [incident.id for incident in list_incidents(app) if incident.state == "open"]
     return found, threads(app, [found]).get(found.key), replies(app, found.key), people(app), incidents

@@ -75,6 +75,8 @@ def test_the_inbox_lists_items_with_author_time_thread_and_state_escaped(workspa
     mine = marta.get(f"/incidents/{incident}/inbox").text
     assert "pepe@social.example" in mine and "mastodon:hostile-1" not in mine
     assert marta.get("/incidents/nope/inbox").status_code == 400
+    spanish = marta.get(f"{item}?lang=es").text
+    assert "Bandeja de entrada" in spanish and "Hora en la plataforma" in spanish and "Redactar un borrador" in spanish
 
 
 def test_an_operator_works_an_item_and_replies_through_the_same_functions_as_the_cli(workspace, mastodon,
@@ -129,6 +131,7 @@ def test_bad_input_is_a_400_with_one_sentence_a_viewer_sees_no_actions_and_forge
         assert answer.status_code == 400, (path, answer.text)
         assert words in html.unescape(answer.text) and "Traceback" not in answer.text
     assert marta.get("/inbox/99999999999999999999999").status_code == 400
+    assert _form(console, marta, "/inbox/99999999999999999999999/ignore", item, reason="x").status_code == 400
     assert marta.get("/inbox/mastodon:nope").status_code == 400
     forged = marta.post(f"{item}/ignore", data={"csrf": "0" * 64, "reason": "forged"})
     assert forged.status_code == 403
@@ -151,3 +154,22 @@ def test_the_inbox_pages_keeping_its_filters(workspace, mastodon, monkeypatch):
     assert "unanswered=1" in html.unescape(older)
     second = marta.get("/inbox" + html.unescape(older)).text
     assert second.count('class="card item-') == 12 and "user9<" in second and "user59" not in second
+
+
+def test_an_item_whose_key_holds_slashes_and_a_query_has_its_own_page(workspace, mastodon, monkeypatch):
+    monkeypatch.setenv("MASTODON_TOKEN", TOKEN)
+    console, incident, _item = _console(workspace, mastodon)
+    key = "feed:https://blog.example/2026/12/acme-caido?utm=x#comments"
+    App(workspace.path).store.append_heard("prensa", [(incident, {
+        **_heard("x", "Acme sigue caído", "Blog de Ana"), "key": key, "platform": "feed", "id": key[5:],
+        "source": "prensa"})])
+    marta = console.login("marta")
+    path = "/inbox/feed:https:%2F%2Fblog.example%2F2026%2F12%2Facme-caido%3Futm%3Dx%23comments"
+    listing = marta.get("/inbox").text
+    assert f'href="{path}"' in listing, re.findall(r'href="/inbox/feed[^"]*"', listing)
+    page = marta.get(path)
+    assert page.status_code == 200 and "Acme sigue caído" in page.text
+    handled = _form(console, marta, f"{path}/handle", path, note="called the blog's author")
+    assert handled.status_code == 303 and handled.headers["location"] == path
+    assert "handled: called the blog&#39;s author" in marta.get(path).text
+    assert marta.get(f"{path}/handle").status_code == 400
