@@ -104,14 +104,24 @@ for _action in ("assign", "handle", "ignore", "attach", "detach"):
 
 
 def _reply(app, key: str, template: str, variables: str, author: str) -> str:
-    from publisher.drafting.drafts import save_draft
+    """Render, store and link the reply (as `publish reply`); one its case lets the
+    community manager send alone (`reply_approvals = 0`) is sent at once, in the
+    background (a live worker takes it), unless a freeze holds it: then it waits."""
+    from publisher.delivery.resume import in_background, resume
+    from publisher.drafting.drafts import load_draft, save_draft
     from publisher.drafting.rendering import parse_vars
     from publisher.drafting.replies import link_reply, render_reply
+    from publisher.errors import Refused
 
     lines = tuple(line.strip() for line in variables.splitlines() if line.strip())
     draft, found = render_reply(app, key, template=template or "reply", author=author, variables=parse_vars(lines))
-    record, _new = save_draft(app, draft)
+    record, new = save_draft(app, draft)
     link_reply(app, record, found)
+    if new and load_draft(app, draft.id).approved:
+        try:
+            resume(app, draft.id, author, run=in_background)
+        except Refused:
+            pass
     return draft.id
 
 

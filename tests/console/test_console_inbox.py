@@ -173,3 +173,26 @@ def test_an_item_whose_key_holds_slashes_and_a_query_has_its_own_page(workspace,
     assert handled.status_code == 303 and handled.headers["location"] == path
     assert "handled: called the blog&#39;s author" in marta.get(path).text
     assert marta.get(f"{path}/handle").status_code == 400
+
+
+def test_a_case_that_lets_the_community_manager_answer_alone_sends_the_reply_from_the_console(workspace, mastodon,
+                                                                                            monkeypatch):
+    import time
+
+    monkeypatch.setenv("MASTODON_TOKEN", TOKEN)
+    console, _incident, item = _console(workspace, mastodon)
+    config = workspace.path / "config" / "publisher.toml"
+    config.write_text(config.read_text() + "\n[cases.1]\nreply_approvals = 0\n")
+    console = HttpConsole(workspace)
+    marta = console.login("marta")
+    done = _form(console, marta, f"{item}/reply", item, variables="solved=we refunded the double charge")
+    assert done.status_code == 303, done.text
+    complaint = item.rsplit(":", 1)[1]
+    for _attempt in range(200):
+        if json.loads(workspace.run("inbox", "--json").output)[-1]["state"] == "answered":
+            break
+        time.sleep(0.05)
+    posted = [status for status in mastodon.statuses.values() if status["in_reply_to_id"] == complaint]
+    assert len(posted) == 1 and "refunded the double charge" in posted[0]["content"]
+    assert "<dd>answered · " in marta.get(item).text
+    assert workspace.run("log", "verify").exit_code == 0
