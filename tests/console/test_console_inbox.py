@@ -196,3 +196,18 @@ def test_a_case_that_lets_the_community_manager_answer_alone_sends_the_reply_fro
     assert len(posted) == 1 and "refunded the double charge" in posted[0]["content"]
     assert "<dd>answered · " in marta.get(item).text
     assert workspace.run("log", "verify").exit_code == 0
+
+
+def test_during_a_freeze_a_reply_sent_alone_waits(workspace, mastodon, monkeypatch):
+    monkeypatch.setenv("MASTODON_TOKEN", TOKEN)
+    console, _incident, item = _console(workspace, mastodon)
+    config = workspace.path / "config" / "publisher.toml"
+    config.write_text(config.read_text() + "\n[cases.1]\nreply_approvals = 0\n")
+    console = HttpConsole(workspace)
+    assert workspace.run("freeze", "--reason", "tracing a leak", user="luis").exit_code == 0
+    marta = console.login("marta")
+    done = _form(console, marta, f"{item}/reply", item, variables="solved=we refunded the double charge")
+    assert done.status_code == 303, done.text
+    assert [status for status in mastodon.statuses.values() if status["in_reply_to_id"]] == []
+    assert "<dd>new</dd>" in marta.get(item).text
+    assert not console.app.store.events(kind="delivery.delivered")
