@@ -125,7 +125,8 @@ def inbox(app: App, *, incident: str | None = None, negative: bool = False, unan
     shown: list[Item] = []
     attached = _attached_to(app, incident) if incident else []
     while limit is None or len(shown) < limit:
-        page = app.store.heard(before_seq=before, limit=PAGE, newest_first=True,
+        size = PAGE if limit is None or negative or unanswered or incident else min(PAGE, limit - len(shown))
+        page = app.store.heard(before_seq=before, limit=size, newest_first=True,
                                incident=incident if incident and not attached else None)
         if not page:
             break
@@ -139,7 +140,7 @@ def inbox(app: App, *, incident: str | None = None, negative: bool = False, unan
             shown.append(found)
             if limit is not None and len(shown) >= limit:
                 break
-        if len(page) < PAGE:
+        if len(page) < size:
             break
         before = page[-1].seq
     return shown
