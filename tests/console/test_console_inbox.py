@@ -195,6 +195,11 @@ def test_a_case_that_lets_the_community_manager_answer_alone_sends_the_reply_fro
     posted = [status for status in mastodon.statuses.values() if status["in_reply_to_id"] == complaint]
     assert len(posted) == 1 and "refunded the double charge" in posted[0]["content"]
     assert "<dd>answered · " in marta.get(item).text
+    draft = done.headers["location"].rsplit("/", 1)[1]
+    App(workspace.path).store.append_heard("menciones", [
+        (None, _heard("thanks-1", "gracias, ya funciona", "pepe@social.example", answers=posted[0]["id"]))])
+    thanks = marta.get("/inbox/mastodon:thanks-1").text
+    assert f'answers our statement <a href="/drafts/{draft}"><code>{draft}</code></a> (mastodon)' in thanks
     assert workspace.run("log", "verify").exit_code == 0
 
 
