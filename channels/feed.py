@@ -13,8 +13,8 @@ Guarantees:
   author, its link (http or https only), and its own published (else updated) time in
   UTC. A date feedparser cannot read is kept as written in `extra["date"]` and the item
   has no platform time; it is never guessed.
-- The cursor remembers, per feed, its validators and a digest of each entry of its last
-  document, so the next read returns only entries not seen before (oldest first), and a
+- The cursor remembers, per feed (named by a digest of its URL, so a secret in a URL
+  never reaches the log), its validators and a digest of each entry of its last document, so the next read returns only entries not seen before (oldest first), and a
   feed that does not change costs a 304. The log dedups besides (`Store.append_heard`).
 """
 from __future__ import annotations
@@ -51,7 +51,8 @@ class FeedSource(Source):
         state = _load(cursor)
         found: list[tuple[str, Heard]] = []
         for url in self.settings["urls"]:
-            previous = state.get(url, {})
+            slot = _digest(url)
+            previous = state.get(slot, {})
             fetched = self._fetch(url, previous)
             if fetched is None:
                 continue
@@ -64,7 +65,7 @@ class FeedSource(Source):
                 digests.append(digest)
                 if digest not in seen:
                     found.append((item.platform_time or "", item))
-            state[url] = {**validators, "seen": digests[:SEEN_KEPT]}
+            state[slot] = {**validators, "seen": digests[:SEEN_KEPT]}
         found.sort(key=lambda pair: pair[0])
         return [item for _time, item in found[:limit]], json.dumps(state, sort_keys=True, separators=(",", ":"))
 

@@ -97,8 +97,6 @@ def render_command(*, case: int, template: str, incident_id: str | None, languag
 
     heard = item_reference(app, reply_to)
     if heard is not None:
-        from publisher.cli.reply_cmds import reply_flow
-
         reply_flow(heard.key, template=template, variables=parsed, language=language, dry_run=dry_run,
                    as_json=as_json, allow_language=allow_language, case=case)
         return
@@ -107,6 +105,22 @@ def render_command(*, case: int, template: str, incident_id: str | None, languag
                          channel_names=channel_names, reply_to=reply_to, allow_language=allow_language)
     warn(rendering_cautions(incident), as_json)
     store_and_show(app, draft, dry_run, as_json)
+
+
+def reply_flow(key: str, *, template: str, variables: dict[str, Any], language: str | None, dry_run: bool,
+               as_json: bool, allow_language: bool, case: int | None = None) -> None:
+    """Render, store and show the reply to one item (`--reply-to ITEM` on the main command too)."""
+    from publisher.drafting.replies import link_reply, render_reply
+    from publisher.errors import BadInput
+    from publisher.workspace.app import current_user
+
+    app = session().app
+    draft, found = render_reply(app, key, template=template, author=current_user(), variables=variables,
+                                language=language, allow_language=allow_language)
+    if case is not None and draft.case != case:
+        raise BadInput(_("item {item} belongs to incident {incident} (case {actual}), not case {case}.").format(
+            item=f"#{found.seq}", incident=draft.incident, actual=draft.case, case=case))
+    store_and_show(app, draft, dry_run, as_json, link=lambda record: link_reply(app, record, found))
 
 
 def store_and_show(app: Any, draft: Any, dry_run: bool, as_json: bool,

@@ -53,6 +53,7 @@ def inbox(ctx: click.Context, incident: str | None, negative: bool, unanswered: 
 
 
 def _state(item: Any) -> str:
+    """The item's state in words."""
     if item.state == "assigned":
         return _("assigned to {name}").format(name=item.assignee)
     return {"new": _("new"), "answered": _("answered"), "handled": _("handled"),
@@ -133,6 +134,37 @@ def inbox_ignore(key: str, reason: str, as_user: str | None, as_json: bool) -> N
 
     item = close(session().app, key, "item.ignored", reason, current_user(as_user))
     _done(item, as_json, _("Item #{seq} is ignored.").format(seq=item.seq))
+
+
+@inbox.command("show")
+@click.argument("key", metavar="ITEM")
+@click.option("--json", "as_json", is_flag=True, help=N_("Print JSON."))
+def inbox_show(key: str, as_json: bool) -> None:
+    """One item in full: its text, where and when it was said, and what was done about it."""
+    from publisher.incident.inbox import history, item
+
+    app = session().app
+    found = item(app, key)
+    events = history(app, found.key)
+    if as_json:
+        emit_json({**found.as_dict(), "history": [event.as_dict() for event in events]})
+        return
+    say(_("Item #{seq} ({key}) on {platform}, by {author}, at {time}; heard by {source} at {read}.").format(
+        seq=found.seq, key=safe_line(found.key, 200), platform=found.platform,
+        author=safe_line(found.author, 60) or "-",
+        time=when(found.platform_time) if found.platform_time else _("an unknown time"), source=found.source,
+        read=when(found.read_at)))
+    if found.url:
+        say(safe_line(found.url, 500))
+    say(_("Incident: {incident}; state: {state}.").format(incident=found.incident or "-", state=_state(item=found)))
+    say("")
+    for line in found.text.split("\n"):
+        say("  " + safe_line(line, 2000))
+    say("")
+    for event in events:
+        shown = " ".join(f"{name}={safe_line(str(value), 80)}" for name, value in event.data.items()
+                         if name in ("to", "note", "reason", "draft", "post", "approvals") and value is not None)
+        say(f"#{event.seq:<6} {when(event.ts)}  {event.kind:<14} {event.actor or '-'}  {shown}".rstrip())
 
 
 COMMANDS = [inbox]

@@ -1,12 +1,9 @@
 """`publish reply ITEM`: answer one heard item on its platform, approved like any statement."""
 from __future__ import annotations
 
-from typing import Any
-
 import click
 
-from publisher.cli.session import session
-from publisher.i18n import N_, _
+from publisher.i18n import N_
 
 
 @click.command("reply")
@@ -21,27 +18,11 @@ from publisher.i18n import N_, _
 def reply(key: str, template: str, variables: tuple[str, ...], lang: str | None, allow_language: bool,
           dry_run: bool, as_json: bool) -> None:
     """Answer ITEM (#N or platform:id) where it was said: a draft of kind reply, approved like any statement."""
+    from publisher.cli.draft_view import reply_flow
     from publisher.drafting.rendering import parse_vars
 
     reply_flow(key, template=template, variables=parse_vars(variables), language=lang, dry_run=dry_run,
                as_json=as_json, allow_language=allow_language)
-
-
-def reply_flow(key: str, *, template: str, variables: dict[str, Any], language: str | None, dry_run: bool,
-               as_json: bool, allow_language: bool, case: int | None = None) -> None:
-    """Render, store and show the reply to one item (`--reply-to ITEM` on the main command too)."""
-    from publisher.cli.draft_view import store_and_show
-    from publisher.drafting.replies import link_reply, render_reply
-    from publisher.errors import BadInput
-    from publisher.workspace.app import current_user
-
-    app = session().app
-    draft, found = render_reply(app, key, template=template, author=current_user(), variables=variables,
-                                language=language, allow_language=allow_language)
-    if case is not None and draft.case != case:
-        raise BadInput(_("item {item} belongs to incident {incident} (case {actual}), not case {case}.").format(
-            item=f"#{found.seq}", incident=draft.incident, actual=draft.case, case=case))
-    store_and_show(app, draft, dry_run, as_json, link=lambda record: link_reply(app, record, found))
 
 
 COMMANDS = [reply]

@@ -279,8 +279,6 @@ def draft_record(app: App, counted: list[Event], unverified: list[tuple[Event, s
     """The draft told by `counted`, its events whose signatures were already checked
     (the first one its `draft.rendered`), and `unverified`, its signed actions that do
     not count (with why); no signature is checked again here."""
-    from publisher.drafting.replies import reply_quorum
-
     required = reply_quorum(counted, roster.cabinet(app).required_at(counted[0].seq))
     if is_internal_brief(_draft_from(counted[0].data)):
         required = 0
@@ -288,6 +286,18 @@ def draft_record(app: App, counted: list[Event], unverified: list[tuple[Event, s
     record.signed_only = app.config.signing == "ssh"
     record.unverified = unverified
     return record
+
+
+def reply_quorum(events: list[Event], required: int) -> int:
+    """The approvals a draft needs, given its events: fewer only for a `reply` draft whose
+    `item.reply` recorded the case's `reply_approvals`."""
+    rendered = events[0]
+    if rendered.data.get("template") != "reply":
+        return required
+    for event in events:
+        if event.kind == "item.reply" and isinstance(event.data.get("approvals"), int):
+            return min(required, max(0, event.data["approvals"]))
+    return required
 
 
 def list_drafts(app: App, incident: str | None = None) -> list[DraftRecord]:

@@ -9,7 +9,7 @@ Guarantees:
   written right after the draft, so the draft's own events name the item it answers.
 - A case may let the community manager answer alone (`[cases.N] reply_approvals`): the
   number in force is recorded in that `item.reply` event ("approvals", "because"), and
-  only that record lowers the draft's quorum (`reply_quorum`), for `reply` drafts only.
+  only that record lowers the draft's quorum (`drafts.reply_quorum`), for `reply` drafts only.
 - When the reply is delivered, the engine records `item.answered` (the item's key, the
   draft, the channel, the post's id and URL): the item's state becomes answered.
 """
@@ -23,7 +23,6 @@ from publisher.i18n import _
 if TYPE_CHECKING:
     from publisher.drafting.drafts import Draft, DraftRecord
     from publisher.incident.inbox import Item
-    from publisher.log.store import Event
     from publisher.workspace.app import App
 
 
@@ -85,18 +84,6 @@ def link_reply(app: App, record: DraftRecord, found: Item) -> None:
         data["approvals"] = int(configured)
         data["because"] = f"[cases.{draft.case}] reply_approvals = {int(configured)}"
     app.store.append("item.reply", actor=draft.author, incident=draft.incident, draft=draft.id, data=data)
-
-
-def reply_quorum(events: list[Event], required: int) -> int:
-    """The approvals a draft needs, given its events: fewer only for a `reply` draft whose
-    `item.reply` recorded the case's `reply_approvals`."""
-    rendered = events[0]
-    if rendered.data.get("template") != "reply":
-        return required
-    for event in events:
-        if event.kind == "item.reply" and isinstance(event.data.get("approvals"), int):
-            return min(required, max(0, event.data["approvals"]))
-    return required
 
 
 def record_answered(app: App, draft: Any, channel: str, receipt: dict[str, Any]) -> None:

@@ -15,7 +15,7 @@ Guarantees:
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Iterator
 
 from publisher.errors import BadInput
 from publisher.i18n import _
@@ -59,6 +59,11 @@ class Item:
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+def history(app: App, key: str) -> list[Event]:
+    """Every event about one item, oldest first (heard, attached, assigned, replied, answered...)."""
+    return app.store.item_events([key])
 
 
 def from_heard(event: Event) -> Item:
@@ -121,15 +126,12 @@ def inbox(app: App, *, incident: str | None = None, negative: bool = False, unan
           limit: int | None = 50, before: int | None = None) -> list[Item]:
     """The newest items first (at most `limit`; None: all), heard before row `before`
     when given (the next page), filtered: belonging to `incident`, negative (by their
-    sentiment), not yet answered, handled or ignored."""
+    sentiment), not yet answered, handled or ignored. Read a page at a time, newest
+    first: an incident's items through the incident index (those it claimed when heard,
+    and those attached to it since); with no filter, only the rows the answer shows."""
     shown: list[Item] = []
-    attached = _attached_to(app, incident) if incident else []
-    while limit is None or len(shown) < limit:
-        size = PAGE if limit is None or negative or unanswered or incident else min(PAGE, limit - len(shown))
-        page = app.store.heard(before_seq=before, limit=size, newest_first=True,
-                               incident=incident if incident and not attached else None)
-        if not page:
-            break
+    size = PAGE if limit is None or negative or unanswered else min(PAGE, limit)
+    for page in _pages(app, incident, before, size):
         for found in folded(app, page):
             if incident is not None and found.incident != incident:
                 continue
@@ -139,15 +141,28 @@ def inbox(app: App, *, incident: str | None = None, negative: bool = False, unan
                 continue
             shown.append(found)
             if limit is not None and len(shown) >= limit:
-                break
-        if len(page) < size:
-            break
-        before = page[-1].seq
+                return shown
     return shown
 
 
-def _attached_to(app: App, incident: str) -> list[Event]:
-    return app.store.events(kind="item.attached", incident=incident)
+def _pages(app: App, incident: str | None, before: int | None = None,
+           size: int = PAGE) -> Iterator[list[Event]]:
+    """`item.heard` events older than row `before` (None: all), newest first, `size` at a time."""
+    attached: list[Event] = []
+    if incident is not None:
+        keys = sorted({str(event.data.get("key")) for event in app.store.events(kind="item.attached",
+                                                                                   incident=incident)})
+        attached = sorted(app.store.heard(keys=keys), key=lambda event: -event.seq) if keys else []
+    while True:
+        page = app.store.heard(incident=incident, before_seq=before, limit=size, newest_first=True)
+        floor = page[-1].seq if len(page) == size else 0
+        extra = [event for event in attached if event.seq > floor and (before is None or event.seq < before)]
+        merged = {event.seq: event for event in page + extra}
+        if merged:
+            yield [merged[seq] for seq in sorted(merged, reverse=True)]
+        if len(page) < size:
+            return
+        before = floor
 
 
 def attach(app: App, key: str, incident_id: str, actor: str) -> Item:

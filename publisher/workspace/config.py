@@ -88,8 +88,6 @@ CASE_OPTIONS: dict[str, Option] = {
     "freeze_on_open": Option(bool),
     "reply_approvals": Option(int, bounds=(0, 10), help="approvals a reply to one heard item needs (0: the "
                                                         "community manager answers alone)"),
-    "answer_within": Option((int, float), bounds=(1, 24 * 60), help="minutes within which a negative item is "
-                                                                    "answered"),
 }
 
 LISTEN_OPTIONS: dict[str, Option] = {

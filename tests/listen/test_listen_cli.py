@@ -46,6 +46,7 @@ def _inbox(workspace, *args: str) -> list[dict]:
     return json.loads(result.output)
 
 
+@pytest.mark.both_stores
 def test_heard_items_are_claimed_by_rules_and_worked_in_the_inbox(workspace, site):
     _configure(workspace, site)
     incident = workspace.open_incident(case=3, listen="Acme")
@@ -86,6 +87,11 @@ def test_heard_items_are_claimed_by_rules_and_worked_in_the_inbox(workspace, sit
 
     shown = workspace.run("inbox").output
     assert "Pepe" in shown and "script" not in shown
+    full = workspace.run("inbox", "show", complaint)
+    assert full.exit_code == 0 and "@acme_soporte nadie me contesta" in full.output
+    assert "item.assigned" in full.output and "to=luis" in full.output
+    history = json.loads(workspace.run("inbox", "show", complaint, "--json").output)["history"]
+    assert [event["kind"] for event in history] == ["item.heard", "item.assigned"]
     kinds = [kind for _seq, kind in workspace.events()]
     assert kinds.count("item.heard") == 3 and "item.attached" in kinds and "item.detached" in kinds
     assert workspace.run("log", "verify").exit_code == 0
@@ -122,3 +128,26 @@ def test_bad_input_is_one_sentence_and_exit_2(workspace, site):
         result = workspace.run("inbox")
         assert result.exit_code == 2 and words in result.output, (section, result.output)
         assert len(result.output.strip().splitlines()) == 1
+
+
+def test_a_secret_in_a_feed_address_never_reaches_the_log_or_the_output(workspace, site):
+    canary = "feedtoken-canary-4417"
+    site.put("/private.rss", rss(NEWS))
+    workspace.write_config(extra=f"""
+[listen.privado]
+type = "feed"
+urls = ["{site.url}/private.rss?token=${{FEED_TOKEN}}"]
+""")
+    env = {"FEED_TOKEN": canary}
+    first = workspace.run("listen", "--once", "--json", env=env)
+    assert first.exit_code == 0 and json.loads(first.output)[0]["new"] == 2, first.output
+    again = workspace.run("listen", "--once", "--json", env=env)
+    assert json.loads(again.output)[0]["new"] == 0
+    assert site.requests[-1].header("If-None-Match"), "the cursor resumes although the URL holds a secret"
+    shown = workspace.run("inbox", "--json", env=env).output + workspace.run("log", "--json", env=env).output
+    assert canary not in shown and canary not in first.output
+    db = workspace.db()
+    try:
+        assert not db.execute("SELECT count(*) FROM events WHERE body LIKE ?", (f"%{canary}%",)).fetchone()[0]
+    finally:
+        db.close()

@@ -61,6 +61,15 @@ def test_a_reply_is_approved_then_answers_the_post_and_marks_the_item(workspace,
     assert item["state"] == "answered" and item["answered_by"] == draft
     kinds = [kind for _seq, kind in workspace.events()]
     assert kinds.index("item.reply") < kinds.index("delivery.delivered") < kinds.index("item.answered")
+
+    from channels.sources import Heard
+    from publisher.delivery.listening import record
+
+    ours = posted[0]["id"]
+    record(App(workspace.path), "menciones", [Heard("mastodon", "990001", "gracias, ya funciona", "pepe",
+                                                    answers=ours)], None)
+    thanks = _item(workspace)
+    assert (thanks["incident"], thanks["rule"]) == (incident, f"reply:{ours}")
     assert TOKEN not in workspace.run("log", "--json").output
     assert workspace.run("log", "verify").exit_code == 0
 
