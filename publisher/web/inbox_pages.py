@@ -58,20 +58,23 @@ async def incident_inbox_page(request: Request, visitor: Visitor) -> Response:
 
 def _one(app, key: str):
     from publisher.incident.authority import people
-    from publisher.incident.inbox import item
+    from publisher.incident.inbox import history, item
     from publisher.incident.inbox_thread import replies, threads
     from publisher.incident.incidents import list_incidents
 
     found = item(app, key)
     incidents = [incident.id for incident in list_incidents(app) if incident.state == "open"]
-    return found, threads(app, [found]).get(found.key), replies(app, found.key), people(app), incidents
+    return (found, threads(app, [found]).get(found.key), replies(app, found.key), people(app), incidents,
+            history(app, found.key))
 
 
 @route("/inbox/{key:path}", "view")
 async def item_page(request: Request, visitor: Visitor) -> Response:
-    found, thread, drafts, names, incidents = await call(_one, visitor.console.app, request.path_params["key"])
+    """One item, as `publish inbox show` (its history too), with the actions of the visitor's role."""
+    found, thread, drafts, names, incidents, events = await call(_one, visitor.console.app,
+                                                                 request.path_params["key"])
     return visitor.console.page(request, visitor, "inbox_item.html", item=found, thread=thread, drafts=drafts,
-                                people=names, incidents=incidents, item_path=item_path)
+                                people=names, incidents=incidents, history=events, item_path=item_path)
 
 
 def _act(action: str):

@@ -96,6 +96,11 @@ def test_an_operator_works_an_item_and_replies_through_the_same_functions_as_the
     assert _form(console, marta, f"{hostile}/ignore", hostile, reason="spam <b>bot</b>").status_code == 303
     ignored = marta.get(hostile).text
     assert "ignored: spam &lt;b&gt;bot&lt;/b&gt;" in ignored
+    history = ignored.split("<h2>History</h2>")[1].split("</ol>")[0]
+    assert [kind for kind in re.findall(r"<strong>(item\.\w+)</strong>", history)] == [
+        "item.heard", "item.attached", "item.detached", "item.ignored"]
+    assert "spam &lt;b&gt;bot&lt;/b&gt;" in history and "Historial" in marta.get(f"{hostile}?lang=es").text
+    assert marta.get("/inbox?lang=en").status_code == 200
     done = _form(console, marta, f"{item}/reply", item, template="reply", variables="contact=ayuda@acme.example")
     assert done.status_code == 303 and done.headers["location"].startswith("/drafts/")
     draft = done.headers["location"].rsplit("/", 1)[1]
