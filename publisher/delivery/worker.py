@@ -23,6 +23,11 @@ Guarantees:
   refused, or dated wrong) says so in its heartbeat, is not counted as live (so
   `approve` does not leave a draft to it), submits nothing and does no job it is given
   (the work stays due in the log for another worker) until its clock is right again.
+- Each site channel's configured `path` is rebuilt from the log on this machine
+  (`publisher.delivery.site_build`) whenever the log's head moved (at most every
+  `SITE_GAP` seconds), so every machine of a cabinet keeps the same statements page
+  whichever machine sent; this runs in the worker itself, never as a job another
+  machine's worker could take.
 - With the embedded SQLite log one worker holds the workspace (`Store.worker_slot`); a
   second is refused. On PostgreSQL any number run, on any number of machines.
 """
@@ -53,6 +58,7 @@ if TYPE_CHECKING:
 POLL = 0.2
 SWEEP_GAP = 0.5
 SWEEP = 15.0
+SITE_GAP = 1.0
 BEAT = 5.0
 PERIODIC = 30.0
 LIVE_WITHIN = 60.0
@@ -169,7 +175,8 @@ class Worker:
         self.periodic = (WITNESS, SILENT, *periodic)
         self.name = worker_name()
         self._head: tuple[int, str] | None = None
-        self._swept = self._beat_at = self._periodic_at = 0.0
+        self._swept = self._beat_at = self._periodic_at = self._site_at = 0.0
+        self._site_head: tuple[int, str] | None = None
         self.engine: Engine | None = None
         self.clock_off: float | None = None
 
@@ -189,6 +196,7 @@ class Worker:
                 if once:
                     self._round(force=True)
                     self._drain()
+                    self._guarded("site", self._sites)
                 else:
                     while not self.stopping.wait(POLL):
                         self._round()
@@ -209,6 +217,8 @@ class Worker:
         if force or moved or now - self._swept >= SWEEP:
             self._head, self._swept = head, now
             self._guarded("sweep", self._sweep)
+        if head != self._site_head and now - self._site_at >= SITE_GAP:
+            self._guarded("site", self._sites)
         if force or now - self._periodic_at >= PERIODIC:
             self._periodic_at = now
             for task in self.periodic:
@@ -218,6 +228,12 @@ class Worker:
         assert self.engine is not None
         for draft, channel in due_deliveries(self.app):
             self.engine.submit(DELIVER, draft=draft, channel=channel)
+
+    def _sites(self) -> None:
+        from publisher.delivery.site_build import keep_sites_current
+
+        self._site_at, self._site_head = time.monotonic(), self.app.store.head()
+        keep_sites_current(self.app)
 
     def _drain(self) -> None:
         """`--once`: run every job submitted until none is left."""
