@@ -184,6 +184,9 @@ class Worker:
         self.stopping.set()
 
     def run(self, once: bool = False, ready: Callable[[], Any] = lambda: None) -> None:
+        from publisher.delivery.durability import refuse_unsafe_commit
+
+        refuse_unsafe_commit(self.app)
         with self.app.store.worker_slot() as held:
             if not held:
                 raise Refused(_("a worker already runs for this workspace (the embedded log takes one); "
