@@ -54,8 +54,7 @@ def copy(to: str) -> None:
     copied = copy_store(session().app, to)
     say(_("Copied {rows} events to {target}; the copy verifies, head {head}.").format(
         rows=copied.rows, target=copied.target, head=copied.head))
-    say(_("Point every machine at it: [store] url = \"{target}\" in config/publisher.toml.").format(
-        target=copied.target))
+    say(_("Point every machine at it: in config/publisher.toml, [store] {line}").format(line=copied.config_line))
 
 
 COMMANDS = [store]
