@@ -32,7 +32,9 @@ def info(as_json: bool) -> None:
     durable = details.get("durable")
     if durable:
         say(_("Durability: fsync {fsync}, synchronous_commit {synchronous_commit}").format(**durable))
-        if durable["fsync"] == "off" or durable["synchronous_commit"] in ("off", "local"):
+        from publisher.delivery.durability import is_unsafe
+
+        if is_unsafe(durable):
             from publisher.cli.output import warn
 
             warn([_("the PostgreSQL server does not keep every commit durable (fsync {fsync}, synchronous_commit "

@@ -39,7 +39,9 @@ def settings(app: App) -> dict[str, str] | None:
 
 
 def is_unsafe(durable: dict[str, Any] | None) -> bool:
-    return bool(durable) and (durable["fsync"] == "off" or durable["synchronous_commit"] in ("off", "local"))
+    if not durable:
+        return False
+    return durable["fsync"] == "off" or durable["synchronous_commit"] in ("off", "local")
 
 
 def refuse_unsafe_commit(app: App) -> None:

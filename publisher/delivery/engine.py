@@ -357,8 +357,8 @@ class _ChannelRun:
             receipt = error.receipt or Receipt(id=f"duplicate:{message.idempotency_key}")
             try:
                 _record_delivered(app, draft, channel, self.attempt, receipt, duplicate=True)
-            except PublishError as failure:
-                raise NotRecorded(str(failure)) from None
+            except PublishError as unrecorded:
+                raise NotRecorded(str(unrecorded)) from None
             return receipt
         except DeliveryError as error:
             self.sent_parts = _merge_parts(self.sent_parts, error.sent_parts)
