@@ -12,15 +12,27 @@ import pytest
 
 @pytest.fixture
 def full_disk(monkeypatch):
-    """While on: every new SQLite connection may not grow its database by a single page."""
+    """While on: every new SQLite connection may not grow its database by a single page;
+    `fill()` does the same to the connections already open."""
     real = sqlite3.connect
-    state = {"on": False}
+    opened: list[sqlite3.Connection] = []
+
+    def limit(db: sqlite3.Connection) -> None:
+        pages = db.execute("PRAGMA page_count").fetchone()[0]
+        db.execute(f"PRAGMA max_page_count = {max(pages, 1)}")
+
+    class State(dict):
+        def fill(self) -> None:
+            for db in opened:
+                limit(db)
+
+    state = State(on=False)
 
     def connect(*args, **kwargs):
         db = real(*args, **kwargs)
+        opened.append(db)
         if state["on"]:
-            pages = db.execute("PRAGMA page_count").fetchone()[0]
-            db.execute(f"PRAGMA max_page_count = {max(pages, 1)}")
+            limit(db)
         return db
 
     monkeypatch.setattr(sqlite3, "connect", connect)
@@ -53,3 +65,34 @@ def test_a_full_disk_during_a_fan_out_is_one_sentence_per_channel(workspace, ful
     again = workspace.run("send", draft)
     assert again.exit_code == 0, again.output
     assert "2 of 2 delivered" in again.output
+
+
+def test_a_disk_full_while_the_post_is_on_the_wire_says_it_went_out_unrecorded(workspace, full_disk):
+    """The platform takes the post, then the log cannot record the receipt (a long one:
+    it needs new pages): the channel is named as sent but unrecorded, never as failed."""
+    from tests.fakes.server import Reply
+    from tests.fakes.webhooks import ReceiverFake
+
+    long_url = "https://status.example.org/events/" + "a" * 9000
+    with ReceiverFake() as receiver:
+        normal = receiver.handler
+
+        def answer(request):
+            reply = normal(request)
+            if reply.status == 201:
+                full_disk.fill()
+                return Reply(201, {"id": "evt_0001", "url": long_url})
+            return reply
+
+        receiver.handler = answer
+        workspace.write_config(extra='[channels.hook]\ntype = "webhook"\nurl = "${HOOK_URL}"\n')
+        env = {"HOOK_URL": f"{receiver.url}/hooks/incident"}
+        workspace.open_incident(case=2)
+        draft = workspace.render("--case", "2", "--template", "apology", "--channel", "hook", env=env)
+        result = workspace.run("approve", draft, "--as", "ana", env=env)
+        assert result.exit_code == 1, result.output
+        assert "hook: unknown - sent, but the log does not hold its receipt: the disk that holds" in result.output
+        assert "OperationalError" not in result.output
+        kinds = [kind for _seq, kind in workspace.events()]
+        assert kinds[-1] == "delivery.started"
+        assert len([r for r in receiver.requests if r.method == "POST"]) == 1
