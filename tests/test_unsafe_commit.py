@@ -27,6 +27,7 @@ def test_delivery_and_the_worker_refuse_a_server_that_may_lose_a_commit(workspac
     draft = workspace.render("--case", "2", "--template", "apology")
     result = workspace.run("approve", draft, "--as", "ana")
     assert result.exit_code == 2, result.output
+    assert "Approved draft" in result.output
     assert SAID in result.output and "allow_unsafe_commit = true" in result.output
     assert "Traceback" not in result.output and "Operational" not in result.output
     assert not list((workspace.path / "var").rglob("*.txt"))
