@@ -25,7 +25,8 @@ Guarantees:
   (the work stays due in the log for another worker) until its clock is right again.
 - Each site channel's configured `path` is rebuilt from the log on this machine
   (`publisher.delivery.site_build`) whenever the log's head moved (at most every
-  `SITE_GAP` seconds), so every machine of a cabinet keeps the same statements page
+  `SITE_GAP` seconds) and every `SITE_EVERY` seconds besides (a file removed by hand
+  comes back), so every machine of a cabinet keeps the same statements page
   whichever machine sent; this runs in the worker itself, never as a job another
   machine's worker could take.
 - With the embedded SQLite log one worker holds the workspace (`Store.worker_slot`); a
@@ -59,6 +60,7 @@ POLL = 0.2
 SWEEP_GAP = 0.5
 SWEEP = 15.0
 SITE_GAP = 1.0
+SITE_EVERY = 60.0
 BEAT = 5.0
 PERIODIC = 30.0
 LIVE_WITHIN = 60.0
@@ -220,7 +222,8 @@ class Worker:
         if force or moved or now - self._swept >= SWEEP:
             self._head, self._swept = head, now
             self._guarded("sweep", self._sweep)
-        if head != self._site_head and now - self._site_at >= SITE_GAP:
+        since = now - self._site_at
+        if (head != self._site_head and since >= SITE_GAP) or since >= SITE_EVERY:
             self._guarded("site", self._sites)
         if force or now - self._periodic_at >= PERIODIC:
             self._periodic_at = now
