@@ -73,9 +73,7 @@ class BlueskyChannel(Channel):
             raise SettingError("handle", f"a Bluesky handle like acme.bsky.social, got {self.handle!r}")
         self.api = str(self.settings["api_url"]).rstrip("/")
         host = urlsplit(self.api)
-        if host.scheme not in ("http", "https") or not host.hostname:
-            raise SettingError("api_url", f"the PDS's URL, like https://bsky.social, got {self.api!r}")
-        self.host = host.hostname.lower()
+        self.host = (host.hostname or "").lower()
         self.add_secrets({str(self.settings["app_password"])})
         self._client: Any = None
         self._reader: Any = None

@@ -75,8 +75,6 @@ class FacebookChannel(Channel):
             raise SettingError("graph_version", f"a version such as v25.0, got {self.settings['graph_version']!r}")
         self.version = "v" + version.group(1)
         self.api_url = self.settings["api_url"].rstrip("/")
-        if not re.match(r"^https?://", self.api_url):
-            raise SettingError("api_url", f"an http(s) URL, got {self.api_url!r}")
         quiet_loggers("urllib3", "requests")
 
     def send(self, message: Message) -> Receipt:

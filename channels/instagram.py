@@ -88,8 +88,6 @@ class InstagramChannel(Channel):
         if not version:
             raise SettingError("graph_version", f"a version such as v25.0, got {self.settings['graph_version']!r}")
         self.api_url = f"{self.settings['api_url'].rstrip('/')}/v{version.group(1)}"
-        if not re.match(r"^https?://", self.api_url):
-            raise SettingError("api_url", f"an http(s) URL, got {self.settings['api_url']!r}")
         self.site: Any = None
         self.sleep: Callable[[float], None] = time.sleep
         quiet_loggers("urllib3", "requests")

@@ -62,11 +62,9 @@ class MastodonChannel(Channel):
         super().__init__(name, settings, secrets)
         self.instance = str(self.settings["instance"]).rstrip("/")
         host = urlsplit(self.instance)
-        if host.scheme not in ("http", "https") or not host.hostname:
-            raise SettingError("instance", f"a URL like https://mastodon.social, got {self.instance!r}")
         if self.settings["max_length"] < 1:
             raise SettingError("max_length", "a whole number above 0")
-        self.host = host.hostname.lower()
+        self.host = (host.hostname or "").lower()
         self.max_length = self.settings["max_length"]
         self.api = str(self.settings.get("api_url") or self.instance).rstrip("/")
         self.add_secrets({str(self.settings["token"])})

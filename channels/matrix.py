@@ -90,9 +90,6 @@ class MatrixChannel(Channel):
     def __init__(self, name: str, settings: Mapping[str, Any], secrets: frozenset[str] = frozenset()):
         super().__init__(name, settings, secrets)
         self.homeserver = str(self.settings["homeserver"]).rstrip("/")
-        parts = urlsplit(self.homeserver)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise SettingError("homeserver", f"a URL like https://matrix.example.org, got {self.homeserver!r}")
         self.api = str(self.settings.get("api_url") or self.homeserver).rstrip("/")
         self.room = str(self.settings["room"]).strip()
         if not ROOM_ID.fullmatch(self.room):

@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from typing import Any, Mapping
+from urllib.parse import urlsplit
 
 
 @dataclass(frozen=True)
@@ -21,6 +22,9 @@ class Option:
     choices: tuple[Any, ...] = ()
     help: str = ""
     bounds: tuple[float, float] | None = None
+    url: str = ""
+    """For a base URL: an example ("https://mastodon.social"); the value must then be an
+    http(s) URL with a host."""
 
 
 COMMON_OPTIONS: dict[str, Option] = {
@@ -30,7 +34,8 @@ COMMON_OPTIONS: dict[str, Option] = {
 }
 
 NETWORK_OPTIONS: dict[str, Option] = {
-    "api_url": Option(str, help="base URL of the platform's API (self-hosted servers, proxies, tests)"),
+    "api_url": Option(str, help="base URL of the platform's API (self-hosted servers, proxies, tests)",
+                      url="https://api.example.org"),
     "timeout": Option((int, float), default=20, bounds=(0.1, 600),
                       help="seconds one whole request may take (connect, send, the whole answer)"),
 }
@@ -84,7 +89,17 @@ def validate_settings(options: Mapping[str, Option], raw: Mapping[str, Any]) -> 
             problem = _number_problem(value, option.bounds)
             if problem:
                 raise SettingError(key, problem)
+        if option.url and not _is_http_url(str(value)):
+            raise SettingError(key, f"an http(s) URL like {option.url}, got {value!r}")
         if option.choices and value not in option.choices:
             raise SettingError(key, "expected one of " + ", ".join(map(repr, option.choices)) + f", got {value!r}")
         settings[key] = value
     return settings
+
+
+def _is_http_url(value: str) -> bool:
+    try:
+        parts = urlsplit(value.strip())
+        return parts.scheme in ("http", "https") and bool(parts.hostname)
+    except ValueError:
+        return False

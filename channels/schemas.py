@@ -39,14 +39,14 @@ OPTIONS: dict[str, dict[str, Option]] = {
                                       help="the posting account's access token secret"),
         "username": Option(str, help="the posting account's handle, used in post URLs"),
         **NETWORK_OPTIONS,
-        "api_url": Option(str, default=TWEEPY_HOST, help=NETWORK_OPTIONS["api_url"].help),
+        "api_url": Option(str, default=TWEEPY_HOST, help=NETWORK_OPTIONS["api_url"].help, url=TWEEPY_HOST),
     },
     "facebook": {
         "page_id": Option((str, int), required=True, help="numeric id of the Facebook Page"),
         "token": Option(str, required=True, secret=True, help="Page access token"),
         "graph_version": Option(str, default="v25.0", help="Graph API version, e.g. v25.0"),
         **NETWORK_OPTIONS,
-        "api_url": Option(str, default=GRAPH_URL, help=NETWORK_OPTIONS["api_url"].help),
+        "api_url": Option(str, default=GRAPH_URL, help=NETWORK_OPTIONS["api_url"].help, url=GRAPH_URL),
     },
     "telegram": {
         "token": Option(str, required=True, secret=True, help="bot token from @BotFather"),
@@ -55,10 +55,11 @@ OPTIONS: dict[str, dict[str, Option]] = {
                              help="how Telegram reads the text; the approved text is escaped for it, so "
                                   "the message shows it exactly as approved; plain text when unset"),
         **NETWORK_OPTIONS,
-        "api_url": Option(str, default=BOT_API_URL, help=NETWORK_OPTIONS["api_url"].help),
+        "api_url": Option(str, default=BOT_API_URL, help=NETWORK_OPTIONS["api_url"].help, url=BOT_API_URL),
     },
     "mastodon": {
-        "instance": Option(str, required=True, help="base URL of the account's server, e.g. https://mastodon.social"),
+        "instance": Option(str, required=True, help="base URL of the account's server, e.g. https://mastodon.social",
+                           url="https://mastodon.social"),
         "token": Option(str, required=True, secret=True,
                         help="access token with the write:statuses, read:statuses and read:accounts scopes "
                              "(check, and looking a post up before a resend)"),
@@ -71,7 +72,8 @@ OPTIONS: dict[str, dict[str, Option]] = {
         "app_password": Option(str, required=True, secret=True,
                                help="an app password of the account (Settings, App passwords), never its own password"),
         **NETWORK_OPTIONS,
-        "api_url": Option(str, default=BLUESKY_URL, help="the account's PDS; https://bsky.social forwards to it"),
+        "api_url": Option(str, default=BLUESKY_URL, help="the account's PDS; https://bsky.social forwards to it",
+                          url=BLUESKY_URL),
     },
     "instagram": {
         "user_id": Option((str, int), required=True,
@@ -90,11 +92,12 @@ OPTIONS: dict[str, dict[str, Option]] = {
         "polls": Option(int, default=20, bounds=(1, 100),
                         help="reads of a container's status before the send is tried again later"),
         **NETWORK_OPTIONS,
-        "api_url": Option(str, default=GRAPH_URL, help=NETWORK_OPTIONS["api_url"].help),
+        "api_url": Option(str, default=GRAPH_URL, help=NETWORK_OPTIONS["api_url"].help, url=GRAPH_URL),
     },
     "matrix": {
-        "homeserver": Option(str, required=True, help="the account's homeserver, e.g. https://matrix.acme.example; "
-                                                      "requests go to it unless api_url is set"),
+        "homeserver": Option(str, required=True, url="https://matrix.example.org",
+                             help="the account's homeserver, e.g. https://matrix.acme.example; "
+                                  "requests go to it unless api_url is set"),
         "room": Option(str, required=True, help="the room's id, \"!abc:acme.example\" (the room's settings, "
                                                 "Advanced); the account must have joined it"),
         "token": Option(str, required=True, secret=True,
@@ -112,9 +115,10 @@ OPTIONS: dict[str, dict[str, Option]] = {
         "client_id": Option(str, help="the app's client id: with client_secret, `channels check` reads the "
                                       "token's expiry from LinkedIn's token introspection"),
         "client_secret": Option(str, secret=True, help="the app's client secret (token introspection)"),
-        "oauth_url": Option(str, default=LINKEDIN_OAUTH_URL, help="base URL of LinkedIn's OAuth server (tests)"),
+        "oauth_url": Option(str, default=LINKEDIN_OAUTH_URL, help="base URL of LinkedIn's OAuth server (tests)",
+                            url=LINKEDIN_OAUTH_URL),
         **NETWORK_OPTIONS,
-        "api_url": Option(str, default=LINKEDIN_URL, help=NETWORK_OPTIONS["api_url"].help),
+        "api_url": Option(str, default=LINKEDIN_URL, help=NETWORK_OPTIONS["api_url"].help, url=LINKEDIN_URL),
     },
     "threads": {
         "user_id": Option((str, int), required=True, help="the Threads user id of the posting profile"),
@@ -123,7 +127,7 @@ OPTIONS: dict[str, dict[str, Option]] = {
                              "threads_manage_replies, threads_delete)"),
         "graph_version": Option(str, default="v1.0", help="Threads API version in the path, e.g. v1.0"),
         **NETWORK_OPTIONS,
-        "api_url": Option(str, default=THREADS_URL, help=NETWORK_OPTIONS["api_url"].help),
+        "api_url": Option(str, default=THREADS_URL, help=NETWORK_OPTIONS["api_url"].help, url=THREADS_URL),
     },
     "slack": {
         "webhook_url": Option(str, required=True, secret=True,

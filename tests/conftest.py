@@ -4,6 +4,7 @@ workspace is a practice one (`[workspace] practice = true`, `signing = "none"`);
 signing turns it into a signed one (`tests.trust_support.turn_signing_on`)."""
 from __future__ import annotations
 
+import os
 import sqlite3
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -132,6 +133,22 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 @pytest.fixture
 def store_backend(request: pytest.FixtureRequest) -> str:
     return getattr(request, "param", "sqlite")
+
+
+@pytest.fixture(scope="session")
+def synapse():
+    """One Synapse homeserver for the session (tests/synapse_server.py); skips saying why
+    when none can be started, fails instead under CI."""
+    from tests.synapse_server import Homeserver, Unavailable
+
+    try:
+        server = Homeserver.start()
+    except Unavailable as error:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"CI must run the Matrix tests, but Synapse could not be started: {error}")
+        pytest.skip(f"Matrix tests skipped: {error}")
+    yield server
+    server.destroy()
 
 
 @pytest.fixture(scope="session")

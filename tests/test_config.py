@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import os
 
+import pytest
+
 
 def test_bad_toml_names_the_line(workspace):
     config = workspace.path / "config" / "publisher.toml"
@@ -95,3 +97,39 @@ def test_unknown_timezone(workspace):
     result = workspace.run("incident", "list")
     assert result.exit_code == 2
     assert "[organisation] timezone: unknown time zone 'Mars/Olympus'" in result.output
+
+
+def _base_url_options():
+    from channels.schemas import OPTIONS
+
+    return [(kind, key) for kind, options in OPTIONS.items() for key, option in options.items() if option.url]
+
+
+@pytest.mark.parametrize("kind, key", _base_url_options())
+@pytest.mark.parametrize("bad", ["ftp://api.example.org", "https:///no-host", "api.example.org"])
+def test_every_base_url_option_must_be_an_http_url(kind, key, bad):
+    """One check for every channel's base URLs (api_url, instance, homeserver, oauth_url)."""
+    from channels.options import COMMON_OPTIONS, SettingError, validate_settings
+    from channels.schemas import OPTIONS
+
+    options = {**COMMON_OPTIONS, **OPTIONS[kind]}
+    raw = {name: _example(option) for name, option in options.items() if option.required}
+    raw.update({"type": kind, key: bad})
+    with pytest.raises(SettingError) as refused:
+        validate_settings(options, raw)
+    assert str(refused.value).startswith(f"{key}: an http(s) URL like http")
+    assert repr(bad) in str(refused.value)
+
+
+def _example(option):
+    kinds = option.kind if isinstance(option.kind, tuple) else (option.kind,)
+    return "https://ok.example" if str in kinds else (["x"] if list in kinds else 1)
+
+
+def test_a_channels_base_url_that_is_not_http_is_one_sentence(workspace):
+    workspace.write_config(extra='[channels.masto]\ntype = "mastodon"\ninstance = "mastodon.social"\n'
+                                 'token = "${MASTODON_TOKEN}"\n')
+    result = workspace.run("channels", "list", env={"MASTODON_TOKEN": "t"})
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert "[channels.masto] instance: an http(s) URL like https://mastodon.social, got 'mastodon.social'" \
+        in result.output

@@ -2,6 +2,7 @@
 platform through its real SDK, exactly once, and no secret leaks on any path."""
 from __future__ import annotations
 
+import itertools
 import json
 from pathlib import Path
 
@@ -27,11 +28,15 @@ SECRETS = {
     "BLUESKY_APP_PASSWORD": "CANARY-bsky-5f2e-a7c1",
 }
 CANARY_MARK = "CANARY"
+MATRIX_ACCOUNTS = itertools.count()
 
 
 class Platforms:
-    def __init__(self) -> None:
+    def __init__(self, synapse) -> None:
         s = SECRETS
+        self.synapse = synapse
+        self.matrix_token = synapse.register(f"press{next(MATRIX_ACCOUNTS)}")
+        self.matrix_room = synapse.create_room(self.matrix_token)
         self.x = FakeX(s["X_API_KEY"], s["X_API_SECRET"], s["X_ACCESS_TOKEN"], s["X_ACCESS_SECRET"],
                        username="acme_es")
         self.graph = FakeGraph(token=s["FB_TOKEN"])
@@ -58,7 +63,8 @@ class Platforms:
         self.smtp.stop()
 
     def env(self) -> dict[str, str]:
-        return {**SECRETS, **webhook_urls(self, SECRETS), "HOOK_URL": f"{self.hook.url}/hooks/incident"}
+        return {**SECRETS, **webhook_urls(self, SECRETS), "HOOK_URL": f"{self.hook.url}/hooks/incident",
+                "MATRIX_TOKEN": self.matrix_token}
 
     def config(self) -> str:
         return f"""
@@ -93,6 +99,12 @@ type = "bluesky"
 handle = "acme.bsky.social"
 app_password = "${{BLUESKY_APP_PASSWORD}}"
 api_url = "{self.bluesky.url}"
+
+[channels.matrix]
+type = "matrix"
+homeserver = "{self.synapse.url}"
+room = "{self.matrix_room}"
+token = "${{MATRIX_TOKEN}}"
 
 [channels.cabinet]
 type = "slack"
@@ -133,7 +145,9 @@ recipients = ["newsroom@example.org", "desk@example.net"]
                 "cabinet": sum(1 for r in self.slack.requests if r.method == "POST"),
                 "discord": len(self.discord.messages),
                 "teams": sum(1 for r in self.teams.requests if r.method == "POST"),
-                "hook": len(self.hook.seen), "press": len(self.smtp.received)}
+                "hook": len(self.hook.seen), "press": len(self.smtp.received),
+                "matrix": sum(1 for event in self.synapse.room_events(self.matrix_token, self.matrix_room)
+                              if event["type"] == "m.room.message")}
 
 
 def webhook_urls(platforms: Platforms, secrets: dict[str, str]) -> dict[str, str]:
@@ -145,8 +159,8 @@ def webhook_urls(platforms: Platforms, secrets: dict[str, str]) -> dict[str, str
 
 
 @pytest.fixture
-def platforms(workspace):
-    running = Platforms().start()
+def platforms(workspace, synapse):
+    running = Platforms(synapse).start()
     workspace.write_config(extra=running.config())
     try:
         yield running
@@ -167,7 +181,8 @@ def test_one_draft_reaches_every_platform_exactly_once(workspace, platforms):
     delivered = [event for event in json.loads(workspace.run("log", "--json").output)
                  if event["kind"] == "delivery.delivered"]
     assert {event["channel"] for event in delivered} == {"web", "outbox", "x", "facebook", "telegram", "mastodon",
-                                                         "bluesky", "cabinet", "discord", "teams", "hook", "press"}
+                                                         "bluesky", "matrix", "cabinet", "discord", "teams", "hook",
+                                                         "press"}
     by_channel = {event["channel"]: event["data"] for event in delivered}
     tweet_id = next(iter(platforms.x.tweets))
     assert by_channel["x"]["url"] == f"https://x.com/acme_es/status/{tweet_id}"
@@ -177,6 +192,7 @@ def test_one_draft_reaches_every_platform_exactly_once(workspace, platforms):
     [post] = platforms.bluesky.posts()
     assert by_channel["bluesky"]["id"] == post["uri"] and "We apologize" in post["value"]["text"]
     assert by_channel["bluesky"]["url"].startswith(f"https://bsky.app/profile/{platforms.bluesky.did}/post/")
+    assert by_channel["matrix"]["url"].startswith(f"https://matrix.to/#/{platforms.matrix_room}/$")
     short_text = next(iter(platforms.x.tweets.values()))["text"]
     assert "We apologize for the card payment outage." in short_text
 
@@ -233,7 +249,7 @@ def test_no_secret_leaks_on_success_or_any_error_path(workspace, platforms):
     outputs.append((workspace.path / "report.html").read_text(encoding="utf-8"))
     assert "unauthorized" in outputs[1].lower() or "token" in outputs[1].lower()
     assert platforms.bluesky.tokens
-    assert _leaks(workspace, outputs, tuple(platforms.bluesky.tokens)) == []
+    assert _leaks(workspace, outputs, (*platforms.bluesky.tokens, platforms.matrix_token)) == []
 
 
 def test_a_rate_limited_platform_is_retried_after_exactly_the_delay_it_asked(workspace, platforms):

@@ -148,3 +148,40 @@ def test_a_spanish_what_without_its_article_is_refused_where_a_statement_agrees_
     assert "artículo" in output and "rumores sobre nuestras tarifas" in output
     brief = payloads(workspace, "--case", "4", "--template", "advisor")
     assert "cabinet" in brief
+
+
+def test_a_draft_whose_promised_update_has_passed_is_neither_approved_nor_sent(workspace):
+    """Rendered at 14:22 promising 16:30, approved at 17:30: it would be read as a promise broken."""
+    spanish(workspace, "[cases.2]\nupdate_every = 2\n")
+    workspace.open_incident(case=2, lang="es", what="la caída del sistema de pagos", hours_ago=3)
+    draft = workspace.render("--case", "2", "--template", "apology")
+
+    def late() -> datetime:
+        return datetime.now(timezone.utc) + timedelta(hours=2, minutes=30)
+
+    before = workspace.events()
+    refused_approval = workspace.run("approve", draft, "--as", "ana", clock=late)
+    assert refused_approval.exit_code == 2, refused_approval.output
+    assert f"el borrador {draft} promete la próxima actualización" in refused_approval.output
+    assert "ya ha pasado" in refused_approval.output and "Traceback" not in refused_approval.output
+    assert workspace.events() == before
+
+    assert workspace.run("freeze", "--reason", "revisión del gabinete").exit_code == 0
+    assert workspace.run("approve", draft, "--as", "ana").exit_code == 0
+    assert workspace.run("unfreeze", "--reason", "revisado", "--as", "ana").exit_code == 0
+    before = workspace.events()
+    refused_send = workspace.run("send", draft, clock=late)
+    assert refused_send.exit_code == 2 and "ya ha pasado" in refused_send.output, refused_send.output
+    assert [kind for _, kind in workspace.events()[len(before):]] == []
+    again = workspace.render("--case", "2", "--template", "apology", clock=late)
+    assert again != draft
+    verified = workspace.run("log", "verify")
+    assert verified.exit_code == 0, verified.output
+
+
+def test_a_statement_without_a_promise_keeps_no_promised_time(workspace):
+    spanish(workspace)
+    workspace.open_incident(case=2, lang="es", what="la caída del sistema de pagos", hours_ago=3)
+    draft = workspace.render("--case", "2", "--template", "resolution", "--solution", "Hemos cambiado el proveedor")
+    shown = json.loads(workspace.run("draft", "show", draft, "--json").output)
+    assert "promises" not in shown.get("draft", shown)

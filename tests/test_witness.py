@@ -11,6 +11,7 @@ import pytest
 
 from publisher.log.store import Store
 from publisher.workspace.witness import head_message
+from tests.channels.case_table import refused_url
 from tests.fakes.tsa import TimeStampAuthority, make_authority
 
 pytestmark = pytest.mark.servers
@@ -28,10 +29,7 @@ def tsa(authority):
 
 
 def closed_port_url() -> str:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    return f"http://127.0.0.1:{port}/tsr"
+    return refused_url("/tsr")
 
 
 def use_witness(workspace, authority, url: str) -> None:

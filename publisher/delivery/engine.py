@@ -42,6 +42,7 @@ from typing import TYPE_CHECKING, Any, Callable, ContextManager, Protocol
 from channels.base import Channel, DeliveryError, Duplicate, Message, Permanent, Receipt, Retryable
 from publisher.drafting.drafts import Delivery, DraftRecord, apply_delivery, load_draft
 from publisher.drafting.integrity import check_sendable
+from publisher.drafting.promises import refuse_past_promise
 from publisher.delivery.correction import corrected_data, correction_target
 from publisher.errors import BadInput, PublishError, Refused
 from publisher.delivery.interrupt import freeze_stops
@@ -175,8 +176,9 @@ def send_draft(app: App, draft_id: str, actor: str, *, resend: tuple[str, ...] =
 
 def refuse_unsendable(app: App, record: DraftRecord, resend: tuple[str, ...] = ()) -> None:
     """Refuse, in one sentence, a draft that may not be sent now: rejected or superseded,
-    of a void incident, short of approvals, changed since approval, frozen, a log
-    rolled back, or a log server that may lose a commit (checked again by every run, and before a draft is handed to a worker)."""
+    of a void incident, short of approvals, changed since approval, frozen, promising an
+    update already past before any channel got it, a log rolled back, or a log server that
+    may lose a commit (checked again by every run, and before a draft is handed to a worker)."""
     from publisher.delivery.durability import refuse_unsafe_commit
 
     draft_id = record.draft.id
@@ -190,6 +192,8 @@ def refuse_unsendable(app: App, record: DraftRecord, resend: tuple[str, ...] = (
         raise Refused(_("draft {draft_id} has {have} of {need} required approval(s); `publish approve "
                         "{draft_id}` first.").format(draft_id=draft_id, have=have, need=need))
     check_sendable(app, record)
+    if not any(delivery.attempts or delivery.state != "pending" for delivery in record.deliveries.values()):
+        refuse_past_promise(record.draft.promises, app.clock(), draft_id, app.config.timezone)
     unknown = [name for name in resend if name not in record.deliveries]
     if unknown:
         raise BadInput(_("--resend {value}: draft {draft_id} has no such channel; its channels are {names}.").format(

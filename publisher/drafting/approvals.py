@@ -3,7 +3,8 @@
 Guarantees: an approval is recorded only for a draft whose stored payloads still hash
 to its id, by an approver of the log's cabinet (`publisher.incident.authority`; and
 counted only when its actor was one at that row), never by the draft's author
-when `self_approval = false`, and at most once per person. Each approval carries the
+when `self_approval = false`, at most once per person, and never once the next update
+its text promises has passed (`publisher.drafting.promises`). Each approval carries the
 hash it approved; only approvals of the current hash count. With
 `[approvals] signing = "ssh"` the approval and the rejection are signed with the actor's
 SSH key (or come signed by passkey from the console) and checked against the key the log
@@ -18,6 +19,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from publisher.drafting.drafts import DraftRecord, load_draft
+from publisher.drafting.promises import refuse_past_promise
 from publisher.errors import Refused
 from publisher.incident.identity import append_signed, bad_signatures, self_declared
 from publisher.incident.incidents import load_incident, refuse_void
@@ -51,6 +53,7 @@ def approve(app: App, draft_id: str, approver: str, key: Path | None = None,
     _check_open(record)
     refuse_void(load_incident(app, record.draft.incident))
     config = app.config
+    refuse_past_promise(record.draft.promises, app.clock(), draft_id, config.timezone)
     made = checked(app)
     if made.role_at(approver, FOREVER) != "approver":
         names = ", ".join(made.approvers()) or _("nobody")

@@ -16,7 +16,7 @@ Guarantees:
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Mapping
 
 from publisher.errors import BadInput
@@ -69,6 +69,8 @@ class Draft:
     payloads: dict[str, Payload]
     corrects: str | None = None
     """The delivered draft this one corrects (`publish correct`), else None."""
+    promises: str | None = None
+    """When its text promises the next update (ISO 8601), else None (`drafting.promises`)."""
 
     def computed_hash(self) -> str:
         return draft_hash(self.incident, self.template, self.language, self.reply_to, self.payloads, self.corrects)
@@ -77,8 +79,9 @@ class Draft:
         data = asdict(self)
         data["payloads"] = {name: {**asdict(payload), "parts": list(payload.parts)}
                             for name, payload in self.payloads.items()}
-        if self.corrects is None:
-            del data["corrects"]
+        for optional in ("corrects", "promises"):
+            if data[optional] is None:
+                del data[optional]
         return data
 
 
@@ -182,7 +185,7 @@ def render_draft(app: App, incident: Incident, template: str, *, author: str, la
                  variables: dict[str, Any] | None = None, channel_names: tuple[str, ...] = (),
                  reply_to: str | None = None, allow_language: bool = False) -> Draft:
     from publisher.drafting.phrasing import incident_phrases
-    from publisher.drafting.promises import next_update
+    from publisher.drafting.promises import next_update_moment, phrase
     from publisher.drafting.values import check_language, check_used, given_values
     from publisher.drafting.rendering import workspace_renderer
     from publisher.drafting.targeting import check_solutions, default_targets
@@ -198,8 +201,10 @@ def render_draft(app: App, incident: Incident, template: str, *, author: str, la
     context = build_context(app, incident, variables)
     context.update(incident_phrases(app, incident, template, language, context, lambda: [
         record.status for record in list_drafts(app, incident.id) if record.draft.template == "update"]))
-    context["next_update"] = next_update(app.clock(), float(app.config.case_setting(incident.case, "update_every", 6)),
-                                         app.config.timezone, language, variables.get("next_update"))
+    zone = app.config.timezone
+    promised = next_update_moment(app.clock(), float(app.config.case_setting(incident.case, "update_every", 6)),
+                                  zone, variables.get("next_update"))
+    context["next_update"] = phrase(promised.astimezone(zone or timezone.utc), language, zone is None)
     check_variables(app.workspace, language, incident.case, template, variables, context)
     given = given_values(variables, context, list(variables))
     check_language(language, {name: value for name, value in given.items() if name != "next_update"},
@@ -222,8 +227,9 @@ def render_draft(app: App, incident: Incident, template: str, *, author: str, la
     digest = draft_hash(incident.id, template, language, reply_to, payloads)
     kept = {key: [str(item) for item in value] if isinstance(value, (list, tuple)) else str(value)
             for key, value in variables.items()}
+    promises = promised.isoformat() if any(context["next_update"] in text for text in texts.values()) else None
     return Draft(digest[:12], digest, incident.id, incident.case, template, language, author,
-                 kept, reply_to, payloads)
+                 kept, reply_to, payloads, promises=promises)
 
 
 def is_internal_brief(draft: Draft) -> bool:

@@ -24,6 +24,8 @@ from publisher.log.store import Event, VerifyResult, read_event
 from publisher.workspace.app import App
 
 DRAFT_FIELDS = frozenset(field.name for field in fields(Draft))
+OPTIONAL_DRAFT_FIELDS = frozenset({"corrects", "promises"})
+"""Left out of a stored draft when empty (`Draft.as_dict`)."""
 PAYLOAD_FIELDS = frozenset(field.name for field in fields(Payload))
 
 
@@ -69,7 +71,7 @@ def draft_problem(seq: int, event: dict[str, Any]) -> Tampered | None:
     try:
         data = event["data"]
         payloads = data["payloads"]
-        if data.keys() not in (DRAFT_FIELDS, DRAFT_FIELDS - {"corrects"}):
+        if not data.keys() <= DRAFT_FIELDS or not DRAFT_FIELDS - data.keys() <= OPTIONAL_DRAFT_FIELDS:
             raise ValueError
         for payload in payloads.values():
             if payload.keys() != PAYLOAD_FIELDS:

@@ -1,7 +1,7 @@
 """The times a statement promises ("next update: 5 December at 17:30").
 
 Guarantees:
-- `next_update` is computed at render time: now plus the case's cadence
+- The next update (`next_update_moment`) is computed at render time: now plus the case's cadence
   (`[cases.N] update_every`, hours), rounded up to the next quarter of an hour, in the
   organisation's time zone. A statement never promises a time earlier than the moment
   it was rendered.
@@ -11,6 +11,10 @@ Guarantees:
 - The phrase carries the date, never "today": a statement is read hours after it is
   published, and "today" then means another day. Without a configured time zone the
   phrase says UTC.
+- A draft whose text carries the promise keeps its moment (`Draft.promises`); once that
+  moment has passed, the draft can no longer be approved, nor start its delivery
+  (`refuse_past_promise`): it would be read as a promise already broken. A delivery
+  already under way finishes, so every platform shows the same text.
 """
 from __future__ import annotations
 
@@ -18,7 +22,7 @@ import math
 import re
 from datetime import datetime, timedelta, timezone, tzinfo
 
-from publisher.errors import BadInput
+from publisher.errors import BadInput, Refused
 from publisher.i18n import _
 
 MONTHS = {
@@ -30,9 +34,9 @@ MONTHS = {
 QUARTER = 15 * 60
 
 
-def next_update(now: datetime, every_hours: float, zone: tzinfo | None, language: str,
-                given: str | None = None) -> str:
-    """The phrase for the next update: `given` checked to be later than `now`, else now + cadence."""
+def next_update_moment(now: datetime, every_hours: float, zone: tzinfo | None, given: str | None = None) -> datetime:
+    """When the next update is promised: `given` checked to be later than `now`, else now
+    plus the cadence rounded up to the next quarter of an hour."""
     local_zone = zone or timezone.utc
     if given:
         moment = _parse(given, now.astimezone(local_zone))
@@ -44,7 +48,19 @@ def next_update(now: datetime, every_hours: float, zone: tzinfo | None, language
     else:
         seconds = (now + timedelta(hours=every_hours)).timestamp()
         moment = datetime.fromtimestamp(math.ceil(seconds / QUARTER) * QUARTER, timezone.utc)
-    return phrase(moment.astimezone(local_zone), language, zone is None)
+    return moment
+
+
+def refuse_past_promise(promises: str | None, now: datetime, draft_id: str, zone: tzinfo | None) -> None:
+    """Refuse a draft whose promised next update (`Draft.promises`, ISO 8601) is not later than `now`."""
+    if not promises:
+        return
+    moment = datetime.fromisoformat(promises)
+    if moment <= now:
+        raise Refused(_("draft {draft_id} promises the next update at {when}, which has already passed; it "
+                        "would be read as a promise broken. Render it again (the new draft promises a later "
+                        "time) and approve that one.").format(
+            draft_id=draft_id, when=moment.astimezone(zone or timezone.utc).strftime("%Y-%m-%d %H:%M %Z").strip()))
 
 
 def phrase(moment: datetime, language: str, utc: bool) -> str:

@@ -67,7 +67,8 @@ async def incident_page(request: Request, visitor: Visitor) -> Response:
                                 statement=lambda clock: statement_words(clock.as_dict()), warnings=status.console_warnings)
 
 
-def _render(app, incident_id: str, template: str, language: str | None, variables: str, author: str):
+def _render(app, incident_id: str, template: str, language: str | None, variables: str, author: str,
+            allow_language: bool = False):
     from publisher.drafting.drafts import render_draft, save_draft
     from publisher.drafting.rendering import parse_vars
     from publisher.incident.incidents import load_incident
@@ -78,7 +79,7 @@ def _render(app, incident_id: str, template: str, language: str | None, variable
     if solutions:
         parsed["solutions"] = solutions
     draft = render_draft(app, load_incident(app, incident_id), template, author=author, language=language,
-                         variables=parsed)
+                         variables=parsed, allow_language=allow_language)
     return save_draft(app, draft)[0]
 
 
@@ -86,7 +87,8 @@ def _render(app, incident_id: str, template: str, language: str | None, variable
 async def render_draft(request: Request, visitor: Visitor) -> Response:
     form = await request.form()
     record = await call(_render, visitor.console.app, request.path_params["incident"], str(form.get("template", "")),
-                        str(form.get("lang", "")) or None, str(form.get("variables", "")), visitor.person)
+                        str(form.get("lang", "")) or None, str(form.get("variables", "")), visitor.person,
+                        form.get("allow_language") == "1")
     return RedirectResponse(f"/drafts/{record.draft.id}", status_code=303)
 
 

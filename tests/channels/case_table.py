@@ -145,9 +145,14 @@ def assert_loads_no_sdk(module: str) -> None:
     assert not {name.split(".")[0] for name in loaded} & SDKS
 
 
-def refused_url() -> str:
-    """http://127.0.0.1:<port> for a port that was free a moment ago: a connection there is refused."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    return f"http://127.0.0.1:{port}"
+_HELD_PORTS: list[socket.socket] = []
+
+
+def refused_url(path: str = "") -> str:
+    """http://127.0.0.1:<port> for a port this process keeps bound without listening: a
+    connection there is refused, and no other process (a server another test starts) can
+    take the port meanwhile."""
+    holder = socket.socket()
+    holder.bind(("127.0.0.1", 0))
+    _HELD_PORTS.append(holder)
+    return f"http://127.0.0.1:{holder.getsockname()[1]}{path}"

@@ -327,3 +327,17 @@ for mail in mailbox.mbox(path):
         if part.get_content_type() == "text/plain":
             print(part.get_payload(decode=True).decode())
 """
+
+
+@pytest.mark.parametrize("language", ["es", "en"])
+def test_the_html_part_is_valid_html(servers, language, tmp_path):
+    """The HTML part of a real statement, as it reaches the mailbox, passes vnu with 0 errors."""
+    from tests.html_validator import vnu_errors, vnu_missing
+
+    if vnu_missing():
+        pytest.skip(vnu_missing())
+    server = servers("none")
+    channel(server.port).send(message(parts=(TEXT, "Parte 2: <b>más</b> & enlaces https://acme.example/x?a=1&b=2"),
+                                      language=language))
+    page = server.received[0].message.get_body(("html",)).get_content()
+    assert vnu_errors({f"mail-{language}": page}, tmp_path) == []

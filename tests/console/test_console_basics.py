@@ -155,3 +155,19 @@ def test_an_operator_marks_a_step_done_from_the_incident_page(workspace):
     done = console.app.store.events(kind="step.done")
     assert [(event.actor, event.data["step"]) for event in done] == [("marta", "trace-source")]
     assert 'name="step" value="trace-source"' not in client.get(f"/incidents/{incident}").text
+
+
+def test_a_value_in_another_language_needs_the_consoles_allow_language_box(workspace):
+    console = https_console(workspace)
+    client = console.login("marta")
+    incident = workspace.open_incident(case=2)
+    token = console.csrf(client, f"/incidents/{incident}")
+    assert 'name="allow_language"' in client.get(f"/incidents/{incident}").text
+    form = {"csrf": token, "template": "resolution",
+            "variables": "- Los certificados se renuevan ahora automáticamente cada noche sin intervención"}
+    refused = client.post(f"/incidents/{incident}/render", data=form)
+    assert refused.status_code == 400 and "--allow-language" in refused.text and "Traceback" not in refused.text
+    assert "draft.rendered" not in [kind for _, kind in workspace.events()]
+    allowed = client.post(f"/incidents/{incident}/render", data={**form, "allow_language": "1"})
+    assert allowed.status_code == 303 and allowed.headers["location"].startswith("/drafts/")
+    assert "Los certificados se renuevan" in client.get(allowed.headers["location"]).text

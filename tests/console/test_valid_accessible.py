@@ -8,20 +8,17 @@ changes from the draft it supersedes), a delivered draft, the log, the people, t
 report, in English and in Spanish."""
 from __future__ import annotations
 
-import json
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
 
 from tests.console.support import configure, free_port, running_console
 from tests.console.test_browser import CHROMIUM, FLAGS, THREAD, add_authenticator, shot
+from tests.html_validator import vnu_errors, vnu_missing
 
 pytestmark = pytest.mark.servers
 
 ROOT = Path(__file__).resolve().parents[2]
-VNU = ROOT / ".tools" / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
 AXE = ROOT / ".tools" / "node_modules" / "axe-core" / "axe.min.js"
 VIEWPORTS = ({"width": 390, "height": 844}, {"width": 1280, "height": 900})
 SERIOUS = """async () => {
@@ -31,22 +28,8 @@ SERIOUS = """async () => {
 }"""
 
 playwright_api = pytest.importorskip("playwright.sync_api", reason="the browser test needs the playwright package")
-if not VNU.exists() or not AXE.exists() or not shutil.which("java"):  # pragma: no cover
+if vnu_missing() or not AXE.exists():  # pragma: no cover
     pytest.skip("vnu-jar, axe-core or java is missing (make a11y)", allow_module_level=True)
-
-
-def vnu_errors(pages: dict[str, str], folder: Path) -> list[str]:
-    """Every error vnu reports, one line each: page, line, message."""
-    files = []
-    for number, (name, html) in enumerate(pages.items()):
-        path = folder / f"{number:02d}.html"
-        path.write_text(html, encoding="utf-8")
-        files.append((str(path), name))
-    done = subprocess.run(["java", "-jar", str(VNU), "--format", "json", "--stdout", *[f for f, _ in files]],
-                          capture_output=True, text=True, timeout=300)
-    named = {Path(f).as_uri(): name for f, name in files} | {f: name for f, name in files}
-    return [f"{named.get(m.get('url'), m.get('url'))}:{m.get('lastLine')}: {m.get('message')}"
-            for m in json.loads(done.stdout)["messages"] if m.get("type") == "error"]
 
 
 def _decision_bar_in_reach(page, name: str) -> None:
