@@ -74,7 +74,8 @@ def status(incident_id: str | None, as_json: bool) -> None:
     ids = [incident_id] if incident_id else [i.id for i in list_incidents(app) if i.state == "open"]
     reports = [incident_status(app, one) for one in ids]
     if as_json:
-        emit_json([report.as_dict() for report in reports])
+        workers = _workers_json(app)
+        emit_json([{**report.as_dict(), "workers": workers} for report in reports])
         return
     if not reports:
         say(_("No open incident."))
@@ -109,6 +110,20 @@ def _print_workers(app) -> None:
     warn([_("the worker {name} takes no work: its machine's clock is off ({state}); set the system clock "
             "right.").format(name=worker.name, state=worker.state)
           for worker in known if worker.state.startswith(CLOCK_OFF) and worker.silent_for <= LIVE_WITHIN])
+
+
+def _workers_json(app) -> list[dict[str, Any]]:
+    """Each worker's last heartbeat, as `status --json` lists it beside every incident."""
+    from datetime import datetime, timezone
+
+    from publisher.delivery.worker import LIVE_WITHIN, SILENT_AFTER
+
+    return [{"name": worker.name, "host": worker.host, "pid": worker.pid, "state": worker.state,
+             "last_heartbeat": datetime.fromtimestamp(worker.beat, timezone.utc).isoformat(timespec="seconds"),
+             "silent_for_seconds": round(worker.silent_for, 1),
+             "live": worker.state != "stopped" and worker.silent_for <= LIVE_WITHIN,
+             "silent": worker.state != "stopped" and worker.silent_for > SILENT_AFTER}
+            for worker in app.store.workers()]
 
 
 def _silence(seconds: float) -> str:

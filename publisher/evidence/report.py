@@ -52,6 +52,7 @@ REPORT_VERSION = 1
 def build_report(app: App, incident_id: str, scope: str = "incident") -> dict[str, Any]:
     """`scope` "incident" checks the incident's rows (and the freezes), their links to
     their neighbours and the head anchor; "full" walks the whole chain."""
+    from publisher.delivery.durability import unsafe_commit
     from publisher.errors import BadInput, CheckFailed
     from publisher.evidence.report_trust import trust_facts
     from publisher.evidence.status import status_of
@@ -73,6 +74,7 @@ def build_report(app: App, incident_id: str, scope: str = "incident") -> dict[st
     incident = status.incident
     return {
         **({"practice": True} if app.config.practice else {}),
+        **({"unsafe_commit": unsafe} if (unsafe := unsafe_commit(app)) else {}),
         "report_version": REPORT_VERSION,
         "organisation": app.config.organisation,
         "timezone": app.config.timezone.key if app.config.timezone else "UTC",

@@ -59,6 +59,8 @@ SECTIONS: dict[str, dict[str, Option]] = {
                                       help="the TSA's certificate and its issuer's (PEM), to verify tokens offline"),
         "witness_timeout": Option((int, float), default=5,
                                   help="seconds one request to the TSA may take"),
+        "allow_unsafe_commit": Option(bool, default=False,
+                                      help="deliver on a PostgreSQL server whose fsync or synchronous_commit is off"),
     },
     "secrets": {
         "file": Option(str, default="config/secrets.toml"),
@@ -173,6 +175,7 @@ class Config:
     cases: dict[int, dict[str, Any]] = field(default_factory=dict)
     store_url: str | None = None
     store_anchor: Path | None = None
+    allow_unsafe_commit: bool = False
     witness: WitnessSettings | None = None
     operators: tuple[str, ...] = ()
     viewers: tuple[str, ...] = ()
@@ -320,6 +323,7 @@ def _build(workspace: Path, data: dict[str, Any], reader: _Reader) -> Config:
         store_key_reference=sections["store"].get("hmac_key"),
         store_url=_store_url(reader, sections["store"].get("url")),
         store_anchor=workspace / sections["store"]["anchor"] if sections["store"].get("anchor") else None,
+        allow_unsafe_commit=sections["store"]["allow_unsafe_commit"],
         secrets_file=workspace / sections["secrets"]["file"],
         delivery_budget_minutes=float(sections["delivery"]["budget"]),
         delivery_workers=sections["delivery"]["workers"],
