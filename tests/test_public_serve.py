@@ -62,3 +62,41 @@ def test_public_serves_the_statements_from_the_log_and_nothing_else(workspace, t
         output, _ = serve.communicate(timeout=60)
     assert "nothing else is served" in output, output
     assert "Traceback" not in output
+
+
+def test_public_receives_facebooks_signed_webhook_and_refuses_a_forged_one(workspace):
+    """The public face is where Facebook can reach: /hooks/facebook is one of its routes."""
+    import requests
+
+    from publisher.workspace.app import App
+    from tests.console.test_facebook_hook import APP_SECRET, SOURCES, TOKEN, VERIFY, comment, delivery, signature
+
+    workspace.write_config(extra=SOURCES)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {**os.environ, "PUBLISH_WORKSPACE": str(workspace.path), "PUBLISH_USER": "marta", "FB_TOKEN": TOKEN,
+           "FB_APP_SECRET": APP_SECRET, "FB_VERIFY_TOKEN": VERIFY}
+    serve = subprocess.Popen([sys.executable, "-m", "publisher", "serve", "--public", "--port", str(port)], cwd=ROOT,
+                             env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    hook = f"http://127.0.0.1:{port}/hooks/facebook"
+    try:
+        assert until(lambda: _up(port), timeout=30)
+        challenge = requests.get(hook, params={"hub.mode": "subscribe", "hub.verify_token": VERIFY,
+                                               "hub.challenge": "1158201444"}, timeout=10)
+        assert challenge.status_code == 200 and challenge.text == "1158201444"
+        body = delivery(comment(1, "Tres días sin agua y nadie contesta"))
+        forged = requests.post(hook, data=body, timeout=10, headers={
+            "Content-Type": "application/json", "X-Hub-Signature-256": signature(body, "not-the-secret")})
+        assert forged.status_code == 403 and App(workspace.path).store.heard() == []
+        signed = requests.post(hook, data=body, timeout=10, headers={
+            "Content-Type": "application/json", "X-Hub-Signature-256": signature(body)})
+        assert signed.status_code == 200, signed.text
+        assert [item.data["text"] for item in App(workspace.path).store.heard()] == \
+            ["Tres días sin agua y nadie contesta"]
+        for answer in (challenge, forged, signed):
+            assert APP_SECRET not in answer.text and VERIFY not in answer.text
+    finally:
+        serve.send_signal(signal.SIGTERM)
+        output, _ = serve.communicate(timeout=60)
+    assert "Traceback" not in output

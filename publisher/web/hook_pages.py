@@ -1,12 +1,15 @@
 """Webhooks platforms push to: `/hooks/facebook`, Facebook's `feed` webhook.
 
-No login and no CSRF token: Facebook has neither. The check instead is the platform's
+No login and no CSRF token: Facebook has neither. Served by the console and by
+`publish serve --public` (`publisher.web.public`). The check instead is the platform's
 own: the subscription challenge needs the configured verify token, and a delivery is
 stored only when `X-Hub-Signature-256` proves the app secret signed its exact bytes
 (`channels.facebook_hook`, `publisher.delivery.hooked`). The body is read up to
 `MAX_BODY` bytes and refused (413) past that; a refusal is one sentence and stores nothing.
 """
 from __future__ import annotations
+
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
@@ -30,10 +33,15 @@ REFUSALS = {
 
 @route("/hooks/facebook", None, methods=("GET", "POST"), csrf=False)
 async def facebook_hook(request: Request, visitor: Visitor) -> Response:
+    return await answer_facebook(visitor.console.app, request)
+
+
+async def answer_facebook(app: Any, request: Request) -> Response:
+    """Facebook's challenge or delivery answered for the opened workspace `app` (the
+    console's route, and `publish serve --public`'s)."""
     from channels.facebook_hook import MAX_BODY, SIGNATURE_HEADER, HookRefused
     from publisher.delivery.hooked import facebook_challenge, receive_facebook
 
-    app = visitor.console.app
     try:
         if request.method == "GET":
             answer = await call(facebook_challenge, app, dict(request.query_params))

@@ -76,7 +76,14 @@ async def statement_page(request: Request) -> Response:
     return await _serve(request, f"statements/{page}")
 
 
+async def facebook_hook(request: Request) -> Response:
+    from publisher.web.hook_pages import answer_facebook
+
+    return await answer_facebook(request.app.state.workspace, request)
+
+
 PUBLIC_ROUTES = [
+    Route("/hooks/facebook", facebook_hook, methods=["GET", "POST"]),
     Route("/statements/", statements_index, methods=["GET", "HEAD"]),
     Route("/statements/feed.xml", statements_feed, methods=["GET", "HEAD"]),
     Route("/statements/statements/{page}", statement_page, methods=["GET", "HEAD"]),

@@ -34,7 +34,7 @@ def _heard(key_id: str, text: str, author: str, **more) -> dict:
 
 
 def _console(workspace, mastodon):
-    console = https_console(workspace, extra=f"""
+    https_console(workspace, extra=f"""
 [channels.mastodon]
 type = "mastodon"
 instance = "{mastodon.url}"
