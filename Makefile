@@ -4,7 +4,12 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint install bench clean chromium postgresql openssl openssh fonts catalogue timetool hunspell a11y
+# When another program holds the system package manager's lock (unattended-upgrades,
+# another apt), apt-get waits for it, up to 5 minutes, instead of failing at once.
+APT_LOCK := -o DPkg::Lock::Timeout=300
+APT_WAIT := { fuser /var/lib/dpkg/lock-frontend >/dev/null 2>&1 && echo "waiting up to 5 minutes for another program to release the package manager's lock..." || true; } &&
+
+.PHONY: demo test lint install bench clean chromium postgresql dovecot openssl openssh fonts catalogue timetool hunspell a11y
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,7 +27,7 @@ demo: $(BIN)/python
 chromium:
 	@command -v chromium >/dev/null 2>&1 || { \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium; \
+	  $(APT_WAIT) $$SUDO apt-get $(APT_LOCK) update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get $(APT_LOCK) install -y -qq chromium; \
 	} || echo "chromium could not be installed: tests/test_report_html.py will skip its browser checks"
 
 # The console's pages are checked in Chromium by the Nu HTML Checker (vnu, a Java jar: the
@@ -33,7 +38,7 @@ A11Y_TOOLS := .tools/node_modules/vnu-jar/build/dist/vnu.jar .tools/node_modules
 a11y:
 	@command -v java >/dev/null 2>&1 || { \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq default-jre-headless; \
+	  $(APT_WAIT) $$SUDO apt-get $(APT_LOCK) update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get $(APT_LOCK) install -y -qq default-jre-headless; \
 	} || echo "java could not be installed: the vnu half of tests/console/test_valid_accessible.py will skip"
 	@ls $(A11Y_TOOLS) >/dev/null 2>&1 || npm install --silent --no-audit --no-fund --prefix .tools vnu-jar@26.9.27 axe-core@4.14.1 \
 	  || echo "vnu-jar and axe-core could not be installed from npm: tests/console/test_valid_accessible.py will skip"
@@ -43,7 +48,7 @@ a11y:
 hunspell:
 	@{ command -v hunspell >/dev/null 2>&1 && [ -f /usr/share/hunspell/es_ES.dic ] && [ -f /usr/share/hunspell/en_US.dic ]; } || { \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq hunspell hunspell-es hunspell-en-us; \
+	  $(APT_WAIT) $$SUDO apt-get $(APT_LOCK) update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get $(APT_LOCK) install -y -qq hunspell hunspell-es hunspell-en-us; \
 	} || echo "hunspell could not be installed: tests/test_template_grammar.py will skip its spelling check"
 
 # The PostgreSQL half of the store tests starts its own server from Debian's package
@@ -51,21 +56,29 @@ hunspell:
 postgresql:
 	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq postgresql; \
+	  $(APT_WAIT) $$SUDO apt-get $(APT_LOCK) update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get $(APT_LOCK) install -y -qq postgresql; \
 	} || echo "postgresql could not be installed: the PostgreSQL half of the tests will skip"
+
+# The IMAP source's tests start their own dovecot (Debian's dovecot-imapd) on 127.0.0.1 in a
+# temporary folder (tests/dovecot_server.py); without it those tests skip, saying why.
+dovecot:
+	@[ -x /usr/sbin/dovecot ] && [ -x /usr/lib/dovecot/imap ] || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $(APT_WAIT) $$SUDO apt-get $(APT_LOCK) update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get $(APT_LOCK) install -y -qq dovecot-imapd; \
+	} || echo "dovecot-imapd could not be installed: the IMAP source's tests will skip"
 
 # The time-witness tests run a real RFC 3161 authority: OpenSSL's `ts -reply` (Debian's openssl).
 openssl:
 	@command -v openssl >/dev/null 2>&1 || { \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq openssl; \
+	  $(APT_WAIT) $$SUDO apt-get $(APT_LOCK) update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get $(APT_LOCK) install -y -qq openssl; \
 	}
 
 # Signed actions use ssh-keygen -Y (Debian's openssh-client); without it those tests skip.
 openssh:
 	@command -v ssh-keygen >/dev/null 2>&1 || { \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq openssh-client; \
+	  $(APT_WAIT) $$SUDO apt-get $(APT_LOCK) update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get $(APT_LOCK) install -y -qq openssh-client; \
 	} || echo "openssh-client could not be installed: the signing tests will skip"
 
 # The Instagram channel draws its cards with DejaVu Sans (Debian's fonts-dejavu-core), also
@@ -73,10 +86,10 @@ openssh:
 fonts:
 	@[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || { \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq fonts-dejavu-core; \
+	  $(APT_WAIT) $$SUDO apt-get $(APT_LOCK) update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get $(APT_LOCK) install -y -qq fonts-dejavu-core; \
 	} || echo "fonts-dejavu-core could not be installed: the Instagram tests will skip"
 
-test: install chromium hunspell postgresql openssl openssh fonts a11y
+test: install chromium hunspell postgresql dovecot openssl openssh fonts a11y
 	$(BIN)/python -m pytest
 
 # ruff (pyflakes, bugbear, syntax errors) and mypy on publisher/ and channels/, as
@@ -91,7 +104,7 @@ lint: install
 timetool:
 	@test -x /usr/bin/time || { \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq time; \
+	  $(APT_WAIT) $$SUDO apt-get $(APT_LOCK) update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get $(APT_LOCK) install -y -qq time; \
 	} || echo "time could not be installed: peak memory falls back to the kernel's count, which includes the bench's own"
 
 bench: $(BIN)/python timetool

@@ -35,7 +35,13 @@ REGISTRY: dict[str, str] = {
 
 
 SOURCES: dict[str, str] = {
+    "imap": "channels.imap:ImapSource",
+    "telegram": "channels.telegram_source:TelegramSource",
+    "mastodon": "channels.mastodon_source:MastodonSource",
+    "bluesky": "channels.bluesky_source:BlueskySource",
     "feed": "channels.feed:FeedSource",
+    "x": "channels.x_mentions:XMentions",
+    "facebook": "channels.facebook_comments:FacebookComments",
 }
 """Listening source types (`[listen.NAME] type = ...`), registered the same way."""
 

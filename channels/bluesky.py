@@ -122,6 +122,12 @@ class BlueskyChannel(Channel):
             deleted_at = self._delete_record(rkey) or deleted_at
         return deleted_at
 
+    def read_as_account(self, call: Callable[[Any], Result]) -> Result:
+        """`call(client)` with the account's session (a new one after a token the PDS calls
+        expired), its failures as DeliveryErrors; for a source reading what the account
+        sees. Nothing is written, so no failure leaves anything behind."""
+        return self._call(lambda: self._with_session(call), False)
+
     def _delete_record(self, rkey: str) -> str | None:
         """Delete our post at `rkey`; the time of the repository revision that removed it."""
         from atproto_client import models

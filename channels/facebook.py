@@ -66,7 +66,8 @@ class FacebookChannel(Channel):
 
     def __init__(self, name, settings, secrets=frozenset()):
         super().__init__(name, settings, secrets)
-        self.add_secrets({self.settings["token"], quote(self.settings["token"], safe="")})
+        self.add_secrets({self.settings["token"], quote(self.settings["token"], safe=""),
+                          *(str(self.settings[key]) for key in ("app_secret", "verify_token") if self.settings.get(key))})
         self.page_id = str(self.settings["page_id"]).strip()
         if not self.page_id.isdigit():
             raise SettingError("page_id", f"the Page's numeric id, got {self.page_id!r}")

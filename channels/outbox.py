@@ -34,18 +34,28 @@ class OutboxChannel(Channel):
         self.folder = Path(self.settings["path"])
 
     def send(self, message: Message) -> Receipt:
-        target = self.folder / f"{message.draft_id}--{message.channel}.txt"
-        body = (SEPARATOR.join(message.parts) + "\n").encode("utf-8")
+        target = self.write(self.folder, message.draft_id, message.parts, message.log_head)
         try:
-            if _body(target) != body:
-                head = f"\n-- publish log head {message.log_head[0]} {message.log_head[1]}\n" \
-                    if message.log_head else ""
-                write_atomically(target, body + head.encode("ascii"), mode=0o644)
             written = target.stat().st_mtime
         except OSError as error:
             raise Permanent(f"cannot write {target}: {error.strerror}") from None
         stamp = datetime.fromtimestamp(written, timezone.utc).isoformat(timespec="seconds")
         return Receipt(id=target.name, url=target.resolve().as_uri(), platform_time=stamp)
+
+    def write(self, folder: Path, draft_id: str, parts: tuple[str, ...], log_head: tuple[int, str] | None) -> Path:
+        """Write one statement's file into `folder` (a file already holding the same
+        statement keeps its first log head); the path written. `publish outbox build`
+        rebuilds a folder from the log with it."""
+        target = folder / f"{draft_id}--{self.name}.txt"
+        body = (SEPARATOR.join(parts) + "\n").encode("utf-8")
+        try:
+            if _body(target) != body:
+                head = f"\n-- publish log head {log_head[0]} {log_head[1]}\n" if log_head else ""
+                folder.mkdir(parents=True, exist_ok=True)
+                write_atomically(target, body + head.encode("ascii"), mode=0o644)
+        except OSError as error:
+            raise Permanent(f"cannot write {target}: {error.strerror}") from None
+        return target
 
     can_look_up = True
 

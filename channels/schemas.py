@@ -45,6 +45,12 @@ OPTIONS: dict[str, dict[str, Option]] = {
         "page_id": Option((str, int), required=True, help="numeric id of the Facebook Page"),
         "token": Option(str, required=True, secret=True, help="Page access token"),
         "graph_version": Option(str, default="v25.0", help="Graph API version, e.g. v25.0"),
+        "app_secret": Option(str, secret=True,
+                             help="the Facebook app's secret: the `feed` webhook at /hooks/facebook accepts only "
+                                  "requests signed with it (X-Hub-Signature-256)"),
+        "verify_token": Option(str, secret=True,
+                               help="the token typed in the app's webhook settings; /hooks/facebook answers "
+                                    "Facebook's verification challenge only when it matches"),
         **NETWORK_OPTIONS,
         "api_url": Option(str, default=GRAPH_URL, help=NETWORK_OPTIONS["api_url"].help, url=GRAPH_URL),
     },
@@ -132,6 +138,14 @@ OPTIONS: dict[str, dict[str, Option]] = {
     "slack": {
         "webhook_url": Option(str, required=True, secret=True,
                               help="incoming webhook URL, https://hooks.slack.com/services/T…/B…/…"),
+        "bot_token": Option(str, secret=True,
+                            help="a Slack app's bot token (xoxb-…, scope chat:write): notices to a person as a "
+                                 "direct message"),
+        "web_api_url": Option(str, default="https://slack.com/api",
+                              help="base URL of Slack's Web API, for the direct messages (proxies, tests)",
+                              url="https://slack.com/api"),
+        "user": Option(str, help="set by the publisher to one person's Slack user id for a direct message; never "
+                                 "in the config"),
         **NETWORK_OPTIONS,
     },
     "discord": {

@@ -21,6 +21,9 @@
   on its page, the index and the feed: never a silent removal. Both are idempotent.
 - A corrupt manifest or a file system error raises `Permanent` naming the file, and
   nothing is overwritten.
+- The files depend only on the manifest and the channel's settings, never on where the
+  folder is: `rebuild()` writes the whole site from entries read elsewhere (the shared
+  log, `publisher.delivery.site_build`), so every machine of a cabinet serves the same bytes.
 """
 from __future__ import annotations
 
@@ -104,21 +107,44 @@ class SiteChannel(Channel):
         try:
             with self._locked():
                 entries = self._load()
-                before = json.dumps(entries, ensure_ascii=False, indent=2) + "\n"
                 entry = change(entries)
-                after = json.dumps(entries, ensure_ascii=False, indent=2) + "\n"
-                if after != before:
-                    self._write(MANIFEST, after)
-                from channels.site_pages import render_site  # Jinja2, needed only to write pages
-                files = render_site(entries, title_for=lambda language: self.title or default_title(organisation, language),
-                                    language=self.language or entries[0]["language"],
-                                    author=organisation, base_url=self.base_url,
-                                    location=self.folder.resolve().as_uri())
-                for relative, content in files.items():
-                    self._write(relative, content)
+                self._write_all(self.folder, entries, organisation)
         except OSError as error:
             raise Permanent(f"cannot write the site in {error.filename or self.folder}: {error.strerror}") from None
         return entry
+
+    def rebuild(self, entries_for: Callable[[list[dict[str, Any]]], list[dict[str, Any]]], organisation: str,
+                folder: Path | None = None) -> list[dict[str, Any]]:
+        """Write the whole site into `folder` (default the channel's own) from the entries
+        `entries_for(manifest found there)` returns, called under the folder's lock (so a
+        send in another process is either before it, in the manifest it is given, or
+        after it). Returns the entries written."""
+        folder = folder or self.folder
+        try:
+            with self._locked(folder):
+                entries = entries_for(self._load(folder))
+                self._write_all(folder, entries, organisation)
+        except OSError as error:
+            raise Permanent(f"cannot write the site in {error.filename or folder}: {error.strerror}") from None
+        return entries
+
+    def files(self, entries: list[dict[str, Any]], organisation: str) -> dict[str, str]:
+        """Every file of the site ({relative path: content}) for these manifest entries:
+        the same bytes wherever the folder is (the feed's id comes from `base_url`, else
+        from the channel's name)."""
+        from channels.site_pages import render_site  # Jinja2, needed only to write pages
+
+        files = {MANIFEST: json.dumps(entries, ensure_ascii=False, indent=2) + "\n"}
+        if entries:
+            files.update(render_site(
+                entries, title_for=lambda language: self.title or default_title(organisation, language),
+                language=self.language or entries[0]["language"], author=organisation, base_url=self.base_url,
+                location=self.base_url or f"urn:publish:site:{self.name}"))
+        return files
+
+    def _write_all(self, folder: Path, entries: list[dict[str, Any]], organisation: str) -> None:
+        for relative, content in self.files(entries, organisation).items():
+            self._write(relative, content, folder)
 
     def _named(self, entries: list[dict[str, Any]], receipt: Receipt) -> dict[str, Any]:
         entry = next((entry for entry in entries if entry.get("slug") == receipt.id), None)
@@ -177,17 +203,18 @@ class SiteChannel(Channel):
         return Receipt(id=entry["slug"], url=url, platform_time=entry["published"])
 
     @contextmanager
-    def _locked(self) -> Iterator[None]:
-        (self.folder / "statements").mkdir(mode=0o755, parents=True, exist_ok=True)
-        descriptor = os.open(self.folder / ".lock", os.O_RDWR | os.O_CREAT, 0o644)
+    def _locked(self, folder: Path | None = None) -> Iterator[None]:
+        folder = folder or self.folder
+        (folder / "statements").mkdir(mode=0o755, parents=True, exist_ok=True)
+        descriptor = os.open(folder / ".lock", os.O_RDWR | os.O_CREAT, 0o644)
         try:
             fcntl.flock(descriptor, fcntl.LOCK_EX)
             yield
         finally:
             os.close(descriptor)
 
-    def _load(self) -> list[dict[str, Any]]:
-        manifest = self.folder / MANIFEST
+    def _load(self, folder: Path | None = None) -> list[dict[str, Any]]:
+        manifest = (folder or self.folder) / MANIFEST
         try:
             entries = json.loads(manifest.read_text(encoding="utf-8"))
         except FileNotFoundError:
@@ -199,8 +226,8 @@ class SiteChannel(Channel):
                             + ", ".join(sorted(FIELDS)))
         return entries
 
-    def _write(self, relative: str, content: str) -> None:
-        target = self.folder / relative
+    def _write(self, relative: str, content: str, folder: Path | None = None) -> None:
+        target = (folder or self.folder) / relative
         data = content.encode("utf-8")
         try:
             if target.read_bytes() == data:

@@ -13,6 +13,17 @@ whose body is not `ok` did not come from Slack's webhook endpoint as documented:
 outcome is unknown (`maybe_delivered`). Incoming webhooks have no idempotency key, so the
 channel is not idempotent.
 
+With a `bot_token`, the channel also sends a direct message to one person (`user`, their
+Slack user id, which only the publisher sets, from the person's contact in the log):
+`chat.postMessage` to the Web API with `channel` = the user id, which Slack delivers in
+the app's direct messages with that person. The Web API answers HTTP 200 with `{"ok":
+true, "channel": "D…", "ts": "…"}` (the receipt is channel/ts) or `{"ok": false,
+"error": …}` (channel_not_found, not_in_channel, is_archived, msg_too_long,
+not_authed, invalid_auth, token_revoked, account_inactive, missing_scope: permanent;
+ratelimited comes with HTTP 429 and Retry-After; fatal_error, internal_error,
+service_unavailable and 5xx: retryable); an answer that is not that JSON leaves the
+outcome unknown.
+
 Slack truncates messages above 40,000 characters, so a longer payload is refused here;
 `max_length` leaves room for the title line. `check()` only inspects the URL: Slack has
 no way to test a webhook without posting.
@@ -56,6 +67,8 @@ class SlackChannel(HookChannel):
         text = f"*{message.title}*\n{message.text}" if message.title else message.text
         if len(text) > SLACK_LIMIT:
             raise Permanent(f"the message has {len(text)} characters; Slack truncates anything above {SLACK_LIMIT}")
+        if self.settings.get("user"):
+            return self.direct(str(self.settings["user"]), text)
         response = self.call("POST", {"text": text})
         status = response.status_code
         body = snippet(response, 100)
@@ -71,6 +84,35 @@ class SlackChannel(HookChannel):
         if status == 429:
             raise Retryable(reason, http.retry_after_seconds(response.headers.get("Retry-After")))
         if status >= 500 or status == 408:
+            raise server_error(reason, response)
+        raise Permanent(reason)
+
+    def direct(self, user: str, text: str) -> Receipt:
+        """`chat.postMessage` from the bot to `user`'s direct messages."""
+        token = self.settings.get("bot_token")
+        if not token:
+            raise Permanent("this Slack channel has no bot_token, so it cannot send a direct message")
+        self.add_secrets([str(token)])
+        url = str(self.settings.get("web_api_url") or "https://slack.com/api").rstrip("/") + "/chat.postMessage"
+        response = self.call("POST", {"channel": user, "text": text, "unfurl_links": False},
+                             headers={"Authorization": f"Bearer {token}"}, target=url)
+        status = response.status_code
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        if status == 200 and isinstance(body, dict) and body.get("ok") is True:
+            receipt_id = f"{body.get('channel')}/{body.get('ts')}"
+            return Receipt(id=receipt_id, platform_time=answer_time(response), extra={"part_ids": [receipt_id]})
+        error = str(body.get("error")) if isinstance(body, dict) and body.get("error") else None
+        if error is None:
+            raise Retryable(self.redact(f"Slack's Web API answered HTTP {status} without its JSON envelope; the "
+                                        "message may or may not have been posted"), maybe_delivered=True)
+        reason = self.redact(f"Slack's chat.postMessage answered {error}"
+                             + (f" (needs {body['needed']})" if body.get("needed") else ""))
+        if status == 429 or error == "ratelimited":
+            raise Retryable(reason, http.retry_after_seconds(response.headers.get("Retry-After")))
+        if status >= 500 or error in ("fatal_error", "internal_error", "service_unavailable", "request_timeout"):
             raise server_error(reason, response)
         raise Permanent(reason)
 

@@ -5,8 +5,10 @@ Guarantees:
   the adapter mounted on its session has no retries, a timeout on every call, and sends
   to `api_url` instead of tweepy's hard-coded host;
 - every answer becomes a Receipt or exactly one of Retryable (with X's own reset time on a
-  429), Permanent or Duplicate: X rejects an identical post with 403 "duplicate
-  content", which proves an earlier attempt went out, so a resend is safe (`idempotent`);
+  429), Permanent or Duplicate; a 402 (no credits left on a pay-per-use app) and a 429 whose
+  problem is `usage-capped` (the monthly cap) are Permanent, since waiting does not lift them;
+  X rejects an identical post with 403 "duplicate content", which proves an earlier attempt
+  went out, so a resend is safe (`idempotent`);
 - the receipt's time is exact: it is read from the post id (a snowflake), because X's
   create answer carries no time;
 - a thread posts part 0, then each part as a reply to the previous one, and resumes
@@ -173,6 +175,9 @@ class XChannel(Channel):
             try:
                 return call()
             except tweepy.TooManyRequests as error:
+                if _problem(error) == "usage-capped":
+                    raise Permanent(self.redact(f"X's monthly usage cap for this app is reached ({_said(error)}); "
+                                                "nothing more is read or posted until the cap resets")) from None
                 delay = rate_limit_delay(error.response.headers)
                 wait = f"; it resets in {delay:.0f} s" if delay is not None else "; X gave no reset time"
                 raise Retryable(self.redact(f"X rate limit reached ({_said(error)}){wait}"),
@@ -192,6 +197,10 @@ class XChannel(Channel):
                 raise Retryable(self.redact(f"X had a server error ({_said(error)}); {unknown}"),
                                 retry_after=delay, maybe_delivered=True) from None
             except tweepy.HTTPException as error:
+                if getattr(error.response, "status_code", None) == 402:
+                    raise Permanent(self.redact(f"X has no credits left for this app ({_said(error)}); nothing more "
+                                                "is read or posted until credits are bought in X's Developer "
+                                                "Console")) from None
                 raise Permanent(self.redact(f"X refused the request ({_said(error)})")) from None
             except requests.JSONDecodeError:
                 raise Retryable(f"X answered with a body that is not JSON; {unknown}",
@@ -231,6 +240,16 @@ def rate_limit_delay(headers: Mapping[str, str], now: float | None = None) -> fl
         return None
     reset = max(exhausted) if exhausted else resets[0]
     return max(0.0, reset - (time.time() if now is None else now))
+
+
+def _problem(error: Any) -> str:
+    """The last part of the `type` of X's problem document (`usage-capped`...), or ""."""
+    try:
+        body = error.response.json()
+    except ValueError:
+        return ""
+    kind = body.get("type") if isinstance(body, dict) else None
+    return kind.rstrip("/").rsplit("/", 1)[-1] if isinstance(kind, str) else ""
 
 
 def _said(error: Any) -> str:

@@ -60,8 +60,9 @@ class Workspace:
     def write_config(self, required: int = 1, self_approval: bool = False, extra: str = "") -> None:
         config = BASE_CONFIG.format(required=required, self_approval=str(self_approval).lower(), extra=extra)
         if self.store_url:
+            # the test server runs with fsync and synchronous_commit off (tests/pg_cluster.py)
             store = 'path = "var/publisher.db"\n'
-            config = config.replace(store, f'{store}url = "{self.store_url}"\n', 1)
+            config = config.replace(store, f'{store}url = "{self.store_url}"\nallow_unsafe_commit = true\n', 1)
         (self.path / "config" / "publisher.toml").write_text(config, encoding="utf-8")
 
     def run(self, *args: str, user: str = "marta", env: dict[str, str] | None = None, **obj: Any) -> Result:
@@ -146,6 +147,22 @@ def synapse():
         if os.environ.get("CI", "").lower() == "true":
             pytest.fail(f"CI must run the Matrix tests, but Synapse could not be started: {error}")
         pytest.skip(f"Matrix tests skipped: {error}")
+    yield server
+    server.destroy()
+
+
+@pytest.fixture(scope="session")
+def dovecot():
+    """One dovecot IMAP server for the session (tests/dovecot_server.py); skips saying why
+    when none can be started, fails instead under CI."""
+    from tests.dovecot_server import Dovecot, Unavailable
+
+    try:
+        server = Dovecot.start()
+    except Unavailable as error:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"CI must run the IMAP tests, but dovecot could not be started: {error}")
+        pytest.skip(f"IMAP tests skipped: {error}")
     yield server
     server.destroy()
 

@@ -16,7 +16,7 @@ from publisher.cli.root import COMMANDS
 
 ROOT = Path(__file__).resolve().parent.parent
 SDK_MODULES = ("tweepy", "facebook", "telegram", "httpx", "requests", "urllib3", "tenacity", "jinja2", "rich",
-               "atproto", "atproto_client", "PIL", "nio", "aiohttp")
+               "atproto", "atproto_client", "PIL", "nio", "aiohttp", "pywebpush", "py_vapid", "http_ece")
 PROBE = """
 import sys
 from publisher.cli import cli

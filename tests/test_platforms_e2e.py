@@ -32,11 +32,12 @@ MATRIX_ACCOUNTS = itertools.count()
 
 
 class Platforms:
-    def __init__(self, synapse) -> None:
+    def __init__(self, synapse=None) -> None:
+        """`synapse`: a running homeserver, for a `matrix` channel too (tests/synapse_server.py)."""
         s = SECRETS
         self.synapse = synapse
-        self.matrix_token = synapse.register(f"press{next(MATRIX_ACCOUNTS)}")
-        self.matrix_room = synapse.create_room(self.matrix_token)
+        self.matrix_token = synapse.register(f"press{next(MATRIX_ACCOUNTS)}") if synapse else ""
+        self.matrix_room = synapse.create_room(self.matrix_token) if synapse else ""
         self.x = FakeX(s["X_API_KEY"], s["X_API_SECRET"], s["X_ACCESS_TOKEN"], s["X_ACCESS_SECRET"],
                        username="acme_es")
         self.graph = FakeGraph(token=s["FB_TOKEN"])
@@ -64,7 +65,7 @@ class Platforms:
 
     def env(self) -> dict[str, str]:
         return {**SECRETS, **webhook_urls(self, SECRETS), "HOOK_URL": f"{self.hook.url}/hooks/incident",
-                "MATRIX_TOKEN": self.matrix_token}
+                **({"MATRIX_TOKEN": self.matrix_token} if self.synapse else {})}
 
     def config(self) -> str:
         return f"""
@@ -100,12 +101,7 @@ handle = "acme.bsky.social"
 app_password = "${{BLUESKY_APP_PASSWORD}}"
 api_url = "{self.bluesky.url}"
 
-[channels.matrix]
-type = "matrix"
-homeserver = "{self.synapse.url}"
-room = "{self.matrix_room}"
-token = "${{MATRIX_TOKEN}}"
-
+{self.matrix_config()}
 [channels.cabinet]
 type = "slack"
 audience = "internal"
@@ -139,6 +135,12 @@ sender = "Acme <press@acme.example>"
 recipients = ["newsroom@example.org", "desk@example.net"]
 """
 
+    def matrix_config(self) -> str:
+        if not self.synapse:
+            return ""
+        return (f'[channels.matrix]\ntype = "matrix"\nhomeserver = "{self.synapse.url}"\n'
+                f'room = "{self.matrix_room}"\ntoken = "${{MATRIX_TOKEN}}"\n')
+
     def posts(self) -> dict[str, int]:
         return {"x": len(self.x.tweets), "facebook": len(self.graph.posts), "telegram": len(self.telegram.sent),
                 "mastodon": len(self.mastodon.statuses), "bluesky": len(self.bluesky.posts()),
@@ -146,8 +148,8 @@ recipients = ["newsroom@example.org", "desk@example.net"]
                 "discord": len(self.discord.messages),
                 "teams": sum(1 for r in self.teams.requests if r.method == "POST"),
                 "hook": len(self.hook.seen), "press": len(self.smtp.received),
-                "matrix": sum(1 for event in self.synapse.room_events(self.matrix_token, self.matrix_room)
-                              if event["type"] == "m.room.message")}
+                **({"matrix": sum(1 for event in self.synapse.room_events(self.matrix_token, self.matrix_room)
+                                  if event["type"] == "m.room.message")} if self.synapse else {})}
 
 
 def webhook_urls(platforms: Platforms, secrets: dict[str, str]) -> dict[str, str]:

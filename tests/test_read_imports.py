@@ -14,7 +14,7 @@ from channels import REGISTRY, channel_class, channel_options
 
 ROOT = Path(__file__).resolve().parent.parent
 HEAVY = ("jinja2", "requests", "urllib3", "rich", "asyncio", "tenacity", "tweepy", "facebook", "telegram", "httpx",
-         "atproto", "atproto_client", "pydantic")
+         "atproto", "atproto_client", "pydantic", "pywebpush", "py_vapid", "http_ece")
 DISABLED = """
 [channels.x]
 type = "x"

@@ -112,7 +112,7 @@ def test_spanish_readers_read_spanish_words(facts):
         titles = [title for title, _, _ in listening_sections(DATA, facts)]
     finally:
         speaking(None)
-    assert "VENCIDO" in lines[1] and "(de la plataforma)" in lines[0]
+    assert "VENCIDO" in lines[1] and "(según la plataforma)" in lines[0]
     assert "Moderación diaria" in titles
 
 

@@ -27,9 +27,14 @@ path.write_text(path.read_text(encoding="utf-8").replace("The Acme team", "The A
 
 class Cabinet:
     """Every command at a chosen hour after a first negative message 56 h before real
-    time, so no command is dated ahead of the PostgreSQL server's clock."""
+    time, so no command is dated ahead of the PostgreSQL server's clock. The case promises
+    its next update three days ahead, so a statement rendered at hour 2 and approved at
+    hour 50 promises no time already past (which would refuse its approval)."""
 
     def __init__(self, workspace, case: int):
+        config = workspace.path / "config" / "publisher.toml"
+        config.write_text(config.read_text(encoding="utf-8") + f"\n[cases.{case}]\nupdate_every = 72\n",
+                          encoding="utf-8")
         self.ws = workspace
         self.start = datetime.now(timezone.utc).replace(microsecond=0) - timedelta(hours=56)
         self.now = self.start

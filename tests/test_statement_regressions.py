@@ -175,6 +175,8 @@ def test_a_draft_whose_promised_update_has_passed_is_neither_approved_nor_sent(w
     assert [kind for _, kind in workspace.events()[len(before):]] == []
     again = workspace.render("--case", "2", "--template", "apology", clock=late)
     assert again != draft
+    verified = workspace.run("log", "verify")
+    assert verified.exit_code == 0, verified.output
 
 
 def test_a_statement_without_a_promise_keeps_no_promised_time(workspace):

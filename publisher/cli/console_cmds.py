@@ -15,13 +15,25 @@ from publisher.i18n import N_, _
 @click.option("--host", default="127.0.0.1", show_default=True, help=N_("Address to listen on (put a TLS proxy in front)."))
 @click.option("--port", default=8400, show_default=True, type=click.IntRange(1, 65535), help=N_("Port to listen on."))
 @click.option("--no-worker", is_flag=True, help=N_("Run no worker inside the console (one runs apart: `publish worker`)."))
-def serve(host: str, port: int, no_worker: bool) -> None:
+@click.option("--public", is_flag=True, help=N_("Serve only what the public may read, without a login: /statements/ "
+                                                "and /statements/feed.xml, from the log (no console, no worker)."))
+@click.option("--site", "site", metavar="NAME", help=N_("With --public: the site channel whose statements are served "
+                                                       "(default: the only one)."))
+def serve(host: str, port: int, no_worker: bool, public: bool, site: str | None) -> None:
     """Run the cabinet's web console over this workspace and its store."""
     import uvicorn
 
     from publisher.web.server import create_app
 
     app = session().app
+    if public:
+        from publisher.web.public import create_public_app
+
+        web = create_public_app(app, site)
+        say(_("Public statements of {organisation} on http://{host}:{port}/statements/ (and feed.xml), from the "
+              "log; nothing else is served.").format(organisation=app.config.organisation, host=host, port=port))
+        uvicorn.run(web, host=host, port=port, log_level="warning", proxy_headers=True, server_header=False)
+        return
     say(_("Console for {organisation} on http://{host}:{port} (links use {base_url}).").format(
         organisation=app.config.organisation, host=host, port=port, base_url=app.config.console_base_url))
     inner = None if no_worker else _inner_worker(app)

@@ -19,9 +19,12 @@ def incident() -> None:
 
 @incident.command("open")
 @click.option("--case", type=int, required=True, metavar="N", help=N_("1-4: which playbook applies."))
-@click.option("--first-seen", required=True, metavar="ISO8601",
-              help=N_("Time of the first negative message, with its UTC offset (the clock starts here)."))
-@click.option("--source", metavar="URL", help=N_("Where the first negative message is."))
+@click.option("--first-seen", metavar="ISO8601",
+              help=N_("Time of the first negative message, with its UTC offset (the clock starts here); "
+                      "without it, the time of the --source post as its platform gives it."))
+@click.option("--source", metavar="URL",
+              help=N_("Where the first negative message is: a post on X, Mastodon, Bluesky or Facebook, or a "
+                      "news or blog page."))
 @click.option("--author", metavar="HANDLE", help=N_("Who wrote it."))
 @click.option("--platform", metavar="NAME", help=N_("Platform it appeared on (x, facebook, ...)."))
 @click.option("--summary", metavar="TEXT", help=N_("What happened, in a few words (used by the templates)."))
@@ -40,7 +43,7 @@ def incident() -> None:
               help=N_("What the incident listens for: heard items matching it belong to it; repeatable."))
 @click.option("--as", "as_user", metavar="NAME", help=N_("Who opens it (else $PUBLISH_USER, else your login)."))
 @click.option("--json", "as_json", is_flag=True, help=N_("Print JSON."))
-def incident_open(case: int, first_seen: str, source: str | None, author: str | None, platform: str | None,
+def incident_open(case: int, first_seen: str | None, source: str | None, author: str | None, platform: str | None,
                   summary: str | None, what: str | None, what_en: str | None, what_es: str | None,
                   lang: str | None, severity: str, confirm: bool, listen_rules: tuple[str, ...],
                   as_user: str | None, as_json: bool) -> None:
@@ -71,6 +74,9 @@ def incident_open(case: int, first_seen: str, source: str | None, author: str | 
         say(_("Opened incident {id} (case {case}, {severity}), first negative message at {first_seen}.").format(
                 id=opened.id, case=opened.case, severity=opened.severity,
                 first_seen=when(opened.first_seen)))
+        if opened.first_seen_from == "platform":
+            say(_("That is the source post's own time, from the platform ({platform}).").format(
+                platform=opened.platform or "web"))
         say(_("Prepare by {prepare} ({prepare_hours:g} h); publish everywhere by {publish} "
               "({publish_hours:g} h).").format(
                 prepare=when(prepare), prepare_hours=app.config.prepare_hours,
@@ -250,7 +256,14 @@ def incident_show(incident_id: str, as_json: bool) -> None:
     for key, value in item.as_dict().items():
         if value is None:
             continue
-        if key == "void":
+        if key == "source_post":
+            shown = _("{platform} post by {author} at {at}: {text}").format(
+                platform=value.get("platform", ""), author=value.get("author") or "?",
+                at=when(value["platform_time"]) if value.get("platform_time") else "?",
+                text=" ".join(str(value.get("text", "")).split())[:200])
+        elif key == "first_seen_from":
+            shown = first_seen_word(value)
+        elif key == "void":
             shown = _("voided by {by} at {at}: {reason}").format(by=value["by"], at=when(value["at"]),
                                                                  reason=value["reason"])
         else:
@@ -261,7 +274,13 @@ def incident_show(incident_id: str, as_json: bool) -> None:
 FIELDS = {"id": N_("id"), "case": N_("case"), "first_seen": N_("first seen"), "opened_at": N_("opened at"),
           "opened_by": N_("opened by"), "language": N_("language"), "severity": N_("severity"),
           "source": N_("source"), "author": N_("author"), "platform": N_("platform"), "summary": N_("summary"),
-          "what": N_("what"), "state": N_("state"), "resolved_at": N_("resolved at"), "void": N_("void")}
+          "what": N_("what"), "state": N_("state"), "resolved_at": N_("resolved at"), "void": N_("void"),
+          "first_seen_from": N_("first seen from"), "source_post": N_("source post")}
+
+
+def first_seen_word(how: str) -> str:
+    """How the time of the first negative message is known, in words."""
+    return _("from the platform") if how == "platform" else _("declared")
 
 
 @incident.command("resolve")

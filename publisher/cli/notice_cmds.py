@@ -63,4 +63,16 @@ def notices_list(as_json: bool) -> None:
           [_("ID"), _("INCIDENT"), _("TOLD"), _("STEP"), _("ACKNOWLEDGED BY")])
 
 
+@notices.command("vapid")
+@click.option("--replace", is_flag=True, help=N_("Make a new pair even if one exists (every phone must subscribe again)."))
+def notices_vapid(replace: bool) -> None:
+    """Make the VAPID key pair for Web Push to the console on phones (the private key goes to the secrets file)."""
+    from publisher.delivery.webpush import SECRET, make_keys
+
+    app = session().app
+    public = make_keys(app, replace)
+    say(_("VAPID keys made: the private key is {secret} in {shown} (never printed); the public key, which "
+          "phones subscribe with, is {public}.").format(secret=SECRET, shown=app.secrets.shown, public=public))
+
+
 COMMANDS = [notices]

@@ -25,10 +25,11 @@ def people() -> None:
               help=N_("approver (decides), operator (runs the playbook) or viewer (reads)."))
 @click.option("--email", metavar="ADDR", help=N_("NAME's own e-mail address, for invitations and notices."))
 @click.option("--telegram", metavar="CHAT", help=N_("NAME's own Telegram chat id, for invitations and notices."))
+@click.option("--slack", metavar="USER", help=N_("NAME's Slack user id (U…), for notices as a direct message."))
 @click.option("--as", "as_user", metavar="NAME", help=AS_HELP)
 @key_option
-def people_add(name: str, role: str | None, email: str | None, telegram: str | None, as_user: str | None,
-               key: Path | None) -> None:
+def people_add(name: str, role: str | None, email: str | None, telegram: str | None, slack: str | None,
+               as_user: str | None, key: Path | None) -> None:
     """Add NAME to the cabinet, or change their role or contact (an approver, signed).
     Adding or removing an approver, or raising a role, takes effect once [approvals]
     required approvers have signed it: this signature first, then `publish people approve CHANGE`."""
@@ -36,7 +37,7 @@ def people_add(name: str, role: str | None, email: str | None, telegram: str | N
     from publisher.workspace.app import current_user
 
     app = session().app
-    said(app, add(app, name, role, current_user(as_user), email, telegram, key))
+    said(app, add(app, name, role, current_user(as_user), email, telegram, key, slack=slack))
 
 
 @people.command("remove")
@@ -125,7 +126,7 @@ def people_list(as_json: bool) -> None:
 def _person(made: Any, person: Any) -> dict[str, Any]:
     keys = made.keyring.keys_for(person.name)
     return {"name": person.name, "role": person.role, "email": person.email, "telegram": person.telegram,
-            "passkeys": len([key for key in keys if key.scheme != "ssh"]),
+            "slack": person.slack, "passkeys": len([key for key in keys if key.scheme != "ssh"]),
             "unconfirmed": len([item for item in made.unconfirmed.values() if item.key.name == person.name]),
             "ssh_keys": len([key for key in keys if key.scheme == "ssh"])}
 

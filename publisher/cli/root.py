@@ -28,6 +28,7 @@ COMMANDS = {
     "init": ("workspace_cmds", "help", "Create a workspace: config/publisher.toml, templates/ for overrides, var/."),
     "keys": ("key_cmds", "help", "The SSH keys enrolled in the log, which signed actions are checked against."),
     "notices": ("notice_cmds", "help", "Notices to the cabinet: who was told, who answered, what escalated."),
+    "outbox": ("site_cmds", "help", "The outbox (an `outbox` channel), rebuilt from the log."),
     "people": ("people_cmds", "help", "The cabinet: who is in it, with which role and contact (in the log, changed "
                                       "by approvers)."),
     "listen": ("listen_cmds", "help", "Read the listening sources ([listen.NAME]) once; `publish worker` reads them "
@@ -39,6 +40,7 @@ COMMANDS = {
     "report": ("report_cmds", "short_help", "The evidence of an incident: md, html or json."),
     "send": ("draft_cmds", "help", "Resume delivery of an approved draft: only channels not yet delivered."),
     "serve": ("console_cmds", "help", "Run the cabinet's web console over this workspace and its store."),
+    "site": ("site_cmds", "help", "The statements page (a `site` channel), built from the log."),
     "status": ("workspace_cmds", "short_help", "Clocks, deadlines, channels and the checklist."),
     "store": ("store_cmds", "help", "The log's backend: what it is, and copying it to another one."),
     "templates": ("template_cmds", "help", "The templates each case uses and their variables, per language."),

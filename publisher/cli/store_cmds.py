@@ -32,7 +32,9 @@ def info(as_json: bool) -> None:
     durable = details.get("durable")
     if durable:
         say(_("Durability: fsync {fsync}, synchronous_commit {synchronous_commit}").format(**durable))
-        if durable["fsync"] == "off" or durable["synchronous_commit"] in ("off", "local"):
+        from publisher.delivery.durability import is_unsafe
+
+        if is_unsafe(durable):
             from publisher.cli.output import warn
 
             warn([_("the PostgreSQL server does not keep every commit durable (fsync {fsync}, synchronous_commit "
@@ -54,8 +56,7 @@ def copy(to: str) -> None:
     copied = copy_store(session().app, to)
     say(_("Copied {rows} events to {target}; the copy verifies, head {head}.").format(
         rows=copied.rows, target=copied.target, head=copied.head))
-    say(_("Point every machine at it: [store] url = \"{target}\" in config/publisher.toml.").format(
-        target=copied.target))
+    say(_("Point every machine at it: in config/publisher.toml, [store] {line}").format(line=copied.config_line))
 
 
 COMMANDS = [store]

@@ -74,7 +74,8 @@ def status(incident_id: str | None, as_json: bool) -> None:
     ids = [incident_id] if incident_id else [i.id for i in list_incidents(app) if i.state == "open"]
     reports = [incident_status(app, one) for one in ids]
     if as_json:
-        emit_json([report.as_dict() for report in reports])
+        workers = _workers_json(app)
+        emit_json([{**report.as_dict(), "workers": workers} for report in reports])
         return
     if not reports:
         say(_("No open incident."))
@@ -111,6 +112,20 @@ def _print_workers(app) -> None:
           for worker in known if worker.state.startswith(CLOCK_OFF) and worker.silent_for <= LIVE_WITHIN])
 
 
+def _workers_json(app) -> list[dict[str, Any]]:
+    """Each worker's last heartbeat, as `status --json` lists it beside every incident."""
+    from datetime import datetime, timezone
+
+    from publisher.delivery.worker import LIVE_WITHIN, SILENT_AFTER
+
+    return [{"name": worker.name, "host": worker.host, "pid": worker.pid, "state": worker.state,
+             "last_heartbeat": datetime.fromtimestamp(worker.beat, timezone.utc).isoformat(timespec="seconds"),
+             "silent_for_seconds": round(worker.silent_for, 1),
+             "live": worker.state != "stopped" and worker.silent_for <= LIVE_WITHIN,
+             "silent": worker.state != "stopped" and worker.silent_for > SILENT_AFTER}
+            for worker in app.store.workers()]
+
+
 def _silence(seconds: float) -> str:
     from publisher.timeparse import human_hours
 
@@ -135,7 +150,8 @@ def _print_status(report) -> None:
     zone = session().app.config.timezone
     seen = _("First negative message {at}, {ago} ago").format(
         at=for_people(incident.first_seen, zone), ago=human_hours(hours(report.now - incident.first_seen)))
-    say(f"{seen} - {incident.source}" if incident.source else seen)
+    how = _("time from the platform") if incident.first_seen_from == "platform" else _("time declared")
+    say(f"{seen} - {incident.source}; {how}" if incident.source else f"{seen}; {how}")
     for clock in (report.prepared, report.published):
         statement = statement_words(clock.as_dict())
         say(_clock_line(clock, zone) + (f"; {statement}" if statement else ""))

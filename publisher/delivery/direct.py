@@ -2,9 +2,10 @@
 in the log, never to a shared channel.
 
 Guarantees: the message goes through a configured `email` channel (for an e-mail
-address) or `telegram` channel (for a chat id) of the workspace, with its recipients
-replaced by the person's own address or chat id as the log records it, so nobody else
-receives it; no other channel type (a shared room, a webhook) can carry it, and the
+address), `telegram` channel (for a chat id) or `slack` channel with a `bot_token` (for
+a Slack user id: a direct message from the bot, `chat.postMessage`) of the workspace,
+with its recipients replaced by the person's own address, chat id or user id as the
+log records it, so nobody else receives it; no other channel type (a shared room, a webhook) can carry it, and the
 address never comes from the command line. An internal channel is preferred to a
 public one. Nothing goes through a channel a freeze holds. A failure is said with the
 platform's reason; nothing is retried. The notices of `publisher.delivery.paging` use
@@ -24,13 +25,14 @@ if TYPE_CHECKING:
     from publisher.incident.roster import Person
     from publisher.workspace.app import App
 
-ADDRESSING = {"email": "recipients", "telegram": "chat"}
+ADDRESSING = {"email": "recipients", "telegram": "chat", "slack": "user"}
 
 
 def channel_for(app: App, how: str) -> str:
-    """The channel that can reach a person by `how` ("email" or "telegram")."""
+    """The channel that can reach a person by `how` ("email", "telegram", or "slack":
+    a Slack channel with a bot token)."""
     found = sorted((channel.audience != "internal", channel.name) for channel in app.config.enabled_channels()
-                   if channel.type == how)
+                   if channel.type == how and (how != "slack" or channel.raw.get("bot_token")))
     if not found:
         raise Refused(_("no enabled {type} channel is configured to reach them; add one, or hand the link over "
                         "in person with --in-person.").format(type=how))
@@ -49,9 +51,9 @@ def refuse_held(app: App, channel: str, incident: str | None = None) -> None:
 
 
 def reachable(app: App, person: Person) -> tuple[str, str] | None:
-    """How `person` can be reached in their own name: ("email" or "telegram", the channel),
-    or None when they have no contact a configured channel can carry."""
-    for how, address in (("email", person.email), ("telegram", person.telegram)):
+    """How `person` can be reached in their own name: ("email", "telegram" or "slack", the
+    channel), or None when they have no contact a configured channel can carry."""
+    for how, address in (("email", person.email), ("telegram", person.telegram), ("slack", person.slack)):
         if address:
             try:
                 return how, channel_for(app, how)
@@ -62,11 +64,11 @@ def reachable(app: App, person: Person) -> tuple[str, str] | None:
 
 def send_to(app: App, person: Person, how: str, key: str, title: str, text: str) -> str:
     """Send `text` to `person`'s own `how` contact; return the channel it went through."""
-    address = person.email if how == "email" else person.telegram
+    address = {"email": person.email, "telegram": person.telegram, "slack": person.slack}.get(how)
     if not address:
         raise Refused(_("{name} has no {type} contact in the log.").format(name=person.name, type=how))
     name = channel_for(app, how)
-    value: object = [address] if how == "email" else int(address)
+    value: object = [address] if how == "email" else address if how == "slack" else int(address)
     channel = app.channel(name, {ADDRESSING[how]: value})
     message = Message(draft_id=key, channel=name, parts=(text,), title=title, incident_id="", template="notice",
                       language=app.config.language, case=0, organisation=app.config.organisation)

@@ -75,6 +75,10 @@ def no_progress(channel: str, state: str, detail: str, retry_in: float | None = 
     return None
 
 
+class NotRecorded(PublishError):
+    """The platform took the post, but the log could not record its outcome."""
+
+
 class Frozen(Exception):
     pass
 
@@ -173,8 +177,12 @@ def send_draft(app: App, draft_id: str, actor: str, *, resend: tuple[str, ...] =
 def refuse_unsendable(app: App, record: DraftRecord, resend: tuple[str, ...] = ()) -> None:
     """Refuse, in one sentence, a draft that may not be sent now: rejected or superseded,
     of a void incident, short of approvals, changed since approval, frozen, promising an
-    update already past before any channel got it, or a log rolled back (checked again by every run, and before a draft is handed to a worker)."""
+    update already past before any channel got it, a log rolled back, or a log server that
+    may lose a commit (checked again by every run, and before a draft is handed to a worker)."""
+    from publisher.delivery.durability import refuse_unsafe_commit
+
     draft_id = record.draft.id
+    refuse_unsafe_commit(app)
     if record.rejection or record.superseded_by:
         raise Refused(_("draft {draft_id} is {status} and will not be sent.").format(
                           draft_id=draft_id, status=record.status))
@@ -213,8 +221,21 @@ def _claim_and_deliver(app: App, record: DraftRecord, channel: Channel, actor: s
     """Hold the (draft, channel) lock, re-read the channel's state from the log under
     it, and deliver only if nobody has. The lock dies with its process, so a crashed
     run never blocks the next one."""
+    from publisher.log.backend import StoreUnavailable
+
     try:
         return _locked_delivery(app, record, channel, actor, clock, resend, progress)
+    except NotRecorded as error:
+        detail = _("sent, but the log does not hold its receipt: {reason}; once it can record again, `publish send "
+                   "{draft}` finds the post (or `publish confirm`).").format(reason=_clause(str(error)),
+                                                                          draft=record.draft.id)
+        progress(channel.name, "unknown", detail)
+        return Outcome(channel.name, "unknown", detail)
+    except StoreUnavailable as error:
+        detail = _("not sent: {reason}; `publish send {draft}` resumes then.").format(
+            reason=_clause(str(error)), draft=record.draft.id)
+        progress(channel.name, "failed", detail)
+        return Outcome(channel.name, "failed-retryable", detail)
     except Exception as error:  # never lose the other channels' outcomes to one bug
         detail = channel.redact(str(error) if isinstance(error, PublishError) else
                                 f"unexpected {type(error).__name__}: {error}")
@@ -291,6 +312,11 @@ def _message(record: DraftRecord, channel: Channel, sent_parts: list[dict[str, A
                    sent_parts=sent, log_head=log_head, first_attempt=first_attempt)
 
 
+def _clause(text: str) -> str:
+    """A one-sentence error as a clause of another sentence."""
+    return text.strip().rstrip(".")
+
+
 def backoff(attempt: int) -> float:
     """Exponential backoff with full-second jitter: 1-2 s, 2-3 s, 4-5 s ... capped."""
     return min(BACKOFF_MAX, BACKOFF_INITIAL * 2.0 ** (attempt - 1)) + random.uniform(0, 1)
@@ -333,7 +359,10 @@ class _ChannelRun:
                 receipt = channel.send(message) if self.target is None else self.target.apply(channel, message)
         except Duplicate as error:
             receipt = error.receipt or Receipt(id=f"duplicate:{message.idempotency_key}")
-            _record_delivered(app, draft, channel, self.attempt, receipt, duplicate=True)
+            try:
+                _record_delivered(app, draft, channel, self.attempt, receipt, duplicate=True)
+            except PublishError as unrecorded:
+                raise NotRecorded(str(unrecorded)) from None
             return receipt
         except DeliveryError as error:
             self.sent_parts = _merge_parts(self.sent_parts, error.sent_parts)
@@ -343,7 +372,10 @@ class _ChannelRun:
             failure = Permanent(channel.redact(f"unexpected {type(error).__name__}: {error}"))
             _record_failed(app, draft, channel, self.attempt, self.sent_parts, failure)
             raise failure from None
-        _record_delivered(app, draft, channel, self.attempt, receipt)
+        try:
+            _record_delivered(app, draft, channel, self.attempt, receipt)
+        except PublishError as error:
+            raise NotRecorded(str(error)) from None
         if self.target is not None:
             app.store.append("statement.corrected", actor=None, incident=draft.incident, draft=draft.id,
                              channel=channel.name, data=corrected_data(draft, channel, self.target, receipt))

@@ -2,19 +2,26 @@
 
 Guarantees:
 - a notice goes first to the first person of its list (the people who can act on it, in
-  the cabinet's order) through their own contact in the log (e-mail or Telegram, by
-  `publisher.delivery.direct`), with a one-use acknowledgement link; when nobody in the
-  list can be reached in person it goes to the internal channels at once;
+  the cabinet's order) through their own contact in the log, with a one-use
+  acknowledgement link: Web Push to a phone they installed the console on
+  (`publisher.delivery.webpush`) first, else their e-mail or Telegram contact (by
+  `publisher.delivery.direct`); when nobody in the list can be reached in person it
+  goes to the internal channels at once;
 - a notice that needs action and is not acknowledged within `[notices] escalate_after`
   minutes goes further, one step each time: the next person of the list, then everyone
   in it, then the internal channels; an acknowledgement (`acknowledge`) stops it;
 - each step is sent at most once per key, whatever number of processes run: under the
   store's lock for that key and step, and only when the log does not have it yet (as
   `publisher.delivery.notify`); each is an event (`notice.sent`, `notice.escalated`,
-  `notice.acknowledged`) with who was told, through which channel, what failed and
-  what a freeze held;
+  `notice.acknowledged`) with who was told, through which channel, what failed (and,
+  in `detours`, why a person was reached by a later route than their first) and what a
+  freeze held;
 - nothing is posted on a channel a freeze holds for the notice's incident (the notice
-  is still recorded, so the console shows it);
+  is still recorded, so the console shows it). Web Push to the cabinet is not held: it
+  is the console's own secure path, like the console itself (end to end encrypted to
+  the console on the person's phone, RFC 8291; the push service carries only
+  ciphertext), not one of the messengers, social networks or e-mail that the case 3
+  seed forbids while a leak is traced; a freeze's allow-list is for the other channels;
 - the log keeps only a digest of each acknowledgement link's token.
 """
 from __future__ import annotations
@@ -25,10 +32,11 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from publisher.delivery import direct, notify
+from publisher.delivery import direct, notify, webpush
 from publisher.errors import BadInput, NotDelivered, Refused
 from publisher.i18n import _
 from publisher.incident import roster
+from publisher.incident.roster import Person
 from publisher.incident.freeze import freeze_holding
 from publisher.log.store import Event
 from publisher.timeparse import from_iso
@@ -94,34 +102,55 @@ def pages(app: App) -> dict[str, Page]:
     return found
 
 
+def routes(app: App, person: Person) -> list[tuple[str, str]]:
+    """How `person` can be told, best first: ("push", "webpush") for a phone with the
+    console installed, then their own e-mail or Telegram contact (`direct.reachable`)."""
+    found = [("push", webpush.CHANNEL)] if webpush.reachable(app, person.name) else []
+    route = direct.reachable(app, person)
+    return found + ([route] if route else [])
+
+
 def _tell_people(app: App, names: list[str], key: str, title: str, text: str,
                  incident: str | None) -> dict[str, Any]:
-    """Send to each person's own contact, with their acknowledgement link."""
+    """Send to each person's own contact, with their acknowledgement link: the first of
+    their routes that takes it (a freeze never holds Web Push, the console's own path)."""
     cabinet = roster.cabinet(app)
     reached: dict[str, str] = {}
     failed: dict[str, str] = {}
     held: list[str] = []
     tokens: dict[str, str] = {}
+    detours: dict[str, str] = {}
     for name in names:
         person = cabinet.people.get(name)
-        route = direct.reachable(app, person) if person else None
-        if route is None:
+        ways = routes(app, person) if person else []
+        if not ways:
             failed[name] = _("no contact a configured channel can reach")
-            continue
-        how, channel = route
-        if freeze_holding(app, incident, channel) is not None:
-            held.append(channel)
             continue
         token = secrets.token_urlsafe(18)
         link = f"{app.config.console_base_url}/ack/{token}"
         body = _("{text}\n\nAcknowledge (so that nobody else is woken): {link} or publish notices ack {key}").format(
             text=text, link=link, key=key)
-        try:
-            reached[name] = direct.send_to(app, person, how, f"{key}:{name}", title, body)  # type: ignore[arg-type]
+        reasons = []
+        for how, channel in ways:
+            if how != "push" and freeze_holding(app, incident, channel) is not None:
+                held.append(channel)
+                continue
+            try:
+                if how == "push":
+                    reached[name] = webpush.send_to(app, name, title, text, link, key)
+                else:
+                    reached[name] = direct.send_to(app, person, how, f"{key}:{name}", title, body)  # type: ignore[arg-type]
+            except (NotDelivered, Refused) as error:
+                reasons.append(app.redact(str(error)))
+                continue
             tokens[digest(token)] = name
-        except (NotDelivered, Refused) as error:
-            failed[name] = app.redact(str(error))
-    return {"to": list(reached), "reached": reached, "failed": failed, "held": sorted(set(held)), "tokens": tokens}
+            break
+        if name not in reached and reasons:
+            failed[name] = " ".join(reasons)
+        elif reasons:
+            detours[name] = " ".join(reasons)
+    told = {"to": list(reached), "reached": reached, "failed": failed, "held": sorted(set(held)), "tokens": tokens}
+    return {**told, "detours": detours} if detours else told
 
 
 def _tell(app: App, names: list[str], key: str, title: str, text: str, incident: str | None) -> dict[str, Any]:
@@ -138,7 +167,7 @@ def _tell(app: App, names: list[str], key: str, title: str, text: str, incident:
 
 def _reachable(app: App, names: tuple[str, ...]) -> bool:
     cabinet = roster.cabinet(app)
-    return any(cabinet.people.get(name) and direct.reachable(app, cabinet.people[name]) for name in names)
+    return any(cabinet.people.get(name) and routes(app, cabinet.people[name]) for name in names)
 
 
 def page(app: App, notice: Notice, in_person_only: bool = False) -> bool:

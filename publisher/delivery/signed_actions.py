@@ -183,7 +183,8 @@ def cabinet_proposal(app: App, action: str, person: str, fields: Fields) -> memb
     if action == "people-add":
         role = _text(fields, "role") or None
         return membership.propose_add(app, _text(fields, "name"), role, person,
-                                      _text(fields, "email") or None, _text(fields, "telegram") or None)
+                                      _text(fields, "email") or None, _text(fields, "telegram") or None,
+                                      _text(fields, "slack") or None)
     if action == "people-remove":
         return membership.propose_remove(app, _text(fields, "name"), person)
     if action == "people-approve":

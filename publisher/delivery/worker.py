@@ -26,6 +26,12 @@ Guarantees:
 - Listening runs here too: each `[listen.NAME]` source is read every `every` seconds
   (`publisher.delivery.listening.ListenSchedule`), one job per source at a time, and
   goes on during a freeze (reading is not communicating).
+- Each site channel's configured `path` is rebuilt from the log on this machine
+  (`publisher.delivery.site_build`) whenever the log's head moved (at most every
+  `SITE_GAP` seconds) and every `SITE_EVERY` seconds besides (a file removed by hand
+  comes back), so every machine of a cabinet keeps the same statements page
+  whichever machine sent; this runs in the worker itself, never as a job another
+  machine's worker could take.
 - With the embedded SQLite log one worker holds the workspace (`Store.worker_slot`); a
   second is refused. On PostgreSQL any number run, on any number of machines.
 """
@@ -57,6 +63,8 @@ if TYPE_CHECKING:
 POLL = 0.2
 SWEEP_GAP = 0.5
 SWEEP = 15.0
+SITE_GAP = 1.0
+SITE_EVERY = 60.0
 BEAT = 5.0
 PERIODIC = 30.0
 LIVE_WITHIN = 60.0
@@ -179,7 +187,8 @@ class Worker:
         self.periodic = (WITNESS, SILENT, *periodic)
         self.name = worker_name()
         self._head: tuple[int, str] | None = None
-        self._swept = self._beat_at = self._periodic_at = 0.0
+        self._swept = self._beat_at = self._periodic_at = self._site_at = 0.0
+        self._site_head: tuple[int, str] | None = None
         self.engine: Engine | None = None
         self.clock_off: float | None = None
 
@@ -187,6 +196,9 @@ class Worker:
         self.stopping.set()
 
     def run(self, once: bool = False, ready: Callable[[], Any] = lambda: None) -> None:
+        from publisher.delivery.durability import refuse_unsafe_commit
+
+        refuse_unsafe_commit(self.app)
         with self.app.store.worker_slot() as held:
             if not held:
                 raise Refused(_("a worker already runs for this workspace (the embedded log takes one); "
@@ -199,6 +211,7 @@ class Worker:
                 if once:
                     self._round(force=True)
                     self._drain()
+                    self._guarded("site", self._sites)
                 else:
                     while not self.stopping.wait(POLL):
                         self._round()
@@ -221,6 +234,9 @@ class Worker:
             self._guarded("sweep", self._sweep)
         if self.listening is not None:
             self._guarded("listen", self._listen)
+        since = now - self._site_at
+        if (head != self._site_head and since >= SITE_GAP) or since >= SITE_EVERY:
+            self._guarded("site", self._sites)
         if force or now - self._periodic_at >= PERIODIC:
             self._periodic_at = now
             for task in self.periodic:
@@ -236,6 +252,11 @@ class Worker:
         schedule, task = self.listening
         for source in schedule.due():
             self.engine.submit(task, source=source)
+    def _sites(self) -> None:
+        from publisher.delivery.site_build import keep_sites_current
+
+        self._site_at, self._site_head = time.monotonic(), self.app.store.head()
+        keep_sites_current(self.app)
 
     def _drain(self) -> None:
         """`--once`: run every job submitted until none is left."""

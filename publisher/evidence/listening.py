@@ -7,8 +7,8 @@ incident it belongs to now after attach and detach). For the incident's own item
 first answer is the platform time of the first `item.answered` (our reply's delivery;
 the event's own time when the platform gave none) and "handled" the first
 `item.handled` or `item.ignored`. The source is the incident's: its platform time
-"from the platform" when an item heard at the source's URL gives it, else the typed
-`first_seen`, "declared". The curve runs from 24 hours before `first_seen` to `now`,
+"from the platform" when the incident opened from the source post's own time, or an item
+heard at the source's URL gives it, else the typed `first_seen`, "declared". The curve runs from 24 hours before `first_seen` to `now`,
 with the incident's alerts; the answer verdict weighs `[cases.N] answer_within` (default
 60 minutes); each of the incident's days (24 hours from `first_seen`, as its checklist
 counts them) has its moderation. `incident_listening` answers None when the workspace
@@ -111,7 +111,13 @@ def incident_curve(app: App, incident: Incident, now: datetime) -> tuple[str, li
 
 
 def source_facts(incident: Incident, heard: Iterable[Event]) -> Mapping[str, Any]:
-    """The incident's source: its platform time when an item heard at its URL has one."""
+    """The incident's source: "from the platform" when the incident opened from the source
+    post's own time (`first_seen_from`) or an item heard at its URL has a platform time."""
+    post = incident.source_post or {}
+    if incident.first_seen_from == FROM_PLATFORM:
+        return {"platform": post.get("platform") or incident.platform, "url": incident.source,
+                "author": post.get("author") or incident.author, "platform_time": iso(incident.first_seen),
+                "time_from": FROM_PLATFORM}
     found = next((event for event in heard if incident.source and event.data.get("url") == incident.source
                   and event.data.get("platform_time")), None)
     if found is not None:

@@ -52,6 +52,7 @@ REPORT_VERSION = 1
 def build_report(app: App, incident_id: str, scope: str = "incident") -> dict[str, Any]:
     """`scope` "incident" checks the incident's rows (and the freezes), their links to
     their neighbours and the head anchor; "full" walks the whole chain."""
+    from publisher.delivery.durability import unsafe_commit
     from publisher.errors import BadInput, CheckFailed
     from publisher.evidence.report_trust import trust_facts
     from publisher.evidence.status import status_of
@@ -73,6 +74,7 @@ def build_report(app: App, incident_id: str, scope: str = "incident") -> dict[st
     incident = status.incident
     return {
         **({"practice": True} if app.config.practice else {}),
+        **({"unsafe_commit": unsafe} if (unsafe := unsafe_commit(app)) else {}),
         "report_version": REPORT_VERSION,
         "organisation": app.config.organisation,
         "timezone": app.config.timezone.key if app.config.timezone else "UTC",
@@ -208,11 +210,19 @@ def timeline(seen: IncidentView) -> list[dict[str, Any]]:
 
 def _told(data: dict[str, Any]) -> str:
     """Who a notice reached, and what a freeze held, in words."""
-    told = [_named(item) for item in (*(data.get("to") or []), *(data.get("channels") or []))]
+    found = data.get("reached")
+    reached: dict[str, Any] = found if isinstance(found, dict) else {}
+    told = [f"{_named(item)} ({_route(reached[item])})" if isinstance(item, str) and item in reached else _named(item)
+            for item in (*(data.get("to") or []), *(data.get("channels") or []))]
     text = ", ".join(told) or _("nobody")
     if data.get("held"):
         text += " " + _("(held by a freeze: {channels})").format(channels=", ".join(map(_named, data["held"])))
     return text
+
+
+def _route(channel: Any) -> str:
+    """The way a person was reached: Web Push to their phone, or the channel's name."""
+    return _("Web Push to their phone") if channel == "webpush" else str(channel)
 
 
 def _named(item: Any) -> str:

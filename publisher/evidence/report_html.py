@@ -28,7 +28,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from jinja2.ext import Extension
 from markupsafe import Markup
 
-from publisher.evidence.report_markdown import practice_line, verified_what
+from publisher.evidence.report_markdown import practice_line, unsafe_line, verified_what
 from publisher.evidence.report_words import (approval_words, draft_warnings, receipt_words, statement_words,
                                              verdict_word)
 from publisher.evidence.state_words import state_word
@@ -102,7 +102,8 @@ def html_report(data: dict[str, Any]) -> str:
         platform_time=lambda value: _platform_time(value, zone),
         after=lambda at: _after(data, at),
         approved_cell=lambda draft: _approved_cell(draft, data), practice=practice_line(data),
-        listening=_listening(data))
+        listening=_listening(data),
+        unsafe=unsafe_line(data))
 
 
 def _listening(data: dict[str, Any]) -> Markup | str:

@@ -70,6 +70,14 @@ def practice_line(data: dict[str, Any]) -> str:
     return notice() if data.get("practice") else ""
 
 
+def unsafe_line(data: dict[str, Any]) -> str:
+    """What the report's log section says when deliveries ran on a server that does not
+    keep every commit durable (`[store] allow_unsafe_commit`), else nothing."""
+    from publisher.delivery.durability import unsafe_words
+
+    return unsafe_words(data["unsafe_commit"]) if data.get("unsafe_commit") else ""
+
+
 def markdown_report(data: dict[str, Any]) -> str:
     from publisher.evidence.report_sections import extra_sections
 
@@ -79,7 +87,8 @@ def markdown_report(data: dict[str, Any]) -> str:
         receipt_words=receipt_words, statement_words=statement_words, draft_warnings=draft_warnings, verified_what=verified_what,
         verdict_word=verdict_word, local=lambda value: local_time(data, value), after=lambda at: _hours_after(data, at),
         approval_words=lambda approval: approval_words(approval, data), practice=practice_line(data),
-        listening=_listening(data))
+        listening=_listening(data),
+        unsafe=unsafe_line(data))
 
 
 def _listening(data: dict[str, Any]) -> str:

@@ -10,8 +10,7 @@ and month could be swapped into a time closer to now (`incidents.check_first_see
 rule `incident open` follows too), or one earlier than the source post's own time (when
 its URL carries it), is refused unless the approver adds `--confirm`; one in the future
 is refused always. The source post's time is read from its URL where the platform puts
-it in the post id: X (a snowflake, milliseconds since 2010-11-04 in its upper bits) and
-Mastodon (milliseconds since 1970 in the id's upper 48 bits); unknown otherwise.
+it in the post id (`channels.source_post.time_in_url`: X and Mastodon); unknown otherwise.
 
 Voiding: only an approver voids an incident, with a reason, once; it is one
 `incident.voided` event, signed like a correction when signing is on, and it counts only
@@ -21,13 +20,13 @@ it is shown as void, has no verdict and gets no draft or send (`incidents.refuse
 """
 from __future__ import annotations
 
-import re
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from publisher.errors import BadInput, Refused
 from publisher.i18n import _
+from channels.source_post import time_in_url
 from publisher.incident.authority import require_approver, require_reason
 from publisher.incident.identity import append_signed
 from publisher.incident.incidents import Incident, check_first_seen, load_incident, refuse_void
@@ -37,10 +36,6 @@ if TYPE_CHECKING:
     from publisher.log.store import Event
     from publisher.workspace.app import App
 
-X_EPOCH_MS = 1288834974657
-X_POST = re.compile(r"^https?://(?:www\.|mobile\.)?(?:x|twitter)\.com/[^/]+/status(?:es)?/(\d{15,20})(?:[/?#]|$)")
-MASTODON_POST = re.compile(r"^https?://[^/]+/@[^/]+/(\d{16,19})(?:[/?#]|$)")
-EARLIEST = datetime(2006, 3, 21, tzinfo=timezone.utc)
 
 
 def edit_incident(app: App, incident_id: str, actor: str, reason: str | None, *, first_seen: str | None = None,
@@ -72,7 +67,7 @@ def _check_first_seen(app: App, moment: datetime, source: str | None, confirm: b
         return
     now = app.clock()
     check_first_seen(moment, now, confirm)
-    posted = source_post_time(source, now)
+    posted = time_in_url(source, now)
     if posted is not None and moment < posted:
         raise Refused(_("--first-seen {moment} is earlier than the source post itself ({posted}, read from its "
                         "URL); if that is right, run it again with --confirm.").format(
@@ -91,24 +86,3 @@ def void_incident(app: App, incident_id: str, actor: str, reason: str | None, *,
     event = append_signed(app, "incident.voided", actor, {"reason": reason}, key=key, signature=signature,
                           incident=incident.id)
     return load_incident(app, incident.id), event
-
-
-def source_post_time(url: str | None, now: datetime) -> datetime | None:
-    """When the source post was published, from its URL; None when unknown."""
-    if not url:
-        return None
-    found = X_POST.match(url.strip())
-    if found:
-        return _plausible(((int(found.group(1)) >> 22) + X_EPOCH_MS) / 1000, now)
-    found = MASTODON_POST.match(url.strip())
-    if found:
-        return _plausible((int(found.group(1)) >> 16) / 1000, now)
-    return None
-
-
-def _plausible(seconds: float, now: datetime) -> datetime | None:
-    try:
-        moment = datetime.fromtimestamp(seconds, tz=timezone.utc)
-    except (OverflowError, OSError, ValueError):
-        return None
-    return moment if EARLIEST <= moment <= now + timedelta(days=1) else None

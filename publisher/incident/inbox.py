@@ -109,7 +109,7 @@ def item(app: App, key_or_seq: str) -> Item:
     """One item by its key (`platform:id`) or its row number (`#12` or `12`)."""
     wanted = key_or_seq.strip().lstrip("#")
     found: list[Event] = []
-    if wanted.isdigit():
+    if wanted.isdigit() and len(wanted) < 19:
         rows = app.store.backend.rows_at([int(wanted)])
         if int(wanted) in rows:
             from publisher.log.store import read_event
@@ -126,13 +126,15 @@ def item(app: App, key_or_seq: str) -> Item:
 
 
 def inbox(app: App, *, incident: str | None = None, negative: bool = False, unanswered: bool = False,
-          limit: int | None = 50) -> list[Item]:
-    """The newest items first (at most `limit`; None: all), filtered: belonging to
-    `incident`, negative (by their sentiment), not yet answered, handled or ignored.
-    Read a page at a time, newest first: an incident's items through the incident index
-    (those it claimed when heard, and those attached to it since)."""
+          limit: int | None = 50, before: int | None = None) -> list[Item]:
+    """The newest items first (at most `limit`; None: all), heard before row `before`
+    when given (the next page), filtered: belonging to `incident`, negative (by their
+    sentiment), not yet answered, handled or ignored. Read a page at a time, newest
+    first: an incident's items through the incident index (those it claimed when heard,
+    and those attached to it since); with no filter, only the rows the answer shows."""
     shown: list[Item] = []
-    for page in _pages(app, incident):
+    size = PAGE if limit is None or negative or unanswered else min(PAGE, limit)
+    for page in _pages(app, incident, before, size):
         for found in folded(app, page):
             if incident is not None and found.incident != incident:
                 continue
@@ -146,22 +148,22 @@ def inbox(app: App, *, incident: str | None = None, negative: bool = False, unan
     return shown
 
 
-def _pages(app: App, incident: str | None) -> Iterator[list[Event]]:
-    """`item.heard` events, newest first, a page at a time."""
+def _pages(app: App, incident: str | None, before: int | None = None,
+           size: int = PAGE) -> Iterator[list[Event]]:
+    """`item.heard` events older than row `before` (None: all), newest first, `size` at a time."""
     attached: list[Event] = []
     if incident is not None:
         keys = sorted({str(event.data.get("key")) for event in app.store.events(kind="item.attached",
                                                                                    incident=incident)})
         attached = sorted(app.store.heard(keys=keys), key=lambda event: -event.seq) if keys else []
-    before: int | None = None
     while True:
-        page = app.store.heard(incident=incident, before_seq=before, limit=PAGE, newest_first=True)
-        floor = page[-1].seq if len(page) == PAGE else 0
+        page = app.store.heard(incident=incident, before_seq=before, limit=size, newest_first=True)
+        floor = page[-1].seq if len(page) == size else 0
         extra = [event for event in attached if event.seq > floor and (before is None or event.seq < before)]
         merged = {event.seq: event for event in page + extra}
         if merged:
             yield [merged[seq] for seq in sorted(merged, reverse=True)]
-        if len(page) < PAGE:
+        if len(page) < size:
             return
         before = floor
 

@@ -10,6 +10,13 @@ it, when and why); it gets no new draft and nothing of it is sent (`refuse_void`
 `--first-seen` whose day and month could be swapped into a time closer to now, or one
 more than 7 days ago, is refused unless `--confirm` is given (`check_first_seen`), so a
 mistyped date never silently opens an incident that is already long late.
+
+Without `--first-seen`, the incident opens at the source post's own time, read from its
+platform (`source_lookup`): `first_seen_from` is then "platform", and the post (a heard
+item: platform, id, URL, author, text, platform time) is kept in `incident.opened` as
+`source_post`; a typed time, and any corrected one, is "declared". A source post more
+than 7 days old needs `--confirm` like a typed time; one later than this computer's clock
+by more than `CLOCK_SLACK` is refused, and one later by less starts the clock now.
 """
 from __future__ import annotations
 
@@ -32,6 +39,7 @@ STATE_KINDS = ("incident.opened", "incident.edited", "incident.resolved", "incid
 SIGNED_STATE_KINDS = ("incident.edited", "incident.voided")
 OLDEST_FIRST_SEEN = timedelta(days=3653)
 CONFIRM_AFTER = timedelta(days=7)
+CLOCK_SLACK = timedelta(minutes=5)
 
 
 @dataclass(frozen=True)
@@ -54,6 +62,10 @@ class Incident:
     resolved_at: datetime | None = None
     void: dict[str, Any] | None = None
     """Who voided the incident, when and why ({"by", "at", "reason"}); None unless void."""
+    first_seen_from: str = "declared"
+    """"platform" when `first_seen` is the source post's own time, "declared" when typed."""
+    source_post: dict[str, Any] | None = None
+    """The source post as read from its platform when the incident opened, or None."""
 
     def prepare_deadline(self, hours: float) -> datetime:
         return self.first_seen + timedelta(hours=hours)
@@ -62,16 +74,18 @@ class Incident:
         data = asdict(self)
         for key in ("first_seen", "opened_at", "resolved_at"):
             data[key] = iso(data[key]) if data[key] else None
-        if data["void"] is None:
-            del data["void"]
+        for key in ("void", "source_post"):
+            if data[key] is None:
+                del data[key]
         return data
 
 
-def open_incident(app: App, *, case: int, first_seen: str, actor: str, source: str | None = None,
+def open_incident(app: App, *, case: int, first_seen: str | None, actor: str, source: str | None = None,
                   author: str | None = None, platform: str | None = None, summary: str | None = None,
                   language: str | None = None, severity: str = "crisis",
                   what: dict[str, str] | None = None, confirm: bool = False) -> Incident:
-    """`confirm`: accept a `first_seen` that `check_first_seen` would question."""
+    """`confirm`: accept a `first_seen` that `check_first_seen` would question. Without
+    `first_seen`, the clock starts at the `source` post's platform time."""
     for flag, text in (("--source", source), ("--author", author), ("--platform", platform), ("--summary", summary)):
         if text is not None:
             check_text(text, flag)
@@ -80,18 +94,49 @@ def open_incident(app: App, *, case: int, first_seen: str, actor: str, source: s
     if language not in LANGUAGES:
         raise BadInput(_("--lang {language!r} is not shipped; use one of {names}.").format(
                            language=language, names=', '.join(LANGUAGES)))
-    moment = parse_instant(first_seen, "--first-seen", app.config.timezone, not_after=app.clock(),
-                           not_before=app.clock() - OLDEST_FIRST_SEEN)
-    check_first_seen(moment, app.clock(), confirm)
-    require_role(app, actor, "open")
-    data = {"case": case, "first_seen": iso(moment), "language": language, "severity": severity,
-            "source": source, "author": author, "platform": platform, "summary": summary, "what": what,
-            "public_channels": live_public(app)}
+    heard: dict[str, Any] | None = None
+    if first_seen is not None:
+        moment = parse_instant(first_seen, "--first-seen", app.config.timezone, not_after=app.clock(),
+                               not_before=app.clock() - OLDEST_FIRST_SEEN)
+        check_first_seen(moment, app.clock(), confirm)
+        require_role(app, actor, "open")
+    elif not source:
+        raise BadInput(_("give --first-seen TIME (the first negative message's time), or --source URL to read "
+                         "it from the post."))
+    else:
+        require_role(app, actor, "open")
+        moment, heard = _from_source(app, source, confirm)
+        author = author or heard.get("author") or None
+        platform = platform or heard.get("platform")
+    data = {"case": case, "first_seen": iso(moment), "first_seen_from": "declared" if heard is None else "platform",
+            "language": language, "severity": severity, "source": source, "author": author, "platform": platform,
+            "summary": summary, "what": what, "public_channels": live_public(app), "source_post": heard}
     event = app.store.append("incident.opened", actor=actor, incident=NEXT_INCIDENT,
                              data={key: value for key, value in data.items() if value is not None})
     incident = _from_events([event])
     freeze_on_open(app, incident, actor)
     return incident
+
+
+def _from_source(app: App, source: str, confirm: bool) -> tuple[datetime, dict[str, Any]]:
+    """The source post's platform time and the post as the opening event keeps it."""
+    from publisher.incident.source_lookup import read_source_post, source_record
+
+    heard = read_source_post(app, source)
+    if heard.platform_time is None:
+        raise BadInput(_("{url} gives no publication time the tool can read (a post's own time, a page's "
+                         "article:published_time or JSON-LD datePublished); give --first-seen TIME.").format(
+            url=source))
+    moment, now = from_iso(heard.platform_time), app.clock()
+    if moment > now + CLOCK_SLACK:
+        raise Refused(_("the source post's time ({posted}) is later than this computer's clock ({now}); check "
+                        "the clock, or give --first-seen TIME.").format(posted=heard.platform_time, now=iso(now)))
+    moment = min(moment, now)
+    if not confirm and now - moment > CONFIRM_AFTER:
+        raise Refused(_("the source post was published {moment}, more than 7 days ago ({age}), so every deadline "
+                        "has long passed; if that is right, run it again with --confirm.").format(
+            moment=iso(moment), age=human_hours(hours(now - moment))))
+    return moment, source_record(heard)
 
 
 def freeze_on_open(app: App, incident: Incident, actor: str) -> Event | None:
@@ -234,7 +279,9 @@ def _from_events(events: list[Event]) -> Incident:
         id=opened.incident or "", case=int(data["case"]), first_seen=from_iso(data["first_seen"]),
         opened_at=from_iso(opened.ts), opened_by=opened.actor, language=data["language"],
         severity=data.get("severity", "crisis"), source=data.get("source"), author=data.get("author"),
-        platform=data.get("platform"), summary=data.get("summary"), what=data.get("what"))
+        platform=data.get("platform"), summary=data.get("summary"), what=data.get("what"),
+        first_seen_from="platform" if data.get("first_seen_from") == "platform" else "declared",
+        source_post=data.get("source_post") if isinstance(data.get("source_post"), dict) else None)
     return _applied(incident, events[1:])
 
 
@@ -254,6 +301,7 @@ def _corrected(incident: Incident, changes: dict[str, Any]) -> Incident:
     values = {field: change.get("to") for field, change in changes.items() if field in ("summary", "source")}
     if "first_seen" in changes:
         values["first_seen"] = from_iso(changes["first_seen"]["to"])
+        values["first_seen_from"] = "declared"
     return replace(incident, **values)
 
 

@@ -36,6 +36,7 @@ if TYPE_CHECKING:
 NAME = re.compile(r"[\w.@+-]{1,64}")
 EMAIL = re.compile(r"[^@\s\"',;<>]+@[^@\s\"',;<>]+\.[^@\s\"',;<>]+")
 TELEGRAM = re.compile(r"-?\d{1,20}")
+SLACK_USER = re.compile(r"[UW][A-Z0-9]{6,20}")
 
 
 @dataclass(frozen=True)
@@ -60,13 +61,13 @@ class Proposal:
 
 
 def add(app: App, name: str, role: str | None, actor: str, email: str | None = None, telegram: str | None = None,
-        key: Path | None = None, signature: dict[str, Any] | None = None) -> Outcome:
+        key: Path | None = None, signature: dict[str, Any] | None = None, slack: str | None = None) -> Outcome:
     """Add `name` to the cabinet, or change their role or contact."""
-    return record(app, propose_add(app, name, role, actor, email, telegram), actor, key, signature)
+    return record(app, propose_add(app, name, role, actor, email, telegram, slack), actor, key, signature)
 
 
 def propose_add(app: App, name: str, role: str | None, actor: str, email: str | None = None,
-                telegram: str | None = None) -> Proposal:
+                telegram: str | None = None, slack: str | None = None) -> Proposal:
     require_approver(app, actor, _("change the cabinet"))
     name = _name(name)
     made = roster.cabinet(app)
@@ -83,6 +84,8 @@ def propose_add(app: App, name: str, role: str | None, actor: str, email: str | 
         data["email"] = _email(email)
     if telegram is not None and (old is None or telegram != old.telegram):
         data["telegram"] = _telegram(telegram)
+    if slack is not None and (old is None or slack != old.slack):
+        data["slack"] = _slack(slack)
     if old is not None and len(data) == 1:
         raise BadInput(_("{name!r} is already {role} with these contacts; nothing to change.").format(
             name=name, role=_(ROLE_WORDS[old.role])))
@@ -231,6 +234,14 @@ def _telegram(value: str) -> str:
     if value and not TELEGRAM.fullmatch(value):
         raise BadInput(_("--telegram {value!r} is not a Telegram chat id (the number the bot sees for that "
                          "person's chat, e.g. 123456789).").format(value=value))
+    return value
+
+
+def _slack(value: str) -> str:
+    value = check_text(value, "--slack").strip()
+    if value and not SLACK_USER.fullmatch(value):
+        raise BadInput(_("--slack {value!r} is not a Slack user id (the member ID in their Slack profile, e.g. "
+                         "U012AB3CD).").format(value=value))
     return value
 
 

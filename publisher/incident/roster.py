@@ -90,6 +90,7 @@ class Person:
     email: str | None = None
     telegram: str | None = None
     since: int = 0
+    slack: str | None = None
 
 
 @dataclass
@@ -244,6 +245,11 @@ def proposal_digest(event: Any) -> str:
                                            "data": data})).hexdigest()
 
 
+def slack_of(data: dict[str, Any], old: Person | None) -> str | None:
+    slack = data["slack"] if "slack" in data else (old.slack if old else None)
+    return str(slack) if slack else None
+
+
 def contact_of(data: dict[str, Any], old: Person | None) -> tuple[str | None, str | None]:
     email = data["email"] if "email" in data else (old.email if old else None)
     telegram = data["telegram"] if "telegram" in data else (old.telegram if old else None)
@@ -392,7 +398,7 @@ class _Replay:
             return
         role = str(data.get("role") or (old.role if old else "viewer"))
         email, telegram = contact_of(data, old)
-        made.people[name] = Person(name, role, email, telegram, old.since if old else seq)
+        made.people[name] = Person(name, role, email, telegram, old.since if old else seq, slack_of(data, old))
         if old is None or old.role != role:
             made._set(name, role, seq)
 

@@ -195,15 +195,21 @@ class SQLiteBackend:
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction; a full disk or a failing write is one `StoreUnavailable`
+        naming the file (SQLite may already have rolled the transaction back itself)."""
         with self._lock:
             db = self._db
-            db.execute("BEGIN IMMEDIATE")
             try:
-                yield db
-                db.execute("COMMIT")
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
+                db.execute("BEGIN IMMEDIATE")
+                try:
+                    yield db
+                    db.execute("COMMIT")
+                except BaseException:
+                    if db.in_transaction:
+                        db.execute("ROLLBACK")
+                    raise
+            except sqlite3.OperationalError as error:
+                raise _unwritable(self.path, error) or error from None
 
     def append(self, make: Callable[[Any], Row]) -> Row:
         """Queue the row, then commit it with whatever else is queued (or find it
@@ -436,6 +442,18 @@ def _open_reader(path: Path) -> sqlite3.Connection:
     reader = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
     reader.execute("PRAGMA query_only=1")
     return reader
+
+
+def _unwritable(path: Path, error: sqlite3.Error) -> StoreUnavailable | None:
+    """A full disk (`SQLITE_FULL`) or a failing write (`SQLITE_IOERR*`) said in one sentence."""
+    code = getattr(error, "sqlite_errorname", "")
+    if code == "SQLITE_FULL":
+        return StoreUnavailable(_("the disk that holds {path} is full, so the log can record nothing until space "
+                                  "is freed.").format(path=path))
+    if code.startswith("SQLITE_IOERR"):
+        return StoreUnavailable(_("writing {path} failed ({problem}), so the log can record nothing until the disk "
+                                  "is repaired.").format(path=path, problem=error))
+    return None
 
 
 def _pending(db: sqlite3.Connection) -> list[Callable[[sqlite3.Connection], None]]:

@@ -53,7 +53,7 @@ async def open_incident(request: Request, visitor: Visitor) -> Response:
     app = visitor.console.app
     what = str(form.get("what", "")).strip() or None
     incident = await call(open_one, app, case=int(case) if case.isdigit() else 0,
-                          first_seen=str(form.get("first_seen", "")), actor=visitor.person, language=language,
+                          first_seen=str(form.get("first_seen", "")).strip() or None, actor=visitor.person, language=language,
                           confirm=bool(form.get("confirm")),
                           what=what_phrases(language or app.config.language, what, {}), **fields)
     return RedirectResponse(f"/incidents/{incident.id}", status_code=303)
@@ -67,8 +67,11 @@ async def incident_page(request: Request, visitor: Visitor) -> Response:
 
     status, book, heard = await call(_incident, visitor.console.app, request.path_params["incident"])
     curve = (Markup(heard[0]), heard[1]) if heard else None
+    config = visitor.console.app.config
     return visitor.console.page(request, visitor, "incident.html", status=status, book=book, curve=curve,
-                                statement=lambda clock: statement_words(clock.as_dict()), warnings=status.console_warnings)
+                                statement=lambda clock: statement_words(clock.as_dict()), warnings=status.console_warnings,
+                                freeze_channels=[channel.name for channel in config.enabled_channels()],
+                                freeze_allowed=config.freeze_allow)
 
 
 def _render(app, incident_id: str, template: str, language: str | None, variables: str, author: str,

@@ -42,7 +42,7 @@ async def confirm_passkey(request: Request, visitor: Visitor) -> Response:
     return JSONResponse({"redirect": "/people"})
 
 
-CABINET_FIELDS = ("name", "role", "email", "telegram", "change", "required")
+CABINET_FIELDS = ("name", "role", "email", "telegram", "slack", "change", "required")
 
 
 def _cabinet_signing(action: str, path: str) -> None:

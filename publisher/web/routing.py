@@ -24,14 +24,17 @@ class RouteSpec:
     action: str | None
     handler: Handler
     name: str
+    csrf: bool = True
+    """False only for a route the platform authenticates itself (a signed webhook)."""
 
 
 ROUTES: list[RouteSpec] = []
 
 
-def route(path: str, action: str | None, methods: tuple[str, ...] = ("GET",)) -> Callable[[Handler], Handler]:
+def route(path: str, action: str | None, methods: tuple[str, ...] = ("GET",),
+          csrf: bool = True) -> Callable[[Handler], Handler]:
     def register(handler: Handler) -> Handler:
-        ROUTES.append(RouteSpec(path, methods, action, handler, handler.__name__))
+        ROUTES.append(RouteSpec(path, methods, action, handler, handler.__name__, csrf))
         return handler
     return register
 

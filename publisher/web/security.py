@@ -9,6 +9,8 @@
   `csrf` field) equal to sha256("csrf" + the session token), or for a visitor not yet
   logged in, of the pre-session cookie. Another site can neither read the page that
   holds it nor send our cookies (SameSite=Strict): a forged request is refused 403.
+  The one exception is a route declared `csrf=False`: a platform's webhook, which has no
+  cookie and is authenticated by the platform's signature instead (`web.hook_pages`).
 - Login: at most `LOGIN_ATTEMPTS` passkey answers per client address per 10 minutes,
   then 429. The attempts are counted in the store (`Store.attempt`: a table outside the
   chain), so every console server of one log shares the count and a restart does not

@@ -25,6 +25,7 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from channels.heard_text import clean_line, clean_text
 from publisher.errors import PublishError
 from publisher.evidence.awaiting import time_left
 from publisher.evidence.report_words import verdict_word
@@ -81,10 +82,21 @@ class Console:
         self.templates.filters["state"] = state_word
         self.templates.filters["verdict"] = verdict_word
         self.templates.globals["time_left"] = time_left
+        self.templates.filters["line"] = clean_line
+        self.templates.filters["text"] = clean_text
+        self.templates.filters["href"] = web_address
+        self.templates.filters["heard_time"] = self.heard_time
 
     def local_time(self, moment: Any) -> str:
         """A time in the organisation's time zone (UTC when none is configured)."""
         return for_people(moment, self.app.config.timezone)
+
+    def heard_time(self, moment: Any) -> str:
+        """A source's time like `local_time`; one no parser reads is shown as text, as sent."""
+        try:
+            return self.local_time(moment)
+        except (ValueError, TypeError, OverflowError):
+            return clean_line(str(moment), 60)
 
     async def visitor(self, request: Request) -> Visitor:
         token = request.cookies.get(security.SESSION_COOKIE)
@@ -112,7 +124,7 @@ class Console:
 
     def guarded(self, spec: RouteSpec) -> Callable[[Request], Awaitable[Response]]:
         async def endpoint(request: Request) -> Response:
-            if not await security.csrf_ok(request):
+            if spec.csrf and not await security.csrf_ok(request):
                 return security.refused(403, _("Refused: this request has no valid CSRF token (reload the page)."))
             visitor = await self.visitor(request)
             speaking(visitor.language)
@@ -140,6 +152,13 @@ class Console:
         return self.page(request, visitor, "refused.html", status_code=status, message=message)
 
 
+def web_address(url: object) -> str | None:
+    """A source's address when it is one a link may point to (http or https), else None."""
+    text = str(url or "").strip()
+    return text if text.lower().startswith(("https://", "http://")) and not any(
+        ord(char) < 33 for char in text) else None
+
+
 def choose_language(request: Request, default: str) -> str:
     for wanted in (request.query_params.get("lang"), request.cookies.get(LANG_COOKIE)):
         if wanted is not None and wanted in LANGUAGES:
@@ -150,7 +169,8 @@ def choose_language(request: Request, default: str) -> str:
 def create_app(app: Any, on_approved: Callable[[str, str], None] | None = None) -> Starlette:
     """The ASGI application of the console over an opened workspace `App` (telling the
     internal channels about new drafts and reminders is the worker's job)."""
-    from publisher.web import auth_pages, draft_pages, incident_pages, log_pages, notice_pages, people_pages  # noqa: F401,E501
+    from publisher.web import (auth_pages, draft_pages, hook_pages, inbox_pages, incident_pages,  # noqa: F401
+                               log_pages, notice_pages, people_pages, phone_pages)
 
     console = Console(app, on_approved)
     routes: list[Any] = [Route(spec.path, console.guarded(spec), methods=list(spec.methods), name=spec.name)

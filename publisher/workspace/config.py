@@ -59,6 +59,8 @@ SECTIONS: dict[str, dict[str, Option]] = {
                                       help="the TSA's certificate and its issuer's (PEM), to verify tokens offline"),
         "witness_timeout": Option((int, float), default=5,
                                   help="seconds one request to the TSA may take"),
+        "allow_unsafe_commit": Option(bool, default=False,
+                                      help="deliver on a PostgreSQL server whose fsync or synchronous_commit is off"),
     },
     "secrets": {
         "file": Option(str, default="config/secrets.toml"),
@@ -80,6 +82,8 @@ SECTIONS: dict[str, dict[str, Option]] = {
     "notices": {
         "escalate_after": Option((int, float), default=15, bounds=(1, 24 * 60),
                                  help="minutes a notice waits for an acknowledgement before it goes further"),
+        "push_contact": Option(str, default="",
+                               help="how a push service reaches whoever runs the console (mailto: or https:)"),
     },
 }
 
@@ -171,6 +175,7 @@ class Config:
     cases: dict[int, dict[str, Any]] = field(default_factory=dict)
     store_url: str | None = None
     store_anchor: Path | None = None
+    allow_unsafe_commit: bool = False
     witness: WitnessSettings | None = None
     operators: tuple[str, ...] = ()
     viewers: tuple[str, ...] = ()
@@ -182,6 +187,7 @@ class Config:
     escalate_after_minutes: float = 15.0
     listen: ListenSettings = field(default_factory=ListenSettings)
     sources: dict[str, SourceConfig] = field(default_factory=dict)
+    push_contact: str = ""
 
     def enabled_channels(self) -> list[ChannelConfig]:
         return [channel for channel in self.channels.values() if channel.enabled]
@@ -317,6 +323,7 @@ def _build(workspace: Path, data: dict[str, Any], reader: _Reader) -> Config:
         store_key_reference=sections["store"].get("hmac_key"),
         store_url=_store_url(reader, sections["store"].get("url")),
         store_anchor=workspace / sections["store"]["anchor"] if sections["store"].get("anchor") else None,
+        allow_unsafe_commit=sections["store"]["allow_unsafe_commit"],
         secrets_file=workspace / sections["secrets"]["file"],
         delivery_budget_minutes=float(sections["delivery"]["budget"]),
         delivery_workers=sections["delivery"]["workers"],
@@ -332,6 +339,7 @@ def _build(workspace: Path, data: dict[str, Any], reader: _Reader) -> Config:
         escalate_after_minutes=float(sections["notices"]["escalate_after"]),
         listen=listen,
         sources=sources,
+        push_contact=_push_contact(reader, sections["notices"]["push_contact"]),
     )
 
 
@@ -384,6 +392,12 @@ def _source(reader: _Reader, table: str, name: str, kind: str, channel: str | No
         if problem:
             raise reader.fail(table, key, problem)
     return SourceConfig(name, kind, channel, float(settings.get("every", 60)), own)
+
+
+def _push_contact(reader: _Reader, value: str) -> str:
+    if value and not re.fullmatch(r"(mailto:[^@\s]+@[^@\s]+|https://[^\s]+)", value):
+        raise reader.fail("notices", "push_contact", _("expected \"mailto:ADDRESS\" or an https:// address"))
+    return value
 
 
 def _allowed(reader: _Reader, allow: list[Any], channels: Any) -> tuple[str, ...]:

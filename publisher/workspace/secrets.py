@@ -97,6 +97,10 @@ class SecretSource:
                                shown=self.shown, value=bad[0]))
         return data
 
+    def reload(self) -> None:
+        """Read the secrets file again at the next lookup (a secret added while a server runs)."""
+        self._file_values = None
+
     def lookup(self, name: str) -> str | None:
         value = self.file_values().get(name)
         if value is None:

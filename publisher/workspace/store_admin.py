@@ -25,6 +25,9 @@ class Copied:
     rows: int
     head: str
     target: str
+    config_line: str
+    """What to write in every machine's config to use the copy (`[store] url = ...`, its
+    password kept as the `${NAME}` reference it was given as; `[store] path` for a file)."""
 
 
 def store_info(app: App) -> dict[str, Any]:
@@ -55,7 +58,27 @@ def copy_store(app: App, to: str) -> Copied:
     if not copied.ok or copied.head != checked.head:
         raise CheckFailed(_("The copy does not verify ({problem}); point no machine at it.").format(
             problem=copied.problem or "its head differs"))
-    return Copied(rows, copied.head, target.backend.location)
+    return Copied(rows, copied.head, target.backend.location, _config_line(to, target.backend.location))
+
+
+def _config_line(to: str, location: str) -> str:
+    """The config line that points at the copy. A literal password given in `--to` is
+    never printed: `${PG_PASSWORD}` stands in for it, to be set in each machine's
+    environment or secrets file."""
+    import re
+    from urllib.parse import urlsplit
+
+    if not to.startswith(("postgresql://", "postgres://")):
+        return f'path = "{to}"'
+    try:
+        parts = urlsplit(to)
+        password = parts.password
+    except ValueError:
+        return f'url = "{location}"'
+    if password is not None and not re.fullmatch(r"\$\{[A-Za-z_][A-Za-z0-9_]*\}", password):
+        user, host = parts.netloc.rsplit("@", 1)[0].split(":", 1)[0], parts.netloc.rsplit("@", 1)[1]
+        to = parts._replace(netloc=f"{user}:${{PG_PASSWORD}}@{host}").geturl()
+    return f'url = "{to}"'
 
 
 def _open_target(app: App, to: str) -> Store:

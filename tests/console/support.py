@@ -41,13 +41,15 @@ def https_console(workspace, required: int = 1, extra: str = "") -> HttpConsole:
 
 
 @contextmanager
-def running_console(workspace_path: Path, port: int) -> Iterator[object]:
+def running_console(workspace_path: Path, port: int, clock=None) -> Iterator[object]:
+    """The console on 127.0.0.1:`port` (with `clock`: an injected `Clock`, shared with
+    the test's commands)."""
     import uvicorn
 
     from publisher.web.server import create_app
     from publisher.workspace.app import App
 
-    app = App(workspace_path)
+    app = App(workspace_path, clock=clock) if clock is not None else App(workspace_path)
     server = uvicorn.Server(uvicorn.Config(create_app(app), host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -100,7 +100,7 @@ def test_pages_carry_the_security_headers_no_inline_script_and_no_secret(console
     client = console.login("ana")
     pages = ["/", f"/incidents/{console.params['incident']}", f"/drafts/{console.params['draft']}", "/log",
              f"/drafts/{console.params['draft']}/progress", f"/incidents/{console.params['incident']}/report",
-             "/incidents/new"]
+             "/incidents/new", "/inbox", f"/incidents/{console.params['incident']}/inbox"]
     for path in pages:
         answer = client.get(path)
         assert answer.status_code in (200, 403), path

@@ -5,7 +5,8 @@ serious or critical violation at 390x844 and 1280x900; no page is wider than the
 phone. The pages: log in, enrolment, an enrolled passkey, "Awaiting me", an incident
 (frozen, with a checklist), a new incident, a draft waiting for approval (a thread, the
 changes from the draft it supersedes), a delivered draft, the log, the people, the
-report, in English and in Spanish."""
+phone's notices (Web Push), the report, the inbox and a heard item (with hostile text
+from its source), in English and in Spanish."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -46,6 +47,23 @@ def _decision_bar_in_reach(page, name: str) -> None:
     page.screenshot(path=str(shot(page, name)).replace(".png", "-screen.png"))
 
 
+def _heard_items(workspace, incident: str) -> None:
+    """An item of the incident, assigned, and one from the workspace's stream answering it,
+    with an HTML injection and control characters in its author's name and text."""
+    from publisher.workspace.app import App
+
+    def heard(number: int, text: str, author: str, **more: object) -> dict:
+        return {"key": f"x:{number}", "source": "x", "platform": "x", "id": str(number), "text": text,
+                "author": author, "url": f"https://x.example/status/{number}", "platform_time": "2026-12-05T09:00:00Z",
+                "read_at": "2026-12-05T09:00:05Z", "answers": None, "extra": {}, "rule": "@pepe", **more}
+
+    App(workspace.path).store.append_heard("x", [
+        (incident, heard(1, "@acme I cannot pay since yesterday", "pepe")),
+        (None, heard(2, 'one\n<script>alert("x")</script>\x00\x1b[2J \u202eowt', '<img src=x onerror=alert(1)>\x07Eve',
+                     answers="1", url="javascript:alert(1)", sentiment="negative"))])
+    assert workspace.run("inbox", "assign", "x:1", "luis").exit_code == 0
+
+
 def test_every_console_page_passes_vnu_and_axe_at_phone_and_desktop_width(workspace, tmp_path):
     port = free_port()
     configure(workspace, port, extra=THREAD)
@@ -59,6 +77,8 @@ def test_every_console_page_passes_vnu_and_axe_at_phone_and_desktop_width(worksp
     assert workspace.run("approve", delivered, user="luis").exit_code == 0
     assert workspace.run("freeze", "--reason", "tracing a leak", user="luis").exit_code == 0
     link = workspace.run("users", "invite", "ana", user="luis").output.strip().splitlines()[-1]
+    assert workspace.run("notices", "vapid").exit_code == 0
+    _heard_items(workspace, incident)
     served: dict[str, str] = {}
     problems: list[str] = []
 
@@ -100,7 +120,12 @@ def test_every_console_page_passes_vnu_and_axe_at_phone_and_desktop_width(worksp
             check(f"draft-delivered-{language}", f"{base}/drafts/{delivered}")
             check(f"log-{language}", f"{base}/log")
             check(f"people-{language}", f"{base}/people")
+            check(f"phone-{language}", f"{base}/phone")
             check(f"report-{language}", f"{base}/incidents/{incident}/report")
+            check(f"inbox-{language}", f"{base}/inbox")
+            check(f"incident-inbox-{language}", f"{base}/incidents/{incident}/inbox?unanswered=1")
+            check(f"item-{language}", f"{base}/inbox/x:1")
+            check(f"item-hostile-{language}", f"{base}/inbox/x:2")
         assert first != draft
         browser.close()
 

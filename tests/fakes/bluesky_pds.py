@@ -15,6 +15,14 @@ graphemes, 3000 UTF-8 bytes, a TID record key) and answers a key it already hold
 opaque 500 the reference PDS gives. Tests force the rest: `fail(nsid, *replies)` answers
 the next calls of one method with canned replies (the functions at the bottom), and
 `answer_next_create(...)` stores the next post and then answers slowly or cuts the answer.
+
+Listening: `hear(...)` puts another account's post on the network; one that mentions the
+account (a mention facet with its DID) or replies to one of its posts makes a notification.
+`app.bsky.notification.listNotifications` (the PDS proxies it to the AppView) answers
+newest first with an opaque cursor to older ones, filtered by `reasons`;
+`app.bsky.feed.searchPosts` answers PostViews whose text holds every word of `q`, newest
+`sortAt` first (the earlier of `createdAt` and `indexedAt`), `since`/`until` on that time,
+`limit` 1 to 100 (25) and an offset cursor, as the AppView's search does.
 """
 from __future__ import annotations
 
@@ -63,7 +71,10 @@ class FakePDS(FakeServer):
         self.failures: dict[str, deque[Reply]] = defaultdict(deque)
         self.next_create: dict[str, Any] | None = None
         self.calls = 0
+        self.notifications: list[dict[str, Any]] = []
+        self.profiles: dict[str, str] = {}
         self._state = threading.Lock()
+        self._clock = time.time()
 
     def fail(self, nsid: str, *replies: Reply) -> None:
         """Answer the next calls of `nsid` with `replies`, in order, before anything else."""
@@ -86,6 +97,117 @@ class FakePDS(FakeServer):
         if reply:
             record["reply"] = reply
         return self._store(did or OTHERS["ana.bsky.social"], _tid(), record)["uri"]
+
+    def hear(self, text: str, handle: str = "ana.bsky.social", display_name: str = "Ana",
+             reply_to: str | None = None, mention: bool = True, created_at: str | None = None) -> dict[str, Any]:
+        """Another account's post, indexed now; a notification when it mentions the
+        account or replies to one of its posts. Each one is indexed a millisecond after the
+        one before (the AppView's order)."""
+        did = self.handles[handle]
+        self.profiles[did] = display_name
+        record: dict[str, Any] = {"$type": POST, "text": text,
+                                  "createdAt": created_at if created_at is not None else _iso(time.time())}
+        if mention:
+            start = len(text.encode())
+            record["text"] = text = f"{text} @{self.handle}"
+            record["facets"] = [{"index": {"byteStart": start + 1, "byteEnd": len(text.encode())},
+                                 "features": [{"$type": "app.bsky.richtext.facet#mention", "did": self.did}]}]
+        if reply_to:
+            parent = self.records[reply_to]
+            ref = {"uri": reply_to, "cid": parent["cid"]}
+            record["reply"] = {"root": parent["value"].get("reply", {}).get("root", ref), "parent": ref}
+        with self._state:
+            self._clock = max(self._clock + 0.001, time.time())
+            entry = self._store(did, _tid(), record)
+            entry["indexedAt"] = _iso(self._clock)
+            if mention or (reply_to and reply_to.startswith(f"at://{self.did}/")):
+                self.notifications.append({
+                    "uri": entry["uri"], "cid": entry["cid"], "author": self._profile(did),
+                    "reason": "reply" if reply_to and not mention else "mention",
+                    "reasonSubject": reply_to, "record": record, "isRead": False,
+                    "indexedAt": entry["indexedAt"], "labels": []})
+        return entry
+
+    def _profile(self, did: str) -> dict[str, Any]:
+        handle = next(name for name, value in self.handles.items() if value == did)
+        return {"did": did, "handle": handle, "displayName": self.profiles.get(did, ""), "labels": [],
+                "createdAt": "2023-04-12T09:00:00.000Z", "indexedAt": "2024-01-02T10:00:00.000Z"}
+
+    def _app_bsky_notification_listNotifications(self, request: Request) -> Reply:
+        """docs.bsky.app/docs/api/app-bsky-notification-list-notifications: {notifications:
+        [{uri, cid, author, reason, reasonSubject?, record, isRead, indexedAt, labels}],
+        cursor?, seenAt?}, newest first; `reasons` filters, `limit` 1 to 100 (50); the
+        cursor is opaque (the AppView's is the last item's time and cid)."""
+        caller = self._caller(request)
+        if isinstance(caller, Reply):
+            return caller
+        try:
+            limit = int((request.query.get("limit") or ["50"])[0])
+        except ValueError:
+            return error(400, "InvalidRequest", "limit must be an integer")
+        if not 1 <= limit <= 100:
+            return error(400, "InvalidRequest", "limit must be between 1 and 100")
+        reasons = request.query.get("reasons") or []
+        found = sorted((item for item in self.notifications if not reasons or item["reason"] in reasons),
+                       key=lambda item: (item["indexedAt"], item["cid"]), reverse=True)
+        cursor = (request.query.get("cursor") or [None])[0]
+        if cursor:
+            at, _, cid = cursor.partition("::")
+            found = [item for item in found if (item["indexedAt"], item["cid"]) < (at, cid)]
+        page = found[:limit]
+        answer: dict[str, Any] = {"notifications": page, "priority": False}
+        if len(found) > limit:
+            answer["cursor"] = f"{page[-1]['indexedAt']}::{page[-1]['cid']}"
+        return Reply(200, answer, headers=dict(JSON))
+
+    def _app_bsky_feed_getPosts(self, request: Request) -> Reply:
+        """docs.bsky.app/docs/api/app-bsky-feed-get-posts: {posts: [PostView]} for the `uris`
+        (at most 25) that exist, others left out; no auth needed (the public AppView answers
+        it too)."""
+        uris = request.query.get("uris") or []
+        if not uris or len(uris) > 25:
+            return error(400, "InvalidRequest", "uris must have between 1 and 25 items")
+        posts = [self._post_view(self.records[uri]) for uri in uris if uri in self.records]
+        return Reply(200, {"posts": posts}, headers=dict(JSON))
+
+    def _post_view(self, entry: dict[str, Any]) -> dict[str, Any]:
+        return {"uri": entry["uri"], "cid": entry["cid"], "author": self._profile(entry["uri"].split("/")[2]),
+                "record": entry["value"], "replyCount": 0, "repostCount": 0, "likeCount": 0, "quoteCount": 0,
+                "indexedAt": entry["indexedAt"], "labels": []}
+
+    def _app_bsky_feed_searchPosts(self, request: Request) -> Reply:
+        """docs.bsky.app/docs/api/app-bsky-feed-search-posts: {posts: [PostView], cursor?,
+        hitsTotal?}; `q` required (400 InvalidRequest), `sort` latest (default) or top,
+        `since`/`until` on sortAt, `limit` 1 to 100 (25), an offset cursor."""
+        query = (request.query.get("q") or [""])[0]
+        if not query:
+            return error(400, "InvalidRequest", 'Error: Params must have the property "q"')
+        try:
+            limit = int((request.query.get("limit") or ["25"])[0])
+            offset = int((request.query.get("cursor") or ["0"])[0])
+        except ValueError:
+            return error(400, "InvalidRequest", "limit and cursor must be integers")
+        if not 1 <= limit <= 100:
+            return error(400, "InvalidRequest", "limit must be between 1 and 100")
+        words = query.lower().split()
+        since = (request.query.get("since") or [""])[0]
+        until = (request.query.get("until") or [""])[0]
+        found = []
+        for entry in list(self.records.values()):
+            text = str(entry["value"].get("text", "")).lower()
+            if f"/{POST}/" not in entry["uri"] or not all(word in text for word in words):
+                continue
+            sort_at = min(str(entry["value"].get("createdAt", "")), entry["indexedAt"]) or entry["indexedAt"]
+            if (since and sort_at < since) or (until and sort_at >= until):
+                continue
+            found.append((sort_at, entry))
+        found.sort(key=lambda pair: (pair[0], pair[1]["uri"]), reverse=True)
+        page = found[offset:offset + limit]
+        posts = [self._post_view(entry) for _, entry in page]
+        answer: dict[str, Any] = {"posts": posts, "hitsTotal": len(found)}
+        if offset + limit < len(found):
+            answer["cursor"] = str(offset + limit)
+        return Reply(200, answer, headers=dict(JSON))
 
     def posts(self, did: str | None = None) -> list[dict[str, Any]]:
         owner = f"at://{did or self.did}/"

@@ -8,6 +8,7 @@ duplicate error (#506). Tests queue other answers with `FakeGraph.error(...)`.
 """
 from __future__ import annotations
 
+import base64
 import itertools
 import json
 import re
@@ -44,6 +45,60 @@ class FakeGraph(FakeServer):
         made = f"{self.page_id}_{next(self._numbers)}"
         self.posts.append({"id": made, "message": message, "created_time": _graph_time(created)})
         return made
+
+    def add_comment(self, post_id: str, message: str, author: tuple[str, str] | None = ("5550001", "Vecina"),
+                    reply_to: str | None = None, created: float | None = None) -> str:
+        """A comment by someone on the Page's post (or, with `reply_to`, a reply to a comment)."""
+        made = f"{post_id.split('_')[-1]}_{next(self._numbers)}"
+        comment: dict[str, Any] = {"id": made, "parent": reply_to or post_id, "post": post_id, "message": message,
+                                   "created_time": _graph_time(created)}
+        if author is not None:
+            comment["from"] = {"id": author[0], "name": author[1]}
+        self.comments.append(comment)
+        return made
+
+    def _comments(self, post_id: str, fields: dict[str, str]) -> Reply:
+        """GET /{post-id}/comments (developers.facebook.com/docs/graph-api/reference/object/comments):
+        `filter` toplevel (default) or stream (replies too, with `parent`), `order`
+        chronological (default) or reverse_chronological, `limit` (25 by default), cursor
+        paging with opaque `before`/`after` cursors and a `next` URL while more follow."""
+        stream = fields.get("filter") == "stream"
+        chosen = [c for c in self.comments if c.get("post", c["parent"]) == post_id
+                  and (stream or c["parent"] == post_id)]
+        if fields.get("order") == "reverse_chronological":
+            chosen.reverse()
+        start = 0
+        if fields.get("after"):
+            try:
+                last = base64.b64decode(fields["after"]).decode()
+            except ValueError:
+                return self.error(400, 100, "(#100) The after cursor is not valid", kind="OAuthException")
+            start = next((i + 1 for i, c in enumerate(chosen) if c["id"] == last), None)
+            if start is None:
+                return self.error(400, 100, "(#100) The after cursor is not valid", kind="OAuthException")
+        limit = int(fields.get("limit") or 25)
+        page = chosen[start:start + limit]
+        wanted = (fields.get("fields") or "id,message,created_time").replace("{id,name}", "").replace("{id}", "")
+        keys = set(wanted.split(","))
+        data = []
+        for comment in page:
+            item = {key: comment[key] for key in ("id", "message", "created_time", "from") if key in keys
+                    and key in comment}
+            if "parent" in keys and stream and comment["parent"] != post_id:
+                item["parent"] = {"id": comment["parent"]}
+            if "permalink_url" in keys:
+                owner, _, number = post_id.partition("_")
+                item["permalink_url"] = (f"https://www.facebook.com/{owner}/posts/{number}"
+                                         f"?comment_id={comment['id'].split('_')[-1]}")
+            data.append(item)
+        if not data:
+            return self._ok({"data": []})
+        cursor = lambda comment: base64.b64encode(comment["id"].encode()).decode()  # noqa: E731
+        paging: dict[str, Any] = {"cursors": {"before": cursor(page[0]), "after": cursor(page[-1])}}
+        if start + limit < len(chosen):
+            paging["next"] = (f"https://graph.facebook.com/v25.0/{post_id}/comments?limit={limit}"
+                              f"&after={paging['cursors']['after']}")
+        return self._ok({"data": data, "paging": paging})
 
     @staticmethod
     def error(status: int, code: int, message: str, *, kind: str = "OAuthException",
@@ -84,6 +139,8 @@ class FakeGraph(FakeServer):
         if request.method == "GET" and node == self.page_id and edge == "posts":
             limit = int(fields.get("limit", 25))
             return self._ok({"data": list(reversed(self.posts))[:limit]})
+        if request.method == "GET" and edge == "comments" and any(p["id"] == node for p in self.posts):
+            return self._comments(node, fields)
         post = next((item for item in self.posts if item["id"] == node), None)
         if request.method == "GET" and post is not None and edge is None:
             wanted = (fields.get("fields") or "id,created_time").split(",")

@@ -11,6 +11,13 @@ Telegram reads it (`telegram_entities`): one it cannot parse gets the real 400 "
 Request: can't parse entities: …", and the length is counted after parsing, on the text
 the message then shows (`sent[-1]["text"]`). Tests queue anything else with
 `FakeTelegram.error(...)`, or script the answer to the n-th sendMessage (`fail_call`).
+
+`getUpdates` answers as the Bot API does for a bot in the channel's linked discussion group
+(`@citywater_chat`): the queued updates (`comment`, `forward_post` add them, numbered from
+`update_id` 900000001) from the lowest one not yet confirmed, at most `limit` (1-100,
+default 100); calling it with `offset` confirms, and so forgets for good, every update below
+`offset`; a negative `offset` takes that many from the end; `allowed_updates` filters
+by kind. While a webhook is set (`webhook = True`) it is the real 409 Conflict.
 """
 from __future__ import annotations
 
@@ -40,6 +47,8 @@ class FakeTelegram(FakeServer):
             "@citywater": {"id": -1001234567890, "title": "City Water Board", "username": "citywater",
                            "type": "channel"},
             "-1009876543210": {"id": -1009876543210, "title": "Crisis cell", "type": "supergroup"},
+            "@citywater_chat": {"id": -1001122334455, "title": "City Water Board Chat", "username": "citywater_chat",
+                                "type": "supergroup"},
         }
         self.reset()
 
@@ -56,6 +65,11 @@ class FakeTelegram(FakeServer):
         self.undeletable: set[int] = set()
         self._ids = itertools.count(501)
         self._calls = itertools.count(1)
+        self.updates: list[dict[str, Any]] = []
+        self._confirmed: list[dict[str, Any]] = []
+        self._update_ids = itertools.count(900000001)
+        self._group_ids = itertools.count(10)
+        self.webhook = False
 
     def fail_call(self, number: int, reply: Reply) -> None:
         """Answer the `number`th sendMessage (from 1) with `reply` instead."""
@@ -66,6 +80,61 @@ class FakeTelegram(FakeServer):
         message = {"message_id": next(self._ids), "chat": self.chats[chat], "date": self.date, "text": text}
         self.sent.append(message)
         return message["message_id"]
+
+    def forward_post(self, channel_message_id: int, text: str, chat: str = "@citywater_chat") -> int:
+        """The channel post `channel_message_id` as Telegram copies it into the linked
+        discussion group (`is_automatic_forward`); returns its id in the group."""
+        channel = self.chats["@citywater"]
+        message = {"message_id": next(self._group_ids),
+                   "from": {"id": 777000, "is_bot": False, "first_name": "Telegram"},
+                   "sender_chat": channel, "chat": self.chats[chat], "date": self.date,
+                   "forward_origin": {"type": "channel", "chat": channel, "message_id": channel_message_id,
+                                      "date": self.date},
+                   "is_automatic_forward": True, "text": text}
+        return self._update("message", message)
+
+    def comment(self, text: str | None, sender: dict[str, Any] | None = None, reply_to: int | None = None,
+                chat: str = "@citywater_chat", date: int | None = None, **fields: Any) -> int:
+        """A member's message in the group (`reply_to`: the group message it answers, which
+        also names the thread); returns its id in the group."""
+        sender = sender or {"id": 5551234, "is_bot": False, "first_name": "Lucía", "last_name": "Gómez",
+                            "username": "luciag", "language_code": "es"}
+        message: dict[str, Any] = {"message_id": next(self._group_ids), "from": sender, "chat": self.chats[chat],
+                                   "date": self.date if date is None else date, **fields}
+        if text is not None:
+            message["text"] = text
+        if reply_to is not None:
+            replied = next(u["message"] for u in self.updates + self._confirmed
+                           if u.get("message", {}).get("message_id") == reply_to)
+            message["message_thread_id"] = replied.get("message_thread_id", reply_to)
+            message["reply_to_message"] = {k: v for k, v in replied.items() if k != "reply_to_message"}
+        return self._update("message", message)
+
+    def _update(self, kind: str, message: dict[str, Any]) -> int:
+        self.updates.append({"update_id": next(self._update_ids), kind: message})
+        return message["message_id"]
+
+    def _get_updates(self, fields: dict[str, Any]) -> Reply:
+        """getUpdates (core.telegram.org/bots/api#getupdates)."""
+        if self.webhook:
+            return self.error(409, "Conflict: can't use getUpdates method while webhook is active; "
+                                   "use deleteWebhook to delete the webhook first")
+        try:
+            limit = int(fields.get("limit") or 100)
+            offset = int(fields["offset"]) if fields.get("offset") not in (None, "") else None
+        except ValueError:
+            return self.error(400, "Bad Request: wrong parameter")
+        limit = min(max(limit, 1), 100)
+        if offset is not None and offset >= 0:
+            self._confirmed += [u for u in self.updates if u["update_id"] < offset]
+            self.updates = [u for u in self.updates if u["update_id"] >= offset]
+        pending = self.updates[offset:] if offset is not None and offset < 0 else self.updates
+        allowed = fields.get("allowed_updates")
+        if isinstance(allowed, str):
+            allowed = json.loads(allowed)
+        if allowed:
+            pending = [u for u in pending if set(u) - {"update_id"} <= set(allowed)]
+        return self.ok(pending[:limit])
 
     @staticmethod
     def error(status: int, description: str, **parameters: Any) -> Reply:
@@ -87,7 +156,7 @@ class FakeTelegram(FakeServer):
             fields.update(request.json())
         elif request.body:
             fields.update(request.form())
-        for key in ("reply_parameters", "reply_markup", "entities", "link_preview_options"):
+        for key in ("reply_parameters", "reply_markup", "entities", "link_preview_options", "allowed_updates"):
             if isinstance(fields.get(key), str):
                 fields[key] = json.loads(fields[key])
         return fields
@@ -101,6 +170,8 @@ class FakeTelegram(FakeServer):
             return self.error(401, "Unauthorized")
         if method == "getMe":
             return self.ok(self.bot)
+        if method == "getUpdates":
+            return self._get_updates(self.params(request))
         if method == "sendMessage":
             failure = self.failures.get(next(self._calls))
             return failure or self._send(self.params(request))

@@ -43,6 +43,11 @@ class FakeX(FakeServer):
         self.username = username
         self.user_id = user_id
         self.tweets: dict[str, dict] = {}
+        self.mentions: list[dict] = []
+        self.users: dict[str, dict] = {}
+        self.posts_read = 0
+        self.users_read = 0
+        self._pages: dict[str, tuple[str, int]] = {}
         self.slow_next = 0.0
         self._sequence = itertools.count()
         self._state = threading.Lock()
@@ -63,10 +68,81 @@ class FakeX(FakeServer):
             return self._lookup(request.path.rsplit("/", 1)[-1])
         if request.method == "DELETE" and request.path.startswith("/2/tweets/"):
             return self._delete(request.path.rsplit("/", 1)[-1])
+        if request.method == "GET" and request.path == f"/2/users/{self.user_id}/mentions":
+            return self._mentions(request)
         if request.method == "GET" and request.path == "/2/users/me":
             return Reply(200, {"data": {"id": self.user_id, "name": "Acme", "username": self.username}},
                          headers={**JSON, **limit_headers(75, 74)})
         return Reply(404, NOT_FOUND, headers=dict(JSON))
+
+    def mention(self, text: str, handle: str = "vecina_enfadada", name: str = "Vecina", user_id: str = "2244994945",
+                reply_to: str | None = None, at: float | None = None) -> str:
+        """A post by @handle that mentions the account; its snowflake id is made from `at`."""
+        millis = int((time.time() if at is None else at) * 1000)
+        with self._state:
+            tweet_id = str(((millis - SNOWFLAKE_EPOCH_MS) << 22) | (23 << 12) | (next(self._sequence) % 4096))
+            post = {"id": tweet_id, "text": text, "author_id": user_id, "conversation_id": reply_to or tweet_id,
+                    "created_at": (datetime(1970, 1, 1, tzinfo=timezone.utc) + timedelta(milliseconds=millis))
+                    .isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+                    "edit_history_tweet_ids": [tweet_id]}
+            if reply_to:
+                post["referenced_tweets"] = [{"type": "replied_to", "id": reply_to}]
+            self.mentions.append(post)
+            self.users[user_id] = {"id": user_id, "name": name, "username": handle}
+        return tweet_id
+
+    def _mentions(self, request: Request) -> Reply:
+        """GET /2/users/:id/mentions (docs.x.com/x-api/posts/timelines/get-mentions): newest
+        first, `since_id`/`until_id` exclusive, `max_results` 5 to 100 (default 10), an opaque
+        `pagination_token` to the next (older) page, `meta` with `result_count`, `newest_id`,
+        `oldest_id` and `next_token`, authors in `includes.users` when `expansions=author_id`.
+        A token points below the page's oldest post, so posts arriving meanwhile shift nothing.
+        Each post and user returned counts as read (what X bills)."""
+        query = {key: values[-1] for key, values in request.query.items()}
+        try:
+            size = int(query.get("max_results", "10"))
+        except ValueError:
+            size = -1
+        if not 5 <= size <= 100:
+            return invalid_request("max_results", query.get("max_results", ""),
+                                   f"The `max_results` query parameter value [{query.get('max_results')}] is not "
+                                   "between 5 and 100")
+        since, until = int(query.get("since_id") or 0), int(query.get("until_id") or 1 << 64)
+        key = f"{since}:{until}:{size}"
+        below = until
+        if "pagination_token" in query:
+            found = self._pages.get(query["pagination_token"])
+            if found is None or found[0] != key:
+                return invalid_request("pagination_token", query["pagination_token"],
+                                       "The `pagination_token` query parameter value "
+                                       f"[{query['pagination_token']}] is not valid for this request.")
+            below = found[1]
+        with self._state:
+            matching = sorted((post for post in self.mentions if since < int(post["id"]) < below),
+                              key=lambda post: int(post["id"]), reverse=True)
+        page = matching[:size]
+        wanted = set((query.get("tweet.fields") or "").split(","))
+        data = [{key: value for key, value in post.items()
+                 if key in ("id", "text", "edit_history_tweet_ids") or key in wanted} for post in page]
+        meta: dict = {"result_count": len(page)}
+        body: dict = {}
+        if page:
+            body["data"] = data
+            meta.update(newest_id=page[0]["id"], oldest_id=page[-1]["id"])
+            self.posts_read += len(page)
+            if "author_id" in (query.get("expansions") or "").split(","):
+                fields = {"id", "name", "username"} | set((query.get("user.fields") or "").split(","))
+                authors = list(dict.fromkeys(post["author_id"] for post in page))
+                body["includes"] = {"users": [{k: v for k, v in self.users[a].items() if k in fields}
+                                              for a in authors]}
+                self.users_read += len(authors)
+        if size < len(matching):
+            last = int(page[-1]["id"])
+            token = base64.b32encode(hashlib.sha256(f"{key}:{last}".encode()).digest()[:20]).decode().lower()
+            self._pages[token] = (key, last)
+            meta["next_token"] = token
+        body["meta"] = meta
+        return Reply(200, body, headers={**JSON, **limit_headers(180, 179)})
 
     def _lookup(self, tweet_id: str) -> Reply:
         """GET /2/tweets/:id: the post, or X's 200 with a Not Found error when it has none."""
@@ -148,6 +224,21 @@ def too_many_requests(reset_in: float | None = 120, remaining: int = 0, daily_re
         headers.update({"x-user-limit-24hour-limit": "100", "x-user-limit-24hour-remaining": str(daily_remaining),
                         "x-user-limit-24hour-reset": str(int(time.time() + daily_reset_in))})
     return Reply(429, TOO_MANY, headers=headers)
+
+
+def credits_depleted(account: str = "1580661436132757506") -> Reply:
+    """402 as X answers a pay-per-use app with no credits left (the problem type X sends;
+    the status is not in X's documented table, but every read and write gets it)."""
+    return Reply(402, {"type": "https://api.twitter.com/2/problems/credits", "title": "CreditsDepleted",
+                       "detail": f"Your enrolled account [{account}] does not have any credits to fulfill this "
+                                 "request."}, headers=dict(JSON))
+
+
+def usage_capped() -> Reply:
+    """429 with X's usage-capped problem: the app's monthly cap, which no reset header lifts."""
+    return Reply(429, {"title": "UsageCapped", "detail": "Usage cap exceeded: Monthly product cap",
+                       "type": "https://api.twitter.com/2/problems/usage-capped", "period": "Monthly",
+                       "scope": "Product"}, headers=dict(JSON))
 
 
 def server_error(status: int = 503) -> Reply:

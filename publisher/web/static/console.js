@@ -1,4 +1,4 @@
-// Passkey ceremonies for the console: enrol, log in, sign an action. No inline script:
+// Passkey ceremonies for the console: enrol, log in, sign an action; Web Push subscription. No inline script:
 // buttons carry data-passkey, data-options (POST: WebAuthn options as JSON) and
 // data-submit (POST: the browser's answer); the server answers {redirect} or {error}.
 // An enrolment sends the device's name with the new passkey (by default the platform
@@ -73,18 +73,42 @@
     }).then(function (done) { window.location.assign(done.redirect || "/"); })
       .catch(function (error) { element.disabled = false; fail(element, error); });
   }
+  // Web Push: register the service worker, ask for the notification permission,
+  // subscribe with the console's VAPID key and post the subscription.
+  function subscribePush(button) {
+    var box = button.closest("[data-push]");
+    if (!("serviceWorker" in navigator) || !("PushManager" in window)) {
+      box.querySelector("[data-push-unsupported]").hidden = false;
+      return;
+    }
+    button.disabled = true;
+    Notification.requestPermission().then(function (permission) {
+      if (permission !== "granted") { throw new Error(permission); }
+      return navigator.serviceWorker.register("/sw.js", {scope: "/"});
+    }).then(function () { return navigator.serviceWorker.ready; }).then(function (registration) {
+      return registration.pushManager.subscribe({userVisibleOnly: true,
+        applicationServerKey: toBytes(box.dataset.vapidKey)});
+    }).then(function (subscription) {
+      return post("/phone/subscribe", {subscription: subscription.toJSON(), device: deviceName()});
+    }).then(function (done) { window.location.assign(done.redirect || "/phone"); })
+      .catch(function (error) { button.disabled = false; fail(button, error); });
+  }
   if (document.readyState === "loading") { document.addEventListener("DOMContentLoaded", fillDevice); }
   else { fillDevice(); }
   document.addEventListener("click", function (event) {
     var button = event.target.closest("button[data-passkey]");
     if (button) { event.preventDefault(); run(button, button.dataset.passkey, {}); }
+    var push = event.target.closest("button[data-push-subscribe]");
+    if (push) { event.preventDefault(); subscribePush(push); }
   });
   document.addEventListener("submit", function (event) {
     var form = event.target.closest("form[data-passkey-form]");
     if (!form) { return; }
     event.preventDefault();
     var fields = {};
-    new FormData(form).forEach(function (value, key) { fields[key] = value; });
+    new FormData(form).forEach(function (value, key) {
+      if (key in fields) { fields[key] = [].concat(fields[key], value); } else { fields[key] = value; }
+    });
     run(form, "sign", fields);
   });
 })();
