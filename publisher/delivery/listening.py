@@ -132,7 +132,7 @@ def record(app: App, source: str, items: Iterable[Heard], cursor: str | None) ->
 
     read_at = iso(app.clock(), "milliseconds")
     rules, posts = incident_rules(app), delivered_posts(app)
-    judge = workspace_judge(tuple(app.config.listen.keywords))
+    judge = workspace_judge(tuple(app.config.listen.keywords), app.config.listen.sentiment)
     entries = []
     for item in items:
         incident, rule = claim(item, rules, posts)

@@ -32,7 +32,7 @@ KINDS = ("item.heard", SENTIMENT, "item.attached", "item.detached")
 PAGE = 2000
 
 
-@dataclass
+@dataclass(slots=True)
 class Known:
     """What the tally holds of one item."""
 

@@ -25,8 +25,9 @@ languages, accents folded, a trailing `*` matching any ending), then applies:
 - the words of the workspace's own `keywords` (its brand, its products; a hashtag keyword
   is read by its words) are never scored, so a brand called "Claro" or "Bueno" is not praise; its own `terms` (word or phrase -> weight)
   are added to the lexicon and win over it.
-A heard item is judged once, when it is stored: `workspace_judge` (the judge of the
-workspace's `[listen] keywords`, made once per process) gives the label kept in its
+A heard item is judged once, when it is stored: `workspace_judge` (the judge the
+workspace names in `[listen] sentiment`, "lexicon" by default, with its `[listen]
+keywords`, made once per process) gives the label kept in its
 `item.heard` payload (`sentiment`). A person's judgement wins over any model: an
 `item.sentiment` event (payload `{"key": KEY, "sentiment": "negative"|"neutral"|"positive",
 "reason": TEXT}`, the person as the event's actor; `publish inbox sentiment`) is read by
@@ -355,9 +356,10 @@ def lexicon_classifier(keywords: Iterable[str] = (), terms: Mapping[str, float] 
 
 
 @lru_cache(maxsize=8)
-def workspace_judge(keywords: tuple[str, ...] = ()) -> Classify:
-    """The built-in judge of a workspace's `[listen] keywords`, made once per process."""
-    return lexicon_classifier(keywords)
+def workspace_judge(keywords: tuple[str, ...] = (), name: str = "lexicon") -> Classify:
+    """The judge a workspace chose (`[listen] sentiment`, with its `[listen] keywords`),
+    made once per process."""
+    return classifier(name, keywords)
 
 
 def classifier(name: str | None = None, keywords: Iterable[str] = (),

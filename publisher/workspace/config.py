@@ -101,6 +101,9 @@ LISTEN_OPTIONS: dict[str, Option] = {
     "negative_share": Option((int, float), default=0.4, bounds=(0, 1), help="an hour with this share of "
                                                                             "negative items tells the cabinet"),
     "keywords": Option(list, default=[], help="the workspace's own words to listen for"),
+    "sentiment": Option(str, default="lexicon", help="the sentiment judge: the shipped lexicon, or the name of a "
+                                                     "model an installed package registers (entry point group "
+                                                     "publish.sentiment)"),
 }
 SOURCE_NAME = r"[a-z0-9][a-z0-9_-]{0,31}"
 
@@ -124,6 +127,7 @@ class ListenSettings:
     spike: float = 3.0
     negative_share: float = 0.4
     keywords: tuple[str, ...] = ()
+    sentiment: str = "lexicon"
 
 
 @dataclass(frozen=True)
@@ -369,7 +373,8 @@ def _listen(raw: Any, reader: _Reader, channels: dict[str, ChannelConfig]) -> tu
             raise reader.fail(table, "channel", _("expected the name of a channel in [channels], got {channel!r}")
                               .format(channel=channel))
         sources[name] = _source(reader, table, name, kind, channel, section, channels)
-    listen = ListenSettings(float(own["spike"]), float(own["negative_share"]), tuple(own["keywords"]))
+    listen = ListenSettings(float(own["spike"]), float(own["negative_share"]), tuple(own["keywords"]),
+                            str(own["sentiment"]).strip() or "lexicon")
     return listen, sources
 
 

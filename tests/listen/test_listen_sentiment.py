@@ -8,6 +8,7 @@ import json
 import pytest
 
 from tests.fakes.feeds import FeedSite, rss
+from tests.test_sentiment import installed_model  # noqa: F401  (the fixture)
 
 pytestmark = pytest.mark.servers
 
@@ -85,3 +86,34 @@ def test_a_bad_sentiment_or_no_reason_is_one_sentence_and_nothing_is_logged(work
     assert result.exit_code == 2, result.output
     assert words in result.output and "Traceback" not in result.output
     assert workspace.events() == before
+
+
+def test_an_organisation_s_model_named_in_the_config_judges_what_is_stored(workspace, site, installed_model):
+    news = site.put("/search.rss", rss(NEWS))
+    workspace.write_config(extra=f"""
+[listen]
+keywords = ["Claro"]
+sentiment = "acme"
+
+[listen.prensa]
+type = "feed"
+urls = ["{news}"]
+""")
+    assert workspace.run("listen", "--once").exit_code == 0
+    items = json.loads(workspace.run("inbox", "--json").output)
+    assert {item["sentiment"] for item in items} == {"neutral"}  # the model's own answer: no "acme" in the text
+
+
+def test_a_model_that_is_not_installed_is_one_sentence_and_nothing_is_stored(workspace, site):
+    news = site.put("/search.rss", rss(NEWS))
+    workspace.write_config(extra=f"""
+[listen]
+sentiment = "nope"
+
+[listen.prensa]
+type = "feed"
+urls = ["{news}"]
+""")
+    result = workspace.run("listen", "--once")
+    assert result.exit_code == 2 and 'No sentiment model named "nope" is installed' in result.output
+    assert "item.heard" not in [kind for _seq, kind in workspace.events()]
