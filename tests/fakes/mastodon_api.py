@@ -280,7 +280,7 @@ class FakeMastodon(FakeServer):
                 return Reply(422, {"error": f"Validation failed: Text character limit of {self.max_characters} "
                                             "exceeded"}, headers=dict(JSON))
             reply_to = fields.get("in_reply_to_id")
-            if reply_to and str(reply_to) not in self.statuses:
+            if reply_to and str(reply_to) not in self.statuses and str(reply_to) not in self.public:
                 return Reply(404, {"error": "Record not found"}, headers=dict(JSON))
             status = self._store(text, str(reply_to) if reply_to else None, fields.get("visibility") or "public")
             if key:
