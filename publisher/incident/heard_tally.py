@@ -11,9 +11,14 @@ Guarantees:
   second `item.heard` for a key). Built from nothing it is the log's whole tally (the
   worker's at its start, the report's); caught up again it only reads what is new, so
   the worker's tally follows what any process stored.
-- It keeps, per item, only what a later event needs to move it (its hour, whether it is
-  negative, its incident): a few dozen bytes an item; the curve itself never reads the
-  items (`crisis_curve.HourlyTally`).
+- It keeps, per item, only what a later event needs to move it (its time, whether it is
+  negative, its incident); the curve itself never reads the items
+  (`crisis_curve.HourlyTally`).
+Cost (bench/tally_rebuild.py, 20,000 items in a SQLite log, 2026-12-06 on the shared
+2-core machine): a rebuild reads 95 µs an item (reading and parsing the events, not the
+counting) and holds about 210 bytes an item; a catch-up with nothing new takes 18 ms.
+So a worker starts in about 2 s per 20,000 items heard, then follows the log cheaply; a
+report or a console page that builds its own tally pays the rebuild each time.
 """
 from __future__ import annotations
 
