@@ -61,6 +61,9 @@ def median_wall(command: list[str], runs: int, env: dict[str, str] | None = None
 
 
 CONFIG = """
+[workspace]
+practice = true
+
 [organisation]
 name = "Acme"
 language = "en"
@@ -68,6 +71,8 @@ language = "en"
 [approvals]
 required = {required}
 approvers = ["ana", "luis"]
+operators = ["marta"]
+signing = "none"
 
 [delivery]
 workers = {workers}
@@ -89,7 +94,8 @@ def webhook_workspace(folder: Path, urls: list[str], workers: int, summary: str)
     config = folder / "config" / "publisher.toml"
     config.write_text(CONFIG.format(required=2, workers=workers, channels=channels), encoding="utf-8")
     first_seen = time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime(time.time() - 3600))
-    publish(folder, "incident", "open", "--case", "2", "--first-seen", first_seen, "--summary", summary)
+    publish(folder, "incident", "open", "--case", "2", "--first-seen", first_seen, "--summary", summary,
+            "--what", "the payment system outage")
     draft = json.loads(publish(folder, "--case", "2", "--template", "apology", "--json").stdout)["draft"]["id"]
     publish(folder, "approve", draft, "--as", "ana")
     config.write_text(CONFIG.format(required=1, workers=workers, channels=channels), encoding="utf-8")
