@@ -60,6 +60,8 @@ class Query:
     after_seq: int | None = None
     limit: int | None = None
     newest_first: bool = False
+    incidents: tuple[str, ...] | None = None
+    """Any of these incidents (beside `incident`, which names one)."""
 
 
 def select_sql(query: Query, mark: str) -> tuple[str, list[Any]]:
@@ -73,6 +75,9 @@ def select_sql(query: Query, mark: str) -> tuple[str, list[Any]]:
         if value is not None:
             where.append(f"{column} = {mark}")
             params.append(value)
+    if query.incidents is not None:
+        where.append(f"incident IN ({', '.join([mark] * len(query.incidents))})" if query.incidents else "0 = 1")
+        params.extend(query.incidents)
     if query.after_seq is not None:
         where.append(f"seq > {mark}")
         params.append(query.after_seq)
