@@ -44,6 +44,7 @@ from __future__ import annotations
 import atexit
 import hashlib
 import threading
+import time
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any, Callable, Iterator
@@ -60,6 +61,7 @@ from publisher.timeparse import now as utc_now
 CONNECT: dict[str, Any] = {"connect_timeout": 5, "keepalives": 1, "keepalives_idle": 10, "keepalives_interval": 5,
            "keepalives_count": 3, "application_name": "publish"}
 FETCH = 10_000
+CHECK_IDLE = 1.0
 
 
 def _lock_key(name: str) -> int:
@@ -327,16 +329,28 @@ class PostgresBackend:
         self.url = url
         server, user, database = describe(url)
         self.location = f"postgresql://{user}@{server}/{database}"
+        self._used: dict[int, float] = {}
         with self._errors():
             with psycopg.connect(url, autocommit=True, **CONNECT) as db:
                 _migrate(db)
             self._pool = ConnectionPool(url, min_size=1, max_size=4, open=False, name="publish-log", timeout=5,
                                         kwargs={"autocommit": True, **CONNECT},
-                                        check=ConnectionPool.check_connection)
+                                        check=self._check_if_idle, reset=self._returned)
             self._pool.open(wait=True, timeout=10)
         self._locks = _LockSessions(lambda: psycopg.connect(url, autocommit=True, **CONNECT))
         self._closed = threading.Event()
         atexit.register(self.close)
+
+    def _returned(self, db: psycopg.Connection) -> None:
+        self._used[id(db)] = time.monotonic()
+
+    def _check_if_idle(self, db: psycopg.Connection) -> None:
+        """A pooled connection is checked (one round trip) before use only when it was
+        idle for more than `CHECK_IDLE` seconds: a page's dozens of queries in a row do
+        not each pay a second round trip, while one that slept through a server restart
+        is still found broken and replaced before it fails a query."""
+        if time.monotonic() - self._used.get(id(db), 0.0) > CHECK_IDLE:
+            ConnectionPool.check_connection(db)
 
     @contextmanager
     def _errors(self) -> Iterator[None]:
