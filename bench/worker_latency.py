@@ -19,6 +19,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -39,10 +40,14 @@ class RunningWorker:
         self.process = subprocess.Popen(publish_command() + ["worker"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
                                         stderr=subprocess.STDOUT, text=True)
         assert self.process.stdout is not None
-        line = self.process.stdout.readline()
-        if "running" not in line:
-            self.process.kill()
-            raise RuntimeError(f"publish worker did not start: {line}{self.process.stdout.read()[-1500:]}")
+        said: list[str] = []
+        while not said or "running" not in said[-1]:
+            line = self.process.stdout.readline()
+            if not line:
+                self.process.kill()
+                raise RuntimeError(f"publish worker did not start: {''.join(said)[-1500:]}")
+            said.append(line)
+        threading.Thread(target=self.process.stdout.read, daemon=True).start()
 
     def stop(self) -> None:
         self.process.send_signal(signal.SIGTERM)
