@@ -31,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.common import ROOT, Postgres, moved_to_postgres  # noqa: E402
 from bench.fanout import publish_command  # noqa: E402
 
-MEMBERS = 20
+MEMBERS = int(os.environ.get("MEMBERS", "20"))
 INTERVAL = 1.0
 POLL_S = float(os.environ.get("POLL_S", "30"))
 STRESS_S = float(os.environ.get("STRESS_S", "20"))
