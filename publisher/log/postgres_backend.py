@@ -29,12 +29,11 @@ Guarantees:
   ends: the process exits, is killed (the kernel closes its socket), or its machine
   goes away (noticed by the server's TCP keepalives, `tcp_keepalives_idle`). Advisory
   locks are per database, so two workspaces on two databases never block each other.
-  What the sessions buy, measured 2026-12-06 on the shared 2-core machine: taking and
-  releasing the locks of 50 deliveries on 32 threads, 0.04-0.10 s instead of 1.07-1.30 s
-  with a connection (a SCRAM login) per lock, CPU 0.015-0.029 s instead of 0.25 s. The
-  whole `publish send` to 50 webhooks (bench/fanout_pg_vs_sqlite.py) did not show it
-  in that run (PostgreSQL 4.02 s, a connection per lock 3.47 s, SQLite 2.07 s, medians
-  of 3 under a load average near 10): importing psycopg alone took 0.7-1.0 s there.
+  What the sessions buy (measured 2026-12-06, shared 2-core machine): `publish send`
+  to 50 webhooks answering at once, whole process, 1.07 s against 1.62 s with a
+  connection (a SCRAM login) per lock (SQLite 0.59 s; bench/fanout_pg_vs_sqlite.py,
+  medians of 3); in one process, the locks of 50 deliveries on 32 threads taken and
+  released in 0.04-0.10 s against 1.07-1.30 s.
 - Login attempts (`attempt`) are counted in a table of their own, outside the chain,
   by the server's clock: every console server of the cabinet shares one count.
 - Worker heartbeats (`beat`) live in a table of their own, outside the chain, timed
