@@ -64,12 +64,21 @@ class Query:
     """Any of these incidents (beside `incident`, which names one)."""
 
 
-def select_sql(query: Query, mark: str) -> tuple[str, list[Any]]:
-    """The one read query, with `mark` as the parameter placeholder (`?` or `%s`)."""
+def select_sql(query: Query, mark: str, kind_unindexed: bool = False) -> tuple[str, list[Any]]:
+    """The one read query, with `mark` as the parameter placeholder (`?` or `%s`).
+    `kind_unindexed` (SQLite): when the query also names an incident, a draft or a
+    channel, the kind is written `+kind`, so the planner reads that narrower index;
+    otherwise SQLite walks the kind index in `seq` order to honour ORDER BY ... LIMIT,
+    computing the draft of every row of the kind (measured on 100,000 events: the first
+    `draft.rendered` of one draft, 43 ms through the kind index, 0.2 ms through the
+    draft's)."""
     where: list[str] = []
     params: list[Any] = []
+    narrower = query.incident is not None or query.draft is not None or query.channel is not None \
+        or query.incidents is not None
     if query.kinds is not None:
-        where.append(f"kind IN ({', '.join([mark] * len(query.kinds))})")
+        column = "+kind" if kind_unindexed and narrower else "kind"
+        where.append(f"{column} IN ({', '.join([mark] * len(query.kinds))})")
         params.extend(query.kinds)
     for column, value in (("incident", query.incident), ("draft", query.draft), ("channel", query.channel)):
         if value is not None:

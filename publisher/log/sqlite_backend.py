@@ -217,7 +217,7 @@ class SQLiteBackend:
                 waiting.done = True
 
     def select(self, query: Query) -> list[tuple[int, str, str]]:
-        sql, params = select_sql(query, "?")
+        sql, params = select_sql(query, "?", kind_unindexed=True)
         return self._read(sql, params)
 
     def rows_at(self, seqs: list[int]) -> dict[int, tuple[str, str, str]]:
