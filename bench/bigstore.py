@@ -16,6 +16,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.common import publish  # noqa: E402
 
 CONFIG = """
+[workspace]
+practice = true
+
 [organisation]
 name = "Acme"
 language = "en"
@@ -23,6 +26,8 @@ language = "en"
 [approvals]
 required = 1
 approvers = ["ana", "luis"]
+operators = ["marta"]
+signing = "none"
 
 [channels.web]
 type = "site"
@@ -40,7 +45,7 @@ def seed_events(folder: Path) -> list[dict]:
     (folder / "config" / "publisher.toml").write_text(CONFIG, encoding="utf-8")
     first_seen = time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime(time.time() - 7200))
     publish(folder, "incident", "open", "--case", "2", "--first-seen", first_seen, "--summary",
-            "a payment outage that blocked card purchases for two hours")
+            "a payment outage that blocked card purchases for two hours", "--what", "the payment system outage")
     draft = json.loads(publish(folder, "--case", "2", "--template", "apology", "--json").stdout)["draft"]["id"]
     publish(folder, "approve", draft, "--as", "ana")
     db = sqlite3.connect(folder / "var" / "publisher.db")
@@ -76,7 +81,8 @@ def build(folder: Path, target: int = 1_000_000) -> dict:
     started = time.perf_counter()
     seed = seed_events(folder / "seed")
     opened = next(e for e in seed if e["kind"] == "incident.opened")
-    per_draft = [e for e in seed if e["kind"] != "incident.opened"]
+    cabinet = [e for e in seed if not e.get("incident")]
+    per_draft = [e for e in seed if e.get("draft")]
     old_draft = per_draft[0]["draft"]
     rendered_seed = next(e for e in seed if e["kind"] == "draft.rendered")["data"]
     (folder / "config").mkdir(parents=True, exist_ok=True)
@@ -94,7 +100,8 @@ def build(folder: Path, target: int = 1_000_000) -> dict:
     rows = []
     while seq < target - 1:
         incident += 1
-        batch = [dict(opened, incident=str(incident))]
+        batch = [dict(event) for event in cabinet] if incident == 1 else []
+        batch.append(dict(opened, incident=str(incident)))
         for number in range(DRAFTS_PER_INCIDENT):
             rendered = renumbered(rendered_seed, str(incident), number)
             for event in per_draft:

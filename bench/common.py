@@ -61,6 +61,9 @@ def median_wall(command: list[str], runs: int, env: dict[str, str] | None = None
 
 
 CONFIG = """
+[workspace]
+practice = true
+
 [organisation]
 name = "Acme"
 language = "en"
@@ -68,16 +71,21 @@ language = "en"
 [approvals]
 required = {required}
 approvers = ["ana", "luis"]
+operators = ["marta"]
+signing = "none"
 
 [delivery]
 workers = {workers}
-{channels}
+{store}{channels}
 """
 
 
-def webhook_workspace(folder: Path, urls: list[str], workers: int, summary: str) -> str:
+def webhook_workspace(folder: Path, urls: list[str], workers: int, summary: str, store_url: str | None = None,
+                      approved: bool = True) -> str:
     """A workspace sending to one webhook channel per URL (each URL a secret, in the
-    secrets file), with an approved draft nobody has sent yet; returns the draft id."""
+    secrets file), one approval required, with an approved draft nobody has sent yet
+    (`approved=False`: not yet approved); returns the draft id. `store_url`: its log on PostgreSQL."""
+    store = f'\n[store]\nurl = "{store_url}"\n' if store_url else ""
     (folder / "config").mkdir(parents=True, exist_ok=True)
     secrets = folder / "config" / "secrets.toml"
     secrets.write_text("".join(f'BENCH_HOOK{index:02d} = "{url}"\n' for index, url in enumerate(urls)),
@@ -87,10 +95,62 @@ def webhook_workspace(folder: Path, urls: list[str], workers: int, summary: str)
                        for index in range(len(urls)))
     (folder / "config").mkdir(parents=True, exist_ok=True)
     config = folder / "config" / "publisher.toml"
-    config.write_text(CONFIG.format(required=2, workers=workers, channels=channels), encoding="utf-8")
+    config.write_text(CONFIG.format(required=1, workers=workers, channels=channels, store=store), encoding="utf-8")
     first_seen = time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime(time.time() - 3600))
-    publish(folder, "incident", "open", "--case", "2", "--first-seen", first_seen, "--summary", summary)
+    publish(folder, "incident", "open", "--case", "2", "--first-seen", first_seen, "--summary", summary,
+            "--what", "the payment system outage")
     draft = json.loads(publish(folder, "--case", "2", "--template", "apology", "--json").stdout)["draft"]["id"]
-    publish(folder, "approve", draft, "--as", "ana")
-    config.write_text(CONFIG.format(required=1, workers=workers, channels=channels), encoding="utf-8")
+    if approved:
+        approve_unsent(folder, draft)
     return draft
+
+
+def approve_unsent(folder: Path, draft: str) -> None:
+    """Approve `draft` without sending it: a worker's heartbeat is recorded for the
+    approval (so it is queued for a worker), then that worker is recorded as stopped (so
+    the next `publish send` delivers in the foreground)."""
+    from publisher.workspace.app import App
+
+    app = App(folder)
+    try:
+        app.store.beat("bench-approval", "bench", os.getpid(), "running")
+        publish(folder, "approve", draft, "--as", "ana")
+        app.store.beat("bench-approval", "bench", os.getpid(), "stopped")
+    finally:
+        app.store.close()
+
+
+class Postgres:
+    """A throwaway PostgreSQL server started the way the tests start theirs
+    (tests/pg_cluster.py: Debian's initdb and pg_ctl, SCRAM password logins over TCP);
+    `database()` is a fresh database's `[store] url` (its password a `${...}` reference,
+    set in this process's environment for the children)."""
+
+    def __init__(self) -> None:
+        from tests.pg_cluster import PASSWORD, Cluster
+
+        self.cluster = Cluster.start()
+        self.password = PASSWORD
+        os.environ["PUBLISH_PG_PASSWORD"] = PASSWORD
+
+    def database(self) -> str:
+        return self.cluster.url(self.cluster.new_database())
+
+    def direct(self, url: str) -> str:
+        return url.replace("${PUBLISH_PG_PASSWORD}", self.password)
+
+    def stop(self) -> None:
+        self.cluster.destroy()
+
+
+def moved_to_postgres(big: Path, folder: Path, url: str) -> Path:
+    """A copy of workspace `big` whose log was copied (`publish store copy`) to `url`."""
+    import shutil
+
+    publish(big, "store", "copy", "--to", url)
+    shutil.copytree(big / "config", folder / "config")
+    config = folder / "config" / "publisher.toml"
+    config.write_text(config.read_text() + f'\n[store]\nurl = "{url}"\n', encoding="utf-8")
+    (folder / "var").mkdir(mode=0o700)
+    shutil.copy(big / "var" / "postgresql.head", folder / "var" / "postgresql.head")
+    return folder

@@ -38,8 +38,13 @@ class LoopbackReceiver:
 
     def accepted(self, prefix: str) -> int:
         """How many POSTs under `prefix` the receiver answered 200."""
+        return self.counted(prefix)["accepted"]
+
+    def counted(self, prefix: str) -> dict:
+        """Under `prefix`: POSTs answered 200 (`accepted`), when the first arrived and the
+        last 200 was answered (`first`, `last`: `time.time()`, None before any)."""
         with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/count{prefix}", timeout=5) as answer:
-            return json.loads(answer.read())["accepted"]
+            return json.loads(answer.read())
 
     def stop(self) -> None:
         self.process.stdin.close()

@@ -21,7 +21,7 @@ def read_workspace(folder: Path) -> None:
     publish(folder, "init", str(folder))
     first_seen = time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime(time.time() - 3600))
     publish(folder, "incident", "open", "--case", "2", "--first-seen", first_seen, "--summary",
-            "a payment outage that blocked card purchases")
+            "a payment outage that blocked card purchases", "--what", "the payment system outage")
     draft = json.loads(publish(folder, "--case", "2", "--template", "apology", "--json").stdout)["draft"]["id"]
     publish(folder, "approve", draft, "--as", "ana")
 

@@ -6,7 +6,8 @@ many seconds) or JSON: `{"delay": s, "delays": {"0003": s}, "throttled": ["0005"
 "retry_after": "2"}`, where a key is the last part of the path (`/any/prefix/hooks/0003`).
 The first POST to each throttled path is answered 429 with `Retry-After`, the later ones
 200, each after its path's delay. A 200 carries `{"id", "url"}`. `GET /count/PREFIX`
-answers how many POSTs under that prefix were answered 200. It prints its port on the
+answers how many POSTs under that prefix were answered 200, with the wall-clock times
+(`time.time()`) the first POST under it arrived and the last 200 was answered. It prints its port on the
 first line of stdout and serves until stdin closes."""
 from __future__ import annotations
 
@@ -14,11 +15,14 @@ import asyncio
 import itertools
 import json
 import sys
+import time
 from collections import Counter
 
 COUNTER = itertools.count(1)
 ACCEPTED: Counter[str] = Counter()
 SEEN: set[str] = set()
+ARRIVED: dict[str, float] = {}
+ANSWERED: dict[str, float] = {}
 
 
 def answer(status: int, body: bytes, extra: bytes = b"") -> bytes:
@@ -43,10 +47,13 @@ async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, spe
             if method == b"GET" and path_text.startswith("/count/"):
                 prefix = path_text[len("/count"):]
                 total = sum(count for key, count in ACCEPTED.items() if key.startswith(prefix))
-                writer.write(answer(200, json.dumps({"accepted": total}).encode()))
+                first = min((at for key, at in ARRIVED.items() if key.startswith(prefix)), default=None)
+                last = max((at for key, at in ANSWERED.items() if key.startswith(prefix)), default=None)
+                writer.write(answer(200, json.dumps({"accepted": total, "first": first, "last": last}).encode()))
                 await writer.drain()
                 continue
             key = path_text.rsplit("/", 1)[-1]
+            ARRIVED.setdefault(path_text, time.time())
             delay = float(spec.get("delays", {}).get(key, spec.get("delay", 0.0)))
             if delay:
                 await asyncio.sleep(delay)
@@ -57,6 +64,7 @@ async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, spe
             else:
                 number = next(COUNTER)
                 ACCEPTED[path_text] += 1
+                ANSWERED[path_text] = time.time()
                 body = json.dumps({"id": f"evt_{number}", "url": f"https://status.example.org/e/{number}"})
                 writer.write(answer(200, body.encode()))
             await writer.drain()

@@ -25,9 +25,6 @@ def _log_intact(workspace) -> None:
     "var/outbox/report.md",
 ])
 def test_a_path_the_workspace_keeps_is_refused(opened, relative):
-    import gc
-
-    gc.collect()  # an earlier command's connection, closed by the collector, checkpoints its WAL into the file
     target = opened.path / relative
     before = target.read_bytes() if target.exists() else None
     result = opened.run("report", "1", "-o", str(target))

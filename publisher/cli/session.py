@@ -41,15 +41,21 @@ class Session:
     def finish(self) -> None:
         """After the command: a log dated ahead of the outside clock is said on stderr; a
         time witness still owed is asked for again (never fails); one still missing is
-        said on stderr."""
+        said on stderr. Then the store is closed (SQLite checkpoints its WAL into the file
+        now, not whenever the collector reaches the connection)."""
         if self._app is not None:
             from publisher.workspace.witness import after_command, clock_warnings
 
-            for note in clock_warnings(self._app):
-                click.echo(self.redact(f"WARNING: {note}"), err=True)
-            warning = after_command(self._app)
-            if warning:
-                click.echo(self.redact(f"WARNING: {warning}"), err=True)
+            try:
+                for note in clock_warnings(self._app):
+                    click.echo(self.redact(f"WARNING: {note}"), err=True)
+                warning = after_command(self._app)
+                if warning:
+                    click.echo(self.redact(f"WARNING: {warning}"), err=True)
+            finally:
+                store = vars(self._app).pop("store", None)
+                if store is not None:
+                    store.close()
 
     @property
     def practice(self) -> bool:

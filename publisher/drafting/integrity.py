@@ -14,7 +14,7 @@ signatures before a change took effect).
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from publisher.drafting.drafts import Draft, DraftRecord, Payload, draft_hash
 from publisher.errors import CheckFailed
@@ -22,6 +22,9 @@ from publisher.incident.identity import APPROVER_ACTIONS
 from publisher.i18n import _
 from publisher.log.store import Event, VerifyResult, read_event
 from publisher.workspace.app import App
+
+if TYPE_CHECKING:
+    from publisher.incident.roster import Cabinet
 
 DRAFT_FIELDS = frozenset(field.name for field in fields(Draft))
 OPTIONAL_DRAFT_FIELDS = frozenset({"corrects", "promises"})
@@ -106,6 +109,7 @@ class TrustAudit:
         self.drafts: list[Tampered] = []
         self.signatures: list[tuple[Event, str]] = []
         self.roles: list[tuple[Event, str]] = []
+        self._made: tuple[int, Cabinet] | None = None
 
     def row(self, seq: int, body: str, event: dict[str, Any], digest: str) -> None:
         if event["kind"] == "draft.rendered":
@@ -121,13 +125,24 @@ class TrustAudit:
     def _signature(self, event: Event) -> None:
         from publisher.incident.identity import role_problem, untrusted
 
-        role = role_problem(self.app, event)
+        made = self._cabinet(event.seq)
+        role = role_problem(self.app, event, made)
         if role:
             self.roles.append((event, role))
             return
-        problem = untrusted(self.app, event)
+        problem = untrusted(self.app, event, made)
         if problem:
             self.signatures.append((event, problem))
+
+    def _cabinet(self, seq: int) -> Cabinet:
+        """The cabinet, read once for the whole walk, and again only for a row appended
+        after it was read (a cabinet's freshness costs a query of the log's head)."""
+        from publisher.incident.roster import cabinet
+
+        if self._made is None or seq > self._made[0]:
+            head = self.app.store.head()[0]
+            self._made = (head, cabinet(self.app))
+        return self._made[1]
 
     def problems(self) -> list[str]:
         from publisher.incident.identity import mirror_problem

@@ -24,7 +24,7 @@ from typing import Any
 
 from publisher.drafting.drafts import DraftRecord, is_internal_brief
 from publisher.evidence.status import status_of
-from publisher.evidence.view import view
+from publisher.evidence.view import FREEZE_KINDS, Rows, view
 from publisher.incident.freeze import active_freeze
 from publisher.incident.incidents import Incident, list_incidents
 from publisher.incident.roster import cabinet
@@ -141,7 +141,14 @@ class Awaiting:
 def awaiting(app: App, person: str) -> Awaiting:
     """What awaits `person` now (see the module's guarantees): one view of each open
     incident (`publisher.evidence.view`), so the cost grows with the open incidents and
-    their drafts, never with the log."""
+    their drafts, never with the log. The log is read as one snapshot (`Store.snapshot`):
+    the open incidents' events in a few indexed queries, the freezes, the cabinet and the
+    witnesses once for all of them."""
+    with app.store.snapshot():
+        return _awaiting(app, person)
+
+
+def _awaiting(app: App, person: str) -> Awaiting:
     made = cabinet(app)
     found = made.people.get(person)
     role = found.role if found else None
@@ -150,10 +157,11 @@ def awaiting(app: App, person: str) -> Awaiting:
         return result
     frozen = active_freeze(app)
     approvers = made.approvers()
-    for incident in list_incidents(app):
-        if incident.state != "open" or incident.void is not None:
-            continue
-        seen = view(app, incident.id)
+    opened = [incident for incident in list_incidents(app) if incident.state == "open" and incident.void is None]
+    rows = app.store.events_of([incident.id for incident in opened])
+    freezes = app.store.events(kind=FREEZE_KINDS)
+    for incident in opened:
+        seen = view(app, incident.id, Rows(rows[incident.id], freezes))
         records = [record for record in seen.drafts if not is_internal_brief(record.draft)]
         if role == "approver":
             result.to_approve += [_to_approve(app, record, incident, person, approvers, result.now)

@@ -129,25 +129,27 @@ APPROVER_ACTIONS = frozenset({"draft.approved", "unfreeze", "incident.decided", 
 """Recorded actions that count only when their actor was an approver at that row."""
 
 
-def role_problem(app: App, event: Event) -> str | None:
-    """Why `event`'s actor could not take this action at its row, in the log's cabinet."""
-    if event.kind not in APPROVER_ACTIONS or roster.cabinet(app).role_at(event.actor, event.seq) == "approver":
+def role_problem(app: App, event: Event, made: roster.Cabinet | None = None) -> str | None:
+    """Why `event`'s actor could not take this action at its row, in the log's cabinet
+    (`made`: the cabinet as the caller already read it, for a loop over many events)."""
+    if event.kind not in APPROVER_ACTIONS or \
+            (made or roster.cabinet(app)).role_at(event.actor, event.seq) == "approver":
         return None
     return _("{actor} was not an approver at row {seq}").format(actor=event.actor, seq=event.seq)
 
 
-def untrusted(app: App, event: Event) -> str | None:
+def untrusted(app: App, event: Event, made: roster.Cabinet | None = None) -> str | None:
     """Why a recorded signed action must not count; None when it counts. Its actor must
     have held the role it needs at that row; a signature that is there must verify; with
-    signing on, one must be there."""
+    signing on, one must be there (`made`: as for `role_problem`)."""
     if event.kind not in sig.ACTIONS:
         return None
-    problem = role_problem(app, event)
+    problem = role_problem(app, event, made)
     if problem:
         return problem
     if not isinstance(event.data.get("signature"), dict) and (not signing_on(app) or _playbook_freeze(app, event)):
         return None
-    return sig.check_event(event, keyring(app))
+    return sig.check_event(event, (made or roster.cabinet(app)).keyring)
 
 
 def _playbook_freeze(app: App, event: Event) -> bool:
@@ -166,8 +168,11 @@ def split_trusted(app: App, events: Iterable[Event]) -> tuple[list[Event], list[
     """The events that count, and the signed actions that do not (with why)."""
     kept: list[Event] = []
     dropped: list[tuple[Event, str]] = []
+    made: roster.Cabinet | None = None
     for event in events:
-        problem = untrusted(app, event)
+        if made is None and event.kind in sig.ACTIONS:
+            made = roster.cabinet(app)
+        problem = untrusted(app, event, made)
         if problem:
             dropped.append((event, problem))
         else:

@@ -70,18 +70,29 @@ class Query:
     items: tuple[str, ...] | None = None
     """Only the `item.*` events about these item keys (`platform:id`)."""
     before_seq: int | None = None
+    incidents: tuple[str, ...] | None = None
+    """Any of these incidents (beside `incident`, which names one)."""
 
 
 HEARD_SQL = "SELECT item FROM events WHERE kind = 'item.heard' AND item IN ({marks})"
 """Which item keys are already heard (the unique partial index `events_heard` answers it)."""
 
 
-def select_sql(query: Query, mark: str) -> tuple[str, list[Any]]:
-    """The one read query, with `mark` as the parameter placeholder (`?` or `%s`)."""
+def select_sql(query: Query, mark: str, kind_unindexed: bool = False) -> tuple[str, list[Any]]:
+    """The one read query, with `mark` as the parameter placeholder (`?` or `%s`).
+    `kind_unindexed` (SQLite): when the query also names an incident, a draft or a
+    channel, the kind is written `+kind`, so the planner reads that narrower index;
+    otherwise SQLite walks the kind index in `seq` order to honour ORDER BY ... LIMIT,
+    computing the draft of every row of the kind (measured on 100,000 events: the first
+    `draft.rendered` of one draft, 43 ms through the kind index, 0.2 ms through the
+    draft's)."""
     where: list[str] = []
     params: list[Any] = []
+    narrower = query.incident is not None or query.draft is not None or query.channel is not None \
+        or query.incidents is not None
     if query.kinds is not None:
-        where.append(f"kind IN ({', '.join([mark] * len(query.kinds))})")
+        column = "+kind" if kind_unindexed and narrower else "kind"
+        where.append(f"{column} IN ({', '.join([mark] * len(query.kinds))})")
         params.extend(query.kinds)
     for column, value in (("incident", query.incident), ("draft", query.draft), ("channel", query.channel)):
         if value is not None:
@@ -90,6 +101,9 @@ def select_sql(query: Query, mark: str) -> tuple[str, list[Any]]:
     if query.items is not None:
         where.append(f"item IN ({', '.join([mark] * len(query.items))})")
         params.extend(query.items)
+    if query.incidents is not None:
+        where.append(f"incident IN ({', '.join([mark] * len(query.incidents))})" if query.incidents else "0 = 1")
+        params.extend(query.incidents)
     if query.after_seq is not None:
         where.append(f"seq > {mark}")
         params.append(query.after_seq)

@@ -21,11 +21,19 @@ Guarantees:
   server from the body (STORED generated columns), so they cannot disagree with what
   is hashed; an UPDATE of the body recomputes them.
 - Exactly once across machines: the per-(draft, channel) delivery lock is a session
-  advisory lock (`pg_try_advisory_lock`) on a connection of its own, held for the whole
-  delivery. The server releases it when that session ends: the process exits, is
-  killed (the kernel closes its socket), or its machine goes away (noticed by the
-  server's TCP keepalives, `tcp_keepalives_idle`). Advisory locks are per database, so
-  two workspaces on two databases never block each other.
+  advisory lock (`pg_try_advisory_lock`) held for the whole delivery on one of the
+  process's lock sessions (`_LockSessions`: at most 4 connections kept open, each
+  holding the locks of up to 16 deliveries at once before another is opened, a key
+  held in this process refused without asking the server, a session whose state is
+  unknown after an error never reused). The server releases a lock when its session
+  ends: the process exits, is killed (the kernel closes its socket), or its machine
+  goes away (noticed by the server's TCP keepalives, `tcp_keepalives_idle`). Advisory
+  locks are per database, so two workspaces on two databases never block each other.
+  What the sessions buy (measured 2026-12-06, shared 2-core machine): `publish send`
+  to 50 webhooks answering at once, whole process, 1.07 s against 1.62 s with a
+  connection (a SCRAM login) per lock (SQLite 0.59 s; bench/fanout_pg_vs_sqlite.py,
+  medians of 3); in one process, the locks of 50 deliveries on 32 threads taken and
+  released in 0.04-0.10 s against 1.07-1.30 s.
 - Login attempts (`attempt`) are counted in a table of their own, outside the chain,
   by the server's clock: every console server of the cabinet shares one count.
 - Worker heartbeats (`beat`) live in a table of their own, outside the chain, timed
@@ -44,6 +52,7 @@ from __future__ import annotations
 import atexit
 import hashlib
 import threading
+import time
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any, Callable, Iterator
@@ -60,6 +69,7 @@ from publisher.timeparse import now as utc_now
 CONNECT: dict[str, Any] = {"connect_timeout": 5, "keepalives": 1, "keepalives_idle": 10, "keepalives_interval": 5,
            "keepalives_count": 3, "application_name": "publish"}
 FETCH = 10_000
+CHECK_IDLE = 1.0
 
 
 def _lock_key(name: str) -> int:
@@ -195,6 +205,149 @@ def _scalar(cursor: psycopg.Cursor) -> Any:
     return row[0]
 
 
+class _Session:
+    """One lock session: the connection, how many locks this process holds on it, and
+    whether it may take more (`usable` turns False for good once its state is unknown)."""
+
+    def __init__(self, db: psycopg.Connection):
+        self.db = db
+        self.holders = 0
+        self.usable = True
+
+
+class _LockSessions:
+    """The sessions that hold this process's delivery locks: at most `size` connections,
+    opened when first needed and kept for the process's life, each holding the locks of
+    any number of deliveries at once (a session-level advisory lock lives as long as
+    its session, whichever delivery asked for it). A new lock goes to the session with
+    the fewest holders; another session is opened only while every open one has
+    `share` holders or more and fewer than `size` are open.
+
+    - Advisory locks are re-entrant within a session, so two deliveries of this process
+      sharing a session would both be granted one key: the keys this process holds are
+      kept in `_held`, and a key held here is refused without asking the server.
+    - A session whose state is unknown (any error while taking or releasing a lock on
+      it) takes no new lock; it is closed (which makes the server release whatever it
+      still holds) as soon as no delivery holds a lock on it, never reused."""
+
+    def __init__(self, connect: Callable[[], psycopg.Connection], size: int = 4, share: int = 16):
+        self._connect, self._size, self._share = connect, size, share
+        self._sessions: list[_Session] = []
+        self._held: set[int] = set()
+        self._mutex = threading.Lock()
+        self._ready = threading.Condition(self._mutex)
+        self._opening = 0
+        self._failures = 0
+        self._failure: str | None = None
+        self._closed = False
+
+    def try_lock(self, key: int) -> _Session | None:
+        """The session now holding `key` for the caller, or None when some session,
+        of this process or another, holds it."""
+        with self._mutex:
+            if key in self._held:
+                return None
+            self._held.add(key)
+        try:
+            granted, session = self._ask(key)
+        except BaseException:
+            with self._mutex:
+                self._held.discard(key)
+            raise
+        if not granted:
+            self._release(session, key)
+            return None
+        return session
+
+    def _ask(self, key: int) -> tuple[bool, _Session]:
+        """Ask the server for `key` on a session; a session opened earlier that fails
+        (the server restarted since, say) is retired and the question asked once more
+        on a new one."""
+        for attempt in (1, 2):
+            session, fresh = self._pick()
+            try:
+                return bool(_scalar(session.db.execute("SELECT pg_try_advisory_lock(%s)", (key,)))), session
+            except psycopg.OperationalError:
+                self._retire(session)
+                if fresh or attempt == 2:
+                    raise
+            except BaseException:
+                self._retire(session)
+                raise
+        raise AssertionError("unreachable")
+
+    def unlock(self, session: _Session, key: int) -> None:
+        try:
+            released = bool(_scalar(session.db.execute("SELECT pg_advisory_unlock(%s)", (key,))))
+        except BaseException:
+            released = False
+        if not released:
+            session.usable = False
+        self._release(session, key)
+
+    def _pick(self) -> tuple[_Session, bool]:
+        """A session for one more lock, and whether it was opened for it. While a session
+        is being opened, the others asking share an open one or wait for it rather than
+        open their own; when that opening fails, those waiting fail with it."""
+        with self._ready:
+            failures = self._failures
+            while True:
+                if self._closed:
+                    raise StoreUnavailable(_("the log is closed"))
+                if self._failures != failures and self._failure is not None:
+                    raise psycopg.OperationalError(self._failure)
+                open_ = [s for s in self._sessions if s.usable and not s.db.closed]
+                best = min(open_, key=lambda s: s.holders, default=None)
+                if best is not None and (best.holders < self._share or self._opening
+                                         or len(open_) >= self._size):
+                    best.holders += 1
+                    return best, False
+                if not self._opening:
+                    self._opening = 1
+                    break
+                self._ready.wait(timeout=CONNECT["connect_timeout"] + 1)
+        try:
+            session = _Session(self._connect())
+        except BaseException as error:
+            with self._ready:
+                self._opening, self._failure = 0, str(error)
+                self._failures += 1
+                self._ready.notify_all()
+            raise
+        session.holders = 1
+        with self._ready:
+            self._opening, self._failure = 0, None
+            self._sessions.append(session)
+            self._ready.notify_all()
+        return session, True
+
+    def _retire(self, session: _Session) -> None:
+        session.usable = False
+        with self._mutex:
+            session.holders -= 1
+            done = session.holders == 0
+            if done and session in self._sessions:
+                self._sessions.remove(session)
+        if done:
+            session.db.close()
+
+    def _release(self, session: _Session, key: int) -> None:
+        with self._mutex:
+            self._held.discard(key)
+        if not session.usable or session.db.closed:
+            self._retire(session)
+            return
+        with self._mutex:
+            session.holders -= 1
+
+    def close(self) -> None:
+        with self._mutex:
+            self._closed = True
+            sessions, self._sessions = self._sessions, []
+        for session in sessions:
+            session.db.close()
+
+
 class PostgresBackend:
     name = "postgresql"
     shared = True
@@ -203,15 +356,28 @@ class PostgresBackend:
         self.url = url
         server, user, database = describe(url)
         self.location = f"postgresql://{user}@{server}/{database}"
+        self._used: dict[int, float] = {}
         with self._errors():
             with psycopg.connect(url, autocommit=True, **CONNECT) as db:
                 _migrate(db)
             self._pool = ConnectionPool(url, min_size=1, max_size=4, open=False, name="publish-log", timeout=5,
                                         kwargs={"autocommit": True, **CONNECT},
-                                        check=ConnectionPool.check_connection)
+                                        check=self._check_if_idle, reset=self._returned)
             self._pool.open(wait=True, timeout=10)
+        self._locks = _LockSessions(lambda: psycopg.connect(url, autocommit=True, **CONNECT))
         self._closed = threading.Event()
         atexit.register(self.close)
+
+    def _returned(self, db: psycopg.Connection) -> None:
+        self._used[id(db)] = time.monotonic()
+
+    def _check_if_idle(self, db: psycopg.Connection) -> None:
+        """A pooled connection is checked (one round trip) before use only when it was
+        idle for more than `CHECK_IDLE` seconds: a page's dozens of queries in a row do
+        not each pay a second round trip, while one that slept through a server restart
+        is still found broken and replaced before it fails a query."""
+        if time.monotonic() - self._used.get(id(db), 0.0) > CHECK_IDLE:
+            ConnectionPool.check_connection(db)
 
     @contextmanager
     def _errors(self) -> Iterator[None]:
@@ -235,6 +401,7 @@ class PostgresBackend:
         pool = getattr(self, "_pool", None)
         if pool is not None and not self._closed.is_set():
             self._closed.set()
+            self._locks.close()
             pool.close()
 
     def append(self, make: Callable[[Any], Row]) -> Row:
@@ -266,10 +433,19 @@ class PostgresBackend:
         return {seq: (body, prev, digest) for seq, body, prev, digest in rows}
 
     def chain(self) -> Iterator[Row]:
+        """Every row in order, streamed in chunks of `FETCH` rows (libpq 17's chunked
+        mode: one query, no server-side cursor; measured at 100k rows, 0.24 s against
+        0.48 s through a named cursor fetching 10,000 at a time, which older libpq
+        versions still use)."""
+        sql = "SELECT seq, body, prev, hash FROM events ORDER BY seq"
+        if psycopg.pq.version() >= 170000:
+            with self._connection() as db:
+                yield from db.cursor().stream(sql, size=FETCH)
+            return
         with self._connection() as db, db.transaction():
             with db.cursor(name="publish_chain") as cursor:
                 cursor.itersize = FETCH
-                cursor.execute("SELECT seq, body, prev, hash FROM events ORDER BY seq")
+                cursor.execute(sql)
                 while batch := cursor.fetchmany(FETCH):
                     yield from batch
 
@@ -296,24 +472,23 @@ class PostgresBackend:
 
     @contextmanager
     def delivery_lock(self, draft: str, channel: str) -> Iterator[Callable[[], bool]]:
-        """A session of its own holds the lock: closing it (or its process dying)
-        releases it."""
+        """One of the lock sessions (`_LockSessions`) holds the lock for the whole block;
+        the lock is released at its end, or by the server when the session ends."""
         key = _lock_key(f"publish:deliver:{draft}:{channel}")
-        with self._errors():
-            session = psycopg.connect(self.url, autocommit=True, **CONNECT)
-        taken = False
+        held: _Session | None = None
 
         def take() -> bool:
-            nonlocal taken
-            if not taken:
+            nonlocal held
+            if held is None:
                 with self._errors():
-                    taken = bool(_scalar(session.execute("SELECT pg_try_advisory_lock(%s)", (key,))))
-            return taken
+                    held = self._locks.try_lock(key)
+            return held is not None
 
         try:
             yield take
         finally:
-            session.close()
+            if held is not None:
+                self._locks.unlock(held, key)
 
     def attempt(self, key: str, limit: int, window: float, now: float) -> bool:
         """Record one attempt under `key` unless `limit` were made in the `window`

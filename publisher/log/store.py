@@ -296,6 +296,7 @@ class Store:
         self._batch_depth = 0
         self._batch_head: tuple[int, str] | None = None
         self._batch_lock = threading.Lock()
+        self._snapshot = threading.local()
         self.before_write: Callable[[tuple[int, str]], None] | None = None
         self.made_here: tuple[int, str] | None = None
         self.joined_path = head_path.with_name(head_path.name.removesuffix(".head") + ".joined")
@@ -590,12 +591,60 @@ class Store:
                 found.add(head[0])
         return found
 
+    @contextmanager
+    def snapshot(self) -> Iterator[None]:
+        """Reads in this thread inside the block see the log as of the block's first read
+        of each question: the head is read once, a question about whole kinds (no
+        incident, draft or channel) is asked once, and one about all of some kinds after
+        a row (`after_seq`) is answered from one read of those kinds. For a computation
+        that asks the same questions once per incident ("Awaiting me" over two thousand
+        open incidents): its answers cannot change half-way, and the database is not
+        asked the same thing thousands of times. Appends are not affected."""
+        if getattr(self._snapshot, "memo", None) is not None:
+            yield
+            return
+        self._snapshot.memo = {}
+        try:
+            yield
+        finally:
+            self._snapshot.memo = None
+
     def events(self, *, kind: str | tuple[str, ...] | None = None, incident: str | None = None,
                draft: str | None = None, channel: str | None = None, after_seq: int | None = None,
                limit: int | None = None, newest_first: bool = False) -> list[Event]:
         kinds = None if kind is None else ((kind,) if isinstance(kind, str) else tuple(kind))
         query = Query(kinds, incident, draft, channel, after_seq, limit, newest_first)
-        return [_event(*row) for row in self.backend.select(query)]
+        memo = getattr(self._snapshot, "memo", None)
+        if memo is None or kinds is None or incident is not None or draft is not None or channel is not None:
+            return [_event(*row) for row in self.backend.select(query)]
+        if after_seq is not None:
+            return self._after(memo, kinds, after_seq, newest_first)[:limit]
+        if query not in memo:
+            memo[query] = [_event(*row) for row in self.backend.select(query)]
+        return list(memo[query])
+
+    def events_of(self, incidents: list[str], chunk: int = 500) -> dict[str, list[Event]]:
+        """The events of each of these incidents, in log order: one indexed query per
+        `chunk` incidents instead of one per incident."""
+        found: dict[str, list[Event]] = {name: [] for name in incidents}
+        for start in range(0, len(incidents), chunk):
+            query = Query(incidents=tuple(incidents[start:start + chunk]))
+            for row in self.backend.select(query):
+                event = _event(*row)
+                found[event.incident or ""].append(event)
+        return found
+
+    def _after(self, memo: dict[Any, Any], kinds: tuple[str, ...], after_seq: int,
+               newest_first: bool) -> list[Event]:
+        import bisect
+
+        whole = Query(kinds)
+        if whole not in memo:
+            found = [_event(*row) for row in self.backend.select(whole)]
+            memo[whole] = found
+            memo[("seqs", kinds)] = [event.seq for event in found]
+        found = memo[whole][bisect.bisect_right(memo[("seqs", kinds)], after_seq):]
+        return found[::-1] if newest_first else found
 
     def each(self, *, kind: str | tuple[str, ...] | None = None, page: int = 2000) -> Iterator[Event]:
         """The events of these kinds, oldest first, read a page at a time (keyset on seq),
@@ -610,9 +659,15 @@ class Store:
             after = rows[-1][0]
 
     def head(self) -> tuple[int, str]:
-        """The log's last sequence number and hash, as the database has them now."""
-        last = self.backend.last()
-        return last if last else (0, GENESIS)
+        """The log's last sequence number and hash, as the database has them now (inside
+        `snapshot`, as it had them at the block's first question)."""
+        memo = getattr(self._snapshot, "memo", None)
+        if memo is not None and "head" in memo:
+            return memo["head"]
+        last = self.backend.last() or (0, GENESIS)
+        if memo is not None:
+            memo["head"] = last
+        return last
 
     def attempt(self, key: str, limit: int, window: timedelta) -> bool:
         """Count one attempt under `key` (a login from one address) unless `limit` were
@@ -885,13 +940,22 @@ def _row_problem(seq: int, body: str, prev: str, digest: str, expected_seq: int,
     return None
 
 
+def _loads(body: str) -> Any:
+    import orjson
+
+    return orjson.loads(body)
+
+
 def read_event(seq: int, body: str, digest: str) -> Event:
     """One stored row as an Event, its values exactly as its JSON says."""
     return _event(seq, body, digest)
 
 
 def _event(seq: int, body: str, digest: str) -> Event:
-    fields = json.loads(body)
+    try:
+        fields = _loads(body)
+    except ValueError:  # what orjson refuses and json reads (integers past 64 bits, lone surrogates)
+        fields = json.loads(body)
     return Event(seq, fields["ts"], fields["kind"], fields.get("actor"), fields.get("incident"),
                  fields.get("draft"), fields.get("channel"), fields.get("data") or {}, digest,
                  fields.get("server_time"), fields.get("clock"))
