@@ -3,8 +3,9 @@
 Guarantees: everything comes from the log. The workspace's tally is folded from the
 `item.*` events (`heard_tally.LogTally`: each item once, at its platform time, negative
 by the sentiment stored when it was heard or the last one a person set, claimed by the
-incident it belongs to now after attach and detach). For the incident's own items, the
-first answer is the platform time of the first `item.answered` (our reply's delivery;
+incident it belongs to now after attach and detach). For the incident's own items, each
+public answer delivered (`item.answered`) is kept in order, one thread per item (case 1's
+reply and its "solved" follow-up); the first answer is the platform time of the first `item.answered` (our reply's delivery;
 the event's own time when the platform gave none) and "handled" the first
 `item.handled` or `item.ignored`. The source is the incident's: its platform time
 "from the platform" when the incident opened from the source post's own time, or an item
@@ -56,10 +57,12 @@ class IncidentItems:
             actions += app.store.item_events(chunk, kind=SETTLED)
         answered: dict[str, datetime] = {}
         handled: dict[str, datetime] = {}
+        self.threads: dict[str, list[dict[str, Any]]] = {}
         for event in sorted(actions, key=lambda found: found.seq):
             key = str(event.data.get("key"))
             if event.kind == "item.answered":
                 answered.setdefault(key, _answered_at(event))
+                self.threads.setdefault(key, []).append(_answer(app, event))
             else:
                 handled.setdefault(key, from_iso(event.ts))
         self.heard = [Heard(key, datetime.fromtimestamp(self.tally.items[key].moment, tz=timezone.utc),
@@ -94,7 +97,7 @@ def incident_listening(app: App, incident: Incident, now: datetime, items: Incid
     return listening_facts(drawn, answer_times(items.heard, now, float(within)),
                            items.moderation(incident.first_seen, now, zone),
                            detect(drawn, settings.spike, settings.negative_share, items.tally.tally),
-                           source_facts(incident, items.events.values()), items.described())
+                           source_facts(incident, items.events.values()), items.described(), items.threads)
 
 
 def incident_curve(app: App, incident: Incident, now: datetime) -> tuple[str, list[str]] | None:
@@ -126,6 +129,15 @@ def source_facts(incident: Incident, heard: Iterable[Event]) -> Mapping[str, Any
                 "platform_time": iso(item_time(found.data, found.ts)), "time_from": FROM_PLATFORM}
     return {"platform": incident.platform, "url": incident.source, "author": incident.author,
             "platform_time": iso(incident.first_seen), "time_from": DECLARED}
+
+
+def _answer(app: App, event: Event) -> dict[str, Any]:
+    """One of our public answers to an item: its draft, where and when it was delivered,
+    and whether it is the follow-up saying the problem is solved (`--var solved=...`)."""
+    rendered = app.store.events(draft=str(event.data.get("draft") or event.draft), kind="draft.rendered", limit=1)
+    variables = rendered[0].data.get("variables", {}) if rendered else {}
+    return {"draft": event.data.get("draft") or event.draft, "channel": event.channel, "url": event.data.get("url"),
+            "at": iso(_answered_at(event)), "solved": "solved" in variables}
 
 
 def _answered_at(event: Event) -> datetime:

@@ -37,10 +37,13 @@ FROM_PLATFORM, DECLARED = "platform", "declared"
 
 def listening_facts(curve: Curve, answers: AnswerTimes, moderation: Iterable[ModerationDay],
                     alerts: Iterable[Alert] = (), source: Mapping[str, Any] | None = None,
-                    described: Mapping[str, str] | None = None) -> dict[str, Any]:
+                    described: Mapping[str, str] | None = None,
+                    threads: Mapping[str, list[dict[str, Any]]] | None = None) -> dict[str, Any]:
     """The section's data. `source`: platform, url, author, platform_time (ISO 8601) and
     `time_from` ("platform" when the platform gave the time, "declared" when typed).
-    `described`: item key -> a short description (author, URL) shown beside the key."""
+    `described`: item key -> a short description (author, URL) shown beside the key.
+    `threads`: item key -> our public answers to it in order (draft, channel, url, at,
+    solved), so a reply and its "solved" follow-up read as one thread."""
     names = dict(described or {})
     worst = answers.worst
     return {
@@ -65,6 +68,8 @@ def listening_facts(curve: Curve, answers: AnswerTimes, moderation: Iterable[Mod
             "unanswered": [{"item": item.key, "about": names.get(item.key, ""),
                             "platform_time": iso(item.platform_time)} for item in answers.unanswered],
             "handled": list(answers.handled), "others_open": answers.others_open},
+        "threads": [{"item": key, "about": names.get(key, ""), "answers": list(answers_to)}
+                    for key, answers_to in (threads or {}).items()],
         "moderation": [{"day": day.day.isoformat(), "number": day.number, "negative": day.negative,
                         "answered": day.answered, "handled": day.handled, "open": day.open,
                         "done_at": iso(day.done_at) if day.done_at else None, "state": day.state}
@@ -123,6 +128,13 @@ def listening_sections(data: dict[str, Any], facts: dict[str, Any]) -> list[tupl
     if answers["unanswered"]:
         sections.append((_("Negative items left unanswered"), [_("item"), _("said at")],
                          [[_item(row), local_time(data, row["platform_time"])] for row in answers["unanswered"]]))
+    threads = [(thread, answer) for thread in facts.get("threads") or [] for answer in thread["answers"]]
+    if threads:
+        sections.append((_("Public answers, by thread"),
+                         [_("item"), _("answer"), _("delivered"), _("draft"), _("where")],
+                         [[_item(thread), _("follow-up: solved") if answer["solved"] else _("reply"),
+                           local_time(data, answer["at"]) or "—", str(answer["draft"]), answer["url"] or "—"]
+                          for thread, answer in threads]))
     if facts["moderation"]:
         sections.append((_("Daily moderation"),
                          [_("day"), _("negative items"), _("answered"), _("handled"), _("open"), _("state"),
