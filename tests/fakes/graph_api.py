@@ -91,9 +91,7 @@ class FakeGraph(GraphFake):
 
     def reset(self) -> None:
         """Forget every request, queued reply, post and comment; restore the token."""
-        with self._lock:
-            self.requests.clear()
-            self._queued.clear()
+        super().reset()
         self.token = self._first_token
         self.read_only = False
         self.posts: list[dict[str, Any]] = []

@@ -48,9 +48,7 @@ class FakeInstagram(GraphFake):
         self.reset()
 
     def reset(self) -> None:
-        with self._lock:
-            self.requests.clear()
-            self._queued.clear()
+        super().reset()
         self.token = self._first_token
         self.containers: dict[str, dict[str, Any]] = {}
         self.media: dict[str, dict[str, Any]] = {}
