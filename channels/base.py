@@ -13,10 +13,11 @@ from __future__ import annotations
 import os
 import re
 import tempfile
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, Callable, ClassVar, Iterable, Mapping, Sequence
+from typing import Any, Callable, ClassVar, Iterable, Iterator, Mapping, Sequence
 
 from channels.options import COMMON_OPTIONS, Option, validate_settings
 from channels.options import SettingError as SettingError  # part of every channel module's shape
@@ -258,11 +259,13 @@ CLOCK_MARGIN = 600
 platform's memory of a request (an idempotency key, a transaction id) runs out."""
 
 
-def lookup_since(first_attempt: str | None, remembered: float, now: datetime | None = None) -> datetime | None:
+def lookup_since(first_attempt: str | None, remembered: float | None,
+                 now: datetime | None = None) -> datetime | None:
     """Since when to look for a post an earlier attempt may have made, once that attempt
     began so long ago (`remembered - CLOCK_MARGIN` seconds) that the platform may have
-    forgotten the key that made a resend safe; None while the key still holds, or when
-    there was no earlier attempt. A time that cannot be read is taken as the longest ago."""
+    forgotten the key that made a resend safe (`remembered` None: it keeps none, so any
+    earlier attempt is looked for); None while the key still holds, or when there was no
+    earlier attempt. A time that cannot be read is taken as the longest ago."""
     if not first_attempt:
         return None
     try:
@@ -270,9 +273,31 @@ def lookup_since(first_attempt: str | None, remembered: float, now: datetime | N
     except ValueError:
         return datetime.fromtimestamp(0, timezone.utc)
     began = began if began.tzinfo else began.replace(tzinfo=timezone.utc)
-    if ((now or datetime.now(timezone.utc)) - began).total_seconds() < remembered - CLOCK_MARGIN:
+    if remembered is not None and ((now or datetime.now(timezone.utc)) - began).total_seconds() \
+            < remembered - CLOCK_MARGIN:
         return None
     return began - timedelta(seconds=CLOCK_MARGIN)
+
+
+@contextmanager
+def looking_before_resend(refused: Callable[[str], str], what: str = "post") -> Iterator[None]:
+    """Around the look-up for the `what` an earlier attempt may have made: a `Permanent`
+    becomes one saying `refused(reason)`, a `Retryable` one saying the look-up failed and
+    nothing was posted again (the outcome unknown: `maybe_delivered`)."""
+    try:
+        yield
+    except Permanent as error:
+        raise Permanent(refused(error.reason)) from None
+    except Retryable as error:
+        raise Retryable(f"could not look for the {what} an earlier attempt may have made ({error.reason}); "
+                        "nothing was posted again", error.retry_after, maybe_delivered=True) from None
+
+
+def too_many_to_look_up(many: str) -> Retryable:
+    """The `Retryable` for a look-up before a resend that met `many` (e.g. "more than 200
+    posts") since the first attempt without finding the post."""
+    return Retryable(f"{many} since the first attempt; cannot tell whether it made this one, so nothing was posted "
+                     "again", maybe_delivered=True)
 
 
 def combined_receipt(receipts: Sequence[Receipt]) -> Receipt:

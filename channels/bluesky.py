@@ -346,8 +346,7 @@ class BlueskyChannel(Channel):
         may_exist = "; the post may exist" if posting else ""
         if isinstance(raw, sdk.RateLimitExceededError) or status == 429:
             delay = _rate_limit_delay(raw)
-            wait = f"; it resets in {delay:.0f} s" if delay is not None else "; Bluesky gave no reset time"
-            return Retryable(f"Bluesky rate limit reached ({said}){wait}", retry_after=delay)
+            return http.rate_limited("Bluesky", said, delay)
         if name in TOKEN_ERRORS:
             return Permanent(f"Bluesky refused the session even just after logging in ({said})")
         if name in LOGIN_REFUSED or status == 401:

@@ -35,7 +35,7 @@ from channels.heard_fields import heard_author, heard_text, platform_time
 from channels.heard_text import clean_line
 from channels.options import NETWORK_OPTIONS, Option
 from channels.schemas import BLUESKY_URL
-from channels.sources import Heard, Source
+from channels.sources import cursor_fields, Heard, oldest_first, Source
 
 if TYPE_CHECKING:
     from channels.bluesky import BlueskyChannel
@@ -82,18 +82,7 @@ class BlueskySource(Source):
         for stream, found in pending.items():
             if stream not in following:
                 following[stream] = [found[0][0][0], ""] if found else ["", ""]
-        items: list[Heard] = []
-        keys: set[str] = set()
-        while len(items) < limit:
-            heads = [(stream, found[0]) for stream, found in pending.items() if found]
-            if not heads:
-                break
-            stream, (mark, item) = min(heads, key=lambda head: head[1][0])
-            pending[stream].pop(0)
-            following[stream] = list(mark)
-            if item.key not in keys:
-                keys.add(item.key)
-                items.append(item)
+        items = oldest_first(pending, following, limit, lambda pair: pair[0])
         return items, json.dumps(following, sort_keys=True, ensure_ascii=False)
 
     def check(self) -> str:
@@ -136,7 +125,7 @@ class BlueskySource(Source):
             page_cursor = following
         else:
             if mark is not None and newer:
-                newer = [(key, _with(item, gap=True)) for key, item in newer]
+                newer = [(key, item.with_extra(gap=True)) for key, item in newer]
         newer.sort(key=lambda pair: pair[0])
         return newer[:limit]
 
@@ -201,19 +190,6 @@ def _list(answer: Mapping[str, Any], name: str) -> list[dict[str, Any]]:
 
 
 def _marks(cursor: str | None) -> dict[str, tuple[str, str]]:
-    if not cursor:
-        return {}
-    try:
-        found = json.loads(cursor)
-    except ValueError:
-        return {}
-    if not isinstance(found, dict):
-        return {}
-    return {key: (value[0], value[1]) for key, value in found.items()
+    return {key: (value[0], value[1]) for key, value in cursor_fields(cursor).items()
             if isinstance(key, str) and isinstance(value, list) and len(value) == 2
             and all(isinstance(part, str) for part in value)}
-
-
-def _with(item: Heard, **extra: Any) -> Heard:
-    return Heard(item.platform, item.id, item.text, item.author, item.url, item.platform_time, item.answers,
-                 {**item.extra, **extra})

@@ -71,10 +71,7 @@ class FacebookChannel(Channel):
         self.page_id = str(self.settings["page_id"]).strip()
         if not self.page_id.isdigit():
             raise SettingError("page_id", f"the Page's numeric id, got {self.page_id!r}")
-        version = re.fullmatch(r"v?(\d+\.\d+)", self.settings["graph_version"].strip())
-        if not version:
-            raise SettingError("graph_version", f"a version such as v25.0, got {self.settings['graph_version']!r}")
-        self.version = "v" + version.group(1)
+        self.version = graph_version(self.settings["graph_version"])
         self.api_url = self.settings["api_url"].rstrip("/")
         quiet_loggers("urllib3", "requests")
 
@@ -306,6 +303,14 @@ def _regain_seconds(response: Any) -> float | None:
         minutes.extend(_find_numbers(usage, "estimated_time_to_regain_access"))
     longest = max(minutes, default=0)
     return longest * 60 if longest > 0 else None
+
+
+def graph_version(value: str) -> str:
+    """A `graph_version` setting ("v25.0" or "25.0") as the path segment "v25.0"."""
+    version = re.fullmatch(r"v?(\d+\.\d+)", value.strip())
+    if not version:
+        raise SettingError("graph_version", f"a version such as v25.0, got {value!r}")
+    return "v" + version.group(1)
 
 
 def _find_numbers(value: Any, key: str) -> list[float]:

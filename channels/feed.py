@@ -26,7 +26,7 @@ from typing import Any, ClassVar
 
 from channels.heard_text import clean_line, clean_text, plain_text
 from channels.options import Option
-from channels.sources import Heard, Source
+from channels.sources import cursor_fields, Heard, Source
 
 SEEN_KEPT = 500
 """Entry digests kept per feed in the cursor (a feed document rarely holds more)."""
@@ -150,10 +150,4 @@ def _digest(item_id: str) -> str:
 
 
 def _load(cursor: str | None) -> dict[str, dict[str, Any]]:
-    if not cursor:
-        return {}
-    try:
-        state = json.loads(cursor)
-    except ValueError:
-        return {}
-    return {url: value for url, value in state.items() if isinstance(value, dict)} if isinstance(state, dict) else {}
+    return {url: value for url, value in cursor_fields(cursor).items() if isinstance(value, dict)}

@@ -52,12 +52,18 @@ class _TextCollector(HTMLParser):
 def plain_text(html: str, limit: int = MAX_TEXT) -> str:
     """The readable text of an HTML fragment or document, cleaned by `clean_text`."""
     collector = _TextCollector()
+    read_html(collector, html)
+    return clean_text("".join(collector.parts), limit)
+
+
+def read_html(reader: HTMLParser, document: str) -> None:
+    """Feed `document` to `reader` whole; hostile markup that html.parser gives up on
+    leaves what was read before it."""
     try:
-        collector.feed(html)
-        collector.close()
+        reader.feed(document)
+        reader.close()
     except Exception:  # noqa: BLE001 - html.parser on hostile markup: keep what was read
         pass
-    return clean_text("".join(collector.parts), limit)
 
 
 def clean_text(text: str, limit: int = MAX_TEXT) -> str:

@@ -475,6 +475,14 @@ def reset_epoch_seconds(value: str | None, now: float | None = None) -> float | 
     return max(0.0, reset - (time.time() if now is None else now))
 
 
+def rate_limited(what: str, said: str, delay: float | None, waits: str = "it resets in",
+                 unknown: str | None = None) -> Retryable:
+    """The Retryable for a platform's rate limit: what it said, and the delay until it resets
+    when it gave one (`unknown` otherwise, by default that `what` gave no reset time)."""
+    wait = f"; {waits} {delay:.0f} s" if delay is not None else (unknown or f"; {what} gave no reset time")
+    return Retryable(f"{what} rate limit reached ({said}){wait}", retry_after=delay)
+
+
 def json_body(response: "requests.Response") -> Any:
     """The response's JSON, or None when the body is not JSON."""
     try:

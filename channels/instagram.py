@@ -50,7 +50,7 @@ from urllib.parse import quote
 from channels import http
 from channels.base import (Channel, DeliveryError, Message, Permanent, quiet_loggers, Receipt, Retryable,
                            SettingError, write_atomically)
-from channels.facebook import _iso, _number, _regain_seconds
+from channels.facebook import _iso, _number, _regain_seconds, graph_version
 from channels.schemas import OPTIONS
 
 THROTTLED = frozenset({4, 17, 32, 613})
@@ -84,10 +84,7 @@ class InstagramChannel(Channel):
         self.user_id = str(self.settings["user_id"]).strip()
         if not self.user_id.isdigit():
             raise SettingError("user_id", f"the Instagram account's numeric id, got {self.user_id!r}")
-        version = re.fullmatch(r"v?(\d+\.\d+)", self.settings["graph_version"].strip())
-        if not version:
-            raise SettingError("graph_version", f"a version such as v25.0, got {self.settings['graph_version']!r}")
-        self.api_url = f"{self.settings['api_url'].rstrip('/')}/v{version.group(1)}"
+        self.api_url = f"{self.settings['api_url'].rstrip('/')}/{graph_version(self.settings['graph_version'])}"
         self.site: Any = None
         self.sleep: Callable[[float], None] = time.sleep
         quiet_loggers("urllib3", "requests")

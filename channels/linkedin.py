@@ -37,13 +37,14 @@ from __future__ import annotations
 
 import re
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from typing import Any, Mapping
 from urllib.parse import quote, unquote
 
 from channels import http
-from channels.base import (Channel, combined_receipt, Duplicate, Message, Permanent,
-                           quiet_loggers, Receipt, Retryable, SettingError)
+from channels.base import lookup_since
+from channels.base import (Channel, combined_receipt, Duplicate, looking_before_resend, Message, Permanent,
+                           quiet_loggers, Receipt, Retryable, SettingError, too_many_to_look_up)
 from channels.little_text import escape, unescape
 from channels.schemas import OPTIONS
 
@@ -53,7 +54,6 @@ POST_URL = re.compile(r"https?://(?:www\.)?linkedin\.com/feed/update/(urn:li:(?:
                       re.IGNORECASE)
 VERSION = re.compile(r"20[0-9]{2}(0[1-9]|1[0-2])")
 POSTING_ROLES = frozenset({"ADMINISTRATOR", "CONTENT_ADMINISTRATOR", "DIRECT_SPONSORED_CONTENT_POSTER"})
-CLOCK_MARGIN = 600
 LOOKUP_COUNT = 50
 DAY = 86400
 
@@ -95,7 +95,7 @@ class LinkedInChannel(Channel):
         if message.reply_to:
             raise Permanent("this LinkedIn channel posts on the organisation's page and cannot answer a post")
         text = message.parts[0]
-        since = _since(message.first_attempt)
+        since = lookup_since(message.first_attempt, None)
         if since is not None:
             found = self._find_posted(text, since)
             if found is not None:
@@ -184,17 +184,12 @@ class LinkedInChannel(Channel):
 
     def _find_posted(self, text: str, since: datetime) -> Receipt | None:
         """The organisation's post created since `since` carrying `text`, or None."""
-        try:
+        with looking_before_resend(lambda reason: (
+                f"LinkedIn would not list the organisation's posts to look for the one an earlier attempt may have "
+                f"made ({reason}); the token needs r_organization_social. Nothing was posted again")):
             response = self._call("GET", "/rest/posts", params={"author": self.organization, "q": "author",
                                                                 "count": str(LOOKUP_COUNT), "sortBy": "CREATED"})
             self._fail_unless_ok(response, posting=False)
-        except Permanent as error:
-            raise Permanent(f"LinkedIn would not list the organisation's posts to look for the one an earlier "
-                            f"attempt may have made ({error.reason}); the token needs r_organization_social. "
-                            "Nothing was posted again") from None
-        except Retryable as error:
-            raise Retryable(f"could not look for the post an earlier attempt may have made ({error.reason}); "
-                            "nothing was posted again", error.retry_after, maybe_delivered=True) from None
         body = http.json_body(response)
         posts = body.get("elements") if isinstance(body, dict) else None
         if not isinstance(posts, list) or not all(isinstance(post, dict) for post in posts):
@@ -211,8 +206,7 @@ class LinkedInChannel(Channel):
                 return self._receipt(str(post["id"]), _millis(created))
         if len(posts) >= LOOKUP_COUNT and all(isinstance(post.get("createdAt"), (int, float))
                                               and post["createdAt"] >= oldest for post in posts):
-            raise Retryable(f"the organisation has more than {LOOKUP_COUNT} posts since the first attempt; cannot "
-                            "tell whether it made this one, so nothing was posted again", maybe_delivered=True)
+            raise too_many_to_look_up(f"the organisation has more than {LOOKUP_COUNT} posts")
         return None
 
     def _created_at(self, urn: str) -> str | None:
@@ -267,9 +261,8 @@ class LinkedInChannel(Channel):
         said = self.redact(_said(response))
         if status == 429:
             delay = http.retry_after_seconds(response.headers.get("Retry-After"))
-            wait = f"; retry in {delay:.0f} s" if delay is not None else \
-                "; LinkedIn gave no reset time (its daily quotas reset at midnight UTC)"
-            raise Retryable(f"LinkedIn rate limit reached ({said}){wait}", retry_after=delay)
+            raise http.rate_limited("LinkedIn", said, delay, waits="retry in", unknown=(
+                "; LinkedIn gave no reset time (its daily quotas reset at midnight UTC)"))
         if status == 401:
             raise Permanent(f"LinkedIn rejected the access token, it has expired or was revoked ({said}); "
                             "a page administrator must authorise the app again")
@@ -288,19 +281,6 @@ class LinkedInChannel(Channel):
         return Receipt(id=urn, url=f"https://www.linkedin.com/feed/update/{urn}/", platform_time=created,
                        extra={"part_ids": [urn]})
 
-
-
-def _since(first_attempt: str | None) -> datetime | None:
-    """Since when to look for a post an earlier attempt may have made; a time that cannot
-    be read is taken as the longest ago."""
-    if not first_attempt:
-        return None
-    try:
-        began = datetime.fromisoformat(first_attempt.strip().replace("Z", "+00:00"))
-    except ValueError:
-        return datetime.fromtimestamp(0, timezone.utc)
-    began = began if began.tzinfo else began.replace(tzinfo=timezone.utc)
-    return began - timedelta(seconds=CLOCK_MARGIN)
 
 
 def _millis(value: Any) -> str | None:

@@ -36,8 +36,8 @@ from urllib.parse import urlsplit
 
 from channels import http
 from channels.base import CLOCK_MARGIN as CLOCK_MARGIN, lookup_since as base_lookup_since
-from channels.base import (Channel, Message, part_ids, Permanent, post_in_parts,
-                           quiet_loggers, Receipt, Retryable, SettingError)
+from channels.base import (Channel, looking_before_resend, Message, part_ids, Permanent, post_in_parts,
+                           quiet_loggers, Receipt, Retryable, SettingError, too_many_to_look_up)
 from channels.schemas import OPTIONS
 
 KEY_SECONDS = 3600
@@ -153,7 +153,9 @@ class MastodonChannel(Channel):
         """The account's status created since `since` that answers `reply_to` and shows
         `text`, or None when none does; newest first, `PAGE_SIZE` at a time."""
         wanted = comparable(text)
-        try:
+        with looking_before_resend(lambda reason: (
+                f"Mastodon would not show the account's posts to look for the one an earlier attempt may have made "
+                f"({reason}); the token needs the read:accounts and read:statuses scopes. Nothing was posted again")):
             account = self._account_id(session)
             older_than: str | None = None
             for _ in range(LOOKUP_PAGES):
@@ -172,15 +174,7 @@ class MastodonChannel(Channel):
                 if len(page) < PAGE_SIZE or not STATUS_ID.fullmatch(str(page[-1].get("id"))):
                     return None
                 older_than = str(page[-1]["id"])
-        except Permanent as error:
-            raise Permanent(f"Mastodon would not show the account's posts to look for the one an earlier attempt "
-                            f"may have made ({error.reason}); the token needs the read:accounts and read:statuses "
-                            "scopes. Nothing was posted again") from None
-        except Retryable as error:
-            raise Retryable(f"could not look for the post an earlier attempt may have made ({error.reason}); "
-                            "nothing was posted again", error.retry_after, maybe_delivered=True) from None
-        raise Retryable(f"the account has more than {LOOKUP_PAGES * PAGE_SIZE} posts since the first attempt; "
-                        "cannot tell whether it made this one, so nothing was posted again", maybe_delivered=True)
+        raise too_many_to_look_up(f"the account has more than {LOOKUP_PAGES * PAGE_SIZE} posts")
 
     def _statuses_page(self, session: Any, account: str, older_than: str | None) -> Any:
         """One page of the account's statuses, newest first, older than `older_than`."""
@@ -228,11 +222,7 @@ class MastodonChannel(Channel):
             return
         said = self.redact(_error_text(response))
         if status == 429:
-            delay = reset_delay(response.headers.get("X-RateLimit-Reset"))
-            if delay is None:
-                delay = http.retry_after_seconds(response.headers.get("Retry-After"))
-            wait = f"; it resets in {delay:.0f} s" if delay is not None else "; Mastodon gave no reset time"
-            raise Retryable(f"Mastodon rate limit reached ({said}){wait}", retry_after=delay)
+            raise http.rate_limited("Mastodon", said, rate_limit_delay(response))
         if status == 401:
             raise Permanent(f"Mastodon rejected the access token, it is wrong or revoked ({said})")
         if status == 403:
@@ -276,6 +266,12 @@ def reset_delay(value: str | None, now: datetime | None = None) -> float | None:
     if when.tzinfo is None:
         when = when.replace(tzinfo=timezone.utc)
     return max(0.0, (when - (now or datetime.now(timezone.utc))).total_seconds())
+
+
+def rate_limit_delay(response: Any) -> float | None:
+    """Seconds until a 429's limit resets: Mastodon's `X-RateLimit-Reset`, else `Retry-After`."""
+    delay = reset_delay(response.headers.get("X-RateLimit-Reset"))
+    return delay if delay is not None else http.retry_after_seconds(response.headers.get("Retry-After"))
 
 
 def lookup_since(first_attempt: str | None, now: datetime | None = None) -> datetime | None:

@@ -37,9 +37,9 @@ from channels import http
 from channels.base import Permanent, Retryable, SettingError
 from channels.heard_fields import heard_author, heard_text, time_and_note
 from channels.heard_text import clean_line
-from channels.mastodon import reset_delay
+from channels.mastodon import rate_limit_delay
 from channels.options import NETWORK_OPTIONS, Option
-from channels.sources import Heard, Source
+from channels.sources import cursor_fields, Heard, oldest_first, Source
 
 PAGE = 40
 PAGES = 10
@@ -90,18 +90,8 @@ class MastodonSource(Source):
         for stream, found in pending.items():
             if stream not in following:
                 following[stream] = str(int(found[0][0]) - 1) if found else "0"
-        items: list[Heard] = []
-        keys: set[str] = set()
-        while len(items) < limit:
-            heads = [(stream, found[0]) for stream, found in pending.items() if found]
-            if not heads:
-                break
-            stream, (mark, item) = min(heads, key=lambda head: (head[1][1].platform_time or "", int(head[1][0])))
-            pending[stream].pop(0)
-            following[stream] = mark
-            if item.key not in keys:
-                keys.add(item.key)
-                items.append(item)
+        items = oldest_first(pending, following, limit,
+                             lambda pair: (pair[1].platform_time or "", int(pair[0])))
         return items, json.dumps(following, sort_keys=True, ensure_ascii=False)
 
     def check(self) -> str:
@@ -168,7 +158,7 @@ class MastodonSource(Source):
             gap = number == PAGES - 1
         found.sort(key=lambda pair: int(pair[0]))
         if gap:
-            found = [(mark_id, _with(item, gap=True)) for mark_id, item in found]
+            found = [(mark_id, item.with_extra(gap=True)) for mark_id, item in found]
         return found[:limit]
 
     def _heard(self, status: Mapping[str, Any], stream: str) -> Heard:
@@ -194,11 +184,7 @@ class MastodonSource(Source):
             return
         said = self.redact(_error_text(response))
         if status == 429:
-            delay = reset_delay(response.headers.get("X-RateLimit-Reset"))
-            if delay is None:
-                delay = http.retry_after_seconds(response.headers.get("Retry-After"))
-            wait = f"; it resets in {delay:.0f} s" if delay is not None else "; Mastodon gave no reset time"
-            raise Retryable(f"Mastodon rate limit reached ({said}){wait}", retry_after=delay)
+            raise http.rate_limited("Mastodon", said, rate_limit_delay(response))
         if status == 401:
             raise Permanent(f"Mastodon refused the access token of source {self.name}: it expired, was revoked "
                             f"or is wrong ({said}); give it a new token")
@@ -231,15 +217,7 @@ def status_heard(status: Mapping[str, Any], extra: dict[str, Any]) -> Heard:
 
 
 def _marks(cursor: str | None) -> dict[str, Any]:
-    if not cursor:
-        return {}
-    try:
-        found = json.loads(cursor)
-    except ValueError:
-        return {}
-    if not isinstance(found, dict):
-        return {}
-    return {key: value for key, value in found.items()
+    return {key: value for key, value in cursor_fields(cursor).items()
             if isinstance(key, str) and not key.startswith("_") and isinstance(value, str) and ID.fullmatch(value)}
 
 
@@ -250,11 +228,6 @@ def _link(header: str | None, rel: str, key: str) -> str | None:
             value = (parse_qs(urlsplit(url).query).get(key) or [None])[0]
             return value if value and ID.fullmatch(value) else None
     return None
-
-
-def _with(item: Heard, **extra: Any) -> Heard:
-    return Heard(item.platform, item.id, item.text, item.author, item.url, item.platform_time, item.answers,
-                 {**item.extra, **extra})
 
 
 def _error_text(response: Any) -> str:

@@ -61,8 +61,8 @@ from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
 
 from channels import http
 from channels.base import lookup_since as base_lookup_since
-from channels.base import (Channel, DeliveryError, Message, Permanent, post_in_parts,
-                           quiet_loggers, Receipt, Retryable, SettingError)
+from channels.base import (Channel, DeliveryError, looking_before_resend, Message, Permanent, post_in_parts,
+                           quiet_loggers, Receipt, Retryable, SettingError, too_many_to_look_up)
 from channels.schemas import OPTIONS
 
 MESSAGE = "m.room.message"
@@ -153,7 +153,9 @@ class MatrixChannel(Channel):
         from nio import Api, MessageDirection
 
         wanted = (content.get("body"), content.get("m.relates_to"))
-        try:
+        with looking_before_resend(lambda reason: (
+                f"the homeserver would not show the room's messages to look for the one an earlier attempt may have "
+                f"made ({reason}); nothing was posted again"), "message"):
             me = self._whoami()
             start: str | None = None
             for _ in range(LOOKUP_PAGES):
@@ -180,15 +182,7 @@ class MatrixChannel(Channel):
                 start = page.get("end") if isinstance(page.get("end"), str) else None
                 if not events or start is None:
                     return None
-        except Permanent as error:
-            raise Permanent(f"the homeserver would not show the room's messages to look for the one an earlier "
-                            f"attempt may have made ({error.reason}); nothing was posted again") from None
-        except Retryable as error:
-            raise Retryable(f"could not look for the message an earlier attempt may have made ({error.reason}); "
-                            "nothing was posted again", error.retry_after, maybe_delivered=True) from None
-        raise Retryable(f"the account sent more than {LOOKUP_PAGES * PAGE_SIZE} messages to the room since the first "
-                        "attempt; cannot tell whether it made this one, so nothing was posted again",
-                        maybe_delivered=True)
+        raise too_many_to_look_up(f"the account sent more than {LOOKUP_PAGES * PAGE_SIZE} messages to the room")
 
     def _whoami(self) -> str:
         from nio import Api, WhoamiResponse

@@ -33,7 +33,7 @@ from channels import http
 from channels.base import Channel, DeliveryError, Permanent, Retryable
 from channels.bluesky_records import post_reference, post_uri
 from channels.heard_fields import heard_author, heard_text, platform_time, time_and_note
-from channels.heard_text import clean_line
+from channels.heard_text import clean_line, read_html
 from channels.redaction import SecretMatcher, redact
 from channels.sources import Heard
 
@@ -264,11 +264,7 @@ def _page(url: str, timeout: float, masked: Any) -> Heard:
 def page_heard(document: str, url: str) -> Heard:
     """A news or blog page as a heard item: its publication time, author, title and summary."""
     reader = _PageReader()
-    try:
-        reader.feed(document)
-        reader.close()
-    except Exception:  # noqa: BLE001 - html.parser on hostile markup: keep what was read
-        pass
+    read_html(reader, document)
     linked = _linked_data(reader.scripts)
     extra: dict[str, Any] = {"source": "url"}
     published = next((value for key in PUBLISHED_META for value in reader.meta.get(key, [])), None)

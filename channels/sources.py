@@ -15,8 +15,9 @@ source restarted in the middle of paging neither loses nor repeats an item.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, ClassVar, Mapping
+import json
+from dataclasses import dataclass, field, replace
+from typing import Any, Callable, ClassVar, Mapping, TypeVar
 
 from channels.options import COMMON_OPTIONS, Option, validate_settings
 from channels.redaction import SecretMatcher, redact
@@ -45,6 +46,10 @@ class Heard:
     def key(self) -> str:
         """What makes it one item: the same mention heard by two sources is stored once."""
         return f"{self.platform}:{self.id}"
+
+    def with_extra(self, **extra: Any) -> "Heard":
+        """The same item with `extra` added to (or replacing keys of) its `extra`."""
+        return replace(self, extra={**self.extra, **extra})
 
 
 class Source:
@@ -83,3 +88,39 @@ class Source:
     def check(self) -> str:
         """Verify credentials and reachability without storing anything; a short description."""
         return "nothing to check"
+
+
+Mark = TypeVar("Mark")
+
+
+def cursor_fields(cursor: str | None) -> dict[str, Any]:
+    """The JSON object a source's cursor holds; {} for no cursor or one that is not a JSON
+    object (the source then starts from the platform's recent page)."""
+    if not cursor:
+        return {}
+    try:
+        found = json.loads(cursor)
+    except ValueError:
+        return {}
+    return found if isinstance(found, dict) else {}
+
+
+def oldest_first(pending: dict[str, list[tuple[Mark, Heard]]], following: dict[str, Any], limit: int,
+                 order: Callable[[tuple[Mark, Heard]], Any]) -> list[Heard]:
+    """The items of several streams, each a list of (mark, item) pairs oldest first, as one
+    list ordered by `order`, at most `limit`, an item heard on two streams once (by `key`).
+    `pending` is consumed; `following[stream]` becomes the mark of the last pair taken from
+    the stream, so a cursor moves only past what was returned."""
+    items: list[Heard] = []
+    keys: set[str] = set()
+    while len(items) < limit:
+        heads = [(stream, found[0]) for stream, found in pending.items() if found]
+        if not heads:
+            break
+        stream, (mark, item) = min(heads, key=lambda head: order(head[1]))
+        pending[stream].pop(0)
+        following[stream] = mark
+        if item.key not in keys:
+            keys.add(item.key)
+            items.append(item)
+    return items

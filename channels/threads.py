@@ -40,8 +40,9 @@ from typing import Any, Mapping
 from urllib.parse import quote, urlsplit
 
 from channels import http
-from channels.base import (Channel, DeliveryError, Message, Permanent, post_in_parts,
-                           quiet_loggers, Receipt, Retryable, SettingError)
+from channels.base import CLOCK_MARGIN
+from channels.base import (Channel, DeliveryError, looking_before_resend, Message, Permanent, post_in_parts,
+                           quiet_loggers, Receipt, Retryable, SettingError, too_many_to_look_up)
 from channels.schemas import OPTIONS
 
 MEDIA_ID = re.compile(r"[0-9]{1,25}")
@@ -50,7 +51,6 @@ THROTTLED = frozenset({4, 17, 32, 613})
 TRANSIENT = frozenset({1, 2})
 BAD_TOKEN = frozenset({102, 190})
 GONE = (100, 33)
-CLOCK_MARGIN = 600
 LOOKUP_COUNT = 50
 FIELDS = "id,text,timestamp,permalink"
 
@@ -218,14 +218,10 @@ class ThreadsChannel(Channel):
         params = {"fields": FIELDS, "limit": str(LOOKUP_COUNT)}
         if not previous:
             params["since"] = str(int(since.timestamp()))
-        try:
+        with looking_before_resend(lambda reason: (
+                f"Threads would not list the posts to look for the one an earlier attempt may have made ({reason}). "
+                "Nothing was posted again")):
             body = self._json(self._call("GET", path, params=params), "the profile's posts")
-        except Permanent as error:
-            raise Permanent(f"Threads would not list the posts to look for the one an earlier attempt may have "
-                            f"made ({error.reason}). Nothing was posted again") from None
-        except Retryable as error:
-            raise Retryable(f"could not look for the post an earlier attempt may have made ({error.reason}); "
-                            "nothing was posted again", error.retry_after, maybe_delivered=True) from None
         posts = body.get("data")
         if not isinstance(posts, list) or not all(isinstance(post, dict) for post in posts):
             raise Retryable("Threads' list of posts could not be read; nothing was posted again",
@@ -238,8 +234,7 @@ class ThreadsChannel(Channel):
             if " ".join(str(post.get("text") or "").split()) == wanted and MEDIA_ID.fullmatch(str(post.get("id"))):
                 return _receipt(post)
         if len(posts) >= LOOKUP_COUNT:
-            raise Retryable(f"more than {LOOKUP_COUNT} posts since the first attempt; cannot tell whether it made "
-                            "this one, so nothing was posted again", maybe_delivered=True)
+            raise too_many_to_look_up(f"more than {LOOKUP_COUNT} posts")
         return None
 
     def _call(self, method: str, path: str, params: Mapping[str, str] | None = None,
@@ -277,8 +272,7 @@ class ThreadsChannel(Channel):
         said = self.redact(f"HTTP {status}: {message} (code {code}" + (f", subcode {subcode})" if subcode else ")"))
         delay = http.retry_after_seconds(response.headers.get("Retry-After"))
         if code in THROTTLED or status == 429:
-            wait = f"; retry in {delay:.0f} s" if delay is not None else "; Threads gave no reset time"
-            return Retryable(f"Threads rate limit reached ({said}){wait}", retry_after=delay)
+            return http.rate_limited("Threads", said, delay, waits="retry in")
         if code in BAD_TOKEN:
             return Permanent(f"Threads rejected the access token, it has expired or is invalid ({said}); the "
                              "profile must authorise the app again")

@@ -179,9 +179,7 @@ class XChannel(Channel):
                     raise Permanent(self.redact(f"X's monthly usage cap for this app is reached ({_said(error)}); "
                                                 "nothing more is read or posted until the cap resets")) from None
                 delay = rate_limit_delay(error.response.headers)
-                wait = f"; it resets in {delay:.0f} s" if delay is not None else "; X gave no reset time"
-                raise Retryable(self.redact(f"X rate limit reached ({_said(error)}){wait}"),
-                                retry_after=delay) from None
+                raise http.rate_limited("X", self.redact(_said(error)), delay) from None
             except tweepy.Unauthorized as error:
                 raise Permanent(self.redact(f"X rejected the credentials, the token is wrong, revoked or expired "
                                             f"({_said(error)})")) from None

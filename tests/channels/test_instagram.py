@@ -66,7 +66,7 @@ def creating(fake) -> list:
 
 
 def rate_limit(code: int, text: str) -> Reply:
-    return FakeInstagram.error(code, text, is_transient=True, headers=FakeInstagram.usage(7))
+    return FakeInstagram.error(400, code, text, is_transient=True, headers=FakeInstagram.usage(7))
 
 
 @dataclass
@@ -114,29 +114,29 @@ CASES = [
                       reason="rate limiting", retry_after=420), id="rate-limit-4"),
     pytest.param(Case(replies=(None, rate_limit(32, "(#32) Page request limit reached"),), requests=2,
                       error=Retryable, reason="(code 32)", retry_after=420), id="rate-limit-32"),
-    pytest.param(Case(replies=(None, FakeInstagram.error(613, "(#613) Calls to this api have exceeded the rate "
-                                                              "limit.", headers=FakeInstagram.usage(0))),
+    pytest.param(Case(replies=(None, FakeInstagram.error(400, 613, "(#613) Calls to this api have exceeded the rate "
+                                                                   "limit.", headers=FakeInstagram.usage(0))),
                       requests=2, error=Retryable, reason="(code 613)"), id="rate-limit-613-no-wait"),
     pytest.param(Case(prepare=lambda fake: setattr(fake, "quota_usage", 100), error=Retryable,
                       reason="100 of 100 posts in the last 24 h"), id="quota-read-from-the-api"),
     pytest.param(Case(replies=(None, None, None, FakeInstagram.error(
-        9, "Application request limit reached", subcode=2207042,
+        400, 9, "Application request limit reached", subcode=2207042,
         error_user_msg="You reached maximum number of posts that is allowed to be published by Content "
                        "Publishing API.")), requests=4, error=Retryable, reason="daily publishing quota"),
                  id="publishing-limit-2207042"),
     pytest.param(Case(prepare=expired_token, error=Permanent, reason="rejected the access token"),
                  id="bad-token-190"),
     pytest.param(Case(replies=(FakeInstagram.error(
-        190, "Error validating access token: Session has expired on Friday, 04-Dec-26 10:00:00 PST. The current "
-             "time is Saturday, 05-Dec-26 23:00:00 PST.", subcode=463),), error=Permanent, reason="expired"),
+        400, 190, "Error validating access token: Session has expired on Friday, 04-Dec-26 10:00:00 PST. The "
+                  "current time is Saturday, 05-Dec-26 23:00:00 PST.", subcode=463),), error=Permanent, reason="expired"),
                  id="expired-token-190-463"),
-    pytest.param(Case(replies=(None, FakeInstagram.error(10, "(#10) Application does not have permission for this "
-                                                             "action")), requests=2, error=Permanent,
+    pytest.param(Case(replies=(None, FakeInstagram.error(400, 10, "(#10) Application does not have permission for "
+                                                                  "this action")), requests=2, error=Permanent,
                       reason="lacks a permission"), id="permission-10"),
-    pytest.param(Case(replies=(None, FakeInstagram.error(200, "(#200) Permissions error")), requests=2,
+    pytest.param(Case(replies=(None, FakeInstagram.error(400, 200, "(#200) Permissions error")), requests=2,
                       error=Permanent, reason="lacks a permission"), id="permission-200"),
-    pytest.param(Case(replies=(None, FakeInstagram.error(-2, "It takes too long to download the media.",
-                                                         subcode=2207003)), requests=2, error=Retryable,
+    pytest.param(Case(replies=(None, FakeInstagram.error(400, -2, "It takes too long to download the media.",
+                                                              subcode=2207003)), requests=2, error=Retryable,
                       reason="temporary"), id="download-timeout-2207003"),
     pytest.param(Case(replies=(None, None, None, Reply(200, {"id": "17900000000000009"}, cut_after=8)),
                       requests=4, error=Retryable, reason="cut off", maybe_delivered=True),

@@ -5,6 +5,7 @@ Paths are the real ones (`/vNN.0/{page-id}`, `/{page-id}/feed`, `/{post-id}/comm
 Errors use Graph's error object, HTTP status and headers (`WWW-Authenticate` on token
 errors, `x-fb-trace-id`, usage headers). Repeating the Page's last status gives the real
 duplicate error (#506). Tests queue other answers with `FakeGraph.error(...)`.
+`GraphFake` is what the Graph fakes share (this one, `tests.fakes.instagram_graph`).
 """
 from __future__ import annotations
 
@@ -21,7 +22,65 @@ from tests.fakes.server import FakeServer, Reply, Request
 TRACE_ID = "AbCdEfGhIjK"
 
 
-class FakeGraph(FakeServer):
+class GraphFake(FakeServer):
+    """A Graph API fake's common part: Graph's error object and headers, and a request's
+    path, token and fields read as graph.facebook.com reads them before routing it."""
+
+    trace_id = TRACE_ID
+    token: str
+
+    @classmethod
+    def error(cls, status: int, code: int, message: str, *, kind: str = "OAuthException",
+              subcode: int | None = None, headers: dict[str, str] | None = None, **fields: Any) -> Reply:
+        body: dict[str, Any] = {"message": message, "type": kind, "code": code}
+        if subcode is not None:
+            body["error_subcode"] = subcode
+        body.update(fields)
+        body["fbtrace_id"] = cls.trace_id
+        given = {name.lower() for name in headers or {}}
+        all_headers = {name: value for name, value in cls._headers().items() if name.lower() not in given}
+        all_headers.update(headers or {})
+        if code == 190:
+            all_headers["WWW-Authenticate"] = f'OAuth "Facebook Platform" "invalid_token" "{message}"'
+        return Reply(status, {"error": body}, all_headers)
+
+    def _opened(self, request: Request) -> Reply | tuple[str, str | None, dict[str, str]]:
+        """(node, edge, fields) of `/vNN.0/{node}[/{edge}]` asked with this fake's token (in
+        the query or the form body), or the error Graph answers."""
+        match = re.fullmatch(r"/(v\d+\.\d+)/([^/]+)(?:/([a-z_]+))?/?", request.path)
+        if not match:
+            return self.error(400, 2500, f"Unknown path components: {request.path}")
+        fields = {k: v[-1] for k, v in request.query.items()}
+        if request.method == "POST":
+            fields.update(request.form())
+        token = fields.get("access_token")
+        if not token:
+            return self.error(400, 2500, "An active access token must be used to query information about "
+                                         "the current user.")
+        if token != self.token:
+            return self.error(400, 190, "Invalid OAuth access token - Cannot parse access token")
+        _, node, edge = match.groups()
+        return node, edge, fields
+
+    def _unsupported(self, request: Request, node: str) -> Reply:
+        return self.error(400, 100, f"Unsupported {request.method.lower()} request. Object with ID '{node}' "
+                                    "does not exist, cannot be loaded due to missing permissions, or does not "
+                                    "support this operation. Please read the Graph API documentation at "
+                                    "https://developers.facebook.com/docs/graph-api",
+                          kind="GraphMethodException", subcode=33)
+
+    @classmethod
+    def _ok(cls, body: Any) -> Reply:
+        return Reply(200, body, cls._headers())
+
+    @classmethod
+    def _headers(cls) -> dict[str, str]:
+        return {"Content-Type": "application/json; charset=UTF-8", "facebook-api-version": "v25.0",
+                "x-fb-trace-id": cls.trace_id, "x-fb-rev": "1012345678",
+                "X-App-Usage": json.dumps({"call_count": 1, "total_cputime": 1, "total_time": 1})}
+
+
+class FakeGraph(GraphFake):
     def __init__(self, page_id: str = "104857600123456", token: str = "EAAG-page-token",
                  page_name: str = "City Water Board"):
         super().__init__(self._answer)
@@ -32,9 +91,7 @@ class FakeGraph(FakeServer):
 
     def reset(self) -> None:
         """Forget every request, queued reply, post and comment; restore the token."""
-        with self._lock:
-            self.requests.clear()
-            self._queued.clear()
+        super().reset()
         self.token = self._first_token
         self.read_only = False
         self.posts: list[dict[str, Any]] = []
@@ -101,19 +158,6 @@ class FakeGraph(FakeServer):
         return self._ok({"data": data, "paging": paging})
 
     @staticmethod
-    def error(status: int, code: int, message: str, *, kind: str = "OAuthException",
-              subcode: int | None = None, headers: dict[str, str] | None = None, **fields: Any) -> Reply:
-        body: dict[str, Any] = {"message": message, "type": kind, "code": code}
-        if subcode is not None:
-            body["error_subcode"] = subcode
-        body.update(fields)
-        body["fbtrace_id"] = TRACE_ID
-        all_headers = {**_headers(), **(headers or {})}
-        if code == 190:
-            all_headers["WWW-Authenticate"] = f'OAuth "Facebook Platform" "invalid_token" "{message}"'
-        return Reply(status, {"error": body}, all_headers)
-
-    @staticmethod
     def usage(minutes: int, page_id: str = "104857600123456") -> dict[str, str]:
         """The Business Use Case usage header of a throttled Page token."""
         usage = {page_id: [{"type": "pages", "call_count": 100, "total_cputime": 12, "total_time": 30,
@@ -121,19 +165,10 @@ class FakeGraph(FakeServer):
         return {"X-Business-Use-Case-Usage": json.dumps(usage)}
 
     def _answer(self, request: Request) -> Reply:
-        match = re.fullmatch(r"/(v\d+\.\d+)/([^/]+)(?:/([a-z_]+))?/?", request.path)
-        if not match:
-            return self.error(400, 2500, f"Unknown path components: {request.path}")
-        fields = {k: v[-1] for k, v in request.query.items()}
-        if request.method == "POST":
-            fields.update(request.form())
-        token = fields.get("access_token")
-        if not token:
-            return self.error(400, 2500, "An active access token must be used to query information about "
-                                         "the current user.")
-        if token != self.token:
-            return self.error(400, 190, "Invalid OAuth access token - Cannot parse access token")
-        _, node, edge = match.groups()
+        opened = self._opened(request)
+        if isinstance(opened, Reply):
+            return opened
+        node, edge, fields = opened
         if request.method == "GET" and node == self.page_id and edge is None:
             return self._ok({"id": self.page_id, "name": self.page_name})
         if request.method == "GET" and node == self.page_id and edge == "posts":
@@ -153,11 +188,7 @@ class FakeGraph(FakeServer):
             return self._post(fields.get("message", ""))
         if request.method == "POST" and edge == "comments" and any(p["id"] == node for p in self.posts):
             return self._comment(node, fields.get("message", ""))
-        return self.error(400, 100, f"Unsupported {request.method.lower()} request. Object with ID '{node}' "
-                                    "does not exist, cannot be loaded due to missing permissions, or does not "
-                                    "support this operation. Please read the Graph API documentation at "
-                                    "https://developers.facebook.com/docs/graph-api",
-                          kind="GraphMethodException", subcode=33)
+        return self._unsupported(request, node)
 
     def _post(self, message: str) -> Reply:
         if not message:
@@ -196,17 +227,6 @@ class FakeGraph(FakeServer):
         made = f"{post_id.split('_')[-1]}_{next(self._numbers)}"
         self.comments.append({"id": made, "parent": post_id, "message": message})
         return self._ok({"id": made})
-
-    @staticmethod
-    def _ok(body: Any) -> Reply:
-        return Reply(200, body, _headers())
-
-
-def _headers() -> dict[str, str]:
-    return {"Content-Type": "application/json; charset=UTF-8", "facebook-api-version": "v25.0",
-            "x-fb-trace-id": TRACE_ID, "x-fb-rev": "1012345678",
-            "X-App-Usage": json.dumps({"call_count": 1, "total_cputime": 1, "total_time": 1})}
-
 
 def _graph_time(epoch: float | None) -> str:
     stamp = datetime.fromtimestamp(time.time() if epoch is None else epoch, timezone.utc)

@@ -24,21 +24,22 @@ Every answer is written from Meta's documentation, named beside it:
   Platform "Error Codes" reference, .../instagram-graph-api/reference/error-codes); the usage
   headers `x-app-usage` and `x-business-use-case-usage` (Graph API "Rate Limits",
   developers.facebook.com/docs/graph-api/overview/rate-limiting).
-Unknown tokens get code 190 with `WWW-Authenticate`, as graph.facebook.com answers.
+Unknown tokens get code 190 with `WWW-Authenticate`, as graph.facebook.com answers (the
+error object, headers and token check are `tests.fakes.graph_api.GraphFake`'s).
 """
 from __future__ import annotations
 
 import itertools
 import json
-import re
 from typing import Any
 
-from tests.fakes.server import FakeServer, Reply, Request
+from tests.fakes.graph_api import GraphFake
+from tests.fakes.server import Reply, Request
 
-TRACE_ID = "AbCdIgTrace1"
 
+class FakeInstagram(GraphFake):
+    trace_id = "AbCdIgTrace1"
 
-class FakeInstagram(FakeServer):
     def __init__(self, user_id: str = "17841400000000001", token: str = "EAAG-ig-token", username: str = "acme"):
         super().__init__(self._answer)
         self.user_id = user_id
@@ -47,9 +48,7 @@ class FakeInstagram(FakeServer):
         self.reset()
 
     def reset(self) -> None:
-        with self._lock:
-            self.requests.clear()
-            self._queued.clear()
+        super().reset()
         self.token = self._first_token
         self.containers: dict[str, dict[str, Any]] = {}
         self.media: dict[str, dict[str, Any]] = {}
@@ -60,19 +59,6 @@ class FakeInstagram(FakeServer):
         self.quota_usage = 3
         self.quota_total = 100
         self._numbers = itertools.count(17900000000000001)
-
-    @staticmethod
-    def error(code: int, message: str, *, status: int = 400, kind: str = "OAuthException",
-              subcode: int | None = None, headers: dict[str, str] | None = None, **fields: Any) -> Reply:
-        body: dict[str, Any] = {"message": message, "type": kind, "code": code}
-        if subcode is not None:
-            body["error_subcode"] = subcode
-        body.update(fields)
-        body["fbtrace_id"] = TRACE_ID
-        all_headers = {**_headers(), **(headers or {})}
-        if code == 190:
-            all_headers["WWW-Authenticate"] = f'OAuth "Facebook Platform" "invalid_token" "{message}"'
-        return Reply(status, {"error": body}, all_headers)
 
     @staticmethod
     def usage(minutes: int, business: str = "1122334455") -> dict[str, str]:
@@ -92,19 +78,10 @@ class FakeInstagram(FakeServer):
         return list(self.media.values())
 
     def _answer(self, request: Request) -> Reply:
-        match = re.fullmatch(r"/(v\d+\.\d+)/([^/]+)(?:/([a-z_]+))?/?", request.path)
-        if not match:
-            return self.error(2500, f"Unknown path components: {request.path}")
-        fields = {k: v[-1] for k, v in request.query.items()}
-        if request.method == "POST":
-            fields.update(request.form())
-        token = fields.get("access_token")
-        if not token:
-            return self.error(2500, "An active access token must be used to query information about the current "
-                                    "user.")
-        if token != self.token:
-            return self.error(190, "Invalid OAuth access token - Cannot parse access token")
-        _, node, edge = match.groups()
+        opened = self._opened(request)
+        if isinstance(opened, Reply):
+            return opened
+        node, edge, fields = opened
         if node == self.user_id:
             if request.method == "GET" and edge is None:
                 return self._ok({"id": self.user_id, "username": self.username})
@@ -126,21 +103,17 @@ class FakeInstagram(FakeServer):
             made = self.media[node]
             wanted = (fields.get("fields") or "id").split(",")
             return self._ok({key: made[key] for key in ("id", *wanted) if key in made})
-        return self.error(100, f"Unsupported {request.method.lower()} request. Object with ID '{node}' does not "
-                               "exist, cannot be loaded due to missing permissions, or does not support this "
-                               "operation. Please read the Graph API documentation at "
-                               "https://developers.facebook.com/docs/graph-api", kind="GraphMethodException",
-                          subcode=33)
+        return self._unsupported(request, node)
 
     def _create(self, fields: dict[str, str]) -> Reply:
         if fields.get("media_type") == "CAROUSEL":
             children = fields.get("children", "").split(",")
             if not 2 <= len(children) <= 10 or any(child not in self.containers for child in children):
-                return self.error(100, "(#100) The parameter children is invalid")
+                return self.error(400, 100, "(#100) The parameter children is invalid")
         elif not fields.get("image_url"):
-            return self.error(100, "(#100) The parameter image_url is required.")
+            return self.error(400, 100, "(#100) The parameter image_url is required.")
         if len(fields.get("caption", "")) > 2200:
-            return self.error(36000, "Invalid parameter", subcode=2207010, error_user_title="Caption too long",
+            return self.error(400, 36000, "Invalid parameter", subcode=2207010, error_user_title="Caption too long",
                               error_user_msg="The caption is too long.")
         made = str(next(self._numbers))
         self.containers[made] = {"id": made, **{k: v for k, v in fields.items() if k != "access_token"},
@@ -164,12 +137,12 @@ class FakeInstagram(FakeServer):
     def _publish(self, creation_id: str) -> Reply:
         entry = self.containers.get(creation_id)
         if entry is None or entry.get("is_carousel_item") == "true":
-            return self.error(24, "The requested resource does not exist", subcode=2207008,
+            return self.error(400, 24, "The requested resource does not exist", subcode=2207008,
                               error_user_title="Media ID not available",
                               error_user_msg="The media builder with creation id = " + creation_id
                                              + " does not exist or has expired.")
         if self.quota_usage >= self.quota_total:
-            return self.error(9, "Application request limit reached", subcode=2207042,
+            return self.error(400, 9, "Application request limit reached", subcode=2207042,
                               error_user_title="Max number of posts exceeded",
                               error_user_msg="You reached maximum number of posts that is allowed to be published "
                                              "by Content Publishing API.")
@@ -183,15 +156,5 @@ class FakeInstagram(FakeServer):
                             "images": [self.containers[c] for c in children] or [entry]}
         self.quota_usage += 1
         if self.cut_publish:
-            return Reply(200, {"id": made}, _headers(), cut_after=8)
+            return Reply(200, {"id": made}, self._headers(), cut_after=8)
         return self._ok({"id": made})
-
-    @staticmethod
-    def _ok(body: Any) -> Reply:
-        return Reply(200, body, _headers())
-
-
-def _headers() -> dict[str, str]:
-    return {"Content-Type": "application/json; charset=UTF-8", "facebook-api-version": "v25.0",
-            "x-fb-trace-id": TRACE_ID, "x-fb-rev": "1012345678",
-            "x-app-usage": json.dumps({"call_count": 1, "total_cputime": 1, "total_time": 1})}

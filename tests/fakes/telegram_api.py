@@ -54,9 +54,7 @@ class FakeTelegram(FakeServer):
 
     def reset(self) -> None:
         """Forget every request, queued reply and message; restore the token."""
-        with self._lock:
-            self.requests.clear()
-            self._queued.clear()
+        super().reset()
         self.token = self._first_token
         self.removed: set[int] = set()
         self.sent: list[dict[str, Any]] = []
