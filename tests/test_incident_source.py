@@ -106,3 +106,39 @@ def test_an_old_source_post_needs_confirm(workspace, mastodon):
     refused = workspace.run("incident", "open", "--case", "1", "--source", url)
     assert refused.exit_code != 0 and "more than 7 days ago" in refused.output
     assert opened(workspace, "--source", url, "--confirm")["first_seen_from"] == "platform"
+
+
+def test_the_post_an_incident_opened_from_is_one_of_its_heard_items(workspace, mastodon):
+    status = mastodon.hear("Acme me ha cobrado dos veces, una vergüenza", mention=False)
+    incident = opened(workspace, "--source", f"{mastodon.url}/@vecina/{status['id']}")
+    [item] = json.loads(workspace.run("inbox", "--json").output)
+    assert item["key"] == f"mastodon:{status['id']}" and item["incident"] == incident["id"]
+    assert item["platform_time"] == status["created_at"] and item["sentiment"] == "negative"
+    assert workspace.run("log", "verify").exit_code == 0
+
+
+def test_publish_source_keeps_a_news_page_as_a_heard_item_once(workspace):
+    incident = workspace.open_incident(case=1)
+    published = (datetime.now(timezone.utc) - timedelta(hours=2)).replace(microsecond=0)
+    with page_server(PAGE.format(published=published.isoformat(), author="Redacción")) as site:
+        url = f"{site.url}/economia/acme"
+        kept = workspace.run("source", url, "--incident", incident, "--json")
+        assert kept.exit_code == 0, kept.output
+        shown = json.loads(kept.output)
+        assert shown["new"] is True and shown["incident"] == incident and shown["platform"] == "web"
+        again = workspace.run("source", url, "--incident", incident)
+        assert again.exit_code == 0 and "already holds" in again.output
+        missing = workspace.run("source", url, "--incident", "99")
+        assert missing.exit_code == 2 and "Traceback" not in missing.output
+    [item] = json.loads(workspace.run("inbox", "--json").output)
+    assert item["incident"] == incident and item["key"] == shown["key"]
+    viewer = workspace.run("source", url, user="vera")
+    assert viewer.exit_code == 2
+
+
+def test_publish_source_keeps_a_page_without_a_time_saying_so(workspace):
+    with page_server("<html><head><title>Acme cae</title></head></html>") as site:
+        result = workspace.run("source", f"{site.url}/a")
+    assert result.exit_code == 0 and "said at -" in result.output, result.output
+    [item] = json.loads(workspace.run("inbox", "--json").output)
+    assert item["platform_time"] is None and item["incident"] is None

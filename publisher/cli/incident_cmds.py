@@ -50,6 +50,7 @@ def incident_open(case: int, first_seen: str | None, source: str | None, author:
     """Open an incident from its first negative message."""
     from publisher.drafting.phrasing import what_phrases
     from publisher.drafting.cautions import opening_cautions
+    from publisher.delivery.listening import keep_source_post
     from publisher.incident.incidents import open_incident
     from publisher.incident.listen_rules import change_rules, checked_rule
     from publisher.workspace.app import current_user
@@ -61,6 +62,7 @@ def incident_open(case: int, first_seen: str | None, source: str | None, author:
     opened = open_incident(app, case=case, first_seen=first_seen, actor=actor, source=source, author=author,
                            platform=platform, summary=summary, language=lang, severity=severity, what=phrases,
                            confirm=confirm)
+    keep_source_post(app, opened, actor)
     if rules:
         change_rules(app, opened.id, rules, [], actor)
     frozen = _frozen_by(app, opened.id)

@@ -40,4 +40,34 @@ def listen(name: str | None, once: bool, as_json: bool) -> None:
                                                                       reason=stopped.reason.rstrip(".")))
 
 
-COMMANDS = [listen]
+@click.command("source")
+@click.argument("url")
+@click.option("--incident", "incident_id", metavar="ID", help=N_("The incident the post belongs to."))
+@click.option("--json", "as_json", is_flag=True, help=N_("Print JSON."))
+def source(url: str, incident_id: str | None, as_json: bool) -> None:
+    """Read one post from its platform or page by URL and keep it as a heard item, with the platform's own time."""
+    from publisher.delivery.listening import SOURCE_POSTS, record_source_post
+    from publisher.incident.authority import require_role
+    from publisher.incident.incidents import load_incident
+    from publisher.incident.source_lookup import read_source_post
+    from publisher.workspace.app import current_user
+
+    app = session().app
+    actor = current_user(None)
+    require_role(app, actor, "inbox")
+    if incident_id is not None:
+        load_incident(app, incident_id)
+    heard = read_source_post(app, url)
+    new = record_source_post(app, heard, incident_id, actor)
+    shown = {"key": heard.key, "source": SOURCE_POSTS, "platform": heard.platform, "author": heard.author,
+             "url": heard.url, "platform_time": heard.platform_time, "incident": incident_id, "new": bool(new)}
+    if as_json:
+        emit_json(shown)
+    elif new:
+        say(_("Kept {key} ({platform}, by {author}, said at {time}) as a heard item; `publish inbox` shows it.").format(
+            key=heard.key, platform=heard.platform, author=heard.author or "-", time=heard.platform_time or "-"))
+    else:
+        say(_("The log already holds {key}; nothing was added.").format(key=heard.key))
+
+
+COMMANDS = [listen, source]

@@ -41,6 +41,8 @@ COMMANDS = {
     "send": ("draft_cmds", "help", "Resume delivery of an approved draft: only channels not yet delivered."),
     "serve": ("console_cmds", "help", "Run the cabinet's web console over this workspace and its store."),
     "site": ("site_cmds", "help", "The statements page (a `site` channel), built from the log."),
+    "source": ("listen_cmds", "help", "Read one post from its platform or page by URL and keep it as a heard item, "
+                                      "with the platform's own time."),
     "status": ("workspace_cmds", "short_help", "Clocks, deadlines, channels and the checklist."),
     "store": ("store_cmds", "help", "The log's backend: what it is, and copying it to another one."),
     "templates": ("template_cmds", "help", "The templates each case uses and their variables, per language."),

@@ -141,6 +141,30 @@ def record(app: App, source: str, items: Iterable[Heard], cursor: str | None) ->
     return app.store.append_heard(source, entries, cursor, actor="listen")
 
 
+SOURCE_POSTS = "source"
+"""The source name of the posts read by URL (`incident open --source`, `publish source`)."""
+
+
+def record_source_post(app: App, heard: Heard, incident: str | None, actor: str | None) -> int:
+    """Store a post read by its URL as a heard item, claimed by `incident` (the one it
+    opened, or the one named), judged like any other; 0 when the log already has it."""
+    from publisher.incident.sentiment import workspace_judge
+
+    judge = workspace_judge(tuple(app.config.listen.keywords), app.config.listen.sentiment)
+    said = judge(heard.text, heard.extra.get("language"))
+    payload = item_payload(SOURCE_POSTS, heard, iso(app.clock(), "milliseconds"), "source", said.label)
+    return app.store.append_heard(SOURCE_POSTS, [(incident, payload)], actor=actor)
+
+
+def keep_source_post(app: App, incident: Any, actor: str | None) -> None:
+    """The post an incident opened from (`incident open --source URL`, its time read from
+    the platform) becomes one of its heard items, as the issue asks of every source."""
+    from publisher.incident.source_lookup import heard_of
+
+    if incident.source_post:
+        record_source_post(app, heard_of(incident.source_post), incident.id, actor)
+
+
 def build_source(app: App, name: str) -> Source:
     """The configured source `name` (`[listen.NAME]`), with secrets resolved."""
     from channels import source_class

@@ -43,6 +43,7 @@ async def new_incident_page(request: Request, visitor: Visitor) -> Response:
 
 @route("/incidents", "open", ("POST",))
 async def open_incident(request: Request, visitor: Visitor) -> Response:
+    from publisher.delivery.listening import keep_source_post
     from publisher.drafting.phrasing import what_phrases
     from publisher.incident.incidents import open_incident as open_one
 
@@ -56,6 +57,7 @@ async def open_incident(request: Request, visitor: Visitor) -> Response:
                           first_seen=str(form.get("first_seen", "")).strip() or None, actor=visitor.person, language=language,
                           confirm=bool(form.get("confirm")),
                           what=what_phrases(language or app.config.language, what, {}), **fields)
+    await call(keep_source_post, app, incident, visitor.person)
     return RedirectResponse(f"/incidents/{incident.id}", status_code=303)
 
 
