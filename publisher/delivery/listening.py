@@ -128,11 +128,9 @@ def delivered_posts(app: App) -> dict[str, str]:
 
 def record(app: App, source: str, items: Iterable[Heard], cursor: str | None) -> int:
     """Append what `source` read (and its cursor); returns how many items were new."""
-    from publisher.incident.sentiment import workspace_judge
-
     read_at = iso(app.clock(), "milliseconds")
     rules, posts = incident_rules(app), delivered_posts(app)
-    judge = workspace_judge(tuple(app.config.listen.keywords), app.config.listen.sentiment)
+    judge = _judge(app)
     entries = []
     for item in items:
         incident, rule = claim(item, rules, posts)
@@ -148,12 +146,16 @@ SOURCE_POSTS = "source"
 def record_source_post(app: App, heard: Heard, incident: str | None, actor: str | None) -> int:
     """Store a post read by its URL as a heard item, claimed by `incident` (the one it
     opened, or the one named), judged like any other; 0 when the log already has it."""
-    from publisher.incident.sentiment import workspace_judge
-
-    judge = workspace_judge(tuple(app.config.listen.keywords), app.config.listen.sentiment)
-    said = judge(heard.text, heard.extra.get("language"))
+    said = _judge(app)(heard.text, heard.extra.get("language"))
     payload = item_payload(SOURCE_POSTS, heard, iso(app.clock(), "milliseconds"), "source", said.label)
     return app.store.append_heard(SOURCE_POSTS, [(incident, payload)], actor=actor)
+
+
+def _judge(app: App) -> Any:
+    """The workspace's sentiment judge (`[listen] keywords`, `[listen] sentiment`)."""
+    from publisher.incident.sentiment import workspace_judge
+
+    return workspace_judge(tuple(app.config.listen.keywords), app.config.listen.sentiment)
 
 
 def keep_source_post(app: App, incident: Any, actor: str | None) -> None:

@@ -58,11 +58,12 @@ class IncidentItems:
         answered: dict[str, datetime] = {}
         handled: dict[str, datetime] = {}
         self.threads: dict[str, list[dict[str, Any]]] = {}
+        follow_ups = _follow_ups(app, incident_id) if any(event.kind == "item.answered" for event in actions) else set()
         for event in sorted(actions, key=lambda found: found.seq):
             key = str(event.data.get("key"))
             if event.kind == "item.answered":
                 answered.setdefault(key, _answered_at(event))
-                self.threads.setdefault(key, []).append(_answer(app, event))
+                self.threads.setdefault(key, []).append(_answer(event, follow_ups))
             else:
                 handled.setdefault(key, from_iso(event.ts))
         self.heard = [Heard(key, datetime.fromtimestamp(self.tally.items[key].moment, tz=timezone.utc),
@@ -131,13 +132,18 @@ def source_facts(incident: Incident, heard: Iterable[Event]) -> Mapping[str, Any
             "platform_time": iso(incident.first_seen), "time_from": DECLARED}
 
 
-def _answer(app: App, event: Event) -> dict[str, Any]:
+def _follow_ups(app: App, incident_id: str) -> set[str]:
+    """The incident's drafts that say the problem is solved (`--var solved=...`), read once."""
+    return {str(event.draft) for event in app.store.events(kind="draft.rendered", incident=incident_id)
+            if "solved" in (event.data.get("variables") or {})}
+
+
+def _answer(event: Event, follow_ups: set[str]) -> dict[str, Any]:
     """One of our public answers to an item: its draft, where and when it was delivered,
-    and whether it is the follow-up saying the problem is solved (`--var solved=...`)."""
-    rendered = app.store.events(draft=str(event.data.get("draft") or event.draft), kind="draft.rendered", limit=1)
-    variables = rendered[0].data.get("variables", {}) if rendered else {}
-    return {"draft": event.data.get("draft") or event.draft, "channel": event.channel, "url": event.data.get("url"),
-            "at": iso(_answered_at(event)), "solved": "solved" in variables}
+    and whether it is the follow-up saying the problem is solved."""
+    draft = str(event.data.get("draft") or event.draft)
+    return {"draft": draft, "channel": event.channel, "url": event.data.get("url"),
+            "at": iso(_answered_at(event)), "solved": draft in follow_ups}
 
 
 def _answered_at(event: Event) -> datetime:
