@@ -206,7 +206,7 @@ def test_a_log_from_the_previous_release_opens_verifies_and_grows(workspace):
     assert [e.kind for e in store.events()] == ["incident.opened", "note", "note"]
     info = json.loads(workspace.run("store", "info", "--json").output)
     assert info["migrations"] == ["_m001_events", "_m002_meta", "_m003_incident_kind", "_m004_attempts",
-                                  "_m005_workers", "_m006_items"]
+                                  "_m005_workers", "_m006_items", "_m007_views"]
     assert ": 3 events" in workspace.run("log", "verify").output
 
 
@@ -217,7 +217,7 @@ def test_a_new_sqlite_log_records_its_migrations_by_name(workspace):
     names = [row[0] for row in db.execute("SELECT name FROM migrations ORDER BY rowid")]
     mode = db.execute("PRAGMA journal_mode").fetchone()[0]
     db.close()
-    assert names == ["_m001_events", "_m002_meta", "_m003_incident_kind", "_m004_attempts", "_m005_workers", "_m006_items"]
+    assert names == ["_m001_events", "_m002_meta", "_m003_incident_kind", "_m004_attempts", "_m005_workers", "_m006_items", "_m007_views"]
     assert mode == "wal"
 
 
@@ -228,7 +228,7 @@ def test_store_info_names_the_backend_and_head(workspace):
     assert info["events"] == 8 and info["head"]["seq"] == 8 and len(info["head"]["hash"]) == 64
     assert info["last_witness"] is None and info["size_bytes"] > 0
     assert info["migrations"] == ["_m001_events", "_m002_meta", "_m003_incident_kind", "_m004_attempts",
-                                  "_m005_workers", "_m006_items"]
+                                  "_m005_workers", "_m006_items", "_m007_views"]
     text = workspace.run("store", "info").output
     assert "Head: row 8" in text and "Last witness: none" in text
     if workspace.store_url:

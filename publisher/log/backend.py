@@ -16,6 +16,10 @@ in `publisher.log.store`. A backend only:
 - records which named migrations it applied, and the chain's mode (`meta`);
 - counts attempts (the console's logins) in a small table outside the chain
   (`attempts`): never hashed, never shown in the log or a report, pruned as they age;
+- keeps views (`views`): folds of the chain up to a row, kept by readers so the next
+  reader folds only the rows after it. A view is derived, never evidence: it is not
+  hashed, not copied by `store copy`, and `publisher.log.store` ignores one whose
+  version or chain position does not match the log;
 - keeps worker heartbeats (`workers`) the same way, outside the chain: a heartbeat is
   liveness, not evidence, and one every few seconds would bury the record the chain
   exists for; and says whether this process holds the workspace's worker place
@@ -76,6 +80,26 @@ class Query:
 
 HEARD_SQL = "SELECT item FROM events WHERE kind = 'item.heard' AND item IN ({marks})"
 """Which item keys are already heard (the unique partial index `events_heard` answers it)."""
+
+
+ViewRow = tuple[str, int, int, str, str]
+"""key, version, seq (the last row folded in), head (that row's hash), body."""
+
+VIEWS_TABLE = ("CREATE TABLE views (name TEXT NOT NULL, key TEXT NOT NULL, version INTEGER NOT NULL, "
+               "seq BIGINT NOT NULL, head TEXT NOT NULL, body TEXT NOT NULL, PRIMARY KEY (name, key))")
+
+KEEP_VIEW = ("INSERT INTO views (name, key, version, seq, head, body) VALUES (%s, %s, %s, %s, %s, %s) "
+             "ON CONFLICT (name, key) DO UPDATE SET version = excluded.version, seq = excluded.seq, "
+             "head = excluded.head, body = excluded.body "
+             "WHERE excluded.seq > views.seq OR excluded.version <> views.version")
+"""Keep a view unless the one stored already folds as far (two readers racing keep the furthest)."""
+
+
+def views_sql(name: str, keys: list[str] | None, mark: str) -> tuple[str, list[Any]]:
+    sql = f"SELECT key, version, seq, head, body FROM views WHERE name = {mark}"
+    if keys is None:
+        return sql, [name]
+    return sql + f" AND key IN ({', '.join([mark] * len(keys))})", [name, *keys]
 
 
 def select_sql(query: Query, mark: str, kind_unindexed: bool = False) -> tuple[str, list[Any]]:
@@ -143,6 +167,10 @@ class Backend(Protocol):
     def attempt(self, key: str, limit: int, window: float, now: float) -> bool: ...
 
     def beat(self, name: str, host: str, pid: int, state: str, now: float) -> float | None: ...
+
+    def read_views(self, name: str, keys: list[str] | None) -> list[ViewRow]: ...
+
+    def keep_views(self, name: str, rows: list[ViewRow]) -> None: ...
 
     def workers(self, now: float) -> list[tuple[str, str, int, float, float, str, float]]: ...
 

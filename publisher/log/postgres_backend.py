@@ -62,7 +62,7 @@ from psycopg.conninfo import conninfo_to_dict
 from psycopg_pool import ConnectionPool
 
 from publisher.i18n import _
-from publisher.log.backend import HEARD_SQL, Query, Row, StoreUnavailable, select_sql
+from publisher.log.backend import HEARD_SQL, KEEP_VIEW, VIEWS_TABLE, Query, Row, StoreUnavailable, ViewRow, select_sql, views_sql
 from publisher.timeparse import iso
 from publisher.timeparse import now as utc_now
 
@@ -135,8 +135,13 @@ def _m006_items(db: psycopg.Connection) -> None:
     db.execute("CREATE INDEX events_item ON events(item, seq) WHERE item IS NOT NULL")
 
 
+def _m007_views(db: psycopg.Connection) -> None:
+    db.execute(VIEWS_TABLE)
+
+
 MIGRATIONS: list[Callable[[psycopg.Connection], None]] = [_m001_events, _m002_meta, _m003_incident_kind,
-                                                          _m004_attempts, _m005_workers, _m006_items]
+                                                          _m004_attempts, _m005_workers, _m006_items,
+                                                          _m007_views]
 WORKERS_KEPT = 7 * 24 * 3600.0
 
 
@@ -516,6 +521,15 @@ class PostgresBackend:
                        "extract(epoch FROM clock_timestamp()), %s) ON CONFLICT (name) DO UPDATE SET "
                        "beat = excluded.beat, state = excluded.state", (name, host, pid, state))
             return float(_scalar(db.execute("SELECT extract(epoch FROM clock_timestamp())")))
+
+    def read_views(self, name: str, keys: list[str] | None) -> list[ViewRow]:
+        sql, params = views_sql(name, keys, "%s")
+        with self._connection() as db:
+            return [tuple(row) for row in db.execute(sql, params).fetchall()]  # type: ignore[misc]
+
+    def keep_views(self, name: str, rows: list[ViewRow]) -> None:
+        with self._connection() as db, db.transaction():
+            db.cursor().executemany(KEEP_VIEW, [(name, *row) for row in rows])
 
     def workers(self, now: float) -> list[tuple[str, str, int, float, float, str, float]]:
         """Each worker known, its ages measured by the server's clock (see `beat`)."""

@@ -45,7 +45,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator
 
 from publisher.i18n import _
-from publisher.log.backend import HEARD_SQL, Query, Row, StoreUnavailable, select_sql
+from publisher.log.backend import HEARD_SQL, KEEP_VIEW, VIEWS_TABLE, Query, Row, StoreUnavailable, ViewRow, select_sql, views_sql
 from publisher.timeparse import iso
 from publisher.timeparse import now as utc_now
 
@@ -93,8 +93,13 @@ def _m006_items(db: sqlite3.Connection) -> None:
     db.execute("CREATE INDEX events_item ON events(item, seq) WHERE item IS NOT NULL")
 
 
+def _m007_views(db: sqlite3.Connection) -> None:
+    db.execute(VIEWS_TABLE)
+
+
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_m001_events, _m002_meta, _m003_incident_kind,
-                                                          _m004_attempts, _m005_workers, _m006_items]
+                                                          _m004_attempts, _m005_workers, _m006_items,
+                                                          _m007_views]
 LAST_ROW = "SELECT seq, hash, body FROM events ORDER BY seq DESC LIMIT 1"
 
 
@@ -352,6 +357,14 @@ class SQLiteBackend:
             db.execute("INSERT INTO workers VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET "
                        "beat = excluded.beat, state = excluded.state", (name, host, pid, now, now, state))
         return None
+
+    def read_views(self, name: str, keys: list[str] | None) -> list[ViewRow]:
+        sql, params = views_sql(name, keys, "?")
+        return [tuple(row) for row in self._read(sql, params)]  # type: ignore[misc]
+
+    def keep_views(self, name: str, rows: list[ViewRow]) -> None:
+        with self._transaction() as db:
+            db.executemany(KEEP_VIEW.replace("%s", "?"), [(name, *row) for row in rows])
 
     def workers(self, now: float) -> list[tuple[str, str, int, float, float, str, float]]:
         """Each worker known: name, host, pid, seconds since it started, seconds since

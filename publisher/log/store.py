@@ -681,6 +681,27 @@ class Store:
         digest = hashlib.sha256(key.encode("utf-8")).hexdigest()
         return self.backend.attempt(digest, limit, window.total_seconds(), self.clock().timestamp())
 
+    def views(self, name: str, version: int, keys: list[str] | None = None) -> dict[str, tuple[int, str]]:
+        """The kept views of this name (all, or these keys): key -> (seq, body), the body
+        being a fold of the chain up to row `seq`. A view of another version, or whose
+        row `seq` is no longer in the log with the hash it was folded from (a restored
+        or replaced database), is left out: the caller folds it again from the log."""
+        rows = [row for row in self.backend.read_views(name, keys) if row[1] == version]
+        if not rows:
+            return {}
+        found = self.backend.rows_at(sorted({row[2] for row in rows}))
+        return {key: (seq, body) for key, _version, seq, head, body in rows
+                if seq in found and found[seq][2] == head}
+
+    def keep_views(self, name: str, version: int, folded: dict[str, tuple[int, str]]) -> None:
+        """Keep these folds (key -> (seq, body)) for the next reader, outside the chain.
+        A view already kept as far along or further is left as it is."""
+        if not folded:
+            return
+        heads = self.backend.rows_at(sorted({seq for seq, _body in folded.values()}))
+        self.backend.keep_views(name, [(key, version, seq, heads[seq][2], body)
+                                       for key, (seq, body) in folded.items() if seq in heads])
+
     def beat(self, name: str, host: str, pid: int, state: str) -> float | None:
         """Record a worker's heartbeat outside the chain (see `publisher.log.backend`);
         return how far this machine's clock is ahead of the store's (seconds; negative
