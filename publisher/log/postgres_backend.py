@@ -525,7 +525,7 @@ class PostgresBackend:
     def read_views(self, name: str, keys: list[str] | None) -> list[ViewRow]:
         sql, params = views_sql(name, keys, "%s")
         with self._connection() as db:
-            return [tuple(row) for row in db.execute(sql, params).fetchall()]  # type: ignore[misc]
+            return [tuple(row) for row in db.execute(sql, params).fetchall()]
 
     def keep_views(self, name: str, rows: list[ViewRow]) -> None:
         with self._connection() as db, db.transaction():

@@ -360,7 +360,7 @@ class SQLiteBackend:
 
     def read_views(self, name: str, keys: list[str] | None) -> list[ViewRow]:
         sql, params = views_sql(name, keys, "?")
-        return [tuple(row) for row in self._read(sql, params)]  # type: ignore[misc]
+        return [tuple(row) for row in self._read(sql, params)]
 
     def keep_views(self, name: str, rows: list[ViewRow]) -> None:
         with self._transaction() as db:
